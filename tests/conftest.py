@@ -1,0 +1,265 @@
+"""Test harness: a real database (PostgreSQL when TEST_DATABASE_URL says so, else SQLite), real
+Redis when it answers, a real SMTP server, and a client that carries the CSRF token like a browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_tmp = Path(tempfile.mkdtemp(prefix="tessera-tests-"))
+os.environ.setdefault("INSTANCE_PATH", str(_tmp / "instance"))
+
+
+def _redis_up() -> bool:
+    try:
+        return bool(Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping())
+    except RedisError:
+        return False
+
+
+REDIS_UP = _redis_up()
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp / 'test.sqlite3'}"
+if DATABASE_URL.startswith("postgresql://"):
+    DATABASE_URL = "postgresql+psycopg://" + DATABASE_URL.removeprefix("postgresql://")
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_ALL = os.environ.get("TESSERA_REQUIRE_ALL") == "1"
+
+
+def pytest_configure(config):
+    if REQUIRE_ALL:
+        missing = [name for name, ok in (("PostgreSQL (TEST_DATABASE_URL)", IS_POSTGRES), ("Redis", REDIS_UP),
+                                         ("Chromium", Path(CHROMIUM).exists())) if not ok]
+        if missing:
+            pytest.exit(f"TESSERA_REQUIRE_ALL is set but these are missing: {', '.join(missing)}", returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords and not IS_POSTGRES:
+            item.add_marker(skip_pg)
+
+
+class Mailbox:
+    """Messages received by the SMTP server the tests start."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+    def last_to(self, address: str):
+        found = self.to(address)
+        assert found, f"no e-mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def link(self, address: str, pattern: str = r"https?://\S+") -> str:
+        body = self.text(self.last_to(address))
+        match = re.search(pattern, body)
+        assert match, body
+        return match.group(0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server):
+    from webapp import create_app
+
+    _, port = smtp_server
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+            "REDIS_URL": TEST_REDIS_URL,
+            "RATELIMIT_STORAGE_URI": TEST_REDIS_URL if REDIS_UP else "memory://",
+            "JOBS_BACKEND": "rq" if REDIS_UP else "inline",
+            "BASE_URL": "http://localhost",
+            "SERVER_NAME": "localhost",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "LOGIN_LIMIT_PER_IP": "1000/minute",
+            "LOGIN_LIMIT_PER_ACCOUNT": "1000/minute",
+            "STORAGE_PATH": str(_tmp / "storage"),
+        }
+    )
+    from flask_migrate import upgrade
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        if IS_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="heads")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate_all(app):
+    from webapp.extensions import db
+
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if IS_POSTGRES:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def clean_state(app, smtp_server):
+    """Every test starts with empty tables, an empty mailbox and empty queues."""
+    yield
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+    _truncate_all(app)
+    smtp_server[0].clear()
+    if REDIS_UP:
+        Redis.from_url(TEST_REDIS_URL).flushdb()
+    from webapp.jobs import runner
+
+    runner._local.backlog = []
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services directly."""
+    with app.app_context() as context:
+        yield context
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    return smtp_server[0]
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job now, the way a worker would (RQ when Redis is up, else in-process)."""
+
+    def run():
+        from webapp.jobs import drain_inline
+
+        with app.app_context():
+            drain_inline()
+            if app.extensions["tessera.jobs_backend"] == "rq":
+                from rq import SimpleWorker
+
+                from webapp.jobs import QUEUES
+                from webapp.jobs.runner import get_queue
+
+                SimpleWorker([get_queue(q) for q in QUEUES], connection=app.extensions["tessera.redis"]).work(
+                    burst=True, logging_level="WARNING"
+                )
+
+    return run
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+class Browserish:
+    """A test client that keeps the CSRF token the way a page would and sends it with every form."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf(self) -> str:
+        if self._token is None:
+            page = self.client.get("/auth/reset").get_data(as_text=True)
+            match = CSRF_RE.search(page)
+            assert match, "no CSRF token on the page"
+            self._token = match.group(1) or match.group(2)
+        return self._token
+
+    def post(self, url, data=None, *, csrf=True, htmx=False, **kw):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf())
+        headers = dict(kw.pop("headers", {}) or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(url, data=data, headers=headers, **kw)
+
+    def get(self, url, *, htmx=False, **kw):
+        headers = dict(kw.pop("headers", {}) or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.get(url, headers=headers, **kw)
+
+    def login(self, email, password="correct horse battery"):
+        response = self.post("/auth/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        self._token = None
+        return response
+
+
+@pytest.fixture
+def client(app):
+    return Browserish(app.test_client())
+
+
+@pytest.fixture
+def make_client(app):
+    return lambda: Browserish(app.test_client())

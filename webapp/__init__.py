@@ -1,0 +1,70 @@
+"""Tessera: the operations console of a subscription business."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from webapp.config import load_config
+
+# Each domain is a package with a blueprint ``bp``; models of every domain are imported here so
+# that Alembic and the ORM see the whole schema.
+DOMAINS = (
+    "core_pages",
+    "auth",
+    "account",
+    "orgs",
+    "audit",
+    "settings",
+    "secrets",
+    "mail",
+    "admin",
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    load_dotenv()
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config(app.instance_path, config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from webapp import extensions
+    from webapp.core import htmx, security, templating
+    from webapp.jobs.runner import choose_backend
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    choose_backend(app)
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        backend = app.extensions["tessera.jobs_backend"]
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] if backend == "rq" else "memory://"
+    extensions.limiter.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    for name in DOMAINS:
+        module = importlib.import_module(f"webapp.{name}")
+        blueprint = getattr(module, "bp", None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+    from webapp import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,7 @@
+from webapp.admin import bp
+from webapp.core.htmx import render
+
+
+@bp.get("/")
+def index():
+    return render("admin/index.html")

@@ -1,0 +1,243 @@
+"""Accounts: sign-up, verification, password login, sessions, reset, TOTP second factor."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+
+from webapp.audit import record
+from webapp.auth.models import AuthToken, SessionUser, User, UserSession, hash_token
+from webapp.core.errors import DomainError
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.mail import send_email
+from webapp.secrets import clear_field, decrypt_field, encrypt_field
+
+VERIFY, RESET = "verify_email", "reset_password"
+TOKEN_LIFETIMES = {VERIFY: timedelta(days=2), RESET: timedelta(hours=1)}
+MIN_PASSWORD = 10
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"Use at least {MIN_PASSWORD} characters.", field="password")
+    if email and password.lower() == email.lower():
+        raise DomainError("The password cannot be your e-mail address.", field="password")
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def sign_up(email: str, password: str, name: str = "") -> User:
+    from webapp.orgs.services import create_personal_organization
+
+    email = email.strip().lower()
+    if find_user_by_email(email):
+        raise DomainError("An account with this e-mail already exists. Log in instead.", field="email")
+    check_password_strength(password, email)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    create_personal_organization(user)
+    record(user, "user.signed_up", user)
+    send_verification(user)
+    return user
+
+
+def issue_token(user: User, purpose: str) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AuthToken(user_id=user.id, purpose=purpose, token_hash=hash_token(token), expires_at=utcnow() + TOKEN_LIFETIMES[purpose])
+    )
+    return token
+
+
+def consume_token(token: str, purpose: str) -> User:
+    row = db.session.scalar(
+        select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose).with_for_update()
+    )
+    if row is None or row.used_at is not None:
+        raise DomainError("This link is not valid or was already used.", code="token_invalid")
+    if row.expires_at <= utcnow():
+        raise DomainError("This link has expired. Ask for a new one.", code="token_expired")
+    row.used_at = utcnow()
+    return row.user
+
+
+def send_verification(user: User) -> None:
+    token = issue_token(user, VERIFY)
+    link = current_app.config["BASE_URL"] + url_for("auth.verify_email", token=token)
+    send_email(user.email, "auth/verify", subject="Confirm your e-mail address", user=user, link=link, name=user.display_name)
+
+
+def verify_email(token: str) -> User:
+    user = consume_token(token, VERIFY)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        record(user, "user.email_verified", user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    user = find_user_by_email(email)
+    if user is None or not password_matches(user, password):
+        if user is not None:
+            record(user, "user.login_failed", user)
+        raise DomainError("E-mail or password is not right.", code="invalid_credentials")
+    if user.is_suspended:
+        raise DomainError("This account is suspended. Contact support.", code="account_suspended")
+    return user
+
+
+def start_session(user: User, ip: str | None, user_agent: str | None) -> SessionUser:
+    token = secrets.token_urlsafe(32)
+    session = UserSession(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        ip_address=ip,
+        user_agent=(user_agent or "")[:500],
+        expires_at=utcnow() + timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"]),
+    )
+    db.session.add(session)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    record(user, "user.logged_in", user, {"session_id": session.id})
+    return SessionUser(user, session, token)
+
+
+def load_session(token: str) -> SessionUser | None:
+    """Flask-Login's loader: a revoked, expired or suspended session is no session at all."""
+    session = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    if session is None or not session.is_active or session.user.is_suspended:
+        return None
+    now = utcnow()
+    if now - session.last_seen_at > LAST_SEEN_RESOLUTION:  # a write every few minutes, not per request
+        db.session.execute(update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
+        db.session.commit()
+    return SessionUser(session.user, session, token)
+
+
+def end_session(session: UserSession) -> None:
+    session.revoked_at = session.revoked_at or utcnow()
+
+
+def revoke_session(user: User, session_id: int) -> UserSession:
+    session = db.session.scalar(select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id))
+    if session is None:
+        raise DomainError("That session does not exist.", code="not_found")
+    end_session(session)
+    record(user, "session.revoked", session)
+    return session
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    stmt = (
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
+        .order_by(UserSession.last_seen_at.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def request_password_reset(email: str) -> None:
+    """Always looks the same from outside, whether or not the address has an account."""
+    user = find_user_by_email(email)
+    if user is None or user.is_suspended:
+        return
+    token = issue_token(user, RESET)
+    link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
+    send_email(user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name)
+    record(user, "user.password_reset_requested", user)
+
+
+def reset_password(token: str, password: str) -> User:
+    user = consume_token(token, RESET)
+    check_password_strength(password, user.email)
+    user.password_hash = hash_password(password)
+    user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
+    db.session.execute(
+        update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    record(user, "user.password_reset", user)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not password_matches(user, current):
+        raise DomainError("The current password is not right.", field="current_password")
+    check_password_strength(new, user.email)
+    user.password_hash = hash_password(new)
+    record(user, "user.password_changed", user)
+
+
+def update_profile(user: User, name: str) -> None:
+    user.name = name.strip()[:120]
+    record(user, "user.profile_updated", user)
+
+
+# TOTP second factor --------------------------------------------------------------------------
+
+
+def begin_totp(user: User) -> str:
+    """A new secret, stored encrypted but not yet enabled until a code proves the app has it."""
+    secret = pyotp.random_base32()
+    encrypt_field(user, "totp_secret", secret)
+    user.totp_enabled_at = None
+    return secret
+
+
+def totp_uri(user: User) -> str | None:
+    secret = decrypt_field(user, "totp_secret")
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Tessera") if secret else None
+
+
+def totp_code_valid(user: User, code: str) -> bool:
+    secret = decrypt_field(user, "totp_secret")
+    return bool(secret) and pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
+
+
+def enable_totp(user: User, code: str) -> None:
+    if not totp_code_valid(user, code):
+        raise DomainError("That code is not right. Check the time on your phone and try again.", field="code")
+    user.totp_enabled_at = utcnow()
+    record(user, "user.totp_enabled", user)
+
+
+def disable_totp(user: User, password: str) -> None:
+    if not password_matches(user, password):
+        raise DomainError("The password is not right.", field="password")
+    clear_field(user, "totp_secret")
+    user.totp_enabled_at = None
+    record(user, "user.totp_disabled", user)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    return target

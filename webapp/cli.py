@@ -1,0 +1,105 @@
+"""Command-line entry points: ``flask seed demo``, ``flask users create-staff``, ``flask secrets rotate``,
+``flask worker``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+seed = AppGroup("seed", help="Load data.")
+users = AppGroup("users", help="Manage users.")
+secrets_cli = AppGroup("secrets", help="Encrypted secrets.")
+
+
+@seed.command("demo")
+def seed_demo():
+    """Demo organizations, members in every role and each domain's demo data (idempotent)."""
+    from webapp.demo import run_all
+
+    run_all(log=click.echo)
+    click.echo("demo data ready")
+
+
+@users.command("create-staff")
+@click.argument("email")
+@click.password_option()
+@click.option("--name", default="")
+def create_staff(email, password, name):
+    """Create a staff user, or make an existing user staff."""
+    from webapp.audit import record
+    from webapp.auth import services as accounts
+    from webapp.core.errors import DomainError
+    from webapp.core.models import utcnow
+    from webapp.extensions import db
+
+    user = accounts.find_user_by_email(email)
+    try:
+        if user is None:
+            user = accounts.sign_up(email, password, name)
+        else:
+            accounts.check_password_strength(password, email)
+            user.password_hash = accounts.hash_password(password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    user.is_staff = True
+    user.email_verified_at = user.email_verified_at or utcnow()
+    record(None, "user.made_staff", user)
+    db.session.commit()
+    click.echo(f"{user.email} is staff")
+
+
+@secrets_cli.command("rotate")
+def rotate():
+    """Re-encrypt every stored secret under ENCRYPTION_KEY (old keys in ENCRYPTION_OLD_KEYS)."""
+    from webapp.audit import record
+    from webapp.extensions import db
+    from webapp.secrets import rotate_all
+
+    changed = rotate_all()
+    record(None, "secrets.rotated", None, {"rows": changed})
+    db.session.commit()
+    total = sum(changed.values())
+    click.echo(f"re-encrypted {total} secret(s)" + (f": {changed}" if changed else ""))
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+@click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
+def worker(burst, queues):
+    """An RQ worker with its scheduler, on every queue."""
+    from rq import Worker
+
+    from webapp.jobs import QUEUES
+    from webapp.jobs.runner import redis_connection
+
+    names = queues.split(",") if queues else list(QUEUES)
+    Worker(names, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
+@click.command("cron")
+def cron():
+    """RQ's cron scheduler for every periodic job (one per deployment)."""
+    from rq.cron import CronScheduler
+
+    from webapp.jobs import PERIODIC
+    from webapp.jobs.runner import redis_connection
+
+    scheduler = CronScheduler(connection=redis_connection())
+    for item in PERIODIC:
+        scheduler.register(item.func, item.queue, cron=item.cron, name=item.name)
+    click.echo(f"cron: {len(PERIODIC)} periodic job(s)")
+    scheduler.start()
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed, users, secrets_cli, worker, cron):
+        app.cli.add_command(command)
+
+    @app.after_request
+    def run_inline_jobs(response):
+        from webapp.jobs import drain_inline
+
+        if current_app.extensions["tessera.jobs_backend"] == "inline":
+            drain_inline()
+        return response

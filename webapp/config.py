@@ -1,0 +1,97 @@
+"""Settings from the environment, with safe development defaults.
+
+Production (``TESSERA_ENV=production``) refuses to start with a generated or missing
+secret key or encryption key; development writes both into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+MIN_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe for the mode the app runs in."""
+
+
+def _instance_secret(instance_path: str, name: str) -> str:
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    env = os.environ
+    mode = env.get("TESSERA_ENV", "development")
+    production = mode == "production"
+    overrides = overrides or {}
+
+    secret_key = env.get("SECRET_KEY")
+    encryption_key = env.get("ENCRYPTION_KEY")
+    if production:
+        if not secret_key or len(secret_key) < MIN_KEY_LENGTH:
+            raise ConfigError("SECRET_KEY must be set to at least 32 characters in production")
+        if not encryption_key or len(encryption_key) < MIN_KEY_LENGTH:
+            raise ConfigError("ENCRYPTION_KEY must be set to at least 32 characters in production")
+    secret_key = secret_key or _instance_secret(instance_path, "secret_key")
+    encryption_key = encryption_key or _instance_secret(instance_path, "encryption_key")
+    if len(encryption_key) < MIN_KEY_LENGTH:
+        raise ConfigError("ENCRYPTION_KEY must be at least 32 characters")
+
+    sqlite_path = Path(instance_path) / "tessera.sqlite3"
+    database_url = env.get("DATABASE_URL", f"sqlite:///{sqlite_path}")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    redis_url = env.get("REDIS_URL", "redis://localhost:6379/0")
+    base_url = env.get("BASE_URL", "http://localhost:5000").rstrip("/")
+
+    config = {
+        "ENV_NAME": mode,
+        "TESTING": False,
+        "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEY": encryption_key,
+        # Older keys still able to decrypt; `flask secrets rotate` moves everything to ENCRYPTION_KEY.
+        "ENCRYPTION_OLD_KEYS": [k for k in env.get("ENCRYPTION_OLD_KEYS", "").split(",") if k],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # "rq" sends jobs to Redis; "inline" runs them in-process after the request commits.
+        "JOBS_BACKEND": env.get("JOBS_BACKEND", "auto"),
+        "BASE_URL": base_url,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or _bool(env.get("SECURE_COOKIES")),
+        "REMEMBER_COOKIE_SECURE": production or _bool(env.get("SECURE_COOKIES")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_LIFETIME_DAYS": int(env.get("SESSION_LIFETIME_DAYS", "14")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(512 * 1024 * 1024))),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", ""),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20/minute"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5/minute"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "1025")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Tessera <no-reply@tessera.local>"),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+        "SANDBOXES_ENABLED": _bool(env.get("SANDBOXES_ENABLED"), default=not production),
+        "STORAGE_PATH": env.get("STORAGE_PATH", str(Path(instance_path) / "storage")),
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,92 @@
+"""One mechanism for who may see what: ``org_view`` on every ``/o/<slug>/…`` route.
+
+Non-members get 404 (the organization's existence is not revealed); members whose role lacks
+the permission get 403. Objects are loaded through ``org_object_or_404`` so another
+organization's id is a 404 as well.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from webapp.extensions import db
+
+OWNER, ADMIN, MEMBER, BILLING = "OWNER", "ADMIN", "MEMBER", "BILLING"
+ROLES = (OWNER, ADMIN, MEMBER, BILLING)
+
+# What each role may do (DESIGN §1). One table: routes name a permission, never a role.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view": frozenset(ROLES),
+    "members": frozenset({OWNER, ADMIN}),
+    "owner": frozenset({OWNER}),
+    "billing": frozenset({OWNER, ADMIN, BILLING}),
+    "services": frozenset({OWNER, ADMIN, MEMBER}),
+    "api": frozenset({OWNER, ADMIN}),
+    "integrations": frozenset({OWNER, ADMIN}),
+    "workflows": frozenset({OWNER, ADMIN}),
+    "studio": frozenset({OWNER, ADMIN, MEMBER}),
+    "support": frozenset({OWNER, ADMIN, MEMBER}),
+    "files": frozenset({OWNER, ADMIN, MEMBER}),
+    "ai": frozenset({OWNER, ADMIN, MEMBER}),
+    "referrals": frozenset({OWNER, ADMIN, MEMBER}),
+}
+
+
+def role_allows(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]
+
+
+def load_membership(slug: str, user_id: int):
+    from webapp.orgs.models import Membership, Organization
+
+    stmt = (
+        select(Membership)
+        .join(Organization, Membership.organization_id == Organization.id)
+        .where(Organization.slug == slug, Membership.user_id == user_id, Organization.deleted_at.is_(None))
+    )
+    return db.session.scalar(stmt)
+
+
+def org_view(permission: str = "view"):
+    """Load the organization from ``<slug>``, check membership and role, pass ``org`` to the view."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(slug: str, **kwargs):
+            membership = load_membership(slug, current_user.id)
+            if membership is None:
+                abort(404)
+            if not role_allows(membership.role, permission):
+                abort(403)
+            g.org = membership.organization
+            g.membership = membership
+            return view(org=membership.organization, **kwargs)
+
+        wrapped.org_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def org_object_or_404(model, org, object_id: int, *options):
+    """The object with that id in this organization, or 404 — never another organization's."""
+    stmt = select(model).where(model.id == object_id, model.organization_id == org.id)
+    if options:
+        stmt = stmt.options(*options)
+    obj = db.session.scalar(stmt)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def can(permission: str) -> bool:
+    """For templates: may the current member do this here?"""
+    membership = g.get("membership")
+    return membership is not None and role_allows(membership.role, permission)

@@ -1,0 +1,52 @@
+"""Offset pages for short lists, keyset pages for large tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+
+from webapp.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt: Select, page: int, per_page: int = 25) -> Page:
+    page = max(1, page)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, per_page, total)
+
+
+@dataclass
+class KeysetPage:
+    items: list
+    next_cursor: int | None
+    per_page: int
+
+
+def keyset(stmt: Select, id_column, before: int | None, per_page: int = 50) -> KeysetPage:
+    """Newest first, by id: the next page starts below the last id shown."""
+    if before:
+        stmt = stmt.where(id_column < before)
+    rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(per_page + 1)))
+    next_cursor = rows[per_page - 1].id if len(rows) > per_page else None
+    return KeysetPage(rows[:per_page], next_cursor, per_page)

@@ -1,0 +1,57 @@
+"""Response headers, error pages and the JSON/HTML error split."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from webapp.core.errors import DomainError
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; "
+    "form-action 'self' {form_extra}; base-uri 'self'; object-src 'none'"
+)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, details=None):
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message, "details": details or {}}}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        form_extra = app.config.get("CSP_FORM_ACTION_EXTRA", "")
+        response.headers.setdefault("Content-Security-Policy", CSP.format(form_extra=form_extra).strip())
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(400, "csrf_failed", "The form expired or was sent from elsewhere. Reload and try again.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return error_response(error.status, error.code, error.message, error.details)
+
+    messages = {
+        400: ("bad_request", "The request could not be understood."),
+        403: ("forbidden", "Your role in this organization does not allow that."),
+        404: ("not_found", "There is nothing here."),
+        405: ("method_not_allowed", "That method is not allowed here."),
+        413: ("payload_too_large", "The upload is larger than allowed."),
+        429: ("rate_limited", "Too many attempts. Wait a moment and try again."),
+        500: ("internal_error", "Something went wrong on our side. It has been logged."),
+    }
+    for status, (code, message) in messages.items():
+        app.register_error_handler(status, lambda error, s=status, c=code, m=message: error_response(s, c, m))

@@ -1,0 +1,39 @@
+from flask import current_app, jsonify, redirect, url_for
+from flask_login import current_user
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from webapp.core_pages import bp
+from webapp.extensions import db, limiter
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # any driver error means not ready
+        checks["database"] = f"error: {type(error).__name__}"
+    if current_app.extensions["tessera.jobs_backend"] == "rq":
+        try:
+            current_app.extensions["tessera.redis"].ping()
+            checks["redis"] = "ok"
+        except RedisError as error:
+            checks["redis"] = f"error: {type(error).__name__}"
+    else:
+        checks["redis"] = "not used (jobs run in-process)"
+    ready = all(v == "ok" or v.startswith("not used") for v in checks.values())
+    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503

@@ -1,0 +1,194 @@
+"""The one mechanism for background work: ``@job`` functions, post-commit enqueue, periodic jobs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "email", "billing", "integrations", "publishing", "maintenance")
+PENDING_KEY = "tessera.pending_jobs"
+
+
+@dataclass
+class PendingJob:
+    func: Callable
+    args: tuple
+    kwargs: dict
+    queue: str
+    at: datetime | None = None
+    job_id: str | None = None
+    retries: int = 3
+
+
+@dataclass
+class Periodic:
+    func: Callable
+    cron: str
+    queue: str
+    name: str = field(default="")
+
+
+PERIODIC: list[Periodic] = []
+_local = threading.local()
+_worker_app = None
+
+
+def _app():
+    global _worker_app
+    if _worker_app is None:
+        from webapp import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+@contextmanager
+def app_context():
+    """Inside a request or test the current app is used; an RQ worker builds one app per process."""
+    if has_app_context():
+        yield current_app._get_current_object()
+        return
+    app = _app()
+    with app.app_context():
+        yield app
+
+
+def job(queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10, 60, 300), timeout: int = 600):
+    """Declare a background job: the body runs in an app context and commits once at the end."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def decorator(func):
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            from webapp.extensions import db
+
+            with app_context():
+                try:
+                    result = func(*args, **kwargs)
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    raise
+                drain_inline()
+                return result
+
+        run.queue = queue
+        run.retries = retries
+        run.backoff = backoff
+        run.timeout = timeout
+        run.delay = lambda *a, **kw: enqueue(run, *a, **kw)
+        return run
+
+    return decorator
+
+
+def periodic(cron: str, queue: str | None = None):
+    """Register a ``@job`` to run on a cron schedule (RQ's cron scheduler, or a thread without Redis)."""
+
+    def decorator(run):
+        PERIODIC.append(Periodic(run, cron, queue or run.queue, f"{run.__module__}.{run.__name__}"))
+        return run
+
+    return decorator
+
+
+def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, **kwargs) -> None:
+    """Queue ``run(*args, **kwargs)`` to start once the current transaction commits."""
+    from webapp.extensions import db
+
+    pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
+    db.session().info.setdefault(PENDING_KEY, []).append(pending)
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, [])
+    for item in pending:
+        _dispatch(item)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_after_rollback(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(PENDING_KEY, None)
+
+
+def backend() -> str:
+    return current_app.extensions["tessera.jobs_backend"]
+
+
+def redis_connection() -> Redis:
+    return current_app.extensions["tessera.redis"]
+
+
+def get_queue(name: str) -> Queue:
+    return Queue(name, connection=redis_connection())
+
+
+def _dispatch(item: PendingJob) -> None:
+    if backend() == "rq":
+        queue = get_queue(item.queue)
+        options = {
+            "job_id": item.job_id,
+            "description": f"{item.func.__module__}.{item.func.__name__}",
+            "job_timeout": item.func.timeout,
+        }
+        if item.retries:
+            options["retry"] = Retry(max=item.retries, interval=list(item.func.backoff))
+        try:
+            if item.at is not None:
+                queue.enqueue_at(item.at, item.func, *item.args, **item.kwargs, **options)
+            else:
+                queue.enqueue(item.func, *item.args, **item.kwargs, **options)
+            return
+        except RedisError:
+            log.exception("Redis refused a job; running it in-process instead")
+    backlog = getattr(_local, "backlog", None)
+    if backlog is None:
+        backlog = _local.backlog = []
+    backlog.append(item)
+
+
+def drain_inline() -> None:
+    """Run jobs waiting in-process; jobs they enqueue run too. Re-entrant calls return at once."""
+    if getattr(_local, "draining", False):
+        return
+    _local.draining = True
+    try:
+        while getattr(_local, "backlog", None):
+            item = _local.backlog.pop(0)
+            try:
+                item.func(*item.args, **item.kwargs)
+            except Exception:
+                log.exception("in-process job %s failed", item.func.__name__)
+    finally:
+        _local.draining = False
+
+
+def choose_backend(app) -> None:
+    """Pick RQ when Redis answers, else the in-process fallback; say which."""
+    redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5)
+    app.extensions["tessera.redis"] = redis
+    wanted = app.config["JOBS_BACKEND"]
+    if wanted == "auto":
+        try:
+            redis.ping()
+            wanted = "rq"
+        except RedisError:
+            wanted = "inline"
+    app.extensions["tessera.jobs_backend"] = wanted

@@ -1,0 +1,31 @@
+"""The e-mail log (seed 001 ``EmailLog``): every message with its rendered body and delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.core.models import BigId, TimestampMixin
+from webapp.extensions import db
+
+
+class EmailMessage(TimestampMixin, db.Model):
+    __tablename__ = "email_messages"
+    __table_args__ = (Index("ix_email_messages_status_id", "status", "id"),)
+
+    QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
+
+    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    to_address: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    template: Mapped[str] = mapped_column(String(128))
+    html_body: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,52 @@
+"""Demo: one staff user and three organizations with a member in every role."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.auth import services as accounts
+from webapp.auth.models import User
+from webapp.core.access import ROLES
+from webapp.core.models import utcnow
+from webapp.demo import DEMO_PASSWORD, step
+from webapp.extensions import db
+from webapp.orgs import services as orgs
+from webapp.orgs.models import Membership, Organization
+
+STAFF_EMAIL = "staff@tessera.local"
+ORGANIZATIONS = [
+    ("Harare Retail Group", "harare-retail", "ZW", "Africa/Harare"),
+    ("Bulawayo Foods", "bulawayo-foods", "ZW", "Africa/Harare"),
+    ("Kyoto Creators", "kyoto-creators", "JP", "Asia/Tokyo"),
+]
+PEOPLE = {"OWNER": "Owner", "ADMIN": "Admin", "MEMBER": "Member", "BILLING": "Billing"}
+
+
+def demo_user(email: str, name: str, staff: bool = False) -> User:
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        user = accounts.sign_up(email, DEMO_PASSWORD, name)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    user.is_staff = user.is_staff or staff
+    return user
+
+
+def demo_org(slug: str) -> Organization:
+    return db.session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+@step(order=10)
+def staff_and_organizations() -> None:
+    demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
+    for name, slug, country, zone in ORGANIZATIONS:
+        org = demo_org(slug)
+        owner = demo_user(f"owner@{slug}.example", f"{PEOPLE['OWNER']} of {name}")
+        if org is None:
+            org = orgs.create_organization(owner, name, slug, f"accounts@{slug}.example", country, zone)
+        for role in ROLES:
+            user = owner if role == "OWNER" else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
+            existing = db.session.scalar(
+                select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+            )
+            if existing is None:
+                db.session.add(Membership(organization_id=org.id, user_id=user.id, role=role))

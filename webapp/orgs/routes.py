@@ -1,0 +1,211 @@
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from webapp.core.access import org_object_or_404, org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import render
+from webapp.extensions import db
+from webapp.orgs import bp
+from webapp.orgs import services as orgs
+from webapp.orgs.dashboard import panels_for
+from webapp.orgs.forms import DeleteForm, EmptyForm, InviteForm, OrganizationForm, OrganizationSettingsForm, RoleForm, TransferForm
+from webapp.orgs.models import Invitation, Membership
+
+LAST_ORG = "last_org"
+
+
+@bp.get("/o/")
+@login_required
+def home():
+    memberships = orgs.memberships_of(current_user.id)
+    slugs = {m.organization.slug for m in memberships}
+    if session.get(LAST_ORG) in slugs:
+        return redirect(url_for("orgs.dashboard", slug=session[LAST_ORG]))
+    if memberships:
+        return redirect(url_for("orgs.dashboard", slug=memberships[0].organization.slug))
+    return redirect(url_for("orgs.create"))
+
+
+@bp.route("/orgs/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = OrganizationForm(email=current_user.email)
+    if form.validate_on_submit():
+        try:
+            org = orgs.create_organization(
+                current_user.user, form.name.data, form.slug.data, form.email.data, form.country.data, form.timezone.data
+            )
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{org.name} is ready.", "success")
+            return redirect(url_for("orgs.dashboard", slug=org.slug), code=303)
+    return render("orgs/new.html", form=form)
+
+
+@bp.get("/o/<slug>/")
+@org_view()
+def dashboard(org):
+    session[LAST_ORG] = org.slug
+    return render("orgs/dashboard.html", org=org, panels=panels_for(org), member_count=orgs.member_count(org))
+
+
+def _members_page(org, invite_form=None, status=200):
+    members = db.session.scalars(
+        select(Membership).where(Membership.organization_id == org.id).order_by(Membership.role, Membership.id)
+    ).all()
+    invitations = [
+        i for i in db.session.scalars(select(Invitation).where(Invitation.organization_id == org.id).order_by(Invitation.id.desc()))
+        if i.is_pending
+    ]
+    transfer = TransferForm()
+    transfer.member_id.choices = [(m.id, m.user.display_name) for m in members if m.user_id != current_user.id]
+    return render(
+        "orgs/members.html", block="members", org=org, members=members, invitations=invitations,
+        invite_form=invite_form or InviteForm(), role_form=RoleForm(), transfer_form=transfer, button=EmptyForm(),
+        status=status,
+    )
+
+
+@bp.get("/o/<slug>/members")
+@org_view("members")
+def members(org):
+    return _members_page(org)
+
+
+@bp.post("/o/<slug>/members/invite")
+@org_view("members")
+def invite(org):
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            orgs.invite_member(org, request_membership(), form.email.data, form.role.data)
+        except DomainError as error:
+            apply_error(form, error, field="email")
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("orgs.members", slug=org.slug), code=303)
+    return _members_page(org, invite_form=form, status=422)
+
+
+def request_membership() -> Membership:
+    return g.membership
+
+
+def _act(org, action, *args):
+    """Run a membership rule; a refusal comes back as a flash on the members page."""
+    try:
+        action(*args)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        return True
+    return False
+
+
+@bp.post("/o/<slug>/members/<int:membership_id>/role")
+@org_view("members")
+def change_role(org, membership_id):
+    target = org_object_or_404(Membership, org, membership_id)
+    form = RoleForm()
+    if form.validate_on_submit() and _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
+        flash(f"{target.user.display_name} is now {target.role.title()}.", "success")
+    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+
+
+@bp.post("/o/<slug>/members/<int:membership_id>/remove")
+@org_view("members")
+def remove_member(org, membership_id):
+    target = org_object_or_404(Membership, org, membership_id)
+    name = target.user.display_name
+    if _act(org, orgs.remove_member, org, request_membership(), target):
+        flash(f"{name} was removed.", "success")
+    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+
+
+@bp.post("/o/<slug>/invitations/<int:invitation_id>/revoke")
+@org_view("members")
+def revoke_invitation(org, invitation_id):
+    invitation = org_object_or_404(Invitation, org, invitation_id)
+    if _act(org, orgs.revoke_invitation, org, current_user.user, invitation):
+        flash("Invitation revoked.", "success")
+    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+
+
+@bp.post("/o/<slug>/leave")
+@org_view()
+def leave(org):
+    if _act(org, orgs.leave_organization, org, request_membership()):
+        flash(f"You left {org.name}.", "success")
+        session.pop(LAST_ORG, None)
+        return redirect(url_for("orgs.home"), code=303)
+    return redirect(url_for("orgs.dashboard", slug=org.slug), code=303)
+
+
+@bp.post("/o/<slug>/transfer")
+@org_view("owner")
+def transfer(org):
+    target = org_object_or_404(Membership, org, request.form.get("member_id", type=int) or 0)
+    if _act(org, orgs.transfer_ownership, org, request_membership(), target):
+        flash(f"{target.user.display_name} now owns {org.name}.", "success")
+    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+
+
+@bp.route("/o/<slug>/settings", methods=["GET", "POST"])
+@org_view("owner")
+def settings(org):
+    form = OrganizationSettingsForm(obj=org)
+    delete_form = DeleteForm()
+    if form.validate_on_submit():
+        try:
+            orgs.update_organization(org, current_user.user, form.name.data, form.email.data, form.country.data, form.timezone.data)
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("Organization saved.", "success")
+            return redirect(url_for("orgs.settings", slug=org.slug), code=303)
+    return render("orgs/settings.html", org=org, form=form, delete_form=delete_form)
+
+
+@bp.post("/o/<slug>/delete")
+@org_view("owner")
+def delete(org):
+    form = DeleteForm()
+    if form.validate_on_submit():
+        try:
+            orgs.delete_organization(org, current_user.user, form.confirm_slug.data)
+        except DomainError as error:
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            session.pop(LAST_ORG, None)
+            flash("The organization was deleted.", "success")
+            return redirect(url_for("orgs.home"), code=303)
+    return render("orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token):
+    found = orgs.find_invitation(token)
+    if request.method == "POST" and current_user.is_authenticated:
+        try:
+            membership = orgs.accept_invitation(token, current_user.user)
+        except DomainError as error:
+            return render("orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400)
+        db.session.commit()
+        flash(f"You joined {membership.organization.name}.", "success")
+        return redirect(url_for("orgs.dashboard", slug=membership.organization.slug), code=303)
+    problem = None
+    if found is None or not found.is_pending:
+        problem = "This invitation is not valid any more. Ask for a new one."
+    return render("orgs/invitation.html", invitation=found, problem=problem, form=EmptyForm(), token=token,
+                  status=400 if problem else 200)
