@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 _tmp = Path(tempfile.mkdtemp(prefix="tessera-tests-"))
@@ -41,10 +42,19 @@ REQUIRE_ALL = os.environ.get("TESSERA_REQUIRE_ALL") == "1"
 
 def pytest_configure(config):
     if REQUIRE_ALL:
-        missing = [name for name, ok in (("PostgreSQL (TEST_DATABASE_URL)", IS_POSTGRES), ("Redis", REDIS_UP),
-                                         ("Chromium", Path(CHROMIUM).exists())) if not ok]
+        missing = [
+            name
+            for name, ok in (
+                ("PostgreSQL (TEST_DATABASE_URL)", IS_POSTGRES),
+                ("Redis", REDIS_UP),
+                ("Chromium", Path(CHROMIUM).exists()),
+            )
+            if not ok
+        ]
         if missing:
-            pytest.exit(f"TESSERA_REQUIRE_ALL is set but these are missing: {', '.join(missing)}", returncode=3)
+            pytest.exit(
+                f"TESSERA_REQUIRE_ALL is set but these are missing: {', '.join(missing)}", returncode=3
+            )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -107,6 +117,10 @@ def smtp_server():
     controller.stop()
 
 
+LIVE_PORT = _free_port()
+LIVE_URL = f"http://127.0.0.1:{LIVE_PORT}"
+
+
 @pytest.fixture(scope="session")
 def app(smtp_server):
     from webapp import create_app
@@ -119,8 +133,7 @@ def app(smtp_server):
             "REDIS_URL": TEST_REDIS_URL,
             "RATELIMIT_STORAGE_URI": TEST_REDIS_URL if REDIS_UP else "memory://",
             "JOBS_BACKEND": "rq" if REDIS_UP else "inline",
-            "BASE_URL": "http://localhost",
-            "SERVER_NAME": "localhost",
+            "BASE_URL": LIVE_URL,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": port,
             "LOGIN_LIMIT_PER_IP": "1000/minute",
@@ -142,7 +155,11 @@ def app(smtp_server):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade(revision="heads")
+    server = make_server("127.0.0.1", LIVE_PORT, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     yield app
+    server.shutdown()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -155,7 +172,9 @@ def _truncate_all(app):
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
             if IS_POSTGRES:
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                conn.execute(
+                    text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                )
             else:
                 for table in reversed(tables):
                     conn.execute(text(f'DELETE FROM "{table}"'))
@@ -176,6 +195,13 @@ def clean_state(app, smtp_server):
     from webapp.jobs import runner
 
     runner._local.backlog = []
+
+
+@pytest.fixture
+def live_server(app):
+    """The same app served over real HTTP (for the browser, and for provider clients talking to
+    the in-app sandboxes): its URL is ``BASE_URL``."""
+    return LIVE_URL
 
 
 @pytest.fixture

@@ -14,7 +14,14 @@ PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
-def make_user(email: str | None = None, *, name: str = "", staff: bool = False, verified: bool = True, password: str = PASSWORD):
+def make_user(
+    email: str | None = None,
+    *,
+    name: str = "",
+    staff: bool = False,
+    verified: bool = True,
+    password: str = PASSWORD,
+):
     email = email or f"user{next(_seq)}@example.com"
     user = accounts.sign_up(email, password, name or email.split("@")[0].title())
     user.is_staff = staff
@@ -26,7 +33,9 @@ def make_user(email: str | None = None, *, name: str = "", staff: bool = False, 
 
 def make_org(owner, name: str | None = None, slug: str | None = None):
     n = next(_seq)
-    org = orgs.create_organization(owner, name or f"Org {n}", slug or f"org-{n}", owner.email, "ZW", "Africa/Harare")
+    org = orgs.create_organization(
+        owner, name or f"Org {n}", slug or f"org-{n}", owner.email, "ZW", "Africa/Harare"
+    )
     db.session.commit()
     return org
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 
@@ -23,6 +24,18 @@ DOMAINS = (
     "secrets",
     "mail",
     "admin",
+    "notifications",
+    "billing",
+    "subscriptions",
+    "api",
+    "integrations",
+    "projects",
+    "studio",
+    "support",
+    "workflows",
+    "ai",
+    "referrals",
+    "files",
 )
 
 
@@ -57,10 +70,13 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
 
     for name in DOMAINS:
+        if importlib.util.find_spec(f"webapp.{name}") is None:
+            continue  # a domain not built yet
         module = importlib.import_module(f"webapp.{name}")
-        blueprint = getattr(module, "bp", None)
-        if blueprint is not None:
-            app.register_blueprint(blueprint)
+        for attr in ("bp", "admin_bp", "public_bp"):
+            blueprint = getattr(module, attr, None)
+            if blueprint is not None:
+                app.register_blueprint(blueprint)
         if hasattr(module, "init_app"):
             module.init_app(app)
 

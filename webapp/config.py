@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MIN_KEY_LENGTH = 32
 
@@ -55,7 +56,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     redis_url = env.get("REDIS_URL", "redis://localhost:6379/0")
-    base_url = env.get("BASE_URL", "http://localhost:5000").rstrip("/")
+    base_url = (overrides.get("BASE_URL") or env.get("BASE_URL", "http://localhost:5000")).rstrip("/")
+    base = urlsplit(base_url)
 
     config = {
         "ENV_NAME": mode,
@@ -70,7 +72,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # "rq" sends jobs to Redis; "inline" runs them in-process after the request commits.
         "JOBS_BACKEND": env.get("JOBS_BACKEND", "auto"),
         "BASE_URL": base_url,
-        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # url_for works in jobs and e-mails too; Flask 3.1 no longer refuses other hosts for it.
+        "SERVER_NAME": base.netloc,
+        "PREFERRED_URL_SCHEME": base.scheme or "http",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production or _bool(env.get("SECURE_COOKIES")),

@@ -30,7 +30,7 @@ def run_all(log=print) -> None:
         module = f"webapp.{name}.demo"
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
-    for order, module, func in sorted(STEPS, key=lambda s: s[0]):
+    for _order, module, func in sorted(STEPS, key=lambda s: s[0]):
         log(f"demo: {module}.{func.__name__}")
         func()
         db.session.commit()

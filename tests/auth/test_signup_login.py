@@ -1,13 +1,15 @@
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_user
-from webapp.auth.models import User, UserSession
+from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 
 
 def test_signup_creates_personal_org_and_sends_verification(client, ctx, mailbox, run_jobs):
-    response = client.post("/auth/signup", {"name": "Rudo", "email": "Rudo@Example.com", "password": PASSWORD})
+    response = client.post(
+        "/auth/signup", {"name": "Rudo", "email": "Rudo@Example.com", "password": PASSWORD}
+    )
     assert response.status_code == 303
     run_jobs()
     user = db.session.scalar(select(User).where(User.email == "rudo@example.com"))
@@ -17,11 +19,11 @@ def test_signup_creates_personal_org_and_sends_verification(client, ctx, mailbox
 
     link = mailbox.link("rudo@example.com")
     assert "/auth/verify/" in link
-    assert client.get(link.removeprefix("http://localhost")).status_code == 303
+    assert client.get(link).status_code == 303
     db.session.refresh(user)
     assert user.is_verified
     # the link is single-use
-    again = client.get(link.removeprefix("http://localhost"))
+    again = client.get(link)
     assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
 
 

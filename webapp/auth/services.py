@@ -69,14 +69,21 @@ def sign_up(email: str, password: str, name: str = "") -> User:
 def issue_token(user: User, purpose: str) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(
-        AuthToken(user_id=user.id, purpose=purpose, token_hash=hash_token(token), expires_at=utcnow() + TOKEN_LIFETIMES[purpose])
+        AuthToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            expires_at=utcnow() + TOKEN_LIFETIMES[purpose],
+        )
     )
     return token
 
 
 def consume_token(token: str, purpose: str) -> User:
     row = db.session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose).with_for_update()
+        select(AuthToken)
+        .where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
+        .with_for_update()
     )
     if row is None or row.used_at is not None:
         raise DomainError("This link is not valid or was already used.", code="token_invalid")
@@ -89,7 +96,14 @@ def consume_token(token: str, purpose: str) -> User:
 def send_verification(user: User) -> None:
     token = issue_token(user, VERIFY)
     link = current_app.config["BASE_URL"] + url_for("auth.verify_email", token=token)
-    send_email(user.email, "auth/verify", subject="Confirm your e-mail address", user=user, link=link, name=user.display_name)
+    send_email(
+        user.email,
+        "auth/verify",
+        subject="Confirm your e-mail address",
+        user=user,
+        link=link,
+        name=user.display_name,
+    )
 
 
 def verify_email(token: str) -> User:
@@ -144,7 +158,9 @@ def end_session(session: UserSession) -> None:
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:
-    session = db.session.scalar(select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id))
+    session = db.session.scalar(
+        select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
+    )
     if session is None:
         raise DomainError("That session does not exist.", code="not_found")
     end_session(session)
@@ -155,7 +171,11 @@ def revoke_session(user: User, session_id: int) -> UserSession:
 def active_sessions(user: User) -> list[UserSession]:
     stmt = (
         select(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > utcnow(),
+        )
         .order_by(UserSession.last_seen_at.desc())
     )
     return list(db.session.scalars(stmt))
@@ -168,7 +188,9 @@ def request_password_reset(email: str) -> None:
         return
     token = issue_token(user, RESET)
     link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
-    send_email(user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name)
+    send_email(
+        user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name
+    )
     record(user, "user.password_reset_requested", user)
 
 
@@ -178,7 +200,9 @@ def reset_password(token: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
     db.session.execute(
-        update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
     record(user, "user.password_reset", user)
     return user

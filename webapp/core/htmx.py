@@ -14,10 +14,20 @@ from jinja2_fragments.flask import render_block
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
-def render(template: str, *, block: str | None = None, status: int = 200, trigger: str | dict | None = None, **context):
+def render(
+    template: str,
+    *,
+    block: str | None = None,
+    status: int = 200,
+    trigger: str | dict | None = None,
+    **context,
+):
     """Render ``template``; for an htmx request that targets ``block``, render that block only."""
     target = request.headers.get("HX-Target")
     if is_htmx() and block and (target is None or target == block):

@@ -17,7 +17,9 @@ class EmailMessage(TimestampMixin, db.Model):
 
     QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
 
-    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
     to_address: Mapped[str] = mapped_column(String(254), index=True)
     subject: Mapped[str] = mapped_column(String(255))

@@ -44,7 +44,11 @@ def staff_and_organizations() -> None:
         if org is None:
             org = orgs.create_organization(owner, name, slug, f"accounts@{slug}.example", country, zone)
         for role in ROLES:
-            user = owner if role == "OWNER" else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
+            user = (
+                owner
+                if role == "OWNER"
+                else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
+            )
             existing = db.session.scalar(
                 select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
             )

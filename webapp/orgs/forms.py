@@ -5,16 +5,37 @@ from wtforms.validators import DataRequired, Email, Length
 from webapp.core.access import ROLES
 
 ROLE_CHOICES = [(role, role.title()) for role in ROLES]
-COUNTRIES = [("ZW", "Zimbabwe"), ("ZA", "South Africa"), ("JP", "Japan"), ("US", "United States"),
-             ("GB", "United Kingdom"), ("DE", "Germany"), ("KE", "Kenya"), ("BW", "Botswana")]
-COMMON_ZONES = ["UTC", "Africa/Harare", "Africa/Johannesburg", "Africa/Nairobi", "Asia/Tokyo", "Europe/London",
-                "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles"]
+COUNTRIES = [
+    ("ZW", "Zimbabwe"),
+    ("ZA", "South Africa"),
+    ("JP", "Japan"),
+    ("US", "United States"),
+    ("GB", "United Kingdom"),
+    ("DE", "Germany"),
+    ("KE", "Kenya"),
+    ("BW", "Botswana"),
+]
+COMMON_ZONES = [
+    "UTC",
+    "Africa/Harare",
+    "Africa/Johannesburg",
+    "Africa/Nairobi",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+]
 
 
 class OrganizationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    slug = StringField("Address", validators=[DataRequired(), Length(min=3, max=63)],
-                       description="Lowercase letters, digits and dashes: /o/<address>/")
+    slug = StringField(
+        "Address",
+        validators=[DataRequired(), Length(min=3, max=63)],
+        description="Lowercase letters, digits and dashes: /o/<address>/",
+    )
     email = EmailField("Contact e-mail", validators=[DataRequired(), Email()])
     country = SelectField("Country", choices=COUNTRIES)
     timezone = SelectField("Time zone", choices=[(z, z) for z in COMMON_ZONES])

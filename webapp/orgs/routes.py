@@ -10,7 +10,15 @@ from webapp.extensions import db
 from webapp.orgs import bp
 from webapp.orgs import services as orgs
 from webapp.orgs.dashboard import panels_for
-from webapp.orgs.forms import DeleteForm, EmptyForm, InviteForm, OrganizationForm, OrganizationSettingsForm, RoleForm, TransferForm
+from webapp.orgs.forms import (
+    DeleteForm,
+    EmptyForm,
+    InviteForm,
+    OrganizationForm,
+    OrganizationSettingsForm,
+    RoleForm,
+    TransferForm,
+)
 from webapp.orgs.models import Invitation, Membership
 
 LAST_ORG = "last_org"
@@ -35,7 +43,12 @@ def create():
     if form.validate_on_submit():
         try:
             org = orgs.create_organization(
-                current_user.user, form.name.data, form.slug.data, form.email.data, form.country.data, form.timezone.data
+                current_user.user,
+                form.name.data,
+                form.slug.data,
+                form.email.data,
+                form.country.data,
+                form.timezone.data,
             )
         except DomainError as error:
             apply_error(form, error)
@@ -55,17 +68,31 @@ def dashboard(org):
 
 def _members_page(org, invite_form=None, status=200):
     members = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id).order_by(Membership.role, Membership.id)
+        select(Membership)
+        .where(Membership.organization_id == org.id)
+        .order_by(Membership.role, Membership.id)
     ).all()
     invitations = [
-        i for i in db.session.scalars(select(Invitation).where(Invitation.organization_id == org.id).order_by(Invitation.id.desc()))
+        i
+        for i in db.session.scalars(
+            select(Invitation).where(Invitation.organization_id == org.id).order_by(Invitation.id.desc())
+        )
         if i.is_pending
     ]
     transfer = TransferForm()
-    transfer.member_id.choices = [(m.id, m.user.display_name) for m in members if m.user_id != current_user.id]
+    transfer.member_id.choices = [
+        (m.id, m.user.display_name) for m in members if m.user_id != current_user.id
+    ]
     return render(
-        "orgs/members.html", block="members", org=org, members=members, invitations=invitations,
-        invite_form=invite_form or InviteForm(), role_form=RoleForm(), transfer_form=transfer, button=EmptyForm(),
+        "orgs/members.html",
+        block="members",
+        org=org,
+        members=members,
+        invitations=invitations,
+        invite_form=invite_form or InviteForm(),
+        role_form=RoleForm(),
+        transfer_form=transfer,
+        button=EmptyForm(),
         status=status,
     )
 
@@ -116,7 +143,9 @@ def _act(org, action, *args):
 def change_role(org, membership_id):
     target = org_object_or_404(Membership, org, membership_id)
     form = RoleForm()
-    if form.validate_on_submit() and _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
+    if form.validate_on_submit() and _act(
+        org, orgs.change_role, org, request_membership(), target, form.role.data
+    ):
         flash(f"{target.user.display_name} is now {target.role.title()}.", "success")
     return redirect(url_for("orgs.members", slug=org.slug), code=303)
 
@@ -166,7 +195,9 @@ def settings(org):
     delete_form = DeleteForm()
     if form.validate_on_submit():
         try:
-            orgs.update_organization(org, current_user.user, form.name.data, form.email.data, form.country.data, form.timezone.data)
+            orgs.update_organization(
+                org, current_user.user, form.name.data, form.email.data, form.country.data, form.timezone.data
+            )
         except DomainError as error:
             apply_error(form, error)
         else:
@@ -190,7 +221,9 @@ def delete(org):
             session.pop(LAST_ORG, None)
             flash("The organization was deleted.", "success")
             return redirect(url_for("orgs.home"), code=303)
-    return render("orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422)
+    return render(
+        "orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422
+    )
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -200,12 +233,20 @@ def invitation(token):
         try:
             membership = orgs.accept_invitation(token, current_user.user)
         except DomainError as error:
-            return render("orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400)
+            return render(
+                "orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400
+            )
         db.session.commit()
         flash(f"You joined {membership.organization.name}.", "success")
         return redirect(url_for("orgs.dashboard", slug=membership.organization.slug), code=303)
     problem = None
     if found is None or not found.is_pending:
         problem = "This invitation is not valid any more. Ask for a new one."
-    return render("orgs/invitation.html", invitation=found, problem=problem, form=EmptyForm(), token=token,
-                  status=400 if problem else 200)
+    return render(
+        "orgs/invitation.html",
+        invitation=found,
+        problem=problem,
+        form=EmptyForm(),
+        token=token,
+        status=400 if problem else 200,
+    )

@@ -34,7 +34,9 @@ def slugify(text: str) -> str:
 def validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug):
-        raise DomainError("Use 3–63 lowercase letters, digits and dashes, not starting or ending with a dash.", field="slug")
+        raise DomainError(
+            "Use 3 to 63 lowercase letters, digits and dashes, not starting or ending with a dash.", field="slug"
+        )
     if slug in RESERVED_SLUGS:
         raise DomainError("That address is reserved. Choose another.", field="slug")
     if db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
@@ -47,13 +49,22 @@ def _unique_slug(base: str) -> str:
     if len(base) < 3:
         base = f"{base}-org"
     candidate = base
-    while candidate in RESERVED_SLUGS or db.session.scalar(select(Organization.id).where(Organization.slug == candidate)):
+    while candidate in RESERVED_SLUGS or db.session.scalar(
+        select(Organization.id).where(Organization.slug == candidate)
+    ):
         candidate = f"{base}-{secrets.token_hex(2)}"
     return candidate
 
 
 def create_organization(
-    owner: User, name: str, slug: str, email: str, country: str = "ZW", timezone: str = "UTC", *, personal: bool = False
+    owner: User,
+    name: str,
+    slug: str,
+    email: str,
+    country: str = "ZW",
+    timezone: str = "UTC",
+    *,
+    personal: bool = False,
 ) -> Organization:
     name = (name or "").strip()
     if not name:
@@ -102,11 +113,20 @@ def memberships_of(user_id: int) -> list[Membership]:
 
 
 def member_count(org: Organization) -> int:
-    return db.session.scalar(select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
+        )
+        or 0
+    )
 
 
 def owner_count(org: Organization) -> int:
-    stmt = select(func.count()).select_from(Membership).where(Membership.organization_id == org.id, Membership.role == OWNER)
+    stmt = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == org.id, Membership.role == OWNER)
+    )
     return db.session.scalar(stmt) or 0
 
 
@@ -125,7 +145,9 @@ def _guard_actor(actor_membership: Membership, target_role: str | None, new_role
     raise Forbidden("Only an owner can do that to an owner.")
 
 
-def invite_member(org: Organization, actor_membership: Membership, email: str, role: str) -> tuple[Invitation, str]:
+def invite_member(
+    org: Organization, actor_membership: Membership, email: str, role: str
+) -> tuple[Invitation, str]:
     email = email.strip().lower()
     _check_role(role)
     _guard_actor(actor_membership, None, role)
@@ -156,8 +178,14 @@ def invite_member(org: Organization, actor_membership: Membership, email: str, r
     record(actor, "member.invited", invitation, {"email": email, "role": role}, org=org)
     link = current_app.config["BASE_URL"] + url_for("orgs.invitation", token=token)
     send_email(
-        email, "orgs/invitation", subject=f"{actor.display_name} invited you to {org.name} on Tessera",
-        org=org, link=link, org_name=org.name, inviter=actor.display_name, role=role.title(),
+        email,
+        "orgs/invitation",
+        subject=f"{actor.display_name} invited you to {org.name} on Tessera",
+        org=org,
+        link=link,
+        org_name=org.name,
+        inviter=actor.display_name,
+        role=role.title(),
     )
     return invitation, token
 
@@ -174,7 +202,8 @@ def accept_invitation(token: str, user: User) -> Membership:
         raise DomainError("This invitation has expired. Ask for a new one.", code="invitation_expired")
     if invitation.email.lower() != user.email.lower():
         raise DomainError(
-            f"This invitation is for {invitation.email}. Log in with that address to accept it.", code="invitation_other_user"
+            f"This invitation is for {invitation.email}. Log in with that address to accept it.",
+            code="invitation_other_user",
         )
     org = invitation.organization
     membership = db.session.scalar(
@@ -204,7 +233,13 @@ def change_role(org: Organization, actor_membership: Membership, membership: Mem
         raise DomainError("The last owner cannot be demoted. Transfer ownership first.", code="last_owner")
     old = membership.role
     membership.role = role
-    record(actor_membership.user, "member.role_changed", membership, {"user_id": membership.user_id, "from": old, "to": role}, org=org)
+    record(
+        actor_membership.user,
+        "member.role_changed",
+        membership,
+        {"user_id": membership.user_id, "from": old, "to": role},
+        org=org,
+    )
 
 
 def remove_member(org: Organization, actor_membership: Membership, membership: Membership) -> None:
@@ -217,7 +252,9 @@ def remove_member(org: Organization, actor_membership: Membership, membership: M
 
 def leave_organization(org: Organization, membership: Membership) -> None:
     if membership.role == OWNER and owner_count(org) <= 1:
-        raise DomainError("You are the last owner. Transfer ownership or delete the organization.", code="last_owner")
+        raise DomainError(
+            "You are the last owner. Transfer ownership or delete the organization.", code="last_owner"
+        )
     record(membership.user, "member.left", membership, {"user_id": membership.user_id}, org=org)
     db.session.delete(membership)
 
@@ -229,15 +266,28 @@ def transfer_ownership(org: Organization, actor_membership: Membership, target: 
         raise DomainError("Choose another member.", field="member_id")
     target.role = OWNER
     actor_membership.role = ADMIN
-    record(actor_membership.user, "organization.ownership_transferred", org, {"to_user_id": target.user_id}, org=org)
+    record(
+        actor_membership.user,
+        "organization.ownership_transferred",
+        org,
+        {"to_user_id": target.user_id},
+        org=org,
+    )
 
 
-def update_organization(org: Organization, actor: User, name: str, email: str, country: str, timezone: str) -> None:
+def update_organization(
+    org: Organization, actor: User, name: str, email: str, country: str, timezone: str
+) -> None:
     if not name.strip():
         raise DomainError("Give the organization a name.", field="name")
     if timezone not in TIMEZONES:
         raise DomainError("Choose a time zone from the list.", field="timezone")
-    org.name, org.email, org.country, org.timezone = name.strip()[:120], email.strip().lower(), country.upper()[:2], timezone
+    org.name, org.email, org.country, org.timezone = (
+        name.strip()[:120],
+        email.strip().lower(),
+        country.upper()[:2],
+        timezone,
+    )
     record(actor, "organization.updated", org)
 
 
