@@ -52,9 +52,7 @@ def pytest_configure(config):
             if not ok
         ]
         if missing:
-            pytest.exit(
-                f"TESSERA_REQUIRE_ALL is set but these are missing: {', '.join(missing)}", returncode=3
-            )
+            pytest.exit(f"TESSERA_REQUIRE_ALL is set but these are missing: {', '.join(missing)}", returncode=3)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -172,9 +170,7 @@ def _truncate_all(app):
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
             if IS_POSTGRES:
-                conn.execute(
-                    text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-                )
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
             else:
                 for table in reversed(tables):
                     conn.execute(text(f'DELETE FROM "{table}"'))

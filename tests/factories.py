@@ -33,9 +33,7 @@ def make_user(
 
 def make_org(owner, name: str | None = None, slug: str | None = None):
     n = next(_seq)
-    org = orgs.create_organization(
-        owner, name or f"Org {n}", slug or f"org-{n}", owner.email, "ZW", "Africa/Harare"
-    )
+    org = orgs.create_organization(owner, name or f"Org {n}", slug or f"org-{n}", owner.email, "ZW", "Africa/Harare")
     db.session.commit()
     return org
 

@@ -7,9 +7,7 @@ from webapp.orgs.models import Membership
 
 
 def test_signup_creates_personal_org_and_sends_verification(client, ctx, mailbox, run_jobs):
-    response = client.post(
-        "/auth/signup", {"name": "Rudo", "email": "Rudo@Example.com", "password": PASSWORD}
-    )
+    response = client.post("/auth/signup", {"name": "Rudo", "email": "Rudo@Example.com", "password": PASSWORD})
     assert response.status_code == 303
     run_jobs()
     user = db.session.scalar(select(User).where(User.email == "rudo@example.com"))

@@ -17,9 +17,7 @@ def _page(**forms):
         "password_form": PasswordForm(),
         "enable_form": EnableTotpForm(),
         "disable_form": DisableTotpForm(),
-        "totp_uri": accounts.totp_uri(user)
-        if user.totp_secret_ciphertext and not user.totp_enabled
-        else None,
+        "totp_uri": accounts.totp_uri(user) if user.totp_secret_ciphertext and not user.totp_enabled else None,
         **forms,
     }
     return render("account/profile.html", **context)

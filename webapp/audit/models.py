@@ -23,9 +23,7 @@ class AuditEntry(db.Model):
     actor_type: Mapped[str] = mapped_column(String(16))  # user, system, api_key
     actor_id: Mapped[int | None] = mapped_column(BigId)
     actor_label: Mapped[str] = mapped_column(String(254), default="system")
-    organization_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("organizations.id", ondelete="SET NULL")
-    )
+    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str | None] = mapped_column(String(64))
     entity_id: Mapped[int | None] = mapped_column(BigId)

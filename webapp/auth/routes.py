@@ -103,9 +103,7 @@ def verify_email(token):
         return render("auth/token_problem.html", message=error.message, status=400)
     db.session.commit()
     flash("Your e-mail address is confirmed.", "success")
-    return redirect(
-        url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login"), code=303
-    )
+    return redirect(url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login"), code=303)
 
 
 @bp.post("/verify/resend")

@@ -158,9 +158,7 @@ def end_session(session: UserSession) -> None:
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:
-    session = db.session.scalar(
-        select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
-    )
+    session = db.session.scalar(select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id))
     if session is None:
         raise DomainError("That session does not exist.", code="not_found")
     end_session(session)
@@ -188,9 +186,7 @@ def request_password_reset(email: str) -> None:
         return
     token = issue_token(user, RESET)
     link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
-    send_email(
-        user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name
-    )
+    send_email(user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name)
     record(user, "user.password_reset_requested", user)
 
 

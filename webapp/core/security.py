@@ -38,9 +38,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_response(
-            400, "csrf_failed", "The form expired or was sent from elsewhere. Reload and try again."
-        )
+        return error_response(400, "csrf_failed", "The form expired or was sent from elsewhere. Reload and try again.")
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

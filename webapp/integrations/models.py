@@ -19,9 +19,7 @@ class OutboundCall(db.Model):
     )
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    organization_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("organizations.id", ondelete="SET NULL")
-    )
+    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="SET NULL"))
     provider: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(8))

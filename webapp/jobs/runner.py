@@ -67,9 +67,7 @@ def app_context():
         yield app
 
 
-def job(
-    queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10, 60, 300), timeout: int = 600
-):
+def job(queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10, 60, 300), timeout: int = 600):
     """Declare a background job: the body runs in an app context and commits once at the end."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")

@@ -45,9 +45,7 @@ def staff_and_organizations() -> None:
             org = orgs.create_organization(owner, name, slug, f"accounts@{slug}.example", country, zone)
         for role in ROLES:
             user = (
-                owner
-                if role == "OWNER"
-                else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
+                owner if role == "OWNER" else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
             )
             existing = db.session.scalar(
                 select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)

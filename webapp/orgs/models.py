@@ -44,9 +44,7 @@ class Membership(TimestampMixin, db.Model):
 class Invitation(TimestampMixin, db.Model):
     __tablename__ = "invitations"
 
-    organization_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

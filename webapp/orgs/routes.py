@@ -68,9 +68,7 @@ def dashboard(org):
 
 def _members_page(org, invite_form=None, status=200):
     members = db.session.scalars(
-        select(Membership)
-        .where(Membership.organization_id == org.id)
-        .order_by(Membership.role, Membership.id)
+        select(Membership).where(Membership.organization_id == org.id).order_by(Membership.role, Membership.id)
     ).all()
     invitations = [
         i
@@ -80,9 +78,7 @@ def _members_page(org, invite_form=None, status=200):
         if i.is_pending
     ]
     transfer = TransferForm()
-    transfer.member_id.choices = [
-        (m.id, m.user.display_name) for m in members if m.user_id != current_user.id
-    ]
+    transfer.member_id.choices = [(m.id, m.user.display_name) for m in members if m.user_id != current_user.id]
     return render(
         "orgs/members.html",
         block="members",
@@ -143,9 +139,7 @@ def _act(org, action, *args):
 def change_role(org, membership_id):
     target = org_object_or_404(Membership, org, membership_id)
     form = RoleForm()
-    if form.validate_on_submit() and _act(
-        org, orgs.change_role, org, request_membership(), target, form.role.data
-    ):
+    if form.validate_on_submit() and _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
         flash(f"{target.user.display_name} is now {target.role.title()}.", "success")
     return redirect(url_for("orgs.members", slug=org.slug), code=303)
 
@@ -221,9 +215,7 @@ def delete(org):
             session.pop(LAST_ORG, None)
             flash("The organization was deleted.", "success")
             return redirect(url_for("orgs.home"), code=303)
-    return render(
-        "orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422
-    )
+    return render("orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -233,9 +225,7 @@ def invitation(token):
         try:
             membership = orgs.accept_invitation(token, current_user.user)
         except DomainError as error:
-            return render(
-                "orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400
-            )
+            return render("orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400)
         db.session.commit()
         flash(f"You joined {membership.organization.name}.", "success")
         return redirect(url_for("orgs.dashboard", slug=membership.organization.slug), code=303)

@@ -114,10 +114,7 @@ def memberships_of(user_id: int) -> list[Membership]:
 
 def member_count(org: Organization) -> int:
     return (
-        db.session.scalar(
-            select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
-        )
-        or 0
+        db.session.scalar(select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)) or 0
     )
 
 
@@ -145,9 +142,7 @@ def _guard_actor(actor_membership: Membership, target_role: str | None, new_role
     raise Forbidden("Only an owner can do that to an owner.")
 
 
-def invite_member(
-    org: Organization, actor_membership: Membership, email: str, role: str
-) -> tuple[Invitation, str]:
+def invite_member(org: Organization, actor_membership: Membership, email: str, role: str) -> tuple[Invitation, str]:
     email = email.strip().lower()
     _check_role(role)
     _guard_actor(actor_membership, None, role)
@@ -252,9 +247,7 @@ def remove_member(org: Organization, actor_membership: Membership, membership: M
 
 def leave_organization(org: Organization, membership: Membership) -> None:
     if membership.role == OWNER and owner_count(org) <= 1:
-        raise DomainError(
-            "You are the last owner. Transfer ownership or delete the organization.", code="last_owner"
-        )
+        raise DomainError("You are the last owner. Transfer ownership or delete the organization.", code="last_owner")
     record(membership.user, "member.left", membership, {"user_id": membership.user_id}, org=org)
     db.session.delete(membership)
 
@@ -275,9 +268,7 @@ def transfer_ownership(org: Organization, actor_membership: Membership, target: 
     )
 
 
-def update_organization(
-    org: Organization, actor: User, name: str, email: str, country: str, timezone: str
-) -> None:
+def update_organization(org: Organization, actor: User, name: str, email: str, country: str, timezone: str) -> None:
     if not name.strip():
         raise DomainError("Give the organization a name.", field="name")
     if timezone not in TIMEZONES:

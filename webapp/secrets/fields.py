@@ -84,9 +84,7 @@ def clear_field(obj, name: str) -> None:
 
 def encrypted_models() -> list[type]:
     return [
-        mapper.class_
-        for mapper in db.Model.registry.mappers
-        if getattr(mapper.class_, "__encrypted_fields__", None)
+        mapper.class_ for mapper in db.Model.registry.mappers if getattr(mapper.class_, "__encrypted_fields__", None)
     ]
 
 

@@ -193,9 +193,7 @@ class ProviderClient:
     def _log(self, action, method, url, response, error, duration_ms, attempt, metadata) -> None:
         request_id = None
         if response is not None:
-            request_id = next(
-                (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
-            )
+            request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
         row = dict(
             organization_id=self.org_id,
             provider=self.provider,
