@@ -54,4 +54,4 @@ def init_app(app):
 
 bp = staff_blueprint("admin", __name__, "/admin")
 
-from webapp.admin import routes  # noqa: E402,F401
+from webapp.admin import dashboard, routes  # noqa: E402,F401

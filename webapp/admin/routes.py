@@ -1,7 +1,3 @@
-from webapp.admin import bp
-from webapp.core.htmx import render
+"""Staff pages for organizations, users, settings, the audit log, e-mails and job queues."""
 
-
-@bp.get("/")
-def index():
-    return render("admin/index.html")
+from webapp.admin import bp  # noqa: F401
