@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 seed = AppGroup("seed", help="Load data.")
@@ -54,9 +56,15 @@ def rotate():
     """Re-encrypt every stored secret under ENCRYPTION_KEY (old keys in ENCRYPTION_OLD_KEYS)."""
     from webapp.audit import record
     from webapp.extensions import db
-    from webapp.secrets import rotate_all
+    from webapp.secrets import DecryptionError, rotate_all
 
-    changed = rotate_all()
+    try:
+        changed = rotate_all()
+    except DecryptionError as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{error}. Put the key that sealed it in ENCRYPTION_OLD_KEYS and run again; nothing was changed."
+        ) from None
     record(None, "secrets.rotated", None, {"rows": changed})
     db.session.commit()
     total = sum(changed.values())
@@ -79,17 +87,21 @@ def worker(burst, queues):
 
 @click.command("cron")
 def cron():
-    """RQ's cron scheduler for every periodic job (one per deployment)."""
-    from rq.cron import CronScheduler
+    """Run periodic jobs: RQ's cron scheduler with Redis, or in this process without it (one per deployment)."""
+    from webapp.jobs.cron import InlineCron, build_cron_scheduler, load_job_modules, stop_on_signals
+    from webapp.jobs.runner import backend, redis_connection
 
-    from webapp.jobs import PERIODIC
-    from webapp.jobs.runner import redis_connection
-
-    scheduler = CronScheduler(connection=redis_connection())
-    for item in PERIODIC:
-        scheduler.register(item.func, item.queue, cron=item.cron, name=item.name)
-    click.echo(f"cron: {len(PERIODIC)} periodic job(s)")
-    scheduler.start()
+    periodic = load_job_modules()
+    if backend() == "rq":
+        scheduler = build_cron_scheduler(redis_connection(), periodic)
+        click.echo(f"cron: {len(periodic)} periodic job(s) on RQ's cron scheduler")
+        scheduler.start()
+        return
+    stop = threading.Event()
+    stop_on_signals(stop)
+    click.echo(f"cron: {len(periodic)} periodic job(s) run in-process (no Redis); stop with Ctrl-C")
+    InlineCron(periodic).run_forever(stop, echo=click.echo)
+    click.echo("cron: stopped")
 
 
 def init_app(app: Flask) -> None:
@@ -98,8 +110,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def run_inline_jobs(response):
+        # In-process jobs, and RQ jobs that Redis refused at enqueue time (they fell back in-process).
         from webapp.jobs import drain_inline
 
-        if current_app.extensions["tessera.jobs_backend"] == "inline":
-            drain_inline()
+        drain_inline()
         return response

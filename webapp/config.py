@@ -95,7 +95,66 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Tessera <no-reply@tessera.local>"),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
         "SANDBOXES_ENABLED": _bool(env.get("SANDBOXES_ENABLED"), default=not production),
+        # Virus scanning of uploads through clamd (INSTREAM over TCP); empty = not scanned, and said so.
+        "CLAMD_HOST": env.get("CLAMD_HOST", ""),
+        "CLAMD_PORT": int(env.get("CLAMD_PORT", "3310")),
         "STORAGE_PATH": env.get("STORAGE_PATH", str(Path(instance_path) / "storage")),
+        # Any OpenAI-compatible chat-completions endpoint; the built-in sandbox by default.
+        "AI_BASE_URL": env.get("AI_BASE_URL", base_url + "/sandbox/ai/v1").rstrip("/"),
+        "AI_API_KEY": env.get("AI_API_KEY", "sandbox-ai-key"),
+        "AI_MODEL": env.get("AI_MODEL", "tessera-sandbox-1"),
     }
+    # Integrations (docs/integrations.md): client credentials and URLs; by default the built-in sandboxes.
+    sandbox = f"{base_url}/sandbox"
+    for prefix, defaults in {
+        "FREEE": {
+            "AUTHORIZE_URL": f"{sandbox}/freee/public_api/authorize",
+            "TOKEN_URL": f"{sandbox}/freee/public_api/token",
+            "REVOKE_URL": f"{sandbox}/freee/public_api/revoke",
+            "API_URL": f"{sandbox}/freee",  # real: https://api.freee.co.jp (paths /api/1/…, /iv/…)
+            "CLIENT_ID": "tessera-freee",
+            "CLIENT_SECRET": "tessera-freee-sandbox-secret",
+        },
+        "GOOGLE": {
+            "AUTHORIZE_URL": f"{sandbox}/google_drive/o/oauth2/v2/auth",
+            "TOKEN_URL": f"{sandbox}/google_drive/token",
+            "REVOKE_URL": f"{sandbox}/google_drive/revoke",
+            "API_URL": f"{sandbox}/google_drive/drive/v3",
+            "CLIENT_ID": "tessera-google",
+            "CLIENT_SECRET": "tessera-google-sandbox-secret",
+        },
+    }.items():
+        for key, default in defaults.items():
+            config[f"{prefix}_{key}"] = env.get(f"{prefix}_{key}", default)
+    # Studio: social platforms' endpoints (the built-in sandboxes unless configured). Client ids and
+    # secrets: TIKTOK_CLIENT_ID/_SECRET (TikTok's client_key), INSTAGRAM_…, YOUTUBE_… from the environment.
+    for name, real, sandbox_path in (
+        ("TIKTOK_AUTHORIZE_URL", "https://www.tiktok.com/v2/auth/authorize/", "/tiktok/v2/auth/authorize/"),
+        ("TIKTOK_TOKEN_URL", "https://open.tiktokapis.com/v2/oauth/token/", "/tiktok/v2/oauth/token/"),
+        ("TIKTOK_REVOKE_URL", "https://open.tiktokapis.com/v2/oauth/revoke/", "/tiktok/v2/oauth/revoke/"),
+        ("TIKTOK_API_URL", "https://open.tiktokapis.com", "/tiktok"),
+        ("INSTAGRAM_AUTHORIZE_URL", "https://www.instagram.com/oauth/authorize", "/instagram/oauth/authorize"),
+        ("INSTAGRAM_TOKEN_URL", "https://api.instagram.com/oauth/access_token", "/instagram/oauth/access_token"),
+        ("INSTAGRAM_API_URL", "https://graph.instagram.com", "/instagram"),
+        ("YOUTUBE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth", "/youtube/o/oauth2/v2/auth"),
+        ("YOUTUBE_TOKEN_URL", "https://oauth2.googleapis.com/token", "/youtube/token"),
+        ("YOUTUBE_REVOKE_URL", "https://oauth2.googleapis.com/revoke", "/youtube/revoke"),
+        ("YOUTUBE_API_URL", "https://www.googleapis.com", "/youtube"),
+    ):
+        default = f"{base_url}/sandbox{sandbox_path}" if config["SANDBOXES_ENABLED"] else real
+        config[name] = (overrides.get(name) or env.get(name) or default).rstrip("/") + (
+            "/" if default.endswith("/") else ""
+        )
+    for name in ("TIKTOK", "INSTAGRAM", "YOUTUBE"):
+        for key in ("CLIENT_ID", "CLIENT_SECRET"):
+            config[f"{name}_{key}"] = env.get(f"{name}_{key}", "")
+    config["STORAGE_BACKEND"] = env.get("STORAGE_BACKEND", "local")
+    for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION"):
+        config[name] = env.get(name, "auto" if name == "S3_REGION" else "")
+    # Paynow (docs/billing.md): the built-in sandbox unless PAYNOW_BASE_URL points at https://www.paynow.co.zw.
+    config["PAYNOW_BASE_URL"] = (env.get("PAYNOW_BASE_URL") or f"{base_url}/sandbox/paynow").rstrip("/")
+    config["PAYNOW_INTEGRATION_ID"] = env.get("PAYNOW_INTEGRATION_ID", "1201")
+    config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", "" if production else "tessera-paynow-sandbox-key")
+    config["PAYNOW_AUTH_EMAIL"] = env.get("PAYNOW_AUTH_EMAIL", "")
     config.update(overrides)
     return config

@@ -47,12 +47,14 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user.user, form.current_password.data, form.new_password.data)
+            accounts.change_password(
+                current_user.user, form.current_password.data, form.new_password.data, current_user.session.id
+            )
         except DomainError as error:
             apply_error(form, error, field="new_password")
         else:
             db.session.commit()
-            flash("Password changed.", "success")
+            flash("Password changed. Every other browser was logged out.", "success")
             return redirect(url_for("account.profile"), code=303)
     return _page(password_form=form)
 

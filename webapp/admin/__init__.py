@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, has_request_context
 from flask_login import current_user
 
 
@@ -36,20 +36,41 @@ class AdminNavItem:
     endpoint: str
     order: int
 
+    def is_active(self, endpoint: str | None) -> bool:
+        """The entry stays lit on its sub-pages: ``admin.users`` covers ``admin.users_detail``; another
+        domain's entry covers every page of its own staff blueprint."""
+        if not endpoint:
+            return False
+        if endpoint == self.endpoint or endpoint.startswith(self.endpoint + "_"):
+            return True
+        blueprint = self.endpoint.rsplit(".", 1)[0]
+        return blueprint != "admin" and endpoint.startswith(blueprint + ".")
+
 
 ADMIN_NAV: list[AdminNavItem] = []
 
 
 def admin_nav_item(label: str, endpoint: str, order: int = 50) -> None:
+    """A console sidebar entry. Safe to call more than once (e.g. from ``init_app`` in each test app)."""
+    for i, item in enumerate(ADMIN_NAV):
+        if item.endpoint == endpoint:
+            ADMIN_NAV[i] = AdminNavItem(label, endpoint, order)
+            return
     ADMIN_NAV.append(AdminNavItem(label, endpoint, order))
 
 
-def init_app(app):
-    from flask import url_for
+def admin_nav_items() -> list[dict]:
+    from flask import request, url_for
 
-    app.jinja_env.globals["admin_nav_items"] = lambda: [
-        {"label": i.label, "url": url_for(i.endpoint)} for i in sorted(ADMIN_NAV, key=lambda i: i.order)
+    endpoint = request.endpoint if has_request_context() else None
+    return [
+        {"label": i.label, "url": url_for(i.endpoint), "active": i.is_active(endpoint)}
+        for i in sorted(ADMIN_NAV, key=lambda i: (i.order, i.label))
     ]
+
+
+def init_app(app):
+    app.jinja_env.globals["admin_nav_items"] = admin_nav_items
 
 
 bp = staff_blueprint("admin", __name__, "/admin")

@@ -1,9 +1,42 @@
-"""The console's front page: the business view."""
+"""The console's front page: the business view (figures a finance person checks every morning)."""
+
+from flask import url_for
+from werkzeug.routing import BuildError
 
 from webapp.admin import bp
+from webapp.admin.figures import bars, business_figures, line
 from webapp.core.htmx import render
+
+
+def link(endpoint: str, **values) -> str | None:
+    """The list behind a figure; None while the page that lists it is not built."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
 
 
 @bp.get("/")
 def index():
-    return render("admin/index.html")
+    from sqlalchemy import func, select
+
+    from webapp.alerts.services import open_counts
+    from webapp.extensions import db
+    from webapp.notifications.live import open_count
+    from webapp.support.models import SupportTicket
+
+    fig = business_figures()
+    open_tickets = db.session.scalar(
+        select(func.count(SupportTicket.id)).where(SupportTicket.status.not_in(("RESOLVED", "CLOSED")))
+    )
+    return render(
+        "admin/index.html",
+        fig=fig,
+        link=link,
+        mrr_line=line(fig.mrr_series),
+        collected_bars=bars(fig.collected_series),
+        churn_bars=bars(fig.churn_series),
+        alerts=open_counts(),
+        live_sessions=open_count(),
+        open_tickets=open_tickets or 0,
+    )

@@ -24,6 +24,11 @@ def _login_email() -> str:
     return "login:" + (request.form.get("email") or str(session.get(PENDING_2FA, ""))).strip().lower()
 
 
+def _failed(response) -> bool:
+    """Per-account limits count failed attempts only, so a right password never locks anyone out."""
+    return response.status_code != 303
+
+
 def _finish_login(user):
     signed_in = accounts.start_session(user, request.remote_addr, request.user_agent.string)
     db.session.commit()
@@ -50,7 +55,7 @@ def signup():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_login_email)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_email, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(accounts.safe_next(request.args.get("next"), url_for("orgs.home")))
@@ -70,25 +75,29 @@ def login():
 
 
 @bp.route("/login/2fa", methods=["GET", "POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_login_email)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_email, deduct_when=_failed)
 def second_factor():
     from webapp.auth.models import User
 
     user = db.session.get(User, session.get(PENDING_2FA) or 0)
-    if user is None:
+    if user is None or user.is_suspended:
         return redirect(url_for("auth.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        if accounts.totp_code_valid(user, form.code.data):
+        try:
+            accounts.check_second_factor(user, form.code.data)
+        except DomainError as error:
+            db.session.commit()  # keep the failed-attempt audit entry
+            apply_error(form, error)
+        else:
             return _finish_login(user)
-        form.code.errors.append("That code is not right.")
     return render("auth/second_factor.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    accounts.end_session(current_user.session)
+    accounts.log_out(current_user.user, current_user.session)
     db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
@@ -110,9 +119,8 @@ def verify_email(token):
 @login_required
 @limiter.limit("3/hour")
 def resend_verification():
-    if not current_user.is_verified:
-        accounts.send_verification(current_user.user)
-        db.session.commit()
+    accounts.resend_verification(current_user.user)
+    db.session.commit()
     flash("We sent a new confirmation link.", "info")
     return redirect(url_for("account.profile"), code=303)
 
@@ -132,6 +140,11 @@ def request_reset():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
     form = ResetForm()
+    if request.method == "GET":
+        try:
+            accounts.check_token(token, accounts.RESET)
+        except DomainError as error:
+            return render("auth/token_problem.html", message=error.message, status=400)
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,10 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.audit import record
 from webapp.auth.models import AuthToken, SessionUser, User, UserSession, hash_token
 from webapp.core.errors import DomainError
+from webapp.core.events import emit
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.mail import send_email
@@ -26,6 +29,8 @@ MIN_PASSWORD = 10
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 _hasher = PasswordHasher()
+# Verified against when the address has no account, so both answers take the same time.
+_UNKNOWN_USER_HASH = _hasher.hash("no account has this password")
 
 
 def hash_password(password: str) -> str:
@@ -60,8 +65,9 @@ def sign_up(email: str, password: str, name: str = "") -> User:
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    create_personal_organization(user)
+    personal = create_personal_organization(user)
     record(user, "user.signed_up", user)
+    emit("user.signed_up", org=personal, actor=user, user_id=user.id)
     send_verification(user)
     return user
 
@@ -79,16 +85,23 @@ def issue_token(user: User, purpose: str) -> str:
     return token
 
 
-def consume_token(token: str, purpose: str) -> User:
-    row = db.session.scalar(
-        select(AuthToken)
-        .where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
-        .with_for_update()
-    )
+def _usable_token(token: str, purpose: str, *, lock: bool = False) -> AuthToken:
+    stmt = select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
+    row = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None or row.used_at is not None:
         raise DomainError("This link is not valid or was already used.", code="token_invalid")
     if row.expires_at <= utcnow():
         raise DomainError("This link has expired. Ask for a new one.", code="token_expired")
+    return row
+
+
+def check_token(token: str, purpose: str) -> User:
+    """Whether a link still works, without using it up (to show the form or the problem)."""
+    return _usable_token(token, purpose).user
+
+
+def consume_token(token: str, purpose: str) -> User:
+    row = _usable_token(token, purpose, lock=True)
     row.used_at = utcnow()
     return row.user
 
@@ -106,6 +119,13 @@ def send_verification(user: User) -> None:
     )
 
 
+def resend_verification(user: User) -> None:
+    if user.is_verified:
+        return
+    send_verification(user)
+    record(user, "user.verification_resent", user)
+
+
 def verify_email(token: str) -> User:
     user = consume_token(token, VERIFY)
     if user.email_verified_at is None:
@@ -116,6 +136,9 @@ def verify_email(token: str) -> User:
 
 def authenticate(email: str, password: str) -> User:
     user = find_user_by_email(email)
+    if user is None:
+        with suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_UNKNOWN_USER_HASH, password)
     if user is None or not password_matches(user, password):
         if user is not None:
             record(user, "user.login_failed", user)
@@ -143,7 +166,9 @@ def start_session(user: User, ip: str | None, user_agent: str | None) -> Session
 
 def load_session(token: str) -> SessionUser | None:
     """Flask-Login's loader: a revoked, expired or suspended session is no session at all."""
-    session = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    session = db.session.scalar(
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == hash_token(token))
+    )
     if session is None or not session.is_active or session.user.is_suspended:
         return None
     now = utcnow()
@@ -155,6 +180,19 @@ def load_session(token: str) -> SessionUser | None:
 
 def end_session(session: UserSession) -> None:
     session.revoked_at = session.revoked_at or utcnow()
+
+
+def log_out(user: User, session: UserSession) -> None:
+    end_session(session)
+    record(user, "user.logged_out", user, {"session_id": session.id})
+
+
+def revoke_other_sessions(user: User, keep_session_id: int | None = None) -> int:
+    """Every other browser signed in to this account is logged out on its next request."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep_session_id is not None:
+        stmt = stmt.where(UserSession.id != keep_session_id)
+    return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:
@@ -191,25 +229,24 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(token: str, password: str) -> User:
+    """A new password from the e-mailed link; every signed-in browser is logged out."""
+    check_password_strength(password, check_token(token, RESET).email)
     user = consume_token(token, RESET)
-    check_password_strength(password, user.email)
     user.password_hash = hash_password(password)
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    record(user, "user.password_reset", user)
+    revoked = revoke_other_sessions(user)
+    record(user, "user.password_reset", user, {"sessions_revoked": revoked})
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session_id: int | None = None) -> None:
+    """Other browsers are logged out; the one that changed the password stays signed in."""
     if not password_matches(user, current):
         raise DomainError("The current password is not right.", field="current_password")
     check_password_strength(new, user.email)
     user.password_hash = hash_password(new)
-    record(user, "user.password_changed", user)
+    revoked = revoke_other_sessions(user, keep_session_id)
+    record(user, "user.password_changed", user, {"sessions_revoked": revoked})
 
 
 def update_profile(user: User, name: str) -> None:
@@ -225,6 +262,7 @@ def begin_totp(user: User) -> str:
     secret = pyotp.random_base32()
     encrypt_field(user, "totp_secret", secret)
     user.totp_enabled_at = None
+    record(user, "user.totp_setup_started", user)
     return secret
 
 
@@ -236,6 +274,13 @@ def totp_uri(user: User) -> str | None:
 def totp_code_valid(user: User, code: str) -> bool:
     secret = decrypt_field(user, "totp_secret")
     return bool(secret) and pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
+
+
+def check_second_factor(user: User, code: str) -> None:
+    """The code step of a login; a wrong code is a failed login attempt like a wrong password."""
+    if not totp_code_valid(user, code):
+        record(user, "user.login_failed", user, {"step": "totp"})
+        raise DomainError("That code is not right.", field="code", code="invalid_code")
 
 
 def enable_totp(user: User, code: str) -> None:

@@ -7,7 +7,7 @@ work enqueues a job (which starts after the commit). Subscribers register at imp
     @subscribe("invoice.paid")
     def confirm_referral(event: Event) -> None: ...
 
-Event names in use (keep this list current): invoice.issued, invoice.overdue, invoice.paid,
+Event names in use (keep this list current): user.signed_up, invoice.issued, invoice.overdue, invoice.paid,
 invoice.voided, payment.received, payment.failed, account.overdue, account.suspended,
 account.reactivated, subscription.changed, subscription.renewed, video.ready, video.failed,
 post.published, post.failed, ticket.opened, ticket.replied, connection.expired, sync.failed.

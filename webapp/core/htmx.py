@@ -8,13 +8,26 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, Response, get_flashed_messages, render_template, request
+from flask import Flask, Response, current_app, get_flashed_messages, render_template, request
 from flask import redirect as flask_redirect
 from jinja2_fragments.flask import render_block
 
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+# A block rendered alone does not run its template's top-level ``{% from ... import %}`` lines, so the
+# shared component macros are handed to every fragment directly; other imports belong inside the block.
+FRAGMENT_MACROS = ("components/_forms.html", "components/_pagination.html", "components/_empty.html")
+
+
+def _component_macros() -> dict:
+    names: dict = {}
+    for name in FRAGMENT_MACROS:
+        module = current_app.jinja_env.get_template(name).module
+        names.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
+    return names
 
 
 def render(
@@ -28,7 +41,7 @@ def render(
     """Render ``template``; for an htmx request that targets ``block``, render that block only."""
     target = request.headers.get("HX-Target")
     if is_htmx() and block and (target is None or target == block):
-        body = render_block(template, block, **context)
+        body = render_block(template, block, **{**_component_macros(), **context})
     else:
         body = render_template(template, **context)
     response = Response(body, status=status)

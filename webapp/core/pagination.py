@@ -29,11 +29,23 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt: Select, page: int, per_page: int = 25) -> Page:
-    page = max(1, page)
+def paginate(stmt: Select, page: int, per_page: int = 25, *, rows: bool = False) -> Page:
+    """One page of ``stmt`` plus the total. ``rows=True`` keeps every selected column (a model and
+    its counts, say) instead of the first one. A page past the end shows the last page."""
+    per_page = max(1, per_page)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    page = max(1, min(page, -(-total // per_page) or 1))
+    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = [tuple(r) for r in db.session.execute(limited)] if rows else list(db.session.scalars(limited))
     return Page(items, page, per_page, total)
+
+
+def page_arg(value: str | None) -> int:
+    """``?page=`` as a positive int; nonsense reads as the first page rather than an error."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
 
 
 @dataclass
@@ -44,7 +56,8 @@ class KeysetPage:
 
 
 def keyset(stmt: Select, id_column, before: int | None, per_page: int = 50) -> KeysetPage:
-    """Newest first, by id: the next page starts below the last id shown."""
+    """Newest first, by id: the next page starts below the last id shown (no OFFSET, no COUNT, so the
+    thousandth page costs what the first does)."""
     if before:
         stmt = stmt.where(id_column < before)
     rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(per_page + 1)))

@@ -1,14 +1,24 @@
-"""Integrations: OAuth connections to outside systems, provider clients, sandboxes, call log."""
+"""Integrations: OAuth connections to outside systems, provider clients, sandboxes, call log,
+freee accounting sync and Google Drive sync (docs/integrations.md)."""
 
 from flask import Blueprint
 
-bp = Blueprint("integrations", __name__)
+from webapp.admin import staff_blueprint
+
+bp = Blueprint("integrations", __name__, url_prefix="/o/<slug>/integrations")
+admin_bp = staff_blueprint("integrations_admin", __name__, "/admin/calls")
+public_bp = Blueprint("integrations_public", __name__)
 
 
 def init_app(app):
+    from webapp.admin import admin_nav_item
     from webapp.integrations import sandboxes
+    from webapp.orgs.dashboard import nav_item
 
     sandboxes.init_app(app)
+    nav_item("Integrations", "integrations.index", "integrations", order=60)
+    admin_nav_item("Outbound calls", "integrations_admin.calls", order=80)
 
 
-from webapp.integrations import models  # noqa: E402,F401
+from webapp.integrations import admin, models, oauth, routes  # noqa: E402,F401
+from webapp.integrations.providers import freee, google_drive  # noqa: E402,F401

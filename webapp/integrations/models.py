@@ -1,14 +1,20 @@
-"""The one outbound-call log (seed 000 ``FreeeAuditLog`` generalized to every provider)."""
+"""Integrations: the outbound-call log, OAuth connections of any provider, freee and Google Drive sync.
+
+``OutboundCall`` is seed 000's ``FreeeAuditLog`` generalized to every provider. ``Connection`` is
+seed 000's ``FreeeConnection`` and seed 004's ``GoogleDriveIntegration`` made provider-neutral: other
+domains (studio) use the same table for TikTok, Instagram and YouTube.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.core.models import BigId, utcnow
+from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.secrets import encrypted_fields
 
 
 class OutboundCall(db.Model):
@@ -31,3 +37,172 @@ class OutboundCall(db.Model):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     details: Mapped[dict] = mapped_column(default=dict)
+
+
+class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token", "refresh_token"), db.Model):
+    """One OAuth2 connection of an organization to one account at one provider.
+
+    ``created_by_id`` is the member who connected it. Tokens live only in the encrypted columns.
+    A disconnected connection keeps its row (history, sync jobs); reconnecting the same account
+    reuses it.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "provider", "account_id"),
+        Index("ix_connections_status", "status"),
+        Index("ix_connections_provider", "provider", "status"),
+    )
+
+    CONNECTED, DISCONNECTED, EXPIRED, ERROR = "CONNECTED", "DISCONNECTED", "EXPIRED", "ERROR"
+    STATUSES = (CONNECTED, DISCONNECTED, EXPIRED, ERROR)
+    FREQUENCIES = ("off", "hourly", "daily")
+
+    provider: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(128))
+    account_name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=CONNECTED)
+    scopes: Mapped[str] = mapped_column(String(500), default="")
+    token_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disconnected_at: Mapped[datetime | None]
+    last_refreshed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    # off / hourly / daily (Drive's "manual" is "off"): scheduled sync per connection.
+    sync_frequency: Mapped[str] = mapped_column(String(16), default="off")
+    # Provider-specific, never secret: quota, Drive changes page token, freee export settings…
+    details: Mapped[dict] = mapped_column(default=dict)
+
+    organization = relationship("Organization")
+    connected_by = relationship("User", foreign_keys="Connection.created_by_id")
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == self.CONNECTED
+
+    def set_detail(self, key: str, value) -> None:
+        self.details = {**(self.details or {}), key: value}
+
+
+# ----------------------------------------------------------------------------- freee
+
+
+class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, JobRunMixin, db.Model):
+    """Seed 000 ``FreeeSyncJob`` on the background-run pattern. ``counts`` holds per-entity results."""
+
+    __tablename__ = "freee_sync_jobs"
+
+    IMPORT, EXPORT, BIDIRECTIONAL = "IMPORT", "EXPORT", "BIDIRECTIONAL"
+    DIRECTIONS = (IMPORT, EXPORT, BIDIRECTIONAL)
+    ENTITIES = ("partners", "invoices", "deals")
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    freee_company_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    direction: Mapped[str] = mapped_column(String(16), default=IMPORT)
+    entity_types: Mapped[list] = mapped_column(default=list)
+    full_sync: Mapped[bool] = mapped_column(Boolean, default=False)
+    since_date: Mapped[date | None]
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual / scheduled / demo
+
+    connection: Mapped[Connection] = relationship()
+
+
+class FreeePartner(TimestampMixin, OrgOwnedMixin, db.Model):
+    """A freee partner (取引先) mirrored locally, or a Tessera customer exported as one."""
+
+    __tablename__ = "freee_partners"
+    __table_args__ = (UniqueConstraint("connection_id", "freee_id"),)
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    freee_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    freee_updated_at: Mapped[str | None] = mapped_column(String(32))
+    # Set when the partner was created from a Tessera organization (export of customers).
+    source_organization_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class FreeeDeal(TimestampMixin, OrgOwnedMixin, db.Model):
+    __tablename__ = "freee_deals"
+    __table_args__ = (UniqueConstraint("connection_id", "freee_id"),)
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    freee_id: Mapped[int] = mapped_column(BigInteger)
+    issue_date: Mapped[str | None] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(16), default="income")
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)  # yen (JPY has no minor unit)
+    currency: Mapped[str] = mapped_column(String(3), default="JPY")
+    partner_freee_id: Mapped[int | None] = mapped_column(BigInteger)
+    ref_number: Mapped[str | None] = mapped_column(String(64))
+
+
+class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
+    """An invoice at freee (imported, or a Tessera invoice exported there: ``local_invoice_id``)."""
+
+    __tablename__ = "freee_invoices"
+    __table_args__ = (UniqueConstraint("connection_id", "freee_id"),)
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    freee_id: Mapped[int] = mapped_column(BigInteger)
+    invoice_number: Mapped[str | None] = mapped_column(String(64))
+    billing_date: Mapped[str | None] = mapped_column(String(10))
+    total_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="JPY")
+    partner_freee_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str | None] = mapped_column(String(32))
+    local_invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
+
+
+# ----------------------------------------------------------------------------- Google Drive
+
+
+class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
+    """Seed 004 ``DriveFile``: one file seen in a connected Drive."""
+
+    __tablename__ = "drive_files"
+    __table_args__ = (UniqueConstraint("connection_id", "drive_file_id"),)
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    drive_file_id: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str] = mapped_column(String(500))
+    mime_type: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    web_view_link: Mapped[str | None] = mapped_column(String(1000))
+    thumbnail_link: Mapped[str | None] = mapped_column(String(1000))
+    drive_created_at: Mapped[datetime | None]
+    drive_modified_at: Mapped[datetime | None]
+    drive_parent_id: Mapped[str | None] = mapped_column(String(128))
+    project_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    task_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tasks.id", ondelete="SET NULL"), index=True)
+
+    project = relationship("Project")
+    task = relationship("Task")
+
+    @property
+    def is_folder(self) -> bool:
+        return self.mime_type == "application/vnd.google-apps.folder"
+
+
+class DriveSyncLog(OrgOwnedMixin, JobRunMixin, db.Model):
+    """Seed 004 ``DriveSyncLog``: full or incremental; files scanned/added/updated/removed in ``counts``."""
+
+    __tablename__ = "drive_sync_logs"
+
+    FULL, INCREMENTAL = "full", "incremental"
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    sync_type: Mapped[str] = mapped_column(String(16), default=FULL)
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    connection: Mapped[Connection] = relationship()
+
+    def count(self, key: str) -> int:
+        return int((self.counts or {}).get(key, 0))
+
+
+from webapp.integrations.sandboxes import _state  # noqa: E402,F401  (sandbox tables, in every schema)

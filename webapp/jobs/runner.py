@@ -112,7 +112,10 @@ def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, *
     from webapp.extensions import db
 
     pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
-    db.session().info.setdefault(PENDING_KEY, []).append(pending)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # no SQL yet: begin anyway, so a rollback still discards the job
+    session.info.setdefault(PENDING_KEY, []).append(pending)
 
 
 @event.listens_for(Session, "after_commit")

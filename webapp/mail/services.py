@@ -26,3 +26,33 @@ def send_email(to: str, template: str, *, subject: str, org=None, user=None, **c
     db.session.flush()
     deliver_email.delay(message.id)
     return message
+
+
+def resend_email(message: EmailMessage, actor) -> EmailMessage:
+    """Queue a FAILED message again (the same rendered body); the delivery job runs after the commit."""
+    from webapp.audit import record
+    from webapp.core.errors import Conflict
+    from webapp.mail.jobs import deliver_email
+
+    if message.status != EmailMessage.FAILED:
+        raise Conflict("Only a message that failed can be sent again.", code="email_not_failed")
+    previous_error = message.error
+    message.status = EmailMessage.QUEUED
+    message.error = None
+    record(actor, "email.resent", message, {"to": message.to_address, "previous_error": previous_error})
+    deliver_email.delay(message.id)
+    return message
+
+
+def search_messages(*, status: str | None = None, recipient: str | None = None, before: int | None = None, per_page=50):
+    """The e-mail log, newest first, keyset-paginated by id (``ix_email_messages_status_id`` serves the filter)."""
+    from sqlalchemy import func, select
+
+    from webapp.core.pagination import keyset
+
+    stmt = select(EmailMessage)
+    if status:
+        stmt = stmt.where(EmailMessage.status == status)
+    if recipient:
+        stmt = stmt.where(func.lower(EmailMessage.to_address).contains(recipient.strip().lower(), autoescape=True))
+    return keyset(stmt, EmailMessage.id, before, per_page)

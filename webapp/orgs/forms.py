@@ -1,19 +1,22 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from webapp.core.access import ROLES
 
-ROLE_CHOICES = [(role, role.title()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
 COUNTRIES = [
-    ("ZW", "Zimbabwe"),
-    ("ZA", "South Africa"),
-    ("JP", "Japan"),
-    ("US", "United States"),
-    ("GB", "United Kingdom"),
-    ("DE", "Germany"),
-    ("KE", "Kenya"),
-    ("BW", "Botswana"),
+    SelectChoice(code, name)
+    for code, name in (
+        ("ZW", "Zimbabwe"),
+        ("ZA", "South Africa"),
+        ("JP", "Japan"),
+        ("US", "United States"),
+        ("GB", "United Kingdom"),
+        ("DE", "Germany"),
+        ("KE", "Kenya"),
+        ("BW", "Botswana"),
+    )
 ]
 COMMON_ZONES = [
     "UTC",
@@ -38,7 +41,7 @@ class OrganizationForm(FlaskForm):
     )
     email = EmailField("Contact e-mail", validators=[DataRequired(), Email()])
     country = SelectField("Country", choices=COUNTRIES)
-    timezone = SelectField("Time zone", choices=[(z, z) for z in COMMON_ZONES])
+    timezone = SelectField("Time zone", choices=[SelectChoice(z) for z in COMMON_ZONES])
 
 
 class OrganizationSettingsForm(OrganizationForm):

@@ -1,8 +1,8 @@
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from wtforms import SelectChoice
 
-from webapp.core.access import org_object_or_404, org_view
+from webapp.core.access import OWNER, org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import render
@@ -11,6 +11,7 @@ from webapp.orgs import bp
 from webapp.orgs import services as orgs
 from webapp.orgs.dashboard import panels_for
 from webapp.orgs.forms import (
+    ROLE_CHOICES,
     DeleteForm,
     EmptyForm,
     InviteForm,
@@ -67,25 +68,22 @@ def dashboard(org):
 
 
 def _members_page(org, invite_form=None, status=200):
-    members = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id).order_by(Membership.role, Membership.id)
-    ).all()
-    invitations = [
-        i
-        for i in db.session.scalars(
-            select(Invitation).where(Invitation.organization_id == org.id).order_by(Invitation.id.desc())
-        )
-        if i.is_pending
-    ]
+    members = orgs.members_of(org)
+    invitations = orgs.pending_invitations(org)
+    invite_form = invite_form or InviteForm()
+    if request_membership().role != OWNER:  # admins cannot make owners
+        invite_form.role.choices = [c for c in ROLE_CHOICES if c.value != OWNER]
     transfer = TransferForm()
-    transfer.member_id.choices = [(m.id, m.user.display_name) for m in members if m.user_id != current_user.id]
+    transfer.member_id.choices = [
+        SelectChoice(m.id, m.user.display_name) for m in members if m.user_id != current_user.id
+    ]
     return render(
         "orgs/members.html",
         block="members",
         org=org,
         members=members,
         invitations=invitations,
-        invite_form=invite_form or InviteForm(),
+        invite_form=invite_form,
         role_form=RoleForm(),
         transfer_form=transfer,
         button=EmptyForm(),
@@ -139,7 +137,9 @@ def _act(org, action, *args):
 def change_role(org, membership_id):
     target = org_object_or_404(Membership, org, membership_id)
     form = RoleForm()
-    if form.validate_on_submit() and _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
+    if not form.validate_on_submit():
+        flash("Choose a role from the list.", "error")
+    elif _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
         flash(f"{target.user.display_name} is now {target.role.title()}.", "success")
     return redirect(url_for("orgs.members", slug=org.slug), code=303)
 

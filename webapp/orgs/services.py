@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from webapp.audit import record
 from webapp.auth.models import User, hash_token
@@ -112,6 +113,30 @@ def memberships_of(user_id: int) -> list[Membership]:
     return list(db.session.scalars(stmt))
 
 
+def members_of(org: Organization) -> list[Membership]:
+    stmt = (
+        select(Membership)
+        .options(selectinload(Membership.user))
+        .where(Membership.organization_id == org.id)
+        .order_by(Membership.role, Membership.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def pending_invitations(org: Organization) -> list[Invitation]:
+    stmt = (
+        select(Invitation)
+        .where(
+            Invitation.organization_id == org.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
 def member_count(org: Organization) -> int:
     return (
         db.session.scalar(select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)) or 0
@@ -191,7 +216,12 @@ def find_invitation(token: str) -> Invitation | None:
 
 def accept_invitation(token: str, user: User) -> Membership:
     invitation = find_invitation(token)
-    if invitation is None or invitation.revoked_at is not None or invitation.accepted_at is not None:
+    if (
+        invitation is None
+        or invitation.revoked_at is not None
+        or invitation.accepted_at is not None
+        or invitation.organization.deleted_at is not None
+    ):
         raise DomainError("This invitation is not valid any more.", code="invitation_invalid")
     if invitation.expires_at <= utcnow():
         raise DomainError("This invitation has expired. Ask for a new one.", code="invitation_expired")
@@ -288,4 +318,6 @@ def delete_organization(org: Organization, actor: User, confirmation: str) -> No
         raise DomainError("Type the organization's address exactly to confirm.", field="confirm_slug")
     record(actor, "organization.deleted", org, {"slug": org.slug})
     org.deleted_at = utcnow()
+    for invitation in pending_invitations(org):
+        invitation.revoked_at = org.deleted_at
     org.slug = f"deleted-{org.id}-{secrets.token_hex(4)}"

@@ -63,7 +63,10 @@ def decrypt_field(obj, name: str) -> str | None:
     _, keys = _keyring()
     key = keys.get(getattr(obj, f"{name}_key_id"))
     if key is None:
-        raise DecryptionError(f"{obj.__tablename__}.{name}: sealed with a key that is not configured")
+        raise DecryptionError(
+            f"{obj.__tablename__}.{name} of row {obj.id}: sealed with key {getattr(obj, f'{name}_key_id')!r}, "
+            "which is not configured"
+        )
     try:
         plain = unseal(
             key,
@@ -73,7 +76,7 @@ def decrypt_field(obj, name: str) -> str | None:
             _aad(obj, name),
         )
     except InvalidTag:
-        raise DecryptionError(f"{obj.__tablename__}.{name}: ciphertext does not authenticate") from None
+        raise DecryptionError(f"{obj.__tablename__}.{name} of row {obj.id}: ciphertext does not authenticate") from None
     return plain.decode()
 
 

@@ -1,0 +1,3 @@
+"""The /o/<slug>/ai routes take no object id in their URL."""
+
+SAMPLES: dict = {}

@@ -1,0 +1,29 @@
+"""Billing test data, made through the billing services and committed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.factories import make_org, make_user
+from webapp.billing import services as billing
+from webapp.extensions import db
+
+
+def org_with_owner(email=None):
+    owner = make_user(email)
+    return make_org(owner), owner
+
+
+def staff_user(email="staff@example.com"):
+    return make_user(email, staff=True)
+
+
+def make_invoice(org, lines=((1, 10_000),), *, finalize=True, period=(date(2026, 10, 1), date(2026, 10, 31))):
+    account = billing.billing_account_for(org)
+    invoice = billing.create_draft_invoice(account, period_start=period[0], period_end=period[1])
+    for n, (qty, price) in enumerate(lines):
+        billing.add_line_item(invoice, f"Line {n + 1}", qty, price)
+    if finalize:
+        billing.finalize_invoice(invoice, None)
+    db.session.commit()
+    return invoice

@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tests.factories import make_user
+from tests.integrations.helpers import connect, owner_and_org
+from webapp.audit.models import AuditEntry
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.integrations.models import Connection, FreeeSyncJob, OutboundCall
+
+
+def test_staff_call_log_with_filters(client, make_client, ctx):
+    _, org = owner_and_org(client)
+    connect(client, org, "freee")
+    connect(client, org, "google_drive")
+    make_user("staff@example.com", staff=True)
+    staff = make_client()
+    staff.login("staff@example.com")
+    everything = staff.get("/admin/calls/").get_data(as_text=True)
+    assert "oauth_connected" in everything and "freee" in everything and "google_drive" in everything
+    only_drive = staff.get("/admin/calls/?provider=google_drive").get_data(as_text=True)
+    assert "about_read" in only_drive and "company_read" not in only_drive
+    failed_only = staff.get("/admin/calls/?success=0").get_data(as_text=True)
+    assert "oauth_connected" not in failed_only
+    by_org = staff.get(f"/admin/calls/?org={org.slug}&action=company_read").get_data(as_text=True)
+    assert "company_read" in by_org and "about_read" not in by_org
+    assert staff.get("/admin/calls/?org=nobody").status_code == 200
+    # customers do not see the console; the org page shows only its own calls
+    assert client.get("/admin/calls/").status_code == 404
+    own = client.get(f"/o/{org.slug}/integrations/calls?provider=freee").get_data(as_text=True)
+    assert "company_read" in own and "about_read" not in own
+
+
+def test_maintenance_jobs_prune_expire_and_audit(client, ctx):
+    from webapp.integrations.jobs import expire_connections, prune_outbound_calls, prune_sync_jobs
+
+    _, org = owner_and_org(client)
+    conn = connect(client, org, "freee")
+    old_call = db.session.scalars(select(OutboundCall)).first()
+    old_call.created_at = utcnow() - timedelta(days=91)
+    keep = db.session.scalar(select(func.count()).select_from(OutboundCall)) - 1
+    conn.refresh_expires_at = utcnow() - timedelta(minutes=1)
+    old = FreeeSyncJob(
+        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
+        status="SUCCEEDED", completed_at=utcnow() - timedelta(days=31),
+    )
+    recent = FreeeSyncJob(
+        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
+        status="SUCCEEDED", completed_at=utcnow() - timedelta(days=2),
+    )
+    failed = FreeeSyncJob(
+        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
+        status="FAILED", completed_at=utcnow() - timedelta(days=40),
+    )
+    db.session.add_all([old, recent, failed])
+    db.session.commit()
+
+    prune_outbound_calls()
+    expire_connections()
+    prune_sync_jobs()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(OutboundCall)) == keep
+    assert db.session.get(Connection, conn.id).status == "EXPIRED"
+    remaining = set(db.session.scalars(select(FreeeSyncJob.id)))
+    assert remaining == {recent.id, failed.id}
+    entries = {e.action: e.details for e in db.session.scalars(select(AuditEntry))}
+    assert entries["maintenance.outbound_calls_pruned"]["deleted"] == 1
+    assert entries["maintenance.connections_expired"]["expired"] == 1
+    assert entries["maintenance.sync_jobs_pruned"]["deleted"]["freee_sync_jobs"] == 1

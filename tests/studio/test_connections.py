@@ -1,0 +1,116 @@
+"""Connections through OAuth: status, reconnect keeps the refresh token, refresh with rotation before
+publishing, only invalid_grant expires a connection."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.factories import add_member, make_org, make_user
+from tests.studio.conftest import connect, connections_by_platform, post_form, sandbox_control
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.integrations.models import Connection
+from webapp.secrets import decrypt_field
+from webapp.studio.models import Post, PublishJob
+
+
+def test_connect_three_platforms_shows_accounts_active(ctx, client):
+    user = make_user("maker@example.com")
+    org = make_org(user, "Maker", "maker-studio")
+    client.login(user.email)
+    for platform, name in (("tiktok", "tt_maker"), ("instagram", "ig_maker"), ("youtube", "yt_maker")):
+        connect(client, org.slug, platform, username=name)
+    page = client.get(f"/o/{org.slug}/studio/connections").get_data(as_text=True)
+    for name in ("@tt_maker", "@ig_maker", "@yt_maker"):
+        assert name in page
+    assert page.count(">ACTIVE<") == 3
+    conns = connections_by_platform(org)
+    assert conns["instagram"].token_expires_at > utcnow() + timedelta(days=50)  # long-lived token
+    assert conns["tiktok"].refresh_expires_at > utcnow() + timedelta(days=300)  # read from refresh_expires_in
+
+
+def test_billing_role_cannot_use_studio_and_other_orgs_get_404(ctx, client, make_client):
+    owner = make_user("own@example.com")
+    org = make_org(owner, "Own", "own-studio")
+    biller = make_user("bill@example.com")
+    add_member(org, biller, "BILLING")
+    client.login(biller.email)
+    assert client.get(f"/o/{org.slug}/studio/connections").status_code == 403
+    stranger = make_user("stranger@example.com")
+    make_org(stranger, "Other", "other-studio")
+    other = make_client()
+    other.login(stranger.email)
+    assert other.get(f"/o/{org.slug}/studio/calendar").status_code == 404
+
+
+def test_reconnect_keeps_a_valid_refresh_token_when_the_provider_omits_it(ctx, client):
+    user = make_user("re@example.com")
+    org = make_org(user, "Re", "re-studio")
+    client.login(user.email)
+    connect(client, org.slug, "youtube")
+    conn = connections_by_platform(org)["youtube"]
+    first_refresh = decrypt_field(conn, "refresh_token")
+    first_access = decrypt_field(conn, "access_token")
+    assert first_refresh
+    connect(client, org.slug, "youtube")  # Google sends no refresh token the second time
+    db.session.refresh(conn)
+    assert decrypt_field(conn, "refresh_token") == first_refresh
+    assert decrypt_field(conn, "access_token") != first_access
+    assert len(db.session.scalars(select(Connection).where(Connection.organization_id == org.id)).all()) == 1
+
+
+def test_tiktok_refresh_before_publishing_saves_the_rotated_refresh_token(creator, run_jobs):
+    conn = connections_by_platform(creator.org)["tiktok"]
+    old_refresh = decrypt_field(conn, "refresh_token")
+    conn.token_expires_at = utcnow() + timedelta(minutes=5)  # about to expire
+    db.session.commit()
+    creator.client.post(f"/o/{creator.slug}/studio/posts/new", post_form(creator, platforms=("tiktok",)))
+    run_jobs()
+    db.session.refresh(conn)
+    new_refresh = decrypt_field(conn, "refresh_token")
+    assert new_refresh and new_refresh != old_refresh
+    assert conn.token_expires_at > utcnow() + timedelta(hours=20)
+    post = db.session.scalar(select(Post).where(Post.organization_id == creator.org.id))
+    assert post.status == Post.PUBLISHED
+    # the old refresh token was spent: TikTok refuses it now
+    answer = creator.client.post("/sandbox/tiktok/v2/oauth/token/", {"grant_type": "refresh_token", "refresh_token": old_refresh}, csrf=False)
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+
+
+def test_a_temporary_refresh_error_does_not_expire_the_connection(creator, run_jobs):
+    conn = connections_by_platform(creator.org)["tiktok"]
+    # inside the 30 minutes before publishing, outside the framework's usual 10-minute margin
+    conn.token_expires_at = utcnow() + timedelta(minutes=20)
+    db.session.commit()
+    sandbox_control(creator.client, "tiktok", faults={"token": ["server"]})
+    creator.client.post(f"/o/{creator.slug}/studio/posts/new", post_form(creator, platforms=("tiktok",)))
+    run_jobs()
+    db.session.refresh(conn)
+    assert conn.status == Connection.CONNECTED
+    target = db.session.scalar(select(PublishJob).where(PublishJob.platform == "TIKTOK"))
+    assert target.status == PublishJob.PENDING  # will be retried
+    assert "could not refresh" in target.error_message
+
+
+def test_invalid_grant_expires_the_connection_and_fails_the_target_plainly(creator, run_jobs):
+    conn = connections_by_platform(creator.org)["tiktok"]
+    # inside the 30 minutes before publishing, outside the framework's usual 10-minute margin
+    conn.token_expires_at = utcnow() + timedelta(minutes=20)
+    db.session.commit()
+    sandbox_control(creator.client, "tiktok", faults={"token": ["invalid_grant"]})
+    creator.client.post(f"/o/{creator.slug}/studio/posts/new", post_form(creator, platforms=("tiktok",)))
+    run_jobs()
+    db.session.refresh(conn)
+    assert conn.status == Connection.EXPIRED
+    target = db.session.scalar(select(PublishJob).where(PublishJob.platform == "TIKTOK"))
+    assert target.status == PublishJob.FAILED and "expired" in target.error_message
+    page = creator.client.get(f"/o/{creator.slug}/studio/connections").get_data(as_text=True)
+    assert ">EXPIRED<" in page and "Reconnect" in page
+
+
+def test_disconnect_marks_revoked(creator):
+    conn = connections_by_platform(creator.org)["instagram"]
+    response = creator.client.post(f"/o/{creator.slug}/studio/connections/{conn.id}/disconnect")
+    assert response.status_code == 303
+    page = creator.client.get(f"/o/{creator.slug}/studio/connections").get_data(as_text=True)
+    assert ">REVOKED<" in page

@@ -1,0 +1,205 @@
+"""The business view's figures: a handful of aggregate queries, no per-organization loops.
+
+Each function reads the billing and subscriptions tables with GROUP BY / CASE sums, so the page costs
+the same at 10 or 10,000 organizations (see ``bench/support.py`` and docs/support.md). Money is
+integer cents, grouped by currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+
+from webapp.core.models import utcnow
+from webapp.extensions import db
+
+
+def month_ends(now: datetime, count: int = 12) -> list[datetime]:
+    """The start of the month after each of the last ``count`` months (the current one capped at now)."""
+    points = []
+    year, month = now.year, now.month
+    for _ in range(count):
+        nxt = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+        points.append(min(nxt, now))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(points))
+
+
+def month_start_of(end: datetime) -> datetime:
+    """The first instant of the month that ``end`` closes (``end`` is exclusive)."""
+    last = end - timedelta(microseconds=1)
+    return datetime(last.year, last.month, 1, tzinfo=UTC)
+
+
+@dataclass
+class Figures:
+    currency: str = "USD"
+    mrr: int = 0
+    mrr_30_days_ago: int = 0
+    active_by_plan: list[tuple[str, str, int]] = field(default_factory=list)
+    active_total: int = 0
+    trials_ending: int = 0
+    open_receivables: int = 0
+    overdue_total: int = 0
+    overdue_invoices: int = 0
+    suspended_accounts: int = 0
+    collected_by_method: list[tuple[str, int, int]] = field(default_factory=list)
+    collected_total: int = 0
+    churned_30_days: int = 0
+    months: list[str] = field(default_factory=list)
+    mrr_series: list[int] = field(default_factory=list)
+    collected_series: list[int] = field(default_factory=list)
+    churn_series: list[int] = field(default_factory=list)
+    available: bool = True
+
+    @property
+    def mrr_change(self) -> int:
+        return self.mrr - self.mrr_30_days_ago
+
+    @property
+    def mrr_change_pct(self) -> float | None:
+        return None if not self.mrr_30_days_ago else round(100.0 * self.mrr_change / self.mrr_30_days_ago, 1)
+
+
+def _subscription_figures(fig: Figures, now: datetime) -> None:
+    from webapp.subscriptions.models import Plan, Subscription
+
+    s = Subscription
+    monthly = case((s.billing_interval == "YEARLY", s.amount / 12), else_=s.amount)
+    billable = s.status.not_in(("INCOMPLETE", "INCOMPLETE_EXPIRED"))
+
+    def live_at(t):
+        return and_(
+            billable,
+            s.created_at <= t,
+            or_(s.ended_at.is_(None), s.ended_at > t),
+            or_(s.trial_end.is_(None), s.trial_end <= t),
+        )
+
+    points = [*month_ends(now), now - timedelta(days=30)]
+    month_starts = [month_start_of(p) for p in points[:-1]]
+    columns = [func.coalesce(func.sum(case((live_at(t), monthly), else_=0)), 0) for t in points]
+    columns += [
+        func.coalesce(func.sum(case((and_(s.ended_at >= start, s.ended_at < end), 1), else_=0)), 0)
+        for start, end in zip(month_starts, points[:-1], strict=True)
+    ]
+    columns.append(func.coalesce(func.sum(case((s.ended_at >= now - timedelta(days=30), 1), else_=0)), 0))
+    row = db.session.execute(select(*columns).where(s.currency == fig.currency)).one()
+    values = [int(v or 0) for v in row]
+    fig.mrr_series = values[:12]
+    fig.mrr, fig.mrr_30_days_ago = values[11], values[12]
+    fig.churn_series = values[13:25]
+    fig.churned_30_days = values[25]
+    fig.months = [p.strftime("%b") for p in month_starts]
+
+    rows = db.session.execute(
+        select(Plan.code, Plan.name, func.count(s.id))
+        .join(Plan, Plan.id == s.plan_id)
+        .where(s.status.in_(("ACTIVE", "PAST_DUE")), s.ended_at.is_(None))
+        .group_by(Plan.code, Plan.name, Plan.sort_order)
+        .order_by(Plan.sort_order, Plan.code)
+    ).all()
+    fig.active_by_plan = [(code, name, int(n)) for code, name, n in rows]
+    fig.active_total = sum(n for _, _, n in fig.active_by_plan)
+    fig.trials_ending = (
+        db.session.scalar(
+            select(func.count(s.id)).where(
+                s.status == "TRIALING", s.trial_end >= now, s.trial_end < now + timedelta(days=7)
+            )
+        )
+        or 0
+    )
+
+
+def _billing_figures(fig: Figures, now: datetime) -> None:
+    from webapp.billing.models import BillingAccount, Invoice, Payment
+
+    i = Invoice
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((i.status.in_(("ISSUED", "PARTIAL", "OVERDUE")), i.amount_due), else_=0)), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            or_(i.status == "OVERDUE", and_(i.status.in_(("ISSUED", "PARTIAL")), i.due_at < now)),
+                            i.amount_due,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (or_(i.status == "OVERDUE", and_(i.status.in_(("ISSUED", "PARTIAL")), i.due_at < now)), 1),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        ).where(i.currency == fig.currency)
+    ).one()
+    fig.open_receivables, fig.overdue_total, fig.overdue_invoices = (int(v) for v in row)
+    fig.suspended_accounts = (
+        db.session.scalar(select(func.count(BillingAccount.id)).where(BillingAccount.status == "SUSPENDED")) or 0
+    )
+
+    p = Payment
+    month_start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    paid = and_(p.status == "PAID", p.currency == fig.currency)
+    rows = db.session.execute(
+        select(p.method, func.count(p.id), func.coalesce(func.sum(p.amount), 0))
+        .where(paid, p.completed_at >= month_start)
+        .group_by(p.method)
+        .order_by(func.sum(p.amount).desc())
+    ).all()
+    fig.collected_by_method = [(method, int(n), int(total)) for method, n, total in rows]
+    fig.collected_total = sum(t for _, _, t in fig.collected_by_method)
+    ends = month_ends(now)
+    starts = [month_start_of(e) for e in ends]
+    series = db.session.execute(
+        select(
+            *[
+                func.coalesce(func.sum(case((and_(p.completed_at >= a, p.completed_at < b), p.amount), else_=0)), 0)
+                for a, b in zip(starts, ends, strict=True)
+            ]
+        ).where(paid)
+    ).one()
+    fig.collected_series = [int(v) for v in series]
+
+
+def business_figures(now: datetime | None = None, currency: str = "USD") -> Figures:
+    now = now or utcnow()
+    fig = Figures(currency=currency)
+    try:
+        _subscription_figures(fig, now)
+        _billing_figures(fig, now)
+    except ImportError:
+        fig.available = False
+    return fig
+
+
+def bars(values: list[int], width: int = 240, height: int = 60) -> list[dict]:
+    """Bar geometry for an inline SVG (attributes only)."""
+    top = max(values) if values and max(values) > 0 else 1
+    step = width / max(len(values), 1)
+    out = []
+    for index, value in enumerate(values):
+        h = round(height * value / top, 1)
+        out.append(
+            {"x": round(index * step + 1, 1), "y": round(height - h, 1), "w": round(step - 2, 1), "h": h, "v": value}
+        )
+    return out
+
+
+def line(values: list[int], width: int = 240, height: int = 60) -> str:
+    """``points`` for an SVG polyline."""
+    if not values:
+        return ""
+    top = max(values) if max(values) > 0 else 1
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{round(i * step, 1)},{round(height - height * v / top, 1)}" for i, v in enumerate(values))

@@ -1,0 +1,40 @@
+"""AI: an OpenAI-compatible provider, staff-managed prompt templates, and credits metered per request."""
+
+from flask import Blueprint
+
+from webapp.admin import staff_blueprint
+
+bp = Blueprint("ai", __name__, url_prefix="/o/<slug>/ai")
+admin_bp = staff_blueprint("ai_admin", __name__, "/admin")
+
+
+def init_app(app):
+    from webapp.admin import admin_nav_item
+    from webapp.orgs.dashboard import nav_item
+
+    nav_item("AI", "ai.index", "ai", order=65)
+    admin_nav_item("AI prompts", "ai_admin.prompts", order=65)
+    admin_nav_item("AI credits", "ai_admin.credits", order=66)
+    _report_usage_to_plan_limits()
+
+
+def _report_usage_to_plan_limits() -> None:
+    """The plan page shows how much of this period's AI grant is spent."""
+    try:
+        from webapp.subscriptions.limits import usage_provider
+    except ImportError:
+        return
+
+    @usage_provider("ai_credits")
+    def grant_spent(org) -> int:
+        from sqlalchemy import select
+
+        from webapp.ai.models import AiCreditBalance
+        from webapp.extensions import db
+
+        row = db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
+        return 0 if row is None else max(0, row.period_grant - row.grant_remaining)
+
+
+from webapp.ai import models  # noqa: E402,F401
+from webapp.ai import admin, events, jobs, routes  # noqa: E402,F401

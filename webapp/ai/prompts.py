@@ -1,0 +1,124 @@
+"""Prompt templates: staff edit them per service; these defaults exist until they do."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.ai.models import AiPromptTemplate
+from webapp.audit import record
+from webapp.core.errors import DomainError
+from webapp.extensions import db
+from webapp.workflows.templating import TemplateProblem, check_syntax, render_text
+
+DEFAULTS = {
+    ("WORKFLOW_OPTIMIZATION", "workflow_draft"): dict(
+        name="Describe a workflow → draft",
+        category="workflows",
+        max_tokens=1200,
+        system_prompt=(
+            "You design automation workflows for Tessera. Answer with one JSON object only: "
+            '{"name": str, "trigger": {"type": "manual|schedule|webhook|event", "cron"?: str, "event"?: str}, '
+            '"steps": [{"type": str, "name": str, "config": object, "credential"?: str}], '
+            '"credentials"?: {name: {"kind": "bearer|basic|api_key_header|oauth_connection", "label": str}}}. '
+            "Step types: {{ step_types }}. Events: {{ events }}."
+        ),
+        user_template="Organization: {{ org_name }}\nRequest: {{ description }}",
+    ),
+    ("TASK_GENERATION", "caption_suggestion"): dict(
+        name="Suggest caption and hashtags for a video",
+        category="studio",
+        max_tokens=300,
+        system_prompt=(
+            "You write short social video captions. Answer with JSON only: "
+            '{"caption": str, "hashtags": [str]} with at most 6 hashtags.'
+        ),
+        user_template="Title: {{ title }}\nAbout: {{ topic }}\nPlatforms: {{ platforms }}",
+    ),
+    ("CHAT_ASSISTANT", "org_chat"): dict(
+        name="Organization assistant",
+        category="assistant",
+        max_tokens=500,
+        system_prompt=(
+            "You are the assistant of {{ org_name }} in Tessera, an operations console for billing, "
+            "studio posts, support and workflows. Answer briefly and concretely."
+        ),
+        user_template="{{ question }}",
+    ),
+    ("SMART_NOTIFICATIONS", "summarize_notice"): dict(
+        name="Summarize a notification",
+        category="notifications",
+        max_tokens=200,
+        system_prompt="Summarize the event for a busy team member in one sentence.",
+        user_template="{{ text }}",
+    ),
+    ("PROJECT_ANALYSIS", "project_summary"): dict(
+        name="Project status summary",
+        category="projects",
+        max_tokens=500,
+        system_prompt="Summarize the project's status, risks and next steps in five bullet points.",
+        user_template="{{ text }}",
+    ),
+    ("DOCUMENT_ANALYSIS", "document_summary"): dict(
+        name="Document summary",
+        category="files",
+        max_tokens=500,
+        system_prompt="Summarize the document and list its key figures.",
+        user_template="{{ text }}",
+    ),
+}
+
+
+def ensure_defaults() -> list[AiPromptTemplate]:
+    made = []
+    for (service, key), spec in DEFAULTS.items():
+        exists = db.session.scalar(
+            select(AiPromptTemplate).where(AiPromptTemplate.service == service, AiPromptTemplate.key == key)
+        )
+        if exists is None:
+            row = AiPromptTemplate(service=service, key=key, **spec)
+            db.session.add(row)
+            made.append(row)
+    db.session.flush()
+    return made
+
+
+def prompt_for(service: str, key: str) -> AiPromptTemplate:
+    row = db.session.scalar(
+        select(AiPromptTemplate).where(AiPromptTemplate.service == service, AiPromptTemplate.key == key)
+    )
+    if row is None:
+        spec = DEFAULTS.get((service, key))
+        if spec is None:
+            raise DomainError("That AI feature has no prompt.")
+        return AiPromptTemplate(service=service, key=key, **spec)
+    if not row.is_active:
+        raise DomainError("That AI feature is switched off by staff.", code="ai_feature_disabled")
+    return row
+
+
+def render_messages(prompt: AiPromptTemplate, variables: dict) -> list[dict]:
+    try:
+        return [
+            {"role": "system", "content": render_text(prompt.system_prompt, variables)},
+            {"role": "user", "content": render_text(prompt.user_template, variables)},
+        ]
+    except TemplateProblem as problem:
+        raise DomainError(f"The prompt template is broken: {problem}") from None
+
+
+def update_prompt(prompt: AiPromptTemplate, actor, *, name: str, system_prompt: str, user_template: str,
+                  max_tokens: int, is_active: bool) -> AiPromptTemplate:
+    for field, text in (("system_prompt", system_prompt), ("user_template", user_template)):
+        problem = check_syntax(text)
+        if problem:
+            raise DomainError(problem, field=field)
+    prompt.name = name.strip()[:120]
+    prompt.system_prompt = system_prompt
+    prompt.user_template = user_template
+    prompt.max_tokens = max(16, min(int(max_tokens), 8000))
+    prompt.is_active = is_active
+    prompt.version = (prompt.version or 1) + 1
+    prompt.updated_by_id = actor.id
+    record(actor, "ai_prompt.updated", prompt, {"service": prompt.service, "key": prompt.key,
+                                                "version": prompt.version})
+    return prompt

@@ -1,0 +1,108 @@
+"""AI pages: credits and usage (/o/<slug>/ai), the chat assistant, caption suggestions for the studio."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import flash, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp.ai import bp, credits
+from webapp.ai import services as ai
+from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
+from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
+from webapp.core.access import can, org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.core.models import utcnow
+from webapp.core.pagination import keyset
+from webapp.extensions import db
+
+
+def usage_by_service(org, days: int = 30) -> list[dict]:
+    since = utcnow() - timedelta(days=days)
+    rows = dict(db.session.execute(
+        select(AiUsageLog.service, func.coalesce(func.sum(AiUsageLog.credits_used), 0))
+        .where(AiUsageLog.organization_id == org.id, AiUsageLog.created_at >= since)
+        .group_by(AiUsageLog.service)
+    ).all())
+    peak = max([int(v) for v in rows.values()] + [1])
+    return [{"service": s, "label": s.replace("_", " ").title(), "credits": int(rows.get(s, 0)),
+             "width": int(int(rows.get(s, 0)) * 300 / peak)} for s in SERVICES]
+
+
+def _page(org, purchase_form=None, status=200):
+    from flask import request
+
+    balance = credits.balance_of(org)
+    db.session.commit()
+    transactions = keyset(select(AiCreditTransaction).where(AiCreditTransaction.organization_id == org.id),
+                          AiCreditTransaction.id, request.args.get("before", type=int), per_page=25)
+    usage = db.session.scalars(select(AiUsageLog).where(AiUsageLog.organization_id == org.id)
+                               .order_by(AiUsageLog.id.desc()).limit(25)).all()
+    purchases = db.session.scalars(select(AiCreditPurchase).where(AiCreditPurchase.organization_id == org.id)
+                                   .order_by(AiCreditPurchase.id.desc()).limit(10)).all()
+    return render("ai/index.html", org=org, balance=balance, transactions=transactions, usage=usage,
+                  chart=usage_by_service(org), purchases=purchases, purchase_form=purchase_form or PurchaseForm(),
+                  pack_size=credits.get("ai.credit_pack_size"), pack_price=credits.get("ai.credit_pack_price_cents"),
+                  status=status)
+
+
+@bp.get("/")
+@org_view("ai")
+def index(org):
+    return _page(org)
+
+
+@bp.post("/purchase")
+@org_view("billing")
+def purchase(org):
+    form = PurchaseForm()
+    if form.validate_on_submit():
+        try:
+            bought = credits.purchase_packs(org, current_user.user, form.packs.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="packs")
+        else:
+            db.session.commit()
+            flash(f"Invoice issued for {bought.credits:,} credits; they arrive as soon as it is paid.", "success")
+            return redirect(url_for("ai.index", slug=org.slug))
+    return _page(org, purchase_form=form, status=422)
+
+
+@bp.route("/chat", methods=["GET", "POST"])
+@org_view("ai")
+def chat(org):
+    form = ChatForm()
+    if form.validate_on_submit():
+        try:
+            ai.chat(org, current_user.user, form.question.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="question")
+        else:
+            db.session.commit()
+            return redirect(url_for("ai.chat", slug=org.slug))
+    balance = credits.balance_of(org)
+    db.session.commit()
+    return render("ai/chat.html", block="conversation", org=org, form=form, balance=balance,
+                  messages=ai.conversation(org, current_user.user), status=422 if form.errors else 200)
+
+
+@bp.route("/caption-suggestions", methods=["GET", "POST"])
+@org_view("studio")
+def caption_suggestions(org):
+    """A fragment the studio page includes: hx-post title (and topic) here, get a caption and hashtags."""
+    form = CaptionForm()
+    suggestion = None
+    if form.validate_on_submit() and can("ai"):
+        try:
+            suggestion = ai.suggest_caption(org, current_user.user, form.title.data, form.topic.data or "")
+        except DomainError as error:
+            apply_error(form, error, field="title")
+        db.session.commit()
+    return render("ai/_caption_suggestions.html", org=org, form=form, suggestion=suggestion,
+                  status=422 if form.errors else 200)

@@ -1,0 +1,17 @@
+"""API keys (/o/<slug>/api-keys) and the JSON API (/api/v1/…, /api/v1/openapi.json, /api/docs)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/o/<slug>/api-keys")
+public_bp = Blueprint("api_v1", __name__, url_prefix="/api")
+
+
+def init_app(app):
+    from webapp.extensions import csrf
+    from webapp.orgs.dashboard import nav_item
+
+    csrf.exempt(public_bp)  # Bearer-key API: no cookies, so no CSRF
+    nav_item("API keys", "api.keys", "api", order=45)
+
+
+from webapp.api import routes, v1  # noqa: E402,F401

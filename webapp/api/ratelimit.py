@@ -1,0 +1,105 @@
+"""Per-key hourly rate limit and the plan's monthly API-call allowance, in one Redis round trip.
+
+Without Redis (the embedded first-run mode) the counters live in this process's memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+
+from webapp.api.services import LAST_USED_KEY
+
+HOUR = 3600
+MONTH_TTL = 40 * 86400
+
+# KEYS: hourly counter, monthly org counter, last-used hash
+# ARGV: hourly limit, monthly allowance ('' = unlimited), key id, now
+_SCRIPT = """
+local hourly = redis.call('INCR', KEYS[1])
+if hourly == 1 then redis.call('EXPIRE', KEYS[1], 3700) end
+if hourly > tonumber(ARGV[1]) then return {hourly, -1} end
+local monthly = redis.call('INCR', KEYS[2])
+if monthly == 1 then redis.call('EXPIRE', KEYS[2], 3456000) end
+if ARGV[2] ~= '' and monthly > tonumber(ARGV[2]) then
+  redis.call('DECR', KEYS[2])
+  return {hourly, -2}
+end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+return {hourly, monthly}
+"""
+
+
+@dataclass
+class Decision:
+    limit: int
+    remaining: int
+    reset: int  # seconds until the hourly window resets
+    refused: str | None  # None, "rate_limited" or "plan_limit_exceeded"
+
+
+def _month(now: float) -> str:
+    return time.strftime("%Y%m", time.gmtime(now))
+
+
+def _redis():
+    if current_app.extensions.get("tessera.jobs_backend") != "rq":
+        return None
+    return current_app.extensions["tessera.redis"]
+
+
+_memory: dict[str, int] = {}
+_memory_lock = threading.Lock()
+
+
+def _script(redis):
+    script = current_app.extensions.get("tessera.api_ratelimit_script")
+    if script is None:
+        script = current_app.extensions["tessera.api_ratelimit_script"] = redis.register_script(_SCRIPT)
+    return script
+
+
+def hit(key_id: int, org_id: int, hourly_limit: int, monthly_allowance: int | None) -> Decision:
+    now = time.time()
+    window = int(now // HOUR)
+    reset = int((window + 1) * HOUR - now) or 1
+    hourly_key = f"tessera:api:rl:{key_id}:{window}"
+    monthly_key = f"tessera:api:calls:{org_id}:{_month(now)}"
+    redis = _redis()
+    if redis is not None:
+        hourly, monthly = _script(redis)(
+            keys=[hourly_key, monthly_key, LAST_USED_KEY],
+            args=[hourly_limit, "" if monthly_allowance is None else monthly_allowance, key_id, f"{now:.3f}"],
+        )
+    else:
+        from webapp.api.services import touch_without_redis
+
+        with _memory_lock:
+            hourly = _memory[hourly_key] = _memory.get(hourly_key, 0) + 1
+            monthly = -1
+            if hourly <= hourly_limit:
+                monthly = _memory.get(monthly_key, 0) + 1
+                if monthly_allowance is not None and monthly > monthly_allowance:
+                    monthly = -2
+                else:
+                    _memory[monthly_key] = monthly
+        if monthly >= 0:
+            touch_without_redis(key_id)
+    refused = {-1: "rate_limited", -2: "plan_limit_exceeded"}.get(monthly)
+    return Decision(hourly_limit, max(0, hourly_limit - hourly), reset, refused)
+
+
+def api_calls_this_month(org_id: int) -> int:
+    key = f"tessera:api:calls:{org_id}:{_month(time.time())}"
+    redis = _redis()
+    if redis is not None:
+        return int(redis.get(key) or 0)
+    return _memory.get(key, 0)
+
+
+def reset_memory() -> None:
+    with _memory_lock:
+        _memory.clear()

@@ -1,0 +1,35 @@
+"""Billing: accounts, services, invoices, payments (Paynow, manual, credit), credits, dunning, runs."""
+
+from flask import Blueprint
+
+from webapp.admin import staff_blueprint
+
+bp = Blueprint("billing", __name__)
+admin_bp = staff_blueprint("billing_admin", __name__, "/admin")
+public_bp = Blueprint("billing_public", __name__)
+
+
+def init_app(app):
+    from webapp.admin import admin_nav_item
+    from webapp.billing import cli, panels  # noqa: F401
+    from webapp.billing.services.invoices import create_account_for_new_org
+    from webapp.extensions import csrf, limiter
+    from webapp.orgs.dashboard import nav_item
+    from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
+
+    if create_account_for_new_org not in ORGANIZATION_CREATED_HOOKS:
+        ORGANIZATION_CREATED_HOOKS.append(create_account_for_new_org)
+
+    csrf.exempt(public.paynow_webhook)
+    limiter.exempt(public.paynow_webhook)
+    app.cli.add_command(cli.billing_cli)
+    if not getattr(init_app, "_nav_done", False):
+        init_app._nav_done = True
+        nav_item("Billing", "billing.overview", "billing", 30)
+        nav_item("Services", "billing.services", "services", 32)
+        admin_nav_item("Invoices", "billing_admin.invoices", 20)
+        admin_nav_item("Payments", "billing_admin.payments", 22)
+        admin_nav_item("Services", "billing_admin.services", 24)
+
+
+from webapp.billing import admin, jobs, models, public, routes  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""Billing jobs: invoice e-mails, the billing run, daily dunning, polling pending Paynow payments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import select
+
+from webapp.billing.models import PAY_PENDING, BillingAccount, BillingRun, Invoice, Payment
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.jobs import job, periodic
+
+SUBJECTS = {
+    "issued": "Invoice {number} from Tessera: {amount} due {due}",
+    "reminder": "Reminder: invoice {number} ({amount}) is due {due}",
+    "overdue": "Overdue: invoice {number} ({amount}) was due {due}",
+    "receipt": "Receipt: invoice {number} is paid",
+}
+
+
+def _email_invoice(invoice: Invoice, kind: str) -> None:
+    from webapp.billing.services import ensure_payment_link
+    from webapp.core.money import format_amount
+    from webapp.mail import send_email
+
+    if kind not in SUBJECTS or not invoice.is_finalized:
+        return
+    if kind != "receipt" and not invoice.is_open:
+        return  # paid or voided since it was queued
+    ensure_payment_link(invoice)
+    org = invoice.organization
+    amount = format_amount(invoice.amount_due if kind != "receipt" else invoice.total, invoice.currency)
+    subject = SUBJECTS[kind].format(number=invoice.number, amount=amount, due=f"{invoice.due_at:%d %b %Y}")
+    pay_link = url_for("billing_public.pay", token=invoice.payment_token, _external=True) if invoice.is_open else None
+    send_email(
+        org.email,
+        f"billing/{kind}",
+        subject=subject,
+        org=org,
+        invoice=invoice,
+        org_name=org.name,
+        pay_link=pay_link,
+        invoice_link=url_for("billing.invoice_detail", slug=org.slug, invoice_id=invoice.id, _external=True),
+    )
+
+
+@job(queue="email")
+def send_invoice_email(invoice_id: int, kind: str) -> None:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is not None:
+        _email_invoice(invoice, kind)
+
+
+@job(queue="email", timeout=3600)
+def send_invoice_emails(invoice_ids: list[int], kind: str) -> None:
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids))):
+        _email_invoice(invoice, kind)
+
+
+@job(queue="email")
+def send_account_email(account_id: int, kind: str) -> None:
+    from webapp.mail import send_email
+
+    account = db.session.get(BillingAccount, account_id)
+    if account is None or kind != "suspended" or account.status != "SUSPENDED":
+        return
+    org = account.organization
+    send_email(
+        org.email,
+        "billing/suspended",
+        subject=f"{org.name}: services suspended for non-payment",
+        org=org,
+        org_name=org.name,
+        billing_link=url_for("billing.overview", slug=org.slug, _external=True),
+    )
+
+
+@job(queue="billing", retries=1, timeout=3600)
+def billing_run_job(run_id: int) -> None:
+    from webapp.billing.services import run_billing
+
+    run = db.session.get(BillingRun, run_id)
+    if run is None or run.is_finished:
+        return
+    run_billing(run.period, run=run, commit=True)
+
+
+@periodic("0 2 1 * *")
+@job(queue="billing", retries=1, timeout=3600)
+def monthly_billing_run() -> None:
+    """On the 1st, bill the month that just ended."""
+    from webapp.billing.services import previous_period, run_billing
+
+    run_billing(previous_period(utcnow().date()), commit=True)
+
+
+@periodic("30 6 * * *")
+@job(queue="billing")
+def daily_dunning() -> None:
+    from webapp.billing.services import run_dunning
+
+    run_dunning()
+
+
+@periodic("*/10 * * * *")
+@job(queue="billing")
+def poll_pending_payments() -> None:
+    """Payments whose callback never came: ask Paynow (recent ones only)."""
+    from webapp.billing.paynow import refresh_payment
+
+    since = utcnow() - timedelta(days=2)
+    ids = db.session.scalars(
+        select(Payment.id).where(
+            Payment.status == PAY_PENDING, Payment.provider == "paynow", Payment.initiated_at > since
+        )
+    ).all()
+    for payment_id in ids:
+        payment = db.session.get(Payment, payment_id)
+        try:
+            refresh_payment(payment)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()

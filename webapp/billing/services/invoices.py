@@ -1,0 +1,379 @@
+"""Billing accounts, draft invoices, line items, finalization (gapless numbers), void, credit notes.
+
+The immutability rule lives here too: a ``before_flush`` listener refuses any change to a finalized
+invoice's frozen columns or line items (the migration adds the same rule as a PostgreSQL trigger).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import event, func, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from webapp.audit import record
+from webapp.billing.models import (
+    ACCOUNT_ACTIVE,
+    DRAFT,
+    FROZEN_COLUMNS,
+    ISSUED,
+    PAID,
+    TRANSITIONS,
+    VOID,
+    BillingAccount,
+    Invoice,
+    InvoiceLineItem,
+    InvoiceNumberCounter,
+)
+from webapp.core.errors import Conflict, DomainError, IllegalTransition
+from webapp.core.events import emit
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.settings import define, get
+
+define("billing.tax_rate_bps", int, 1500, "Tax rate in basis points (1500 = 15%)", minimum=0, maximum=10000)
+define("billing.net_terms_days", int, 14, "Days between issue and due date", minimum=0, maximum=365)
+define("billing.reminder_days_before_due", int, 3, "Days before the due date to send a reminder", minimum=0, maximum=60)
+define("billing.payment_link_days", int, 45, "Days a payment link stays valid", minimum=1, maximum=365)
+define("billing.default_currency", str, "USD", "Currency of new billing accounts")
+
+
+class InvoiceFinalized(Conflict):
+    code = "invoice_finalized"
+
+
+@dataclass
+class LineSpec:
+    """One line a billing-run source contributes (amounts in cents)."""
+
+    description: str
+    quantity: int
+    unit_price: int
+    service_id: int | None = None
+    metric: str | None = None
+    subscription_id: int | None = None
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def billing_account_for(org) -> BillingAccount:
+    """The organization's billing account, created on first use (one per organization)."""
+    org_id = getattr(org, "id", org)
+    account = db.session.scalar(select(BillingAccount).where(BillingAccount.organization_id == org_id))
+    if account is None:
+        account = BillingAccount(
+            organization_id=org_id,
+            status=ACCOUNT_ACTIVE,
+            grace_period_days=14,
+            credit_balance=0,
+            currency=get("billing.default_currency") or "USD",
+        )
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
+def create_account_for_new_org(org, owner) -> None:
+    """ORGANIZATION_CREATED_HOOKS entry: every new organization gets its billing account."""
+    billing_account_for(org)
+
+
+def set_grace_period(account: BillingAccount, actor, days: int) -> BillingAccount:
+    if not isinstance(days, int) or days < 0 or days > 365:
+        raise DomainError("Grace period is 0 to 365 days.", field="grace_period_days")
+    before = account.grace_period_days
+    account.grace_period_days = days
+    record(actor, "billing_account.grace_changed", account, {"from": before, "to": days})
+    return account
+
+
+# --- status machine ----------------------------------------------------------------------------
+
+
+def transition(invoice: Invoice, to: str, actor=None, **metadata) -> None:
+    """Move ``invoice`` along DESIGN §1's table; anything else is a clear error, audited when it moves."""
+    current = invoice.status
+    if to not in TRANSITIONS.get(current, ()):
+        raise IllegalTransition(f"An invoice cannot go from {current.title()} to {to.title()}.")
+    invoice.status = to
+    if current != to:
+        record(actor, f"invoice.{to.lower()}", invoice, {"from": current, "to": to, **metadata})
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise DomainError("Give the period as dates.", field="period_start")
+
+
+def create_draft_invoice(
+    account: BillingAccount,
+    *,
+    period_start,
+    period_end,
+    currency: str | None = None,
+    subscription_id: int | None = None,
+    actor=None,
+    memo: str | None = None,
+) -> Invoice:
+    start, end = _as_date(period_start), _as_date(period_end)
+    if end < start:
+        raise DomainError("The period ends before it starts.", field="period_end")
+    currency = (currency or account.currency or "USD").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise DomainError("Currency is a three-letter ISO code.", field="currency")
+    invoice = Invoice(
+        organization_id=account.organization_id,
+        account_id=account.id,
+        status=DRAFT,
+        currency=currency,
+        period_start=start,
+        period_end=end,
+        subscription_id=subscription_id,
+        subtotal=0,
+        tax=0,
+        total=0,
+        amount_paid=0,
+        amount_due=0,
+        memo=memo,
+        created_by_id=getattr(actor, "id", None),
+    )
+    invoice.account = account
+    db.session.add(invoice)
+    db.session.flush()
+    record(actor, "invoice.drafted", invoice, {"period": f"{start}..{end}"})
+    return invoice
+
+
+def add_line_item(
+    invoice: Invoice,
+    description: str,
+    quantity: int,
+    unit_price: int,
+    *,
+    service=None,
+    metric: str | None = None,
+    subscription_id: int | None = None,
+    actor=None,
+) -> InvoiceLineItem:
+    """Add a line (amounts in cents) to a draft; a finalized invoice refuses."""
+    if invoice.is_finalized or invoice.status != DRAFT:
+        raise InvoiceFinalized("This invoice is finalized; its lines cannot change. Issue a credit instead.")
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("Describe the line.", field="description")
+    if not isinstance(quantity, int) or quantity < 1 or quantity > 1_000_000:
+        raise DomainError("Quantity is a whole number from 1 to 1,000,000.", field="quantity")
+    if not isinstance(unit_price, int) or abs(unit_price) > 10**11:
+        raise DomainError("Enter a unit price in cents.", field="unit_price")
+    service_id = getattr(service, "id", service)
+    line = InvoiceLineItem(
+        invoice_id=invoice.id,
+        description=description[:300],
+        quantity=quantity,
+        unit_price=unit_price,
+        total=quantity * unit_price,
+        service_id=service_id,
+        metric=metric,
+        subscription_id=subscription_id,
+    )
+    invoice.lines.append(line)
+    recompute_totals(invoice)
+    db.session.flush()
+    record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
+    return line
+
+
+def remove_line_item(invoice: Invoice, line: InvoiceLineItem, actor=None) -> None:
+    if invoice.is_finalized or invoice.status != DRAFT:
+        raise InvoiceFinalized("This invoice is finalized; its lines cannot change.")
+    invoice.lines.remove(line)
+    recompute_totals(invoice)
+    db.session.flush()
+    record(actor, "invoice.line_removed", invoice, {"description": line.description})
+
+
+def tax_for(subtotal: int, rate_bps: int) -> int:
+    """Tax in cents, rounded half up (never negative on a credit line total)."""
+    if subtotal <= 0:
+        return 0
+    return (subtotal * rate_bps * 2 + 10000) // 20000
+
+
+def recompute_totals(invoice: Invoice) -> None:
+    if invoice.is_finalized:
+        return
+    rate = int(get("billing.tax_rate_bps"))
+    invoice.subtotal = sum(line.total for line in invoice.lines)
+    invoice.tax_rate_bps = rate
+    invoice.tax = tax_for(invoice.subtotal, rate)
+    invoice.total = invoice.subtotal + invoice.tax
+    invoice.amount_due = max(0, invoice.total - invoice.amount_paid)
+
+
+# --- numbering ---------------------------------------------------------------------------------
+
+
+def allocate_numbers(year: int, count: int = 1) -> list[str]:
+    """``count`` consecutive numbers for ``year``. The UPDATE locks the year's counter row until the
+    transaction ends, so concurrent finalizations queue up and a rollback leaves no gap."""
+    if count < 1:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(InvoiceNumberCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    else:
+        stmt = insert(InvoiceNumberCounter).values(year=year, last_number=0).prefix_with("OR IGNORE")
+    exists = db.session.scalar(select(InvoiceNumberCounter.id).where(InvoiceNumberCounter.year == year))
+    if exists is None:
+        db.session.execute(stmt)
+    last = db.session.execute(
+        update(InvoiceNumberCounter)
+        .where(InvoiceNumberCounter.year == year)
+        .values(last_number=InvoiceNumberCounter.last_number + count)
+        .returning(InvoiceNumberCounter.last_number)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return [f"INV-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def new_payment_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def payment_link_expiry(now: datetime) -> datetime:
+    return now + timedelta(days=int(get("billing.payment_link_days")))
+
+
+def finalization_values(now: datetime) -> dict:
+    return {
+        "issued_at": now,
+        "finalized_at": now,
+        "due_at": now + timedelta(days=int(get("billing.net_terms_days"))),
+        "payment_token": new_payment_token(),
+        "payment_token_expires_at": payment_link_expiry(now),
+    }
+
+
+# --- finalize / void / credit note -------------------------------------------------------------
+
+
+def finalize_invoice(invoice: Invoice, actor=None, *, send_email: bool = True, at: datetime | None = None) -> Invoice:
+    """DRAFT → ISSUED: number, dates, payment link; from now on the invoice cannot change.
+    ``at`` backdates the issue (demo data and imports only; the number still comes from the counter)."""
+    if invoice.status != DRAFT:
+        raise IllegalTransition(f"Only a draft can be finalized; this invoice is {invoice.status.title()}.")
+    if not invoice.lines:
+        raise DomainError("Add at least one line before finalizing.", code="invoice_empty")
+    recompute_totals(invoice)
+    if invoice.total < 0:
+        raise DomainError("An invoice total cannot be negative; issue a credit instead.", code="invoice_negative")
+    now = at or utcnow()
+    invoice.number = allocate_numbers(now.year, 1)[0]
+    for key, value in finalization_values(now).items():
+        setattr(invoice, key, value)
+    invoice.amount_due = invoice.total - invoice.amount_paid
+    transition(invoice, ISSUED, actor, number=invoice.number, total=invoice.total)
+    record(actor, "invoice.finalized", invoice, {"number": invoice.number, "total": invoice.total})
+    db.session.flush()
+    emit(
+        "invoice.issued", org=invoice.organization_id, actor=actor, invoice_id=invoice.id, account_id=invoice.account_id
+    )
+    if invoice.total == 0:
+        invoice.paid_at = now
+        transition(invoice, PAID, actor, reason="nothing due")
+        emit("invoice.paid", org=invoice.organization_id, actor=actor, invoice_id=invoice.id)
+    elif send_email:
+        from webapp.billing.jobs import send_invoice_email
+
+        send_invoice_email.delay(invoice.id, "issued")
+    return invoice
+
+
+def void_invoice(invoice: Invoice, actor, reason: str) -> Invoice:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the invoice is voided.", field="reason")
+    if invoice.amount_paid > 0:
+        raise IllegalTransition("Something was paid on this invoice; issue a credit note instead of voiding.")
+    transition(invoice, VOID, actor, reason=reason)
+    invoice.voided_at = utcnow()
+    invoice.void_reason = reason[:1000]
+    invoice.amount_due = 0 if invoice.is_finalized else invoice.amount_due
+    db.session.flush()
+    emit("invoice.voided", org=invoice.organization_id, actor=actor, invoice_id=invoice.id)
+    return invoice
+
+
+def refresh_payment_link(invoice: Invoice, actor=None) -> Invoice:
+    """A new link (the old one stops working); only the token and its expiry move."""
+    if not invoice.is_finalized or not invoice.is_open:
+        raise DomainError("Only an open, finalized invoice has a payment link.")
+    invoice.payment_token = new_payment_token()
+    invoice.payment_token_expires_at = payment_link_expiry(utcnow())
+    record(actor, "invoice.link_refreshed", invoice)
+    return invoice
+
+
+def ensure_payment_link(invoice: Invoice) -> None:
+    if invoice.is_open and (invoice.payment_token is None or invoice.link_expired):
+        refresh_payment_link(invoice)
+
+
+def invoice_by_token(token: str) -> Invoice | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Invoice).where(Invoice.payment_token == token))
+
+
+def open_amount(account: BillingAccount) -> int:
+    stmt = select(func.coalesce(func.sum(Invoice.amount_due), 0)).where(
+        Invoice.account_id == account.id, Invoice.status.in_(("ISSUED", "PARTIAL", "OVERDUE"))
+    )
+    return int(db.session.scalar(stmt) or 0)
+
+
+# --- immutability in the ORM -------------------------------------------------------------------
+
+
+def _was_finalized(invoice: Invoice) -> bool:
+    state = inspect(invoice)
+    if state.pending or state.transient:
+        return False
+    history = state.attrs.finalized_at.history
+    if history.deleted:
+        return history.deleted[0] is not None
+    return invoice.finalized_at is not None and not history.added
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_finalized(session: Session, flush_context, instances) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Invoice) and _was_finalized(obj):
+            state = inspect(obj)
+            changed = [c for c in FROZEN_COLUMNS if state.attrs[c].history.has_changes()]
+            if changed:
+                raise InvoiceFinalized(
+                    f"Invoice {obj.number} is finalized; {', '.join(changed)} cannot change. Issue a credit instead."
+                )
+    for obj in session.deleted:
+        if isinstance(obj, Invoice) and _was_finalized(obj):
+            raise InvoiceFinalized(f"Invoice {obj.number} is finalized and cannot be deleted.")
+    for collection in (session.new, session.dirty, session.deleted):
+        for obj in collection:
+            if isinstance(obj, InvoiceLineItem):
+                if collection is session.dirty and not session.is_modified(obj):
+                    continue
+                invoice = obj.invoice or (obj.invoice_id and session.get(Invoice, obj.invoice_id))
+                if invoice is not None and _was_finalized(invoice):
+                    raise InvoiceFinalized(f"Invoice {invoice.number} is finalized; its lines cannot change.")

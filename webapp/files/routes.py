@@ -1,0 +1,130 @@
+from flask import abort, flash, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from webapp.core.access import org_object_or_404, org_view, role_allows
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.core.pagination import paginate
+from webapp.extensions import db
+from webapp.files import bp
+from webapp.files import services as files
+from webapp.files.forms import UploadForm
+from webapp.files.models import FILE_TYPES, FileUpload
+from webapp.storage import storage
+
+
+def _choices(org, form: UploadForm) -> UploadForm:
+    from webapp.projects.models import Project, Task
+
+    form.project_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(p.id), p.name)
+        for p in db.session.scalars(select(Project).where(Project.organization_id == org.id))
+    ]
+    form.task_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(t.id), t.title)
+        for t in db.session.scalars(select(Task).where(Task.organization_id == org.id).limit(500))
+    ]
+    return form
+
+
+def _page(org, form=None, status=200):
+    kind = request.args.get("type")
+    stmt = select(FileUpload).where(FileUpload.organization_id == org.id, FileUpload.deleted_at.is_(None))
+    if kind in FILE_TYPES:
+        stmt = stmt.where(FileUpload.file_type == kind)
+    page = paginate(stmt.order_by(FileUpload.id.desc()), request.args.get("page", 1, type=int))
+    links = {f.id: files.download_url(org, f) for f in page.items if f.downloadable}
+    usage = files.usage_by_category(org)
+    return render(
+        "files/index.html",
+        block="file_list",
+        org=org,
+        page=page,
+        links=links,
+        usage=usage,
+        kind=kind,
+        used=sum(usage.values()),
+        quota=files.quota_bytes(org),
+        form=form or _choices(org, UploadForm()),
+        types=FILE_TYPES,
+        status=status,
+    )
+
+
+@bp.get("/")
+@org_view("files")
+def index(org):
+    return _page(org)
+
+
+def _optional(model, org, raw: str | None):
+    return org_object_or_404(model, org, int(raw)) if raw and raw.isdigit() else None
+
+
+@bp.post("/")
+@org_view("files")
+def upload(org):
+    from webapp.projects.models import Project, Task
+
+    form = _choices(org, UploadForm())
+    if form.validate_on_submit():
+        try:
+            uploaded = files.upload_file(
+                org,
+                current_user.user,
+                form.file.data.stream,
+                form.file.data.filename,
+                form.file_type.data,
+                project=_optional(Project, org, form.project_id.data),
+                task=_optional(Task, org, form.task_id.data),
+                temporary=form.temporary.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="file")
+        else:
+            db.session.commit()
+            flash(f"{uploaded.original_name} uploaded.", "success")
+            return redirect(url_for("files.index", slug=org.slug))
+    return _page(org, form, status=422)
+
+
+@bp.post("/<int:file_id>/delete")
+@org_view("files")
+def delete(org, file_id):
+    upload = org_object_or_404(FileUpload, org, file_id)
+    if upload.created_by_id != current_user.id and not role_allows(request_role(), "owner"):
+        abort(403)
+    try:
+        files.delete_file(upload, current_user.user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{upload.original_name} deleted.", "success")
+    return redirect(url_for("files.index", slug=org.slug))
+
+
+def request_role() -> str:
+    from flask import g
+
+    return g.membership.role
+
+
+@bp.get("/<int:file_id>/download")
+@org_view("files")
+def download(org, file_id):
+    upload = org_object_or_404(FileUpload, org, file_id)
+    try:
+        files.check_download(org, upload, request.args.get("expires", ""), request.args.get("signature", ""))
+    except DomainError as error:
+        return render("errors/error.html", status=403, message=error.message)
+    return send_file(
+        storage().open(upload.storage_key),
+        mimetype=upload.mime_type,
+        as_attachment=True,
+        download_name=upload.original_name,
+    )

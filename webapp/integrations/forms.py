@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+def _choices(*pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+DIRECTIONS = _choices(("IMPORT", "Import from freee"), ("EXPORT", "Export to freee"), ("BIDIRECTIONAL", "Both ways"))
+ENTITIES = _choices(("partners", "Partners"), ("invoices", "Invoices"), ("deals", "Deals"))
+FREQUENCIES = _choices(("off", "Manual only"), ("hourly", "Every hour"), ("daily", "Every day"))
+SYNC_TYPES = _choices(("incremental", "Changes since last sync"), ("full", "Full rescan"))
+
+
+class EmptyForm(FlaskForm):
+    pass
+
+
+class FreeeSyncForm(FlaskForm):
+    direction = SelectField("Direction", choices=DIRECTIONS, default="IMPORT")
+    entity_types = SelectMultipleField(
+        "What to sync",
+        choices=ENTITIES,
+        default=["partners", "invoices", "deals"],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    full_sync = BooleanField("Full sync (everything, not only changes)", default=True)
+    since_date = DateField("Since", validators=[Optional()], description="Only records changed or issued since")
+
+
+class ScheduleForm(FlaskForm):
+    frequency = SelectField("Scheduled sync", choices=FREQUENCIES)
+
+
+class DriveSyncForm(FlaskForm):
+    sync_type = SelectField("Kind", choices=SYNC_TYPES)
+
+
+class LinkFileForm(FlaskForm):
+    project_id = SelectField("Project", coerce=int, choices=[], validate_choice=False)
+    task_id = SelectField("Task", coerce=int, choices=[], validate_choice=False)

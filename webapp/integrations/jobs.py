@@ -1,0 +1,138 @@
+"""Integration jobs: sync runs, token refresh ahead of expiry, scheduled syncs, daily maintenance."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+
+from webapp.audit import record
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.jobs import job, periodic
+
+log = logging.getLogger(__name__)
+
+CALL_LOG_DAYS = 90
+SYNC_JOB_DAYS = 30
+
+
+def _run_safely(model, run_id: int, body) -> None:
+    row = db.session.get(model, run_id)
+    if row is None or row.is_finished:
+        return  # idempotent: a finished run is not run again
+    try:
+        body(row)
+    except Exception:  # a bug must not leave the bar spinning forever
+        log.exception("%s %s crashed", model.__name__, run_id)
+        db.session.rollback()
+        row = db.session.get(model, run_id)
+        row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
+
+
+@job(queue="integrations", retries=0, timeout=3600)
+def run_freee_sync(job_id: int) -> None:
+    from webapp.integrations import freee_sync
+    from webapp.integrations.models import FreeeSyncJob
+
+    _run_safely(FreeeSyncJob, job_id, freee_sync.run)
+
+
+@job(queue="integrations", retries=0, timeout=3600)
+def run_drive_sync(log_id: int) -> None:
+    from webapp.integrations import drive_sync
+    from webapp.integrations.models import DriveSyncLog
+
+    _run_safely(DriveSyncLog, log_id, drive_sync.run)
+
+
+@periodic("*/15 * * * *")
+@job(queue="integrations", retries=0)
+def refresh_expiring_connections() -> None:
+    """Refresh every connection (any provider) whose access token expires within the hour."""
+    from webapp.integrations import oauth
+    from webapp.integrations.models import Connection
+
+    for connection_id in oauth.connections_due_for_refresh(timedelta(hours=1)):
+        connection = db.session.get(Connection, connection_id)
+        if connection is None or connection.provider not in oauth.PROVIDERS:
+            continue
+        # EXPIRED (owners told) or a temporary failure (retried next run): either way, go on.
+        with contextlib.suppress(oauth.ConnectionUnavailable):
+            oauth.refresh_if_needed(connection, margin=timedelta(hours=1))
+        db.session.commit()
+
+
+@periodic("*/10 * * * *")
+@job(queue="integrations", retries=0)
+def dispatch_scheduled_syncs() -> None:
+    """Start the syncs that connections scheduled hourly or daily are due for."""
+    from webapp.core.errors import DomainError
+    from webapp.integrations import services
+
+    for connection in services.due_scheduled_syncs():
+        try:
+            with db.session.begin_nested():
+                services.start_sync(connection, None, trigger="scheduled")
+        except DomainError:
+            continue  # already running, or not connected any more
+
+
+@periodic("17 3 * * *")
+@job(queue="maintenance", retries=1)
+def prune_outbound_calls() -> None:
+    from webapp.integrations.models import OutboundCall
+
+    cutoff = utcnow() - timedelta(days=CALL_LOG_DAYS)
+    deleted = db.session.execute(delete(OutboundCall).where(OutboundCall.created_at < cutoff)).rowcount
+    record(None, "maintenance.outbound_calls_pruned", None, {"deleted": deleted or 0, "older_than_days": CALL_LOG_DAYS})
+
+
+@periodic("23 3 * * *")
+@job(queue="maintenance", retries=1)
+def expire_connections() -> None:
+    """Connections whose refresh token has expired can never refresh again: EXPIRED."""
+    from webapp.integrations.models import Connection
+
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            select(Connection.id).where(
+                Connection.status == Connection.CONNECTED,
+                Connection.refresh_expires_at.is_not(None),
+                Connection.refresh_expires_at < now,
+            )
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(Connection)
+            .where(Connection.id.in_(ids))
+            .values(
+                status=Connection.EXPIRED, last_error="The refresh token expired; connect again.", last_error_at=now
+            )
+        )
+    record(None, "maintenance.connections_expired", None, {"expired": len(ids), "connection_ids": ids[:100]})
+
+
+@periodic("29 3 * * *")
+@job(queue="maintenance", retries=1)
+def prune_sync_jobs() -> None:
+    from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
+    from webapp.integrations.oauth import OAuthState
+
+    cutoff = utcnow() - timedelta(days=SYNC_JOB_DAYS)
+    counts = {}
+    for model in (FreeeSyncJob, DriveSyncLog):
+        counts[model.__tablename__] = (
+            db.session.execute(
+                delete(model).where(model.status == model.SUCCEEDED, model.completed_at < cutoff)
+            ).rowcount
+            or 0
+        )
+    counts["oauth_states"] = (
+        db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1))).rowcount or 0
+    )
+    record(None, "maintenance.sync_jobs_pruned", None, {"deleted": counts, "older_than_days": SYNC_JOB_DAYS})

@@ -1,0 +1,617 @@
+"""One OAuth2 connection framework for every provider (freee, Google Drive, TikTok, Instagram, YouTube…).
+
+A provider is described once by an ``OAuthProvider`` and registered with ``register``; its URLs
+come from configuration (``<PREFIX>_AUTHORIZE_URL`` …), defaulting to its built-in sandbox.
+
+- ``begin_authorization(provider, org, user)`` → the URL to send the browser to (state + PKCE S256,
+  the state bound to the user's server-side session and the organization, stored server-side).
+- ``/oauth/<provider>/callback`` → ``complete_authorization``: checks the state, exchanges the code,
+  asks the provider's ``identify`` hook which account this is, upserts the ``Connection`` with
+  encrypted tokens and calls ``on_connected``.
+- ``refresh_if_needed(connection)``: one refresh at a time per connection (``SELECT … FOR UPDATE``
+  on its row in a separate transaction, re-checked after the lock), rotated refresh token and new
+  access token saved in one commit; only ``invalid_grant`` moves it to EXPIRED.
+- ``access_token(connection)`` / ``authorized_request(connection, …)`` for API calls.
+- ``revoke(connection)``: revoke at the provider when it can, delete the tokens, DISCONNECTED.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from flask import current_app, url_for
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from webapp.audit import record
+from webapp.core.errors import DomainError
+from webapp.core.models import BigId, utcnow
+from webapp.extensions import db
+from webapp.integrations.models import Connection
+from webapp.integrations.providers.client import ProviderClient, ProviderError, ProviderResponse
+from webapp.secrets import clear_field, decrypt_field, encrypt_field, encrypted_fields
+
+log = logging.getLogger(__name__)
+
+STATE_LIFETIME = timedelta(minutes=15)
+REFRESH_MARGIN = timedelta(minutes=10)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class OAuthError(DomainError):
+    """The connection attempt ended without a connection. The message is for the person; no secrets."""
+
+    code = "oauth_failed"
+    status = 400
+
+
+class OAuthStateError(OAuthError):
+    code = "oauth_state_invalid"
+
+
+class OAuthRefused(OAuthError):
+    code = "oauth_refused"
+
+
+class ConnectionUnavailable(DomainError):
+    """The connection cannot be used now (disconnected, expired, or a temporary provider problem)."""
+
+    code = "connection_unavailable"
+    status = 409
+
+
+class ConnectionExpired(ConnectionUnavailable):
+    code = "connection_expired"
+
+
+# ----------------------------------------------------------------------------- descriptors
+
+
+@dataclass
+class TokenSet:
+    """One token response. ``extra`` keeps non-secret fields such as freee's ``company_id``."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: int | None
+    refresh_expires_in: int | None
+    scope: str
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print a token
+        return f"<TokenSet expires_in={self.expires_in} scope={self.scope!r}>"
+
+
+@dataclass
+class Account:
+    """Which account at the provider the tokens belong to (freee company, Google user…)."""
+
+    id: str
+    name: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class OAuthProvider:
+    name: str  # "freee", "google_drive" — the URL segment in /oauth/<name>/callback
+    label: str  # shown to people
+    config_prefix: str  # "FREEE" → FREEE_CLIENT_ID, FREEE_CLIENT_SECRET, FREEE_AUTHORIZE_URL, …
+    identify: Callable[[TokenSet, ProviderClient], Account]
+    scopes: tuple[str, ...] = ()
+    scope_separator: str = " "
+    pkce: bool = True
+    client_auth: str = "post"  # "post": client_id/secret in the body; "basic": HTTP Basic
+    client_id_param: str = "client_id"  # TikTok calls it client_key
+    authorize_params: dict = field(default_factory=dict)  # e.g. {"prompt": "select_company"}
+    refresh_lifetime: timedelta | None = None  # when the token response carries no refresh_expires_in
+    revoke_token: str = "refresh_token"  # which token the revoke endpoint takes
+    permission: str = "integrations"  # needed in the organization to connect
+    sandbox_paths: dict = field(default_factory=dict)  # authorize/token/revoke/userinfo/api under /sandbox/<name>
+    on_connected: Callable[[Connection], None] | None = None
+    on_disconnected: Callable[[Connection], None] | None = None
+    landing: Callable[[Connection], str] | None = None  # where the browser goes after connecting
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        value = current_app.config.get(f"{self.config_prefix}_{key}")
+        if value:
+            return value
+        path = self.sandbox_paths.get(key.lower().removesuffix("_url"))
+        if path is not None:
+            return f"{current_app.config['BASE_URL']}/sandbox/{self.name}{path}"
+        return default
+
+    def url(self, which: str) -> str | None:
+        """``which``: authorize, token, revoke, userinfo, api."""
+        return self.setting(f"{which.upper()}_URL")
+
+    @property
+    def client_id(self) -> str:
+        return self.setting("CLIENT_ID") or f"tessera-{self.name}"
+
+    @property
+    def client_secret(self) -> str:
+        return self.setting("CLIENT_SECRET") or f"tessera-{self.name}-sandbox-secret"
+
+    def redirect_uri(self) -> str:
+        return current_app.config["BASE_URL"] + url_for("integrations_public.oauth_callback", provider=self.name)
+
+
+PROVIDERS: dict[str, OAuthProvider] = {}
+
+
+def register(provider: OAuthProvider) -> OAuthProvider:
+    PROVIDERS[provider.name] = provider
+    return provider
+
+
+def get_provider(name: str) -> OAuthProvider:
+    provider = PROVIDERS.get(name)
+    if provider is None:
+        raise OAuthError("That provider is not available.", code="unknown_provider")
+    return provider
+
+
+# ----------------------------------------------------------------------------- pending authorizations
+
+
+class OAuthState(encrypted_fields("code_verifier"), db.Model):
+    """A started authorization: bound to the user's server-side session and the organization, single-use."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    user_session_id: Mapped[int | None] = mapped_column(BigId)
+    return_to: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    used_at: Mapped[datetime | None]
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def begin_authorization(provider_name: str, org, user, *, session_id: int | None = None, return_to: str | None = None):
+    """The provider's authorize URL for this member; flushes the pending state (the route commits).
+
+    ``user`` may be the Flask-Login ``current_user`` (its server-side session binds the state) or a User
+    with ``session_id`` given.
+    """
+    provider = get_provider(provider_name)
+    real_user = getattr(user, "user", user)
+    if session_id is None and getattr(user, "session", None) is not None:
+        session_id = user.session.id
+    state = secrets.token_urlsafe(32)
+    row = OAuthState(
+        state_hash=_hash(state),
+        provider=provider.name,
+        organization_id=org.id,
+        user_id=real_user.id,
+        user_session_id=session_id,
+        return_to=return_to,
+    )
+    db.session.add(row)
+    db.session.flush()
+    params = {
+        "response_type": "code",
+        provider.client_id_param: provider.client_id,
+        "redirect_uri": provider.redirect_uri(),
+        "state": state,
+    }
+    if provider.scopes:
+        params["scope"] = provider.scope_separator.join(provider.scopes)
+    if provider.pkce:
+        verifier = secrets.token_urlsafe(64)
+        encrypt_field(row, "code_verifier", verifier)
+        params["code_challenge"] = _challenge(verifier)
+        params["code_challenge_method"] = "S256"
+    params.update(provider.authorize_params)
+    record(real_user, "connection.authorization_started", None, {"provider": provider.name}, org=org)
+    return f"{provider.url('authorize')}?{urlencode(params)}"
+
+
+def _claim_state(provider: OAuthProvider, state: str | None, user) -> OAuthState:
+    """The pending state for this user's session, claimed atomically (a replay finds it used)."""
+    if not state:
+        raise OAuthStateError("The answer from the provider carried no state. Start connecting again.")
+    row = db.session.scalar(select(OAuthState).where(OAuthState.state_hash == _hash(state)))
+    session_id = user.session.id if getattr(user, "session", None) is not None else None
+    real_user = getattr(user, "user", user)
+    if (
+        row is None
+        or row.provider != provider.name
+        or row.user_id != real_user.id
+        or (row.user_session_id is not None and row.user_session_id != session_id)
+    ):
+        raise OAuthStateError("This connection attempt was not started from this browser session. Start again.")
+    if row.used_at is not None:
+        raise OAuthStateError("This connection link was already used. Start connecting again.")
+    if utcnow() - row.created_at > STATE_LIFETIME:
+        raise OAuthStateError("This connection attempt took too long and expired. Start connecting again.")
+    # Claimed in its own short transaction: the token exchange that follows must not hold a write lock.
+    with db.engine.begin() as conn:
+        claimed = conn.execute(
+            update(OAuthState.__table__)
+            .where(OAuthState.__table__.c.id == row.id, OAuthState.__table__.c.used_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount
+    if claimed != 1:
+        raise OAuthStateError("This connection link was already used. Start connecting again.")
+    return row
+
+
+def pending_state(provider_name: str, state: str | None) -> OAuthState | None:
+    """For the problem page: where the person came from (never trusted for anything else)."""
+    if not state:
+        return None
+    return db.session.scalar(select(OAuthState).where(OAuthState.state_hash == _hash(state)))
+
+
+# ----------------------------------------------------------------------------- token endpoint
+
+
+def _token_request(provider: OAuthProvider, org_id: int | None, action: str, data: dict) -> TokenSet:
+    headers = {"Accept": "application/json"}
+    auth = None
+    data = dict(data)
+    if provider.client_auth == "basic":
+        auth = (provider.client_id, provider.client_secret)
+    else:
+        data[provider.client_id_param] = provider.client_id
+        data["client_secret"] = provider.client_secret
+    with ProviderClient(provider.name, org_id=org_id) as client:
+        # Never retried: a code or a single-use refresh token must not be spent twice.
+        response = client.request(
+            action, "POST", provider.url("token"), retry=False, data=data, headers=headers, auth=auth
+        )
+    return parse_token_response(response)
+
+
+def parse_token_response(response: ProviderResponse) -> TokenSet:
+    try:
+        payload = response.json()
+    except ValueError:
+        raise OAuthError("The provider answered with something that is not a token response.") from None
+    if not isinstance(payload, dict) or not payload.get("access_token"):
+        raise OAuthError("The provider's token response carried no access token.")
+    body = payload.get("data") if isinstance(payload.get("data"), dict) else payload  # some wrap it
+    secret_keys = {"access_token", "refresh_token", "id_token"}
+    extra = {k: v for k, v in body.items() if k not in secret_keys and not isinstance(v, dict | list)}
+
+    def _int(key):
+        try:
+            return int(body[key]) if body.get(key) is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    return TokenSet(
+        access_token=str(body["access_token"]),
+        refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
+        expires_in=_int("expires_in"),
+        refresh_expires_in=_int("refresh_expires_in") or _int("refresh_token_expires_in"),
+        scope=str(body.get("scope") or ""),
+        extra=extra,
+    )
+
+
+def store_tokens(connection: Connection, provider: OAuthProvider, tokens: TokenSet, now: datetime) -> None:
+    """Encrypt and save one token set with its expiry times (a missing refresh token keeps the old one)."""
+    encrypt_field(connection, "access_token", tokens.access_token)
+    connection.token_expires_at = now + timedelta(seconds=tokens.expires_in) if tokens.expires_in else None
+    if tokens.refresh_token:
+        encrypt_field(connection, "refresh_token", tokens.refresh_token)
+        if tokens.refresh_expires_in:
+            connection.refresh_expires_at = now + timedelta(seconds=tokens.refresh_expires_in)
+        elif provider.refresh_lifetime:
+            connection.refresh_expires_at = now + provider.refresh_lifetime
+        else:
+            connection.refresh_expires_at = None
+    if tokens.scope:
+        connection.scopes = tokens.scope[:500]
+
+
+# ----------------------------------------------------------------------------- connect
+
+
+def complete_authorization(provider_name: str, args, user) -> Connection:
+    """Handle the callback's query ``args``; returns the saved connection (flushed, not committed)."""
+    provider = get_provider(provider_name)
+    pending = _claim_state(provider, args.get("state"), user)
+    org_id = pending.organization_id
+    from webapp.core.access import load_membership, role_allows
+    from webapp.orgs.models import Organization
+
+    org = db.session.get(Organization, org_id)
+    membership = load_membership(org.slug, pending.user_id) if org is not None else None
+    if membership is None or not role_allows(membership.role, provider.permission):
+        raise OAuthStateError("You can no longer connect accounts for that organization.")
+    if args.get("error"):
+        if args["error"] == "access_denied":
+            raise OAuthRefused(f"You did not allow Tessera to use your {provider.label} account. Nothing was saved.")
+        description = (args.get("error_description") or args["error"])[:200]
+        raise OAuthError(f"{provider.label} refused the connection: {description}. Nothing was saved.")
+    code = args.get("code")
+    if not code:
+        raise OAuthError(f"{provider.label} sent no authorization code. Nothing was saved.")
+
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": provider.redirect_uri()}
+    if provider.pkce:
+        data["code_verifier"] = decrypt_field(pending, "code_verifier")
+    try:
+        tokens = _token_request(provider, org_id, "oauth_connected", data)
+        with ProviderClient(provider.name, org_id=org_id) as client:
+            account = provider.identify(tokens, client)
+    except ProviderError as error:
+        raise OAuthError(
+            f"{provider.label} did not complete the connection ({_short(error)}). Nothing was saved."
+        ) from None
+
+    real_user = getattr(user, "user", user)
+    connection = db.session.scalar(
+        select(Connection).where(
+            Connection.organization_id == org_id,
+            Connection.provider == provider.name,
+            Connection.account_id == str(account.id),
+        )
+    )
+    now = utcnow()
+    if connection is None:
+        connection = Connection(organization_id=org_id, provider=provider.name, account_id=str(account.id))
+        db.session.add(connection)
+        db.session.flush()
+    connection.created_by_id = real_user.id
+    connection.account_name = (account.name or "")[:255] or None
+    connection.status = Connection.CONNECTED
+    connection.connected_at = now
+    connection.disconnected_at = None
+    connection.last_error = None
+    connection.last_error_at = None
+    connection.last_refreshed_at = now
+    for key, value in account.details.items():
+        connection.set_detail(key, value)
+    store_tokens(connection, provider, tokens, now)
+    db.session.flush()
+    record(
+        real_user,
+        "connection.connected",
+        connection,
+        {"provider": provider.name, "account_id": connection.account_id, "account_name": connection.account_name},
+    )
+    if provider.on_connected:
+        provider.on_connected(connection)
+    return connection
+
+
+def landing_url(connection: Connection) -> str:
+    provider = get_provider(connection.provider)
+    if provider.landing:
+        return provider.landing(connection)
+    return url_for("integrations.index", slug=connection.organization.slug)
+
+
+def _short(error: Exception) -> str:
+    return str(error)[:200]
+
+
+# ----------------------------------------------------------------------------- refresh
+
+_local_locks: dict[int, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+def _local_lock(connection_id: int):
+    """SQLite has no row locks: threads of one process serialize here. On PostgreSQL the row lock
+    (SELECT … FOR UPDATE) alone serializes every worker of every process."""
+    if db.engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _local_locks_guard:
+        return _local_locks.setdefault(connection_id, threading.Lock())
+
+
+def needs_refresh(connection: Connection, margin: timedelta = REFRESH_MARGIN) -> bool:
+    return connection.token_expires_at is not None and connection.token_expires_at <= utcnow() + margin
+
+
+def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MARGIN, force: bool = False) -> bool:
+    """Refresh the tokens when they expire within ``margin`` (or ``force``: the provider said 401).
+
+    Runs in its own transaction under a per-connection lock and re-checks after taking it, so a
+    single-use refresh token is spent once even with many workers; the rotated refresh token and
+    the new access token are committed together. Returns True when this call refreshed.
+    Raises ``ConnectionExpired`` on ``invalid_grant`` and ``ConnectionUnavailable`` for a temporary
+    failure (left CONNECTED with ``last_error``). The caller must hold no uncommitted change to the row.
+    """
+    if not force and not needs_refresh(connection, margin):
+        return False
+    seen_refresh = connection.last_refreshed_at
+    provider = get_provider(connection.provider)
+    refreshed = False
+    expired_message = None
+    with _local_lock(connection.id), Session(db.engine, expire_on_commit=False) as session:
+        row = session.get(Connection, connection.id, with_for_update=True, populate_existing=True)
+        if row is None or row.status != Connection.CONNECTED:
+            session.rollback()
+            db.session.expire(connection)
+            raise ConnectionUnavailable(f"The {provider.label} connection is not connected.")
+        someone_else_refreshed = row.last_refreshed_at != seen_refresh
+        if (force and someone_else_refreshed) or (not force and not needs_refresh(row, margin)):
+            session.rollback()  # another worker refreshed while we waited for the lock
+            db.session.expire(connection)
+            return False
+        refresh_token = decrypt_field(row, "refresh_token")
+        if not refresh_token:
+            row.status = Connection.EXPIRED
+            row.last_error = "No refresh token is stored; connect again."
+            row.last_error_at = utcnow()
+            expired_message = row.last_error
+            session.commit()
+        else:
+            try:
+                tokens = _token_request(
+                    provider,
+                    row.organization_id,
+                    "token_refreshed",
+                    {"grant_type": "refresh_token", "refresh_token": refresh_token},
+                )
+            except (ProviderError, OAuthError) as error:
+                row.last_error = f"Token refresh failed: {_short(error)}"
+                row.last_error_at = utcnow()
+                if _is_invalid_grant(error):
+                    row.status = Connection.EXPIRED
+                    expired_message = row.last_error
+                session.commit()
+                if expired_message is None:
+                    db.session.expire(connection)
+                    raise ConnectionUnavailable(
+                        f"{provider.label} could not refresh the connection just now; it will be retried."
+                    ) from None
+            else:
+                now = utcnow()
+                store_tokens(row, provider, tokens, now)
+                row.last_refreshed_at = now
+                row.last_error = None
+                row.last_error_at = None
+                session.commit()
+                refreshed = True
+    db.session.expire(connection)
+    if expired_message is not None:
+        _on_expired(connection, expired_message)
+        raise ConnectionExpired(f"The {provider.label} connection has expired. Connect it again.")
+    return refreshed
+
+
+def _is_invalid_grant(error: Exception) -> bool:
+    payload = getattr(error, "payload", None)
+    if isinstance(payload, dict):
+        if payload.get("error") == "invalid_grant":
+            return True
+        data = payload.get("data")
+        if isinstance(data, dict) and data.get("error") == "invalid_grant":
+            return True
+    return False
+
+
+def _on_expired(connection: Connection, reason: str) -> None:
+    """Tell the organization's owners and the rest of Tessera, in the caller's transaction."""
+    from webapp.core.events import emit
+    from webapp.mail import send_email
+    from webapp.orgs.models import Membership
+
+    provider = get_provider(connection.provider)
+    record(None, "connection.expired", connection, {"provider": connection.provider, "reason": reason[:300]})
+    emit("connection.expired", org=connection.organization_id, connection_id=connection.id, provider=provider.name)
+    owners = db.session.scalars(
+        select(Membership).where(
+            Membership.organization_id == connection.organization_id, Membership.role.in_(("OWNER", "ADMIN"))
+        )
+    )
+    org = connection.organization
+    link = current_app.config["BASE_URL"] + landing_url(connection)
+    for membership in owners:
+        send_email(
+            membership.user.email,
+            "integrations/connection_expired",
+            subject=f"Your {provider.label} connection needs to be renewed",
+            org=org,
+            user=membership.user,
+            provider_label=provider.label,
+            account_name=connection.account_name or connection.account_id,
+            org_name=org.name,
+            link=link,
+        )
+
+
+def access_token(connection: Connection) -> str:
+    """A usable access token, refreshed first when it is about to expire."""
+    if connection.status != Connection.CONNECTED:
+        raise ConnectionUnavailable(f"The {get_provider(connection.provider).label} connection is not connected.")
+    refresh_if_needed(connection)
+    token = decrypt_field(connection, "access_token")
+    if not token:
+        raise ConnectionUnavailable("No access token is stored; connect again.")
+    return token
+
+
+def authorized_request(
+    connection: Connection, client: ProviderClient, action: str, method: str, url: str, **kwargs
+) -> ProviderResponse:
+    """A provider API call with the connection's bearer token; one refresh-and-retry on 401."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    for attempt in (1, 2):
+        headers["Authorization"] = f"Bearer {access_token(connection)}"
+        try:
+            return client.request(action, method, url, headers=headers, **kwargs)
+        except ProviderError as error:
+            if error.status_code == 401 and attempt == 1:
+                refresh_if_needed(connection, force=True)
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+# ----------------------------------------------------------------------------- disconnect
+
+
+def revoke(connection: Connection, actor) -> bool:
+    """Revoke at the provider (when it offers it), then delete the tokens; DISCONNECTED keeps the row.
+
+    Returns whether the provider confirmed the revocation. Flushes; the caller commits.
+    """
+    provider = get_provider(connection.provider)
+    revoked = False
+    url = provider.url("revoke")
+    token_name = provider.revoke_token if connection.refresh_token_ciphertext else "access_token"
+    token = decrypt_field(connection, token_name) if connection.status != Connection.DISCONNECTED else None
+    if url and token:
+        data = {"token": token, "token_type_hint": token_name}
+        auth = None
+        if provider.client_auth == "basic":
+            auth = (provider.client_id, provider.client_secret)
+        else:
+            data[provider.client_id_param] = provider.client_id
+            data["client_secret"] = provider.client_secret
+        try:
+            with ProviderClient(provider.name, org_id=connection.organization_id) as client:
+                client.request("oauth_revoked", "POST", url, data=data, auth=auth, retry=True)
+            revoked = True
+        except ProviderError as error:
+            log.warning("revocation at %s failed: %s", provider.name, error.kind)
+    clear_field(connection, "access_token")
+    clear_field(connection, "refresh_token")
+    connection.status = Connection.DISCONNECTED
+    connection.disconnected_at = utcnow()
+    connection.token_expires_at = None
+    connection.refresh_expires_at = None
+    connection.sync_frequency = "off"
+    db.session.flush()
+    record(actor, "connection.disconnected", connection, {"provider": provider.name, "revoked_at_provider": revoked})
+    if provider.on_disconnected:
+        provider.on_disconnected(connection)
+    return revoked
+
+
+def connections_due_for_refresh(margin: timedelta = timedelta(hours=1)) -> list[int]:
+    stmt = select(Connection.id).where(
+        Connection.status == Connection.CONNECTED,
+        Connection.token_expires_at.is_not(None),
+        Connection.token_expires_at <= utcnow() + margin,
+    )
+    return list(db.session.scalars(stmt))

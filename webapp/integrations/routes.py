@@ -1,0 +1,272 @@
+from flask import abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from webapp.core.access import org_object_or_404, org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.core.pagination import KeysetPage, keyset, paginate
+from webapp.extensions import db
+from webapp.integrations import bp, oauth, public_bp, services
+from webapp.integrations.forms import DriveSyncForm, EmptyForm, FreeeSyncForm, LinkFileForm, ScheduleForm
+from webapp.integrations.models import (
+    Connection,
+    DriveFile,
+    DriveSyncLog,
+    FreeeDeal,
+    FreeeInvoice,
+    FreeePartner,
+    FreeeSyncJob,
+)
+from webapp.jobs import progress_fragment
+
+PROVIDER_LABELS = {"freee": "freee", "google_drive": "Google Drive"}
+
+
+def _recent_runs(model, org, connection_id=None, limit=10):
+    stmt = select(model).where(model.organization_id == org.id)
+    if connection_id:
+        stmt = stmt.where(model.connection_id == connection_id)
+    return list(db.session.scalars(stmt.order_by(model.id.desc()).limit(limit)))
+
+
+@bp.get("/")
+@org_view("integrations")
+def index(org):
+    connections = services.connections_of(org)
+    calls = list(db.session.scalars(services.calls_query(org.id).order_by(db.text("id DESC")).limit(15)))
+    return render(
+        "integrations/index.html",
+        org=org,
+        connections=connections,
+        connected={c.provider for c in connections if c.is_connected},
+        providers=PROVIDER_LABELS,
+        page=KeysetPage(calls, None, 15),
+        admin=False,
+        button=EmptyForm(),
+        schedule_form=ScheduleForm(),
+    )
+
+
+@bp.post("/<provider>/connect")
+@org_view("integrations")
+def connect(org, provider):
+    if provider not in PROVIDER_LABELS:
+        abort(404)
+    url = oauth.begin_authorization(provider, org, current_user, return_to=url_for(".index", slug=org.slug))
+    db.session.commit()
+    return redirect(url)
+
+
+def _connection_page(org, connection, freee_form=None, status=200):
+    counts = {}
+    if connection.provider == "freee":
+        for label, model in (("partners", FreeePartner), ("deals", FreeeDeal), ("invoices", FreeeInvoice)):
+            counts[label] = db.session.scalar(
+                select(func.count()).select_from(model).where(model.connection_id == connection.id)
+            )
+        runs = _recent_runs(FreeeSyncJob, org, connection.id)
+    else:
+        counts["files"] = db.session.scalar(
+            select(func.count()).select_from(DriveFile).where(DriveFile.connection_id == connection.id)
+        )
+        runs = _recent_runs(DriveSyncLog, org, connection.id)
+    return render(
+        "integrations/connection.html",
+        block="runs",
+        org=org,
+        connection=connection,
+        label=PROVIDER_LABELS.get(connection.provider, connection.provider),
+        counts=counts,
+        runs=runs,
+        freee_form=freee_form or FreeeSyncForm(),
+        drive_form=DriveSyncForm(),
+        schedule_form=ScheduleForm(frequency=connection.sync_frequency),
+        button=EmptyForm(),
+        status=status,
+    )
+
+
+@bp.get("/connections/<int:connection_id>/")
+@org_view("integrations")
+def connection(org, connection_id):
+    return _connection_page(org, org_object_or_404(Connection, org, connection_id))
+
+
+def _act(action, *args, success=None, **kwargs):
+    try:
+        action(*args, **kwargs)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return True
+
+
+@bp.post("/connections/<int:connection_id>/sync")
+@org_view("integrations")
+def sync_now(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    if EmptyForm().validate_on_submit():
+        _act(services.start_sync, conn, current_user.user, success="Sync started.")
+    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+
+
+@bp.post("/connections/<int:connection_id>/freee-sync")
+@org_view("integrations")
+def freee_sync(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    form = FreeeSyncForm()
+    if form.validate_on_submit():
+        try:
+            services.start_freee_sync(
+                conn,
+                current_user.user,
+                direction=form.direction.data,
+                entity_types=form.entity_types.data,
+                full_sync=form.full_sync.data,
+                since_date=form.since_date.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("freee sync started.", "success")
+            return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+    return _connection_page(org, conn, freee_form=form, status=422)
+
+
+@bp.post("/connections/<int:connection_id>/drive-sync")
+@org_view("integrations")
+def drive_sync(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    form = DriveSyncForm()
+    if form.validate_on_submit():
+        _act(services.start_drive_sync, conn, current_user.user, sync_type=form.sync_type.data, success="Sync started.")
+    else:
+        flash("Choose a full or an incremental sync.", "error")
+    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+
+
+@bp.post("/connections/<int:connection_id>/schedule")
+@org_view("integrations")
+def schedule(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        _act(services.set_sync_frequency, conn, current_user.user, form.frequency.data, success="Schedule saved.")
+    else:
+        flash("Choose manual, hourly or daily.", "error")
+    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+@org_view("integrations")
+def disconnect(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    if EmptyForm().validate_on_submit():
+        label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+        _act(services.disconnect, conn, current_user.user, success=f"{label} disconnected; its tokens were deleted.")
+    return redirect(url_for(".index", slug=org.slug))
+
+
+@bp.get("/freee-jobs/<int:freee_sync_job_id>/progress")
+@org_view("integrations")
+def freee_job_progress(org, freee_sync_job_id):
+    run = org_object_or_404(FreeeSyncJob, org, freee_sync_job_id)
+    url = url_for(".freee_job_progress", slug=org.slug, freee_sync_job_id=run.id)
+    return progress_fragment(run, url, finished_event="integrations:sync-finished")
+
+
+@bp.get("/drive-syncs/<int:drive_sync_log_id>/progress")
+@org_view("integrations")
+def drive_sync_progress(org, drive_sync_log_id):
+    run = org_object_or_404(DriveSyncLog, org, drive_sync_log_id)
+    url = url_for(".drive_sync_progress", slug=org.slug, drive_sync_log_id=run.id)
+    return progress_fragment(run, url, finished_event="integrations:sync-finished")
+
+
+@bp.get("/drive/files")
+@org_view("integrations")
+def drive_files(org):
+    from webapp.projects.services import projects_of, tasks_of
+
+    q = request.args.get("q", "")
+    page = paginate(services.drive_files_query(org, q=q), request.args.get("page", 1, type=int), per_page=25)
+    return render(
+        "integrations/drive_files.html",
+        block="files",
+        org=org,
+        page=page,
+        q=q,
+        projects=projects_of(org),
+        tasks=tasks_of(org),
+    )
+
+
+@bp.post("/drive/files/<int:drive_file_id>/link")
+@org_view("integrations")
+def link_drive_file(org, drive_file_id):
+    drive_file = org_object_or_404(DriveFile, org, drive_file_id)
+    form = LinkFileForm()
+    if form.validate_on_submit():
+        _act(
+            services.link_drive_file,
+            drive_file,
+            current_user.user,
+            form.project_id.data or None,
+            form.task_id.data or None,
+            success=f"{drive_file.file_name} linked.",
+        )
+    else:
+        flash("Choose a project or a task.", "error")
+    return redirect(url_for(".drive_files", slug=org.slug, q=request.args.get("q") or None))
+
+
+@bp.get("/drive/files/<int:drive_file_id>/open")
+@org_view("integrations")
+def open_drive_file(org, drive_file_id):
+    drive_file = org_object_or_404(DriveFile, org, drive_file_id)
+    if not drive_file.web_view_link or not drive_file.web_view_link.startswith("https://"):
+        abort(404)
+    return redirect(drive_file.web_view_link)
+
+
+@bp.get("/calls")
+@org_view("integrations")
+def calls(org):
+    args = request.args
+    stmt = services.calls_query(org.id, args.get("provider") or None, args.get("success"), args.get("action") or None)
+    from webapp.integrations.models import OutboundCall
+
+    page = keyset(stmt, OutboundCall.id, args.get("before", type=int), per_page=50)
+    return render("integrations/calls.html", block="calls", org=org, page=page, filters=args, admin=False)
+
+
+# ----------------------------------------------------------------------------- OAuth callback
+
+
+@public_bp.get("/oauth/<provider>/callback")
+@login_required
+def oauth_callback(provider):
+    try:
+        connection = oauth.complete_authorization(provider, request.args, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        pending = oauth.pending_state(provider, request.args.get("state"))
+        back = pending.return_to if pending is not None and pending.user_id == current_user.id else None
+        return render(
+            "integrations/oauth_problem.html",
+            message=error.message,
+            label=PROVIDER_LABELS.get(provider, provider.replace("_", " ").title()),
+            back=back if back and back.startswith("/") else url_for("orgs.home"),
+            status=400,
+        )
+    db.session.commit()
+    flash(f"{PROVIDER_LABELS.get(provider, provider)} connected: {connection.account_name}.", "success")
+    return redirect(oauth.landing_url(connection))

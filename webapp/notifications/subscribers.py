@@ -1,0 +1,211 @@
+"""Notifications for what other domains report through domain events.
+
+Handlers rely only on the event's ``org_id`` and the ids in its data, and look rows up defensively:
+a domain that is not built (or a row that is gone) means a plainer message, never an error in the
+emitter's transaction.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import url_for
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from webapp.core.events import Event, subscribe
+from webapp.extensions import db
+from webapp.notifications.services import notify
+
+log = logging.getLogger(__name__)
+
+BILLING_ROLES = ("OWNER", "ADMIN", "BILLING")
+MANAGER_ROLES = ("OWNER", "ADMIN")
+
+
+def members_with_roles(org_id: int | None, roles: tuple[str, ...]) -> list[int]:
+    from webapp.orgs.models import Membership
+
+    if org_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Membership.user_id).where(Membership.organization_id == org_id, Membership.role.in_(roles))
+        )
+    )
+
+
+def lookup(module: str, names: tuple[str, ...], object_id):
+    """The row ``object_id`` of the first model in ``module`` called one of ``names``, or None."""
+    if object_id is None:
+        return None
+    try:
+        models = importlib.import_module(module)
+    except ImportError:
+        return None
+    for name in names:
+        model = getattr(models, name, None)
+        if model is not None:
+            try:
+                with db.session.begin_nested():  # a table not migrated yet must not abort the transaction
+                    return db.session.get(model, int(object_id))
+            except Exception:
+                log.warning("could not look up %s %s", name, object_id)
+                return None
+    return None
+
+
+def org_link(org_id: int | None, endpoint: str, **values) -> str | None:
+    """A path inside the organization, falling back to its dashboard while a page does not exist."""
+    from webapp.orgs.models import Organization
+
+    org = db.session.get(Organization, org_id) if org_id else None
+    if org is None:
+        return None
+    for candidate, extra in ((endpoint, values), ("orgs.dashboard", {})):
+        try:
+            return url_for(candidate, slug=org.slug, _external=False, **extra)
+        except BuildError:
+            continue
+    return None
+
+
+def _label(row, *attrs, default: str) -> str:
+    for attr in attrs:
+        value = getattr(row, attr, None) if row is not None else None
+        if value:
+            return str(value)
+    return default
+
+
+def _safe(handler):
+    """Run inside a savepoint: a failed lookup (a table not migrated yet, a bad id) rolls back only the
+    notification, never the emitter's transaction."""
+
+    def wrapped(event: Event) -> None:
+        try:
+            with db.session.begin_nested():
+                handler(event)
+        except Exception:  # a notification must never break the emitter's work
+            log.exception("notification handler for %s failed", event.name)
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+# --- billing: owners, admins and billing members --------------------------------------------------
+
+
+@subscribe("invoice.issued", "invoice.overdue")
+@_safe
+def invoice_event(event: Event) -> None:
+    invoice_id = event.data.get("invoice_id")
+    invoice = lookup("webapp.billing.models", ("Invoice",), invoice_id)
+    number = _label(invoice, "number", default=f"#{invoice_id}" if invoice_id else "")
+    if event.name == "invoice.issued":
+        title, body = f"Invoice {number} was issued", "A new invoice is ready to view and pay."
+    else:
+        title, body = f"Invoice {number} is overdue", "Please pay it to keep your services running."
+    link = org_link(event.org_id, "billing.invoice", invoice_id=invoice_id) if invoice_id else None
+    notify(members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id)
+
+
+@subscribe("payment.received", "payment.failed")
+@_safe
+def payment_event(event: Event) -> None:
+    payment_id = event.data.get("payment_id")
+    if event.name == "payment.received":
+        title, body = "Payment received", "Thank you: your payment was recorded."
+    else:
+        title, body = "A payment failed", "The payment could not be completed. Check your payment details."
+    link = org_link(event.org_id, "billing.index")
+    notify(members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id)
+    log.debug("payment %s", payment_id)
+
+
+@subscribe("account.suspended")
+@_safe
+def account_suspended(event: Event) -> None:
+    link = org_link(event.org_id, "billing.index")
+    notify(
+        members_with_roles(event.org_id, BILLING_ROLES),
+        "account.suspended",
+        "Services are suspended",
+        "The account is suspended for an overdue balance. Paying the balance reactivates it.",
+        link,
+        org=event.org_id,
+    )
+
+
+# --- studio: the post's creator ------------------------------------------------------------------
+
+
+@subscribe("post.published", "post.failed")
+@_safe
+def post_event(event: Event) -> None:
+    post_id = event.data.get("post_id")
+    post = lookup("webapp.studio.models", ("Post", "ScheduledPost", "SocialPost"), post_id)
+    creator = getattr(post, "created_by_id", None) or event.actor_id
+    recipients = [creator] if creator else members_with_roles(event.org_id, MANAGER_ROLES)
+    name = _label(post, "title", "caption", default="Your post")[:80]
+    if event.name == "post.published":
+        title, body = f"Published: {name}", "The post is live."
+    else:
+        title, body = f"Failed to publish: {name}", "The post could not be published. Open it to see why and retry."
+    link = org_link(event.org_id, "studio.post", post_id=post_id) if post_id else org_link(event.org_id, "studio.index")
+    notify(recipients, event.name, title, body, link, org=event.org_id)
+
+
+# --- integrations: whoever connected it ---------------------------------------------------------
+
+
+@subscribe("connection.expired", "sync.failed")
+@_safe
+def integration_event(event: Event) -> None:
+    connection_id = event.data.get("connection_id")
+    connection = lookup(
+        "webapp.integrations.models", ("Connection", "IntegrationConnection", "ProviderConnection"), connection_id
+    )
+    owner = getattr(connection, "created_by_id", None) or getattr(connection, "user_id", None)
+    recipients = [owner] if owner else members_with_roles(event.org_id, MANAGER_ROLES)
+    provider = _label(connection, "provider", "name", default=str(event.data.get("provider") or "An integration"))
+    if event.name == "connection.expired":
+        title, body = f"{provider.title()} connection expired", "Reconnect it to keep data flowing."
+    else:
+        title, body = f"{provider.title()} sync failed", str(event.data.get("error") or "The last sync did not finish.")
+    link = org_link(event.org_id, "integrations.index")
+    notify(recipients, event.name, title, body[:500], link, org=event.org_id)
+
+
+# --- support: the customer on staff replies, the assignee on customer replies -------------------
+
+
+@subscribe("ticket.replied")
+@_safe
+def ticket_replied(event: Event) -> None:
+    ticket = lookup("webapp.support.models", ("SupportTicket",), event.data.get("ticket_id"))
+    message = lookup("webapp.support.models", ("SupportMessage",), event.data.get("message_id"))
+    if ticket is None or message is None or message.is_internal or message.ticket_id != ticket.id:
+        return  # internal notes never reach customers, not even as a notification
+    text = message.body if len(message.body) <= 1500 else message.body[:1500] + "…"
+    if message.is_staff:
+        link = org_link(ticket.organization_id, "support.ticket", ticket_id=ticket.id)
+        recipients = [ticket.created_by_id] if ticket.created_by_id else members_with_roles(ticket.organization_id, MANAGER_ROLES)
+        notify(
+            [r for r in recipients if r != message.sender_id],
+            "ticket.replied",
+            f"Support replied: {ticket.subject}"[:200],
+            text,
+            link,
+            org=ticket.organization_id,
+        )
+    elif ticket.assigned_to_id and ticket.assigned_to_id != message.sender_id:
+        notify(
+            ticket.assigned_to_id,
+            "ticket.customer_replied",
+            f"Customer replied: {ticket.subject}"[:200],
+            text,
+            url_for("support_admin.ticket", ticket_id=ticket.id),
+            org=None,
+        )

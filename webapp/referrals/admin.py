@@ -1,0 +1,74 @@
+"""Staff payout queue: approve, mark processing, complete with a transaction id, fail with a reason."""
+
+from flask import flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.core.errors import DomainError
+from webapp.core.htmx import redirect, render
+from webapp.core.pagination import paginate
+from webapp.extensions import db
+from webapp.referrals import admin_bp
+from webapp.referrals import services as referrals
+from webapp.referrals.forms import CompleteForm, FailForm
+from webapp.referrals.models import ReferralPayout
+
+STATUSES = ("PENDING", "APPROVED", "PROCESSING", "COMPLETED", "FAILED")
+
+
+@admin_bp.get("/")
+def payouts():
+    status = request.args.get("status", "open")
+    stmt = select(ReferralPayout).order_by(ReferralPayout.id.desc())
+    if status == "open":
+        stmt = stmt.where(ReferralPayout.status.in_(("PENDING", "APPROVED", "PROCESSING")))
+    elif status in STATUSES:
+        stmt = stmt.where(ReferralPayout.status == status)
+    page = paginate(stmt, request.args.get("page", 1, type=int))
+    return render(
+        "referrals/admin_payouts.html",
+        page=page,
+        status=status,
+        statuses=STATUSES,
+        complete_form=CompleteForm(),
+        fail_form=FailForm(),
+    )
+
+
+def _step(payout_id: int, action, *args):
+    payout = db.session.get(ReferralPayout, payout_id, with_for_update=True) or _missing()
+    try:
+        action(payout, current_user.user, *args)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Payout #{payout.id} is {payout.status.lower()}.", "success")
+    return redirect(url_for("referrals_admin.payouts"))
+
+
+def _missing():
+    from flask import abort
+
+    abort(404)
+
+
+@admin_bp.post("/payouts/<int:payout_id>/approve")
+def approve(payout_id):
+    return _step(payout_id, referrals.approve_payout)
+
+
+@admin_bp.post("/payouts/<int:payout_id>/processing")
+def processing(payout_id):
+    return _step(payout_id, referrals.mark_processing)
+
+
+@admin_bp.post("/payouts/<int:payout_id>/complete")
+def complete(payout_id):
+    return _step(payout_id, referrals.complete_payout, request.form.get("transaction_id", ""))
+
+
+@admin_bp.post("/payouts/<int:payout_id>/fail")
+def fail(payout_id):
+    return _step(payout_id, referrals.fail_payout, request.form.get("reason", ""))

@@ -1,0 +1,174 @@
+from flask import abort, flash, make_response, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from webapp.core.access import org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.core.money import parse_amount
+from webapp.extensions import db, limiter
+from webapp.orgs.services import memberships_of
+from webapp.referrals import bp, public_bp
+from webapp.referrals import services as referrals
+from webapp.referrals.events import COOKIE, cookie_value
+from webapp.referrals.forms import InviteForm, MessageForm, PayoutForm, SlugForm
+from webapp.referrals.models import Referral
+from webapp.settings import get
+
+
+def _payout_form(form=None) -> PayoutForm:
+    form = form or PayoutForm()
+    form.organization_id.choices = [
+        SelectChoice(str(m.organization_id), m.organization.name)
+        for m in memberships_of(current_user.id)
+        if m.role in ("OWNER", "ADMIN", "BILLING")
+    ]
+    return form
+
+
+def _page(org, status=200, **forms):
+    program = referrals.program_of(current_user.user)
+    context = {"org": org, "program": program, "status": status}
+    if program is not None:
+        context |= {
+            "stats": referrals.statistics(program),
+            "chart_points": _chart_points(referrals.weekly_series(program)),
+            "referrals": db.session.scalars(
+                db.select(Referral).where(Referral.program_id == program.id).order_by(Referral.id.desc()).limit(100)
+            ).all(),
+            "payouts": sorted(program_payouts(program), key=lambda p: p.id, reverse=True),
+            "link": url_for("referrals_public.follow", code=program.public_code, _external=True),
+        }
+    forms = {
+        "invite_form": InviteForm(),
+        "slug_form": SlugForm(),
+        "message_form": MessageForm(obj=program),
+        "payout_form": _payout_form(),
+        **forms,
+    }
+    return render("referrals/index.html", minimum=get("referrals.payout_minimum_cents"), **context, **forms)
+
+
+def _chart_points(series) -> dict:
+    return {key: [(w["week"].strftime("%d %b"), w[key]) for w in series] for key in ("clicks", "signups", "confirmed")}
+
+
+def program_payouts(program):
+    from webapp.referrals.models import ReferralPayout
+
+    return db.session.scalars(db.select(ReferralPayout).where(ReferralPayout.program_id == program.id)).all()
+
+
+def _program_or_404():
+    program = referrals.program_of(current_user.user)
+    if program is None:
+        abort(404)
+    return program
+
+
+@bp.get("/")
+@org_view("referrals")
+def index(org):
+    return _page(org)
+
+
+@bp.post("/open")
+@org_view("referrals")
+def open_program(org):
+    referrals.open_program(current_user.user)
+    db.session.commit()
+    flash("Your referral link is ready.", "success")
+    return redirect(url_for("referrals.index", slug=org.slug))
+
+
+@bp.post("/link")
+@org_view("referrals")
+def custom_link(org):
+    form = SlugForm()
+    if form.validate_on_submit():
+        try:
+            referrals.set_custom_slug(_program_or_404(), current_user.user, form.slug.data)
+        except DomainError as error:
+            apply_error(form, error, field="slug")
+        else:
+            db.session.commit()
+            flash("Your custom link is saved.", "success")
+            return redirect(url_for("referrals.index", slug=org.slug))
+    return _page(org, status=422, slug_form=form)
+
+
+@bp.post("/message")
+@org_view("referrals")
+def message(org):
+    form = MessageForm()
+    if form.validate_on_submit():
+        referrals.update_message(_program_or_404(), current_user.user, form.message.data)
+        db.session.commit()
+        flash("Message saved.", "success")
+        return redirect(url_for("referrals.index", slug=org.slug))
+    return _page(org, status=422, message_form=form)
+
+
+@bp.post("/invite")
+@org_view("referrals")
+@limiter.limit("30/hour")
+def invite(org):
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            referrals.invite_by_email(_program_or_404(), current_user.user, form.email.data)
+        except DomainError as error:
+            apply_error(form, error, field="email")
+        else:
+            db.session.commit()
+            flash(f"We sent your link to {form.email.data}.", "success")
+            return redirect(url_for("referrals.index", slug=org.slug))
+    return _page(org, status=422, invite_form=form)
+
+
+@bp.post("/payouts")
+@org_view("referrals")
+def request_payout(org):
+    form = _payout_form(PayoutForm())
+    if form.validate_on_submit():
+        try:
+            amount = parse_amount(form.amount.data)
+        except ValueError as error:
+            form.amount.errors = [str(error)]
+        else:
+            try:
+                referrals.request_payout(_program_or_404(), current_user.user, amount, form.method.data, form.data)
+            except DomainError as error:
+                apply_error(form, error, field="amount")
+            else:
+                db.session.commit()
+                flash("Payout requested.", "success")
+                return redirect(url_for("referrals.index", slug=org.slug))
+    return _page(org, status=422, payout_form=form)
+
+
+@public_bp.get("/r/<code>")
+@limiter.limit("120/minute")
+def follow(code):
+    program = referrals.find_program(code)
+    if program is None:
+        abort(404)
+    click = referrals.record_click(
+        program,
+        source=request.args.get("utm_source"),
+        campaign=request.args.get("utm_campaign"),
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+    db.session.commit()
+    response = make_response(render("referrals/landing.html", program=program, referrer=program.user))
+    response.set_cookie(
+        COOKIE,
+        cookie_value(program.public_code, click.id),
+        max_age=get("referrals.cookie_days") * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response

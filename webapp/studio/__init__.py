@@ -1,0 +1,20 @@
+"""Studio (seed 002): creators connect TikTok, Instagram and YouTube, upload videos, schedule posts
+on a calendar, and jobs publish them exactly once and track engagement."""
+
+from flask import Blueprint
+
+bp = Blueprint("studio", __name__, url_prefix="/o/<slug>/studio")
+
+
+def init_app(app):
+    from webapp import storage
+    from webapp.orgs.dashboard import nav_item
+
+    storage.init_app(app)
+    nav_item("Studio", "studio.calendar", "studio", order=40)
+
+
+from webapp.studio import settings  # noqa: E402,F401
+from webapp.studio import models  # noqa: E402,F401
+from webapp.integrations.providers import instagram, tiktok, youtube  # noqa: E402,F401  (OAuth providers)
+from webapp.studio import events, panel, routes  # noqa: E402,F401

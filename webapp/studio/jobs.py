@@ -1,0 +1,52 @@
+"""Studio jobs: probe uploads, publish targets (RQ enqueue_at plus a claim every minute, so a lost
+Redis never loses a post), sweep stuck targets, sync engagement figures."""
+
+from __future__ import annotations
+
+from webapp.extensions import db
+from webapp.jobs import job, periodic
+
+
+@job(queue="default", retries=2)
+def probe_video(video_id: int) -> None:
+    from webapp.studio.models import Video
+    from webapp.studio.services.videos import probe
+
+    video = db.session.get(Video, video_id)
+    if video is not None:
+        probe(video)
+
+
+@job(queue="publishing", retries=0, timeout=3600)
+def publish_target(job_id: int, token: str | None = None) -> str | None:
+    """Run one target. Without a token (the enqueue_at path) it first claims the target itself."""
+    from webapp.studio.services import publishing
+
+    if token is None:
+        token = publishing.claim_one(job_id)
+        if token is None:
+            return None  # not due yet, already taken, or cancelled
+    return publishing.run(job_id, token)
+
+
+@periodic("* * * * *")
+@job(queue="publishing", retries=0)
+def claim_due_targets() -> int:
+    """Every minute: mark missed targets, fail stuck ones, claim what is due and hand it to workers."""
+    from webapp.studio.services import publishing
+
+    publishing.mark_missed()
+    publishing.sweep_stuck()
+    claimed = publishing.claim_due()
+    for job_id, token in claimed:
+        publish_target.delay(job_id, token)
+    return len(claimed)
+
+
+@periodic("*/5 * * * *")
+@job(queue="default", retries=0, timeout=1800)
+def sync_engagement() -> int:
+    """Views, likes, comments, shares of recent published posts, as often as studio.metrics_sync_minutes."""
+    from webapp.studio.services.metrics import sync_due
+
+    return sync_due()

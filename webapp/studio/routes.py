@@ -1,0 +1,334 @@
+"""Studio pages: connections, videos, posts (composer, detail), calendar, analytics."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, after_this_request, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.core.access import org_object_or_404, org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.extensions import db
+from webapp.integrations import oauth
+from webapp.integrations.models import Connection
+from webapp.storage import ObjectMissing, storage
+from webapp.studio import bp
+from webapp.studio.forms import EmptyForm, MoveForm, PostForm, RenameForm, RescheduleForm, UploadForm
+from webapp.studio.models import PLATFORM_OF, PLATFORMS, PROVIDER_OF, Post, PublishedPost, PublishJob, Video
+from webapp.studio.services import calendar as cal
+from webapp.studio.services import metrics, posts, videos
+from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
+
+
+@bp.get("/")
+@org_view("studio")
+def index(org):
+    return redirect(url_for("studio.calendar", slug=org.slug))
+
+
+# ----------------------------------------------------------------------------- connections
+
+
+@bp.get("/connections")
+@org_view("studio")
+def connections(org):
+    rows = db.session.scalars(
+        select(Connection)
+        .where(Connection.organization_id == org.id, Connection.provider.in_(PROVIDER_OF.values()))
+        .order_by(Connection.provider, Connection.id)
+    ).all()
+    return render("studio/connections.html", org=org, connections=rows, platform_of=PLATFORM_OF, platforms=PLATFORMS)
+
+
+@bp.post("/connections/<platform>/connect")
+@org_view("studio")
+def connect(org, platform):
+    if platform.upper() not in PLATFORMS:
+        abort(404)
+    back = url_for("studio.connections", slug=org.slug)
+    target = oauth.begin_authorization(PROVIDER_OF[platform.upper()], org, current_user, return_to=back)
+    db.session.commit()
+    return redirect(target)
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+@org_view("studio")
+def disconnect(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    if conn.provider not in PLATFORM_OF:
+        abort(404)
+    oauth.revoke(conn, current_user.user)
+    db.session.commit()
+    flash(f"{conn.account_name} is disconnected.", "success")
+    return redirect(url_for("studio.connections", slug=org.slug))
+
+
+# ----------------------------------------------------------------------------- videos
+
+
+def _videos_page(org, form=None, status=200):
+    rows = db.session.scalars(select(Video).where(Video.organization_id == org.id).order_by(Video.id.desc())).all()
+    return render("studio/videos.html", block="videos", org=org, videos=rows, form=form or UploadForm(), status=status)
+
+
+@bp.get("/videos")
+@org_view("studio")
+def video_list(org):
+    return _videos_page(org)
+
+
+@bp.post("/videos")
+@org_view("studio")
+def upload(org):
+    form = UploadForm()
+    for spooled in request.files.values():
+        after_this_request(_closing(spooled))
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            video = videos.upload_video(org, current_user.user, upload.stream, upload.filename, form.title.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="file")
+        else:
+            db.session.commit()
+            flash(f"“{video.title}” is uploaded; checking it now.", "success")
+            return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video.id))
+    return _videos_page(org, form, status=422)
+
+
+def _closing(upload):
+    def close(response):
+        upload.close()  # the spooled temporary file, now that it is in storage
+        return response
+
+    return close
+
+
+@bp.get("/videos/<int:video_id>")
+@org_view("studio")
+def video_detail(org, video_id):
+    video = org_object_or_404(Video, org, video_id)
+    form = RenameForm(title=video.title)
+    return render("studio/video.html", block="video_status", org=org, video=video, form=form, button=EmptyForm())
+
+
+@bp.post("/videos/<int:video_id>/rename")
+@org_view("studio")
+def video_rename(org, video_id):
+    video = org_object_or_404(Video, org, video_id)
+    form = RenameForm()
+    if form.validate_on_submit():
+        videos.rename_video(video, current_user.user, form.title.data)
+        db.session.commit()
+        flash("Title saved.", "success")
+        return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video.id))
+    return render("studio/video.html", org=org, video=video, form=form, button=EmptyForm(), status=422)
+
+
+@bp.post("/videos/<int:video_id>/delete")
+@org_view("studio")
+def video_delete(org, video_id):
+    video = org_object_or_404(Video, org, video_id)
+    try:
+        videos.delete_video(video, current_user.user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video_id))
+    db.session.commit()
+    flash("Video deleted.", "success")
+    return redirect(url_for("studio.video_list", slug=org.slug))
+
+
+@bp.get("/videos/<int:video_id>/thumbnail.jpg")
+@org_view("studio")
+def video_thumbnail(org, video_id):
+    video = org_object_or_404(Video, org, video_id)
+    if not video.thumbnail_key:
+        abort(404)
+    try:
+        with storage().open(video.thumbnail_key) as handle:
+            image = handle.read()  # a few kilobytes
+    except ObjectMissing:
+        abort(404)
+    response = Response(image, mimetype="image/jpeg")
+    response.cache_control.private, response.cache_control.max_age = True, 3600
+    return response
+
+
+# ----------------------------------------------------------------------------- posts
+
+
+def _composer(org, form, post=None, status=200):
+    info = tiktok_creator_info(org)
+    form_choices(org, form, info)
+    return render("studio/post_form.html", org=org, form=form, post=post, creator_info=info, status=status)
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+@org_view("studio")
+def post_new(org):
+    form = PostForm()
+    if request.method == "GET":
+        fill_form(org, form, None, request.args)
+        return _composer(org, form)
+    return _save_post(org, form, None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@org_view("studio")
+def post_edit(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = PostForm()
+    if request.method == "GET":
+        fill_form(org, form, post, {})
+        return _composer(org, form, post)
+    return _save_post(org, form, post)
+
+
+def _save_post(org, form, post):
+    form_choices(org, form, None)
+    action = request.form.get("action", "draft")
+    if form.validate_on_submit():
+        info = tiktok_creator_info(org)
+        try:
+            saved = posts.save_post(org, current_user.user, draft_from_form(org, form), action, post=post, creator_info=info)
+        except posts.PostInvalid as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                apply_error(form, DomainError(message, field=name))
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash({"draft": "Draft saved.", "schedule": "Post scheduled.", "now": "Publishing now."}[action], "success")
+            return redirect(url_for("studio.post_detail", slug=org.slug, post_id=saved.id))
+    return _composer(org, form, post, status=422)
+
+
+@bp.get("/posts/<int:post_id>")
+@org_view("studio")
+def post_detail(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = RescheduleForm()
+    if post.scheduled_at:
+        local = posts.utc_to_local(post.scheduled_at, post.timezone)
+        form.schedule_date.data, form.schedule_time.data = local.date(), local.time().replace(second=0, microsecond=0)
+    published = {p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))}
+    return render("studio/post.html", block="post", org=org, post=post, form=form, published=published, button=EmptyForm())
+
+
+@bp.post("/posts/<int:post_id>/reschedule")
+@org_view("studio")
+def post_reschedule(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        when = posts.local_to_utc(form.schedule_date.data, form.schedule_time.data, post.timezone or org.timezone)
+        return _act(org, post, lambda: posts.reschedule(post, current_user.user, when), "Post moved.")
+    flash("Pick a date and a time.", "error")
+    return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+
+
+@bp.post("/posts/<int:post_id>/move")
+@org_view("studio")
+def post_move(org, post_id):
+    """Drag and drop on the calendar: the post keeps its time of day and moves to ``day``."""
+    post = org_object_or_404(Post, org, post_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash("That is not a day.", "error")
+        return _calendar_or_redirect(org)
+    try:
+        posts.move_to_day(post, current_user.user, form.day.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Post moved.", "success")
+    return _calendar_or_redirect(org)
+
+
+@bp.post("/posts/<int:post_id>/cancel")
+@org_view("studio")
+def post_cancel(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    return _act(org, post, lambda: posts.cancel(post, current_user.user), "Post cancelled.")
+
+
+@bp.post("/posts/<int:post_id>/targets/<int:target_id>/retry")
+@org_view("studio")
+def target_retry(org, post_id, target_id):
+    post = org_object_or_404(Post, org, post_id)
+    target = org_object_or_404(PublishJob, org, target_id)
+    if target.post_id != post.id:
+        abort(404)
+    checked = request.form.get("checked") == "yes"
+    return _act(org, post, lambda: posts.retry_target(target, current_user.user, checked=checked),
+                f"Retrying {target.platform_label}.")
+
+
+def _act(org, post, action, message):
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+
+
+# ----------------------------------------------------------------------------- calendar and analytics
+
+
+def _calendar_args(org):
+    args = request.args
+    view = args.get("view") if args.get("view") in ("month", "week", "list") else "month"
+    try:
+        anchor = date.fromisoformat(args.get("start", "")) if args.get("start") else cal.today_in(org)
+    except ValueError:
+        anchor = cal.today_in(org)
+    status = args.get("status") if args.get("status") in Post.STATUSES else None
+    platform = args.get("platform") if args.get("platform") in PLATFORMS else None
+    return view, anchor, {"status": status, "platform": platform}
+
+
+def _calendar_page(org):
+    view, anchor, filters = _calendar_args(org)
+    if view == "list":
+        data = {"posts": cal.listing(org, **filters)}
+    else:
+        data = (cal.month if view == "month" else cal.week)(org, anchor, **filters)
+    return render("studio/calendar.html", block="calendar", org=org, view=view, data=data, filters=filters,
+                  platforms=PLATFORMS, statuses=Post.STATUSES, today=cal.today_in(org), move_form=MoveForm())
+
+
+def _calendar_or_redirect(org):
+    if request.headers.get("HX-Request") == "true":
+        return _calendar_page(org)
+    return redirect(request.referrer or url_for("studio.calendar", slug=org.slug))
+
+
+@bp.get("/calendar")
+@org_view("studio")
+def calendar(org):
+    return _calendar_page(org)
+
+
+@bp.get("/posts")
+@org_view("studio")
+def analytics(org):
+    rows = db.session.scalars(
+        select(PublishedPost).where(PublishedPost.organization_id == org.id).order_by(PublishedPost.published_at.desc()).limit(200)
+    ).all()
+    charts = {p: metrics.chart(metrics.history(org, p)) for p in PLATFORMS}
+    return render("studio/posts.html", org=org, published=rows, charts=charts, per_platform=metrics.per_platform(org))

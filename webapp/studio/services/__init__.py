@@ -1,0 +1,1 @@
+"""Studio's rules: videos, posts and scheduling, publishing, YouTube quota, engagement metrics."""

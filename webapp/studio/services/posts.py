@@ -1,0 +1,345 @@
+"""Posts: compose (video, caption, hashtags, per-platform targets), validate per platform, save as
+draft, schedule, post now, reschedule, cancel; the post's status rolls up from its targets.
+
+Times: the creator picks a wall-clock time in the organization's zone; it is stored in UTC with the
+IANA zone kept on the post, so a post planned for 10:00 stays at 10:00 across a DST change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from webapp.audit import record
+from webapp.core.errors import Conflict, DomainError
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.integrations.models import Connection
+from webapp.settings import get
+from webapp.studio.models import (
+    INSTAGRAM,
+    PLATFORM_LABELS,
+    PLATFORMS,
+    PROVIDER_OF,
+    TIKTOK,
+    YOUTUBE,
+    Post,
+    PublishJob,
+    Video,
+)
+
+CAPTION_MAX = {TIKTOK: 2200, INSTAGRAM: 2200, YOUTUBE: 5000}
+HASHTAGS_MAX = {TIKTOK: 30, INSTAGRAM: 30, YOUTUBE: 15}
+YOUTUBE_TITLE_MAX = 100
+TIKTOK_PRIVACY = {
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
+}
+YOUTUBE_PRIVACY = ("public", "unlisted", "private")
+HASHTAG = re.compile(r"^[\w]{1,100}$", re.UNICODE)
+
+
+class PostInvalid(DomainError):
+    """Several fields may be wrong at once: ``errors`` maps form field → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        first = next(iter(errors.values()))
+        super().__init__(first, field=next(iter(errors)))
+        self.errors = errors
+
+
+@dataclass
+class TargetDraft:
+    platform: str
+    connection_id: int
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class PostDraft:
+    video_id: int | None
+    caption: str
+    hashtags: list[str]
+    targets: list[TargetDraft]
+    when: datetime | None = None  # UTC
+
+
+def parse_hashtags(text: str) -> list[str]:
+    tags = []
+    for raw in re.split(r"[\s,]+", text or ""):
+        tag = raw.strip().lstrip("#")
+        if tag and tag.lower() not in {t.lower() for t in tags}:
+            tags.append(tag)
+    return tags
+
+
+def local_to_utc(day: date, at: time, zone: str) -> datetime:
+    """A wall-clock time in ``zone`` as UTC. A time that does not exist (spring forward) moves forward."""
+    tz = ZoneInfo(zone)
+    local = datetime.combine(day, at, tzinfo=tz)
+    utc = local.astimezone(ZoneInfo("UTC"))
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        local = datetime.combine(day, at, tzinfo=tz) + timedelta(hours=1)
+        utc = local.astimezone(ZoneInfo("UTC"))
+    return utc
+
+
+def utc_to_local(value: datetime, zone: str) -> datetime:
+    return value.astimezone(ZoneInfo(zone))
+
+
+def active_connections(org) -> dict[str, list[Connection]]:
+    rows = db.session.scalars(
+        select(Connection)
+        .where(
+            Connection.organization_id == org.id,
+            Connection.provider.in_(PROVIDER_OF.values()),
+            Connection.status == Connection.CONNECTED,
+        )
+        .order_by(Connection.id)
+    )
+    out: dict[str, list[Connection]] = {p: [] for p in PLATFORMS}
+    for row in rows:
+        out[{v: k for k, v in PROVIDER_OF.items()}[row.provider]].append(row)
+    return out
+
+
+def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tuple[Video, dict[int, Connection]]:
+    """Per-platform checks with one message per form field; raises PostInvalid."""
+    errors: dict[str, str] = {}
+    video = db.session.scalar(select(Video).where(Video.id == draft.video_id, Video.organization_id == org.id))
+    if video is None:
+        errors["video_id"] = "Choose a video."
+    elif video.status != Video.READY:
+        errors["video_id"] = "That video is not ready yet." if video.status == Video.PROCESSING else "That video failed its checks."
+    bad = [t for t in draft.hashtags if not HASHTAG.match(t)]
+    if bad:
+        errors["hashtags"] = f"Hashtags are letters, digits and underscores only: {', '.join('#' + b for b in bad[:3])}."
+    if not draft.targets:
+        errors["targets"] = "Choose at least one account to post to."
+    connections: dict[int, Connection] = {}
+    for target in draft.targets:
+        p = target.platform
+        key = p.lower()
+        conn = db.session.scalar(
+            select(Connection).where(Connection.id == target.connection_id, Connection.organization_id == org.id)
+        )
+        if conn is None or conn.provider != PROVIDER_OF[p]:
+            errors[f"{key}_account"] = f"Choose a connected {PLATFORM_LABELS[p]} account."
+            continue
+        if conn.status != Connection.CONNECTED:
+            errors[f"{key}_account"] = f"{PLATFORM_LABELS[p]} @{conn.account_name} is not connected; reconnect it first."
+            continue
+        connections[conn.id] = conn
+        caption = target.options.get("caption") or draft.caption
+        full = _full_caption(caption, draft.hashtags)
+        if len(full) > CAPTION_MAX[p]:
+            errors[f"{key}_caption"] = f"{PLATFORM_LABELS[p]} allows {CAPTION_MAX[p]} characters with hashtags; this has {len(full)}."
+        if len(draft.hashtags) > HASHTAGS_MAX[p]:
+            errors["hashtags"] = f"{PLATFORM_LABELS[p]} allows at most {HASHTAGS_MAX[p]} hashtags; you have {len(draft.hashtags)}."
+        limit = {TIKTOK: get("studio.tiktok_max_seconds"), INSTAGRAM: get("studio.instagram_max_seconds"),
+                 YOUTUBE: get("studio.youtube_max_seconds")}[p]
+        if p == TIKTOK:
+            info = (creator_info or {}).get(conn.id) or {}
+            limit = min(limit, int(info.get("max_video_post_duration_sec") or limit))
+            options = info.get("privacy_level_options") or list(TIKTOK_PRIVACY)
+            privacy = target.options.get("privacy_level")
+            if not privacy:
+                errors["tiktok_privacy"] = "Choose who can see this TikTok video."
+            elif privacy not in options:
+                errors["tiktok_privacy"] = "This account cannot post with that privacy setting."
+            for switch, flag in (("allow_comment", "comment_disabled"), ("allow_duet", "duet_disabled"), ("allow_stitch", "stitch_disabled")):
+                if target.options.get(switch) and info.get(flag):
+                    errors[f"tiktok_{switch}"] = f"This account has {switch.removeprefix('allow_')}s turned off in TikTok."
+        if p == YOUTUBE:
+            title = (target.options.get("title") or "").strip()
+            if not title:
+                errors["youtube_title"] = "YouTube needs a title."
+            elif len(title) > YOUTUBE_TITLE_MAX:
+                errors["youtube_title"] = f"YouTube titles are at most {YOUTUBE_TITLE_MAX} characters."
+            elif "<" in title or ">" in title:
+                errors["youtube_title"] = "YouTube titles cannot contain < or >."
+            description = target.options.get("description") or ""
+            if len(description.encode()) > 5000:
+                errors["youtube_description"] = "YouTube descriptions are at most 5000 bytes."
+            if target.options.get("privacy") not in YOUTUBE_PRIVACY:
+                errors["youtube_privacy"] = "Choose public, unlisted or private."
+        if p == INSTAGRAM and video is not None and video.duration_seconds < 3:
+            errors["video_id"] = "Instagram Reels must be at least 3 seconds long."
+        if video is not None and video.status == Video.READY and video.duration_seconds > limit:
+            errors[f"{key}_account"] = (
+                f"This video is {video.duration_seconds:.0f} s; {PLATFORM_LABELS[p]} allows {limit} s here."
+            )
+    if draft.when is not None and draft.when < utcnow() - timedelta(minutes=1):
+        errors["schedule_date"] = "Pick a time in the future (or use Post now)."
+    if errors:
+        raise PostInvalid(errors)
+    return video, connections
+
+
+def _full_caption(caption: str, tags: list[str]) -> str:
+    text = " ".join(f"#{t}" for t in tags)
+    return f"{caption}\n\n{text}".strip() if text else caption
+
+
+def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = None, creator_info=None) -> Post:
+    """``action``: draft, schedule or now. Creates or updates the post and its targets."""
+    if action not in ("draft", "schedule", "now"):
+        raise DomainError("Unknown action.")
+    if action == "schedule" and draft.when is None:
+        raise PostInvalid({"schedule_date": "Pick a date and time to schedule."})
+    if action == "now":
+        draft.when = utcnow()
+    if action == "draft" and draft.when is None and post is not None:
+        draft.when = post.scheduled_at
+    validate(org, draft, creator_info=creator_info)
+    if post is None:
+        post = Post(organization_id=org.id, created_by_id=getattr(user, "id", None))
+        db.session.add(post)
+    else:
+        _require_editable(post)
+    post.video_id = draft.video_id
+    post.caption = draft.caption.strip()
+    post.hashtags = draft.hashtags
+    post.timezone = org.timezone or "UTC"
+    post.scheduled_at = draft.when
+    by_platform = {t.platform: t for t in post.targets}
+    wanted = {t.platform for t in draft.targets}
+    for platform, existing in by_platform.items():
+        if platform not in wanted:
+            post.targets.remove(existing)
+    status = PublishJob.DRAFT if action == "draft" else PublishJob.PENDING
+    for target in draft.targets:
+        job = by_platform.get(target.platform)
+        if job is None:
+            job = PublishJob(organization_id=org.id, created_by_id=post.created_by_id, platform=target.platform)
+            post.targets.append(job)
+        job.connection_id = target.connection_id
+        job.options = target.options
+        job.status = status
+        job.scheduled_for = draft.when
+        job.due_at = draft.when
+        job.error_message = job.error_kind = None
+    db.session.flush()
+    rollup(post)
+    record(user, f"post.{'drafted' if action == 'draft' else 'scheduled'}", post,
+           {"platforms": sorted(wanted), "at": draft.when.isoformat() if draft.when else None, "action": action})
+    if action != "draft":
+        _enqueue_targets(post)
+    return post
+
+
+def _require_editable(post: Post) -> None:
+    if any(t.status in (PublishJob.ACTIVE, PublishJob.COMPLETED) or t.irreversible_at for t in post.targets):
+        raise Conflict("Publishing has started for this post; it can no longer be edited.", code="post_started")
+
+
+def _enqueue_targets(post: Post) -> None:
+    from webapp.studio.jobs import publish_target
+
+    for job in post.targets:
+        if job.status == PublishJob.PENDING and job.due_at is not None:
+            if job.due_at <= utcnow():
+                publish_target.delay(job.id)
+            else:
+                publish_target.delay(job.id, at=job.due_at)
+
+
+def reschedule(post: Post, user, when: datetime) -> Post:
+    if post.status not in (Post.SCHEDULED, Post.DRAFT):
+        raise Conflict("Only scheduled or draft posts can be moved.", code="post_not_movable")
+    _require_editable(post)
+    if when < utcnow() - timedelta(minutes=1):
+        raise DomainError("Pick a time in the future.", field="schedule_date")
+    old = post.scheduled_at
+    post.scheduled_at = when
+    for job in post.targets:
+        if job.status in (PublishJob.PENDING, PublishJob.DELAYED, PublishJob.DRAFT):
+            job.scheduled_for = when
+            job.due_at = when
+            if job.status == PublishJob.DELAYED:
+                job.status = PublishJob.PENDING
+    db.session.flush()
+    record(user, "post.rescheduled", post, {"from": old.isoformat() if old else None, "to": when.isoformat()})
+    _enqueue_targets(post)
+    return post
+
+
+def move_to_day(post: Post, user, day: date) -> Post:
+    """Drag-and-drop on the calendar: same wall-clock time in the post's zone, another day."""
+    zone = post.timezone or "UTC"
+    current = utc_to_local(post.scheduled_at, zone) if post.scheduled_at else datetime.now(ZoneInfo(zone)).replace(hour=12, minute=0)
+    return reschedule(post, user, local_to_utc(day, current.time().replace(second=0, microsecond=0), zone))
+
+
+def cancel(post: Post, user) -> Post:
+    if post.status not in (Post.SCHEDULED, Post.DRAFT):
+        raise Conflict("Only scheduled or draft posts can be cancelled.", code="post_not_cancellable")
+    _require_editable(post)
+    for job in post.targets:
+        if job.status in (PublishJob.PENDING, PublishJob.DELAYED, PublishJob.DRAFT):
+            job.status = PublishJob.CANCELLED
+            job.due_at = None
+    rollup(post)
+    record(user, "post.cancelled", post, {})
+    return post
+
+
+def retry_target(job: PublishJob, user, *, checked: bool = False) -> PublishJob:
+    """"Retry this platform": only this target goes back to the queue, due now.
+
+    A target whose outcome is unknown (the platform may have published it) is retried only when the
+    creator says they checked the account (``checked``)."""
+    if job.status != PublishJob.FAILED:
+        raise Conflict("Only a failed platform can be retried.", code="target_not_failed")
+    if job.outcome_unknown and not checked:
+        raise Conflict(
+            f"{job.platform_label} may have published this already. Check the account, then confirm the retry.",
+            code="check_account",
+        )
+    job.status = PublishJob.PENDING
+    job.due_at = utcnow()
+    job.error_message = job.error_kind = None
+    job.outcome_unknown = False
+    job.irreversible_at = None
+    job.remote = {}
+    job.step = ""
+    job.polls = 0
+    job.claim_token = None
+    job.failed_at = None
+    rollup(job.post)
+    record(user, "post.target_retried", job.post, {"platform": job.platform, "checked": checked})
+    from webapp.studio.jobs import publish_target
+
+    publish_target.delay(job.id)
+    return job
+
+
+def rollup(post: Post) -> str:
+    """scheduled, publishing, published, partial, failed — from the targets (cancelled ones aside)."""
+    statuses = [t.status for t in post.targets if t.status != PublishJob.CANCELLED]
+    if not post.targets:
+        new = Post.DRAFT
+    elif not statuses:
+        new = Post.CANCELLED
+    elif all(s == PublishJob.DRAFT for s in statuses):
+        new = Post.DRAFT
+    elif PublishJob.ACTIVE in statuses:
+        new = Post.PUBLISHING
+    elif any(s in (PublishJob.PENDING, PublishJob.DELAYED) for s in statuses):
+        done = any(s in (PublishJob.COMPLETED, PublishJob.FAILED) for s in statuses)
+        new = Post.PUBLISHING if done else Post.SCHEDULED
+    elif all(s == PublishJob.COMPLETED for s in statuses):
+        new = Post.PUBLISHED
+    elif all(s == PublishJob.FAILED for s in statuses):
+        new = Post.FAILED
+    else:
+        new = Post.PARTIAL
+    post.status = new
+    return new

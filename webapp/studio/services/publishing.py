@@ -1,0 +1,571 @@
+"""Publishing: claim due targets atomically, run each platform's real protocol step by step with
+every remote id saved before the next step, and never publish twice.
+
+Rules that keep "exactly once":
+- a target is taken by one worker: ``UPDATE … SET status='ACTIVE' WHERE status IN ('PENDING',
+  'DELAYED') AND due_at <= now … RETURNING`` (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL);
+- just before the call that makes a post public, ``irreversible_at`` is set by a conditional UPDATE
+  and committed; a second runner that finds it set does not call again;
+- when that call's outcome is unknown (timeout, network error, 5xx) the target FAILS with "check the
+  account" and is never retried automatically (YouTube is the exception: its upload session says
+  what arrived, so we ask);
+- automatic retries (exponential backoff with jitter) only for errors known to be safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from webapp.core.events import emit
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.integrations import oauth
+from webapp.integrations.models import Connection
+from webapp.integrations.providers import instagram, tiktok, youtube
+from webapp.integrations.providers.client import ProviderClient, ProviderError
+from webapp.settings import get
+from webapp.storage import storage
+from webapp.studio.models import INSTAGRAM, PLATFORM_LABELS, TIKTOK, YOUTUBE, Post, PublishAttempt, PublishedPost, PublishJob
+from webapp.studio.services import quota
+from webapp.studio.services.posts import rollup
+from webapp.studio.services.videos import content_type
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """Why a run stopped. ``safe``: may be retried automatically; ``unknown``: may have published."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        safe: bool = False,
+        unknown: bool = False,
+        http_status: int | None = None,
+        excerpt: str = "",
+        retry_after: float | None = None,
+        delay_until=None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.safe = safe
+        self.unknown = unknown
+        self.http_status = http_status
+        self.excerpt = excerpt[:500]
+        self.retry_after = retry_after
+        self.delay_until = delay_until
+
+
+def _excerpt(error: ProviderError) -> str:
+    import json
+
+    payload = error.payload
+    if payload is None:
+        return str(error)[:500]
+    try:
+        return json.dumps(payload)[:500]
+    except (TypeError, ValueError):
+        return str(payload)[:500]
+
+
+def _problem(error: ProviderError, platform: str, step: str, *, irreversible: bool = False) -> Problem:
+    label = PLATFORM_LABELS[platform]
+    status, kind = error.status_code, error.kind
+    if irreversible and kind in ("timeout", "network", "server"):
+        return Problem(
+            f"{label} did not answer when the video was being published, so we cannot tell whether it went out. "
+            "Check the account before retrying.",
+            kind="unknown",
+            unknown=True,
+            http_status=status,
+            excerpt=_excerpt(error),
+        )
+    if kind == "rate_limited":
+        return Problem(f"{label} asked us to slow down ({step}).", kind="rate_limited", safe=True, http_status=status,
+                       excerpt=_excerpt(error), retry_after=error.retry_after)
+    if kind in ("timeout", "network", "server"):
+        what = {"timeout": "timed out", "network": "could not be reached", "server": f"had a server error ({status})"}[kind]
+        return Problem(f"{label} {what} during {step}.", kind=kind, safe=True, http_status=status, excerpt=_excerpt(error))
+    if status == 401:
+        return Problem(f"{label} refused the account's credentials. Reconnect the account, then retry.", kind="auth",
+                       http_status=status, excerpt=_excerpt(error))
+    return Problem(f"{label} refused the {step}: {str(error).split(': ', 1)[-1][:200]}", kind="rejected",
+                   http_status=status, excerpt=_excerpt(error))
+
+
+# ----------------------------------------------------------------------------- claiming
+
+
+def claim_one(job_id: int) -> str | None:
+    """Take this target if it is due and nobody has it; returns the claim token."""
+    token = str(uuid.uuid4())
+    now = utcnow()
+    row = db.session.execute(
+        update(PublishJob)
+        .where(PublishJob.id == job_id, PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now)
+        .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
+        .returning(PublishJob.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.commit()
+    return token if row else None
+
+
+def claim_due(limit: int = 200) -> list[tuple[int, str]]:
+    """Every due target not yet taken, claimed in one statement."""
+    token = str(uuid.uuid4())
+    now = utcnow()
+    due = (
+        select(PublishJob.id)
+        .where(PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now)
+        .order_by(PublishJob.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = db.session.execute(
+        update(PublishJob)
+        .where(PublishJob.id.in_(due.scalar_subquery()), PublishJob.status.in_(PublishJob.CLAIMABLE))
+        .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
+        .returning(PublishJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    db.session.commit()
+    return [(i, token) for i in ids]
+
+
+def mark_missed() -> int:
+    """Targets whose time passed by more than the window without starting are failed as missed."""
+    window = timedelta(minutes=get("studio.missed_window_minutes"))
+    now = utcnow()
+    ids = db.session.execute(
+        update(PublishJob)
+        .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window)
+        .values(
+            status=PublishJob.FAILED,
+            failed_at=now,
+            error_kind="missed",
+            error_message=(
+                "Missed: publishing could not start within "
+                f"{get('studio.missed_window_minutes')} minutes of the scheduled time. Retry to publish it now."
+            ),
+        )
+        .returning(PublishJob.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    for job_id in ids:
+        job = db.session.get(PublishJob, job_id, populate_existing=True)
+        rollup(job.post)
+        _emit_failed(job)
+    db.session.commit()
+    return len(ids)
+
+
+def sweep_stuck() -> int:
+    """ACTIVE for longer than the limit: the worker died. Fail with the reason; never re-run blindly."""
+    limit = timedelta(minutes=get("studio.stuck_active_minutes"))
+    stuck = db.session.scalars(
+        select(PublishJob).where(PublishJob.status == PublishJob.ACTIVE, PublishJob.claimed_at < utcnow() - limit)
+    ).all()
+    for job in stuck:
+        minutes = get("studio.stuck_active_minutes")
+        if job.irreversible_at is not None:
+            job.outcome_unknown = True
+            reason = (f"Publishing stopped after the video was sent to {job.platform_label} and did not finish within "
+                      f"{minutes} minutes. Check the account before retrying.")
+        else:
+            reason = f"Publishing stopped without finishing within {minutes} minutes (the worker stopped). Retry it."
+        _fail(job, Problem(reason, kind="stuck", unknown=job.outcome_unknown))
+        rollup(job.post)
+    db.session.commit()
+    return len(stuck)
+
+
+def _cross_irreversible(job: PublishJob) -> bool:
+    """Mark, durably, that the publishing call is about to go out; False if someone already did."""
+    now = utcnow()
+    changed = db.session.execute(
+        update(PublishJob)
+        .where(PublishJob.id == job.id, PublishJob.irreversible_at.is_(None))
+        .values(irreversible_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(job)
+    return changed == 1
+
+
+def _save(job: PublishJob, step: str | None = None, **remote) -> None:
+    """Each step's remote ids, committed before the next step starts."""
+    if remote:
+        job.remote = {**(job.remote or {}), **remote}
+    if step is not None:
+        job.step = step
+    db.session.commit()
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def run(job_id: int, token: str) -> str | None:
+    """Run one claimed target to COMPLETED, FAILED, DELAYED or a scheduled retry. Returns its status."""
+    job = db.session.get(PublishJob, job_id, populate_existing=True)
+    if job is None or job.status != PublishJob.ACTIVE or job.claim_token != token:
+        return None  # someone else has it, or it was cancelled
+    job.attempt_number += 1
+    job.started_at = job.started_at or utcnow()
+    attempt = PublishAttempt(job=job, attempt_number=job.attempt_number, step=job.step or "start", outcome="running")
+    db.session.add(attempt)
+    rollup(job.post)
+    db.session.commit()
+    try:
+        post_id, url = RUNNERS[job.platform](job)
+    except Problem as problem:
+        _handle(job, attempt, problem)
+    except (oauth.ConnectionExpired, oauth.ConnectionUnavailable) as error:
+        expired = isinstance(error, oauth.ConnectionExpired)
+        _handle(job, attempt, Problem(error.message, kind="connection", safe=not expired))
+    except Exception as error:  # a bug or an unexpected answer: fail it plainly, never re-run blindly
+        log.exception("publishing target %s failed unexpectedly", job_id)
+        db.session.rollback()
+        job = db.session.get(PublishJob, job_id, populate_existing=True)
+        attempt = job.attempts[-1]
+        _handle(job, attempt, Problem(
+            f"Publishing stopped on an unexpected error ({type(error).__name__}). "
+            + ("Check the account before retrying." if job.irreversible_at else "Retry it."),
+            kind="internal",
+            unknown=job.irreversible_at is not None,
+        ))
+    else:
+        _complete(job, attempt, post_id, url)
+    rollup(job.post)
+    db.session.commit()
+    return job.status
+
+
+def _complete(job: PublishJob, attempt: PublishAttempt, platform_post_id: str, url: str) -> None:
+    now = utcnow()
+    job.status = PublishJob.COMPLETED
+    job.completed_at = now
+    job.platform_post_id = platform_post_id
+    job.error_message = job.error_kind = None
+    attempt.outcome = "ok"
+    attempt.step = job.step
+    post = job.post
+    if db.session.scalar(select(PublishedPost.id).where(PublishedPost.job_id == job.id)) is None:
+        db.session.add(
+            PublishedPost(
+                organization_id=job.organization_id,
+                created_by_id=post.created_by_id,
+                post_id=post.id,
+                job_id=job.id,
+                video_id=post.video_id,
+                platform=job.platform,
+                platform_post_id=platform_post_id,
+                url=url,
+                caption=job.options.get("caption") or post.caption,
+                hashtags=list(post.hashtags or []),
+                published_at=now,
+            )
+        )
+    emit("post.published", org=job.organization_id, post_id=post.id, target_id=job.id, platform=job.platform,
+         platform_label=job.platform_label, url=url)
+
+
+def _handle(job: PublishJob, attempt: PublishAttempt, problem: Problem) -> None:
+    attempt.step = job.step or "start"
+    attempt.http_status = problem.http_status
+    attempt.error_kind = problem.kind
+    attempt.excerpt = (problem.excerpt or problem.message)[:500]
+    if problem.delay_until is not None:
+        attempt.outcome = "delayed"
+        job.attempt_number -= 1  # waiting for quota is not an attempt
+        job.status = PublishJob.DELAYED
+        job.due_at = problem.delay_until
+        job.claim_token = None
+        job.error_kind = problem.kind
+        job.error_message = problem.message
+        _enqueue_at(job)
+        return
+    if problem.safe and not problem.unknown and job.attempt_number < get("studio.max_attempts"):
+        attempt.outcome = "retry"
+        wait = problem.retry_after
+        if wait is None:
+            wait = get("studio.retry_base_seconds") * 2 ** (job.attempt_number - 1) * random.uniform(0.5, 1.5)
+        job.status = PublishJob.PENDING
+        job.due_at = utcnow() + timedelta(seconds=wait)
+        job.claim_token = None
+        job.error_kind = problem.kind
+        job.error_message = f"{problem.message} Trying again automatically (attempt {job.attempt_number + 1})."
+        _enqueue_at(job)
+        return
+    attempt.outcome = "unknown" if problem.unknown else "failed"
+    if problem.safe and not problem.unknown:
+        problem.message += f" Gave up after {job.attempt_number} attempts."
+    _fail(job, problem)
+
+
+def _fail(job: PublishJob, problem: Problem) -> None:
+    job.status = PublishJob.FAILED
+    job.failed_at = utcnow()
+    job.claim_token = None
+    job.error_kind = problem.kind
+    job.error_message = problem.message
+    job.outcome_unknown = job.outcome_unknown or problem.unknown
+    _emit_failed(job)
+
+
+def _emit_failed(job: PublishJob) -> None:
+    emit("post.failed", org=job.organization_id, post_id=job.post_id, target_id=job.id, platform=job.platform,
+         platform_label=job.platform_label, reason=job.error_message or "", check_account=job.outcome_unknown)
+
+
+def _enqueue_at(job: PublishJob) -> None:
+    from webapp.studio.jobs import publish_target
+
+    publish_target.delay(job.id, at=job.due_at)
+
+
+def _connection(job: PublishJob) -> Connection:
+    conn = job.connection
+    if conn is None or conn.status != Connection.CONNECTED:
+        name = f" @{conn.account_name}" if conn is not None else ""
+        raise Problem(f"The {job.platform_label} account{name} is not connected. Reconnect it, then retry.", kind="connection")
+    return conn
+
+
+def _client(job: PublishJob) -> ProviderClient:
+    return ProviderClient(job.connection.provider, org_id=job.organization_id, timeout=get("studio.http_timeout_seconds"))
+
+
+def _poll_pause() -> None:
+    pause = get("studio.poll_interval_ms") / 1000
+    if pause:
+        time.sleep(pause)
+
+
+def _caption(job: PublishJob) -> str:
+    post = job.post
+    caption = job.options.get("caption") or post.caption
+    tags = " ".join(f"#{t}" for t in post.hashtags or [])
+    return f"{caption}\n\n{tags}".strip() if tags else caption
+
+
+# ----------------------------------------------------------------------------- TikTok
+
+
+def _run_tiktok(job: PublishJob) -> tuple[str, str]:
+    conn = _connection(job)
+    oauth.refresh_if_needed(conn, margin=timedelta(minutes=30))  # just before publishing
+    video = job.post.video
+    remote = job.remote or {}
+    with _client(job) as client:
+        if not remote.get("publish_id"):
+            job.step = "creator_info"
+            try:
+                info = tiktok.creator_info(conn, client)
+            except ProviderError as error:
+                raise _problem(error, TIKTOK, "creator info check") from None
+            privacy = job.options.get("privacy_level")
+            if privacy not in (info.get("privacy_level_options") or []):
+                raise Problem("This TikTok account no longer offers the privacy setting you chose. Edit the post.", kind="rejected")
+            max_seconds = int(info.get("max_video_post_duration_sec") or 600)
+            if video.duration_seconds > max_seconds:
+                raise Problem(f"TikTok now allows {max_seconds} s for this account; the video is longer.", kind="rejected")
+            size = storage().size(video.storage_key)
+            chunk = min(get("studio.tiktok_chunk_bytes"), size)
+            post_info = {
+                "title": _caption(job),
+                "privacy_level": privacy,
+                "disable_comment": not job.options.get("allow_comment"),
+                "disable_duet": not job.options.get("allow_duet"),
+                "disable_stitch": not job.options.get("allow_stitch"),
+                "video_cover_timestamp_ms": 1000,
+            }
+            job.step = "init"
+            try:
+                data = tiktok.init_upload(conn, client, post_info, size, chunk)
+            except ProviderError as error:
+                raise _problem(error, TIKTOK, "upload start") from None
+            _save(job, "uploading", publish_id=data["publish_id"], upload_url=data["upload_url"], size=size, chunk=chunk, uploaded=0)
+            remote = job.remote
+        if job.step == "uploading":
+            size, chunk = remote["size"], remote["chunk"]
+            for start, end in tiktok.chunk_plan(size, chunk):
+                if end < remote.get("uploaded", 0):
+                    continue
+                last = end == size - 1
+                if last and not _cross_irreversible(job):
+                    raise Problem("Another run already sent this video to TikTok. Check the account.", kind="unknown", unknown=True)
+                data = storage().read_range(video.storage_key, start, end - start + 1)
+                try:
+                    tiktok.put_chunk(client, remote["upload_url"], data, start, size, content_type(video))
+                except ProviderError as error:
+                    raise _problem(error, TIKTOK, "upload", irreversible=last) from None
+                _save(job, "processing" if last else None, uploaded=end + 1)
+                remote = job.remote
+        job.step = "processing"
+        for _ in range(get("studio.max_polls")):
+            try:
+                status = tiktok.fetch_status(conn, client, remote["publish_id"])
+            except ProviderError as error:
+                raise _problem(error, TIKTOK, "status check") from None
+            job.polls += 1
+            db.session.commit()
+            if status.get("status") == "PUBLISH_COMPLETE":
+                ids = status.get("publicaly_available_post_id") or status.get("publicly_available_post_id") or []
+                post_id = str(ids[0]) if ids else remote["publish_id"]
+                return post_id, f"https://www.tiktok.com/@{conn.account_name}/video/{post_id}"
+            if status.get("status") == "FAILED":
+                raise Problem(f"TikTok could not publish the video: {status.get('fail_reason', 'no reason given')}.",
+                              kind="rejected")
+            _poll_pause()
+    raise Problem(f"TikTok was still processing after {get('studio.max_polls')} checks. Check the account.",
+                  kind="processing", unknown=True)
+
+
+# ----------------------------------------------------------------------------- Instagram
+
+
+def _run_instagram(job: PublishJob) -> tuple[str, str]:
+    conn = _connection(job)
+    instagram.refresh_token_if_needed(conn)
+    video = job.post.video
+    with _client(job) as client:
+        if not (job.remote or {}).get("container_id"):
+            job.step = "publishing_limit"
+            try:
+                used, total = instagram.publishing_limit(conn, client)
+            except ProviderError as error:
+                raise _problem(error, INSTAGRAM, "publishing limit check") from None
+            if used >= total:
+                raise Problem(f"Instagram's limit of {total} posts in 24 hours is reached; this will try again in an hour.",
+                              kind="limit", delay_until=utcnow() + timedelta(hours=1))
+            job.step = "container"
+            url = storage().signed_url(video.storage_key, expires_in=6 * 3600)
+            try:
+                container_id = instagram.create_reel_container(conn, client, url, _caption(job), bool(job.options.get("share_to_feed", True)))
+            except ProviderError as error:
+                raise _problem(error, INSTAGRAM, "media container") from None
+            _save(job, "processing", container_id=container_id)
+        container_id = job.remote["container_id"]
+        if job.step == "processing":
+            for _ in range(get("studio.max_polls")):
+                try:
+                    code, detail = instagram.container_status(conn, client, container_id)
+                except ProviderError as error:
+                    raise _problem(error, INSTAGRAM, "processing check") from None
+                job.polls += 1
+                db.session.commit()
+                if code == "FINISHED":
+                    _save(job, "publish")
+                    break
+                if code in ("ERROR", "EXPIRED"):
+                    _save(job, "", container_id=None)  # a new container next time
+                    raise Problem(f"Instagram could not process the video: {detail or code}.", kind="rejected")
+                if code == "PUBLISHED":
+                    raise Problem("Instagram shows this container as already published. Check the account.",
+                                  kind="unknown", unknown=True)
+                _poll_pause()
+            else:
+                raise Problem(f"Instagram was still processing the video after {get('studio.max_polls')} checks.",
+                              kind="processing", safe=True)
+        if not _cross_irreversible(job):
+            raise Problem("Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True)
+        try:
+            media_id = instagram.publish_container(conn, client, container_id)
+        except ProviderError as error:
+            problem = _problem(error, INSTAGRAM, "publish", irreversible=True)
+            if not problem.unknown:  # a definite refusal: nothing was published
+                job.irreversible_at = None
+                db.session.commit()
+            raise problem from None
+        _save(job, "published", media_id=media_id)
+    return media_id, f"https://www.instagram.com/reel/{media_id}/"
+
+
+# ----------------------------------------------------------------------------- YouTube
+
+
+def _run_youtube(job: PublishJob) -> tuple[str, str]:
+    conn = _connection(job)
+    oauth.refresh_if_needed(conn, margin=timedelta(minutes=30))
+    video = job.post.video
+    with _client(job) as client:
+        if not (job.remote or {}).get("session_url"):
+            if not (job.remote or {}).get("quota_charged"):
+                cost = get("studio.youtube_upload_cost")
+                if not quota.consume("upload", cost):
+                    reset = quota.next_reset()
+                    raise Problem(
+                        "YouTube's daily upload quota is used up; this will upload after the quota resets at midnight "
+                        "Pacific time.", kind="quota", delay_until=reset)
+                _save(job, "session", quota_charged=True, quota_day=quota.quota_day())
+            size = storage().size(video.storage_key)
+            metadata = {
+                "snippet": {
+                    "title": job.options.get("title") or video.title,
+                    "description": (job.options.get("description") or _caption(job))[:5000],
+                    "tags": list(job.post.hashtags or [])[:15],
+                    "categoryId": "22",
+                },
+                "status": {"privacyStatus": job.options.get("privacy", "private"), "selfDeclaredMadeForKids": False},
+            }
+            try:
+                session_url = youtube.start_session(conn, client, metadata, size, content_type(video))
+            except ProviderError as error:
+                if youtube.error_reason(error) == "quotaExceeded":
+                    raise Problem("YouTube says the daily quota is used up; this will upload after midnight Pacific time.",
+                                  kind="quota", delay_until=quota.next_reset()) from None
+                raise _problem(error, YOUTUBE, "upload start") from None
+            _save(job, "uploading", session_url=session_url, size=size, received=0)
+        remote = job.remote
+        session_url, total = remote["session_url"], remote["size"]
+        chunk = get("studio.youtube_chunk_units") * youtube.CHUNK_UNIT
+        offset, result = remote.get("received", 0), None
+        if remote.get("in_flight"):  # a run stopped mid-chunk: ask what arrived
+            try:
+                offset, result = youtube.query_upload(conn, client, session_url, total)
+            except ProviderError as error:
+                raise _problem(error, YOUTUBE, "upload status check") from None
+        resumes = 0
+        while result is None and offset < total:
+            end = min(offset + chunk, total)
+            if end == total:
+                _cross_irreversible(job)  # the session itself makes one video at most; this is the record
+            _save(job, None, in_flight=True)
+            data = storage().read_range(video.storage_key, offset, end - offset)
+            try:
+                offset, result = youtube.put_chunk(conn, client, session_url, data, offset, total)
+            except ProviderError as error:
+                if youtube.error_reason(error) == "quotaExceeded":
+                    raise Problem("YouTube says the daily quota is used up; this will resume after midnight Pacific time.",
+                                  kind="quota", delay_until=quota.next_reset()) from None
+                resumes += 1
+                try:
+                    offset, result = youtube.query_upload(conn, client, session_url, total)
+                except ProviderError:
+                    raise _problem(error, YOUTUBE, "upload") from None
+                if resumes > 5:
+                    raise _problem(error, YOUTUBE, "upload") from None
+            _save(job, None, received=offset, in_flight=False, resumes=remote.get("resumes", 0) + resumes)
+        if result is None:
+            raise Problem("YouTube has the whole file but did not return the video. Check the channel.", kind="unknown", unknown=True)
+        video_id = result["id"]
+        _save(job, "published", video_id=video_id)
+    return video_id, f"https://www.youtube.com/shorts/{video_id}"
+
+
+RUNNERS = {TIKTOK: _run_tiktok, INSTAGRAM: _run_instagram, YOUTUBE: _run_youtube}
+
+
+def post_of(job: PublishJob) -> Post:
+    return job.post

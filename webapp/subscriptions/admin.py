@@ -1,0 +1,93 @@
+"""/admin/plans: staff edit the catalog and set ENTERPRISE terms for one organization."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.extensions import db
+from webapp.orgs.models import Organization
+from webapp.subscriptions import admin_bp, services
+from webapp.subscriptions.catalog import catalog
+from webapp.subscriptions.forms import EnterpriseForm, PlanForm
+from webapp.subscriptions.models import LIMITS, Plan, Subscription
+
+
+def _plan_form(plan, formdata=None):
+    form = PlanForm(formdata=formdata, obj=None if formdata else plan, prefix=f"p{plan.id}")
+    if formdata is None:
+        form.metered_prices.data = json.dumps(plan.metered_prices or {}, indent=1)
+    return form
+
+
+def _page(forms=None, enterprise_form=None, status=200):
+    plans = catalog()
+    forms = forms or {}
+    enterprise_subs = db.session.scalars(
+        select(Subscription)
+        .join(Plan, Subscription.plan_id == Plan.id)
+        .where(Plan.is_custom_priced.is_(True), Subscription.ended_at.is_(None))
+    ).all()
+    db.session.commit()
+    return render(
+        "subscriptions/admin_plans.html",
+        plans=[(plan, forms.get(plan.id) or _plan_form(plan)) for plan in plans],
+        enterprise_form=enterprise_form or EnterpriseForm(),
+        enterprise_subs=enterprise_subs,
+        status=status,
+    )
+
+
+@admin_bp.get("/")
+def index():
+    return _page()
+
+
+@admin_bp.post("/<int:plan_id>")
+def update(plan_id: int):
+    plan = db.get_or_404(Plan, plan_id)
+    form = _plan_form(plan, request.form)
+    if form.validate_on_submit():
+        try:
+            metered = json.loads(form.metered_prices.data or "{}")
+        except ValueError:
+            form.metered_prices.errors = ["Write the metered prices as JSON."]
+        else:
+            try:
+                values = {name: getattr(form, name).data for name in services.PLAN_FIELDS if name != "metered_prices"}
+                services.update_plan(plan, current_user.user, metered_prices=metered, **values)
+            except DomainError as error:
+                db.session.rollback()
+                apply_error(form, error)
+            else:
+                db.session.commit()
+                flash(f"{plan.name} saved.", "success")
+                return redirect(url_for("subscriptions_admin.index"))
+    return _page(forms={plan.id: form}, status=422)
+
+
+@admin_bp.post("/enterprise")
+def enterprise():
+    form = EnterpriseForm()
+    if form.validate_on_submit():
+        org = db.session.scalar(
+            select(Organization).where(Organization.slug == form.org_slug.data.strip().lower(),
+                                       Organization.deleted_at.is_(None))
+        )
+        if org is None:
+            form.org_slug.errors = ["There is no organization at that address."]
+        else:
+            limits = {name: getattr(form, name).data for name in LIMITS}
+            services.set_enterprise_terms(
+                org, current_user.user, form.monthly_price.data, form.yearly_price.data, form.interval.data, limits
+            )
+            db.session.commit()
+            flash(f"{org.name} is on Enterprise.", "success")
+            return redirect(url_for("subscriptions_admin.index"))
+    return _page(enterprise_form=form, status=422)

@@ -1,0 +1,164 @@
+"""/o/<slug>/subscription: plan, period, usage against limits, change with preview, cancel, resume, trial."""
+
+from __future__ import annotations
+
+from flask import flash, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from webapp.core.access import org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.extensions import db
+from webapp.subscriptions import bp, services
+from webapp.subscriptions.catalog import catalog, plan_by_code
+from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, TrialForm
+from webapp.subscriptions.limits import current_usage
+from webapp.subscriptions.models import LIMIT_LABELS, LIMITS
+
+
+def _plan_choices(include_custom=False):
+    return [SelectChoice(p.code, p.name) for p in catalog() if include_custom or not p.is_custom_priced]
+
+
+def _page(org, *, preview=None, change_form=None, trial_form=None, status=200):
+    sub = services.current_subscription(org)
+    change_form = change_form or ChangePlanForm(plan=sub.plan.code, interval=sub.billing_interval)
+    change_form.plan.choices = _plan_choices(include_custom=sub.plan.is_custom_priced)
+    trial_form = trial_form or TrialForm()
+    trial_form.plan.choices = [SelectChoice(p.code, p.name) for p in catalog() if not p.is_free and not p.is_custom_priced]
+    usage = [
+        {"name": name, "label": LIMIT_LABELS[name], "used": current_usage(org, name), "limit": sub.limit(name)}
+        for name in LIMITS
+    ]
+    db.session.commit()  # a first visit may have created the FREE subscription or the catalog
+    return render(
+        "subscriptions/show.html",
+        block=request.args.get("block") or "subscription",
+        org=org,
+        sub=sub,
+        plans=catalog(),
+        usage=usage,
+        preview=preview,
+        change_form=change_form,
+        trial_form=trial_form,
+        pay_form=PayTrialForm(interval=sub.billing_interval),
+        button=EmptyForm(),
+        history=services.history(org),
+        status=status,
+    )
+
+
+@bp.get("")
+@org_view("billing")
+def show(org):
+    return _page(org)
+
+
+@bp.get("/preview")
+@org_view("billing")
+def preview(org):
+    form = ChangePlanForm(request.args, meta={"csrf": False})
+    form.plan.choices = _plan_choices(include_custom=True)
+    if not form.validate():
+        return _page(org, change_form=form, status=422)
+    try:
+        result = services.preview_change(services.current_subscription(org), plan_by_code(form.plan.data), form.interval.data)
+    except DomainError as error:
+        apply_error(form, error, field="plan")
+        return _page(org, change_form=form, status=422)
+    return _page(org, preview=result, change_form=form)
+
+
+@bp.post("/change")
+@org_view("billing")
+def change(org):
+    form = ChangePlanForm()
+    form.plan.choices = _plan_choices(include_custom=True)
+    if form.validate_on_submit():
+        try:
+            sub = services.current_subscription(org, lock=True)
+            result = services.change_plan(sub, plan_by_code(form.plan.data), form.interval.data, request_user())
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="plan")
+        else:
+            db.session.commit()
+            when = "now" if result.immediate else f"on {result.effective_at:%Y-%m-%d}"
+            flash(f"Your plan changes to {result.plan.name} ({result.interval.lower()}) {when}.", "success")
+            return redirect(url_for("subscriptions.show", slug=org.slug))
+    return _page(org, change_form=form, status=422)
+
+
+def _simple(org, action, message):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash("The form expired. Send it again.", "error")
+        return redirect(url_for("subscriptions.show", slug=org.slug))
+    try:
+        action(services.current_subscription(org, lock=True), request_user())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _page(org, status=error.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("subscriptions.show", slug=org.slug))
+
+
+@bp.post("/cancel")
+@org_view("billing")
+def cancel(org):
+    return _simple(org, services.cancel_at_period_end, "Your subscription will end at the end of this period.")
+
+
+@bp.post("/resume")
+@org_view("billing")
+def resume(org):
+    return _simple(org, services.resume, "Your subscription will continue.")
+
+
+@bp.post("/unschedule")
+@org_view("billing")
+def unschedule(org):
+    return _simple(org, services.cancel_scheduled_change, "The scheduled change is cancelled.")
+
+
+@bp.post("/trial")
+@org_view("billing")
+def trial(org):
+    form = TrialForm()
+    form.plan.choices = _plan_choices()
+    if form.validate_on_submit():
+        try:
+            sub = services.start_trial(org, plan_by_code(form.plan.data), request_user())
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="plan")
+        else:
+            db.session.commit()
+            flash(f"Your {sub.plan.name} trial runs until {sub.trial_end:%Y-%m-%d}.", "success")
+            return redirect(url_for("subscriptions.show", slug=org.slug))
+    return _page(org, trial_form=form, status=422)
+
+
+@bp.post("/pay")
+@org_view("billing")
+def pay(org):
+    form = PayTrialForm()
+    if not form.validate_on_submit():
+        return _page(org, status=422)
+    try:
+        services.pay_to_keep_trial_plan(services.current_subscription(org, lock=True), request_user(), form.interval.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _page(org, status=error.status)
+    db.session.commit()
+    flash("The first invoice is issued. Pay it to keep your plan after the trial.", "success")
+    return redirect(url_for("subscriptions.show", slug=org.slug))
+
+
+def request_user():
+    return current_user.user

@@ -1,0 +1,88 @@
+"""Metering: raw usage events (seed 001 ``UsageEvent``), billable metrics (Lago-style aggregations),
+and usage records per organization, metric and billing period (seed 004 ``UsageRecord``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.core.models import BigId, TimestampMixin, utcnow
+from webapp.extensions import db
+
+COUNT, SUM, MAX, UNIQUE_COUNT = "count", "sum", "max", "unique_count"
+AGGREGATIONS = (COUNT, SUM, MAX, UNIQUE_COUNT)
+Quantity = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UsageMetric(TimestampMixin, db.Model):
+    """How events of one ``event_type`` are measured. Unknown event types are summed."""
+
+    __tablename__ = "usage_metrics"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # = event_type
+    name: Mapped[str] = mapped_column(String(120))
+    aggregation: Mapped[str] = mapped_column(String(16), default=SUM)
+    unique_field: Mapped[str | None] = mapped_column(String(64))  # key in event data for unique_count
+    unit: Mapped[str] = mapped_column(String(32), default="units")
+
+
+class UsageEvent(db.Model):
+    """One event as the client sent it. ``(organization_id, event_id)`` is unique: that is idempotency."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "event_id", name="uq_usage_events_org_event_id"),
+        Index("ix_usage_events_org_time", "organization_id", "timestamp"),
+        Index("ix_usage_events_org_type_time", "organization_id", "event_type", "timestamp"),
+        Index("ix_usage_events_received_at", "received_at"),
+    )
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
+    api_key_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("api_keys.id", ondelete="SET NULL"))
+    event_id: Mapped[str] = mapped_column(String(128))
+    event_type: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Quantity, default=1)
+    timestamp: Mapped[datetime]
+    data: Mapped[dict | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageRecord(TimestampMixin, db.Model):
+    """Aggregates of one metric for one organization and billing period (a calendar month, UTC).
+
+    All four aggregations are kept; the metric's ``aggregation`` says which one is billed (``value``).
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "metric", "period_start", name="uq_usage_records_org_metric_period"),
+    )
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("subscriptions.id", ondelete="SET NULL"))
+    metric: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    event_count: Mapped[int] = mapped_column(Quantity, default=0)
+    sum_quantity: Mapped[int] = mapped_column(Quantity, default=0)
+    max_quantity: Mapped[int] = mapped_column(Quantity, default=0)
+    unique_count: Mapped[int] = mapped_column(Quantity, default=0)
+    aggregation: Mapped[str] = mapped_column(String(16), default=SUM)
+    value: Mapped[int] = mapped_column(Quantity, default=0)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]  # exact and final: the billing run read it
+
+
+class UsagePeriod(db.Model):
+    """A billing period of one organization that the billing run has closed: its records are final and
+    late events for it are refused (``period_closed``)."""
+
+    __tablename__ = "usage_periods"
+    __table_args__ = (UniqueConstraint("organization_id", "period_start", name="uq_usage_periods_org_start"),)
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)

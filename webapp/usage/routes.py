@@ -1,0 +1,65 @@
+"""/o/<slug>/usage: per-metric charts over time, this month's records, recent raw events with filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import request
+from sqlalchemy import select
+
+from webapp.core.access import org_view
+from webapp.core.htmx import render
+from webapp.core.models import utcnow
+from webapp.core.pagination import keyset
+from webapp.extensions import db
+from webapp.usage import bp, services
+from webapp.usage.charts import build_chart, daily_series
+from webapp.usage.models import UsageEvent
+
+RANGES = (7, 30, 90)
+
+
+def _int(name, default=None):
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
+@bp.get("")
+@org_view("api")
+def index(org):
+    days = _int("days", 30)
+    days = days if days in RANGES else 30
+    event_type = (request.args.get("event_type") or "").strip()
+    event_id = (request.args.get("event_id") or "").strip()
+    metrics = services.ensure_metrics()
+    types = sorted(
+        set(db.session.scalars(select(UsageEvent.event_type).where(UsageEvent.organization_id == org.id).distinct()))
+    )
+    start = (utcnow() - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    charts = []
+    for code in types:
+        if event_type and code != event_type:
+            continue
+        metric = services.metric_for(code, metrics)
+        charts.append(build_chart(metric, daily_series(org.id, metric, start), start.date(), days))
+    stmt = select(UsageEvent).where(UsageEvent.organization_id == org.id)
+    if event_type:
+        stmt = stmt.where(UsageEvent.event_type == event_type)
+    if event_id:
+        stmt = stmt.where(UsageEvent.event_id.startswith(event_id, autoescape=True))
+    events = keyset(stmt, UsageEvent.id, _int("before"), per_page=50)
+    db.session.commit()
+    return render(
+        "usage/index.html",
+        block="usage_events",
+        org=org,
+        charts=charts,
+        records=services.records_for(org.id, months=3),
+        events=events,
+        types=types,
+        metrics=metrics,
+        filters={"days": days, "event_type": event_type, "event_id": event_id},
+        ranges=RANGES,
+    )

@@ -1,0 +1,371 @@
+"""Usage events in (lean: one multi-row INSERT … ON CONFLICT DO NOTHING per batch), usage records out.
+
+Billing periods for metering are calendar months in UTC. Records are recomputed from the events
+(exact, idempotent) by a job every few minutes and once more when the billing run closes the period.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.usage.models import (
+    COUNT,
+    MAX,
+    SUM,
+    UNIQUE_COUNT,
+    UsageEvent,
+    UsageMetric,
+    UsagePeriod,
+    UsageRecord,
+)
+
+MAX_BATCH = 1000
+MAX_AGE = timedelta(days=35)
+MAX_AHEAD = timedelta(minutes=5)
+MAX_QUANTITY = 10**12
+MAX_DATA_BYTES = 4096
+EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]{0,127}$")
+EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
+
+DEFAULT_METRICS = [
+    {"code": "pos.transaction", "name": "POS transactions", "aggregation": SUM, "unit": "transactions"},
+    {"code": "api.request", "name": "API requests", "aggregation": COUNT, "unit": "requests"},
+    {"code": "sms.sent", "name": "SMS sent", "aggregation": SUM, "unit": "messages"},
+    {"code": "terminal.active", "name": "Active terminals", "aggregation": UNIQUE_COUNT, "unique_field": "terminal_id",
+     "unit": "terminals"},
+    {"code": "storage.peak_gb", "name": "Peak storage", "aggregation": MAX, "unit": "GB"},
+]
+
+
+# ------------------------------------------------------------------ periods
+
+
+def month_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(start: datetime) -> datetime:
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+# ------------------------------------------------------------------ metrics
+
+
+def ensure_metrics() -> dict[str, UsageMetric]:
+    metrics = {m.code: m for m in db.session.scalars(select(UsageMetric))}
+    for spec in DEFAULT_METRICS:
+        if spec["code"] not in metrics:
+            metric = UsageMetric(**spec)
+            db.session.add(metric)
+            metrics[metric.code] = metric
+    if db.session.new:
+        db.session.flush()
+    return metrics
+
+
+def metric_for(code: str, metrics: dict[str, UsageMetric]) -> UsageMetric:
+    return metrics.get(code) or UsageMetric(code=code, name=code, aggregation=SUM, unit="units")
+
+
+# ------------------------------------------------------------------ ingestion (hot path)
+
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
+    """(row, None, None) for a good event, else (None, code, message)."""
+    if not isinstance(raw, dict):
+        return None, "invalid_event", "Each event is a JSON object."
+    unknown = set(raw) - {"event_id", "event_type", "quantity", "timestamp", "data"}
+    if unknown:
+        return None, "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown))}."
+    event_id = raw.get("event_id")
+    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
+        return None, "invalid_event_id", "event_id is 1–128 letters, digits and . _ : - /, starting with a letter or digit."
+    event_type = raw.get("event_type")
+    if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type):
+        return None, "invalid_event_type", "event_type is 1–64 lowercase letters, digits and . _ : -."
+    quantity = raw.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
+        return None, "invalid_quantity", "quantity is a whole number from 0 to 10^12."
+    if "timestamp" not in raw:
+        return None, "missing_timestamp", "timestamp is required (ISO 8601 with a time zone)."
+    moment = _parse_time(raw["timestamp"])
+    if moment is None:
+        return None, "invalid_timestamp", "timestamp is ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z."
+    if moment < now - MAX_AGE:
+        return None, "timestamp_too_old", "timestamp is more than 35 days ago."
+    if moment > now + MAX_AHEAD:
+        return None, "timestamp_in_future", "timestamp is more than 5 minutes ahead."
+    data = raw.get("data")
+    data_text = None
+    if data is not None:
+        if not isinstance(data, dict):
+            return None, "invalid_data", "data is a JSON object."
+        data_text = json.dumps(data, separators=(",", ":"))
+        if len(data_text) > MAX_DATA_BYTES:
+            return None, "data_too_large", "data is larger than 4 KB."
+    return (event_id, event_type, quantity, moment, data_text), None, None
+
+
+def _closed_periods(org_id: int, starts: set[datetime]) -> set[datetime]:
+    if not starts:
+        return set()
+    rows = db.session.scalars(
+        select(UsagePeriod.period_start).where(
+            UsagePeriod.organization_id == org_id, UsagePeriod.period_start.in_(sorted(starts))
+        )
+    )
+    return {r.astimezone(UTC) if r.tzinfo else r.replace(tzinfo=UTC) for r in rows}
+
+
+_PG_INSERT = text(
+    """
+    INSERT INTO usage_events (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)
+    SELECT :org, :key, e.event_id, e.event_type, e.quantity, e.ts, CAST(e.data AS json), :now
+    FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:qty AS bigint[]),
+                CAST(:ts AS timestamptz[]), CAST(:data AS text[])) AS e(event_id, event_type, quantity, ts, data)
+    ON CONFLICT (organization_id, event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
+
+
+def _insert(org_id: int, api_key_id: int | None, rows: list[tuple], now: datetime) -> set[str]:
+    """Insert what is new; return the event ids this statement stored (the rest were already there)."""
+    if db.engine.dialect.name == "postgresql":
+        ids, types, qty, ts, data = (list(col) for col in zip(*rows, strict=True))
+        result = db.session.execute(
+            _PG_INSERT,
+            {"org": org_id, "key": api_key_id, "now": now, "ids": ids, "types": types, "qty": qty, "ts": ts, "data": data},
+        )
+        return set(result.scalars())
+    values = [
+        {
+            "organization_id": org_id,
+            "api_key_id": api_key_id,
+            "event_id": r[0],
+            "event_type": r[1],
+            "quantity": r[2],
+            "timestamp": r[3],
+            "data": json.loads(r[4]) if r[4] else None,
+            "received_at": now,
+        }
+        for r in rows
+    ]
+    stmt = (
+        sqlite_insert(UsageEvent.__table__)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
+        .returning(UsageEvent.__table__.c.event_id)
+    )
+    return set(db.session.execute(stmt).scalars())
+
+
+def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | None = None) -> dict:
+    """Store new events once. Returns {"accepted": [ids], "duplicate": [ids], "rejected": [{…}]}."""
+    now = now or utcnow()
+    rows: list[tuple] = []
+    rejected: list[dict] = []
+    seen: set[str] = set()
+    in_batch_duplicates: list[str] = []
+    current = month_start(now)
+    earlier: dict[datetime, list[int]] = {}
+    for index, raw in enumerate(events):
+        row, code, message = validate(raw, now)
+        if row is None:
+            event_id = raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
+            rejected.append({"index": index, "event_id": event_id, "code": code, "message": message})
+            continue
+        if row[0] in seen:
+            in_batch_duplicates.append(row[0])
+            continue
+        seen.add(row[0])
+        if row[3] < current:
+            earlier.setdefault(month_start(row[3]), []).append(len(rows))
+        rows.append(row)
+    if earlier:
+        closed = _closed_periods(org_id, set(earlier))
+        if closed:
+            drop = {i for start in closed for i in earlier[start]}
+            for i in sorted(drop):
+                rejected.append({"index": None, "event_id": rows[i][0], "code": "period_closed",
+                                 "message": "That billing period is already closed and invoiced."})
+            rows = [r for i, r in enumerate(rows) if i not in drop]
+    stored = _insert(org_id, api_key_id, rows, now) if rows else set()
+    accepted = [r[0] for r in rows if r[0] in stored]
+    duplicate = [r[0] for r in rows if r[0] not in stored] + in_batch_duplicates
+    return {"accepted": accepted, "duplicate": duplicate, "rejected": rejected}
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+def _aggregate_rows(period_start: datetime, period_end: datetime, org_id: int | None = None):
+    """(org, event_type) → [count, sum, max, unique] for events in the period."""
+    base = [UsageEvent.timestamp >= period_start, UsageEvent.timestamp < period_end]
+    if org_id is not None:
+        base.append(UsageEvent.organization_id == org_id)
+    stmt = (
+        select(
+            UsageEvent.organization_id,
+            UsageEvent.event_type,
+            func.count(),
+            func.coalesce(func.sum(UsageEvent.quantity), 0),
+            func.coalesce(func.max(UsageEvent.quantity), 0),
+        )
+        .where(*base)
+        .group_by(UsageEvent.organization_id, UsageEvent.event_type)
+    )
+    result = {(o, t): [c, int(s), int(m), 0] for o, t, c, s, m in db.session.execute(stmt)}
+    metrics = ensure_metrics()
+    for metric in metrics.values():
+        if metric.aggregation != UNIQUE_COUNT or not metric.unique_field:
+            continue
+        unique = (
+            select(
+                UsageEvent.organization_id,
+                func.count(func.distinct(UsageEvent.data[metric.unique_field].as_string())),
+            )
+            .where(*base, UsageEvent.event_type == metric.code)
+            .group_by(UsageEvent.organization_id)
+        )
+        for o, n in db.session.execute(unique):
+            if (o, metric.code) in result:
+                result[(o, metric.code)][3] = n
+    return result, metrics
+
+
+def refresh_records(period_start: datetime, org_id: int | None = None, *, close: bool = False) -> list[UsageRecord]:
+    """Recompute the records of one month from its events (for one organization or all)."""
+    from webapp.subscriptions.models import Subscription
+
+    period_end = next_month(period_start)
+    aggregates, metrics = _aggregate_rows(period_start, period_end, org_id)
+    existing_stmt = select(UsageRecord).where(UsageRecord.period_start == period_start)
+    if org_id is not None:
+        existing_stmt = existing_stmt.where(UsageRecord.organization_id == org_id)
+    existing = {(r.organization_id, r.metric): r for r in db.session.scalars(existing_stmt)}
+    subs = dict(
+        db.session.execute(
+            select(Subscription.organization_id, Subscription.id).where(Subscription.ended_at.is_(None))
+        ).all()
+    )
+    now = utcnow()
+    touched = []
+    for key in set(aggregates) | set(existing):
+        count, total, peak, unique = aggregates.get(key, [0, 0, 0, 0])
+        record = existing.get(key)
+        if record is None:
+            record = UsageRecord(organization_id=key[0], metric=key[1], period_start=period_start, period_end=period_end)
+            db.session.add(record)
+        if record.closed_at is not None and not close:
+            continue
+        metric = metric_for(key[1], metrics)
+        record.aggregation = metric.aggregation
+        record.event_count, record.sum_quantity, record.max_quantity, record.unique_count = count, total, peak, unique
+        record.value = {COUNT: count, SUM: total, MAX: peak, UNIQUE_COUNT: unique}[metric.aggregation]
+        record.subscription_id = record.subscription_id or subs.get(key[0])
+        record.computed_at = now
+        if close:
+            record.closed_at = now
+        touched.append(record)
+    db.session.flush()
+    return touched
+
+
+def refresh_current(now: datetime | None = None) -> int:
+    """The job: keep this month's records (and last month's, until closed) current."""
+    now = now or utcnow()
+    start = month_start(now)
+    touched = refresh_records(start)
+    if now - start < MAX_AGE:
+        previous = month_start(start - timedelta(days=1))
+        touched += refresh_records(previous)
+    return len(touched)
+
+
+def close_period(org_id: int, period_start: datetime) -> list[UsageRecord]:
+    """Exact final records for the month; later events for it are refused."""
+    period_start = month_start(period_start)
+    found = db.session.scalar(
+        select(UsagePeriod).where(UsagePeriod.organization_id == org_id, UsagePeriod.period_start == period_start)
+    )
+    if found is None:
+        db.session.add(UsagePeriod(organization_id=org_id, period_start=period_start, period_end=next_month(period_start)))
+        db.session.flush()
+    return refresh_records(period_start, org_id, close=True)
+
+
+def records_for(org_id: int, months: int = 6) -> list[UsageRecord]:
+    since = month_start(utcnow())
+    for _ in range(months - 1):
+        since = month_start(since - timedelta(days=1))
+    stmt = (
+        select(UsageRecord)
+        .where(UsageRecord.organization_id == org_id, UsageRecord.period_start >= since)
+        .order_by(UsageRecord.period_start.desc(), UsageRecord.metric)
+    )
+    return list(db.session.scalars(stmt))
+
+
+# ------------------------------------------------------------------ billing
+
+
+def metered_lines(org_id: int, period_start, period_end) -> list[dict]:
+    """Lines for the metered usage of every month that starts in [period_start, period_end)."""
+    from webapp.subscriptions.services import current_subscription
+    from webapp.orgs.models import Organization
+
+    start = month_start(_as_datetime(period_start))
+    end = _as_datetime(period_end)
+    org = db.session.get(Organization, org_id)
+    sub = current_subscription(org)
+    prices = sub.plan.metered_prices or {}
+    metrics = ensure_metrics()
+    lines = []
+    while start < end:
+        records = {r.metric: r for r in close_period(org_id, start)}
+        for code, price in sorted(prices.items()):
+            record = records.get(code)
+            value = record.value if record else 0
+            included, per = int(price.get("included", 0)), max(1, int(price.get("per", 1)))
+            billable = max(0, value - included)
+            units = math.ceil(billable / per)
+            if units <= 0:
+                continue
+            metric = metric_for(code, metrics)
+            label = f"{metric.name} {start:%Y-%m}: {value:,} {metric.unit}, {included:,} included"
+            if per > 1:
+                label += f", per {per:,}"
+            quantity, unit_price = units, int(price["unit_price"])
+            if quantity > 1_000_000:
+                quantity, unit_price = 1, units * unit_price
+            lines.append({"description": label, "quantity": quantity, "unit_price": unit_price, "metric": code,
+                          "subscription_id": sub.id})
+        start = next_month(start)
+    return lines
+
+
+def _as_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)

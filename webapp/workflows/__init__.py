@@ -1,0 +1,40 @@
+"""Workflows: a trigger and ordered steps, stored credentials, live execution logs, a templates marketplace."""
+
+from flask import Blueprint
+
+from webapp.admin import staff_blueprint
+
+bp = Blueprint("workflows", __name__, url_prefix="/o/<slug>/workflows")
+admin_bp = staff_blueprint("workflows_admin", __name__, "/admin")
+public_bp = Blueprint("workflows_public", __name__)
+
+
+def init_app(app):
+    from webapp.admin import admin_nav_item
+    from webapp.extensions import csrf, limiter
+    from webapp.orgs.dashboard import nav_item
+
+    csrf.exempt(public_bp)  # callers of an inbound webhook have no browser session
+    limiter.limit("120/minute")(public_bp)
+    nav_item("Workflows", "workflows.index", "workflows", order=60)
+    admin_nav_item("Workflow templates", "workflows_admin.templates", order=60)
+    admin_nav_item("Workflow invoice lines", "workflows_admin.lines", order=61)
+    try:
+        from webapp.billing.services import BILLING_RUN_SOURCES
+    except ImportError:
+        pass
+    else:
+        from webapp.workflows.bridges import approved_lines_for_billing_run
+
+        if approved_lines_for_billing_run not in BILLING_RUN_SOURCES:
+            BILLING_RUN_SOURCES.append(approved_lines_for_billing_run)
+    try:
+        from webapp.notifications.services import register_type
+    except ImportError:
+        pass
+    else:
+        register_type("workflow.notice", "Messages from workflows")
+
+
+from webapp.workflows import models  # noqa: E402,F401
+from webapp.workflows import events, jobs, routes, admin, webhooks  # noqa: E402,F401

@@ -1,0 +1,346 @@
+"""Runs: queued by a trigger, claimed under the workflow's concurrency limit, executed step by step
+with every step's status written (and committed) as it happens, retried from the failed step.
+
+Job bodies live here; ``jobs.py`` wraps them as RQ jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
+
+from webapp.audit import record
+from webapp.core.errors import Conflict
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.orgs.models import Organization
+from webapp.workflows.models import (
+    TRIGGER_SCHEDULE,
+    CredentialUsage,
+    Workflow,
+    WorkflowCredential,
+    WorkflowRun,
+    WorkflowStepRun,
+)
+from webapp.workflows.steps import STEP_TYPES, StepContext, StepFailed, StopRun, WaitUntil
+
+log = logging.getLogger(__name__)
+EXCERPT = 2000
+OUTPUT_LIMIT = 20_000
+REDACTED = "[redacted]"
+
+
+def json_safe(data) -> dict:
+    try:
+        return json.loads(json.dumps(data, default=str))
+    except (TypeError, ValueError):
+        return {"value": str(data)[:EXCERPT]}
+
+
+def scrub(text: str | None, secrets: list[str]) -> str | None:
+    if text is None:
+        return None
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+# --- starting -------------------------------------------------------------------------------------
+
+
+def start_run(workflow: Workflow, trigger_type: str, payload: dict | None = None, actor=None) -> WorkflowRun:
+    from webapp.workflows.jobs import execute_run
+
+    run = WorkflowRun(
+        organization_id=workflow.organization_id,
+        workflow_id=workflow.id,
+        trigger_type=trigger_type,
+        trigger_payload=json_safe(payload or {}),
+        status=WorkflowRun.QUEUED,
+    )
+    db.session.add(run)
+    workflow.last_run_at = utcnow()
+    db.session.flush()
+    if actor is not None:
+        record(actor, "workflow.run_started", workflow, {"run_id": run.id})
+    execute_run.delay(run.id)
+    return run
+
+
+def retry_run(run: WorkflowRun, actor) -> WorkflowRun:
+    """Start again at the step that failed; earlier steps' outputs are kept and reused."""
+    from webapp.workflows.jobs import execute_run
+
+    if run.status != WorkflowRun.FAILED:
+        raise Conflict("Only a failed run can be retried.")
+    run.status = WorkflowRun.QUEUED
+    run.next_position = run.failed_position or run.next_position
+    run.error_message = None
+    run.completed_at = None
+    run.resume_at = None
+    run.queued_at = utcnow()
+    record(actor, "workflow.run_retried", run.workflow, {"run_id": run.id, "from_step": run.next_position})
+    execute_run.delay(run.id)
+    return run
+
+
+def cancel_run(run: WorkflowRun, actor) -> WorkflowRun:
+    if run.is_finished:
+        raise Conflict("That run has already finished.")
+    run.mark_finished(WorkflowRun.CANCELLED, "Cancelled by " + (getattr(actor, "display_name", None) or "staff"))
+    run.resume_at = None
+    record(actor, "workflow.run_cancelled", run.workflow, {"run_id": run.id})
+    return run
+
+
+# --- claiming -------------------------------------------------------------------------------------
+
+
+def claim(run_id: int) -> WorkflowRun | None:
+    """QUEUED → RUNNING only while fewer than ``max_concurrency`` runs of the workflow are running.
+
+    PostgreSQL: the workflow row is locked first so two claims never both see a free slot; SQLite
+    serializes writers, so the conditional UPDATE is enough there.
+    """
+    run = db.session.get(WorkflowRun, run_id)
+    if run is None or run.status != WorkflowRun.QUEUED:
+        return None
+    now = utcnow()
+    if run.resume_at is not None and run.resume_at > now:
+        return None
+    workflow_id, limit = run.workflow_id, run.workflow.max_concurrency or 1
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Workflow.id).where(Workflow.id == workflow_id).with_for_update())
+    other = aliased(WorkflowRun)
+    running = (
+        select(func.count(other.id))
+        .where(other.workflow_id == workflow_id, other.status == WorkflowRun.RUNNING)
+        .scalar_subquery()
+    )
+    result = db.session.execute(
+        update(WorkflowRun)
+        .where(WorkflowRun.id == run_id, WorkflowRun.status == WorkflowRun.QUEUED, running < limit)
+        .values(status=WorkflowRun.RUNNING, attempt=WorkflowRun.attempt + 1, started_at=now, completed_at=None,
+                resume_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    db.session.refresh(run)
+    return run
+
+
+# --- executing ------------------------------------------------------------------------------------
+
+
+def _scope(run: WorkflowRun) -> dict:
+    outputs = run.outputs or {}
+    scope = {"trigger": run.trigger_payload or {}, "steps": outputs, "workflow": {"id": run.workflow_id,
+                                                                                   "name": run.workflow.name}}
+    for key, value in outputs.items():
+        scope[f"step{key}"] = value
+    scope["run"] = {"id": run.id, "attempt": run.attempt}
+    return scope
+
+
+def _excerpt(output, secrets) -> str:
+    text = json.dumps(output, default=str, ensure_ascii=False)
+    return scrub(text, secrets)[:EXCERPT]
+
+
+def _record_credential_uses(ctx: StepContext) -> None:
+    now = utcnow()
+    for credential_id, success in ctx.credential_uses:
+        db.session.add(CredentialUsage(organization_id=ctx.org.id, credential_id=credential_id,
+                                       workflow_id=ctx.workflow.id, run_id=ctx.run.id, step_position=ctx.position,
+                                       used_at=now, success=success))
+        db.session.execute(update(WorkflowCredential).where(WorkflowCredential.id == credential_id)
+                           .values(last_used_at=now))
+
+
+def execute(run_id: int) -> str | None:
+    """Run a queued run from ``next_position``. Returns the final status, or None if not claimed."""
+    run = claim(run_id)
+    if run is None:
+        return None
+    workflow = run.workflow
+    org = db.session.get(Organization, workflow.organization_id)
+    # Steps left waiting by a wait step are done once the run resumes.
+    for waiting in [s for s in run.step_runs if s.status == WorkflowStepRun.WAITING]:
+        waiting.status = WorkflowStepRun.SUCCEEDED
+        waiting.completed_at = utcnow()
+    steps = list(workflow.steps)
+    total = len(steps)
+    db.session.commit()
+    for step in steps[run.next_position - 1:]:
+        db.session.refresh(run, ["status"])
+        if run.status != WorkflowRun.RUNNING:  # cancelled meanwhile
+            return run.status
+        kind = STEP_TYPES.get(step.type)
+        step_run = WorkflowStepRun(run_id=run.id, position=step.position, step_type=step.type, name=step.name,
+                                   status=WorkflowStepRun.RUNNING, attempt=run.attempt, started_at=utcnow())
+        db.session.add(step_run)
+        db.session.commit()
+        ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
+        started = time.monotonic()
+        outcome, output, error, wait_until = "ok", None, None, None
+        try:
+            if kind is None:
+                raise StepFailed(f"Unknown step type “{step.type}”.")
+            output = kind.execute(ctx, dict(step.config or {}), step)
+        except WaitUntil as signal:
+            outcome, wait_until = "wait", signal.until
+        except StopRun as signal:
+            outcome, output = "stop", {"stopped": str(signal)}
+        except StepFailed as failure:
+            outcome, error = "failed", str(failure)
+        except Exception as failure:  # a bug in a step must still end the run with a readable reason
+            log.exception("workflow step %s of run %s crashed", step.position, run.id)
+            db.session.rollback()
+            outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
+            run = db.session.get(WorkflowRun, run_id)
+            step_run = db.session.get(WorkflowStepRun, step_run.id)
+        step_run.duration_ms = int((time.monotonic() - started) * 1000)
+        step_run.completed_at = utcnow()
+        _record_credential_uses(ctx)
+        if outcome == "failed":
+            step_run.status = WorkflowStepRun.FAILED
+            step_run.error = scrub(error, ctx.secrets)[:EXCERPT]
+            run.failed_position = step.position
+            run.next_position = step.position
+            run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
+            run.add_error(step_run.error, step=step.position)
+            db.session.commit()
+            _start_next_queued(workflow.id)
+            return WorkflowRun.FAILED
+        if outcome == "wait":
+            step_run.status = WorkflowStepRun.WAITING
+            step_run.output_excerpt = f"Waiting until {wait_until.isoformat(timespec='seconds')}"
+            run.status = WorkflowRun.QUEUED
+            run.resume_at = wait_until
+            run.next_position = step.position + 1
+            run.report_progress(step.position, total)
+            db.session.commit()
+            _resume_later(run.id, wait_until)
+            _start_next_queued(workflow.id)
+            return WorkflowRun.QUEUED
+        step_run.status = WorkflowStepRun.SUCCEEDED
+        step_run.output_excerpt = _excerpt(output, ctx.secrets)
+        outputs = dict(run.outputs or {})
+        stored = json_safe(output)
+        if len(json.dumps(stored)) > OUTPUT_LIMIT:
+            stored = {"truncated": True, "excerpt": step_run.output_excerpt}
+        outputs[str(step.position)] = json.loads(scrub(json.dumps(stored), ctx.secrets))
+        run.outputs = outputs
+        run.next_position = step.position + 1
+        run.report_progress(step.position, total)
+        run.bump("steps_succeeded")
+        if outcome == "stop":
+            for later in steps[step.position:]:
+                db.session.add(WorkflowStepRun(run_id=run.id, position=later.position, step_type=later.type,
+                                               name=later.name, status=WorkflowStepRun.SKIPPED, attempt=run.attempt))
+            run.mark_finished(WorkflowRun.SUCCEEDED)
+            db.session.commit()
+            _start_next_queued(workflow.id)
+            return WorkflowRun.SUCCEEDED
+        db.session.commit()
+    run.mark_finished(WorkflowRun.SUCCEEDED)
+    db.session.commit()
+    _start_next_queued(workflow.id)
+    return WorkflowRun.SUCCEEDED
+
+
+def _resume_later(run_id: int, when) -> None:
+    from webapp.jobs.runner import backend
+    from webapp.workflows.jobs import execute_run
+
+    # In-process jobs cannot wait; the minute dispatcher resumes the run when it is due.
+    if backend() == "rq":
+        execute_run.delay(run_id, at=when)
+        db.session.commit()
+
+
+def _start_next_queued(workflow_id: int) -> None:
+    """A slot is free: wake the oldest run of this workflow still waiting for one."""
+    from webapp.workflows.jobs import execute_run
+
+    waiting = db.session.scalar(
+        select(WorkflowRun.id)
+        .where(WorkflowRun.workflow_id == workflow_id, WorkflowRun.status == WorkflowRun.QUEUED,
+               WorkflowRun.resume_at.is_(None))
+        .order_by(WorkflowRun.id)
+        .limit(1)
+    )
+    if waiting is not None:
+        execute_run.delay(waiting)
+        db.session.commit()
+
+
+# --- periodic -------------------------------------------------------------------------------------
+
+
+def dispatch_due(now=None) -> dict:
+    """Each minute: start schedule-triggered workflows that are due (claimed by compare-and-set on
+    ``next_run_at``, so two dispatchers never start the same occurrence), resume waits that are due,
+    and re-queue runs that waited for a concurrency slot."""
+    from webapp.workflows.jobs import execute_run
+    from webapp.workflows.services import next_fire
+
+    now = now or utcnow()
+    started = resumed = 0
+    due = db.session.execute(
+        select(Workflow.id, Workflow.next_run_at).where(
+            Workflow.trigger_type == TRIGGER_SCHEDULE, Workflow.enabled.is_(True), Workflow.next_run_at <= now
+        )
+    ).all()
+    for workflow_id, due_at in due:
+        workflow = db.session.get(Workflow, workflow_id)
+        org = db.session.get(Organization, workflow.organization_id)
+        following = next_fire(workflow, max(now, due_at), org.timezone)
+        claimed = db.session.execute(
+            update(Workflow)
+            .where(Workflow.id == workflow_id, Workflow.next_run_at == due_at)
+            .values(next_run_at=following)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            start_run(workflow, TRIGGER_SCHEDULE, {"scheduled_for": due_at.isoformat(), "fired_at": now.isoformat()})
+            started += 1
+        db.session.commit()
+    ready = db.session.scalars(
+        select(WorkflowRun.id).where(
+            WorkflowRun.status == WorkflowRun.QUEUED,
+            ((WorkflowRun.resume_at.is_not(None)) & (WorkflowRun.resume_at <= now))
+            | ((WorkflowRun.resume_at.is_(None)) & (WorkflowRun.queued_at <= now - timedelta(minutes=1))),
+        ).limit(500)
+    ).all()
+    for run_id in ready:
+        execute_run.delay(run_id)
+        resumed += 1
+    db.session.commit()
+    return {"started": started, "resumed": resumed}
+
+
+def prune_runs(now=None) -> int:
+    """Delete finished runs (and their step logs) older than the retention setting."""
+    from webapp.settings import get
+
+    cutoff = (now or utcnow()) - timedelta(days=get("workflows.retention_days"))
+    old = select(WorkflowRun.id).where(
+        WorkflowRun.status.in_(WorkflowRun.FINISHED), WorkflowRun.completed_at < cutoff
+    ).limit(5000)
+    total = 0
+    while ids := list(db.session.scalars(old)):
+        db.session.execute(delete(WorkflowStepRun).where(WorkflowStepRun.run_id.in_(ids)))
+        db.session.execute(update(CredentialUsage).where(CredentialUsage.run_id.in_(ids)).values(run_id=None))
+        db.session.execute(delete(WorkflowRun).where(WorkflowRun.id.in_(ids)).execution_options(
+            synchronize_session=False))
+        total += len(ids)
+        db.session.commit()
+    return total

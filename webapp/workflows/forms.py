@@ -1,0 +1,76 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectChoice,
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from webapp.workflows.definitions import EVENTS
+from webapp.workflows.models import WorkflowCredential
+
+TRIGGER_CHOICES = [
+    ("manual", "Manual (Run now button)"),
+    ("schedule", "Schedule (cron)"),
+    ("webhook", "Inbound webhook"),
+    ("event", "Tessera event"),
+]
+
+
+class WorkflowForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    trigger_type = SelectField("Trigger", choices=[SelectChoice(*c) for c in TRIGGER_CHOICES], default="manual")
+    cron = StringField("Cron expression", validators=[Optional(), Length(max=120)],
+                       description="Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00).")
+    event = SelectField("Event", choices=[SelectChoice(*c) for c in [("", "—"), *EVENTS.items()]], default="")
+    max_concurrency = IntegerField("Runs at the same time", default=1, validators=[Optional(), NumberRange(1, 20)])
+
+    def trigger_config(self) -> dict:
+        return {"cron": self.cron.data or "", "event": self.event.data or ""}
+
+
+class AddStepForm(FlaskForm):
+    type = SelectField("Step type", choices=[])
+
+
+class CredentialForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    kind = SelectField("Kind", choices=[SelectChoice(*c) for c in WorkflowCredential.KINDS.items()])
+    header_name = StringField("Header name", validators=[Optional(), Length(max=80)],
+                              description="For an API key header, e.g. X-API-Key.")
+    username = StringField("User name", validators=[Optional(), Length(max=120)], description="For basic auth.")
+    secret = PasswordField("Secret", validators=[Optional(), Length(max=4000)],
+                           description="Stored encrypted; never shown again.")
+    connection_id = IntegerField("OAuth connection", validators=[Optional()])
+
+
+class ReplaceSecretForm(FlaskForm):
+    secret = PasswordField("New secret", validators=[DataRequired(), Length(max=4000)])
+
+
+class DraftForm(FlaskForm):
+    description = TextAreaField(
+        "Describe the workflow",
+        validators=[DataRequired(), Length(min=10, max=2000)],
+        description="e.g. When a video is ready, post it to TikTok and tell the team in Slack.",
+    )
+
+
+class SaveDraftForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    definition = TextAreaField("Definition", validators=[DataRequired(), Length(max=50000)])
+
+
+class TemplateForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Address", validators=[DataRequired(), Length(max=80),
+                                              Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Lowercase letters, digits, dashes.")])
+    category = StringField("Category", validators=[DataRequired(), Length(max=40)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    definition = TextAreaField("Definition (JSON)", validators=[DataRequired(), Length(max=50000)])
+    published = BooleanField("Published")

@@ -1,0 +1,29 @@
+"""Workflow jobs: execute a run, the minute dispatcher, pruning of old run logs."""
+
+from __future__ import annotations
+
+from webapp.jobs import job, periodic
+
+
+@job(queue="default", retries=0, timeout=900)
+def execute_run(run_id: int):
+    """Idempotent: a run that is not QUEUED (or is waiting for later) is left alone."""
+    from webapp.workflows.execution import execute
+
+    return execute(run_id)
+
+
+@periodic("* * * * *")
+@job(queue="default", retries=0)
+def dispatch_workflows():
+    from webapp.workflows.execution import dispatch_due
+
+    return dispatch_due()
+
+
+@periodic("23 3 * * *")
+@job(queue="maintenance", retries=1)
+def prune_workflow_runs():
+    from webapp.workflows.execution import prune_runs
+
+    return prune_runs()

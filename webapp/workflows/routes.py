@@ -1,0 +1,372 @@
+"""Workflow pages: list, editor (HTMX), runs with a live log, credentials, marketplace, AI drafts."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.core.access import org_object_or_404, org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.core.pagination import paginate
+from webapp.extensions import db
+from webapp.orgs.forms import EmptyForm
+from webapp.workflows import bp
+from webapp.workflows import execution as runs
+from webapp.workflows import services as workflows
+from webapp.workflows.forms import AddStepForm, CredentialForm, ReplaceSecretForm, WorkflowForm
+from webapp.workflows.models import (
+    CredentialUsage,
+    Workflow,
+    WorkflowCredential,
+    WorkflowRun,
+    WorkflowStep,
+)
+from webapp.workflows.steps import STEP_TYPES, choices, opts
+
+
+def _user():
+    return current_user.user if hasattr(current_user, "user") else current_user
+
+
+def _credentials(org) -> list[WorkflowCredential]:
+    return list(db.session.scalars(
+        select(WorkflowCredential)
+        .where(WorkflowCredential.organization_id == org.id, WorkflowCredential.revoked_at.is_(None))
+        .order_by(WorkflowCredential.name)
+    ))
+
+
+def step_form(step: WorkflowStep, credentials, formdata=None):
+    kind = STEP_TYPES[step.type]
+    data = dict(step.config or {})
+    data["credential_id"] = step.credential_id or 0
+    form = kind.make_form(data, formdata=formdata, prefix=f"s{step.id}-")
+    if "credential_id" in form._fields:
+        form.credential_id.choices = opts(
+            [(0, "— none —")]
+            + [(c.id, f"{c.name} · {c.kind_label}") for c in credentials if c.kind in kind.credential_kinds]
+        )
+    return form
+
+
+def _editor(org, workflow, *, settings_form=None, failed_step=None, status=200):
+    credentials = _credentials(org)
+    forms = {s.id: step_form(s, credentials) for s in workflow.steps}
+    if failed_step is not None:
+        forms[failed_step[0]] = failed_step[1]
+    add_form = AddStepForm()
+    add_form.type.choices = choices()
+    if settings_form is None:
+        settings_form = WorkflowForm(obj=workflow, cron=workflow.trigger_config.get("cron", ""),
+                                     event=workflow.trigger_config.get("event", ""))
+    recent = db.session.scalars(
+        select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc()).limit(10)
+    ).all()
+    secret = workflows.webhook_secret(workflow) if workflow.trigger_type == "webhook" else None
+    return render("workflows/edit.html", block="steps", org=org, workflow=workflow, forms=forms, add_form=add_form,
+                  settings_form=settings_form, step_types=STEP_TYPES, recent=recent, webhook_secret=secret,
+                  button=EmptyForm(), status=status)
+
+
+# --- list and lifecycle ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+@org_view("workflows")
+def index(org):
+    items = db.session.scalars(
+        select(Workflow).where(Workflow.organization_id == org.id).options(selectinload(Workflow.steps))
+        .order_by(Workflow.name)
+    ).all()
+    return render("workflows/index.html", org=org, workflows=items, button=EmptyForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@org_view("workflows")
+def new(org):
+    form = WorkflowForm()
+    if form.validate_on_submit():
+        try:
+            workflow = workflows.create_workflow(org, _user(), form.name.data, form.description.data,
+                                                 form.trigger_type.data, form.trigger_config())
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("Workflow created. Add its steps.", "success")
+            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+    return render("workflows/new.html", org=org, form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/<int:workflow_id>")
+@org_view("workflows")
+def edit(org, workflow_id):
+    return _editor(org, org_object_or_404(Workflow, org, workflow_id))
+
+
+@bp.post("/<int:workflow_id>/settings")
+@org_view("workflows")
+def save_settings(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    form = WorkflowForm()
+    if form.validate_on_submit():
+        try:
+            workflows.update_workflow(workflow, org, _user(), name=form.name.data, description=form.description.data,
+                                      trigger_type=form.trigger_type.data, trigger_config=form.trigger_config(),
+                                      max_concurrency=form.max_concurrency.data or 1)
+        except DomainError as error:
+            db.session.rollback()
+            workflow = org_object_or_404(Workflow, org, workflow_id)
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+    return _editor(org, workflow, settings_form=form, status=422)
+
+
+def _act(org, workflow, action, message):
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+
+
+@bp.post("/<int:workflow_id>/enable")
+@org_view("workflows")
+def enable(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    _act(org, workflow, lambda: workflows.set_enabled(workflow, org, _user(), True), f"{workflow.name} is on.")
+    return redirect(request.referrer or url_for("workflows.index", slug=org.slug))
+
+
+@bp.post("/<int:workflow_id>/disable")
+@org_view("workflows")
+def disable(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    _act(org, workflow, lambda: workflows.set_enabled(workflow, org, _user(), False), f"{workflow.name} is off.")
+    return redirect(request.referrer or url_for("workflows.index", slug=org.slug))
+
+
+@bp.post("/<int:workflow_id>/duplicate")
+@org_view("workflows")
+def duplicate(org, workflow_id):
+    copy = workflows.duplicate_workflow(org_object_or_404(Workflow, org, workflow_id), org, _user())
+    db.session.commit()
+    flash("Duplicated (disabled until you enable it).", "success")
+    return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=copy.id))
+
+
+@bp.post("/<int:workflow_id>/delete")
+@org_view("workflows")
+def delete(org, workflow_id):
+    workflows.delete_workflow(org_object_or_404(Workflow, org, workflow_id), _user())
+    db.session.commit()
+    flash("Workflow deleted.", "success")
+    return redirect(url_for("workflows.index", slug=org.slug))
+
+
+@bp.post("/<int:workflow_id>/rotate-secret")
+@org_view("workflows")
+def rotate_secret(org, workflow_id):
+    workflows.rotate_webhook_secret(org_object_or_404(Workflow, org, workflow_id), _user())
+    db.session.commit()
+    flash("New webhook address made; the old one no longer works.", "success")
+    return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow_id))
+
+
+@bp.post("/<int:workflow_id>/run")
+@org_view("workflows")
+def run_now(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    if not workflow.steps or workflow.missing_credentials:
+        flash("Add steps and choose their credentials before running.", "error")
+        return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+    run = runs.start_run(workflow, "manual", {"started_by": _user().email}, actor=_user())
+    db.session.commit()
+    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+
+
+# --- steps (HTMX editor) --------------------------------------------------------------------------
+
+
+def _step(org, workflow_id, step_id) -> tuple[Workflow, WorkflowStep]:
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    step = next((s for s in workflow.steps if s.id == step_id), None)
+    if step is None:
+        abort(404)
+    return workflow, step
+
+
+def _back(org, workflow):
+    if request.headers.get("HX-Request") == "true":
+        return _editor(org, workflow)
+    return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+
+
+@bp.post("/<int:workflow_id>/steps")
+@org_view("workflows")
+def add_step(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    try:
+        workflows.add_step(workflow, _user(), request.form.get("type", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+    return _back(org, workflow)
+
+
+@bp.post("/<int:workflow_id>/steps/<int:step_id>")
+@org_view("workflows")
+def save_step(org, workflow_id, step_id):
+    workflow, step = _step(org, workflow_id, step_id)
+    form = step_form(step, _credentials(org), formdata=request.form)
+    if form.validate():
+        try:
+            workflows.save_step(step, _user(), form, request.form.get(f"s{step.id}-step_name"))
+        except DomainError as error:
+            db.session.rollback()
+            workflow, step = _step(org, workflow_id, step_id)
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Step {step.position} saved.", "success")
+            return _back(org, workflow)
+    return _editor(org, workflow, failed_step=(step.id, form), status=422)
+
+
+@bp.post("/<int:workflow_id>/steps/<int:step_id>/move")
+@org_view("workflows")
+def move_step(org, workflow_id, step_id):
+    workflow, step = _step(org, workflow_id, step_id)
+    workflows.move_step(step, _user(), "up" if request.form.get("direction") == "up" else "down")
+    db.session.commit()
+    db.session.refresh(workflow)
+    return _back(org, workflow)
+
+
+@bp.post("/<int:workflow_id>/steps/<int:step_id>/delete")
+@org_view("workflows")
+def remove_step(org, workflow_id, step_id):
+    workflow, step = _step(org, workflow_id, step_id)
+    workflows.remove_step(step, _user())
+    db.session.commit()
+    return _back(org, workflow)
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:workflow_id>/runs")
+@org_view("workflows")
+def run_list(org, workflow_id):
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    page = paginate(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)
+                    .order_by(WorkflowRun.id.desc()), request.args.get("page", 1, type=int))
+    return render("workflows/runs.html", org=org, workflow=workflow, page=page)
+
+
+@bp.get("/runs/<int:run_id>")
+@org_view("workflows")
+def run_detail(org, run_id):
+    run = org_object_or_404(WorkflowRun, org, run_id)
+    return render("workflows/run.html", block="runlog", org=org, run=run, button=EmptyForm())
+
+
+@bp.post("/runs/<int:run_id>/retry")
+@org_view("workflows")
+def retry(org, run_id):
+    run = org_object_or_404(WorkflowRun, org, run_id)
+    _act(org, run.workflow, lambda: runs.retry_run(run, _user()), "Retrying from the failed step.")
+    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+@org_view("workflows")
+def cancel(org, run_id):
+    run = org_object_or_404(WorkflowRun, org, run_id)
+    _act(org, run.workflow, lambda: runs.cancel_run(run, _user()), "Run cancelled.")
+    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+
+def _credentials_page(org, form=None, status=200):
+    return render("workflows/credentials.html", org=org, credentials=_credentials(org),
+                  form=form or CredentialForm(), button=EmptyForm(), status=status)
+
+
+@bp.get("/credentials")
+@org_view("workflows")
+def credentials(org):
+    return _credentials_page(org)
+
+
+@bp.post("/credentials")
+@org_view("workflows")
+def create_credential(org):
+    form = CredentialForm()
+    if form.validate_on_submit():
+        try:
+            workflows.create_credential(org, _user(), name=form.name.data, kind=form.kind.data,
+                                        secret=form.secret.data or "", header_name=form.header_name.data or "",
+                                        username=form.username.data or "", connection_id=form.connection_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Credential “{form.name.data}” saved. Its secret will not be shown again.", "success")
+            return redirect(url_for("workflows.credentials", slug=org.slug))
+    form.secret.data = ""  # never echo a secret back into the page
+    return _credentials_page(org, form, status=422)
+
+
+@bp.route("/credentials/<int:credential_id>", methods=["GET", "POST"])
+@org_view("workflows")
+def credential_detail(org, credential_id):
+    credential = org_object_or_404(WorkflowCredential, org, credential_id)
+    if credential.revoked_at is not None:
+        abort(404)
+    form = ReplaceSecretForm()
+    if form.validate_on_submit():
+        try:
+            workflows.replace_secret(credential, _user(), form.secret.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            flash("Secret replaced.", "success")
+            return redirect(url_for("workflows.credential_detail", slug=org.slug, credential_id=credential.id))
+    form.secret.data = ""
+    uses = db.session.scalars(select(CredentialUsage).where(CredentialUsage.credential_id == credential.id)
+                              .order_by(CredentialUsage.id.desc()).limit(100)).all()
+    return render("workflows/credential.html", org=org, credential=credential, uses=uses, form=form,
+                  button=EmptyForm(), status=422 if form.errors else 200)
+
+
+@bp.post("/credentials/<int:credential_id>/delete")
+@org_view("workflows")
+def delete_credential(org, credential_id):
+    workflows.delete_credential(org_object_or_404(WorkflowCredential, org, credential_id), _user())
+    db.session.commit()
+    flash("Credential deleted. Steps that used it will fail until you choose another.", "success")
+    return redirect(url_for("workflows.credentials", slug=org.slug))
+
+
+from webapp.workflows import routes_marketplace  # noqa: E402,F401

@@ -1,0 +1,112 @@
+"""Templates marketplace (browse, preview, install with credentials) and AI drafts of workflows."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, request, url_for
+from sqlalchemy import select
+
+from webapp.core.access import org_view
+from webapp.core.errors import DomainError
+from webapp.core.forms import apply_error
+from webapp.core.htmx import redirect, render
+from webapp.extensions import db
+from webapp.workflows import bp
+from webapp.workflows import services as workflows
+from webapp.workflows.definitions import validate_definition
+from webapp.workflows.forms import DraftForm, SaveDraftForm
+from webapp.workflows.models import WorkflowTemplate
+from webapp.workflows.routes import _credentials, _user
+from webapp.workflows.steps import STEP_TYPES
+
+
+def _published_or_404(template_id: int) -> WorkflowTemplate:
+    template = db.session.get(WorkflowTemplate, template_id)
+    if template is None or not template.published:
+        from flask import abort
+
+        abort(404)
+    return template
+
+
+@bp.get("/templates")
+@org_view("workflows")
+def templates(org):
+    category = request.args.get("category") or None
+    stmt = select(WorkflowTemplate).where(WorkflowTemplate.published.is_(True))
+    if category:
+        stmt = stmt.where(WorkflowTemplate.category == category)
+    items = db.session.scalars(stmt.order_by(WorkflowTemplate.category, WorkflowTemplate.name)).all()
+    categories = db.session.scalars(
+        select(WorkflowTemplate.category).where(WorkflowTemplate.published.is_(True)).distinct()
+    ).all()
+    return render("workflows/templates.html", org=org, templates=items, categories=sorted(categories),
+                  category=category)
+
+
+@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@org_view("workflows")
+def template_detail(org, template_id):
+    template = _published_or_404(template_id)
+    credentials = _credentials(org)
+    error = None
+    if request.method == "POST":
+        choices = {key: request.form.get(f"credential-{key}", type=int) or None
+                   for key in template.definition.get("credentials", {})}
+        try:
+            workflow = workflows.install_template(template, org, _user(), choices)
+        except DomainError as problem:
+            db.session.rollback()
+            error = problem.message
+        else:
+            db.session.commit()
+            if workflow.missing_credentials:
+                flash("Installed. Choose the credentials its steps need, then enable it.", "warning")
+            else:
+                flash("Installed. Review it, then enable it.", "success")
+            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+    return render("workflows/template.html", org=org, entry=template, credentials=credentials,
+                  step_types=STEP_TYPES, error=error, status=422 if error else 200)
+
+
+@bp.route("/draft", methods=["GET", "POST"])
+@org_view("workflows")
+def draft(org):
+    """Describe a workflow in words; the AI drafts it; the draft is validated before it is shown."""
+    from webapp.ai.services import draft_workflow
+
+    form = DraftForm()
+    draft = None
+    if form.validate_on_submit():
+        try:
+            draft = draft_workflow(org, _user(), form.description.data)
+        except DomainError as error:
+            apply_error(form, error, field="description")
+        db.session.commit()  # the credit transaction and usage log stay, whatever the outcome
+    save_form = SaveDraftForm(name=(draft or {}).get("name", ""),
+                              definition=json.dumps((draft or {}).get("definition", {}), indent=2))
+    return render("workflows/draft.html", block="draft_result", org=org, form=form, draft=draft,
+                  save_form=save_form, step_types=STEP_TYPES, status=422 if form.errors else 200)
+
+
+@bp.post("/draft/save")
+@org_view("workflows")
+def save_draft(org):
+    form = SaveDraftForm()
+    if form.validate_on_submit():
+        try:
+            definition = json.loads(form.definition.data)
+            validate_definition(definition)
+            workflow = workflows.create_from_definition(org, _user(), form.name.data, "Drafted with AI", definition)
+        except ValueError:
+            form.definition.errors = ["The definition is not valid JSON."]
+        except DomainError as error:
+            db.session.rollback()
+            apply_error(form, error, field="definition")
+        else:
+            db.session.commit()
+            flash("Draft saved as a workflow. Review each step, then enable it.", "success")
+            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+    return render("workflows/draft.html", org=org, form=DraftForm(), draft=None, save_form=form,
+                  step_types=STEP_TYPES, status=422)

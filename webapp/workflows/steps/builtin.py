@@ -1,0 +1,418 @@
+"""The built-in step types. Cross-domain steps import the other domain inside ``execute`` and use only
+its documented service functions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+from wtforms import Form, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from webapp.core.models import utcnow
+from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
+from webapp.workflows.templating import check_expression, check_syntax
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+PRIORITIES = [("LOW", "Low"), ("NORMAL", "Normal"), ("HIGH", "High"), ("URGENT", "Urgent")]
+PLATFORMS = [("tiktok", "TikTok"), ("instagram", "Instagram"), ("youtube", "YouTube")]
+ROLES = [("OWNER", "Owners"), ("ADMIN", "Admins"), ("MEMBER", "Members"), ("BILLING", "Billing")]
+
+
+def template_syntax(form, field):
+    problem = check_syntax(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def http_url(form, field):
+    value = (field.data or "").strip()
+    if not (value.startswith(("http://", "https://")) or value.startswith("{{")):
+        raise ValidationError("Start the address with https:// (or http://).")
+
+
+def header_lines(form, field):
+    for number, line in enumerate((field.data or "").splitlines(), 1):
+        if line.strip() and ":" not in line:
+            raise ValidationError(f"Line {number}: write headers as Name: value, one per line.")
+
+
+def json_template(form, field):
+    text = (field.data or "").strip()
+    if not text:
+        return
+    template_syntax(form, field)
+    if "{{" not in text and "{%" not in text:
+        try:
+            json.loads(text)
+        except ValueError as error:
+            raise ValidationError(f"The body is not valid JSON ({error.msg}).") from None
+
+
+def credential_field():
+    return SelectField("Credential", coerce=int, choices=opts([(0, "— none —")]), default=0, validate_choice=True)
+
+
+def _parse_headers(text: str) -> dict[str, str]:
+    headers = {}
+    for line in (text or "").splitlines():
+        if ":" in line:
+            name, value = line.split(":", 1)
+            if name.strip():
+                headers[name.strip()] = value.strip()
+    return headers
+
+
+def _excerpt_body(content: bytes):
+    text = content.decode(errors="replace")
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text[:4000]
+
+
+class HttpRequestForm(Form):
+    method = SelectField("Method", choices=opts((m, m) for m in METHODS), default="POST")
+    url = StringField("URL", validators=[DataRequired(), Length(max=2000), http_url, template_syntax])
+    headers = TextAreaField("Headers", validators=[Optional(), Length(max=4000), header_lines, template_syntax],
+                            description="One per line: Name: value. {{ placeholders }} allowed.")
+    body = TextAreaField("JSON body", validators=[Optional(), Length(max=20000), json_template],
+                         description='e.g. {"text": {{ trigger.title | json }}}')
+    credential_id = credential_field()
+
+
+@register
+class HttpRequest(StepType):
+    type = "http_request"
+    label = "HTTP request"
+    description = "Call any HTTP endpoint, optionally with a stored credential."
+    form = HttpRequestForm
+    uses_credential = True
+    credential_kinds = ("api_key_header", "bearer", "basic", "oauth_connection")
+
+    @classmethod
+    def summary(cls, config):
+        return f"{config.get('method', 'POST')} {config.get('url', '')}"
+
+    @classmethod
+    def execute(cls, ctx: StepContext, config: dict, step) -> dict:
+        from webapp.integrations.providers.client import ProviderClient, ProviderError
+        from webapp.settings import get
+
+        method = config.get("method") or "POST"
+        url = ctx.render(config.get("url", "")).strip()
+        if not url.startswith(("http://", "https://")):
+            raise StepFailed("The URL must start with http:// or https:// after filling placeholders.")
+        headers = {k: ctx.render(v) for k, v in _parse_headers(config.get("headers", "")).items()}
+        content = None
+        body = ctx.render(config.get("body") or "").strip()
+        if body and method != "GET":
+            try:
+                content = json.dumps(json.loads(body)).encode()
+            except ValueError as error:
+                raise StepFailed(f"The body is not valid JSON after filling placeholders ({error.msg}).") from None
+            headers.setdefault("Content-Type", "application/json")
+        credential = step.credential if step is not None else None
+        if credential is not None:
+            headers.update(credential_headers(ctx, credential))
+        client = ProviderClient(
+            "workflow_http", org_id=ctx.org.id, timeout=float(get("workflows.http_timeout_seconds")), max_retries=0
+        )
+        try:
+            response = client.request(
+                "step_http_request",
+                method,
+                url,
+                retry=False,
+                headers=headers,
+                content=content,
+                metadata={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
+            )
+        except ProviderError as error:
+            if credential is not None:
+                ctx.credential_uses.append((credential.id, False))
+            raise StepFailed(str(error)) from None
+        finally:
+            client.close()
+        if credential is not None:
+            ctx.credential_uses.append((credential.id, True))
+        return {"status": response.status_code, "body": _excerpt_body(response.content)}
+
+
+def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
+    """The header a credential becomes; the secret joins ``ctx.secrets`` so it is scrubbed from every log."""
+    from webapp.secrets import DecryptionError, decrypt_field
+
+    if credential.revoked_at is not None:
+        raise StepFailed(f"The credential “{credential.name}” was deleted.")
+    if credential.kind == "oauth_connection":
+        from webapp.workflows.bridges import connection_token
+
+        token = connection_token(credential)
+        ctx.secrets.append(token)
+        return {"Authorization": f"Bearer {token}"}
+    try:
+        secret = decrypt_field(credential, "secret") or ""
+    except DecryptionError:
+        raise StepFailed(f"The credential “{credential.name}” cannot be read; save it again.") from None
+    ctx.secrets.append(secret)
+    if credential.kind == "bearer":
+        return {"Authorization": f"Bearer {secret}"}
+    if credential.kind == "basic":
+        pair = base64.b64encode(f"{credential.username or ''}:{secret}".encode()).decode()
+        ctx.secrets.append(pair)
+        return {"Authorization": f"Basic {pair}"}
+    return {credential.header_name or "X-API-Key": secret}
+
+
+class SendEmailForm(Form):
+    to = StringField("To", validators=[DataRequired(), Length(max=1000), template_syntax],
+                     description="Comma-separated addresses; placeholders allowed.")
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200), template_syntax])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000), template_syntax])
+
+
+@register
+class SendEmail(StepType):
+    type = "send_email"
+    label = "Send e-mail"
+    description = "Send a plain message to one or more addresses."
+    form = SendEmailForm
+
+    @classmethod
+    def summary(cls, config):
+        return f"to {config.get('to', '')}"
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from webapp.mail import send_email
+
+        recipients = [a.strip() for a in ctx.render(config["to"]).split(",") if a.strip()]
+        if not recipients:
+            raise StepFailed("No recipient after filling placeholders.")
+        if len(recipients) > 20:
+            raise StepFailed("At most 20 recipients per step.")
+        bad = [a for a in recipients if "@" not in a or " " in a]
+        if bad:
+            raise StepFailed(f"Not an e-mail address: {bad[0][:80]}")
+        subject = ctx.render(config["subject"])[:200]
+        body = ctx.render(config["body"])
+        ids = []
+        for address in recipients:
+            message = send_email(
+                address, "workflows/message", subject=subject, org=ctx.org, body=body, workflow_name=ctx.workflow.name
+            )
+            ids.append(message.id)
+        return {"sent": len(ids), "email_ids": ids}
+
+
+class NotifyForm(Form):
+    roles = SelectMultipleField("Who", choices=opts(ROLES), default=["OWNER", "ADMIN"], validators=[DataRequired()])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), template_syntax])
+    message = TextAreaField("Message", validators=[Optional(), Length(max=4000), template_syntax])
+    link = StringField("Link", validators=[Optional(), Length(max=500), template_syntax])
+
+
+@register
+class NotifyMembers(StepType):
+    type = "notify_members"
+    label = "Notify members"
+    description = "An in-app notification (or e-mail, as each member prefers) to members by role."
+    form = NotifyForm
+
+    @classmethod
+    def summary(cls, config):
+        return ", ".join(r.title() for r in config.get("roles") or [])
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.orgs.models import Membership
+
+        try:
+            from webapp.notifications import notify
+        except ImportError:
+            raise StepFailed("Notifications are not available in this installation.") from None
+        roles = list(config.get("roles") or [])
+        members = db.session.scalars(
+            select(Membership).where(Membership.organization_id == ctx.org.id, Membership.role.in_(roles))
+        ).all()
+        users = [m.user for m in members]
+        if not users:
+            return {"notified": 0}
+        link = ctx.render(config.get("link") or "") or None
+        rows = notify(users, "workflow.notice", ctx.render(config["title"]), ctx.render(config.get("message") or ""),
+                      link=link, org=ctx.org)
+        return {"notified": len(users), "in_app": len(rows)}
+
+
+class TicketForm(Form):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200), template_syntax])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=10000), template_syntax])
+    priority = SelectField("Priority", choices=opts(PRIORITIES), default="NORMAL")
+
+
+@register
+class CreateTicket(StepType):
+    type = "create_ticket"
+    label = "Create support ticket"
+    description = "Open a support ticket for this organization."
+    form = TicketForm
+
+    @classmethod
+    def summary(cls, config):
+        return config.get("subject", "")
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from webapp.workflows.bridges import open_support_ticket
+
+        ticket_id = open_support_ticket(
+            ctx.org, ctx.workflow, ctx.render(config["subject"]), ctx.render(config["description"]), config["priority"]
+        )
+        return {"ticket_id": ticket_id}
+
+
+class SchedulePostForm(Form):
+    video_id = StringField("Video", validators=[DataRequired(), Length(max=200), template_syntax],
+                           default="{{ trigger.video_id }}", description="A video id, usually {{ trigger.video_id }}.")
+    platforms = SelectMultipleField("Platforms", choices=opts(PLATFORMS), validators=[DataRequired()])
+    caption = TextAreaField("Caption", validators=[Optional(), Length(max=2200), template_syntax])
+    hashtags = StringField("Hashtags", validators=[Optional(), Length(max=500), template_syntax])
+    delay_minutes = IntegerField("Publish after (minutes)", default=0, validators=[Optional(), NumberRange(0, 43200)])
+
+
+@register
+class SchedulePost(StepType):
+    type = "schedule_post"
+    label = "Schedule a post for a video"
+    description = "Schedule the video on the chosen platforms (studio)."
+    form = SchedulePostForm
+
+    @classmethod
+    def summary(cls, config):
+        return ", ".join(config.get("platforms") or [])
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from webapp.workflows.bridges import schedule_video_posts
+
+        raw = ctx.render(config["video_id"]).strip()
+        if not raw.isdigit():
+            raise StepFailed(f"“{raw[:40]}” is not a video id.")
+        when = utcnow() + timedelta(minutes=int(config.get("delay_minutes") or 0))
+        post_ids = schedule_video_posts(
+            ctx.org,
+            ctx.workflow,
+            int(raw),
+            list(config.get("platforms") or []),
+            ctx.render(config.get("caption") or ""),
+            ctx.render(config.get("hashtags") or ""),
+            when,
+        )
+        return {"post_ids": post_ids, "scheduled_for": when.isoformat()}
+
+
+def amount_text(form, field):
+    from webapp.core.money import parse_amount
+
+    try:
+        cents = parse_amount(field.data or "")
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    if cents <= 0:
+        raise ValidationError("Enter an amount above zero.")
+
+
+class InvoiceLineForm(Form):
+    description = StringField("Line description", validators=[DataRequired(), Length(max=255), template_syntax])
+    amount = StringField("Amount", validators=[DataRequired(), amount_text], description="e.g. 25.00")
+    currency = SelectField("Currency", choices=opts([("USD", "USD"), ("ZWG", "ZWG"), ("JPY", "JPY")]), default="USD")
+
+
+@register
+class AddInvoiceLine(StepType):
+    type = "invoice_line"
+    label = "Add a line to the next invoice"
+    description = "Propose a charge on the next invoice; staff approve it before billing sees it."
+    form = InvoiceLineForm
+
+    @classmethod
+    def summary(cls, config):
+        return f"{config.get('currency', 'USD')} {config.get('amount', '')} · {config.get('description', '')}"
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from webapp.core.money import parse_amount
+        from webapp.extensions import db
+        from webapp.workflows.models import PendingInvoiceLine
+
+        line = PendingInvoiceLine(
+            organization_id=ctx.org.id,
+            workflow_id=ctx.workflow.id,
+            run_id=ctx.run.id,
+            description=ctx.render(config["description"])[:255],
+            amount_cents=parse_amount(config["amount"]),
+            currency=config.get("currency") or "USD",
+        )
+        db.session.add(line)
+        db.session.flush()
+        return {"pending_line_id": line.id, "status": line.status}
+
+
+class WaitForm(Form):
+    minutes = IntegerField("Wait (minutes)", default=5, validators=[DataRequired(), NumberRange(1, 10080)])
+
+
+@register
+class Wait(StepType):
+    type = "wait"
+    label = "Wait"
+    description = "Pause the run, then continue with the next step."
+    form = WaitForm
+
+    @classmethod
+    def summary(cls, config):
+        return f"{config.get('minutes')} min"
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        raise WaitUntil(utcnow() + timedelta(minutes=int(config["minutes"])))
+
+
+def expression_syntax(form, field):
+    problem = check_expression(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+class ConditionForm(Form):
+    expression = StringField("Continue only if", validators=[DataRequired(), Length(max=1000), expression_syntax],
+                             description='e.g. trigger.amount_due > 10000 or step1.status == 200')
+
+
+@register
+class Condition(StepType):
+    type = "condition"
+    label = "Condition"
+    description = "Stop the run here unless an expression holds."
+    form = ConditionForm
+
+    @classmethod
+    def summary(cls, config):
+        return config.get("expression", "")
+
+    @classmethod
+    def execute(cls, ctx, config, step):
+        from webapp.workflows.templating import TemplateProblem, evaluate
+
+        try:
+            holds = evaluate(config["expression"], ctx.scope)
+        except TemplateProblem as problem:
+            raise StepFailed(str(problem)) from None
+        if not holds:
+            raise StopRun(f"Condition did not hold: {config['expression']}")
+        return {"holds": True}

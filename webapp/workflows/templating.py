@@ -1,0 +1,59 @@
+"""``{{ }}`` placeholders and condition expressions, evaluated in Jinja's sandbox.
+
+A workflow's author is a customer, so templates must not reach Python internals: the sandboxed
+environment refuses attribute access to private members and unsafe callables, and undefined names
+fail loudly (a step that silently sends an empty value is worse than one that says which name is missing).
+"""
+
+from __future__ import annotations
+
+import json
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+MAX_TEMPLATE = 20_000
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_env.filters["json"] = lambda value: json.dumps(value, default=str)
+
+
+class TemplateProblem(ValueError):
+    """A placeholder or expression could not be evaluated; the message names what went wrong."""
+
+
+def render_text(text: str, scope: dict) -> str:
+    if not text or ("{{" not in text and "{%" not in text):
+        return text or ""
+    if len(text) > MAX_TEMPLATE:
+        raise TemplateProblem("The template is too long.")
+    try:
+        return _env.from_string(text).render(**scope)
+    except TemplateError as error:
+        raise TemplateProblem(f"Template error: {error.message or error}") from None
+
+
+def check_syntax(text: str) -> str | None:
+    """None when the template parses; otherwise a readable message."""
+    try:
+        _env.parse(text or "")
+    except TemplateError as error:
+        return f"Template error: {error.message or error}"
+    return None
+
+
+def evaluate(expression: str, scope: dict) -> bool:
+    try:
+        return bool(_env.compile_expression(expression)(**scope))
+    except TemplateError as error:
+        raise TemplateProblem(f"Expression error: {error.message or error}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+        raise TemplateProblem(f"Expression error: {error}") from None
+
+
+def check_expression(expression: str) -> str | None:
+    try:
+        _env.compile_expression(expression)
+    except TemplateError as error:
+        return f"Expression error: {error.message or error}"
+    return None
