@@ -32,7 +32,7 @@ def _balance(org) -> AiCreditBalance:
 
 
 def test_chat_reserves_settles_on_real_tokens_and_logs(client, ctx):
-    owner, org = _setup(client)
+    _, org = _setup(client)
     before = _balance(org).balance
     page = client.get(f"/o/{org.slug}/ai/chat")
     assert page.status_code == 200
@@ -57,14 +57,19 @@ def test_chat_reserves_settles_on_real_tokens_and_logs(client, ctx):
 
 
 def test_failure_refunds_everything(client, ctx):
-    owner, org = _setup(client)
+    _, org = _setup(client)
     before = _balance(org).balance
     answer = client.post(f"/o/{org.slug}/ai/chat", {"question": "Please [sandbox:fail] now"})
     assert answer.status_code == 422 and "refunded" in answer.get_data(as_text=True)
     assert _balance(org).balance == before
-    kinds = [(t.type, t.amount) for t in db.session.scalars(
-        select(AiCreditTransaction).where(AiCreditTransaction.type.in_(("USAGE", "REFUND")))
-        .order_by(AiCreditTransaction.id))]
+    kinds = [
+        (t.type, t.amount)
+        for t in db.session.scalars(
+            select(AiCreditTransaction)
+            .where(AiCreditTransaction.type.in_(("USAGE", "REFUND")))
+            .order_by(AiCreditTransaction.id)
+        )
+    ]
     assert kinds[0][0] == "USAGE" and kinds[1] == ("REFUND", -kinds[0][1])
     usage = db.session.scalars(select(AiUsageLog)).one()
     assert not usage.success and usage.credits_used == 0 and "500" in usage.error_message
@@ -107,8 +112,14 @@ def test_twenty_concurrent_requests_never_overdraw(app, ctx, live_server):
             db.session.commit()  # hand the connection back: 20 threads share one pool
             barrier.wait(timeout=30)
             try:
-                answer = ask(mine, None, "CHAT_ASSISTANT", "org_chat",
-                             {"org_name": "x", "question": "[sandbox:slow] status?"}, operation="chat")
+                answer = ask(
+                    mine,
+                    None,
+                    "CHAT_ASSISTANT",
+                    "org_chat",
+                    {"org_name": "x", "question": "[sandbox:slow] status?"},
+                    operation="chat",
+                )
                 results.append(answer.credits)
             except Exception as error:  # LimitExceeded for the ones that did not fit
                 errors.append(type(error).__name__)
@@ -131,7 +142,7 @@ def test_twenty_concurrent_requests_never_overdraw(app, ctx, live_server):
 
 
 def test_purchase_invoices_then_grants_only_when_paid(client, make_client, ctx):
-    owner, org = _setup(client, bonus=0)
+    _, org = _setup(client, bonus=0)
     before = _balance(org).balance
     bought = client.post(f"/o/{org.slug}/ai/purchase", {"packs": "2"})
     assert bought.status_code == 303
@@ -180,40 +191,65 @@ def test_period_reset_expires_unused_grant_and_keeps_purchased(client, ctx):
     balance = _balance(org)
     assert balance.balance == grant + 500 and balance.grant_remaining == grant
     assert balance.last_reset <= now < balance.next_reset
-    grant_rows = db.session.scalars(select(AiCreditTransaction).where(
-        AiCreditTransaction.type == "SUBSCRIPTION_GRANT").order_by(AiCreditTransaction.id)).all()
+    grant_rows = db.session.scalars(
+        select(AiCreditTransaction)
+        .where(AiCreditTransaction.type == "SUBSCRIPTION_GRANT")
+        .order_by(AiCreditTransaction.id)
+    ).all()
     assert len(grant_rows) == 2 and grant_rows[1].details == {"grant": grant, "expired": grant}
 
 
 def test_staff_adjust_credits_and_edit_prompts(client, make_client, ctx):
-    owner, org = _setup(client, bonus=0)
+    _, org = _setup(client, bonus=0)
     staff = make_user(staff=True)
     staff_client = make_client()
     staff_client.login(staff.email)
     assert client.get("/admin/ai-credits").status_code == 404
-    no_reason = staff_client.post("/admin/ai-credits", {"org_slug": org.slug, "type": "BONUS", "amount": "25",
-                                                        "reason": ""})
+    no_reason = staff_client.post(
+        "/admin/ai-credits", {"org_slug": org.slug, "type": "BONUS", "amount": "25", "reason": ""}
+    )
     assert no_reason.status_code == 422
-    ok = staff_client.post("/admin/ai-credits", {"org_slug": org.slug, "type": "BONUS", "amount": "25",
-                                                 "reason": "Sorry for the outage"})
+    ok = staff_client.post(
+        "/admin/ai-credits", {"org_slug": org.slug, "type": "BONUS", "amount": "25", "reason": "Sorry for the outage"}
+    )
     assert ok.status_code == 303
     txn = db.session.scalars(select(AiCreditTransaction).where(AiCreditTransaction.type == "BONUS")).one()
     assert txn.amount == 25 and txn.description == "Sorry for the outage" and txn.user_id == staff.id
 
     listing = staff_client.get("/admin/ai-prompts").get_data(as_text=True)
-    for service in ("Task Generation", "Smart Notifications", "Project Analysis", "Chat Assistant",
-                    "Document Analysis", "Workflow Optimization"):
+    for service in (
+        "Task Generation",
+        "Smart Notifications",
+        "Project Analysis",
+        "Chat Assistant",
+        "Document Analysis",
+        "Workflow Optimization",
+    ):
         assert service in listing
     from webapp.ai.models import AiPromptTemplate
 
     prompt = db.session.scalar(select(AiPromptTemplate).where(AiPromptTemplate.key == "org_chat"))
-    broken = staff_client.post(f"/admin/ai-prompts/{prompt.id}", {
-        "name": "Assistant", "system_prompt": "Hi {{ org_name", "user_template": "{{ question }}",
-        "max_tokens": "300", "is_active": "y"})
+    broken = staff_client.post(
+        f"/admin/ai-prompts/{prompt.id}",
+        {
+            "name": "Assistant",
+            "system_prompt": "Hi {{ org_name",
+            "user_template": "{{ question }}",
+            "max_tokens": "300",
+            "is_active": "y",
+        },
+    )
     assert broken.status_code == 422 and "Template error" in broken.get_data(as_text=True)
-    staff_client.post(f"/admin/ai-prompts/{prompt.id}", {
-        "name": "Assistant", "system_prompt": "Be brief for {{ org_name }}.", "user_template": "{{ question }}",
-        "max_tokens": "300", "is_active": ""})
+    staff_client.post(
+        f"/admin/ai-prompts/{prompt.id}",
+        {
+            "name": "Assistant",
+            "system_prompt": "Be brief for {{ org_name }}.",
+            "user_template": "{{ question }}",
+            "max_tokens": "300",
+            "is_active": "",
+        },
+    )
     db.session.expire_all()
     assert db.session.get(AiPromptTemplate, prompt.id).version == 2
     off = client.post(f"/o/{org.slug}/ai/chat", {"question": "Hello?"})

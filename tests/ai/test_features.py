@@ -21,36 +21,44 @@ def _owner(client):
 
 
 def test_describe_a_workflow_get_a_validated_draft_and_save_it(client, ctx):
-    owner, org = _owner(client)
-    drafted = client.post(f"/o/{org.slug}/workflows/draft", {
-        "description": "When a video is ready, post it to TikTok and YouTube and e-mail ops@example.com"})
+    _, org = _owner(client)
+    drafted = client.post(
+        f"/o/{org.slug}/workflows/draft",
+        {"description": "When a video is ready, post it to TikTok and YouTube and e-mail ops@example.com"},
+    )
     page = drafted.get_data(as_text=True)
     assert drafted.status_code == 200, page[:2000]
     assert "Schedule a post for a video" in page and "Send e-mail" in page and "video.ready" in page
     start = page.index('name="definition"')
-    textarea = page[page.index(">", start) + 1: page.index("</textarea>", start)]
+    textarea = page[page.index(">", start) + 1 : page.index("</textarea>", start)]
     import html
 
     definition = json.loads(html.unescape(textarea))
     assert definition["trigger"] == {"type": "event", "event": "video.ready"}
-    saved = client.post(f"/o/{org.slug}/workflows/draft/save", {"name": "Video to platforms",
-                                                                "definition": json.dumps(definition)})
+    saved = client.post(
+        f"/o/{org.slug}/workflows/draft/save", {"name": "Video to platforms", "definition": json.dumps(definition)}
+    )
     assert saved.status_code == 303
     workflow = db.session.scalar(select(Workflow).where(Workflow.organization_id == org.id))
     assert [s.type for s in workflow.steps] == ["schedule_post", "send_email"]
     assert workflow.trigger_config == {"event": "video.ready"} and not workflow.enabled
 
     # a tampered definition is validated again on save
-    bad = client.post(f"/o/{org.slug}/workflows/draft/save", {"name": "Bad", "definition": json.dumps(
-        {"steps": [{"type": "rm_rf", "config": {}}]})})
+    bad = client.post(
+        f"/o/{org.slug}/workflows/draft/save",
+        {"name": "Bad", "definition": json.dumps({"steps": [{"type": "rm_rf", "config": {}}]})},
+    )
     assert bad.status_code == 422 and "unknown step type" in bad.get_data(as_text=True)
     assert client.post(f"/o/{org.slug}/workflows/draft/save", {"name": "Bad", "definition": "{"}).status_code == 422
 
 
 def test_caption_suggestions_fragment(client, ctx):
-    owner, org = _owner(client)
-    answer = client.post(f"/o/{org.slug}/ai/caption-suggestions",
-                         {"title": "Sunrise over Harare rooftops", "topic": "timelapse"}, htmx=True)
+    _, org = _owner(client)
+    answer = client.post(
+        f"/o/{org.slug}/ai/caption-suggestions",
+        {"title": "Sunrise over Harare rooftops", "topic": "timelapse"},
+        htmx=True,
+    )
     text = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "<html" not in text
     assert "Sunrise over Harare rooftops — watch till the end!" in text and "#sunrise" in text

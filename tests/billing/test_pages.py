@@ -195,3 +195,21 @@ def test_missing_csrf_is_refused(shop, client):
     )
     assert response.status_code == 400
     assert db.session.scalar(select(Payment).where(Payment.reference == "x")) is None
+
+
+def test_staff_edit_a_service(shop, client):
+    org, *_ = shop
+    service = db.session.scalar(select(Service).where(Service.organization_id == org.id))
+    client.login(staff_user().email)
+    page = client.get(f"/admin/billing/{org.id}").get_data(as_text=True)
+    assert f"/admin/services/{service.id}/edit" in page and 'value="25.00"' in page
+    client.post(
+        f"/admin/services/{service.id}/edit",
+        {"type": service.type, "name": "Till One", "hardware_serial": "SN-78", "monthly_fee": "27.5"},
+    )
+    db.session.commit()
+    service = db.session.get(Service, service.id)
+    assert (service.name, service.hardware_serial, service.monthly_fee) == ("Till One", "SN-78", 2_750)
+    client.post(f"/admin/services/{service.id}/edit", {"type": service.type, "name": "", "monthly_fee": "-1"})
+    db.session.commit()
+    assert db.session.get(Service, service.id).name == "Till One"

@@ -238,3 +238,20 @@ def test_provider_statuses_map_and_only_move_forward(ctx):
     wrong = billing.start_provider_payment(other, provider="paynow", method="PAYNOW_VISA", reference="R-2")
     assert apply_status(wrong, "Paid", amount=1) is True  # a different amount than ours is not paid
     assert wrong.status == "FAILED" and other.status == "ISSUED"
+
+
+def test_the_polling_job_settles_payments_whose_callback_never_came(ctx, client, run_jobs):
+    from webapp.billing.jobs import poll_pending_payments
+
+    org, _ = org_with_owner()
+    invoice = make_invoice(org)
+    _pay_express(client, invoice, "0772222222")  # delayed: no callback until a poll sees it paid
+    poll_pending_payments()
+    db.session.commit()
+    assert db.session.scalar(select(Payment.status)) == "PENDING"
+    db.session.execute(update(SandboxPaynowTransaction).values(ready_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    poll_pending_payments()
+    db.session.expire_all()
+    assert db.session.scalar(select(Payment.status)) == "PAID"
+    assert db.session.get(Invoice, invoice.id).status == "PAID"

@@ -114,3 +114,32 @@ def test_disconnect_marks_revoked(creator):
     assert response.status_code == 303
     page = creator.client.get(f"/o/{creator.slug}/studio/connections").get_data(as_text=True)
     assert ">REVOKED<" in page
+
+
+def test_other_organizations_objects_answer_404(ctx, make_client):
+    """Every studio route with an object id, requested by a member of another organization."""
+    from tests.studio.sweep_samples import SAMPLES
+
+    owner = make_user("victim@example.com")
+    org = make_org(owner, "Victim", "victim-studio")
+    ids = {name: make(org, owner) for name, make in SAMPLES.items()}
+    intruder = make_user("intruder@example.com")
+    theirs = make_org(intruder, "Intruder", "intruder-studio")
+    client = make_client()
+    client.login(intruder.email)
+    s = theirs.slug
+    for method, url in (
+        ("get", f"/o/{s}/studio/videos/{ids['video_id']}"),
+        ("get", f"/o/{s}/studio/videos/{ids['video_id']}/thumbnail.jpg"),
+        ("post", f"/o/{s}/studio/videos/{ids['video_id']}/delete"),
+        ("post", f"/o/{s}/studio/videos/{ids['video_id']}/rename"),
+        ("get", f"/o/{s}/studio/posts/{ids['post_id']}"),
+        ("get", f"/o/{s}/studio/posts/{ids['post_id']}/edit"),
+        ("post", f"/o/{s}/studio/posts/{ids['post_id']}/cancel"),
+        ("post", f"/o/{s}/studio/posts/{ids['post_id']}/move"),
+        ("post", f"/o/{s}/studio/posts/{ids['post_id']}/reschedule"),
+        ("post", f"/o/{s}/studio/posts/{ids['post_id']}/targets/{ids['target_id']}/retry"),
+        ("post", f"/o/{s}/studio/connections/{ids['connection_id']}/disconnect"),
+    ):
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, (method, url, response.status_code)

@@ -24,8 +24,9 @@ def start_http_server():
         def _handle(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
-            recorder.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                      "body": body})
+            recorder.requests.append(
+                {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+            )
             payload = dict(recorder.reply)
             # An echo of what arrived, as many real APIs do — the secret must still not reach our logs.
             payload["echo_authorization"] = self.headers.get("Authorization")

@@ -42,7 +42,12 @@ def template_id(org, user) -> int:
     from webapp.workflows import services
 
     template = services.save_template(
-        None, user, name="Sweep template", slug=f"sweep-{org.id}", category="Test", description="",
+        None,
+        user,
+        name="Sweep template",
+        slug=f"sweep-{org.id}",
+        category="Test",
+        description="",
         definition={"trigger": {"type": "manual"}, "steps": [{"type": "condition", "config": {"expression": "true"}}]},
         published=True,
     )

@@ -34,12 +34,16 @@ def test_create_edit_and_steps_through_htmx_editor(client, ctx):
     # invalid settings: the step's own form shows the error, nothing saved
     bad = client.post(f"{base}/steps/{first.id}", {f"s{first.id}-expression": "trigger.x >"}, htmx=True)
     assert bad.status_code == 422 and "Expression error" in bad.get_data(as_text=True)
-    bad_mail = client.post(f"{base}/steps/{second.id}", {f"s{second.id}-to": "", f"s{second.id}-subject": "Hi"},
-                           htmx=True)
+    bad_mail = client.post(
+        f"{base}/steps/{second.id}", {f"s{second.id}-to": "", f"s{second.id}-subject": "Hi"}, htmx=True
+    )
     assert bad_mail.status_code == 422 and "This field is required" in bad_mail.get_data(as_text=True)
 
-    ok = client.post(f"{base}/steps/{first.id}", {f"s{first.id}-expression": "trigger.amount > 5",
-                                                  f"s{first.id}-step_name": "Only big ones"}, htmx=True)
+    ok = client.post(
+        f"{base}/steps/{first.id}",
+        {f"s{first.id}-expression": "trigger.amount > 5", f"s{first.id}-step_name": "Only big ones"},
+        htmx=True,
+    )
     assert ok.status_code == 200
     db.session.expire_all()
     step = db.session.get(WorkflowStep, first.id)

@@ -14,8 +14,9 @@ from webapp.workflows.models import CredentialUsage, Workflow, WorkflowRun, Work
 
 
 def _run(org, workflow, status, completed_days_ago=None):
-    run = WorkflowRun(organization_id=org.id, workflow_id=workflow.id, trigger_type="manual", status=status,
-                      trigger_payload={})
+    run = WorkflowRun(
+        organization_id=org.id, workflow_id=workflow.id, trigger_type="manual", status=status, trigger_payload={}
+    )
     if completed_days_ago is not None:
         run.completed_at = utcnow() - timedelta(days=completed_days_ago)
     db.session.add(run)
@@ -32,8 +33,16 @@ def test_retention_pruning_keeps_recent_and_unfinished_runs(client, ctx):
     old_failed = _run(org, workflow, "FAILED", 15)
     recent = _run(org, workflow, "SUCCEEDED", 3)
     waiting = _run(org, workflow, "QUEUED")
-    db.session.add(CredentialUsage(organization_id=org.id, credential_id=credential.id, workflow_id=workflow.id,
-                                   run_id=old.id, step_position=1, success=True))
+    db.session.add(
+        CredentialUsage(
+            organization_id=org.id,
+            credential_id=credential.id,
+            workflow_id=workflow.id,
+            run_id=old.id,
+            step_position=1,
+            success=True,
+        )
+    )
     db.session.commit()
     ids = (old.id, old_failed.id, recent.id, waiting.id)
     assert prune_workflow_runs() == 2
@@ -91,8 +100,14 @@ def test_credential_form_refusals_and_delete(client, ctx):
 TEMPLATE = {
     "trigger": {"type": "event", "event": "invoice.overdue"},
     "credentials": {"chat": {"kind": "bearer", "label": "Chat webhook token"}},
-    "steps": [{"type": "http_request", "name": "Tell the chat", "credential": "chat",
-               "config": {"method": "POST", "url": "https://hooks.example.com/x", "body": '{"text": "overdue"}'}}],
+    "steps": [
+        {
+            "type": "http_request",
+            "name": "Tell the chat",
+            "credential": "chat",
+            "config": {"method": "POST", "url": "https://hooks.example.com/x", "body": '{"text": "overdue"}'},
+        }
+    ],
 }
 
 
@@ -102,14 +117,28 @@ def test_staff_publish_customers_install_then_fill_credentials(client, make_clie
     staff = make_user(staff=True)
     staff_client = make_client()
     staff_client.login(staff.email)
-    bad = staff_client.post("/admin/workflow-templates/new", {
-        "name": "Broken", "slug": "broken", "category": "Billing", "definition": json.dumps(
-            {"steps": [{"type": "http_request", "config": {"url": "ftp://x"}}]}), "published": "y"})
+    bad = staff_client.post(
+        "/admin/workflow-templates/new",
+        {
+            "name": "Broken",
+            "slug": "broken",
+            "category": "Billing",
+            "definition": json.dumps({"steps": [{"type": "http_request", "config": {"url": "ftp://x"}}]}),
+            "published": "y",
+        },
+    )
     assert bad.status_code == 422 and "Step 1 (HTTP request), url" in bad.get_data(as_text=True)
-    saved = staff_client.post("/admin/workflow-templates/new", {
-        "name": "Chat on overdue invoice", "slug": "chat-overdue", "category": "Billing",
-        "description": "Tell the team chat when an invoice turns overdue.", "definition": json.dumps(TEMPLATE),
-        "published": "y"})
+    saved = staff_client.post(
+        "/admin/workflow-templates/new",
+        {
+            "name": "Chat on overdue invoice",
+            "slug": "chat-overdue",
+            "category": "Billing",
+            "description": "Tell the team chat when an invoice turns overdue.",
+            "definition": json.dumps(TEMPLATE),
+            "published": "y",
+        },
+    )
     assert saved.status_code == 303
     template = db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "chat-overdue"))
 
@@ -131,9 +160,15 @@ def test_staff_publish_customers_install_then_fill_credentials(client, make_clie
     step = db.session.get(Workflow, workflow.id).steps[0]
     page = client.get(f"/o/{org.slug}/workflows/{workflow.id}").get_data(as_text=True)
     assert "Needs a credential: chat" in page and "Team chat" in page
-    client.post(f"/o/{org.slug}/workflows/{workflow.id}/steps/{step.id}", {
-        f"s{step.id}-method": "POST", f"s{step.id}-url": "https://hooks.example.com/x",
-        f"s{step.id}-body": '{"text": "overdue"}', f"s{step.id}-credential_id": str(credential.id)})
+    client.post(
+        f"/o/{org.slug}/workflows/{workflow.id}/steps/{step.id}",
+        {
+            f"s{step.id}-method": "POST",
+            f"s{step.id}-url": "https://hooks.example.com/x",
+            f"s{step.id}-body": '{"text": "overdue"}',
+            f"s{step.id}-credential_id": str(credential.id),
+        },
+    )
     client.post(f"/o/{org.slug}/workflows/{workflow.id}/enable")
     db.session.expire_all()
     workflow = db.session.get(Workflow, workflow.id)

@@ -35,33 +35,55 @@ def _start(client, org, workflow, run_jobs):
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     run_jobs()
     db.session.expire_all()
-    return db.session.scalars(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)
-                              .order_by(WorkflowRun.id.desc())).first()
+    return db.session.scalars(
+        select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc())
+    ).first()
 
 
 def test_http_step_with_each_credential_kind_never_leaks_the_secret(client, ctx, run_jobs, http_server):
     recorder, url = http_server
     user, org = owner_setup(client)
     # credentials are created through the page; the secret is never shown again
-    saved = client.post(f"/o/{org.slug}/workflows/credentials",
-                        {"name": "Chat token", "kind": "bearer", "secret": SECRET})
+    saved = client.post(
+        f"/o/{org.slug}/workflows/credentials", {"name": "Chat token", "kind": "bearer", "secret": SECRET}
+    )
     assert saved.status_code == 303
-    client.post(f"/o/{org.slug}/workflows/credentials",
-                {"name": "Partner key", "kind": "api_key_header", "header_name": "X-API-Key", "secret": SECRET + "k"})
-    client.post(f"/o/{org.slug}/workflows/credentials",
-                {"name": "Legacy API", "kind": "basic", "username": "tessera", "secret": SECRET + "b"})
+    client.post(
+        f"/o/{org.slug}/workflows/credentials",
+        {"name": "Partner key", "kind": "api_key_header", "header_name": "X-API-Key", "secret": SECRET + "k"},
+    )
+    client.post(
+        f"/o/{org.slug}/workflows/credentials",
+        {"name": "Legacy API", "kind": "basic", "username": "tessera", "secret": SECRET + "b"},
+    )
     from webapp.workflows.models import WorkflowCredential
 
-    bearer, header, basic = (db.session.scalar(select(WorkflowCredential).where(WorkflowCredential.name == n))
-                             for n in ("Chat token", "Partner key", "Legacy API"))
-    workflow = _build(org, user, [
-        ("http_request", {"method": "POST", "url": f"{url}/hooks/{{{{ trigger.started_by | urlencode }}}}",
-                          "headers": "X-Trace: run-{{ run.id }}",
-                          "body": '{"text": {{ ("Hello " ~ trigger.started_by) | json }}, "n": 3}'}, bearer),
-        ("http_request", {"method": "PUT", "url": f"{url}/partner", "body": '{"previous": {{ step1.status }}}'},
-         header),
-        ("http_request", {"method": "GET", "url": f"{url}/legacy", "body": ""}, basic),
-    ])
+    bearer, header, basic = (
+        db.session.scalar(select(WorkflowCredential).where(WorkflowCredential.name == n))
+        for n in ("Chat token", "Partner key", "Legacy API")
+    )
+    workflow = _build(
+        org,
+        user,
+        [
+            (
+                "http_request",
+                {
+                    "method": "POST",
+                    "url": f"{url}/hooks/{{{{ trigger.started_by | urlencode }}}}",
+                    "headers": "X-Trace: run-{{ run.id }}",
+                    "body": '{"text": {{ ("Hello " ~ trigger.started_by) | json }}, "n": 3}',
+                },
+                bearer,
+            ),
+            (
+                "http_request",
+                {"method": "PUT", "url": f"{url}/partner", "body": '{"previous": {{ step1.status }}}'},
+                header,
+            ),
+            ("http_request", {"method": "GET", "url": f"{url}/legacy", "body": ""}, basic),
+        ],
+    )
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "SUCCEEDED", run.error_message
     first, second, third = recorder.requests
@@ -75,7 +97,10 @@ def test_http_step_with_each_credential_kind_never_leaks_the_secret(client, ctx,
     # every use is in the credential usage log
     uses = db.session.scalars(select(CredentialUsage).order_by(CredentialUsage.id)).all()
     assert [(u.credential_id, u.step_position, u.success, u.run_id) for u in uses] == [
-        (bearer.id, 1, True, run.id), (header.id, 2, True, run.id), (basic.id, 3, True, run.id)]
+        (bearer.id, 1, True, run.id),
+        (header.id, 2, True, run.id),
+        (basic.id, 3, True, run.id),
+    ]
     # the calls are in the outbound-call log as provider workflow_http
     calls = db.session.scalars(select(OutboundCall).where(OutboundCall.provider == "workflow_http")).all()
     assert len(calls) == 3 and all(c.success for c in calls)
@@ -104,11 +129,15 @@ def test_failed_http_step_says_which_step_and_retry_resumes_there(client, ctx, r
     recorder, url = http_server
     user, org = owner_setup(client)
     credential = services.create_credential(org, user, name="Token", kind="bearer", secret=SECRET)
-    workflow = _build(org, user, [
-        ("send_email", {"to": "ops@example.com", "subject": "Starting", "body": "Run {{ run.id }}"}, None),
-        ("http_request", {"method": "POST", "url": f"{url}/flaky", "body": '{"a": 1}'}, credential),
-        ("condition", {"expression": "step2.status == 200"}, None),
-    ])
+    workflow = _build(
+        org,
+        user,
+        [
+            ("send_email", {"to": "ops@example.com", "subject": "Starting", "body": "Run {{ run.id }}"}, None),
+            ("http_request", {"method": "POST", "url": f"{url}/flaky", "body": '{"a": 1}'}, credential),
+            ("condition", {"expression": "step2.status == 200"}, None),
+        ],
+    )
     recorder.status = 503
     recorder.reply = {"error": "maintenance"}
     run = _start(client, org, workflow, run_jobs)
@@ -136,14 +165,31 @@ def test_failed_http_step_says_which_step_and_retry_resumes_there(client, ctx, r
 
 def test_email_notify_and_invoice_line_steps_and_staff_approval(client, make_client, ctx, run_jobs, mailbox):
     user, org = owner_setup(client)
-    workflow = _build(org, user, [
-        ("send_email", {"to": "{{ trigger.started_by }}, boss@example.com", "subject": "Report {{ run.id }}",
-                        "body": "Hello from {{ workflow.name }}"}, None),
-        ("notify_members", {"roles": ["OWNER"], "title": "Heads up", "message": "Sent {{ step1.sent }} e-mails"},
-         None),
-        ("invoice_line", {"description": "Setup work for {{ trigger.started_by }}", "amount": "25.50",
-                          "currency": "USD"}, None),
-    ])
+    workflow = _build(
+        org,
+        user,
+        [
+            (
+                "send_email",
+                {
+                    "to": "{{ trigger.started_by }}, boss@example.com",
+                    "subject": "Report {{ run.id }}",
+                    "body": "Hello from {{ workflow.name }}",
+                },
+                None,
+            ),
+            (
+                "notify_members",
+                {"roles": ["OWNER"], "title": "Heads up", "message": "Sent {{ step1.sent }} e-mails"},
+                None,
+            ),
+            (
+                "invoice_line",
+                {"description": "Setup work for {{ trigger.started_by }}", "amount": "25.50", "currency": "USD"},
+                None,
+            ),
+        ],
+    )
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "SUCCEEDED", run.error_message
     assert "Hello from Test flow" in mailbox.text(mailbox.last_to("boss@example.com"))
@@ -180,11 +226,15 @@ def test_email_notify_and_invoice_line_steps_and_staff_approval(client, make_cli
 
 def test_wait_then_resume_and_condition_stops(client, ctx, run_jobs, mailbox):
     user, org = owner_setup(client)
-    workflow = _build(org, user, [
-        ("wait", {"minutes": 10}, None),
-        ("condition", {"expression": "trigger.started_by.endswith('@nowhere.test')"}, None),
-        ("send_email", {"to": "never@example.com", "subject": "x", "body": "x"}, None),
-    ])
+    workflow = _build(
+        org,
+        user,
+        [
+            ("wait", {"minutes": 10}, None),
+            ("condition", {"expression": "trigger.started_by.endswith('@nowhere.test')"}, None),
+            ("send_email", {"to": "never@example.com", "subject": "x", "body": "x"}, None),
+        ],
+    )
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "QUEUED" and run.resume_at > utcnow() + timedelta(minutes=9)
     assert "Waiting until" in client.get(f"/o/{org.slug}/workflows/runs/{run.id}").get_data(as_text=True)
@@ -204,10 +254,17 @@ def test_wait_then_resume_and_condition_stops(client, ctx, run_jobs, mailbox):
 
 def test_create_ticket_step_opens_a_real_ticket(client, ctx, run_jobs):
     user, org = owner_setup(client)
-    workflow = _build(org, user, [
-        ("create_ticket", {"subject": "Connection {{ trigger.started_by }}", "description": "Please check",
-                           "priority": "HIGH"}, None),
-    ])
+    workflow = _build(
+        org,
+        user,
+        [
+            (
+                "create_ticket",
+                {"subject": "Connection {{ trigger.started_by }}", "description": "Please check", "priority": "HIGH"},
+                None,
+            ),
+        ],
+    )
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "SUCCEEDED", run.error_message
     from webapp.support.models import SupportTicket
@@ -219,8 +276,11 @@ def test_create_ticket_step_opens_a_real_ticket(client, ctx, run_jobs):
 
 def test_schedule_post_step_explains_a_missing_account(client, ctx, run_jobs):
     user, org = owner_setup(client)
-    workflow = _build(org, user, [("schedule_post", {"video_id": "{{ trigger.video_id }}",
-                                                     "platforms": ["tiktok"], "caption": "New"}, None)])
+    workflow = _build(
+        org,
+        user,
+        [("schedule_post", {"video_id": "{{ trigger.video_id }}", "platforms": ["tiktok"], "caption": "New"}, None)],
+    )
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "FAILED"
     assert "has no attribute 'video_id'" in run.error_message  # a manual run has no video in its trigger

@@ -36,5 +36,10 @@ def _report_usage_to_plan_limits() -> None:
         return 0 if row is None else max(0, row.period_grant - row.grant_remaining)
 
 
-from webapp.ai import models  # noqa: E402,F401
-from webapp.ai import admin, events, jobs, routes  # noqa: E402,F401
+from webapp.ai import (  # noqa: E402,F401
+    admin,
+    events,
+    jobs,
+    models,
+    routes,
+)

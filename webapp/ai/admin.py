@@ -32,9 +32,15 @@ def prompt(prompt_id: int):
     form = PromptForm(obj=row)
     if form.validate_on_submit():
         try:
-            update_prompt(row, current_user.user, name=form.name.data, system_prompt=form.system_prompt.data,
-                          user_template=form.user_template.data, max_tokens=form.max_tokens.data,
-                          is_active=form.is_active.data)
+            update_prompt(
+                row,
+                current_user.user,
+                name=form.name.data,
+                system_prompt=form.system_prompt.data,
+                user_template=form.user_template.data,
+                max_tokens=form.max_tokens.data,
+                is_active=form.is_active.data,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_error(form, error)
@@ -62,9 +68,16 @@ def credits_page():
                 db.session.commit()
                 flash(f"{form.amount.data:+,} credits for {org.name}.", "success")
                 return redirect(url_for("ai_admin.credits"))
-    recent = db.session.scalars(select(AiCreditTransaction).where(
-        AiCreditTransaction.type.in_(("BONUS", "ADMIN_ADJUSTMENT", "PURCHASE"))
-    ).order_by(AiCreditTransaction.id.desc()).limit(50)).all()
-    orgs = {o.id: o for o in db.session.scalars(select(Organization).where(
-        Organization.id.in_({t.organization_id for t in recent} or {0})))}
+    recent = db.session.scalars(
+        select(AiCreditTransaction)
+        .where(AiCreditTransaction.type.in_(("BONUS", "ADMIN_ADJUSTMENT", "PURCHASE")))
+        .order_by(AiCreditTransaction.id.desc())
+        .limit(50)
+    ).all()
+    orgs = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Organization).where(Organization.id.in_({t.organization_id for t in recent} or {0}))
+        )
+    }
     return render("ai/admin_credits.html", form=form, recent=recent, orgs=orgs, status=422 if form.errors else 200)

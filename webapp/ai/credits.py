@@ -34,12 +34,23 @@ from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
 
-define("ai.default_period_grant", int, 200, "AI credits granted per period when no plan says otherwise",
-       minimum=0, maximum=10_000_000)
-define("ai.unlimited_period_grant", int, 100_000, "AI credits per period for plans without an AI limit",
-       minimum=0, maximum=100_000_000)
-define("ai.tokens_per_credit", int, 100, "Tokens (input + output) that one AI credit buys", minimum=1,
-       maximum=100_000)
+define(
+    "ai.default_period_grant",
+    int,
+    200,
+    "AI credits granted per period when no plan says otherwise",
+    minimum=0,
+    maximum=10_000_000,
+)
+define(
+    "ai.unlimited_period_grant",
+    int,
+    100_000,
+    "AI credits per period for plans without an AI limit",
+    minimum=0,
+    maximum=100_000_000,
+)
+define("ai.tokens_per_credit", int, 100, "Tokens (input + output) that one AI credit buys", minimum=1, maximum=100_000)
 define("ai.period_days", int, 30, "Length of an AI credit period in days", minimum=1, maximum=366)
 define("ai.credit_pack_size", int, 1000, "Credits in one purchasable pack", minimum=1, maximum=10_000_000)
 define("ai.credit_pack_price_cents", int, 1000, "Price of one pack in cents", minimum=0, maximum=100_000_000)
@@ -80,22 +91,56 @@ def balance_of(org, *, in_session: bool = False) -> AiCreditBalance:
         return row
     grant, now = plan_grant(org), utcnow()
     if in_session:
-        row = AiCreditBalance(organization_id=org.id, balance=grant, grant_remaining=grant, period_grant=grant,
-                              total_purchased=0, total_used=0, last_reset=now, next_reset=next_period(now))
+        row = AiCreditBalance(
+            organization_id=org.id,
+            balance=grant,
+            grant_remaining=grant,
+            period_grant=grant,
+            total_purchased=0,
+            total_used=0,
+            last_reset=now,
+            next_reset=next_period(now),
+        )
         db.session.add(row)
-        db.session.add(AiCreditTransaction(organization_id=org.id, type=SUBSCRIPTION_GRANT, amount=grant,
-                                           balance_after=grant, description="Plan grant for this period",
-                                           details={}))
+        db.session.add(
+            AiCreditTransaction(
+                organization_id=org.id,
+                type=SUBSCRIPTION_GRANT,
+                amount=grant,
+                balance_after=grant,
+                description="Plan grant for this period",
+                details={},
+            )
+        )
         db.session.flush()
         return row
     try:
         with db.engine.begin() as conn:
-            conn.execute(B.insert().values(
-                organization_id=org.id, balance=grant, grant_remaining=grant, period_grant=grant, total_purchased=0,
-                total_used=0, last_reset=now, next_reset=next_period(now), created_at=now, updated_at=now))
-            conn.execute(T.insert().values(
-                organization_id=org.id, type=SUBSCRIPTION_GRANT, amount=grant, balance_after=grant,
-                description="Plan grant for this period", details={}, created_at=now))
+            conn.execute(
+                B.insert().values(
+                    organization_id=org.id,
+                    balance=grant,
+                    grant_remaining=grant,
+                    period_grant=grant,
+                    total_purchased=0,
+                    total_used=0,
+                    last_reset=now,
+                    next_reset=next_period(now),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                T.insert().values(
+                    organization_id=org.id,
+                    type=SUBSCRIPTION_GRANT,
+                    amount=grant,
+                    balance_after=grant,
+                    description="Plan grant for this period",
+                    details={},
+                    created_at=now,
+                )
+            )
     except IntegrityError:
         pass  # another request created it first
     return db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
@@ -121,10 +166,19 @@ def reserve(org_id: int, cost: int, *, user_id: int | None, service: str, operat
         ).rowcount
         if taken != 1:
             return None
-        result = conn.execute(T.insert().values(
-            organization_id=org_id, user_id=user_id, type=USAGE, amount=-cost, balance_after=_current(conn, org_id),
-            service=service, description=f"{operation} (reserved)", details={"reserved": cost, "state": "reserved"},
-            created_at=now))
+        result = conn.execute(
+            T.insert().values(
+                organization_id=org_id,
+                user_id=user_id,
+                type=USAGE,
+                amount=-cost,
+                balance_after=_current(conn, org_id),
+                service=service,
+                description=f"{operation} (reserved)",
+                details={"reserved": cost, "state": "reserved"},
+                created_at=now,
+            )
+        )
         return result.inserted_primary_key[0]
 
 
@@ -134,11 +188,21 @@ def settle(org_id: int, transaction_id: int, reserved: int, actual: int, operati
     back = reserved - actual
     with db.engine.begin() as conn:
         if back:
-            conn.execute(update(B).where(B.c.organization_id == org_id).values(
-                balance=B.c.balance + back, total_used=B.c.total_used - back, updated_at=utcnow()))
-        conn.execute(update(T).where(T.c.id == transaction_id).values(
-            amount=-actual, balance_after=_current(conn, org_id), description=operation,
-            details={"reserved": reserved, "state": "settled", **tokens}))
+            conn.execute(
+                update(B)
+                .where(B.c.organization_id == org_id)
+                .values(balance=B.c.balance + back, total_used=B.c.total_used - back, updated_at=utcnow())
+            )
+        conn.execute(
+            update(T)
+            .where(T.c.id == transaction_id)
+            .values(
+                amount=-actual,
+                balance_after=_current(conn, org_id),
+                description=operation,
+                details={"reserved": reserved, "state": "settled", **tokens},
+            )
+        )
     return actual
 
 
@@ -146,20 +210,42 @@ def refund(org_id: int, transaction_id: int, reserved: int, operation: str, reas
     """The request failed: every reserved credit goes back, and the history says why."""
     now = utcnow()
     with db.engine.begin() as conn:
-        conn.execute(update(B).where(B.c.organization_id == org_id).values(
-            balance=B.c.balance + reserved, total_used=B.c.total_used - reserved, updated_at=now))
-        conn.execute(update(T).where(T.c.id == transaction_id).values(
-            description=f"{operation} (failed)", details={"reserved": reserved, "state": "refunded"}))
-        conn.execute(T.insert().values(
-            organization_id=org_id, type=REFUND, amount=reserved, balance_after=_current(conn, org_id),
-            description=f"Refund: {reason}"[:255], details={"usage_transaction": transaction_id}, created_at=now))
+        conn.execute(
+            update(B)
+            .where(B.c.organization_id == org_id)
+            .values(balance=B.c.balance + reserved, total_used=B.c.total_used - reserved, updated_at=now)
+        )
+        conn.execute(
+            update(T)
+            .where(T.c.id == transaction_id)
+            .values(description=f"{operation} (failed)", details={"reserved": reserved, "state": "refunded"})
+        )
+        conn.execute(
+            T.insert().values(
+                organization_id=org_id,
+                type=REFUND,
+                amount=reserved,
+                balance_after=_current(conn, org_id),
+                description=f"Refund: {reason}"[:255],
+                details={"usage_transaction": transaction_id},
+                created_at=now,
+            )
+        )
 
 
 # --- additions (in the caller's transaction: they commit with the business change) ---------------
 
 
-def add_credits(org, amount: int, type_: str, actor, description: str, *, purchase: AiCreditPurchase | None = None,
-                service: str | None = None) -> AiCreditTransaction:
+def add_credits(
+    org,
+    amount: int,
+    type_: str,
+    actor,
+    description: str,
+    *,
+    purchase: AiCreditPurchase | None = None,
+    service: str | None = None,
+) -> AiCreditTransaction:
     if type_ not in (PURCHASE, BONUS, ADMIN_ADJUSTMENT, SUBSCRIPTION_GRANT):
         raise DomainError("Unknown kind of credit change.")
     balance = balance_of(org, in_session=True)
@@ -183,8 +269,14 @@ def add_credits(org, amount: int, type_: str, actor, description: str, *, purcha
         raise Conflict("The balance is smaller than that adjustment.", code="insufficient_credits")
     db.session.refresh(balance)
     row = AiCreditTransaction(
-        organization_id=org.id, user_id=getattr(actor, "id", None), type=type_, amount=amount,
-        balance_after=balance.balance, service=service, description=description[:255], details={},
+        organization_id=org.id,
+        user_id=getattr(actor, "id", None),
+        type=type_,
+        amount=amount,
+        balance_after=balance.balance,
+        service=service,
+        description=description[:255],
+        details={},
         purchase_amount_cents=purchase.amount_cents if purchase else None,
         currency=purchase.currency if purchase else None,
     )
@@ -215,17 +307,29 @@ def reset_period(balance: AiCreditBalance, org, now: datetime | None = None) -> 
     changed = db.session.execute(
         update(AiCreditBalance)
         .where(AiCreditBalance.id == balance.id, AiCreditBalance.next_reset == balance.next_reset)
-        .values(balance=AiCreditBalance.balance - AiCreditBalance.grant_remaining + grant, grant_remaining=grant,
-                period_grant=grant, last_reset=now, next_reset=following, updated_at=now)
+        .values(
+            balance=AiCreditBalance.balance - AiCreditBalance.grant_remaining + grant,
+            grant_remaining=grant,
+            period_grant=grant,
+            last_reset=now,
+            next_reset=following,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         return False
     db.session.refresh(balance)
-    db.session.add(AiCreditTransaction(
-        organization_id=org.id, type=SUBSCRIPTION_GRANT, amount=grant - expired, balance_after=balance.balance,
-        description=f"Plan grant of {grant} for the new period ({expired} unused expired)",
-        details={"grant": grant, "expired": expired}))
+    db.session.add(
+        AiCreditTransaction(
+            organization_id=org.id,
+            type=SUBSCRIPTION_GRANT,
+            amount=grant - expired,
+            balance_after=balance.balance,
+            description=f"Plan grant of {grant} for the new period ({expired} unused expired)",
+            details={"grant": grant, "expired": expired},
+        )
+    )
     record(None, "ai_credits.period_reset", balance, {"grant": grant, "expired": expired}, org=org)
     return True
 
@@ -239,13 +343,19 @@ def purchase_packs(org, actor, packs: int) -> AiCreditPurchase:
         raise DomainError("Choose between 1 and 100 packs.", field="packs")
     credits = packs * get("ai.credit_pack_size")
     price = get("ai.credit_pack_price_cents")
-    purchase = AiCreditPurchase(organization_id=org.id, user_id=getattr(actor, "id", None), credits=credits,
-                                amount_cents=packs * price, currency="USD")
+    purchase = AiCreditPurchase(
+        organization_id=org.id,
+        user_id=getattr(actor, "id", None),
+        credits=credits,
+        amount_cents=packs * price,
+        currency="USD",
+    )
     db.session.add(purchase)
     db.session.flush()
     purchase.invoice_id = _invoice_purchase(org, actor, purchase, packs, price)
-    record(actor, "ai_credits.purchase_started", purchase, {"credits": credits, "invoice_id": purchase.invoice_id},
-           org=org)
+    record(
+        actor, "ai_credits.purchase_started", purchase, {"credits": credits, "invoice_id": purchase.invoice_id}, org=org
+    )
     return purchase
 
 
@@ -256,10 +366,12 @@ def _invoice_purchase(org, actor, purchase: AiCreditPurchase, packs: int, price:
         raise DomainError("Purchases need billing, which is not available here.") from None
     account = billing.billing_account_for(org)
     today = utcnow().date()
-    invoice = billing.create_draft_invoice(account, period_start=today, period_end=today, currency=purchase.currency,
-                                           actor=actor)
-    billing.add_line_item(invoice, f"AI credits: {packs} × {get('ai.credit_pack_size'):,}", packs, price,
-                          metric="ai_credits", actor=actor)
+    invoice = billing.create_draft_invoice(
+        account, period_start=today, period_end=today, currency=purchase.currency, actor=actor
+    )
+    billing.add_line_item(
+        invoice, f"AI credits: {packs} x {get('ai.credit_pack_size'):,}", packs, price, metric="ai_credits", actor=actor
+    )
     billing.finalize_invoice(invoice, actor)
     return invoice.id
 
@@ -284,6 +396,12 @@ def grant_paid_purchase(invoice_id: int, actor=None) -> AiCreditPurchase | None:
         return None
     db.session.refresh(purchase)
     org = db.session.get(Organization, purchase.organization_id)
-    add_credits(org, purchase.credits, PURCHASE, actor, f"Purchase of {purchase.credits:,} credits (invoice paid)",
-                purchase=purchase)
+    add_credits(
+        org,
+        purchase.credits,
+        PURCHASE,
+        actor,
+        f"Purchase of {purchase.credits:,} credits (invoice paid)",
+        purchase=purchase,
+    )
     return purchase

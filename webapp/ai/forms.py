@@ -28,6 +28,10 @@ class PromptForm(FlaskForm):
 
 class AdjustForm(FlaskForm):
     org_slug = StringField("Organization address", validators=[DataRequired(), Length(max=63)])
-    type = SelectField("Kind", choices=[SelectChoice(BONUS, "Bonus"), SelectChoice(ADMIN_ADJUSTMENT, "Admin adjustment")])
-    amount = IntegerField("Credits (negative removes)", validators=[DataRequired(), NumberRange(-10_000_000, 10_000_000)])
+    type = SelectField(
+        "Kind", choices=[SelectChoice(BONUS, "Bonus"), SelectChoice(ADMIN_ADJUSTMENT, "Admin adjustment")]
+    )
+    amount = IntegerField(
+        "Credits (negative removes)", validators=[DataRequired(), NumberRange(-10_000_000, 10_000_000)]
+    )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])

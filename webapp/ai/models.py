@@ -37,9 +37,7 @@ class AiCreditBalance(TimestampMixin, db.Model):
     __tablename__ = "ai_credit_balances"
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
 
-    organization_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
-    )
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
     balance: Mapped[int] = mapped_column(Integer, default=0)
     grant_remaining: Mapped[int] = mapped_column(Integer, default=0)
     period_grant: Mapped[int] = mapped_column(Integer, default=0)

@@ -106,8 +106,16 @@ def render_messages(prompt: AiPromptTemplate, variables: dict) -> list[dict]:
         raise DomainError(f"The prompt template is broken: {problem}") from None
 
 
-def update_prompt(prompt: AiPromptTemplate, actor, *, name: str, system_prompt: str, user_template: str,
-                  max_tokens: int, is_active: bool) -> AiPromptTemplate:
+def update_prompt(
+    prompt: AiPromptTemplate,
+    actor,
+    *,
+    name: str,
+    system_prompt: str,
+    user_template: str,
+    max_tokens: int,
+    is_active: bool,
+) -> AiPromptTemplate:
     for field, text in (("system_prompt", system_prompt), ("user_template", user_template)):
         problem = check_syntax(text)
         if problem:
@@ -119,6 +127,7 @@ def update_prompt(prompt: AiPromptTemplate, actor, *, name: str, system_prompt: 
     prompt.is_active = is_active
     prompt.version = (prompt.version or 1) + 1
     prompt.updated_by_id = actor.id
-    record(actor, "ai_prompt.updated", prompt, {"service": prompt.service, "key": prompt.key,
-                                                "version": prompt.version})
+    record(
+        actor, "ai_prompt.updated", prompt, {"service": prompt.service, "key": prompt.key, "version": prompt.version}
+    )
     return prompt

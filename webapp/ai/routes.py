@@ -23,14 +23,23 @@ from webapp.extensions import db
 
 def usage_by_service(org, days: int = 30) -> list[dict]:
     since = utcnow() - timedelta(days=days)
-    rows = dict(db.session.execute(
-        select(AiUsageLog.service, func.coalesce(func.sum(AiUsageLog.credits_used), 0))
-        .where(AiUsageLog.organization_id == org.id, AiUsageLog.created_at >= since)
-        .group_by(AiUsageLog.service)
-    ).all())
+    rows = dict(
+        db.session.execute(
+            select(AiUsageLog.service, func.coalesce(func.sum(AiUsageLog.credits_used), 0))
+            .where(AiUsageLog.organization_id == org.id, AiUsageLog.created_at >= since)
+            .group_by(AiUsageLog.service)
+        ).all()
+    )
     peak = max([int(v) for v in rows.values()] + [1])
-    return [{"service": s, "label": s.replace("_", " ").title(), "credits": int(rows.get(s, 0)),
-             "width": int(int(rows.get(s, 0)) * 300 / peak)} for s in SERVICES]
+    return [
+        {
+            "service": s,
+            "label": s.replace("_", " ").title(),
+            "credits": int(rows.get(s, 0)),
+            "width": int(int(rows.get(s, 0)) * 300 / peak),
+        }
+        for s in SERVICES
+    ]
 
 
 def _page(org, purchase_form=None, status=200):
@@ -38,16 +47,34 @@ def _page(org, purchase_form=None, status=200):
 
     balance = credits.balance_of(org)
     db.session.commit()
-    transactions = keyset(select(AiCreditTransaction).where(AiCreditTransaction.organization_id == org.id),
-                          AiCreditTransaction.id, request.args.get("before", type=int), per_page=25)
-    usage = db.session.scalars(select(AiUsageLog).where(AiUsageLog.organization_id == org.id)
-                               .order_by(AiUsageLog.id.desc()).limit(25)).all()
-    purchases = db.session.scalars(select(AiCreditPurchase).where(AiCreditPurchase.organization_id == org.id)
-                                   .order_by(AiCreditPurchase.id.desc()).limit(10)).all()
-    return render("ai/index.html", org=org, balance=balance, transactions=transactions, usage=usage,
-                  chart=usage_by_service(org), purchases=purchases, purchase_form=purchase_form or PurchaseForm(),
-                  pack_size=credits.get("ai.credit_pack_size"), pack_price=credits.get("ai.credit_pack_price_cents"),
-                  status=status)
+    transactions = keyset(
+        select(AiCreditTransaction).where(AiCreditTransaction.organization_id == org.id),
+        AiCreditTransaction.id,
+        request.args.get("before", type=int),
+        per_page=25,
+    )
+    usage = db.session.scalars(
+        select(AiUsageLog).where(AiUsageLog.organization_id == org.id).order_by(AiUsageLog.id.desc()).limit(25)
+    ).all()
+    purchases = db.session.scalars(
+        select(AiCreditPurchase)
+        .where(AiCreditPurchase.organization_id == org.id)
+        .order_by(AiCreditPurchase.id.desc())
+        .limit(10)
+    ).all()
+    return render(
+        "ai/index.html",
+        org=org,
+        balance=balance,
+        transactions=transactions,
+        usage=usage,
+        chart=usage_by_service(org),
+        purchases=purchases,
+        purchase_form=purchase_form or PurchaseForm(),
+        pack_size=credits.get("ai.credit_pack_size"),
+        pack_price=credits.get("ai.credit_pack_price_cents"),
+        status=status,
+    )
 
 
 @bp.get("/")
@@ -88,8 +115,15 @@ def chat(org):
             return redirect(url_for("ai.chat", slug=org.slug))
     balance = credits.balance_of(org)
     db.session.commit()
-    return render("ai/chat.html", block="conversation", org=org, form=form, balance=balance,
-                  messages=ai.conversation(org, current_user.user), status=422 if form.errors else 200)
+    return render(
+        "ai/chat.html",
+        block="conversation",
+        org=org,
+        form=form,
+        balance=balance,
+        messages=ai.conversation(org, current_user.user),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/caption-suggestions", methods=["GET", "POST"])
@@ -104,5 +138,6 @@ def caption_suggestions(org):
         except DomainError as error:
             apply_error(form, error, field="title")
         db.session.commit()
-    return render("ai/_caption_suggestions.html", org=org, form=form, suggestion=suggestion,
-                  status=422 if form.errors else 200)
+    return render(
+        "ai/_caption_suggestions.html", org=org, form=form, suggestion=suggestion, status=422 if form.errors else 200
+    )

@@ -52,7 +52,7 @@ def ask(org, user, service: str, key: str, variables: dict, *, operation: str, j
     messages = render_messages(prompt, variables)
     reserved = credits.credits_for_tokens(estimate_tokens(messages) + prompt.max_tokens)
     credits.balance_of(org)
-    org_id, org_name = org.id, org.name
+    org_id, max_tokens = org.id, prompt.max_tokens
     db.session.commit()  # no transaction (nor pooled connection) held across the slow call
     user_id = getattr(user, "id", None)
     transaction_id = credits.reserve(org_id, reserved, user_id=user_id, service=service, operation=operation)
@@ -61,26 +61,47 @@ def ask(org, user, service: str, key: str, variables: dict, *, operation: str, j
         db.session.refresh(balance)
         raise LimitExceeded(
             f"Not enough AI credits: this request needs up to {reserved}, the balance is {balance.balance}.",
-            limit="ai_credits", code="insufficient_credits",
+            limit="ai_credits",
+            code="insufficient_credits",
         )
     started = time.monotonic()
-    base = dict(organization_id=org_id, user_id=user_id, service=service, operation=operation,
-                credits_reserved=reserved)
+    base = dict(
+        organization_id=org_id, user_id=user_id, service=service, operation=operation, credits_reserved=reserved
+    )
     try:
-        completion = AiClient(org_id).chat(messages, max_tokens=prompt.max_tokens, json_mode=json_mode,
-                                           action=f"{service.lower()}.{operation}")
+        completion = AiClient(org_id).chat(
+            messages, max_tokens=max_tokens, json_mode=json_mode, action=f"{service.lower()}.{operation}"
+        )
     except AiProviderError as error:
         credits.refund(org_id, transaction_id, reserved, operation, str(error))
-        _log_usage(**base, credits_used=0, processing_ms=int((time.monotonic() - started) * 1000), success=False,
-                   error_message=str(error)[:1000])
-        raise AiUnavailable(f"The AI service failed; your {reserved} reserved credits were refunded. ({error})") \
-            from None
+        _log_usage(
+            **base,
+            credits_used=0,
+            processing_ms=int((time.monotonic() - started) * 1000),
+            success=False,
+            error_message=str(error)[:1000],
+        )
+        raise AiUnavailable(
+            f"The AI service failed; your {reserved} reserved credits were refunded. ({error})"
+        ) from None
     used = credits.credits_for_tokens(completion.input_tokens + completion.output_tokens)
-    used = credits.settle(org_id, transaction_id, reserved, used, operation,
-                          {"input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens})
-    log_id = _log_usage(**base, credits_used=used, input_tokens=completion.input_tokens,
-                        output_tokens=completion.output_tokens, model=completion.model,
-                        processing_ms=int((time.monotonic() - started) * 1000), success=True)
+    used = credits.settle(
+        org_id,
+        transaction_id,
+        reserved,
+        used,
+        operation,
+        {"input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens},
+    )
+    log_id = _log_usage(
+        **base,
+        credits_used=used,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        model=completion.model,
+        processing_ms=int((time.monotonic() - started) * 1000),
+        success=True,
+    )
     return AiAnswer(completion.content, used, completion.input_tokens, completion.output_tokens, log_id)
 
 
@@ -105,16 +126,27 @@ def draft_workflow(org, user, description: str) -> dict:
     from webapp.workflows.definitions import EVENTS, InvalidDefinition, validate_definition
     from webapp.workflows.steps import STEP_TYPES
 
-    answer = ask(org, user, "WORKFLOW_OPTIMIZATION", "workflow_draft",
-                 {"org_name": org.name, "description": description.strip(),
-                  "step_types": ", ".join(STEP_TYPES), "events": ", ".join(EVENTS)},
-                 operation="workflow_draft", json_mode=True)
+    answer = ask(
+        org,
+        user,
+        "WORKFLOW_OPTIMIZATION",
+        "workflow_draft",
+        {
+            "org_name": org.name,
+            "description": description.strip(),
+            "step_types": ", ".join(STEP_TYPES),
+            "events": ", ".join(EVENTS),
+        },
+        operation="workflow_draft",
+        json_mode=True,
+    )
     data = _json(answer)
     try:
         definition = validate_definition(data)
     except InvalidDefinition as problem:
-        raise InvalidDefinition(f"The AI's draft did not pass the checks ({problem.message}). Try rephrasing.",
-                                field="description") from None
+        raise InvalidDefinition(
+            f"The AI's draft did not pass the checks ({problem.message}). Try rephrasing.", field="description"
+        ) from None
     name = str(data.get("name") or "Drafted workflow").strip()[:120]
     return {"name": name, "definition": definition, "credits": answer.credits}
 
@@ -122,10 +154,19 @@ def draft_workflow(org, user, description: str) -> dict:
 def suggest_caption(org, user, title: str, topic: str = "", platforms: list[str] | None = None) -> dict:
     if not (title or "").strip():
         raise DomainError("Give the video a title first.", field="title")
-    answer = ask(org, user, "TASK_GENERATION", "caption_suggestion",
-                 {"title": title.strip()[:200], "topic": (topic or "").strip()[:500],
-                  "platforms": ", ".join(platforms or ["tiktok", "instagram", "youtube"])},
-                 operation="caption_suggestion", json_mode=True)
+    answer = ask(
+        org,
+        user,
+        "TASK_GENERATION",
+        "caption_suggestion",
+        {
+            "title": title.strip()[:200],
+            "topic": (topic or "").strip()[:500],
+            "platforms": ", ".join(platforms or ["tiktok", "instagram", "youtube"]),
+        },
+        operation="caption_suggestion",
+        json_mode=True,
+    )
     data = _json(answer)
     caption = str(data.get("caption") or "").strip()[:2200]
     tags = [str(t).strip() for t in (data.get("hashtags") or []) if str(t).strip()][:10]
@@ -137,8 +178,9 @@ def chat(org, user, question: str) -> AiChatMessage:
     question = (question or "").strip()
     if not question:
         raise DomainError("Ask something.", field="question")
-    answer = ask(org, user, "CHAT_ASSISTANT", "org_chat", {"org_name": org.name, "question": question[:4000]},
-                 operation="chat")
+    answer = ask(
+        org, user, "CHAT_ASSISTANT", "org_chat", {"org_name": org.name, "question": question[:4000]}, operation="chat"
+    )
     db.session.add(AiChatMessage(organization_id=org.id, user_id=user.id, role="user", content=question[:4000]))
     reply = AiChatMessage(organization_id=org.id, user_id=user.id, role="assistant", content=answer.content)
     db.session.add(reply)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 
 from webapp.billing import public_bp
 from webapp.billing.forms import ExpressPayForm, WebPayForm
@@ -37,6 +37,7 @@ def _page(invoice, web_form=None, express_form=None, status=200):
         invoice=invoice,
         web_form=web_form or WebPayForm(),
         express_form=express_form or ExpressPayForm(),
+        sandbox="/sandbox/paynow" in current_app.config["PAYNOW_BASE_URL"],
         status=status,
     )
 

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "studio": frozenset({OWNER, ADMIN, MEMBER}),
     "support": frozenset({OWNER, ADMIN, MEMBER}),
     "files": frozenset({OWNER, ADMIN, MEMBER}),
+    "projects": frozenset({OWNER, ADMIN, MEMBER}),
     "ai": frozenset({OWNER, ADMIN, MEMBER}),
     "referrals": frozenset({OWNER, ADMIN, MEMBER}),
 }

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from webapp.auth.services import safe_next
 from webapp.core.access import org_object_or_404, org_view, role_allows
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
@@ -88,7 +89,7 @@ def upload(org):
         else:
             db.session.commit()
             flash(f"{uploaded.original_name} uploaded.", "success")
-            return redirect(url_for("files.index", slug=org.slug))
+            return redirect(safe_next(request.form.get("next"), url_for("files.index", slug=org.slug)))
     return _page(org, form, status=422)
 
 

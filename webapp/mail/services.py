@@ -46,13 +46,17 @@ def resend_email(message: EmailMessage, actor) -> EmailMessage:
 
 def search_messages(*, status: str | None = None, recipient: str | None = None, before: int | None = None, per_page=50):
     """The e-mail log, newest first, keyset-paginated by id (``ix_email_messages_status_id`` serves the filter)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, or_, select
 
     from webapp.core.pagination import keyset
 
     stmt = select(EmailMessage)
     if status:
         stmt = stmt.where(EmailMessage.status == status)
-    if recipient:
-        stmt = stmt.where(func.lower(EmailMessage.to_address).contains(recipient.strip().lower(), autoescape=True))
+    recipient = (recipient or "").strip()
+    if "@" in recipient and "." in recipient.split("@")[-1]:
+        # a whole address: an index lookup (addresses are stored as sent; users' are lowercase)
+        stmt = stmt.where(or_(EmailMessage.to_address == recipient, EmailMessage.to_address == recipient.lower()))
+    elif recipient:
+        stmt = stmt.where(func.lower(EmailMessage.to_address).contains(recipient.lower(), autoescape=True))
     return keyset(stmt, EmailMessage.id, before, per_page)

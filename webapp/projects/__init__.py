@@ -1,4 +1,15 @@
-"""Projects and tasks: a minimal per-organization model that other domains attach things to
-(Drive files, uploads). Views (list, board) come later; this package keeps the model and rules."""
+"""Projects and tasks: a small per-organization work area that Drive files and uploads attach to,
+with a list and a board view."""
 
-from webapp.projects import models  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("projects", __name__, url_prefix="/o/<slug>/projects")
+
+
+def init_app(app):
+    from webapp.orgs.dashboard import nav_item
+
+    nav_item("Projects", "projects.index", "projects", order=78)
+
+
+from webapp.projects import models, routes  # noqa: E402,F401

@@ -31,9 +31,11 @@ class Task(TimestampMixin, OrgOwnedMixin, db.Model):
 
     project_id: Mapped[int] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=TODO)
     position: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
     due_date: Mapped[date | None]
 
     project: Mapped[Project] = relationship(back_populates="tasks")
+    assignee = relationship("User", foreign_keys=[assignee_id])

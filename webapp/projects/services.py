@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.audit import record
 from webapp.core.errors import DomainError
@@ -51,3 +51,60 @@ def projects_of(org) -> list[Project]:
 def tasks_of(org) -> list[Task]:
     stmt = select(Task).where(Task.organization_id == org.id).order_by(Task.project_id, Task.position, Task.id)
     return list(db.session.scalars(stmt))
+
+
+def _assignee(project_org_id: int, assignee_id: int | None):
+    """An assignee must be a member of the task's organization."""
+    if not assignee_id:
+        return None
+    from webapp.orgs.models import Membership
+
+    member = db.session.scalar(
+        select(Membership.user_id).where(
+            Membership.organization_id == project_org_id, Membership.user_id == assignee_id
+        )
+    )
+    if member is None:
+        raise DomainError("Choose a member of this organization.", field="assignee_id")
+    return member
+
+
+def update_task(
+    task: Task, actor, *, title: str, description: str, status: str, assignee_id: int | None, due_date
+) -> Task:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("Give the task a title.", field="title")
+    if status not in Task.STATUSES:
+        raise DomainError("Choose a status from the list.", field="status")
+    task.title = title[:300]
+    task.description = (description or "").strip()
+    task.assignee_id = _assignee(task.organization_id, assignee_id)
+    task.due_date = due_date
+    if task.status != status:
+        move_task(task, actor, status)
+    record(actor, "task.updated", task, {"title": task.title})
+    return task
+
+
+def move_task(task: Task, actor, status: str) -> Task:
+    """Move a task to another column of the board, at the bottom."""
+    if status not in Task.STATUSES:
+        raise DomainError("Choose a status from the list.", field="status")
+    if task.status == status:
+        return task
+    old = task.status
+    last = db.session.scalar(
+        select(func.max(Task.position)).where(Task.project_id == task.project_id, Task.status == status)
+    )
+    task.status = status
+    task.position = (last or 0) + 1
+    record(actor, "task.moved", task, {"from": old, "to": status})
+    return task
+
+
+def board(project: Project) -> dict[str, list[Task]]:
+    columns: dict[str, list[Task]] = {status: [] for status in Task.STATUSES}
+    for task in project.tasks:
+        columns[task.status].append(task)
+    return columns

@@ -36,5 +36,11 @@ def init_app(app):
         register_type("workflow.notice", "Messages from workflows")
 
 
-from webapp.workflows import models  # noqa: E402,F401
-from webapp.workflows import events, jobs, routes, admin, webhooks  # noqa: E402,F401
+from webapp.workflows import (  # noqa: E402,F401
+    admin,
+    events,
+    jobs,
+    models,
+    routes,
+    webhooks,
+)

@@ -40,9 +40,14 @@ def template_form(template_id: int | None = None):
         else:
             try:
                 template = workflows.save_template(
-                    template, current_user.user, name=form.name.data, slug=form.slug.data,
-                    category=form.category.data, description=form.description.data or "",
-                    definition=definition, published=form.published.data,
+                    template,
+                    current_user.user,
+                    name=form.name.data,
+                    slug=form.slug.data,
+                    category=form.category.data,
+                    description=form.description.data or "",
+                    definition=definition,
+                    published=form.published.data,
                 )
             except DomainError as error:
                 db.session.rollback()
@@ -51,16 +56,20 @@ def template_form(template_id: int | None = None):
                 db.session.commit()
                 flash("Template saved.", "success")
                 return redirect(url_for("workflows_admin.templates"))
-    return render("workflows/admin_template_form.html", form=form, entry=template,
-                  status=422 if form.errors else 200)
+    return render("workflows/admin_template_form.html", form=form, entry=template, status=422 if form.errors else 200)
 
 
 @admin_bp.get("/workflow-lines")
 def lines():
-    pending = db.session.scalars(select(PendingInvoiceLine).where(PendingInvoiceLine.status == "PENDING")
-                                 .order_by(PendingInvoiceLine.id)).all()
-    decided = db.session.scalars(select(PendingInvoiceLine).where(PendingInvoiceLine.status != "PENDING")
-                                 .order_by(PendingInvoiceLine.id.desc()).limit(50)).all()
+    pending = db.session.scalars(
+        select(PendingInvoiceLine).where(PendingInvoiceLine.status == "PENDING").order_by(PendingInvoiceLine.id)
+    ).all()
+    decided = db.session.scalars(
+        select(PendingInvoiceLine)
+        .where(PendingInvoiceLine.status != "PENDING")
+        .order_by(PendingInvoiceLine.id.desc())
+        .limit(50)
+    ).all()
     return render("workflows/admin_lines.html", pending=pending, decided=decided, button=EmptyForm())
 
 

@@ -60,8 +60,9 @@ def schedule_video_posts(org, workflow, video_id, platforms, caption, hashtags, 
         elif platform == "YOUTUBE":
             options = {"title": (caption or "New video")[:100], "privacy": "private"}
         targets.append(TargetDraft(platform=platform, connection_id=accounts[0].id, options=options))
-    draft = PostDraft(video_id=video_id, caption=caption, hashtags=parse_hashtags(hashtags or ""), targets=targets,
-                      when=when)
+    draft = PostDraft(
+        video_id=video_id, caption=caption, hashtags=parse_hashtags(hashtags or ""), targets=targets, when=when
+    )
     try:
         post = save_post(org, _acting_user(workflow), draft, "schedule")
     except DomainError as error:
@@ -103,11 +104,13 @@ def approved_lines_for_billing_run(account, period_start, period_end) -> list:
     from webapp.workflows.models import PendingInvoiceLine
 
     lines = db.session.scalars(
-        select(PendingInvoiceLine).where(
+        select(PendingInvoiceLine)
+        .where(
             PendingInvoiceLine.organization_id == account.organization_id,
             PendingInvoiceLine.status == PendingInvoiceLine.APPROVED,
             PendingInvoiceLine.billing_reference.is_(None),
-        ).order_by(PendingInvoiceLine.id)
+        )
+        .order_by(PendingInvoiceLine.id)
     ).all()
     specs = []
     for line in lines:

@@ -82,12 +82,15 @@ def validate_definition(definition) -> dict:
             name, messages = next(iter(errors.items()))
             raise InvalidDefinition(f"Step {number} ({kind.label}), {name}: {' '.join(map(str, messages))}")
         placeholder = step.get("credential")
-        if placeholder is not None:
-            if not kind.uses_credential or placeholder not in clean_credentials:
-                raise InvalidDefinition(f"Step {number}: credential “{placeholder}” is not declared.")
+        if placeholder is not None and (not kind.uses_credential or placeholder not in clean_credentials):
+            raise InvalidDefinition(f"Step {number}: credential “{placeholder}” is not declared.")
         clean_steps.append(
-            {"type": kind.type, "name": str(step.get("name") or kind.label)[:120], "config": config,
-             "credential": placeholder}
+            {
+                "type": kind.type,
+                "name": str(step.get("name") or kind.label)[:120],
+                "config": config,
+                "credential": placeholder,
+            }
         )
     return {"trigger": clean_trigger, "steps": clean_steps, "credentials": clean_credentials}
 

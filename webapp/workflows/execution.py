@@ -125,8 +125,13 @@ def claim(run_id: int) -> WorkflowRun | None:
     result = db.session.execute(
         update(WorkflowRun)
         .where(WorkflowRun.id == run_id, WorkflowRun.status == WorkflowRun.QUEUED, running < limit)
-        .values(status=WorkflowRun.RUNNING, attempt=WorkflowRun.attempt + 1, started_at=now, completed_at=None,
-                resume_at=None)
+        .values(
+            status=WorkflowRun.RUNNING,
+            attempt=WorkflowRun.attempt + 1,
+            started_at=now,
+            completed_at=None,
+            resume_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -141,8 +146,11 @@ def claim(run_id: int) -> WorkflowRun | None:
 
 def _scope(run: WorkflowRun) -> dict:
     outputs = run.outputs or {}
-    scope = {"trigger": run.trigger_payload or {}, "steps": outputs, "workflow": {"id": run.workflow_id,
-                                                                                   "name": run.workflow.name}}
+    scope = {
+        "trigger": run.trigger_payload or {},
+        "steps": outputs,
+        "workflow": {"id": run.workflow_id, "name": run.workflow.name},
+    }
     for key, value in outputs.items():
         scope[f"step{key}"] = value
     scope["run"] = {"id": run.id, "attempt": run.attempt}
@@ -157,11 +165,20 @@ def _excerpt(output, secrets) -> str:
 def _record_credential_uses(ctx: StepContext) -> None:
     now = utcnow()
     for credential_id, success in ctx.credential_uses:
-        db.session.add(CredentialUsage(organization_id=ctx.org.id, credential_id=credential_id,
-                                       workflow_id=ctx.workflow.id, run_id=ctx.run.id, step_position=ctx.position,
-                                       used_at=now, success=success))
-        db.session.execute(update(WorkflowCredential).where(WorkflowCredential.id == credential_id)
-                           .values(last_used_at=now))
+        db.session.add(
+            CredentialUsage(
+                organization_id=ctx.org.id,
+                credential_id=credential_id,
+                workflow_id=ctx.workflow.id,
+                run_id=ctx.run.id,
+                step_position=ctx.position,
+                used_at=now,
+                success=success,
+            )
+        )
+        db.session.execute(
+            update(WorkflowCredential).where(WorkflowCredential.id == credential_id).values(last_used_at=now)
+        )
 
 
 def execute(run_id: int) -> str | None:
@@ -178,13 +195,20 @@ def execute(run_id: int) -> str | None:
     steps = list(workflow.steps)
     total = len(steps)
     db.session.commit()
-    for step in steps[run.next_position - 1:]:
+    for step in steps[run.next_position - 1 :]:
         db.session.refresh(run, ["status"])
         if run.status != WorkflowRun.RUNNING:  # cancelled meanwhile
             return run.status
         kind = STEP_TYPES.get(step.type)
-        step_run = WorkflowStepRun(run_id=run.id, position=step.position, step_type=step.type, name=step.name,
-                                   status=WorkflowStepRun.RUNNING, attempt=run.attempt, started_at=utcnow())
+        step_run = WorkflowStepRun(
+            run_id=run.id,
+            position=step.position,
+            step_type=step.type,
+            name=step.name,
+            status=WorkflowStepRun.RUNNING,
+            attempt=run.attempt,
+            started_at=utcnow(),
+        )
         db.session.add(step_run)
         db.session.commit()
         ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
@@ -242,9 +266,17 @@ def execute(run_id: int) -> str | None:
         run.report_progress(step.position, total)
         run.bump("steps_succeeded")
         if outcome == "stop":
-            for later in steps[step.position:]:
-                db.session.add(WorkflowStepRun(run_id=run.id, position=later.position, step_type=later.type,
-                                               name=later.name, status=WorkflowStepRun.SKIPPED, attempt=run.attempt))
+            for later in steps[step.position :]:
+                db.session.add(
+                    WorkflowStepRun(
+                        run_id=run.id,
+                        position=later.position,
+                        step_type=later.type,
+                        name=later.name,
+                        status=WorkflowStepRun.SKIPPED,
+                        attempt=run.attempt,
+                    )
+                )
             run.mark_finished(WorkflowRun.SUCCEEDED)
             db.session.commit()
             _start_next_queued(workflow.id)
@@ -272,8 +304,11 @@ def _start_next_queued(workflow_id: int) -> None:
 
     waiting = db.session.scalar(
         select(WorkflowRun.id)
-        .where(WorkflowRun.workflow_id == workflow_id, WorkflowRun.status == WorkflowRun.QUEUED,
-               WorkflowRun.resume_at.is_(None))
+        .where(
+            WorkflowRun.workflow_id == workflow_id,
+            WorkflowRun.status == WorkflowRun.QUEUED,
+            WorkflowRun.resume_at.is_(None),
+        )
         .order_by(WorkflowRun.id)
         .limit(1)
     )
@@ -314,11 +349,13 @@ def dispatch_due(now=None) -> dict:
             started += 1
         db.session.commit()
     ready = db.session.scalars(
-        select(WorkflowRun.id).where(
+        select(WorkflowRun.id)
+        .where(
             WorkflowRun.status == WorkflowRun.QUEUED,
             ((WorkflowRun.resume_at.is_not(None)) & (WorkflowRun.resume_at <= now))
             | ((WorkflowRun.resume_at.is_(None)) & (WorkflowRun.queued_at <= now - timedelta(minutes=1))),
-        ).limit(500)
+        )
+        .limit(500)
     ).all()
     for run_id in ready:
         execute_run.delay(run_id)
@@ -332,15 +369,18 @@ def prune_runs(now=None) -> int:
     from webapp.settings import get
 
     cutoff = (now or utcnow()) - timedelta(days=get("workflows.retention_days"))
-    old = select(WorkflowRun.id).where(
-        WorkflowRun.status.in_(WorkflowRun.FINISHED), WorkflowRun.completed_at < cutoff
-    ).limit(5000)
+    old = (
+        select(WorkflowRun.id)
+        .where(WorkflowRun.status.in_(WorkflowRun.FINISHED), WorkflowRun.completed_at < cutoff)
+        .limit(5000)
+    )
     total = 0
     while ids := list(db.session.scalars(old)):
         db.session.execute(delete(WorkflowStepRun).where(WorkflowStepRun.run_id.in_(ids)))
         db.session.execute(update(CredentialUsage).where(CredentialUsage.run_id.in_(ids)).values(run_id=None))
-        db.session.execute(delete(WorkflowRun).where(WorkflowRun.id.in_(ids)).execution_options(
-            synchronize_session=False))
+        db.session.execute(
+            delete(WorkflowRun).where(WorkflowRun.id.in_(ids)).execution_options(synchronize_session=False)
+        )
         total += len(ids)
         db.session.commit()
     return total

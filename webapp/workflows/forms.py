@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
 from wtforms import (
-    SelectChoice,
     BooleanField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -25,8 +25,11 @@ class WorkflowForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     trigger_type = SelectField("Trigger", choices=[SelectChoice(*c) for c in TRIGGER_CHOICES], default="manual")
-    cron = StringField("Cron expression", validators=[Optional(), Length(max=120)],
-                       description="Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00).")
+    cron = StringField(
+        "Cron expression",
+        validators=[Optional(), Length(max=120)],
+        description="Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00).",
+    )
     event = SelectField("Event", choices=[SelectChoice(*c) for c in [("", "—"), *EVENTS.items()]], default="")
     max_concurrency = IntegerField("Runs at the same time", default=1, validators=[Optional(), NumberRange(1, 20)])
 
@@ -41,11 +44,13 @@ class AddStepForm(FlaskForm):
 class CredentialForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     kind = SelectField("Kind", choices=[SelectChoice(*c) for c in WorkflowCredential.KINDS.items()])
-    header_name = StringField("Header name", validators=[Optional(), Length(max=80)],
-                              description="For an API key header, e.g. X-API-Key.")
+    header_name = StringField(
+        "Header name", validators=[Optional(), Length(max=80)], description="For an API key header, e.g. X-API-Key."
+    )
     username = StringField("User name", validators=[Optional(), Length(max=120)], description="For basic auth.")
-    secret = PasswordField("Secret", validators=[Optional(), Length(max=4000)],
-                           description="Stored encrypted; never shown again.")
+    secret = PasswordField(
+        "Secret", validators=[Optional(), Length(max=4000)], description="Stored encrypted; never shown again."
+    )
     connection_id = IntegerField("OAuth connection", validators=[Optional()])
 
 
@@ -68,8 +73,14 @@ class SaveDraftForm(FlaskForm):
 
 class TemplateForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    slug = StringField("Address", validators=[DataRequired(), Length(max=80),
-                                              Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Lowercase letters, digits, dashes.")])
+    slug = StringField(
+        "Address",
+        validators=[
+            DataRequired(),
+            Length(max=80),
+            Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Lowercase letters, digits, dashes."),
+        ],
+    )
     category = StringField("Category", validators=[DataRequired(), Length(max=40)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
     definition = TextAreaField("Definition (JSON)", validators=[DataRequired(), Length(max=50000)])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -35,11 +33,13 @@ def _user():
 
 
 def _credentials(org) -> list[WorkflowCredential]:
-    return list(db.session.scalars(
-        select(WorkflowCredential)
-        .where(WorkflowCredential.organization_id == org.id, WorkflowCredential.revoked_at.is_(None))
-        .order_by(WorkflowCredential.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(WorkflowCredential)
+            .where(WorkflowCredential.organization_id == org.id, WorkflowCredential.revoked_at.is_(None))
+            .order_by(WorkflowCredential.name)
+        )
+    )
 
 
 def step_form(step: WorkflowStep, credentials, formdata=None):
@@ -63,15 +63,27 @@ def _editor(org, workflow, *, settings_form=None, failed_step=None, status=200):
     add_form = AddStepForm()
     add_form.type.choices = choices()
     if settings_form is None:
-        settings_form = WorkflowForm(obj=workflow, cron=workflow.trigger_config.get("cron", ""),
-                                     event=workflow.trigger_config.get("event", ""))
+        settings_form = WorkflowForm(
+            obj=workflow, cron=workflow.trigger_config.get("cron", ""), event=workflow.trigger_config.get("event", "")
+        )
     recent = db.session.scalars(
         select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc()).limit(10)
     ).all()
     secret = workflows.webhook_secret(workflow) if workflow.trigger_type == "webhook" else None
-    return render("workflows/edit.html", block="steps", org=org, workflow=workflow, forms=forms, add_form=add_form,
-                  settings_form=settings_form, step_types=STEP_TYPES, recent=recent, webhook_secret=secret,
-                  button=EmptyForm(), status=status)
+    return render(
+        "workflows/edit.html",
+        block="steps",
+        org=org,
+        workflow=workflow,
+        forms=forms,
+        add_form=add_form,
+        settings_form=settings_form,
+        step_types=STEP_TYPES,
+        recent=recent,
+        webhook_secret=secret,
+        button=EmptyForm(),
+        status=status,
+    )
 
 
 # --- list and lifecycle ---------------------------------------------------------------------------
@@ -81,7 +93,9 @@ def _editor(org, workflow, *, settings_form=None, failed_step=None, status=200):
 @org_view("workflows")
 def index(org):
     items = db.session.scalars(
-        select(Workflow).where(Workflow.organization_id == org.id).options(selectinload(Workflow.steps))
+        select(Workflow)
+        .where(Workflow.organization_id == org.id)
+        .options(selectinload(Workflow.steps))
         .order_by(Workflow.name)
     ).all()
     return render("workflows/index.html", org=org, workflows=items, button=EmptyForm())
@@ -93,8 +107,9 @@ def new(org):
     form = WorkflowForm()
     if form.validate_on_submit():
         try:
-            workflow = workflows.create_workflow(org, _user(), form.name.data, form.description.data,
-                                                 form.trigger_type.data, form.trigger_config())
+            workflow = workflows.create_workflow(
+                org, _user(), form.name.data, form.description.data, form.trigger_type.data, form.trigger_config()
+            )
         except DomainError as error:
             db.session.rollback()
             apply_error(form, error)
@@ -118,9 +133,16 @@ def save_settings(org, workflow_id):
     form = WorkflowForm()
     if form.validate_on_submit():
         try:
-            workflows.update_workflow(workflow, org, _user(), name=form.name.data, description=form.description.data,
-                                      trigger_type=form.trigger_type.data, trigger_config=form.trigger_config(),
-                                      max_concurrency=form.max_concurrency.data or 1)
+            workflows.update_workflow(
+                workflow,
+                org,
+                _user(),
+                name=form.name.data,
+                description=form.description.data,
+                trigger_type=form.trigger_type.data,
+                trigger_config=form.trigger_config(),
+                max_concurrency=form.max_concurrency.data or 1,
+            )
         except DomainError as error:
             db.session.rollback()
             workflow = org_object_or_404(Workflow, org, workflow_id)
@@ -274,8 +296,10 @@ def remove_step(org, workflow_id, step_id):
 @org_view("workflows")
 def run_list(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
-    page = paginate(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)
-                    .order_by(WorkflowRun.id.desc()), request.args.get("page", 1, type=int))
+    page = paginate(
+        select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc()),
+        request.args.get("page", 1, type=int),
+    )
     return render("workflows/runs.html", org=org, workflow=workflow, page=page)
 
 
@@ -306,8 +330,14 @@ def cancel(org, run_id):
 
 
 def _credentials_page(org, form=None, status=200):
-    return render("workflows/credentials.html", org=org, credentials=_credentials(org),
-                  form=form or CredentialForm(), button=EmptyForm(), status=status)
+    return render(
+        "workflows/credentials.html",
+        org=org,
+        credentials=_credentials(org),
+        form=form or CredentialForm(),
+        button=EmptyForm(),
+        status=status,
+    )
 
 
 @bp.get("/credentials")
@@ -322,9 +352,16 @@ def create_credential(org):
     form = CredentialForm()
     if form.validate_on_submit():
         try:
-            workflows.create_credential(org, _user(), name=form.name.data, kind=form.kind.data,
-                                        secret=form.secret.data or "", header_name=form.header_name.data or "",
-                                        username=form.username.data or "", connection_id=form.connection_id.data)
+            workflows.create_credential(
+                org,
+                _user(),
+                name=form.name.data,
+                kind=form.kind.data,
+                secret=form.secret.data or "",
+                header_name=form.header_name.data or "",
+                username=form.username.data or "",
+                connection_id=form.connection_id.data,
+            )
         except DomainError as error:
             db.session.rollback()
             apply_error(form, error)
@@ -354,10 +391,21 @@ def credential_detail(org, credential_id):
             flash("Secret replaced.", "success")
             return redirect(url_for("workflows.credential_detail", slug=org.slug, credential_id=credential.id))
     form.secret.data = ""
-    uses = db.session.scalars(select(CredentialUsage).where(CredentialUsage.credential_id == credential.id)
-                              .order_by(CredentialUsage.id.desc()).limit(100)).all()
-    return render("workflows/credential.html", org=org, credential=credential, uses=uses, form=form,
-                  button=EmptyForm(), status=422 if form.errors else 200)
+    uses = db.session.scalars(
+        select(CredentialUsage)
+        .where(CredentialUsage.credential_id == credential.id)
+        .order_by(CredentialUsage.id.desc())
+        .limit(100)
+    ).all()
+    return render(
+        "workflows/credential.html",
+        org=org,
+        credential=credential,
+        uses=uses,
+        form=form,
+        button=EmptyForm(),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.post("/credentials/<int:credential_id>/delete")

@@ -41,8 +41,9 @@ def templates(org):
     categories = db.session.scalars(
         select(WorkflowTemplate.category).where(WorkflowTemplate.published.is_(True)).distinct()
     ).all()
-    return render("workflows/templates.html", org=org, templates=items, categories=sorted(categories),
-                  category=category)
+    return render(
+        "workflows/templates.html", org=org, templates=items, categories=sorted(categories), category=category
+    )
 
 
 @bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
@@ -52,8 +53,10 @@ def template_detail(org, template_id):
     credentials = _credentials(org)
     error = None
     if request.method == "POST":
-        choices = {key: request.form.get(f"credential-{key}", type=int) or None
-                   for key in template.definition.get("credentials", {})}
+        choices = {
+            key: request.form.get(f"credential-{key}", type=int) or None
+            for key in template.definition.get("credentials", {})
+        }
         try:
             workflow = workflows.install_template(template, org, _user(), choices)
         except DomainError as problem:
@@ -66,8 +69,15 @@ def template_detail(org, template_id):
             else:
                 flash("Installed. Review it, then enable it.", "success")
             return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return render("workflows/template.html", org=org, entry=template, credentials=credentials,
-                  step_types=STEP_TYPES, error=error, status=422 if error else 200)
+    return render(
+        "workflows/template.html",
+        org=org,
+        entry=template,
+        credentials=credentials,
+        step_types=STEP_TYPES,
+        error=error,
+        status=422 if error else 200,
+    )
 
 
 @bp.route("/draft", methods=["GET", "POST"])
@@ -84,10 +94,19 @@ def draft(org):
         except DomainError as error:
             apply_error(form, error, field="description")
         db.session.commit()  # the credit transaction and usage log stay, whatever the outcome
-    save_form = SaveDraftForm(name=(draft or {}).get("name", ""),
-                              definition=json.dumps((draft or {}).get("definition", {}), indent=2))
-    return render("workflows/draft.html", block="draft_result", org=org, form=form, draft=draft,
-                  save_form=save_form, step_types=STEP_TYPES, status=422 if form.errors else 200)
+    save_form = SaveDraftForm(
+        name=(draft or {}).get("name", ""), definition=json.dumps((draft or {}).get("definition", {}), indent=2)
+    )
+    return render(
+        "workflows/draft.html",
+        block="draft_result",
+        org=org,
+        form=form,
+        draft=draft,
+        save_form=save_form,
+        step_types=STEP_TYPES,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.post("/draft/save")
@@ -108,5 +127,6 @@ def save_draft(org):
             db.session.commit()
             flash("Draft saved as a workflow. Review each step, then enable it.", "success")
             return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return render("workflows/draft.html", org=org, form=DraftForm(), draft=None, save_form=form,
-                  step_types=STEP_TYPES, status=422)
+    return render(
+        "workflows/draft.html", org=org, form=DraftForm(), draft=None, save_form=form, step_types=STEP_TYPES, status=422
+    )

@@ -31,8 +31,9 @@ from webapp.workflows.models import (
 from webapp.workflows.steps import STEP_TYPES
 
 define("workflows.retention_days", int, 14, "Days run logs are kept before pruning", minimum=1, maximum=365)
-define("workflows.webhook_max_bytes", int, 65536, "Largest inbound webhook body in bytes", minimum=256,
-       maximum=5_000_000)
+define(
+    "workflows.webhook_max_bytes", int, 65536, "Largest inbound webhook body in bytes", minimum=256, maximum=5_000_000
+)
 define("workflows.http_timeout_seconds", int, 15, "Timeout of a workflow HTTP step", minimum=1, maximum=120)
 define("workflows.max_concurrency", int, 1, "Runs of one workflow executing at the same time", minimum=1, maximum=20)
 define("workflows.max_workflows", int, 100, "Workflows per organization", minimum=1, maximum=10000)
@@ -57,8 +58,9 @@ def _reschedule(workflow: Workflow, org) -> None:
 # --- workflows ------------------------------------------------------------------------------------
 
 
-def create_workflow(org, actor, name: str, description: str = "", trigger_type: str = "manual",
-                    trigger_config: dict | None = None) -> Workflow:
+def create_workflow(
+    org, actor, name: str, description: str = "", trigger_type: str = "manual", trigger_config: dict | None = None
+) -> Workflow:
     from webapp.settings import get
 
     count = db.session.scalar(select(func.count(Workflow.id)).where(Workflow.organization_id == org.id)) or 0
@@ -84,8 +86,17 @@ def create_workflow(org, actor, name: str, description: str = "", trigger_type: 
     return workflow
 
 
-def update_workflow(workflow: Workflow, org, actor, *, name: str, description: str, trigger_type: str,
-                    trigger_config: dict, max_concurrency: int) -> Workflow:
+def update_workflow(
+    workflow: Workflow,
+    org,
+    actor,
+    *,
+    name: str,
+    description: str,
+    trigger_type: str,
+    trigger_config: dict,
+    max_concurrency: int,
+) -> Workflow:
     if not (name or "").strip():
         raise DomainError("Give the workflow a name.", field="name")
     workflow.trigger_config = check_trigger(trigger_type, trigger_config)
@@ -121,13 +132,25 @@ def delete_workflow(workflow: Workflow, actor) -> None:
 
 
 def duplicate_workflow(workflow: Workflow, org, actor) -> Workflow:
-    copy = create_workflow(org, actor, f"Copy of {workflow.name}"[:120], workflow.description,
-                           workflow.trigger_type, dict(workflow.trigger_config or {}))
+    copy = create_workflow(
+        org,
+        actor,
+        f"Copy of {workflow.name}"[:120],
+        workflow.description,
+        workflow.trigger_type,
+        dict(workflow.trigger_config or {}),
+    )
     copy.max_concurrency = workflow.max_concurrency
     for step in workflow.steps:
         copy.steps.append(
-            WorkflowStep(position=step.position, type=step.type, name=step.name, config=dict(step.config),
-                         credential_id=step.credential_id, credential_placeholder=step.credential_placeholder)
+            WorkflowStep(
+                position=step.position,
+                type=step.type,
+                name=step.name,
+                config=dict(step.config),
+                credential_id=step.credential_id,
+                credential_placeholder=step.credential_placeholder,
+            )
         )
     db.session.flush()
     record(actor, "workflow.duplicated", copy, {"from": workflow.id})
@@ -218,9 +241,15 @@ def remove_step(step: WorkflowStep, actor) -> None:
 # --- from a definition (templates, AI drafts) -----------------------------------------------------
 
 
-def create_from_definition(org, actor, name: str, description: str, definition: dict,
-                           template: WorkflowTemplate | None = None,
-                           credential_choices: dict[str, int] | None = None) -> Workflow:
+def create_from_definition(
+    org,
+    actor,
+    name: str,
+    description: str,
+    definition: dict,
+    template: WorkflowTemplate | None = None,
+    credential_choices: dict[str, int] | None = None,
+) -> Workflow:
     clean = validate_definition(definition)
     trigger = dict(clean["trigger"])
     workflow = create_workflow(org, actor, name, description, trigger.pop("type"), trigger)
@@ -233,12 +262,20 @@ def create_from_definition(org, actor, name: str, description: str, definition: 
             credential = db.session.get(WorkflowCredential, choices[placeholder])
             if credential is None or credential.organization_id != org.id:
                 raise DomainError("Choose one of this organization's credentials.", field=placeholder)
-            if credential.kind != clean["credentials"][placeholder]["kind"]:
-                raise DomainError(f"“{placeholder}” needs a {WorkflowCredential.KINDS[clean['credentials'][placeholder]['kind']]} credential.", field=placeholder)
+            wanted = clean["credentials"][placeholder]["kind"]
+            if credential.kind != wanted:
+                label = WorkflowCredential.KINDS[wanted]
+                raise DomainError(f"“{placeholder}” needs a {label} credential.", field=placeholder)
             credential_id = credential.id
         workflow.steps.append(
-            WorkflowStep(position=position, type=spec["type"], name=spec["name"], config=spec["config"],
-                         credential_id=credential_id, credential_placeholder=placeholder)
+            WorkflowStep(
+                position=position,
+                type=spec["type"],
+                name=spec["name"],
+                config=spec["config"],
+                credential_id=credential_id,
+                credential_placeholder=placeholder,
+            )
         )
     db.session.flush()
     return workflow
@@ -247,15 +284,31 @@ def create_from_definition(org, actor, name: str, description: str, definition: 
 def install_template(template: WorkflowTemplate, org, actor, credential_choices: dict[str, int]) -> Workflow:
     if not template.published:
         raise DomainError("That template is not published.")
-    workflow = create_from_definition(org, actor, template.name, template.description, template.definition,
-                                      template=template, credential_choices=credential_choices)
+    workflow = create_from_definition(
+        org,
+        actor,
+        template.name,
+        template.description,
+        template.definition,
+        template=template,
+        credential_choices=credential_choices,
+    )
     template.install_count = (template.install_count or 0) + 1
     record(actor, "workflow.template_installed", workflow, {"template": template.slug})
     return workflow
 
 
-def save_template(template: WorkflowTemplate | None, actor, *, name: str, slug: str, category: str,
-                  description: str, definition: dict, published: bool) -> WorkflowTemplate:
+def save_template(
+    template: WorkflowTemplate | None,
+    actor,
+    *,
+    name: str,
+    slug: str,
+    category: str,
+    description: str,
+    definition: dict,
+    published: bool,
+) -> WorkflowTemplate:
     clean = validate_definition(definition)
     taken = db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == slug))
     if taken is not None and taken is not template:
@@ -279,8 +332,17 @@ def fingerprint(secret: str) -> str:
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def create_credential(org, actor, *, name: str, kind: str, secret: str = "", header_name: str = "",
-                      username: str = "", connection_id: int | None = None) -> WorkflowCredential:
+def create_credential(
+    org,
+    actor,
+    *,
+    name: str,
+    kind: str,
+    secret: str = "",
+    header_name: str = "",
+    username: str = "",
+    connection_id: int | None = None,
+) -> WorkflowCredential:
     name = (name or "").strip()
     if not name:
         raise DomainError("Name the credential.", field="name")
@@ -291,8 +353,9 @@ def create_credential(org, actor, *, name: str, kind: str, secret: str = "", hea
     )
     if exists is not None:
         raise DomainError("A credential with that name exists.", field="name")
-    credential = WorkflowCredential(organization_id=org.id, created_by_id=getattr(actor, "id", None), name=name[:80],
-                                    kind=kind)
+    credential = WorkflowCredential(
+        organization_id=org.id, created_by_id=getattr(actor, "id", None), name=name[:80], kind=kind
+    )
     if kind == WorkflowCredential.OAUTH:
         credential.connection_id = _check_connection(org, connection_id)
         credential.fingerprint = f"connection #{credential.connection_id}"
@@ -356,8 +419,13 @@ def decide_invoice_line(line: PendingInvoiceLine, actor, approve: bool) -> Pendi
     line.status = PendingInvoiceLine.APPROVED if approve else PendingInvoiceLine.REJECTED
     line.decided_by_id = actor.id
     line.decided_at = utcnow()
-    record(actor, "workflow_invoice_line.approved" if approve else "workflow_invoice_line.rejected", line,
-           {"amount": line.amount_cents, "currency": line.currency}, org=line.organization_id)
+    record(
+        actor,
+        "workflow_invoice_line.approved" if approve else "workflow_invoice_line.rejected",
+        line,
+        {"amount": line.amount_cents, "currency": line.currency},
+        org=line.organization_id,
+    )
     return line
 
 

@@ -24,8 +24,15 @@ class Completion:
 
 
 class AiClient:
-    def __init__(self, org_id: int | None = None, *, base_url: str | None = None, api_key: str | None = None,
-                 model: str | None = None, timeout: float = 60.0):
+    def __init__(
+        self,
+        org_id: int | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        timeout: float = 60.0,
+    ):
         config = current_app.config
         self.base_url = (base_url or config["AI_BASE_URL"]).rstrip("/")
         self.api_key = api_key if api_key is not None else config["AI_API_KEY"]
@@ -33,16 +40,29 @@ class AiClient:
         self.org_id = org_id
         self.timeout = timeout
 
-    def chat(self, messages: list[dict], *, max_tokens: int = 600, temperature: float = 0.2, json_mode: bool = False,
-             action: str = "chat_completion") -> Completion:
+    def chat(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int = 600,
+        temperature: float = 0.2,
+        json_mode: bool = False,
+        action: str = "chat_completion",
+    ) -> Completion:
         body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature}
         if json_mode:
             body["response_format"] = {"type": "json_object"}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         with ProviderClient("ai", org_id=self.org_id, timeout=self.timeout, max_retries=2) as client:
             try:
-                response = client.request(action, "POST", f"{self.base_url}/chat/completions", json=body,
-                                          headers=headers, metadata={"model": self.model})
+                response = client.request(
+                    action,
+                    "POST",
+                    f"{self.base_url}/chat/completions",
+                    json=body,
+                    headers=headers,
+                    metadata={"model": self.model},
+                )
             except ProviderError as error:
                 raise AiProviderError(str(error)) from None
         try:

@@ -71,30 +71,74 @@ def _steps(text: str, trigger: dict) -> list[dict]:
     wait = re.search(r"wait (\d{1,4}) ?(minute|min|hour)", t)
     platforms = [p for p in PLATFORMS if p in t]
     if platforms or "all platforms" in t:
-        steps.append({"type": "schedule_post", "name": "Schedule the post", "config": {
-            "video_id": "{{ trigger.video_id }}", "platforms": platforms or list(PLATFORMS),
-            "caption": "{{ trigger.title | default('New video') }}", "hashtags": "", "delay_minutes": 0}})
+        steps.append(
+            {
+                "type": "schedule_post",
+                "name": "Schedule the post",
+                "config": {
+                    "video_id": "{{ trigger.video_id }}",
+                    "platforms": platforms or list(PLATFORMS),
+                    "caption": "{{ trigger.title | default('New video') }}",
+                    "hashtags": "",
+                    "delay_minutes": 0,
+                },
+            }
+        )
     if wait:
         minutes = int(wait.group(1)) * (60 if wait.group(2) == "hour" else 1)
         steps.append({"type": "wait", "name": "Wait", "config": {"minutes": min(minutes, 10080)}})
     if "slack" in t or "http" in t or ("webhook" in t and trigger["type"] != "webhook") or "call " in t:
-        steps.append({"type": "http_request", "name": "Send to chat", "credential": "chat", "config": {
-            "method": "POST", "url": "https://hooks.example.com/services/tessera",
-            "headers": "", "body": '{"text": "Tessera: {{ trigger.event | default(\'workflow run\') }}"}'}})
+        steps.append(
+            {
+                "type": "http_request",
+                "name": "Send to chat",
+                "credential": "chat",
+                "config": {
+                    "method": "POST",
+                    "url": "https://hooks.example.com/services/tessera",
+                    "headers": "",
+                    "body": '{"text": "Tessera: {{ trigger.event | default(\'workflow run\') }}"}',
+                },
+            }
+        )
     if "e-mail" in t or "email" in t:
         address = re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)
-        steps.append({"type": "send_email", "name": "E-mail", "config": {
-            "to": address.group(0) if address else "team@example.com",
-            "subject": "Tessera: {{ trigger.event | default('workflow run') }}",
-            "body": "Something happened in Tessera.\n\n{{ trigger | json }}"}})
+        steps.append(
+            {
+                "type": "send_email",
+                "name": "E-mail",
+                "config": {
+                    "to": address.group(0) if address else "team@example.com",
+                    "subject": "Tessera: {{ trigger.event | default('workflow run') }}",
+                    "body": "Something happened in Tessera.\n\n{{ trigger | json }}",
+                },
+            }
+        )
     if "ticket" in t and trigger.get("event") != "ticket.opened":
-        steps.append({"type": "create_ticket", "name": "Open a ticket", "config": {
-            "subject": "Automatic ticket: {{ trigger.event | default('workflow') }}",
-            "description": "Opened by a workflow.\n\n{{ trigger | json }}", "priority": "HIGH"}})
+        steps.append(
+            {
+                "type": "create_ticket",
+                "name": "Open a ticket",
+                "config": {
+                    "subject": "Automatic ticket: {{ trigger.event | default('workflow') }}",
+                    "description": "Opened by a workflow.\n\n{{ trigger | json }}",
+                    "priority": "HIGH",
+                },
+            }
+        )
     if "notify" in t or "tell the team" in t or "let the team know" in t or not steps:
-        steps.append({"type": "notify_members", "name": "Notify the team", "config": {
-            "roles": ["OWNER", "ADMIN"], "title": "Workflow: {{ trigger.event | default('run') }}",
-            "message": "", "link": ""}})
+        steps.append(
+            {
+                "type": "notify_members",
+                "name": "Notify the team",
+                "config": {
+                    "roles": ["OWNER", "ADMIN"],
+                    "title": "Workflow: {{ trigger.event | default('run') }}",
+                    "message": "",
+                    "link": "",
+                },
+            }
+        )
     return steps
 
 
@@ -158,12 +202,17 @@ def chat_completions():
         content, finish = content[: max_tokens * 4], "length"
     prompt_tokens = sum(_tokens(str(m.get("content", ""))) + 4 for m in messages)
     completion_tokens = _tokens(content)
-    return jsonify({
-        "id": "chatcmpl-sandbox-" + hashlib.sha256(everything.encode()).hexdigest()[:12],
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": body.get("model") or "tessera-sandbox-1",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-    })
+    return jsonify(
+        {
+            "id": "chatcmpl-sandbox-" + hashlib.sha256(everything.encode()).hexdigest()[:12],
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or "tessera-sandbox-1",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+    )

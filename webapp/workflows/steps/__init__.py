@@ -18,11 +18,11 @@ class StepFailed(Exception):
     """The step did not do its job; ``message`` is shown on the run (never holds a secret)."""
 
 
-class StopRun(Exception):  # noqa: N818 — a signal, not an error
+class StopRun(Exception):
     """A condition step decided the run ends here, successfully."""
 
 
-class WaitUntil(Exception):  # noqa: N818 — a signal, not an error
+class WaitUntil(Exception):
     def __init__(self, until: datetime):
         super().__init__(until.isoformat())
         self.until = until
@@ -70,7 +70,9 @@ class StepType:
     @classmethod
     def validate(cls, config: dict) -> tuple[dict | None, dict]:
         """(clean settings, errors by field) for settings that come from a definition (template, AI draft)."""
-        formdata = MultiDict({k: ("" if v is None else v) for k, v in (config or {}).items() if not isinstance(v, list)})
+        formdata = MultiDict(
+            {k: ("" if v is None else v) for k, v in (config or {}).items() if not isinstance(v, list)}
+        )
         for key, value in (config or {}).items():
             if isinstance(value, list):
                 formdata.setlist(key, value)

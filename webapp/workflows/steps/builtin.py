@@ -75,10 +75,16 @@ def _excerpt_body(content: bytes):
 class HttpRequestForm(Form):
     method = SelectField("Method", choices=opts((m, m) for m in METHODS), default="POST")
     url = StringField("URL", validators=[DataRequired(), Length(max=2000), http_url, template_syntax])
-    headers = TextAreaField("Headers", validators=[Optional(), Length(max=4000), header_lines, template_syntax],
-                            description="One per line: Name: value. {{ placeholders }} allowed.")
-    body = TextAreaField("JSON body", validators=[Optional(), Length(max=20000), json_template],
-                         description='e.g. {"text": {{ trigger.title | json }}}')
+    headers = TextAreaField(
+        "Headers",
+        validators=[Optional(), Length(max=4000), header_lines, template_syntax],
+        description="One per line: Name: value. {{ placeholders }} allowed.",
+    )
+    body = TextAreaField(
+        "JSON body",
+        validators=[Optional(), Length(max=20000), json_template],
+        description='e.g. {"text": {{ trigger.title | json }}}',
+    )
     credential_id = credential_field()
 
 
@@ -167,8 +173,11 @@ def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
 
 
 class SendEmailForm(Form):
-    to = StringField("To", validators=[DataRequired(), Length(max=1000), template_syntax],
-                     description="Comma-separated addresses; placeholders allowed.")
+    to = StringField(
+        "To",
+        validators=[DataRequired(), Length(max=1000), template_syntax],
+        description="Comma-separated addresses; placeholders allowed.",
+    )
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200), template_syntax])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000), template_syntax])
 
@@ -244,8 +253,14 @@ class NotifyMembers(StepType):
         if not users:
             return {"notified": 0}
         link = ctx.render(config.get("link") or "") or None
-        rows = notify(users, "workflow.notice", ctx.render(config["title"]), ctx.render(config.get("message") or ""),
-                      link=link, org=ctx.org)
+        rows = notify(
+            users,
+            "workflow.notice",
+            ctx.render(config["title"]),
+            ctx.render(config.get("message") or ""),
+            link=link,
+            org=ctx.org,
+        )
         return {"notified": len(users), "in_app": len(rows)}
 
 
@@ -277,8 +292,12 @@ class CreateTicket(StepType):
 
 
 class SchedulePostForm(Form):
-    video_id = StringField("Video", validators=[DataRequired(), Length(max=200), template_syntax],
-                           default="{{ trigger.video_id }}", description="A video id, usually {{ trigger.video_id }}.")
+    video_id = StringField(
+        "Video",
+        validators=[DataRequired(), Length(max=200), template_syntax],
+        default="{{ trigger.video_id }}",
+        description="A video id, usually {{ trigger.video_id }}.",
+    )
     platforms = SelectMultipleField("Platforms", choices=opts(PLATFORMS), validators=[DataRequired()])
     caption = TextAreaField("Caption", validators=[Optional(), Length(max=2200), template_syntax])
     hashtags = StringField("Hashtags", validators=[Optional(), Length(max=500), template_syntax])
@@ -390,8 +409,11 @@ def expression_syntax(form, field):
 
 
 class ConditionForm(Form):
-    expression = StringField("Continue only if", validators=[DataRequired(), Length(max=1000), expression_syntax],
-                             description='e.g. trigger.amount_due > 10000 or step1.status == 200')
+    expression = StringField(
+        "Continue only if",
+        validators=[DataRequired(), Length(max=1000), expression_syntax],
+        description="e.g. trigger.amount_due > 10000 or step1.status == 200",
+    )
 
 
 @register

@@ -1,0 +1,24 @@
+"""tasks get a description
+
+Revision ID: 20261123_11_task_description
+Revises: 20261123_02_outbound_calls
+Create Date: 2026-11-23 10:05:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "20261123_11_task_description"
+down_revision = "20261123_02_outbound_calls"
+branch_labels = None
+depends_on = ("20261123_05_integrations",)  # the tasks table
+
+
+def upgrade():
+    with op.batch_alter_table("tasks") as batch:
+        batch.add_column(sa.Column("description", sa.Text(), nullable=False, server_default=""))
+
+
+def downgrade():
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("description")
