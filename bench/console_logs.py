@@ -1,6 +1,6 @@
 """Console log benchmark: do the audit log and e-mail log pages stay fast on large tables?
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/tessera_bench_logs .venv/bin/python bench/console_logs.py [N] [--reset]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_logs .venv/bin/python bench/console_logs.py [N] [--reset]
 
 Fills PostgreSQL with N audit entries (default 200,000) spread over 1,000 organizations and 50
 actions, and N/10 e-mail log rows (a tenth of them FAILED), then requests the staff console's log

@@ -54,7 +54,7 @@ def upgrade():
         sa.Column("bytes_used", BigId, nullable=False),
         sa.Column("file_count", sa.Integer(), nullable=False),
         sa.Column("last_calculated", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("organization_id", "category", name="uq_storage_usage_organization_id"),
+        sa.UniqueConstraint("organization_id", "category", name="uq_storage_usage_organization_id_category"),
     )
 
 

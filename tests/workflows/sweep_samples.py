@@ -38,27 +38,9 @@ def credential_id(org, user) -> int:
     return credential.id
 
 
-def template_id(org, user) -> int:
-    from webapp.workflows import services
-
-    template = services.save_template(
-        None,
-        user,
-        name="Sweep template",
-        slug=f"sweep-{org.id}",
-        category="Test",
-        description="",
-        definition={"trigger": {"type": "manual"}, "steps": [{"type": "condition", "config": {"expression": "true"}}]},
-        published=True,
-    )
-    db.session.commit()
-    return template.id
-
-
 SAMPLES = {
     "workflow_id": workflow_id,
     "step_id": step_id,
     "run_id": run_id,
     "credential_id": credential_id,
-    "template_id": template_id,
 }

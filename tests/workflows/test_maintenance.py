@@ -145,9 +145,9 @@ def test_staff_publish_customers_install_then_fill_credentials(client, make_clie
     user, org = owner_setup(client)
     listing = client.get(f"/o/{org.slug}/workflows/templates").get_data(as_text=True)
     assert "Chat on overdue invoice" in listing
-    preview = client.get(f"/o/{org.slug}/workflows/templates/{template.id}").get_data(as_text=True)
+    preview = client.get(f"/o/{org.slug}/workflows/templates/preview?template={template.id}").get_data(as_text=True)
     assert "Tell the chat" in preview and "Chat webhook token" in preview
-    installed = client.post(f"/o/{org.slug}/workflows/templates/{template.id}", {})
+    installed = client.post(f"/o/{org.slug}/workflows/templates/preview?template={template.id}", {})
     assert installed.status_code == 303
     workflow = db.session.scalar(select(Workflow).where(Workflow.organization_id == org.id))
     assert workflow.template_id == template.id and workflow.missing_credentials
@@ -178,4 +178,4 @@ def test_staff_publish_customers_install_then_fill_credentials(client, make_clie
     # unpublished templates are invisible to customers
     template.published = False
     db.session.commit()
-    assert client.get(f"/o/{org.slug}/workflows/templates/{template.id}").status_code == 404
+    assert client.get(f"/o/{org.slug}/workflows/templates/preview?template={template.id}").status_code == 404

@@ -46,10 +46,12 @@ def templates(org):
     )
 
 
-@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+# Templates are the marketplace's, not an organization's: their id travels as a parameter, and every
+# organization may preview and install any published one.
+@bp.route("/templates/preview", methods=["GET", "POST"])
 @org_view("workflows")
-def template_detail(org, template_id):
-    template = _published_or_404(template_id)
+def template_detail(org):
+    template = _published_or_404(request.values.get("template", type=int) or 0)
     credentials = _credentials(org)
     error = None
     if request.method == "POST":

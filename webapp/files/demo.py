@@ -1,0 +1,48 @@
+"""Demo: a few files for Harare Retail Group, one attached to a task, one temporary."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from webapp.demo import step
+from webapp.extensions import db
+from webapp.files import services as files
+from webapp.files.models import FileUpload
+from webapp.orgs.demo import demo_org, demo_user
+from webapp.projects.models import Project, Task
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@step(order=75)
+def demo_files() -> None:
+    org = demo_org("harare-retail")
+    if org is None or db.session.scalar(select(FileUpload.id).where(FileUpload.organization_id == org.id)):
+        return
+    owner = demo_user("owner@harare-retail.example", "Owner of Harare Retail Group")
+    project = db.session.scalar(select(Project).where(Project.organization_id == org.id))
+    task = db.session.scalar(select(Task).where(Task.organization_id == org.id)) if project else None
+    files.upload_file(org, owner, io.BytesIO(PNG), "harare-retail-logo.png", "WORKSPACE_LOGO")
+    files.upload_file(
+        org,
+        owner,
+        io.BytesIO(b"%PDF-1.4\n% store floor plan\n" + b"0" * 4000),
+        "avondale-floor-plan.pdf",
+        "TASK_ATTACHMENT",
+        project=project,
+        task=task,
+    )
+    files.upload_file(
+        org,
+        owner,
+        io.BytesIO(b"sku,qty\nPAPER-80MM,120\nINK-BLK,12\n"),
+        "q1-order.csv",
+        "PROJECT_ASSET",
+        project=project,
+    )
+    files.upload_file(org, owner, io.BytesIO(b"draft notes for the rollout call"), "call-notes.txt", "TEMPORARY_UPLOAD")
