@@ -26,8 +26,13 @@ def main(runs: int, reservations: int) -> None:
 
     from webapp import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
-                      "JOBS_BACKEND": "inline", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
+            "JOBS_BACKEND": "inline",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25},
+        }
+    )
     logging.getLogger().setLevel(logging.WARNING)
     from webapp.extensions import db
 
@@ -42,19 +47,21 @@ def main(runs: int, reservations: int) -> None:
         from webapp.workflows import execution, services
 
         owner = sign_up("bench@example.com", "correct horse battery", "Bench")
-        org = create_organization(owner, "Bench", "bench", "bench@example.com", "ZW", "Africa/Harare")
+        org = create_organization(owner, "Bench", "bench-org", "bench@example.com", "ZW", "Africa/Harare")
         workflow = services.create_workflow(org, owner, "Bench flow")
         workflow.max_concurrency = 1
-        for type_, config in (("condition", {"expression": "trigger.n >= 0"}),
-                              ("invoice_line", {"description": "Item {{ trigger.n }}", "amount": "1.00",
-                                                "currency": "USD"}),
-                              ("condition", {"expression": "step2.status == 'PENDING'"})):
+        for type_, config in (
+            ("condition", {"expression": "trigger.n >= 0"}),
+            ("invoice_line", {"description": "Item {{ trigger.n }}", "amount": "1.00", "currency": "USD"}),
+            ("condition", {"expression": "step2.status == 'PENDING'"}),
+        ):
             services.add_step(workflow, owner, type_).config = config
         db.session.commit()
         ids = []
         for n in range(runs):
-            run = execution.WorkflowRun(organization_id=org.id, workflow_id=workflow.id, trigger_type="manual",
-                                        trigger_payload={"n": n})
+            run = execution.WorkflowRun(
+                organization_id=org.id, workflow_id=workflow.id, trigger_type="manual", trigger_payload={"n": n}
+            )
             db.session.add(run)
             db.session.flush()
             ids.append(run.id)
@@ -63,8 +70,10 @@ def main(runs: int, reservations: int) -> None:
         for run_id in ids:
             assert execution.execute(run_id) == "SUCCEEDED"
         elapsed = time.perf_counter() - started
-        print(f"runs: {runs} x 3 steps in {elapsed:.2f} s = {runs / elapsed:.1f} runs/s "
-              f"({elapsed / runs * 1000:.1f} ms per run)")
+        print(
+            f"runs: {runs} x 3 steps in {elapsed:.2f} s = {runs / elapsed:.1f} runs/s "
+            f"({elapsed / runs * 1000:.1f} ms per run)"
+        )
 
         balance = credits.balance_of(org)
         db.session.commit()
@@ -90,8 +99,10 @@ def main(runs: int, reservations: int) -> None:
         elapsed = time.perf_counter() - started
         db.session.expire_all()
         final = credits.balance_of(org).balance
-        print(f"credits: {len(done)} reserve+settle pairs from 20 threads in {elapsed:.2f} s = "
-              f"{len(done) / elapsed:.0f}/s; balance {reservations * 2} -> {final} (never below zero)")
+        print(
+            f"credits: {len(done)} reserve+settle pairs from 20 threads in {elapsed:.2f} s = "
+            f"{len(done) / elapsed:.0f}/s; balance {reservations * 2} -> {final} (never below zero)"
+        )
 
 
 if __name__ == "__main__":

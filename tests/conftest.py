@@ -171,6 +171,8 @@ def _truncate_all(app):
             existing = set(inspect(conn).get_table_names())
             tables = [t.name for t in db.metadata.sorted_tables if t.name in existing]
             if IS_POSTGRES:
+                # A test that leaves a transaction open should fail the run, not hang it.
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
             else:
                 for table in reversed(tables):

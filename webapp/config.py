@@ -154,7 +154,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     # Paynow (docs/billing.md): the built-in sandbox unless PAYNOW_BASE_URL points at https://www.paynow.co.zw.
     config["PAYNOW_BASE_URL"] = (env.get("PAYNOW_BASE_URL") or f"{base_url}/sandbox/paynow").rstrip("/")
     config["PAYNOW_INTEGRATION_ID"] = env.get("PAYNOW_INTEGRATION_ID", "1201")
-    config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", "" if production else "tessera-paynow-sandbox-key")
+    sandbox_key = "" if production else "tessera-paynow-sandbox-key"
+    config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", sandbox_key)
     config["PAYNOW_AUTH_EMAIL"] = env.get("PAYNOW_AUTH_EMAIL", "")
     config.update(overrides)
     return config

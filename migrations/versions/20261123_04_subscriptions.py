@@ -136,7 +136,6 @@ def upgrade():
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
         batch_op.create_index('ix_usage_events_org_time', ['organization_id', 'timestamp'], unique=False)
         batch_op.create_index('ix_usage_events_org_type_time', ['organization_id', 'event_type', 'timestamp'], unique=False)
-        batch_op.create_index('ix_usage_events_received_at', ['received_at'], unique=False)
 
     op.create_table('usage_records',
     sa.Column('organization_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -172,7 +171,6 @@ def downgrade():
 
     op.drop_table('usage_records')
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_events_received_at')
         batch_op.drop_index('ix_usage_events_org_type_time')
         batch_op.drop_index('ix_usage_events_org_time')
 

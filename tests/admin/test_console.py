@@ -319,6 +319,8 @@ def test_email_log_filters_by_status_and_recipient(app, staff):
     page = _text(staff.get("/admin/emails?to=A@EXAMPLE"))
     assert "a@example.com" in page and "b@example.com" not in page
     assert "No message matches" in _text(staff.get("/admin/emails?to=nobody"))
+    exact = _text(staff.get("/admin/emails?to=B@Example.com"))  # a whole address, any case
+    assert "b@example.com" in exact and "a@example.com" not in exact
     assert staff.get("/admin/emails/999999").status_code == 404
     assert staff.get("/admin/emails/999999/body").status_code == 404
 

@@ -30,9 +30,16 @@ def _dataset():
     def sub(org, plan, status, amount, created, interval="MONTHLY", **kw):
         db.session.add(
             Subscription(
-                organization_id=org.id, plan_id=plan.id, status=status, billing_interval=interval, amount=amount,
-                currency="USD", current_period_start=d(created), current_period_end=d("2026-07-01"),
-                created_at=d(created), **kw,
+                organization_id=org.id,
+                plan_id=plan.id,
+                status=status,
+                billing_interval=interval,
+                amount=amount,
+                currency="USD",
+                current_period_start=d(created),
+                current_period_end=d("2026-07-01"),
+                created_at=d(created),
+                **kw,
             )
         )
 
@@ -52,9 +59,15 @@ def _dataset():
     def invoice(org, status, due, amount_due):
         db.session.add(
             Invoice(
-                organization_id=org.id, account_id=accounts[org.id].id, status=status, currency="USD",
-                period_start=date(2026, 5, 1), period_end=date(2026, 5, 31), total=amount_due or 100,
-                amount_due=amount_due, due_at=d(due),
+                organization_id=org.id,
+                account_id=accounts[org.id].id,
+                status=status,
+                currency="USD",
+                period_start=date(2026, 5, 1),
+                period_end=date(2026, 5, 31),
+                total=amount_due or 100,
+                amount_due=amount_due,
+                due_at=d(due),
             )
         )
 
@@ -67,8 +80,14 @@ def _dataset():
     def payment(org, status, method, amount, completed):
         db.session.add(
             Payment(
-                organization_id=org.id, account_id=accounts[org.id].id, amount=amount, currency="USD",
-                method=method, provider="manual", status=status, completed_at=d(completed) if completed else None,
+                organization_id=org.id,
+                account_id=accounts[org.id].id,
+                amount=amount,
+                currency="USD",
+                method=method,
+                provider="manual",
+                status=status,
+                completed_at=d(completed) if completed else None,
             )
         )
 
@@ -113,8 +132,16 @@ def test_business_view_page_links_every_figure(app, client, make_client):
     page = client.get("/admin/")  # today (after the dataset): the trial has converted, every open invoice is late
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    for figure_id in ("fig-mrr", "fig-active", "fig-trials", "fig-receivables", "fig-overdue", "fig-suspended",
-                      "fig-collected", "fig-churn"):
+    for figure_id in (
+        "fig-mrr",
+        "fig-active",
+        "fig-trials",
+        "fig-receivables",
+        "fig-overdue",
+        "fig-suspended",
+        "fig-collected",
+        "fig-churn",
+    ):
         card = body.split(f'id="{figure_id}"')[1].split("</article>")[0]
         assert '<a href="/admin/' in card, figure_id
     assert "USD 170.00" in body.split('id="fig-mrr"')[1].split("</article>")[0]

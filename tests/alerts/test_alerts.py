@@ -58,14 +58,22 @@ def test_scan_raises_for_providers_queues_and_refused_mail(ctx):
     update_setting("alerts.provider_error_threshold", "3", None)
     update_setting("alerts.queue_backlog_threshold", "2", None)
     now = utcnow()
-    for i in range(3):
+    for _i in range(3):
         db.session.add(
             OutboundCall(provider="freee", action="list", method="GET", endpoint="/x", status_code=503, success=False)
         )
     db.session.add(OutboundCall(provider="drive", action="list", method="GET", endpoint="/y", status_code=500))
     db.session.add(
-        EmailMessage(to_address="a@b.c", subject="s", template="t", html_body="", text_body="", status="FAILED",
-                     error="SMTPRecipientsRefused", updated_at=now)
+        EmailMessage(
+            to_address="a@b.c",
+            subject="s",
+            template="t",
+            html_body="",
+            text_body="",
+            status="FAILED",
+            error="SMTPRecipientsRefused",
+            updated_at=now,
+        )
     )
     db.session.commit()
     from webapp.jobs.runner import backend, get_queue

@@ -57,8 +57,9 @@ def test_members_without_api_permission_are_refused(client, ctx):
 
 def test_missing_csrf_is_refused(client, ctx):
     _, org = _owner_org(client)
-    response = client.post(f"/o/{org.slug}/api-keys", {"name": "x", "scopes": ["usage:read"], "rate_limit": "1"},
-                           csrf=False)
+    response = client.post(
+        f"/o/{org.slug}/api-keys", {"name": "x", "scopes": ["usage:read"], "rate_limit": "1"}, csrf=False
+    )
     assert response.status_code == 400
     assert db.session.scalar(select(ApiKey)) is None
 
@@ -92,7 +93,7 @@ def test_auth_errors_have_stable_codes(client, ctx):
 def test_expired_key_is_refused(client, ctx):
     from datetime import timedelta
 
-    _, _, key, plain = org_with_key(expires_at=utcnow() + timedelta(days=1))
+    _, _, _key, plain = org_with_key(expires_at=utcnow() + timedelta(days=1))
     assert client.client.get("/api/v1/usage", headers=bearer(plain)).status_code == 200
     with time_machine.travel(utcnow() + timedelta(days=2)):
         r = client.client.get("/api/v1/usage", headers=bearer(plain))
@@ -132,7 +133,7 @@ def test_plan_api_call_allowance_answers_429_plan_limit_exceeded(client, ctx):
 
 
 def test_last_used_is_recorded_without_a_write_per_request(client, ctx, app, run_jobs):
-    _, org, key, plain = org_with_key()
+    _, _org, key, plain = org_with_key()
     assert key.last_used_at is None
     for _ in range(3):
         client.client.get("/api/v1/usage", headers=bearer(plain))

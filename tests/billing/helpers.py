@@ -27,3 +27,18 @@ def make_invoice(org, lines=((1, 10_000),), *, finalize=True, period=(date(2026,
         billing.finalize_invoice(invoice, None)
     db.session.commit()
     return invoice
+
+
+def mail_with(mailbox, address, text):
+    """The latest message to ``address`` whose subject contains ``text`` (other domains mail too).
+    Waits a little: with in-process jobs, mail sent by the live server's thread lands a moment later."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        found = [m for m in mailbox.to(address) if text in m["Subject"]]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert found, [m["Subject"] for m in mailbox.to(address)]
+    return found[-1]

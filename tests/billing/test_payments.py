@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.billing.helpers import make_invoice, org_with_owner
+from tests.billing.helpers import mail_with, make_invoice, org_with_owner
 from webapp.billing import services as billing
 from webapp.billing.models import Credit, Payment
 from webapp.core.errors import DomainError, IllegalTransition
@@ -32,7 +32,7 @@ def test_partial_then_full_payment(ctx, run_jobs, mailbox):
     assert invoice.status == "PAID" and invoice.amount_due == 0 and invoice.paid_at is not None
     assert ("invoice.paid", invoice.id) in SEEN
     run_jobs()
-    assert "is paid" in mailbox.last_to("payer@example.com")["Subject"]
+    mail_with(mailbox, "payer@example.com", "is paid")
 
 
 def test_overpayment_becomes_credit_balance(ctx):

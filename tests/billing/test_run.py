@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests.billing.helpers import org_with_owner
+from tests.billing.helpers import mail_with, org_with_owner
 from webapp.billing import services as billing
 from webapp.billing.models import BillingRun, Invoice, InvoiceLineItem
 from webapp.core.errors import DomainError
@@ -60,7 +60,7 @@ def test_run_bills_services_prorated_and_is_idempotent(ctx, run_jobs, mailbox):
         assert "15 of 30 days" in lines[late.id].description
         assert invoice.subtotal == 3_000 + 1_500 + 500 and invoice.total == invoice.subtotal + invoice.tax
         run_jobs()
-        assert "INV-2026-000001" in mailbox.last_to("runner@example.com")["Subject"]
+        mail_with(mailbox, "runner@example.com", "INV-2026-000001")
 
         again = billing.run_billing("2026-11", commit=True)
         assert again.counts["invoices"] == 0 and again.counts["already_billed"] == 1
@@ -128,7 +128,9 @@ def test_staff_start_a_run_and_watch_progress(ctx, client, run_jobs):
     assert response.status_code == 303
     run = db.session.scalar(select(BillingRun))
     page = client.get(f"/admin/invoices/runs/{run.id}/progress", htmx=True).get_data(as_text=True)
-    assert "<progress" in page and 'hx-trigger="every 1s"' in page
+    assert "<progress" in page
+    if ctx.app.extensions["tessera.jobs_backend"] == "rq":  # in-process jobs have finished already
+        assert 'hx-trigger="every 1s"' in page and "Queued" in page
     run_jobs()
     db.session.commit()  # the test's app context shares its session with the request
     page = client.get(f"/admin/invoices/runs/{run.id}/progress", htmx=True).get_data(as_text=True)

@@ -24,6 +24,9 @@ def test_pages_carry_a_csp_without_inline_script(client):
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'self'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response.headers["Permissions-Policy"]
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)

@@ -14,6 +14,7 @@ class ClamdServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
+        self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.scanned = 0
         self._stop = False
@@ -24,8 +25,11 @@ class ClamdServer:
         while not self._stop:
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(10)
             with conn:
                 self._handle(conn)
 
@@ -56,4 +60,5 @@ class ClamdServer:
 
     def close(self):
         self._stop = True
+        self.thread.join(timeout=2)
         self.sock.close()

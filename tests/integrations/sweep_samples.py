@@ -58,6 +58,7 @@ def _drive_file_id(org, user):
 
 
 SAMPLES = {
+    "provider": lambda org, user: "freee",  # a provider name, not an object: the connect button
     "connection_id": _connection_id,
     "freee_sync_job_id": _freee_sync_job_id,
     "drive_sync_log_id": _drive_sync_log_id,

@@ -42,16 +42,28 @@ def test_maintenance_jobs_prune_expire_and_audit(client, ctx):
     keep = db.session.scalar(select(func.count()).select_from(OutboundCall)) - 1
     conn.refresh_expires_at = utcnow() - timedelta(minutes=1)
     old = FreeeSyncJob(
-        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
-        status="SUCCEEDED", completed_at=utcnow() - timedelta(days=31),
+        organization_id=org.id,
+        connection_id=conn.id,
+        freee_company_id=1001,
+        entity_types=["partners"],
+        status="SUCCEEDED",
+        completed_at=utcnow() - timedelta(days=31),
     )
     recent = FreeeSyncJob(
-        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
-        status="SUCCEEDED", completed_at=utcnow() - timedelta(days=2),
+        organization_id=org.id,
+        connection_id=conn.id,
+        freee_company_id=1001,
+        entity_types=["partners"],
+        status="SUCCEEDED",
+        completed_at=utcnow() - timedelta(days=2),
     )
     failed = FreeeSyncJob(
-        organization_id=org.id, connection_id=conn.id, freee_company_id=1001, entity_types=["partners"],
-        status="FAILED", completed_at=utcnow() - timedelta(days=40),
+        organization_id=org.id,
+        connection_id=conn.id,
+        freee_company_id=1001,
+        entity_types=["partners"],
+        status="FAILED",
+        completed_at=utcnow() - timedelta(days=40),
     )
     db.session.add_all([old, recent, failed])
     db.session.commit()
@@ -68,3 +80,36 @@ def test_maintenance_jobs_prune_expire_and_audit(client, ctx):
     assert entries["maintenance.outbound_calls_pruned"]["deleted"] == 1
     assert entries["maintenance.connections_expired"]["expired"] == 1
     assert entries["maintenance.sync_jobs_pruned"]["deleted"]["freee_sync_jobs"] == 1
+
+
+def test_demo_connects_both_sandboxes_and_syncs(ctx, live_server):
+    from webapp.integrations.demo import connect_and_sync
+    from webapp.integrations.models import DriveFile, DriveSyncLog, FreeePartner
+    from webapp.orgs.demo import demo_org, staff_and_organizations
+
+    staff_and_organizations()
+    db.session.commit()
+    connect_and_sync()
+    connect_and_sync()  # idempotent
+    db.session.commit()
+    org = demo_org("kyoto-creators")
+    connections = {
+        c.provider: c for c in db.session.scalars(select(Connection).where(Connection.organization_id == org.id))
+    }
+    assert set(connections) == {"freee", "google_drive"}
+    assert all(c.status == "CONNECTED" and c.sync_frequency == "daily" for c in connections.values())
+    assert db.session.scalars(select(FreeeSyncJob)).one().status == "SUCCEEDED"
+    assert db.session.scalars(select(DriveSyncLog)).one().status == "SUCCEEDED"
+    assert db.session.scalar(select(func.count()).select_from(FreeePartner)) == 30
+    assert db.session.scalar(select(func.count()).select_from(DriveFile)) == 27
+
+
+def test_export_is_refused_plainly(client, ctx):
+    _, org = owner_and_org(client)
+    conn = connect(client, org, "freee")
+    response = client.post(
+        f"/o/{org.slug}/integrations/connections/{conn.id}/freee-sync",
+        {"direction": "EXPORT", "entity_types": ["invoices"], "full_sync": "y"},
+    )
+    assert response.status_code == 422 and "not available yet" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(FreeeSyncJob)) == 0

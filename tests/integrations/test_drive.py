@@ -80,9 +80,14 @@ def test_connect_full_and_incremental_sync_link_open_disconnect(client, ctx, run
     db.session.expire_all()
     conn = db.session.get(Connection, conn.id)
     assert conn.status == "DISCONNECTED" and conn.access_token_ciphertext is None
-    assert db.session.scalar(
-        select(func.count()).where(SandboxGoogleDriveToken.revoked_at.is_(None), SandboxGoogleDriveToken.kind != "code")
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                SandboxGoogleDriveToken.revoked_at.is_(None), SandboxGoogleDriveToken.kind != "code"
+            )
+        )
+        == 0
+    )
     refused = client.post(f"/o/{org.slug}/integrations/connections/{conn.id}/sync")
     assert refused.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(DriveSyncLog)) == 3
@@ -94,7 +99,7 @@ def test_connect_full_and_incremental_sync_link_open_disconnect(client, ctx, run
 def test_linking_refuses_another_orgs_task(client, ctx, run_jobs):
     from tests.factories import make_org, make_user
 
-    owner, org = owner_and_org(client)
+    _owner, org = owner_and_org(client)
     conn = connect(client, org, "google_drive", choice="kenji@drive.example")
     _sync(client, org, conn, run_jobs)
     stranger = make_user("stranger@example.com")
@@ -136,4 +141,4 @@ def test_progress_fragment_polls_while_queued(client, ctx):
     log = db.session.scalars(select(DriveSyncLog)).one()
     progress = client.get(f"/o/{org.slug}/integrations/drive-syncs/{log.id}/progress", htmx=True)
     text = progress.get_data(as_text=True)
-    assert "<progress" in text and ("hx-trigger=\"every 1s\"" in text or "Succeeded" in text)
+    assert "<progress" in text and ('hx-trigger="every 1s"' in text or "Succeeded" in text)

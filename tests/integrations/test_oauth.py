@@ -1,4 +1,5 @@
 import threading
+import traceback
 from datetime import timedelta
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import httpx
 import pytest
 import time_machine
 from sqlalchemy import MetaData, func, select
+from sqlalchemy.orm import Session
 
 from tests.conftest import DATABASE_URL, IS_POSTGRES
 from tests.factories import add_member, make_user
@@ -107,7 +109,7 @@ def test_pkce_protects_the_code(client, ctx, live_server):
 
 
 def test_member_without_permission_cannot_connect(client, make_client, ctx):
-    owner, org = owner_and_org(client)
+    _owner, org = owner_and_org(client)
     member = make_user("member@example.com")
     add_member(org, member, "MEMBER")
     other = make_client()
@@ -196,16 +198,14 @@ def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live
     results, errors = [], []
 
     def worker():
-        with app.app_context():
+        # each worker has its own database session, as two RQ workers would
+        with app.app_context(), Session(db.engine) as session:
             try:
-                row = db.session.get(Connection, conn.id)
+                row = session.get(Connection, conn.id)
                 barrier.wait()
                 results.append(oauth.refresh_if_needed(row))
-                db.session.commit()
             except Exception as error:  # surfaced below
-                errors.append(error)
-            finally:
-                db.session.remove()
+                errors.append((error, traceback.format_exc()))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for t in threads:

@@ -46,3 +46,14 @@ class EventReader:
                     return "\n".join(data)
                 event, data = None, []
         raise AssertionError(f"no {name!r} event within {timeout}s")
+
+    def wait_for(self, name: str, needle: str, timeout: float = 15.0) -> str:
+        """Read ``name`` events until one contains ``needle`` (a stream may send intermediate counts)."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            data = self.next_event(name, timeout=max(0.1, deadline - time.monotonic()))
+            if needle in data:
+                return data
+            seen.append(data)
+        raise AssertionError(f"no {name!r} event with {needle!r}; saw {seen}")

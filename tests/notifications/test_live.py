@@ -43,7 +43,7 @@ def test_bell_counts_live_and_the_session_is_recorded(app, live_server):
             assert row.status == "OPEN" and row.user_id == user_id
             notify(user_id, "general", "Hello live", "body")
             db.session.commit()
-        assert 'data-unread="1"' in events.next_event("count")
+        events.wait_for("count", 'data-unread="1"')
         assert "Hello live" in events.next_event("notification")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -123,6 +123,7 @@ def test_sse_delivery_across_two_web_processes(app, ctx, tmp_path):
     from webapp.support import services
 
     ticket = services.open_ticket(org, customer, "Across processes", "Does it arrive?")
+    update_setting("notifications.heartbeat_seconds", "2", None)
     db.session.commit()
     ticket_id = ticket.id
     port_a, port_b = _free_port(), _free_port()
@@ -137,11 +138,9 @@ def test_sse_delivery_across_two_web_processes(app, ctx, tmp_path):
             events = EventReader(response)
             assert 'data-unread="0"' in events.next_event("count")
             token = csrf(agent, f"/admin/support/{ticket_id}")
-            sent = agent.post(
-                f"/admin/support/{ticket_id}/reply", data={"body": "It arrives.", "csrf_token": token}
-            )
+            sent = agent.post(f"/admin/support/{ticket_id}/reply", data={"body": "It arrives.", "csrf_token": token})
             assert sent.status_code == 303
-            assert 'data-unread="1"' in events.next_event("count")
+            events.wait_for("count", 'data-unread="1"')
             assert "Across processes" in events.next_event("notification")
         listener.close()
         agent.close()

@@ -19,8 +19,23 @@ FFMPEG = shutil.which("ffmpeg")
 def make_video_file(path: Path, *, size="1080x1920", seconds=4, rate=30) -> Path:
     assert FFMPEG, "ffmpeg is needed for the studio tests"
     subprocess.run(
-        [FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
+        [
+            FFMPEG,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size={size}:rate={rate}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -68,7 +83,7 @@ def sandbox_control(client, platform: str, **body):
 
 def connect(client, slug: str, platform: str, username: str = "sandbox_creator"):
     """The whole OAuth dance through our routes and the sandbox's consent screen."""
-    start = client.post(f"/o/{slug}/studio/connections/{platform}/connect")
+    start = client.post(f"/o/{slug}/studio/connections/connect", {"platform": platform})
     assert start.status_code == 303, start.get_data(as_text=True)[:500]
     authorize = urlsplit(start.headers["Location"])
     consent = client.get(authorize.path + "?" + authorize.query)
@@ -85,8 +100,9 @@ def connect(client, slug: str, platform: str, username: str = "sandbox_creator")
 
 def upload(client, slug: str, path: Path, title: str = "Morning routine", run_jobs=None):
     with path.open("rb") as fh:
-        response = client.post(f"/o/{slug}/studio/videos", {"title": title, "file": (fh, path.name)},
-                               content_type="multipart/form-data")
+        response = client.post(
+            f"/o/{slug}/studio/videos", {"title": title, "file": (fh, path.name)}, content_type="multipart/form-data"
+        )
     if run_jobs:
         run_jobs()
     return response

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 
 from webapp.core.models import utcnow
 from webapp.extensions import db
+from webapp.storage import storage
 
 
 def _video(org, user):
@@ -25,6 +27,8 @@ def _video(org, user):
         aspect_ratio="9:16",
         codec="h264",
     )
+    video.thumbnail_key = video.storage_key.replace(".mp4", ".thumb.jpg")
+    storage().save(video.thumbnail_key, io.BytesIO(b"\xff\xd8\xff\xe0sweep"))
     db.session.add(video)
     db.session.flush()
     return video
@@ -33,10 +37,24 @@ def _video(org, user):
 def _post(org, user):
     from webapp.studio.models import Post, PublishJob
 
-    post = Post(organization_id=org.id, created_by_id=user.id, video_id=_video(org, user).id, caption="Sweep",
-                status=Post.DRAFT, scheduled_at=utcnow(), timezone=org.timezone or "UTC")
-    post.targets.append(PublishJob(organization_id=org.id, created_by_id=user.id, platform="TIKTOK",
-                                   status=PublishJob.DRAFT, options={"privacy_level": "SELF_ONLY"}))
+    post = Post(
+        organization_id=org.id,
+        created_by_id=user.id,
+        video_id=_video(org, user).id,
+        caption="Sweep",
+        status=Post.DRAFT,
+        scheduled_at=utcnow(),
+        timezone=org.timezone or "UTC",
+    )
+    post.targets.append(
+        PublishJob(
+            organization_id=org.id,
+            created_by_id=user.id,
+            platform="TIKTOK",
+            status=PublishJob.DRAFT,
+            options={"privacy_level": "SELF_ONLY"},
+        )
+    )
     db.session.add(post)
     db.session.flush()
     return post
@@ -63,8 +81,14 @@ def target_id(org, user) -> int:
 def connection_id(org, user) -> int:
     from webapp.integrations.models import Connection
 
-    conn = Connection(organization_id=org.id, created_by_id=user.id, provider="tiktok",
-                      account_id=f"sweep-{secrets.token_hex(4)}", account_name="sweep", status=Connection.CONNECTED)
+    conn = Connection(
+        organization_id=org.id,
+        created_by_id=user.id,
+        provider="tiktok",
+        account_id=f"sweep-{secrets.token_hex(4)}",
+        account_name="sweep",
+        status=Connection.CONNECTED,
+    )
     db.session.add(conn)
     db.session.commit()
     return conn.id

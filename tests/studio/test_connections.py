@@ -73,7 +73,9 @@ def test_tiktok_refresh_before_publishing_saves_the_rotated_refresh_token(creato
     post = db.session.scalar(select(Post).where(Post.organization_id == creator.org.id))
     assert post.status == Post.PUBLISHED
     # the old refresh token was spent: TikTok refuses it now
-    answer = creator.client.post("/sandbox/tiktok/v2/oauth/token/", {"grant_type": "refresh_token", "refresh_token": old_refresh}, csrf=False)
+    answer = creator.client.post(
+        "/sandbox/tiktok/v2/oauth/token/", {"grant_type": "refresh_token", "refresh_token": old_refresh}, csrf=False
+    )
     assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
 
 
@@ -143,3 +145,18 @@ def test_other_organizations_objects_answer_404(ctx, make_client):
     ):
         response = getattr(client, method)(url)
         assert response.status_code == 404, (method, url, response.status_code)
+
+
+def test_instagram_long_lived_token_is_refreshed_within_a_week_of_expiry(creator):
+    from webapp.studio.jobs import refresh_instagram_tokens
+
+    conn = connections_by_platform(creator.org)["instagram"]
+    old = decrypt_field(conn, "access_token")
+    assert refresh_instagram_tokens() == 0  # 60 days left: nothing to do
+    conn.token_expires_at = utcnow() + timedelta(days=3)
+    db.session.commit()
+    assert refresh_instagram_tokens() == 1
+    db.session.refresh(conn)
+    assert decrypt_field(conn, "access_token") != old
+    assert conn.token_expires_at > utcnow() + timedelta(days=50)
+    assert conn.status == Connection.CONNECTED

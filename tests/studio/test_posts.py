@@ -22,11 +22,16 @@ def test_tiktok_privacy_has_no_default_and_each_platform_is_validated(creator):
     page = creator.client.get(f"/o/{creator.slug}/studio/posts/new").get_data(as_text=True)
     select_html = re.search(r'<select[^>]*id="tiktok_privacy".*?</select>', page, re.S).group(0)
     assert "PUBLIC_TO_EVERYONE" in select_html and "SELF_ONLY" in select_html
-    chosen = re.findall(r'<option([^>]*)>', select_html)
+    chosen = re.findall(r"<option([^>]*)>", select_html)
     assert all("selected" not in attrs or 'value=""' in attrs for attrs in chosen)
     assert "Sandbox_Creator" in page  # creator_info/query shown while composing
-    data = post_form(creator, tiktok_privacy="", youtube_title="", caption="x" * 2300,
-                     hashtags=" ".join(f"tag{i}" for i in range(31)))
+    data = post_form(
+        creator,
+        tiktok_privacy="",
+        youtube_title="",
+        caption="x" * 2300,
+        hashtags=" ".join(f"tag{i}" for i in range(31)),
+    )
     response = creator.client.post(f"/o/{creator.slug}/studio/posts/new", data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -99,8 +104,10 @@ def test_calendar_month_week_and_list_across_a_dst_change(creator):
     assert "<time>10:00</time>" in week
 
     # edit by form: 10:30 on the 28th (after the jump)
-    creator.client.post(f"/o/{creator.slug}/studio/posts/{post.id}/reschedule",
-                        {"schedule_date": "2027-03-28", "schedule_time": "10:30"})
+    creator.client.post(
+        f"/o/{creator.slug}/studio/posts/{post.id}/reschedule",
+        {"schedule_date": "2027-03-28", "schedule_time": "10:30"},
+    )
     assert _latest(creator.org).scheduled_at == datetime(2027, 3, 28, 8, 30, tzinfo=UTC)
 
     listing = creator.client.get(f"/o/{creator.slug}/studio/calendar?view=list&status=SCHEDULED&platform=TIKTOK")
@@ -114,5 +121,15 @@ def test_published_posts_cannot_be_moved(creator, run_jobs):
     run_jobs()
     post = _latest(creator.org)
     assert post.status == Post.PUBLISHED
-    creator.client.post(f"/o/{creator.slug}/studio/posts/{post.id}/move", {"day": (datetime.now(UTC) + timedelta(days=3)).date().isoformat()})
+    creator.client.post(
+        f"/o/{creator.slug}/studio/posts/{post.id}/move",
+        {"day": (datetime.now(UTC) + timedelta(days=3)).date().isoformat()},
+    )
     assert _latest(creator.org).scheduled_at == post.scheduled_at
+
+
+def test_composer_prefills_the_day_clicked_on_the_calendar(creator):
+    page = creator.client.get(f"/o/{creator.slug}/studio/posts/new?date=2031-05-04&video_id={creator.video.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="2031-05-04"' in html
+    assert creator.client.get(f"/o/{creator.slug}/studio/posts/new?date=nonsense").status_code == 200

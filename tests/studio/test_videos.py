@@ -60,11 +60,17 @@ def test_landscape_and_too_long_videos_fail_with_reasons(ctx, client, run_jobs, 
 
 def test_bad_files_are_refused_on_the_form(ctx, client, run_jobs):
     org = _owner(client, "vids-bad")
-    bad_ext = client.post(f"/o/{org.slug}/studio/videos", {"file": (io.BytesIO(b"hello"), "notes.txt")},
-                          content_type="multipart/form-data")
+    bad_ext = client.post(
+        f"/o/{org.slug}/studio/videos",
+        {"file": (io.BytesIO(b"hello"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
     assert bad_ext.status_code == 422 and "Upload an .mp4 or .mov video." in bad_ext.get_data(as_text=True)
-    fake = client.post(f"/o/{org.slug}/studio/videos", {"file": (io.BytesIO(b"not a video at all"), "clip.mp4")},
-                       content_type="multipart/form-data")
+    fake = client.post(
+        f"/o/{org.slug}/studio/videos",
+        {"file": (io.BytesIO(b"not a video at all"), "clip.mp4")},
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 422 and "not an MP4 or MOV" in fake.get_data(as_text=True)
     assert db.session.scalar(select(Video.id).where(Video.organization_id == org.id)) is None
     nothing = client.post(f"/o/{org.slug}/studio/videos", {"title": "x"}, content_type="multipart/form-data")

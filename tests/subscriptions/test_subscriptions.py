@@ -25,8 +25,9 @@ def _org(client, role="OWNER"):
 
 def _current(org):
     db.session.expire_all()
-    return db.session.scalar(select(Subscription).where(Subscription.organization_id == org.id,
-                                                        Subscription.ended_at.is_(None)))
+    return db.session.scalar(
+        select(Subscription).where(Subscription.organization_id == org.id, Subscription.ended_at.is_(None))
+    )
 
 
 def _invoices(org):
@@ -59,16 +60,15 @@ def test_new_team_org_can_start_on_a_trial_by_setting(client, ctx):
     assert timedelta(days=9) < sub.trial_end - utcnow() <= timedelta(days=10)
 
 
-def test_billing_role_sees_the_page_member_does_not(client, ctx):
+def test_billing_role_sees_the_page_member_does_not(client, make_client, ctx):
     _, org = _org(client, "BILLING")
     assert client.get(f"/o/{org.slug}/subscription").status_code == 200
-    client2_user, org2 = make_user(), None
-    owner = make_user()
-    org2 = make_org(owner)
-    add_member(org2, client2_user, "MEMBER")
-    client.login(client2_user.email)
-    assert client.get(f"/o/{org2.slug}/subscription").status_code == 403
-    assert client.post(f"/o/{org2.slug}/subscription/cancel").status_code == 403
+    member = make_user()
+    add_member(org, member, "MEMBER")
+    other = make_client()
+    other.login(member.email)
+    assert other.get(f"/o/{org.slug}/subscription").status_code == 403
+    assert other.post(f"/o/{org.slug}/subscription/cancel").status_code == 403
 
 
 def test_upgrade_from_free_starts_a_paid_period_with_an_invoice(client, ctx):
@@ -104,7 +104,10 @@ def test_upgrade_mid_period_is_prorated_by_day(client, ctx):
         assert f"USD {total // 100}.{total % 100:02d}" in text
         client.post(f"/o/{org.slug}/subscription/change", {"plan": "TEAM_PREMIUM", "interval": "MONTHLY"})
     sub = _current(org)
-    assert sub.plan.code == "TEAM_PREMIUM" and sub.current_period_end.date() == (start + timedelta(days=period_days)).date()
+    assert (
+        sub.plan.code == "TEAM_PREMIUM"
+        and sub.current_period_end.date() == (start + timedelta(days=period_days)).date()
+    )
     last = _invoices(org)[-1]
     assert last.subtotal == total and f"{days_left} of {period_days} days" in last.lines[0].description
 
@@ -113,7 +116,9 @@ def test_downgrade_waits_for_period_end_then_renewal_applies_it(client, ctx):
     user, org = _org(client)
     services.change_plan(services.current_subscription(org), plan_by_code("TEAM_PREMIUM"), "MONTHLY", user)
     db.session.commit()
-    preview = client.get(f"/o/{org.slug}/subscription/preview?plan=TEAM_STANDARD&interval=MONTHLY").get_data(as_text=True)
+    preview = client.get(f"/o/{org.slug}/subscription/preview?plan=TEAM_STANDARD&interval=MONTHLY").get_data(
+        as_text=True
+    )
     assert "Takes effect at the end of this period" in preview and "Nothing is charged now" in preview
     client.post(f"/o/{org.slug}/subscription/change", {"plan": "TEAM_STANDARD", "interval": "MONTHLY"})
     sub = _current(org)
@@ -217,7 +222,7 @@ def test_overdue_renewal_makes_subscription_past_due_and_payment_reactivates(ctx
 
 
 def test_users_limit_bites_on_invite_with_a_link_to_upgrade(client, ctx):
-    owner, org = _org(client)
+    _owner, org = _org(client)
     plan = plan_by_code("FREE")
     plan.max_users = 2
     db.session.commit()
@@ -248,29 +253,44 @@ def test_limit_helpers(ctx):
         USAGE_PROVIDERS.pop("storage_mb")
 
 
-def test_staff_edit_plans_and_set_enterprise_terms(client, ctx):
+def test_staff_edit_plans_and_set_enterprise_terms(client, make_client, ctx):
+    def make_client_for(user):
+        c = make_client()
+        c.login(user.email)
+        return c
+
     staff = make_user(staff=True)
     owner = make_user()
     org = make_org(owner)
     client.login(staff.email)
     assert client.get("/admin/plans/").status_code == 200
     plan = plan_by_code("TEAM_STANDARD")
-    form = {f"p{plan.id}-{k}": v for k, v in {
-        "name": "Team Standard", "description": "x", "monthly_price": "55.00", "yearly_price": "550",
-        "max_users": "12", "max_storage_mb": "", "max_ai_credits": "1000", "max_api_calls": "100000",
-        "metered_prices": '{"sms.sent": {"unit_price": 2, "per": 1, "included": 10}}'}.items()}
+    form = {
+        f"p{plan.id}-{k}": v
+        for k, v in {
+            "name": "Team Standard",
+            "description": "x",
+            "monthly_price": "55.00",
+            "yearly_price": "550",
+            "max_users": "12",
+            "max_storage_mb": "",
+            "max_ai_credits": "1000",
+            "max_api_calls": "100000",
+            "metered_prices": '{"sms.sent": {"unit_price": 2, "per": 1, "included": 10}}',
+        }.items()
+    }
     assert client.post(f"/admin/plans/{plan.id}", form).status_code == 303
     db.session.expire_all()
     plan = plan_by_code("TEAM_STANDARD")
     assert plan.monthly_price == 5500 and plan.max_users == 12 and plan.max_storage_mb is None
     bad = dict(form, **{f"p{plan.id}-monthly_price": "abc"})
     assert client.post(f"/admin/plans/{plan.id}", bad).status_code == 422
-    response = client.post("/admin/plans/enterprise", {"org_slug": org.slug, "monthly_price": "900", "yearly_price":
-                                                       "9000", "interval": "YEARLY", "users": "200"})
+    response = client.post(
+        "/admin/plans/enterprise",
+        {"org_slug": org.slug, "monthly_price": "900", "yearly_price": "9000", "interval": "YEARLY", "users": "200"},
+    )
     assert response.status_code == 303
     sub = _current(org)
     assert sub.plan.code == "ENTERPRISE" and sub.amount == 900000 and sub.limit("users") == 200
     assert sub.limit("api_calls") is None
-    customer = make_user()
-    client.login(customer.email)
-    assert client.get("/admin/plans/").status_code == 404
+    assert make_client_for(make_user()).get("/admin/plans/").status_code == 404

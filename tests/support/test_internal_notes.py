@@ -12,15 +12,25 @@ from webapp.settings.services import update_setting
 MARKER = "NOTE-ONLY-STAFF-3f9c1e"
 
 
-def test_internal_note_text_is_in_no_customer_visible_response(app, client, make_client, mailbox, run_jobs, live_server):
+def test_internal_note_text_is_in_no_customer_visible_response(
+    app, client, make_client, mailbox, run_jobs, live_server
+):
     desk = make_desk(app)
     client.login(desk.owner_email)
     ticket_id = open_ticket(client, desk.slug)
     staff = make_client()
     staff.login(desk.staff_email)
     staff.post(f"/admin/support/{ticket_id}/assign", {"assignee_id": "me"})
-    assert staff.post(f"/admin/support/{ticket_id}/reply", {"body": f"{MARKER} customer is VIP", "internal": "y"}).status_code == 303
-    staff.post(f"/admin/support/{ticket_id}/reply", {"body": f"second {MARKER}", "internal": "y", "status": "WAITING_ON_CLIENT"})
+    assert (
+        staff.post(
+            f"/admin/support/{ticket_id}/reply", {"body": f"{MARKER} customer is VIP", "internal": "y"}
+        ).status_code
+        == 303
+    )
+    staff.post(
+        f"/admin/support/{ticket_id}/reply",
+        {"body": f"second {MARKER}", "internal": "y", "status": "WAITING_ON_CLIENT"},
+    )
     assert MARKER in staff.get(f"/admin/support/{ticket_id}").get_data(as_text=True)  # staff do see it
     assert MARKER in staff.get(f"/admin/support/{ticket_id}/thread", htmx=True).get_data(as_text=True)
 

@@ -12,8 +12,13 @@ from webapp.usage.models import UsageEvent, UsageRecord
 
 
 def _event(i, **kw):
-    return {"event_id": f"evt-{i}", "event_type": "pos.transaction", "quantity": 2,
-            "timestamp": utcnow().isoformat(), **kw}
+    return {
+        "event_id": f"evt-{i}",
+        "event_type": "pos.transaction",
+        "quantity": 2,
+        "timestamp": utcnow().isoformat(),
+        **kw,
+    }
 
 
 def _stored(org_id):
@@ -82,25 +87,35 @@ def test_single_invalid_event_is_422_and_nothing_stored(client, ctx):
 
 def test_batch_limits_and_bad_bodies(client, ctx):
     _, org, _, plain = org_with_key()
-    r = client.client.post("/api/v1/usage-events", json={"events": [_event(i) for i in range(1001)]}, headers=bearer(plain))
+    r = client.client.post(
+        "/api/v1/usage-events", json={"events": [_event(i) for i in range(1001)]}, headers=bearer(plain)
+    )
     assert r.status_code == 413 and r.json["error"]["code"] == "batch_too_large"
     r = client.client.post("/api/v1/usage-events", json={"events": []}, headers=bearer(plain))
     assert r.status_code == 422 and r.json["error"]["code"] == "empty_batch"
-    r = client.client.post("/api/v1/usage-events", data="not json", headers={**bearer(plain), "Content-Type": "application/json"})
+    r = client.client.post(
+        "/api/v1/usage-events", data="not json", headers={**bearer(plain), "Content-Type": "application/json"}
+    )
     assert r.status_code == 422 and r.json["error"]["code"] == "invalid_body"
     r = client.client.post("/api/v1/usage-events", json=[1, 2], headers=bearer(plain))
     assert r.status_code == 422 and r.json["error"]["code"] == "invalid_body"
     assert _stored(org.id) == 0
-    r = client.client.post("/api/v1/usage-events", json={"events": [_event(i) for i in range(1000)]}, headers=bearer(plain))
+    r = client.client.post(
+        "/api/v1/usage-events", json={"events": [_event(i) for i in range(1000)]}, headers=bearer(plain)
+    )
     assert r.status_code == 200 and r.json["counts"]["accepted"] == 1000
     assert _stored(org.id) == 1000
 
 
 def test_same_event_ids_in_two_organizations_are_separate(client, ctx):
-    _, org_a, _, key_a = org_with_key()
-    _, org_b, _, key_b = org_with_key()
-    assert client.client.post("/api/v1/usage-events", json=_event(1), headers=bearer(key_a)).json["accepted"] == ["evt-1"]
-    assert client.client.post("/api/v1/usage-events", json=_event(1), headers=bearer(key_b)).json["accepted"] == ["evt-1"]
+    _, _org_a, _, key_a = org_with_key()
+    _, _org_b, _, key_b = org_with_key()
+    assert client.client.post("/api/v1/usage-events", json=_event(1), headers=bearer(key_a)).json["accepted"] == [
+        "evt-1"
+    ]
+    assert client.client.post("/api/v1/usage-events", json=_event(1), headers=bearer(key_b)).json["accepted"] == [
+        "evt-1"
+    ]
 
 
 @pytest.mark.postgres
@@ -134,14 +149,23 @@ def test_records_aggregate_count_sum_max_unique(client, ctx, run_jobs):
     _, org, _, plain = org_with_key()
     now = utcnow()
     events = [
-        {"event_id": f"t{i}", "event_type": "terminal.active", "quantity": q, "timestamp": now.isoformat(),
-         "data": {"terminal_id": tid}}
+        {
+            "event_id": f"t{i}",
+            "event_type": "terminal.active",
+            "quantity": q,
+            "timestamp": now.isoformat(),
+            "data": {"terminal_id": tid},
+        }
         for i, (q, tid) in enumerate([(1, "A"), (4, "B"), (2, "A"), (3, "C")])
-    ] + [{"event_id": f"p{i}", "event_type": "pos.transaction", "quantity": i, "timestamp": now.isoformat()}
-         for i in range(1, 6)]
+    ] + [
+        {"event_id": f"p{i}", "event_type": "pos.transaction", "quantity": i, "timestamp": now.isoformat()}
+        for i in range(1, 6)
+    ]
     client.client.post("/api/v1/usage-events", json={"events": events}, headers=bearer(plain))
     refresh_usage_records()
-    records = {r.metric: r for r in db.session.scalars(select(UsageRecord).where(UsageRecord.organization_id == org.id))}
+    records = {
+        r.metric: r for r in db.session.scalars(select(UsageRecord).where(UsageRecord.organization_id == org.id))
+    }
     active = records["terminal.active"]
     assert (active.event_count, active.sum_quantity, active.max_quantity, active.unique_count) == (4, 10, 4, 3)
     assert active.value == 3 and active.aggregation == "unique_count"
@@ -149,8 +173,11 @@ def test_records_aggregate_count_sum_max_unique(client, ctx, run_jobs):
     assert (pos.event_count, pos.sum_quantity, pos.max_quantity, pos.value) == (5, 15, 5, 15)
     assert active.period_start == month_start(now)
     # Running again is idempotent and picks up new events exactly.
-    client.client.post("/api/v1/usage-events", json={"event_id": "p9", "event_type": "pos.transaction", "quantity": 10,
-                                              "timestamp": now.isoformat()}, headers=bearer(plain))
+    client.client.post(
+        "/api/v1/usage-events",
+        json={"event_id": "p9", "event_type": "pos.transaction", "quantity": 10, "timestamp": now.isoformat()},
+        headers=bearer(plain),
+    )
     refresh_usage_records()
     refresh_usage_records()
     db.session.expire_all()
@@ -173,8 +200,11 @@ def test_closed_period_refuses_late_events(client, ctx):
         late = month_start(now) - timedelta(hours=1)
     close_period(org.id, last_month)
     db.session.commit()
-    r = client.client.post("/api/v1/usage-events", json={"events": [_event(1, timestamp=late.isoformat()), _event(2)]},
-                    headers=bearer(plain))
+    r = client.client.post(
+        "/api/v1/usage-events",
+        json={"events": [_event(1, timestamp=late.isoformat()), _event(2)]},
+        headers=bearer(plain),
+    )
     assert r.json["accepted"] == ["evt-2"]
     assert r.json["rejected"][0]["code"] == "period_closed"
 
@@ -184,8 +214,15 @@ def test_usage_page_shows_charts_records_and_filtered_events(client, ctx):
 
     owner, org, _, plain = org_with_key()
     now = utcnow()
-    events = [{"event_id": f"sms-{i}", "event_type": "sms.sent", "quantity": 3,
-               "timestamp": (now - timedelta(days=i % 5)).isoformat()} for i in range(20)]
+    events = [
+        {
+            "event_id": f"sms-{i}",
+            "event_type": "sms.sent",
+            "quantity": 3,
+            "timestamp": (now - timedelta(days=i % 5)).isoformat(),
+        }
+        for i in range(20)
+    ]
     events.append(_event(99))
     client.client.post("/api/v1/usage-events", json={"events": events}, headers=bearer(plain))
     refresh_usage_records()
@@ -195,6 +232,7 @@ def test_usage_page_shows_charts_records_and_filtered_events(client, ctx):
     assert "SMS sent" in page and "POS transactions" in page and "evt-99" in page
     filtered = client.get(f"/o/{org.slug}/usage?event_type=sms.sent&event_id=sms-1").get_data(as_text=True)
     assert "sms-1" in filtered and "sms-12" in filtered and "evt-99" not in filtered and "sms-2<" not in filtered
-    fragment = client.get(f"/o/{org.slug}/usage?event_type=sms.sent", htmx=True,
-                          headers={"HX-Target": "usage_events"}).get_data(as_text=True)
+    fragment = client.get(
+        f"/o/{org.slug}/usage?event_type=sms.sent", htmx=True, headers={"HX-Target": "usage_events"}
+    ).get_data(as_text=True)
     assert "<svg" not in fragment and "sms-" in fragment

@@ -127,3 +127,9 @@ def test_roles_and_tenancy(client, make_client, ctx):
 
     # no CSRF token: refused
     assert client.post(f"/o/{org.slug}/workflows/{workflow.id}/delete", csrf=False).status_code == 400
+
+
+def test_dashboard_cards(client, ctx):
+    _, org = owner_setup(client)
+    page = client.get(f"/o/{org.slug}/").get_data(as_text=True)
+    assert "workflows-panel" in page and "ai-panel" in page

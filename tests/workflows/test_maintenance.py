@@ -179,3 +179,23 @@ def test_staff_publish_customers_install_then_fill_credentials(client, make_clie
     template.published = False
     db.session.commit()
     assert client.get(f"/o/{org.slug}/workflows/templates/preview?template={template.id}").status_code == 404
+
+
+def test_cancel_a_waiting_run(client, ctx, run_jobs):
+    user, org = owner_setup(client)
+    workflow = services.create_workflow(org, user, "Slow")
+    services.add_step(workflow, user, "wait").config = {"minutes": 60}
+    services.add_step(workflow, user, "condition").config = {"expression": "true"}
+    db.session.commit()
+    client.post(f"/o/{org.slug}/workflows/{workflow.id}/run")
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.scalars(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)).one()
+    assert run.status == "QUEUED" and run.is_waiting
+    assert client.post(f"/o/{org.slug}/workflows/runs/{run.id}/cancel").status_code == 303
+    db.session.expire_all()
+    run = db.session.get(WorkflowRun, run.id)
+    assert run.status == "CANCELLED" and run.resume_at is None
+    assert execution.execute(run.id) is None  # a cancelled run never starts again
+    page = client.get(f"/o/{org.slug}/workflows/runs/{run.id}").get_data(as_text=True)
+    assert "Cancelled" in page and "Retry" not in page

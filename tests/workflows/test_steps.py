@@ -1,6 +1,7 @@
 """Each step type against real endpoints, the run log, retry from the failed step."""
 
 import base64
+import html
 import json
 from datetime import timedelta
 
@@ -284,3 +285,104 @@ def test_schedule_post_step_explains_a_missing_account(client, ctx, run_jobs):
     run = _start(client, org, workflow, run_jobs)
     assert run.status == "FAILED"
     assert "has no attribute 'video_id'" in run.error_message  # a manual run has no video in its trigger
+
+
+def test_oauth_connection_credential_uses_the_integrations_token(client, ctx, run_jobs, http_server):
+    recorder, url = http_server
+    user, org = owner_setup(client)
+    from webapp.integrations.models import Connection
+    from webapp.secrets import encrypt_field
+
+    connection = Connection(
+        organization_id=org.id,
+        created_by_id=user.id,
+        provider="freee",
+        account_id="co-1",
+        account_name="Demo company",
+        status=Connection.CONNECTED,
+        token_expires_at=utcnow() + timedelta(hours=3),
+    )
+    db.session.add(connection)
+    db.session.flush()
+    encrypt_field(connection, "access_token", "oauth-ACCESS-TOKEN-abcdef")
+    db.session.commit()
+    saved = client.post(
+        f"/o/{org.slug}/workflows/credentials",
+        {"name": "freee", "kind": "oauth_connection", "connection_id": str(connection.id)},
+    )
+    assert saved.status_code == 303
+    from webapp.workflows.models import WorkflowCredential
+
+    credential = db.session.scalar(select(WorkflowCredential).where(WorkflowCredential.name == "freee"))
+    assert credential.fingerprint == f"connection #{connection.id}"
+    # another organization's connection cannot be chosen
+    from tests.factories import make_org
+
+    other_org = make_org(make_user())
+    foreign = Connection(organization_id=other_org.id, provider="freee", account_id="co-2", status="CONNECTED")
+    db.session.add(foreign)
+    db.session.commit()
+    refused = client.post(
+        f"/o/{org.slug}/workflows/credentials",
+        {"name": "stolen", "kind": "oauth_connection", "connection_id": str(foreign.id)},
+    )
+    assert refused.status_code == 422
+    assert "this organization's connections" in html.unescape(refused.get_data(as_text=True))
+
+    workflow = _build(org, user, [("http_request", {"method": "GET", "url": f"{url}/me", "body": ""}, credential)])
+    run = _start(client, org, workflow, run_jobs)
+    assert run.status == "SUCCEEDED", run.error_message
+    assert recorder.requests[0]["headers"]["Authorization"] == "Bearer oauth-ACCESS-TOKEN-abcdef"
+    assert "ACCESS-TOKEN" not in json.dumps(run.outputs)
+
+
+def test_video_ready_event_schedules_a_post_through_the_studio(client, ctx, run_jobs):
+    user, org = owner_setup(client)
+    from webapp.core.events import emit
+    from webapp.integrations.models import Connection
+    from webapp.studio.models import Post, Video
+
+    video = Video(
+        organization_id=org.id,
+        created_by_id=user.id,
+        title="Harare sunrise",
+        storage_key=f"v/{org.id}",
+        format="mp4",
+        status=Video.READY,
+        duration_ms=8000,
+        width=1080,
+        height=1920,
+        aspect_ratio="9:16",
+    )
+    account = Connection(
+        organization_id=org.id,
+        created_by_id=user.id,
+        provider="instagram",
+        account_id="ig-1",
+        account_name="harare_creator",
+        status=Connection.CONNECTED,
+    )
+    db.session.add_all([video, account])
+    db.session.commit()
+    workflow = services.create_workflow(org, user, "Post ready videos", "", "event", {"event": "video.ready"})
+    step = services.add_step(workflow, user, "schedule_post")
+    step.config = {
+        **step.config,
+        "platforms": ["instagram"],
+        "caption": "{{ trigger.title }}",
+        "hashtags": "#harare #sunrise",
+        "delay_minutes": 30,
+    }
+    services.set_enabled(workflow, org, user, True)
+    db.session.commit()
+
+    emit("video.ready", org=org, video_id=video.id, title=video.title)
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.scalars(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)).one()
+    assert run.status == "SUCCEEDED", run.error_message
+    post = db.session.get(Post, run.outputs["1"]["post_ids"][0])
+    assert post.organization_id == org.id and post.video_id == video.id and post.caption == "Harare sunrise"
+    assert post.hashtags == ["harare", "sunrise"]
+    assert post.scheduled_at > utcnow() + timedelta(minutes=25)

@@ -141,7 +141,7 @@ def _billing_figures(fig: Figures, now: datetime) -> None:
                 ),
                 0,
             ),
-        ).where(i.currency == fig.currency)
+        ).where(i.currency == fig.currency, i.status.in_(("ISSUED", "PARTIAL", "OVERDUE")))
     ).one()
     fig.open_receivables, fig.overdue_total, fig.overdue_invoices = (int(v) for v in row)
     fig.suspended_accounts = (
@@ -167,7 +167,7 @@ def _billing_figures(fig: Figures, now: datetime) -> None:
                 func.coalesce(func.sum(case((and_(p.completed_at >= a, p.completed_at < b), p.amount), else_=0)), 0)
                 for a, b in zip(starts, ends, strict=True)
             ]
-        ).where(paid)
+        ).where(paid, p.completed_at >= starts[0])
     ).one()
     fig.collected_series = [int(v) for v in series]
 

@@ -41,5 +41,6 @@ from webapp.ai import (  # noqa: E402,F401
     events,
     jobs,
     models,
+    panel,
     routes,
 )

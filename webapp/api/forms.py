@@ -20,10 +20,14 @@ class CheckboxesField(SelectMultipleField):
 class ApiKeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     scopes = CheckboxesField("Scopes", choices=[SelectChoice(s, f"{s} — {SCOPE_HELP[s]}") for s in SCOPES])
-    rate_limit = IntegerField("Requests per hour", default=1000,
-                              validators=[DataRequired(), NumberRange(min=1, max=1_000_000)])
-    expires_in_days = IntegerField("Expires after (days)", validators=[Optional(), NumberRange(min=1, max=3650)],
-                                   description="Leave empty for a key that does not expire")
+    rate_limit = IntegerField(
+        "Requests per hour", default=1000, validators=[DataRequired(), NumberRange(min=1, max=1_000_000)]
+    )
+    expires_in_days = IntegerField(
+        "Expires after (days)",
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+        description="Leave empty for a key that does not expire",
+    )
 
 
 class EmptyForm(FlaskForm):

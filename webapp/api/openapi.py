@@ -19,9 +19,18 @@ ERROR_CODES = {
     429: ["rate_limited", "plan_limit_exceeded"],
 }
 EVENT_REJECTION_CODES = [
-    "invalid_event", "unknown_field", "invalid_event_id", "invalid_event_type", "invalid_quantity",
-    "missing_timestamp", "invalid_timestamp", "timestamp_too_old", "timestamp_in_future", "invalid_data",
-    "data_too_large", "period_closed",
+    "invalid_event",
+    "unknown_field",
+    "invalid_event_id",
+    "invalid_event_type",
+    "invalid_quantity",
+    "missing_timestamp",
+    "invalid_timestamp",
+    "timestamp_too_old",
+    "timestamp_in_future",
+    "invalid_data",
+    "data_too_large",
+    "period_closed",
 ]
 
 NULLABLE_STR = {"type": ["string", "null"]}
@@ -38,7 +47,7 @@ def _ref(name):
 
 
 def _error_response(status, description):
-    headers = dict(RATE_HEADERS) if status not in (401,) else {}
+    headers = dict(RATE_HEADERS) if status not in (401, 403) else {}  # refused before the call is counted
     if status == 429:
         headers["Retry-After"] = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
     body = {
@@ -72,10 +81,20 @@ def _ok(schema_name, description):
 
 
 PAGINATION = [
-    {"name": "limit", "in": "query", "required": False, "description": "Items per page (1–200, default 50).",
-     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    {"name": "cursor", "in": "query", "required": False,
-     "description": "The next_cursor of the previous page (opaque).", "schema": {"type": "string"}},
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Items per page (1 to 200, default 50).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The next_cursor of the previous page (opaque).",
+        "schema": {"type": "string"},
+    },
 ]
 
 
@@ -85,13 +104,22 @@ def _schemas():
         "required": ["event_id", "event_type", "timestamp"],
         "additionalProperties": False,
         "properties": {
-            "event_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:\\-/]{0,127}$",
-                         "description": "Chosen by you; the same id is stored once (idempotency)."},
-            "event_type": {"type": "string", "pattern": "^[a-z][a-z0-9_.:\\-]{0,63}$",
-                           "description": "The metric code, e.g. pos.transaction."},
+            "event_id": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._:\\-/]{0,127}$",
+                "description": "Chosen by you; the same id is stored once (idempotency).",
+            },
+            "event_type": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_.:\\-]{0,63}$",
+                "description": "The metric code, e.g. pos.transaction.",
+            },
             "quantity": {"type": "integer", "minimum": 0, "maximum": 10**12, "default": 1},
-            "timestamp": {"type": "string", "format": "date-time",
-                          "description": "ISO 8601 with time zone; within the last 35 days, at most 5 minutes ahead."},
+            "timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "description": "ISO 8601 with time zone; within the last 35 days, at most 5 minutes ahead.",
+            },
             "data": {"type": "object", "description": "Optional details (at most 4 KB as JSON)."},
         },
     }
@@ -106,7 +134,10 @@ def _schemas():
                     "required": ["code", "message", "details"],
                     "additionalProperties": False,
                     "properties": {
-                        "code": {"type": "string", "enum": sorted({c for codes in ERROR_CODES.values() for c in codes})},
+                        "code": {
+                            "type": "string",
+                            "enum": sorted({c for codes in ERROR_CODES.values() for c in codes}),
+                        },
                         "message": {"type": "string"},
                         "details": {"type": "object"},
                     },
@@ -125,7 +156,10 @@ def _schemas():
             "required": ["index", "event_id", "code", "message"],
             "additionalProperties": False,
             "properties": {
-                "index": {"type": ["integer", "null"], "description": "Position in the batch (null for period_closed)."},
+                "index": {
+                    "type": ["integer", "null"],
+                    "description": "Position in the batch (null for period_closed).",
+                },
                 "event_id": NULLABLE_STR,
                 "code": {"type": "string", "enum": EVENT_REJECTION_CODES},
                 "message": {"type": "string"},
@@ -137,8 +171,11 @@ def _schemas():
             "additionalProperties": False,
             "properties": {
                 "accepted": {"type": "array", "items": {"type": "string"}, "description": "Stored now."},
-                "duplicate": {"type": "array", "items": {"type": "string"},
-                              "description": "Already stored earlier (or twice in this batch): not counted again."},
+                "duplicate": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Already stored earlier (or twice in this batch): not counted again.",
+                },
                 "rejected": {"type": "array", "items": _ref("RejectedEvent")},
                 "counts": {
                     "type": "object",
@@ -150,8 +187,20 @@ def _schemas():
         },
         "UsageAggregate": {
             "type": "object",
-            "required": ["metric", "name", "unit", "aggregation", "period_start", "period_end", "value",
-                         "event_count", "sum", "max", "unique_count", "closed"],
+            "required": [
+                "metric",
+                "name",
+                "unit",
+                "aggregation",
+                "period_start",
+                "period_end",
+                "value",
+                "event_count",
+                "sum",
+                "max",
+                "unique_count",
+                "closed",
+            ],
             "additionalProperties": False,
             "properties": {
                 "metric": {"type": "string"},
@@ -176,8 +225,18 @@ def _schemas():
         },
         "Service": {
             "type": "object",
-            "required": ["id", "type", "name", "status", "hardware_serial", "monthly_fee", "currency",
-                         "activated_at", "suspended_at", "cancelled_at"],
+            "required": [
+                "id",
+                "type",
+                "name",
+                "status",
+                "hardware_serial",
+                "monthly_fee",
+                "currency",
+                "activated_at",
+                "suspended_at",
+                "cancelled_at",
+            ],
             "additionalProperties": False,
             "properties": {
                 "id": {"type": "integer"},
@@ -219,7 +278,10 @@ def _list(item):
         "additionalProperties": False,
         "properties": {
             "data": {"type": "array", "items": _ref(item)},
-            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page; null at the end."},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as cursor for the next page; null at the end.",
+            },
         },
     }
 
@@ -259,14 +321,18 @@ def spec() -> dict:
                 "Send metered usage and read usage, services and invoices of your organization. "
                 "Authenticate with an API key from /o/<slug>/api-keys: `Authorization: Bearer <key>`. "
                 "Each key has scopes and an hourly request limit (RateLimit-* headers); each plan has a monthly "
-                "API-call allowance. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}` with stable codes. "
+                'API-call allowance. Errors are `{"error": {"code", "message", "details"}}` with stable codes. '
                 "Amounts are integer cents with an ISO currency code. Lists use cursor pagination."
             ),
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {
-                "apiKey": {"type": "http", "scheme": "bearer", "description": f"An API key. Scopes: {', '.join(SCOPES)}."}
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": f"An API key. Scopes: {', '.join(SCOPES)}.",
+                }
             },
             "schemas": _schemas(),
         },
@@ -276,7 +342,7 @@ def spec() -> dict:
                     "operationId": "createUsageEvents",
                     "summary": "Send usage events",
                     "description": (
-                        "One event, or a batch of up to 1,000 as {\"events\": [...]}. Idempotent by event_id: an id "
+                        'One event, or a batch of up to 1,000 as {"events": [...]}. Idempotent by event_id: an id '
                         "already stored is reported as duplicate and never counted twice, also when the same batch "
                         "arrives twice at once. Invalid events of a batch are listed under rejected with a code; the "
                         "rest are stored. A single invalid event answers 422 validation_failed."
@@ -285,10 +351,14 @@ def spec() -> dict:
                     "x-scope": "usage:write",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"oneOf": [_ref("UsageEvent"), _ref("UsageEventBatch")]}}},
+                        "content": {
+                            "application/json": {"schema": {"oneOf": [_ref("UsageEvent"), _ref("UsageEventBatch")]}}
+                        },
                     },
-                    "responses": {"200": _ok("IngestResult", "What was stored, duplicate and rejected."),
-                                  **_errors(401, 403, 409, 413, 422, 429)},
+                    "responses": {
+                        "200": _ok("IngestResult", "What was stored, duplicate and rejected."),
+                        **_errors(401, 403, 409, 413, 422, 429),
+                    },
                 }
             },
             "/usage": {
@@ -299,12 +369,27 @@ def spec() -> dict:
                     "security": security("usage:read"),
                     "x-scope": "usage:read",
                     "parameters": [
-                        {"name": "from", "in": "query", "required": False, "description": "First month, YYYY-MM (default: last month).",
-                         "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                        {"name": "to", "in": "query", "required": False, "description": "Last month, YYYY-MM (default: this month).",
-                         "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                        {"name": "metric", "in": "query", "required": False, "description": "Only this metric.",
-                         "schema": {"type": "string"}},
+                        {
+                            "name": "from",
+                            "in": "query",
+                            "required": False,
+                            "description": "First month, YYYY-MM (default: last month).",
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        },
+                        {
+                            "name": "to",
+                            "in": "query",
+                            "required": False,
+                            "description": "Last month, YYYY-MM (default: this month).",
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                        },
+                        {
+                            "name": "metric",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only this metric.",
+                            "schema": {"type": "string"},
+                        },
                     ],
                     "responses": {"200": _ok("UsageList", "Aggregates."), **_errors(401, 403, 422, 429)},
                 }
@@ -315,8 +400,15 @@ def spec() -> dict:
                     "summary": "List services",
                     "security": security("services:read"),
                     "x-scope": "services:read",
-                    "parameters": [*PAGINATION, {"name": "status", "in": "query", "required": False,
-                                                 "schema": {"type": "string", "enum": ["ACTIVE", "SUSPENDED", "CANCELLED"]}}],
+                    "parameters": [
+                        *PAGINATION,
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["ACTIVE", "SUSPENDED", "CANCELLED"]},
+                        },
+                    ],
                     "responses": {"200": _ok("ServiceList", "Newest first."), **_errors(401, 403, 422, 429)},
                 }
             },
@@ -327,8 +419,10 @@ def spec() -> dict:
                     "description": "Finalized invoices only (drafts are not shown), newest first.",
                     "security": security("invoices:read"),
                     "x-scope": "invoices:read",
-                    "parameters": [*PAGINATION, {"name": "status", "in": "query", "required": False,
-                                                 "schema": {"type": "string"}}],
+                    "parameters": [
+                        *PAGINATION,
+                        {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
                     "responses": {"200": _ok("InvoiceList", "Newest first."), **_errors(401, 403, 422, 429)},
                 }
             },
@@ -338,7 +432,9 @@ def spec() -> dict:
                     "summary": "One invoice with its lines",
                     "security": security("invoices:read"),
                     "x-scope": "invoices:read",
-                    "parameters": [{"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                    "parameters": [
+                        {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
                     "responses": {"200": _ok("Invoice", "The invoice."), **_errors(401, 403, 404, 429)},
                 }
             },

@@ -17,10 +17,10 @@ from webapp.extensions import db
 
 
 def _page(org, form=None, new_key=None, status=200):
-    keys = list(
-        db.session.scalars(select(ApiKey).where(ApiKey.organization_id == org.id).order_by(ApiKey.id.desc()))
+    keys = list(db.session.scalars(select(ApiKey).where(ApiKey.organization_id == org.id).order_by(ApiKey.id.desc())))
+    redis = (
+        current_app.extensions["tessera.redis"] if current_app.extensions.get("tessera.jobs_backend") == "rq" else None
     )
-    redis = current_app.extensions["tessera.redis"] if current_app.extensions.get("tessera.jobs_backend") == "rq" else None
     return render(
         "api/keys.html",
         block="api_keys",

@@ -111,8 +111,7 @@ def _load(key_hash: str) -> KeyInfo | None:
         api_calls_allowed=sub.limit("api_calls"),
         account_suspended=_account_suspended(org.id),
     )
-    if db.session.new:
-        db.session.commit()  # a lazily created FREE subscription
+    db.session.commit()  # ends the read (and keeps a lazily created FREE subscription)
     return info
 
 
@@ -172,7 +171,7 @@ def flush_last_used(redis) -> int:
         )
     # Delete only what we copied; a newer timestamp written meanwhile stays for the next run.
     pipe = redis.pipeline()
-    for raw_id, raw_ts in values.items():
+    for raw_id in values:
         pipe.hget(LAST_USED_KEY, raw_id)
     current = pipe.execute()
     stale = [raw_id for (raw_id, raw_ts), now_ts in zip(values.items(), current, strict=True) if now_ts == raw_ts]

@@ -57,19 +57,35 @@ def endpoint(scope: str):
         def wrapped(**kwargs):
             header = request.headers.get("Authorization", "")
             if not header.startswith("Bearer ") or not header[7:].strip():
-                return error(401, "unauthenticated", "Send an API key: Authorization: Bearer <key>.",
-                             headers={"WWW-Authenticate": 'Bearer realm="tessera"'})
+                return error(
+                    401,
+                    "unauthenticated",
+                    "Send an API key: Authorization: Bearer <key>.",
+                    headers={"WWW-Authenticate": 'Bearer realm="tessera"'},
+                )
             key = authenticate(header[7:].strip())
             if key is None:
-                return error(401, "invalid_api_key", "That API key is not valid or was revoked.",
-                             headers={"WWW-Authenticate": 'Bearer realm="tessera", error="invalid_token"'})
+                return error(
+                    401,
+                    "invalid_api_key",
+                    "That API key is not valid or was revoked.",
+                    headers={"WWW-Authenticate": 'Bearer realm="tessera", error="invalid_token"'},
+                )
             now = utcnow()
             if key.expires_at is not None and key.expires_at <= now:
-                return error(401, "api_key_expired", "That API key has expired. Create a new one.",
-                             headers={"WWW-Authenticate": 'Bearer realm="tessera", error="invalid_token"'})
+                return error(
+                    401,
+                    "api_key_expired",
+                    "That API key has expired. Create a new one.",
+                    headers={"WWW-Authenticate": 'Bearer realm="tessera", error="invalid_token"'},
+                )
             if scope not in key.scopes:
-                return error(403, "insufficient_scope", f"This key lacks the {scope} scope.",
-                             {"required_scope": scope, "key_scopes": sorted(key.scopes)})
+                return error(
+                    403,
+                    "insufficient_scope",
+                    f"This key lacks the {scope} scope.",
+                    {"required_scope": scope, "key_scopes": sorted(key.scopes)},
+                )
             decision = hit(key.id, key.organization_id, key.rate_limit, key.api_calls_allowed)
             headers = {
                 "RateLimit-Limit": decision.limit,
@@ -78,9 +94,13 @@ def endpoint(scope: str):
             }
             g.ratelimit_headers = headers
             if decision.refused == "rate_limited":
-                return error(429, "rate_limited", f"This key may make {key.rate_limit:,} requests per hour.",
-                             {"limit": key.rate_limit, "reset_seconds": decision.reset},
-                             headers={**headers, "Retry-After": decision.reset})
+                return error(
+                    429,
+                    "rate_limited",
+                    f"This key may make {key.rate_limit:,} requests per hour.",
+                    {"limit": key.rate_limit, "reset_seconds": decision.reset},
+                    headers={**headers, "Retry-After": decision.reset},
+                )
             if decision.refused == "plan_limit_exceeded":
                 wait = _seconds_to_month_end(now)
                 slug = _org_slug(key.organization_id)
@@ -158,7 +178,7 @@ def post_usage_events(key):
         raise ApiFailure(413, "payload_too_large", "The body is larger than 5 MB.", {"max_bytes": MAX_BODY})
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiFailure(422, "invalid_body", "Send one event object, or {\"events\": [...]} with up to 1,000 events.")
+        raise ApiFailure(422, "invalid_body", 'Send one event object, or {"events": [...]} with up to 1,000 events.')
     single = "events" not in body
     events = [body] if single else body["events"]
     if not isinstance(events, list):
@@ -166,11 +186,18 @@ def post_usage_events(key):
     if not events:
         raise ApiFailure(422, "empty_batch", "The batch has no events.")
     if len(events) > MAX_BATCH:
-        raise ApiFailure(413, "batch_too_large", f"A batch holds at most {MAX_BATCH:,} events.",
-                         {"max_events": MAX_BATCH, "received": len(events)})
+        raise ApiFailure(
+            413,
+            "batch_too_large",
+            f"A batch holds at most {MAX_BATCH:,} events.",
+            {"max_events": MAX_BATCH, "received": len(events)},
+        )
     if key.account_suspended:
-        raise ApiFailure(409, "account_suspended",
-                         "The billing account is suspended for non-payment; pay the overdue invoices first.")
+        raise ApiFailure(
+            409,
+            "account_suspended",
+            "The billing account is suspended for non-payment; pay the overdue invoices first.",
+        )
     result = ingest(key.organization_id, key.id, events)
     db.session.commit()
     if single and result["rejected"]:

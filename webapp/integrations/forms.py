@@ -8,7 +8,9 @@ def _choices(*pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-DIRECTIONS = _choices(("IMPORT", "Import from freee"), ("EXPORT", "Export to freee"), ("BIDIRECTIONAL", "Both ways"))
+DIRECTIONS = _choices(
+    ("IMPORT", "Import from freee"), ("EXPORT", "Export to freee (not yet)"), ("BIDIRECTIONAL", "Both ways (not yet)")
+)
 ENTITIES = _choices(("partners", "Partners"), ("invoices", "Invoices"), ("deals", "Deals"))
 FREQUENCIES = _choices(("off", "Manual only"), ("hourly", "Every hour"), ("daily", "Every day"))
 SYNC_TYPES = _choices(("incremental", "Changes since last sync"), ("full", "Full rescan"))

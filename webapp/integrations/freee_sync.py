@@ -97,7 +97,8 @@ def _progress(job: FreeeSyncJob, share: tuple[float, float], fraction: float) ->
 
 
 def _upsert_records(job: FreeeSyncJob, model, records: list, entity: str, apply) -> None:
-    """Save one page: each record in its own savepoint, so one bad record does not stop the page."""
+    """Save one page. ``apply`` checks a record completely before it changes the row, so a bad record
+    is reported (and skipped) without touching anything; the page is flushed once."""
     ids = [r.get("id") for r in records if isinstance(r, dict) and r.get("id") is not None]
     existing = {
         row.freee_id: row
@@ -105,50 +106,56 @@ def _upsert_records(job: FreeeSyncJob, model, records: list, entity: str, apply)
             select(model).where(model.connection_id == job.connection_id, model.freee_id.in_(ids))
         )
     }
+    counts = dict.fromkeys((entity, f"{entity}_added", f"{entity}_updated", f"{entity}_failed"), 0)
     for record in records:
         freee_id = record.get("id") if isinstance(record, dict) else None
         try:
-            with db.session.begin_nested():
-                if freee_id is None:
-                    raise ValueError("the record has no id")
-                row = existing.get(freee_id)
-                if row is None:
-                    row = model(organization_id=job.organization_id, connection_id=job.connection_id, freee_id=freee_id)
-                    db.session.add(row)
-                    existing[freee_id] = row
-                    job.bump(f"{entity}_added")
-                else:
-                    job.bump(f"{entity}_updated")
+            if freee_id is None:
+                raise ValueError("the record has no id")
+            row = existing.get(freee_id)
+            if row is None:
+                row = model(organization_id=job.organization_id, connection_id=job.connection_id, freee_id=freee_id)
                 apply(row, record)
-                db.session.flush()
-            job.bump(entity)
-        except (ValueError, TypeError, KeyError) as error:
+                db.session.add(row)
+                existing[freee_id] = row
+                counts[f"{entity}_added"] += 1
+            else:
+                apply(row, record)
+                counts[f"{entity}_updated"] += 1
+            counts[entity] += 1
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             job.add_error(f"{entity[:-1]} {freee_id}: {error}", entity=entity, freee_id=freee_id)
-            job.bump(f"{entity}_failed")
+            counts[f"{entity}_failed"] += 1
+    db.session.flush()
+    for key, value in counts.items():
+        if value or key == entity:
+            job.bump(key, value)
 
 
 def _apply_partner(row: FreeePartner, record: dict) -> None:
     name = (record.get("name") or "").strip()
     if not name:
         raise ValueError("freee sent a partner without a name")
-    row.name = name[:255]
-    row.code = (record.get("code") or None) and str(record["code"])[:64]
-    row.email = (record.get("email") or None) and str(record["email"])[:254]
+    code = str(record["code"])[:64] if record.get("code") else None
+    email = str(record["email"])[:254] if record.get("email") else None
+    row.name, row.code, row.email = name[:255], code, email
     row.freee_updated_at = record.get("update_date")
 
 
 def _apply_deal(row: FreeeDeal, record: dict) -> None:
-    row.issue_date = record.get("issue_date")
+    amount = int(record.get("amount") or 0)
+    row.amount = amount
+    row.issue_date = str(record["issue_date"])[:10] if record.get("issue_date") else None
     row.kind = record.get("type") or "income"
-    row.amount = int(record.get("amount") or 0)
     row.partner_freee_id = record.get("partner_id")
     row.ref_number = record.get("ref_number")
 
 
 def _apply_invoice(row: FreeeInvoice, record: dict) -> None:
+    total = int(record.get("total_amount") or 0)
+    row.total_amount = total
     row.invoice_number = record.get("invoice_number")
-    row.billing_date = record.get("billing_date")
-    row.total_amount = int(record.get("total_amount") or 0)
+    row.billing_date = str(record["billing_date"])[:10] if record.get("billing_date") else None
     row.partner_freee_id = record.get("partner_id")
     row.status = record.get("payment_status")
 

@@ -30,6 +30,10 @@ def _run_safely(model, run_id: int, body) -> None:
         db.session.rollback()
         row = db.session.get(model, run_id)
         row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
+    if row.status == row.FAILED:
+        from webapp.core.events import emit
+
+        emit("sync.failed", org=row.organization_id, run_type=model.__tablename__, run_id=row.id)
 
 
 @job(queue="integrations", retries=0, timeout=3600)

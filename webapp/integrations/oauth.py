@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from webapp.audit import record
 from webapp.core.errors import DomainError
@@ -144,7 +144,8 @@ class OAuthProvider:
         return self.setting("CLIENT_SECRET") or f"tessera-{self.name}-sandbox-secret"
 
     def redirect_uri(self) -> str:
-        return current_app.config["BASE_URL"] + url_for("integrations_public.oauth_callback", provider=self.name)
+        path = url_for("integrations_public.oauth_callback", provider=self.name, _external=False)
+        return current_app.config["BASE_URL"] + path
 
 
 PROVIDERS: dict[str, OAuthProvider] = {}
@@ -404,7 +405,7 @@ def landing_url(connection: Connection) -> str:
     provider = get_provider(connection.provider)
     if provider.landing:
         return provider.landing(connection)
-    return url_for("integrations.index", slug=connection.organization.slug)
+    return url_for("integrations.index", slug=connection.organization.slug, _external=False)
 
 
 def _short(error: Exception) -> str:
@@ -424,6 +425,13 @@ def _local_lock(connection_id: int):
         return contextlib.nullcontext()
     with _local_locks_guard:
         return _local_locks.setdefault(connection_id, threading.Lock())
+
+
+def _reload(connection: Connection) -> None:
+    """The caller's copy reads the committed tokens on next access (whatever session holds it)."""
+    session = object_session(connection)
+    if session is not None:
+        session.expire(connection)
 
 
 def needs_refresh(connection: Connection, margin: timedelta = REFRESH_MARGIN) -> bool:
@@ -449,12 +457,12 @@ def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MAR
         row = session.get(Connection, connection.id, with_for_update=True, populate_existing=True)
         if row is None or row.status != Connection.CONNECTED:
             session.rollback()
-            db.session.expire(connection)
+            _reload(connection)
             raise ConnectionUnavailable(f"The {provider.label} connection is not connected.")
         someone_else_refreshed = row.last_refreshed_at != seen_refresh
         if (force and someone_else_refreshed) or (not force and not needs_refresh(row, margin)):
             session.rollback()  # another worker refreshed while we waited for the lock
-            db.session.expire(connection)
+            _reload(connection)
             return False
         refresh_token = decrypt_field(row, "refresh_token")
         if not refresh_token:
@@ -479,7 +487,7 @@ def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MAR
                     expired_message = row.last_error
                 session.commit()
                 if expired_message is None:
-                    db.session.expire(connection)
+                    _reload(connection)
                     raise ConnectionUnavailable(
                         f"{provider.label} could not refresh the connection just now; it will be retried."
                     ) from None
@@ -491,7 +499,7 @@ def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MAR
                 row.last_error_at = None
                 session.commit()
                 refreshed = True
-    db.session.expire(connection)
+    _reload(connection)
     if expired_message is not None:
         _on_expired(connection, expired_message)
         raise ConnectionExpired(f"The {provider.label} connection has expired. Connect it again.")
@@ -524,7 +532,8 @@ def _on_expired(connection: Connection, reason: str) -> None:
         )
     )
     org = connection.organization
-    link = current_app.config["BASE_URL"] + landing_url(connection)
+    landing = landing_url(connection)
+    link = landing if landing.startswith("http") else current_app.config["BASE_URL"] + landing
     for membership in owners:
         send_email(
             membership.user.email,

@@ -56,6 +56,9 @@ def start_freee_sync(
     _require_connected(connection)
     if direction not in FreeeSyncJob.DIRECTIONS:
         raise DomainError("Choose import, export or both.", field="direction")
+    if direction != FreeeSyncJob.IMPORT:
+        # Exporting Tessera invoices and customers is not built yet (docs/integrations.md).
+        raise DomainError("Export to freee is not available yet; import works.", field="direction")
     entities = [e for e in FreeeSyncJob.ENTITIES if e in set(entity_types or ())]
     if not entities:
         raise DomainError("Choose at least one of partners, invoices and deals.", field="entity_types")

@@ -45,7 +45,9 @@ def build_cron_scheduler(connection, periodic: list[Periodic] | None = None):
 
     scheduler = CronScheduler(connection=connection, logging_level=logging.WARNING)
     for item in PERIODIC if periodic is None else periodic:
-        scheduler.register(item.func, item.queue, cron=item.cron, name=item.name, job_timeout=item.func.timeout)
+        scheduler.register(
+            item.func, item.queue, cron=item.cron, name=item.name, job_timeout=getattr(item.func, "timeout", None)
+        )
     return scheduler
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -149,13 +150,15 @@ def stream():
                     yield last
                     if payload.get("kind") == "notification":
                         yield _sse("notification", json.dumps({"id": payload.get("id"), "title": payload.get("title")}))
-                elif pubsub is None:
+                if time.monotonic() >= next_touch:
+                    # Heartbeat: keeps proxies from closing the stream, shows a gone client (the write
+                    # fails), refreshes the live-session row, and re-checks the count in case a message
+                    # was missed (or there is no Redis at all).
+                    yield ": heartbeat\n\n"
                     current = count_event()
                     if current != last:
                         last = current
                         yield current
-                if time.monotonic() >= next_touch:
-                    yield ": heartbeat\n\n"
                     with app.app_context():
                         live.touch(session_id)
                         db.session.commit()
@@ -163,10 +166,8 @@ def stream():
                     next_touch = time.monotonic() + heartbeat
         finally:
             if pubsub is not None:
-                try:
+                with contextlib.suppress(RedisError):
                     pubsub.close()
-                except RedisError:
-                    pass
             with app.app_context():
                 live.close_session(session_id)
                 db.session.commit()

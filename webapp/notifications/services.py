@@ -64,8 +64,12 @@ register_type("ticket.customer_replied", "A customer replied to a ticket assigne
 register_type("alert.critical", "A critical system alert", EMAIL, staff_only=True)
 
 
-def user_channel(name: str) -> str:
-    return f"tessera:notifications:user:{name}"
+def user_channel(user_id: int) -> str:
+    """The user's pub/sub channel. Pub/sub ignores Redis database numbers, so the channel names the
+    database: two deployments (or test runs) sharing one Redis server never hear each other."""
+    redis = current_app.extensions.get("tessera.redis") if has_app_context() else None
+    db_index = redis.connection_pool.connection_kwargs.get("db", 0) if redis is not None else 0
+    return f"tessera:{db_index}:notifications:user:{user_id}"
 
 
 # --- publishing -------------------------------------------------------------------------------
@@ -103,9 +107,9 @@ def _discard_pending(session: Session, previous_transaction) -> None:
 def _users(user_or_users) -> list:
     from webapp.auth.models import User
 
-    items = user_or_users if isinstance(user_or_users, Iterable) and not isinstance(user_or_users, str) else [
-        user_or_users
-    ]
+    items = (
+        user_or_users if isinstance(user_or_users, Iterable) and not isinstance(user_or_users, str) else [user_or_users]
+    )
     ids: list[int] = []
     for item in items:
         if item is None:
@@ -139,7 +143,7 @@ def absolute_link(link: str | None) -> str | None:
     return link
 
 
-def notify(user_or_users, type, title, body="", link=None, org=None) -> list[Notification]:  # noqa: A002
+def notify(user_or_users, type, title, body="", link=None, org=None) -> list[Notification]:
     """Tell one user or several: in the app, by e-mail, both or not at all, as each chose for ``type``.
 
     Creates a ``Notification`` per in-app recipient (flushed, not committed), publishes it on the

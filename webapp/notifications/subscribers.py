@@ -191,7 +191,11 @@ def ticket_replied(event: Event) -> None:
     text = message.body if len(message.body) <= 1500 else message.body[:1500] + "…"
     if message.is_staff:
         link = org_link(ticket.organization_id, "support.ticket", ticket_id=ticket.id)
-        recipients = [ticket.created_by_id] if ticket.created_by_id else members_with_roles(ticket.organization_id, MANAGER_ROLES)
+        recipients = (
+            [ticket.created_by_id]
+            if ticket.created_by_id
+            else members_with_roles(ticket.organization_id, MANAGER_ROLES)
+        )
         notify(
             [r for r in recipients if r != message.sender_id],
             "ticket.replied",

@@ -14,7 +14,10 @@ def init_app(app):
     nav_item("Studio", "studio.calendar", "studio", order=40)
 
 
-from webapp.studio import settings  # noqa: E402,F401
-from webapp.studio import models  # noqa: E402,F401
 from webapp.integrations.providers import instagram, tiktok, youtube  # noqa: E402,F401  (OAuth providers)
-from webapp.studio import events, panel, routes  # noqa: E402,F401
+from webapp.studio import (  # noqa: E402,F401
+    models,
+    panel,
+    routes,
+    settings,
+)

@@ -53,24 +53,38 @@ def _connection(org, owner, platform: str) -> Connection:
     if platform == YOUTUBE:
         account_id = "UC" + account_id
     conn = db.session.scalar(
-        select(Connection).where(Connection.organization_id == org.id, Connection.provider == provider,
-                                 Connection.account_id == account_id)
+        select(Connection).where(
+            Connection.organization_id == org.id, Connection.provider == provider, Connection.account_id == account_id
+        )
     )
     if conn is not None:
         return conn
     now = utcnow()
-    conn = Connection(organization_id=org.id, created_by_id=owner.id, provider=provider, account_id=account_id,
-                      account_name=name, status=Connection.CONNECTED, connected_at=now, last_refreshed_at=now,
-                      details={"platform": platform})
+    conn = Connection(
+        organization_id=org.id,
+        created_by_id=owner.id,
+        provider=provider,
+        account_id=account_id,
+        account_name=name,
+        status=Connection.CONNECTED,
+        connected_at=now,
+        last_refreshed_at=now,
+        details={"platform": platform},
+    )
     db.session.add(conn)
     db.session.flush()
     ttl = {TIKTOK: 86400, INSTAGRAM: 5184000, YOUTUBE: 3599}[platform]
-    encrypt_field(conn, "access_token", sandbox_kit.sign(provider, {"kind": "access", "username": name, "exp": time.time() + ttl}))
+    encrypt_field(
+        conn, "access_token", sandbox_kit.sign(provider, {"kind": "access", "username": name, "exp": time.time() + ttl})
+    )
     conn.token_expires_at = now + timedelta(seconds=ttl)
     if platform != INSTAGRAM:
         refresh_ttl = 31536000 if platform == TIKTOK else 10**8
-        encrypt_field(conn, "refresh_token",
-                      sandbox_kit.sign(provider, {"kind": "refresh", "username": name, "exp": time.time() + refresh_ttl}))
+        encrypt_field(
+            conn,
+            "refresh_token",
+            sandbox_kit.sign(provider, {"kind": "refresh", "username": name, "exp": time.time() + refresh_ttl}),
+        )
         conn.refresh_expires_at = now + timedelta(seconds=refresh_ttl) if platform == TIKTOK else None
     return conn
 
@@ -87,8 +101,23 @@ def _video(org, owner, title: str, source: str, seconds: int) -> Video | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "demo.mp4"
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=size=540x960:rate=30:duration={seconds}",
-             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)],
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"{source}=size=540x960:rate=30:duration={seconds}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-pix_fmt",
+                "yuv420p",
+                str(path),
+            ],
             check=True,
         )
         with path.open("rb") as fh:
@@ -101,36 +130,79 @@ def _published(org, owner, video, caption, days_ago, outcomes) -> None:
     if db.session.scalar(select(Post.id).where(Post.organization_id == org.id, Post.caption == caption)):
         return
     at = utcnow() - timedelta(days=days_ago, hours=3)
-    post = Post(organization_id=org.id, created_by_id=owner.id, video_id=video.id, caption=caption,
-                hashtags=["kyoto", "japanfood"], scheduled_at=at, timezone=org.timezone)
+    post = Post(
+        organization_id=org.id,
+        created_by_id=owner.id,
+        video_id=video.id,
+        caption=caption,
+        hashtags=["kyoto", "japanfood"],
+        scheduled_at=at,
+        timezone=org.timezone,
+    )
     db.session.add(post)
     for platform, failure in outcomes.items():
         conn = _connection(org, owner, platform)
-        options = {TIKTOK: {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
-                   INSTAGRAM: {"share_to_feed": True}, YOUTUBE: {"title": video.title, "privacy": "public"}}[platform]
-        job = PublishJob(organization_id=org.id, created_by_id=owner.id, platform=platform, connection_id=conn.id,
-                         options=options, scheduled_for=at, due_at=at, started_at=at, attempt_number=1)
+        options = {
+            TIKTOK: {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
+            INSTAGRAM: {"share_to_feed": True},
+            YOUTUBE: {"title": video.title, "privacy": "public"},
+        }[platform]
+        job = PublishJob(
+            organization_id=org.id,
+            created_by_id=owner.id,
+            platform=platform,
+            connection_id=conn.id,
+            options=options,
+            scheduled_for=at,
+            due_at=at,
+            started_at=at,
+            attempt_number=1,
+        )
         post.targets.append(job)
         db.session.flush()
         if failure:
             job.status, job.failed_at, job.error_kind, job.error_message = PublishJob.FAILED, at, "rejected", failure
-            db.session.add(PublishAttempt(job=job, attempt_number=1, step="processing", http_status=None,
-                                          error_kind="rejected", excerpt=failure, outcome="failed", created_at=at))
+            db.session.add(
+                PublishAttempt(
+                    job=job,
+                    attempt_number=1,
+                    step="processing",
+                    http_status=None,
+                    error_kind="rejected",
+                    excerpt=failure,
+                    outcome="failed",
+                    created_at=at,
+                )
+            )
             continue
         remote_id = {TIKTOK: "73", INSTAGRAM: "180", YOUTUBE: "yt"}[platform] + f"{int(at.timestamp())}{job.id:06d}"
         job.status, job.completed_at, job.platform_post_id, job.step = PublishJob.COMPLETED, at, remote_id, "published"
         db.session.add(PublishAttempt(job=job, attempt_number=1, step="published", outcome="ok", created_at=at))
-        published = PublishedPost(organization_id=org.id, created_by_id=owner.id, post_id=post.id, job_id=job.id,
-                                  video_id=video.id, platform=platform, platform_post_id=remote_id, url="",
-                                  caption=caption, hashtags=post.hashtags, published_at=at)
+        published = PublishedPost(
+            organization_id=org.id,
+            created_by_id=owner.id,
+            post_id=post.id,
+            job_id=job.id,
+            video_id=video.id,
+            platform=platform,
+            platform_post_id=remote_id,
+            url=_url(platform, remote_id),
+            caption=caption,
+            hashtags=post.hashtags,
+            published_at=at,
+        )
         db.session.add(published)
         db.session.flush()
         base = 300 + job.id * 37 % 500
         for day in range(days_ago + 1):
             views = int(base * (1 + day) ** 1.1)
             taken = at + timedelta(days=day, hours=1)
-            snap = {"views": views, "likes": views // 14, "comments": views // 90,
-                    "shares": 0 if platform == YOUTUBE else views // 120}
+            snap = {
+                "views": views,
+                "likes": views // 14,
+                "comments": views // 90,
+                "shares": 0 if platform == YOUTUBE else views // 120,
+            }
             db.session.add(MetricSnapshot(published_post_id=published.id, taken_at=taken, **snap))
             for key, value in snap.items():
                 setattr(published, key, value)
@@ -138,6 +210,14 @@ def _published(org, owner, video, caption, days_ago, outcomes) -> None:
     from webapp.studio.services.posts import rollup
 
     rollup(post)
+
+
+def _url(platform: str, remote_id: str) -> str:
+    return {
+        TIKTOK: f"https://www.tiktok.com/@{ACCOUNTS[TIKTOK]}/video/{remote_id}",
+        INSTAGRAM: f"https://www.instagram.com/reel/{remote_id}/",
+        YOUTUBE: f"https://www.youtube.com/shorts/{remote_id}",
+    }[platform]
 
 
 @step(order=60)
@@ -162,11 +242,21 @@ def studio_demo() -> None:
         print("demo: no READY videos (ffmpeg missing?); studio posts skipped")
         return
     _published(org, owner, ready[0], "Matcha latte, the quick way", 6, {TIKTOK: None, INSTAGRAM: None, YOUTUBE: None})
-    _published(org, owner, ready[min(1, len(ready) - 1)], "Sunrise walk through the bamboo", 3,
-               {TIKTOK: None, YOUTUBE: None})
-    _published(org, owner, ready[min(2, len(ready) - 1)], "Onigiri three ways", 1,
-               {TIKTOK: None, YOUTUBE: None,
-                INSTAGRAM: "Instagram could not process the video: the audio track is not supported (2207026)."})
+    _published(
+        org, owner, ready[min(1, len(ready) - 1)], "Sunrise walk through the bamboo", 3, {TIKTOK: None, YOUTUBE: None}
+    )
+    _published(
+        org,
+        owner,
+        ready[min(2, len(ready) - 1)],
+        "Onigiri three ways",
+        1,
+        {
+            TIKTOK: None,
+            YOUTUBE: None,
+            INSTAGRAM: "Instagram could not process the video: the audio track is not supported (2207026).",
+        },
+    )
     # Posts scheduled next week, in Tokyo time.
     tz = ZoneInfo(org.timezone)
     next_monday = (datetime.now(tz) + timedelta(days=7 - datetime.now(tz).weekday())).date()
@@ -177,17 +267,37 @@ def studio_demo() -> None:
     ):
         if db.session.scalar(select(Post.id).where(Post.organization_id == org.id, Post.caption == caption)):
             continue
-        when = datetime(next_monday.year, next_monday.month, next_monday.day, hour, tzinfo=tz).astimezone(ZoneInfo("UTC"))
-        post = Post(organization_id=org.id, created_by_id=owner.id, video_id=video.id, caption=caption,
-                    hashtags=["kyoto"], scheduled_at=when, timezone=org.timezone, status=Post.SCHEDULED)
+        day = next_monday + timedelta(days=offset)
+        when = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(ZoneInfo("UTC"))
+        post = Post(
+            organization_id=org.id,
+            created_by_id=owner.id,
+            video_id=video.id,
+            caption=caption,
+            hashtags=["kyoto"],
+            scheduled_at=when,
+            timezone=org.timezone,
+            status=Post.SCHEDULED,
+        )
         for platform in (TIKTOK, INSTAGRAM, YOUTUBE):
             conn = _connection(org, owner, platform)
-            options = {TIKTOK: {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
-                       INSTAGRAM: {"share_to_feed": True},
-                       YOUTUBE: {"title": caption, "privacy": "public"}}[platform]
-            post.targets.append(PublishJob(organization_id=org.id, created_by_id=owner.id, platform=platform,
-                                           connection_id=conn.id, options=options, status=PublishJob.PENDING,
-                                           scheduled_for=when, due_at=when))
+            options = {
+                TIKTOK: {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
+                INSTAGRAM: {"share_to_feed": True},
+                YOUTUBE: {"title": caption, "privacy": "public"},
+            }[platform]
+            post.targets.append(
+                PublishJob(
+                    organization_id=org.id,
+                    created_by_id=owner.id,
+                    platform=platform,
+                    connection_id=conn.id,
+                    options=options,
+                    status=PublishJob.PENDING,
+                    scheduled_for=when,
+                    due_at=when,
+                )
+            )
         db.session.add(post)
         db.session.flush()
         from webapp.studio.jobs import publish_target

@@ -26,7 +26,9 @@ class EmptyForm(FlaskForm):
 class PostForm(FlaskForm):
     video_id = SelectField("Video", coerce=int, validate_choice=False)
     caption = TextAreaField("Caption", validators=[Length(max=5000)])
-    hashtags = StringField("Hashtags", description="Separated by spaces, with or without #", validators=[Length(max=2000)])
+    hashtags = StringField(
+        "Hashtags", description="Separated by spaces, with or without #", validators=[Length(max=2000)]
+    )
 
     tiktok_account = SelectField("TikTok account", validate_choice=False)
     tiktok_privacy = SelectField(
@@ -41,13 +43,17 @@ class PostForm(FlaskForm):
     tiktok_caption = TextAreaField("TikTok caption (leave empty to use the caption)", validators=[Length(max=5000)])
 
     instagram_account = SelectField("Instagram account", validate_choice=False)
-    instagram_caption = TextAreaField("Instagram caption (leave empty to use the caption)", validators=[Length(max=5000)])
+    instagram_caption = TextAreaField(
+        "Instagram caption (leave empty to use the caption)", validators=[Length(max=5000)]
+    )
     instagram_share_to_feed = BooleanField("Also show the Reel in the feed", default=True)
 
     youtube_account = SelectField("YouTube channel", validate_choice=False)
     youtube_title = StringField("YouTube title", validators=[Length(max=500)])
     youtube_description = TextAreaField("YouTube description", validators=[Length(max=10000)])
-    youtube_privacy = SelectField("YouTube visibility", choices=[SelectChoice(p, p.title()) for p in YOUTUBE_PRIVACY], default="public")
+    youtube_privacy = SelectField(
+        "YouTube visibility", choices=[SelectChoice(p, p.title()) for p in YOUTUBE_PRIVACY], default="public"
+    )
 
     schedule_date = DateField("Date", validators=[Optional()])
     schedule_time = TimeField("Time", validators=[Optional()])

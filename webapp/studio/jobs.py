@@ -50,3 +50,33 @@ def sync_engagement() -> int:
     from webapp.studio.services.metrics import sync_due
 
     return sync_due()
+
+
+@periodic("17 * * * *")
+@job(queue="integrations", retries=0)
+def refresh_instagram_tokens() -> int:
+    """Instagram has no refresh token: its 60-day token is exchanged for a fresh one within a week of
+    expiry (the framework's hourly refresh covers TikTok and YouTube)."""
+    from sqlalchemy import select
+
+    from webapp.core.models import utcnow
+    from webapp.integrations import oauth
+    from webapp.integrations.models import Connection
+    from webapp.integrations.providers import instagram
+
+    ids = db.session.scalars(
+        select(Connection.id).where(
+            Connection.provider == "instagram",
+            Connection.status == Connection.CONNECTED,
+            Connection.token_expires_at <= utcnow() + instagram.REFRESH_MARGIN,
+        )
+    ).all()
+    refreshed = 0
+    for conn_id in ids:
+        conn = db.session.get(Connection, conn_id)
+        try:
+            refreshed += bool(instagram.refresh_token_if_needed(conn))
+        except oauth.ConnectionUnavailable:
+            continue  # temporary, or expired (already recorded and e-mailed)
+        db.session.commit()
+    return refreshed

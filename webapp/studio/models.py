@@ -107,7 +107,9 @@ class PublishJob(TimestampMixin, OrgOwnedMixin, db.Model):
 
     post_id: Mapped[int] = mapped_column(BigId, ForeignKey("studio_posts.id", ondelete="CASCADE"), index=True)
     # The integrations framework's Connection (provider "tiktok" / "instagram" / "youtube").
-    connection_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("connections.id", ondelete="SET NULL"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
     platform: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=DRAFT, index=True)
     options: Mapped[dict] = mapped_column(default=dict)  # caption override, privacy, switches, title…

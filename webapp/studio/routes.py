@@ -44,13 +44,15 @@ def connections(org):
     return render("studio/connections.html", org=org, connections=rows, platform_of=PLATFORM_OF, platforms=PLATFORMS)
 
 
-@bp.post("/connections/<platform>/connect")
+@bp.post("/connections/connect")
 @org_view("studio")
-def connect(org, platform):
-    if platform.upper() not in PLATFORMS:
-        abort(404)
+def connect(org):
+    platform = (request.form.get("platform") or "").upper()
+    if platform not in PLATFORMS:
+        flash("Choose TikTok, Instagram or YouTube.", "error")
+        return redirect(url_for("studio.connections", slug=org.slug))
     back = url_for("studio.connections", slug=org.slug)
-    target = oauth.begin_authorization(PROVIDER_OF[platform.upper()], org, current_user, return_to=back)
+    target = oauth.begin_authorization(PROVIDER_OF[platform], org, current_user, return_to=back)
     db.session.commit()
     return redirect(target)
 
@@ -197,7 +199,9 @@ def _save_post(org, form, post):
     if form.validate_on_submit():
         info = tiktok_creator_info(org)
         try:
-            saved = posts.save_post(org, current_user.user, draft_from_form(org, form), action, post=post, creator_info=info)
+            saved = posts.save_post(
+                org, current_user.user, draft_from_form(org, form), action, post=post, creator_info=info
+            )
         except posts.PostInvalid as error:
             db.session.rollback()
             for name, message in error.errors.items():
@@ -221,7 +225,13 @@ def post_detail(org, post_id):
         local = posts.utc_to_local(post.scheduled_at, post.timezone)
         form.schedule_date.data, form.schedule_time.data = local.date(), local.time().replace(second=0, microsecond=0)
     published = {p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))}
-    return render("studio/post.html", block="post", org=org, post=post, form=form, published=published, button=EmptyForm())
+    return render(
+        "studio/post.html", block="post", org=org, post=post, form=form, published=published, button=EmptyForm()
+    )
+
+
+# The notifications domain links to "studio.post"; same page.
+bp.add_url_rule("/posts/<int:post_id>", endpoint="post", view_func=post_detail)
 
 
 @bp.post("/posts/<int:post_id>/reschedule")
@@ -271,8 +281,12 @@ def target_retry(org, post_id, target_id):
     if target.post_id != post.id:
         abort(404)
     checked = request.form.get("checked") == "yes"
-    return _act(org, post, lambda: posts.retry_target(target, current_user.user, checked=checked),
-                f"Retrying {target.platform_label}.")
+    return _act(
+        org,
+        post,
+        lambda: posts.retry_target(target, current_user.user, checked=checked),
+        f"Retrying {target.platform_label}.",
+    )
 
 
 def _act(org, post, action, message):
@@ -308,8 +322,18 @@ def _calendar_page(org):
         data = {"posts": cal.listing(org, **filters)}
     else:
         data = (cal.month if view == "month" else cal.week)(org, anchor, **filters)
-    return render("studio/calendar.html", block="calendar", org=org, view=view, data=data, filters=filters,
-                  platforms=PLATFORMS, statuses=Post.STATUSES, today=cal.today_in(org), move_form=MoveForm())
+    return render(
+        "studio/calendar.html",
+        block="calendar",
+        org=org,
+        view=view,
+        data=data,
+        filters=filters,
+        platforms=PLATFORMS,
+        statuses=Post.STATUSES,
+        today=cal.today_in(org),
+        move_form=MoveForm(),
+    )
 
 
 def _calendar_or_redirect(org):
@@ -328,7 +352,10 @@ def calendar(org):
 @org_view("studio")
 def analytics(org):
     rows = db.session.scalars(
-        select(PublishedPost).where(PublishedPost.organization_id == org.id).order_by(PublishedPost.published_at.desc()).limit(200)
+        select(PublishedPost)
+        .where(PublishedPost.organization_id == org.id)
+        .order_by(PublishedPost.published_at.desc())
+        .limit(200)
     ).all()
     charts = {p: metrics.chart(metrics.history(org, p)) for p in PLATFORMS}
     return render("studio/posts.html", org=org, published=rows, charts=charts, per_platform=metrics.per_platform(org))

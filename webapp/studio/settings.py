@@ -4,12 +4,21 @@ from webapp.settings import define
 
 define("studio.max_upload_mb", int, 512, "Largest video a creator may upload, in MB", minimum=1, maximum=4096)
 define("studio.required_aspect", str, "9:16", "Aspect ratio every video must have (empty: any)")
-define("studio.aspect_tolerance_pct", int, 2, "How far from the required aspect ratio a video may be, in %", minimum=0, maximum=20)
+define(
+    "studio.aspect_tolerance_pct",
+    int,
+    2,
+    "How far from the required aspect ratio a video may be, in %",
+    minimum=0,
+    maximum=20,
+)
 define("studio.min_duration_seconds", int, 3, "Shortest video accepted, in seconds", minimum=1)
 define("studio.tiktok_max_seconds", int, 600, "Longest TikTok video (creator_info may lower it)", minimum=3)
 define("studio.instagram_max_seconds", int, 900, "Longest Instagram Reel via the API", minimum=3)
 define("studio.youtube_max_seconds", int, 180, "Longest YouTube Short", minimum=3)
-define("studio.missed_window_minutes", int, 60, "A target not started this long after its time is marked missed", minimum=1)
+define(
+    "studio.missed_window_minutes", int, 60, "A target not started this long after its time is marked missed", minimum=1
+)
 define("studio.stuck_active_minutes", int, 30, "A target ACTIVE this long is failed by the sweeper", minimum=1)
 define("studio.max_attempts", int, 5, "Attempts per target for errors that are safe to retry", minimum=1, maximum=20)
 define("studio.retry_base_seconds", int, 30, "First retry delay; doubles each attempt, with jitter", minimum=0)

@@ -5,10 +5,22 @@ from flask import Blueprint
 from webapp.admin import staff_blueprint
 from webapp.settings import define
 
-define("subscriptions.trial_days", int, 14, "Days of a trial started from the subscription page (0 = no trials)",
-       minimum=0, maximum=365)
-define("subscriptions.new_org_trial_days", int, 0,
-       "Days of trial a new team organization starts with (0 = it starts on Free)", minimum=0, maximum=365)
+define(
+    "subscriptions.trial_days",
+    int,
+    14,
+    "Days of a trial started from the subscription page (0 = no trials)",
+    minimum=0,
+    maximum=365,
+)
+define(
+    "subscriptions.new_org_trial_days",
+    int,
+    0,
+    "Days of trial a new team organization starts with (0 = it starts on Free)",
+    minimum=0,
+    maximum=365,
+)
 define("subscriptions.trial_plan", str, "TEAM_STANDARD", "Plan a new organization's trial runs on")
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/o/<slug>/subscription")

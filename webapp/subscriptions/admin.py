@@ -77,8 +77,9 @@ def enterprise():
     form = EnterpriseForm()
     if form.validate_on_submit():
         org = db.session.scalar(
-            select(Organization).where(Organization.slug == form.org_slug.data.strip().lower(),
-                                       Organization.deleted_at.is_(None))
+            select(Organization).where(
+                Organization.slug == form.org_slug.data.strip().lower(), Organization.deleted_at.is_(None)
+            )
         )
         if org is None:
             form.org_slug.errors = ["There is no organization at that address."]

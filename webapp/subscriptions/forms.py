@@ -47,8 +47,7 @@ class MoneyField(StringField):
 
 
 def _limit_field(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=10**12)],
-                        description="Empty = unlimited")
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=10**12)], description="Empty = unlimited")
 
 
 class PlanForm(FlaskForm):
@@ -60,8 +59,9 @@ class PlanForm(FlaskForm):
     max_storage_mb = _limit_field("Storage (MB)")
     max_ai_credits = _limit_field("AI credits per period")
     max_api_calls = _limit_field("API calls per month")
-    metered_prices = TextAreaField("Metered prices (JSON)",
-                                   description='{"pos.transaction": {"unit_price": 1, "per": 1, "included": 5000}}')
+    metered_prices = TextAreaField(
+        "Metered prices (JSON)", description='{"pos.transaction": {"unit_price": 1, "per": 1, "included": 5000}}'
+    )
 
 
 class EnterpriseForm(FlaskForm):

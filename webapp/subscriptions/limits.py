@@ -40,11 +40,15 @@ def _users(org) -> int:
     members = db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
     )
-    pending = select(func.count()).select_from(Invitation).where(
-        Invitation.organization_id == org.id,
-        Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None),
-        Invitation.expires_at > utcnow(),
+    pending = (
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.organization_id == org.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
     )
     if has_request_context() and current_user.is_authenticated:
         # The person accepting an invitation is the one being added: do not count them twice.

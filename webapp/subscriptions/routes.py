@@ -27,7 +27,9 @@ def _page(org, *, preview=None, change_form=None, trial_form=None, status=200):
     change_form = change_form or ChangePlanForm(plan=sub.plan.code, interval=sub.billing_interval)
     change_form.plan.choices = _plan_choices(include_custom=sub.plan.is_custom_priced)
     trial_form = trial_form or TrialForm()
-    trial_form.plan.choices = [SelectChoice(p.code, p.name) for p in catalog() if not p.is_free and not p.is_custom_priced]
+    trial_form.plan.choices = [
+        SelectChoice(p.code, p.name) for p in catalog() if not p.is_free and not p.is_custom_priced
+    ]
     usage = [
         {"name": name, "label": LIMIT_LABELS[name], "used": current_usage(org, name), "limit": sub.limit(name)}
         for name in LIMITS
@@ -64,7 +66,9 @@ def preview(org):
     if not form.validate():
         return _page(org, change_form=form, status=422)
     try:
-        result = services.preview_change(services.current_subscription(org), plan_by_code(form.plan.data), form.interval.data)
+        result = services.preview_change(
+            services.current_subscription(org), plan_by_code(form.plan.data), form.interval.data
+        )
     except DomainError as error:
         apply_error(form, error, field="plan")
         return _page(org, change_form=form, status=422)
@@ -150,7 +154,9 @@ def pay(org):
     if not form.validate_on_submit():
         return _page(org, status=422)
     try:
-        services.pay_to_keep_trial_plan(services.current_subscription(org, lock=True), request_user(), form.interval.data)
+        services.pay_to_keep_trial_plan(
+            services.current_subscription(org, lock=True), request_user(), form.interval.data
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

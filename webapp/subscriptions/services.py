@@ -14,8 +14,8 @@ from sqlalchemy import select
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
 from webapp.core.events import emit
-from webapp.core.money import prorate
 from webapp.core.models import utcnow
+from webapp.core.money import prorate
 from webapp.extensions import db
 from webapp.settings import get as setting
 from webapp.subscriptions import billing_bridge
@@ -288,8 +288,12 @@ def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePr
         actor,
         action,
         sub,
-        {"from": old, "to": {"plan": plan.code, "interval": interval, "amount": preview.new_amount},
-         "charged": preview.total, "effective_at": preview.effective_at.isoformat()},
+        {
+            "from": old,
+            "to": {"plan": plan.code, "interval": interval, "amount": preview.new_amount},
+            "charged": preview.total,
+            "effective_at": preview.effective_at.isoformat(),
+        },
     )
     emit("subscription.changed", org=sub.organization_id, actor=actor, subscription_id=sub.id, reason=action)
     return preview
@@ -325,7 +329,7 @@ def resume(sub: Subscription, actor) -> None:
 
 def _skip_locked(stmt):
     if db.engine.dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
+        return stmt.with_for_update(skip_locked=True, of=Subscription)
     return stmt
 
 
@@ -406,8 +410,17 @@ def subscription_overdue(subscription_id: int) -> None:
 # ---------------------------------------------------------------- staff
 
 
-PLAN_FIELDS = ("name", "description", "monthly_price", "yearly_price", "max_users", "max_storage_mb",
-               "max_ai_credits", "max_api_calls", "metered_prices")
+PLAN_FIELDS = (
+    "name",
+    "description",
+    "monthly_price",
+    "yearly_price",
+    "max_users",
+    "max_storage_mb",
+    "max_ai_credits",
+    "max_api_calls",
+    "metered_prices",
+)
 
 
 def update_plan(plan: Plan, actor, **values) -> Plan:
@@ -432,7 +445,9 @@ def _validate_metered(prices) -> None:
                 raise DomainError(f"{metric}: {key} must be a whole number.", field="metered_prices")
 
 
-def set_enterprise_terms(org, actor, monthly_price: int, yearly_price: int, interval: str, limits: dict) -> Subscription:
+def set_enterprise_terms(
+    org, actor, monthly_price: int, yearly_price: int, interval: str, limits: dict
+) -> Subscription:
     """Staff put an organization on ENTERPRISE with its own price and limits (None = unlimited).
 
     The plan and limits apply at once; the new price is invoiced from the next renewal."""
@@ -446,8 +461,13 @@ def set_enterprise_terms(org, actor, monthly_price: int, yearly_price: int, inte
     sub.plan_id, sub.plan, sub.billing_interval = plan.id, plan, interval
     sub.amount = price_for(sub, plan, interval)
     sub.pending_plan_id, sub.pending_plan, sub.pending_interval = None, None, None
-    record(actor, "subscription.enterprise_terms", sub,
-           {"monthly": monthly_price, "yearly": yearly_price, "limits": sub.custom_limits}, org=org)
+    record(
+        actor,
+        "subscription.enterprise_terms",
+        sub,
+        {"monthly": monthly_price, "yearly": yearly_price, "limits": sub.custom_limits},
+        org=org,
+    )
     return sub
 
 

@@ -82,7 +82,9 @@ def _ticket_or_404(ticket_id: int) -> SupportTicket:
 
 def _messages(ticket_id: int) -> list[SupportMessage]:
     return list(
-        db.session.scalars(select(SupportMessage).where(SupportMessage.ticket_id == ticket_id).order_by(SupportMessage.id))
+        db.session.scalars(
+            select(SupportMessage).where(SupportMessage.ticket_id == ticket_id).order_by(SupportMessage.id)
+        )
     )
 
 

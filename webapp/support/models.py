@@ -39,9 +39,7 @@ class SupportTicket(TimestampMixin, OrgOwnedMixin, db.Model):
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=OPEN)
     priority: Mapped[str] = mapped_column(String(8), default="NORMAL")
-    assigned_to_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    assigned_to_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

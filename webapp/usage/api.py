@@ -50,8 +50,9 @@ def usage_aggregates(org_id: int, args) -> list[dict]:
     while month <= end:
         months += 1
         if months > MAX_MONTHS:
-            raise DomainError("Ask for at most 24 months at a time.", code="invalid_parameter",
-                              details={"param": "from"})
+            raise DomainError(
+                "Ask for at most 24 months at a time.", code="invalid_parameter", details={"param": "from"}
+            )
         live, _ = services._aggregate_rows(month, services.next_month(month), org_id)
         codes = {code for (_, code) in live} | {code for (code, m) in closed if m == month}
         for code in sorted(codes):
@@ -60,8 +61,12 @@ def usage_aggregates(org_id: int, args) -> list[dict]:
             metric = services.metric_for(code, metrics)
             record = closed.get((code, month))
             if record is not None:
-                count, total, peak, unique = (record.event_count, record.sum_quantity, record.max_quantity,
-                                              record.unique_count)
+                count, total, peak, unique = (
+                    record.event_count,
+                    record.sum_quantity,
+                    record.max_quantity,
+                    record.unique_count,
+                )
             else:
                 count, total, peak, unique = live[(org_id, code)]
             value = {COUNT: count, SUM: total, MAX: peak, UNIQUE_COUNT: unique}[metric.aggregation]

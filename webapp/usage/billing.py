@@ -8,14 +8,18 @@ from webapp.usage.services import metered_lines
 
 
 def metered_usage_source(account, period_start, period_end) -> list:
-    from webapp.billing.services.invoices import LineSpec
+    from webapp.billing.services import LineSpec
 
     return [LineSpec(**line) for line in metered_lines(account.organization_id, period_start, period_end)]
 
 
 def register() -> bool:
-    for name in ("webapp.billing.services", "webapp.billing.services.invoices", "webapp.billing.runs",
-                 "webapp.billing.services.runs"):
+    for name in (
+        "webapp.billing.services",
+        "webapp.billing.services.invoices",
+        "webapp.billing.runs",
+        "webapp.billing.services.runs",
+    ):
         try:
             module = importlib.import_module(name)
         except ImportError:

@@ -74,5 +74,7 @@ def build_chart(metric: UsageMetric, series: dict[str, int], start: date, days: 
     bars = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = 0 if peak == 0 else round(plot_h * value / peak, 1)
-        bars.append(Bar(round(LEFT + i * step + 0.5, 1), round(plot_h - h, 1), round(max(1.0, step - 1), 1), h, label, value))
+        bars.append(
+            Bar(round(LEFT + i * step + 0.5, 1), round(plot_h - h, 1), round(max(1.0, step - 1), 1), h, label, value)
+        )
     return Chart(metric, bars, peak, sum(values), labels[0], labels[-1])

@@ -36,7 +36,6 @@ class UsageEvent(db.Model):
         UniqueConstraint("organization_id", "event_id", name="uq_usage_events_org_event_id"),
         Index("ix_usage_events_org_time", "organization_id", "timestamp"),
         Index("ix_usage_events_org_type_time", "organization_id", "event_type", "timestamp"),
-        Index("ix_usage_events_received_at", "received_at"),
     )
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))

@@ -39,8 +39,13 @@ DEFAULT_METRICS = [
     {"code": "pos.transaction", "name": "POS transactions", "aggregation": SUM, "unit": "transactions"},
     {"code": "api.request", "name": "API requests", "aggregation": COUNT, "unit": "requests"},
     {"code": "sms.sent", "name": "SMS sent", "aggregation": SUM, "unit": "messages"},
-    {"code": "terminal.active", "name": "Active terminals", "aggregation": UNIQUE_COUNT, "unique_field": "terminal_id",
-     "unit": "terminals"},
+    {
+        "code": "terminal.active",
+        "name": "Active terminals",
+        "aggregation": UNIQUE_COUNT,
+        "unique_field": "terminal_id",
+        "unit": "terminals",
+    },
     {"code": "storage.peak_gb", "name": "Peak storage", "aggregation": MAX, "unit": "GB"},
 ]
 
@@ -99,10 +104,14 @@ def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
         return None, "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown))}."
     event_id = raw.get("event_id")
     if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
-        return None, "invalid_event_id", "event_id is 1–128 letters, digits and . _ : - /, starting with a letter or digit."
+        return (
+            None,
+            "invalid_event_id",
+            "event_id is 1 to 128 letters, digits and . _ : - /, starting with a letter or digit.",
+        )
     event_type = raw.get("event_type")
     if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type):
-        return None, "invalid_event_type", "event_type is 1–64 lowercase letters, digits and . _ : -."
+        return None, "invalid_event_type", "event_type is 1 to 64 lowercase letters, digits and . _ : -."
     quantity = raw.get("quantity", 1)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
         return None, "invalid_quantity", "quantity is a whole number from 0 to 10^12."
@@ -137,12 +146,13 @@ def _closed_periods(org_id: int, starts: set[datetime]) -> set[datetime]:
     return {r.astimezone(UTC) if r.tzinfo else r.replace(tzinfo=UTC) for r in rows}
 
 
+# The whole batch travels as one JSON text parameter (no per-value array escaping in the driver).
 _PG_INSERT = text(
     """
-    INSERT INTO usage_events (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)
-    SELECT :org, :key, e.event_id, e.event_type, e.quantity, e.ts, CAST(e.data AS json), :now
-    FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:qty AS bigint[]),
-                CAST(:ts AS timestamptz[]), CAST(:data AS text[])) AS e(event_id, event_type, quantity, ts, data)
+    INSERT INTO usage_events
+        (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)
+    SELECT :org, :key, e->>0, e->>1, CAST(e->>2 AS bigint), CAST(e->>3 AS timestamptz), CAST(e->>4 AS json), :now
+    FROM json_array_elements(CAST(:rows AS json)) AS e
     ON CONFLICT (organization_id, event_id) DO NOTHING
     RETURNING event_id
     """
@@ -152,12 +162,13 @@ _PG_INSERT = text(
 def _insert(org_id: int, api_key_id: int | None, rows: list[tuple], now: datetime) -> set[str]:
     """Insert what is new; return the event ids this statement stored (the rest were already there)."""
     if db.engine.dialect.name == "postgresql":
-        ids, types, qty, ts, data = (list(col) for col in zip(*rows, strict=True))
-        result = db.session.execute(
-            _PG_INSERT,
-            {"org": org_id, "key": api_key_id, "now": now, "ids": ids, "types": types, "qty": qty, "ts": ts, "data": data},
-        )
-        return set(result.scalars())
+        payload = json.dumps([(r[0], r[1], r[2], r[3].isoformat(), r[4]) for r in rows], separators=(",", ":"))
+        params = {"org": org_id, "key": api_key_id, "now": now, "rows": payload}
+        if not db.session().in_transaction():
+            # One statement is atomic on its own: autocommit saves the COMMIT round trip.
+            connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            return set(connection.execute(_PG_INSERT, params).scalars())
+        return set(db.session.execute(_PG_INSERT, params).scalars())
     values = [
         {
             "organization_id": org_id,
@@ -207,8 +218,14 @@ def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | No
         if closed:
             drop = {i for start in closed for i in earlier[start]}
             for i in sorted(drop):
-                rejected.append({"index": None, "event_id": rows[i][0], "code": "period_closed",
-                                 "message": "That billing period is already closed and invoiced."})
+                rejected.append(
+                    {
+                        "index": None,
+                        "event_id": rows[i][0],
+                        "code": "period_closed",
+                        "message": "That billing period is already closed and invoiced.",
+                    }
+                )
             rows = [r for i, r in enumerate(rows) if i not in drop]
     stored = _insert(org_id, api_key_id, rows, now) if rows else set()
     accepted = [r[0] for r in rows if r[0] in stored]
@@ -275,7 +292,9 @@ def refresh_records(period_start: datetime, org_id: int | None = None, *, close:
         count, total, peak, unique = aggregates.get(key, [0, 0, 0, 0])
         record = existing.get(key)
         if record is None:
-            record = UsageRecord(organization_id=key[0], metric=key[1], period_start=period_start, period_end=period_end)
+            record = UsageRecord(
+                organization_id=key[0], metric=key[1], period_start=period_start, period_end=period_end
+            )
             db.session.add(record)
         if record.closed_at is not None and not close:
             continue
@@ -310,7 +329,9 @@ def close_period(org_id: int, period_start: datetime) -> list[UsageRecord]:
         select(UsagePeriod).where(UsagePeriod.organization_id == org_id, UsagePeriod.period_start == period_start)
     )
     if found is None:
-        db.session.add(UsagePeriod(organization_id=org_id, period_start=period_start, period_end=next_month(period_start)))
+        db.session.add(
+            UsagePeriod(organization_id=org_id, period_start=period_start, period_end=next_month(period_start))
+        )
         db.session.flush()
     return refresh_records(period_start, org_id, close=True)
 
@@ -332,8 +353,8 @@ def records_for(org_id: int, months: int = 6) -> list[UsageRecord]:
 
 def metered_lines(org_id: int, period_start, period_end) -> list[dict]:
     """Lines for the metered usage of every month that starts in [period_start, period_end)."""
-    from webapp.subscriptions.services import current_subscription
     from webapp.orgs.models import Organization
+    from webapp.subscriptions.services import current_subscription
 
     start = month_start(_as_datetime(period_start))
     end = _as_datetime(period_end)
@@ -359,8 +380,15 @@ def metered_lines(org_id: int, period_start, period_end) -> list[dict]:
             quantity, unit_price = units, int(price["unit_price"])
             if quantity > 1_000_000:
                 quantity, unit_price = 1, units * unit_price
-            lines.append({"description": label, "quantity": quantity, "unit_price": unit_price, "metric": code,
-                          "subscription_id": sub.id})
+            lines.append(
+                {
+                    "description": label,
+                    "quantity": quantity,
+                    "unit_price": unit_price,
+                    "metric": code,
+                    "subscription_id": sub.id,
+                }
+            )
         start = next_month(start)
     return lines
 

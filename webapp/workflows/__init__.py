@@ -41,6 +41,7 @@ from webapp.workflows import (  # noqa: E402,F401
     events,
     jobs,
     models,
+    panel,
     routes,
     webhooks,
 )

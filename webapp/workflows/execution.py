@@ -233,6 +233,13 @@ def execute(run_id: int) -> str | None:
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
+        db.session.refresh(run, ["status"])
+        if run.status != WorkflowRun.RUNNING:  # cancelled while the step ran: log the step, leave the run be
+            step_run.status = WorkflowStepRun.FAILED if outcome == "failed" else WorkflowStepRun.SUCCEEDED
+            step_run.error = scrub(error, ctx.secrets)[:EXCERPT] if error else None
+            db.session.commit()
+            _start_next_queued(workflow.id)
+            return run.status
         if outcome == "failed":
             step_run.status = WorkflowStepRun.FAILED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT]

@@ -86,7 +86,7 @@ PROVIDER = register(
 def _invalid_token(error: ProviderError) -> bool:
     payload = error.payload if isinstance(error.payload, dict) else {}
     err = payload.get("error") if isinstance(payload.get("error"), dict) else {}
-    return err.get("code") == 190 or err.get("type") == "OAuthException" and error.status_code in (400, 401)
+    return err.get("code") == 190 or (err.get("type") == "OAuthException" and error.status_code in (400, 401))
 
 
 def refresh_token_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MARGIN, force: bool = False) -> bool:

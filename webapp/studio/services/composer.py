@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
+from datetime import date
 
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -11,7 +13,15 @@ from webapp.integrations.oauth import ConnectionUnavailable
 from webapp.integrations.providers import tiktok
 from webapp.integrations.providers.client import ProviderClient, ProviderError
 from webapp.studio.models import INSTAGRAM, PLATFORMS, TIKTOK, YOUTUBE, Post, Video
-from webapp.studio.services.posts import TIKTOK_PRIVACY, PostDraft, TargetDraft, active_connections, local_to_utc, parse_hashtags, utc_to_local
+from webapp.studio.services.posts import (
+    TIKTOK_PRIVACY,
+    PostDraft,
+    TargetDraft,
+    active_connections,
+    local_to_utc,
+    parse_hashtags,
+    utc_to_local,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +50,24 @@ def form_choices(org, form, info) -> None:
     conns = active_connections(org)
     for platform in PLATFORMS:
         field = getattr(form, f"{platform.lower()}_account")
-        field.choices = [SelectChoice("", "Don't post here")] + [SelectChoice(str(c.id), f"@{c.account_name}") for c in conns[platform]]
+        field.choices = [SelectChoice("", "Don't post here")] + [
+            SelectChoice(str(c.id), f"@{c.account_name}") for c in conns[platform]
+        ]
     options = None
     for item in (info or {}).values():
         options = item.get("privacy_level_options") or options
     if options:
-        form.tiktok_privacy.choices = [SelectChoice("", "Choose…")] + [SelectChoice(o, TIKTOK_PRIVACY.get(o, o)) for o in options]
+        form.tiktok_privacy.choices = [SelectChoice("", "Choose…")] + [
+            SelectChoice(o, TIKTOK_PRIVACY.get(o, o)) for o in options
+        ]
 
 
 def fill_form(org, form, post: Post | None, args) -> None:
     if post is None:
         if args.get("video_id", "").isdigit():
             form.video_id.data = int(args["video_id"])
-        if args.get("date"):
-            form.schedule_date.process_data(args.get("date"))
+        with suppress(ValueError):  # no day, or not a day: leave it empty
+            form.schedule_date.data = date.fromisoformat(args.get("date", ""))
         form.instagram_share_to_feed.data = True
         return
     form.video_id.data = post.video_id
@@ -97,8 +111,10 @@ def draft_from_form(org, form) -> PostDraft:
                 "caption": (form.tiktok_caption.data or "").strip(),
             }
         elif platform == INSTAGRAM:
-            options = {"caption": (form.instagram_caption.data or "").strip(),
-                       "share_to_feed": bool(form.instagram_share_to_feed.data)}
+            options = {
+                "caption": (form.instagram_caption.data or "").strip(),
+                "share_to_feed": bool(form.instagram_share_to_feed.data),
+            }
         else:
             options = {
                 "title": (form.youtube_title.data or "").strip(),

@@ -16,7 +16,7 @@ from webapp.integrations.models import Connection
 from webapp.integrations.providers import instagram, tiktok, youtube
 from webapp.integrations.providers.client import ProviderClient, ProviderError
 from webapp.settings import get
-from webapp.studio.models import INSTAGRAM, TIKTOK, YOUTUBE, MetricSnapshot, PublishedPost, PublishJob
+from webapp.studio.models import TIKTOK, YOUTUBE, MetricSnapshot, PublishedPost, PublishJob
 from webapp.studio.services import quota
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,9 @@ def sync_posts(posts: list[PublishedPost]) -> int:
                     setattr(p, name, int(values.get(name, 0)))
                 p.last_synced_at = now
                 p.sync_error = None
-                db.session.add(MetricSnapshot(published_post_id=p.id, taken_at=now, **{n: getattr(p, n) for n in FIGURES}))
+                db.session.add(
+                    MetricSnapshot(published_post_id=p.id, taken_at=now, **{n: getattr(p, n) for n in FIGURES})
+                )
                 synced += 1
             db.session.commit()
     return synced
@@ -91,16 +93,20 @@ def sync_due() -> int:
 
 def totals(org, since: datetime) -> dict:
     row = db.session.execute(
-        select(*(func.coalesce(func.sum(getattr(PublishedPost, n)), 0) for n in FIGURES), func.count(PublishedPost.id))
-        .where(PublishedPost.organization_id == org.id, PublishedPost.published_at >= since)
+        select(
+            *(func.coalesce(func.sum(getattr(PublishedPost, n)), 0) for n in FIGURES), func.count(PublishedPost.id)
+        ).where(PublishedPost.organization_id == org.id, PublishedPost.published_at >= since)
     ).one()
     return {**dict(zip(FIGURES, (int(v) for v in row[:4]), strict=True)), "posts": int(row[4])}
 
 
 def per_platform(org) -> dict[str, dict]:
     rows = db.session.execute(
-        select(PublishedPost.platform, *(func.coalesce(func.sum(getattr(PublishedPost, n)), 0) for n in FIGURES),
-               func.count(PublishedPost.id))
+        select(
+            PublishedPost.platform,
+            *(func.coalesce(func.sum(getattr(PublishedPost, n)), 0) for n in FIGURES),
+            func.count(PublishedPost.id),
+        )
         .where(PublishedPost.organization_id == org.id)
         .group_by(PublishedPost.platform)
     ).all()
@@ -113,7 +119,11 @@ def history(org, platform: str, days: int = 14) -> list[tuple[str, int]]:
     snaps = db.session.execute(
         select(MetricSnapshot.published_post_id, MetricSnapshot.taken_at, MetricSnapshot.views)
         .join(PublishedPost, PublishedPost.id == MetricSnapshot.published_post_id)
-        .where(PublishedPost.organization_id == org.id, PublishedPost.platform == platform, MetricSnapshot.taken_at >= since)
+        .where(
+            PublishedPost.organization_id == org.id,
+            PublishedPost.platform == platform,
+            MetricSnapshot.taken_at >= since,
+        )
         .order_by(MetricSnapshot.taken_at)
     ).all()
     latest: dict[str, dict[int, int]] = defaultdict(dict)
@@ -132,6 +142,13 @@ def chart(points: list[tuple[str, int]], width: int = 320, height: int = 90) -> 
         return {"width": width, "height": height, "polyline": "", "points": [], "max": 0}
     top = max(v for _, v in points) or 1
     step = width / max(1, len(points) - 1)
-    coords = [(round(i * step, 1), round(height - 8 - (v / top) * (height - 20), 1), d, v) for i, (d, v) in enumerate(points)]
-    return {"width": width, "height": height, "polyline": " ".join(f"{x},{y}" for x, y, _, _ in coords),
-            "points": coords, "max": top}
+    coords = [
+        (round(i * step, 1), round(height - 8 - (v / top) * (height - 20), 1), d, v) for i, (d, v) in enumerate(points)
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "polyline": " ".join(f"{x},{y}" for x, y, _, _ in coords),
+        "points": coords,
+        "max": top,
+    }

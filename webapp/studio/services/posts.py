@@ -117,10 +117,14 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
     if video is None:
         errors["video_id"] = "Choose a video."
     elif video.status != Video.READY:
-        errors["video_id"] = "That video is not ready yet." if video.status == Video.PROCESSING else "That video failed its checks."
+        errors["video_id"] = (
+            "That video is not ready yet." if video.status == Video.PROCESSING else "That video failed its checks."
+        )
     bad = [t for t in draft.hashtags if not HASHTAG.match(t)]
     if bad:
-        errors["hashtags"] = f"Hashtags are letters, digits and underscores only: {', '.join('#' + b for b in bad[:3])}."
+        errors["hashtags"] = (
+            f"Hashtags are letters, digits and underscores only: {', '.join('#' + b for b in bad[:3])}."
+        )
     if not draft.targets:
         errors["targets"] = "Choose at least one account to post to."
     connections: dict[int, Connection] = {}
@@ -134,17 +138,26 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
             errors[f"{key}_account"] = f"Choose a connected {PLATFORM_LABELS[p]} account."
             continue
         if conn.status != Connection.CONNECTED:
-            errors[f"{key}_account"] = f"{PLATFORM_LABELS[p]} @{conn.account_name} is not connected; reconnect it first."
+            errors[f"{key}_account"] = (
+                f"{PLATFORM_LABELS[p]} @{conn.account_name} is not connected; reconnect it first."
+            )
             continue
         connections[conn.id] = conn
         caption = target.options.get("caption") or draft.caption
         full = _full_caption(caption, draft.hashtags)
         if len(full) > CAPTION_MAX[p]:
-            errors[f"{key}_caption"] = f"{PLATFORM_LABELS[p]} allows {CAPTION_MAX[p]} characters with hashtags; this has {len(full)}."
+            errors[f"{key}_caption"] = (
+                f"{PLATFORM_LABELS[p]} allows {CAPTION_MAX[p]} characters with hashtags; this has {len(full)}."
+            )
         if len(draft.hashtags) > HASHTAGS_MAX[p]:
-            errors["hashtags"] = f"{PLATFORM_LABELS[p]} allows at most {HASHTAGS_MAX[p]} hashtags; you have {len(draft.hashtags)}."
-        limit = {TIKTOK: get("studio.tiktok_max_seconds"), INSTAGRAM: get("studio.instagram_max_seconds"),
-                 YOUTUBE: get("studio.youtube_max_seconds")}[p]
+            errors["hashtags"] = (
+                f"{PLATFORM_LABELS[p]} allows at most {HASHTAGS_MAX[p]} hashtags; you have {len(draft.hashtags)}."
+            )
+        limit = {
+            TIKTOK: get("studio.tiktok_max_seconds"),
+            INSTAGRAM: get("studio.instagram_max_seconds"),
+            YOUTUBE: get("studio.youtube_max_seconds"),
+        }[p]
         if p == TIKTOK:
             info = (creator_info or {}).get(conn.id) or {}
             limit = min(limit, int(info.get("max_video_post_duration_sec") or limit))
@@ -154,9 +167,15 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
                 errors["tiktok_privacy"] = "Choose who can see this TikTok video."
             elif privacy not in options:
                 errors["tiktok_privacy"] = "This account cannot post with that privacy setting."
-            for switch, flag in (("allow_comment", "comment_disabled"), ("allow_duet", "duet_disabled"), ("allow_stitch", "stitch_disabled")):
+            for switch, flag in (
+                ("allow_comment", "comment_disabled"),
+                ("allow_duet", "duet_disabled"),
+                ("allow_stitch", "stitch_disabled"),
+            ):
                 if target.options.get(switch) and info.get(flag):
-                    errors[f"tiktok_{switch}"] = f"This account has {switch.removeprefix('allow_')}s turned off in TikTok."
+                    errors[f"tiktok_{switch}"] = (
+                        f"This account has {switch.removeprefix('allow_')}s turned off in TikTok."
+                    )
         if p == YOUTUBE:
             title = (target.options.get("title") or "").strip()
             if not title:
@@ -228,8 +247,12 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
         job.error_message = job.error_kind = None
     db.session.flush()
     rollup(post)
-    record(user, f"post.{'drafted' if action == 'draft' else 'scheduled'}", post,
-           {"platforms": sorted(wanted), "at": draft.when.isoformat() if draft.when else None, "action": action})
+    record(
+        user,
+        f"post.{'drafted' if action == 'draft' else 'scheduled'}",
+        post,
+        {"platforms": sorted(wanted), "at": draft.when.isoformat() if draft.when else None, "action": action},
+    )
     if action != "draft":
         _enqueue_targets(post)
     return post
@@ -274,7 +297,11 @@ def reschedule(post: Post, user, when: datetime) -> Post:
 def move_to_day(post: Post, user, day: date) -> Post:
     """Drag-and-drop on the calendar: same wall-clock time in the post's zone, another day."""
     zone = post.timezone or "UTC"
-    current = utc_to_local(post.scheduled_at, zone) if post.scheduled_at else datetime.now(ZoneInfo(zone)).replace(hour=12, minute=0)
+    current = (
+        utc_to_local(post.scheduled_at, zone)
+        if post.scheduled_at
+        else datetime.now(ZoneInfo(zone)).replace(hour=12, minute=0)
+    )
     return reschedule(post, user, local_to_utc(day, current.time().replace(second=0, microsecond=0), zone))
 
 
@@ -292,7 +319,7 @@ def cancel(post: Post, user) -> Post:
 
 
 def retry_target(job: PublishJob, user, *, checked: bool = False) -> PublishJob:
-    """"Retry this platform": only this target goes back to the queue, due now.
+    """ "Retry this platform": only this target goes back to the queue, due now.
 
     A target whose outcome is unknown (the platform may have published it) is retried only when the
     creator says they checked the account (``checked``)."""

@@ -31,7 +31,16 @@ from webapp.integrations.providers import instagram, tiktok, youtube
 from webapp.integrations.providers.client import ProviderClient, ProviderError
 from webapp.settings import get
 from webapp.storage import storage
-from webapp.studio.models import INSTAGRAM, PLATFORM_LABELS, TIKTOK, YOUTUBE, Post, PublishAttempt, PublishedPost, PublishJob
+from webapp.studio.models import (
+    INSTAGRAM,
+    PLATFORM_LABELS,
+    TIKTOK,
+    YOUTUBE,
+    Post,
+    PublishAttempt,
+    PublishedPost,
+    PublishJob,
+)
 from webapp.studio.services import quota
 from webapp.studio.services.posts import rollup
 from webapp.studio.services.videos import content_type
@@ -90,16 +99,34 @@ def _problem(error: ProviderError, platform: str, step: str, *, irreversible: bo
             excerpt=_excerpt(error),
         )
     if kind == "rate_limited":
-        return Problem(f"{label} asked us to slow down ({step}).", kind="rate_limited", safe=True, http_status=status,
-                       excerpt=_excerpt(error), retry_after=error.retry_after)
+        return Problem(
+            f"{label} asked us to slow down ({step}).",
+            kind="rate_limited",
+            safe=True,
+            http_status=status,
+            excerpt=_excerpt(error),
+            retry_after=error.retry_after,
+        )
     if kind in ("timeout", "network", "server"):
-        what = {"timeout": "timed out", "network": "could not be reached", "server": f"had a server error ({status})"}[kind]
-        return Problem(f"{label} {what} during {step}.", kind=kind, safe=True, http_status=status, excerpt=_excerpt(error))
+        what = {"timeout": "timed out", "network": "could not be reached", "server": f"had a server error ({status})"}[
+            kind
+        ]
+        return Problem(
+            f"{label} {what} during {step}.", kind=kind, safe=True, http_status=status, excerpt=_excerpt(error)
+        )
     if status == 401:
-        return Problem(f"{label} refused the account's credentials. Reconnect the account, then retry.", kind="auth",
-                       http_status=status, excerpt=_excerpt(error))
-    return Problem(f"{label} refused the {step}: {str(error).split(': ', 1)[-1][:200]}", kind="rejected",
-                   http_status=status, excerpt=_excerpt(error))
+        return Problem(
+            f"{label} refused the account's credentials. Reconnect the account, then retry.",
+            kind="auth",
+            http_status=status,
+            excerpt=_excerpt(error),
+        )
+    return Problem(
+        f"{label} refused the {step}: {str(error).split(': ', 1)[-1][:200]}",
+        kind="rejected",
+        http_status=status,
+        excerpt=_excerpt(error),
+    )
 
 
 # ----------------------------------------------------------------------------- claiming
@@ -131,13 +158,17 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = db.session.execute(
-        update(PublishJob)
-        .where(PublishJob.id.in_(due.scalar_subquery()), PublishJob.status.in_(PublishJob.CLAIMABLE))
-        .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
-        .returning(PublishJob.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+    ids = (
+        db.session.execute(
+            update(PublishJob)
+            .where(PublishJob.id.in_(due.scalar_subquery()), PublishJob.status.in_(PublishJob.CLAIMABLE))
+            .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
+            .returning(PublishJob.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     db.session.commit()
     return [(i, token) for i in ids]
 
@@ -146,21 +177,25 @@ def mark_missed() -> int:
     """Targets whose time passed by more than the window without starting are failed as missed."""
     window = timedelta(minutes=get("studio.missed_window_minutes"))
     now = utcnow()
-    ids = db.session.execute(
-        update(PublishJob)
-        .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window)
-        .values(
-            status=PublishJob.FAILED,
-            failed_at=now,
-            error_kind="missed",
-            error_message=(
-                "Missed: publishing could not start within "
-                f"{get('studio.missed_window_minutes')} minutes of the scheduled time. Retry to publish it now."
-            ),
+    ids = (
+        db.session.execute(
+            update(PublishJob)
+            .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window)
+            .values(
+                status=PublishJob.FAILED,
+                failed_at=now,
+                error_kind="missed",
+                error_message=(
+                    "Missed: publishing could not start within "
+                    f"{get('studio.missed_window_minutes')} minutes of the scheduled time. Retry to publish it now."
+                ),
+            )
+            .returning(PublishJob.id)
+            .execution_options(synchronize_session=False)
         )
-        .returning(PublishJob.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for job_id in ids:
         job = db.session.get(PublishJob, job_id, populate_existing=True)
         rollup(job.post)
@@ -179,8 +214,10 @@ def sweep_stuck() -> int:
         minutes = get("studio.stuck_active_minutes")
         if job.irreversible_at is not None:
             job.outcome_unknown = True
-            reason = (f"Publishing stopped after the video was sent to {job.platform_label} and did not finish within "
-                      f"{minutes} minutes. Check the account before retrying.")
+            reason = (
+                f"Publishing stopped after the video was sent to {job.platform_label} and did not finish within "
+                f"{minutes} minutes. Check the account before retrying."
+            )
         else:
             reason = f"Publishing stopped without finishing within {minutes} minutes (the worker stopped). Retry it."
         _fail(job, Problem(reason, kind="stuck", unknown=job.outcome_unknown))
@@ -238,12 +275,16 @@ def run(job_id: int, token: str) -> str | None:
         db.session.rollback()
         job = db.session.get(PublishJob, job_id, populate_existing=True)
         attempt = job.attempts[-1]
-        _handle(job, attempt, Problem(
-            f"Publishing stopped on an unexpected error ({type(error).__name__}). "
-            + ("Check the account before retrying." if job.irreversible_at else "Retry it."),
-            kind="internal",
-            unknown=job.irreversible_at is not None,
-        ))
+        _handle(
+            job,
+            attempt,
+            Problem(
+                f"Publishing stopped on an unexpected error ({type(error).__name__}). "
+                + ("Check the account before retrying." if job.irreversible_at else "Retry it."),
+                kind="internal",
+                unknown=job.irreversible_at is not None,
+            ),
+        )
     else:
         _complete(job, attempt, post_id, url)
     rollup(job.post)
@@ -276,8 +317,15 @@ def _complete(job: PublishJob, attempt: PublishAttempt, platform_post_id: str, u
                 published_at=now,
             )
         )
-    emit("post.published", org=job.organization_id, post_id=post.id, target_id=job.id, platform=job.platform,
-         platform_label=job.platform_label, url=url)
+    emit(
+        "post.published",
+        org=job.organization_id,
+        post_id=post.id,
+        target_id=job.id,
+        platform=job.platform,
+        platform_label=job.platform_label,
+        url=url,
+    )
 
 
 def _handle(job: PublishJob, attempt: PublishAttempt, problem: Problem) -> None:
@@ -324,8 +372,16 @@ def _fail(job: PublishJob, problem: Problem) -> None:
 
 
 def _emit_failed(job: PublishJob) -> None:
-    emit("post.failed", org=job.organization_id, post_id=job.post_id, target_id=job.id, platform=job.platform,
-         platform_label=job.platform_label, reason=job.error_message or "", check_account=job.outcome_unknown)
+    emit(
+        "post.failed",
+        org=job.organization_id,
+        post_id=job.post_id,
+        target_id=job.id,
+        platform=job.platform,
+        platform_label=job.platform_label,
+        reason=job.error_message or "",
+        check_account=job.outcome_unknown,
+    )
 
 
 def _enqueue_at(job: PublishJob) -> None:
@@ -338,12 +394,16 @@ def _connection(job: PublishJob) -> Connection:
     conn = job.connection
     if conn is None or conn.status != Connection.CONNECTED:
         name = f" @{conn.account_name}" if conn is not None else ""
-        raise Problem(f"The {job.platform_label} account{name} is not connected. Reconnect it, then retry.", kind="connection")
+        raise Problem(
+            f"The {job.platform_label} account{name} is not connected. Reconnect it, then retry.", kind="connection"
+        )
     return conn
 
 
 def _client(job: PublishJob) -> ProviderClient:
-    return ProviderClient(job.connection.provider, org_id=job.organization_id, timeout=get("studio.http_timeout_seconds"))
+    return ProviderClient(
+        job.connection.provider, org_id=job.organization_id, timeout=get("studio.http_timeout_seconds")
+    )
 
 
 def _poll_pause() -> None:
@@ -376,10 +436,15 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 raise _problem(error, TIKTOK, "creator info check") from None
             privacy = job.options.get("privacy_level")
             if privacy not in (info.get("privacy_level_options") or []):
-                raise Problem("This TikTok account no longer offers the privacy setting you chose. Edit the post.", kind="rejected")
+                raise Problem(
+                    "This TikTok account no longer offers the privacy setting you chose. Edit the post.",
+                    kind="rejected",
+                )
             max_seconds = int(info.get("max_video_post_duration_sec") or 600)
             if video.duration_seconds > max_seconds:
-                raise Problem(f"TikTok now allows {max_seconds} s for this account; the video is longer.", kind="rejected")
+                raise Problem(
+                    f"TikTok now allows {max_seconds} s for this account; the video is longer.", kind="rejected"
+                )
             size = storage().size(video.storage_key)
             chunk = min(get("studio.tiktok_chunk_bytes"), size)
             post_info = {
@@ -395,7 +460,15 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 data = tiktok.init_upload(conn, client, post_info, size, chunk)
             except ProviderError as error:
                 raise _problem(error, TIKTOK, "upload start") from None
-            _save(job, "uploading", publish_id=data["publish_id"], upload_url=data["upload_url"], size=size, chunk=chunk, uploaded=0)
+            _save(
+                job,
+                "uploading",
+                publish_id=data["publish_id"],
+                upload_url=data["upload_url"],
+                size=size,
+                chunk=chunk,
+                uploaded=0,
+            )
             remote = job.remote
         if job.step == "uploading":
             size, chunk = remote["size"], remote["chunk"]
@@ -404,7 +477,11 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                     continue
                 last = end == size - 1
                 if last and not _cross_irreversible(job):
-                    raise Problem("Another run already sent this video to TikTok. Check the account.", kind="unknown", unknown=True)
+                    raise Problem(
+                        "Another run already sent this video to TikTok. Check the account.",
+                        kind="unknown",
+                        unknown=True,
+                    )
                 data = storage().read_range(video.storage_key, start, end - start + 1)
                 try:
                     tiktok.put_chunk(client, remote["upload_url"], data, start, size, content_type(video))
@@ -425,11 +502,16 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 post_id = str(ids[0]) if ids else remote["publish_id"]
                 return post_id, f"https://www.tiktok.com/@{conn.account_name}/video/{post_id}"
             if status.get("status") == "FAILED":
-                raise Problem(f"TikTok could not publish the video: {status.get('fail_reason', 'no reason given')}.",
-                              kind="rejected")
+                raise Problem(
+                    f"TikTok could not publish the video: {status.get('fail_reason', 'no reason given')}.",
+                    kind="rejected",
+                )
             _poll_pause()
-    raise Problem(f"TikTok was still processing after {get('studio.max_polls')} checks. Check the account.",
-                  kind="processing", unknown=True)
+    raise Problem(
+        f"TikTok was still processing after {get('studio.max_polls')} checks. Check the account.",
+        kind="processing",
+        unknown=True,
+    )
 
 
 # ----------------------------------------------------------------------------- Instagram
@@ -447,12 +529,17 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
             except ProviderError as error:
                 raise _problem(error, INSTAGRAM, "publishing limit check") from None
             if used >= total:
-                raise Problem(f"Instagram's limit of {total} posts in 24 hours is reached; this will try again in an hour.",
-                              kind="limit", delay_until=utcnow() + timedelta(hours=1))
+                raise Problem(
+                    f"Instagram's limit of {total} posts in 24 hours is reached; this will try again in an hour.",
+                    kind="limit",
+                    delay_until=utcnow() + timedelta(hours=1),
+                )
             job.step = "container"
             url = storage().signed_url(video.storage_key, expires_in=6 * 3600)
             try:
-                container_id = instagram.create_reel_container(conn, client, url, _caption(job), bool(job.options.get("share_to_feed", True)))
+                container_id = instagram.create_reel_container(
+                    conn, client, url, _caption(job), bool(job.options.get("share_to_feed", True))
+                )
             except ProviderError as error:
                 raise _problem(error, INSTAGRAM, "media container") from None
             _save(job, "processing", container_id=container_id)
@@ -472,14 +559,22 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                     _save(job, "", container_id=None)  # a new container next time
                     raise Problem(f"Instagram could not process the video: {detail or code}.", kind="rejected")
                 if code == "PUBLISHED":
-                    raise Problem("Instagram shows this container as already published. Check the account.",
-                                  kind="unknown", unknown=True)
+                    raise Problem(
+                        "Instagram shows this container as already published. Check the account.",
+                        kind="unknown",
+                        unknown=True,
+                    )
                 _poll_pause()
             else:
-                raise Problem(f"Instagram was still processing the video after {get('studio.max_polls')} checks.",
-                              kind="processing", safe=True)
+                raise Problem(
+                    f"Instagram was still processing the video after {get('studio.max_polls')} checks.",
+                    kind="processing",
+                    safe=True,
+                )
         if not _cross_irreversible(job):
-            raise Problem("Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True)
+            raise Problem(
+                "Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True
+            )
         try:
             media_id = instagram.publish_container(conn, client, container_id)
         except ProviderError as error:
@@ -507,7 +602,10 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                     reset = quota.next_reset()
                     raise Problem(
                         "YouTube's daily upload quota is used up; this will upload after the quota resets at midnight "
-                        "Pacific time.", kind="quota", delay_until=reset)
+                        "Pacific time.",
+                        kind="quota",
+                        delay_until=reset,
+                    )
                 _save(job, "session", quota_charged=True, quota_day=quota.quota_day())
             size = storage().size(video.storage_key)
             metadata = {
@@ -523,8 +621,11 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                 session_url = youtube.start_session(conn, client, metadata, size, content_type(video))
             except ProviderError as error:
                 if youtube.error_reason(error) == "quotaExceeded":
-                    raise Problem("YouTube says the daily quota is used up; this will upload after midnight Pacific time.",
-                                  kind="quota", delay_until=quota.next_reset()) from None
+                    raise Problem(
+                        "YouTube says the daily quota is used up; this will upload after midnight Pacific time.",
+                        kind="quota",
+                        delay_until=quota.next_reset(),
+                    ) from None
                 raise _problem(error, YOUTUBE, "upload start") from None
             _save(job, "uploading", session_url=session_url, size=size, received=0)
         remote = job.remote
@@ -547,8 +648,11 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                 offset, result = youtube.put_chunk(conn, client, session_url, data, offset, total)
             except ProviderError as error:
                 if youtube.error_reason(error) == "quotaExceeded":
-                    raise Problem("YouTube says the daily quota is used up; this will resume after midnight Pacific time.",
-                                  kind="quota", delay_until=quota.next_reset()) from None
+                    raise Problem(
+                        "YouTube says the daily quota is used up; this will resume after midnight Pacific time.",
+                        kind="quota",
+                        delay_until=quota.next_reset(),
+                    ) from None
                 resumes += 1
                 try:
                     offset, result = youtube.query_upload(conn, client, session_url, total)
@@ -558,7 +662,11 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                     raise _problem(error, YOUTUBE, "upload") from None
             _save(job, None, received=offset, in_flight=False, resumes=remote.get("resumes", 0) + resumes)
         if result is None:
-            raise Problem("YouTube has the whole file but did not return the video. Check the channel.", kind="unknown", unknown=True)
+            raise Problem(
+                "YouTube has the whole file but did not return the video. Check the channel.",
+                kind="unknown",
+                unknown=True,
+            )
         video_id = result["id"]
         _save(job, "published", video_id=video_id)
     return video_id, f"https://www.youtube.com/shorts/{video_id}"

@@ -163,11 +163,13 @@ def assess(info: dict | None) -> tuple[dict, str | None]:
     if not width or not height:
         return facts, "The video has no picture size; it may be damaged."
     if duration < get("studio.min_duration_seconds"):
-        return facts, f"It is {duration:.1f} s long, shorter than the {get('studio.min_duration_seconds')} s platforms accept."
-    if duration > longest_allowed():
-        return facts, (
-            f"It is {_duration_text(duration)} long, longer than the platforms allow ({_duration_text(longest_allowed())})."
+        return (
+            facts,
+            f"It is {duration:.1f} s long, shorter than the {get('studio.min_duration_seconds')} s platforms accept.",
         )
+    if duration > longest_allowed():
+        allowed = _duration_text(longest_allowed())
+        return facts, f"It is {_duration_text(duration)} long, longer than the platforms allow ({allowed})."
     required = (get("studio.required_aspect") or "").strip()
     if required:
         try:
@@ -175,7 +177,10 @@ def assess(info: dict | None) -> tuple[dict, str | None]:
         except ValueError:
             rw = rh = 0
         if rw and rh and abs((width / height) / (rw / rh) - 1) * 100 > get("studio.aspect_tolerance_pct"):
-            return facts, f"It is not {required} (it is {facts['aspect_ratio']}, {width}x{height}); vertical video is required."
+            return (
+                facts,
+                f"It is not {required} (it is {facts['aspect_ratio']}, {width}x{height}); vertical video is required.",
+            )
     if facts["codec"] not in ACCEPTED_CODECS:
         return facts, f"It uses the {facts['codec'] or 'unknown'} codec; the platforms accept H.264 or HEVC video."
     return facts, None
@@ -210,7 +215,21 @@ def _thumbnail(video: Video, path: Path) -> str | None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "thumb.jpg"
         result = subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-ss", f"{at:.2f}", "-i", str(path), "-frames:v", "1", "-vf", "scale=270:-2", str(out)],
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-ss",
+                f"{at:.2f}",
+                "-i",
+                str(path),
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=270:-2",
+                str(out),
+            ],
             capture_output=True,
             timeout=60,
             check=False,
@@ -246,7 +265,9 @@ def delete_video(video: Video, user) -> None:
         raise Conflict("This video is in a scheduled post. Cancel or publish the post first.", code="video_scheduled")
     used = db.session.scalar(select(Post.id).where(Post.video_id == video.id).limit(1))
     if used is not None:
-        raise Conflict("This video belongs to posts; delete those drafts first or keep it for their history.", code="video_in_use")
+        raise Conflict(
+            "This video belongs to posts; delete those drafts first or keep it for their history.", code="video_in_use"
+        )
     for key in (video.storage_key, video.thumbnail_key):
         if key:
             storage().delete(key)

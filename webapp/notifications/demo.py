@@ -1,0 +1,42 @@
+"""Demo notifications for the Harare owner: a few unread, one read."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.auth.services import find_user_by_email
+from webapp.core.models import utcnow
+from webapp.demo import step
+from webapp.extensions import db
+from webapp.notifications.models import Notification
+from webapp.notifications.services import notify
+from webapp.orgs.demo import demo_org
+
+
+@step(order=75)
+def notifications() -> None:
+    org = demo_org("harare-retail")
+    owner = find_user_by_email("owner@harare-retail.example")
+    if org is None or owner is None:
+        return
+    if db.session.scalar(
+        select(Notification.id).where(Notification.user_id == owner.id, Notification.type == "general")
+    ):
+        return
+    base = f"/o/{org.slug}"
+    notify(
+        owner,
+        "general",
+        "Welcome to Tessera",
+        "Your organization is set up. Invite your team from Members.",
+        f"{base}/members",
+        org=org,
+    )
+    notify(
+        owner, "sync.failed", "Freee sync failed", "The last sync did not finish: the token was refused.", base, org=org
+    )
+    notify(owner, "post.published", "Published: Winter specials", "The post is live.", base, org=org)
+    first = db.session.scalar(
+        select(Notification).where(Notification.user_id == owner.id, Notification.type == "general")
+    )
+    first.read_at = utcnow()
