@@ -1,7 +1,7 @@
 """studio
 
 Revision ID: 20261123_06_studio
-Revises: 20261123_02_outbound_calls
+Revises: 20261123_05_integrations
 Create Date: 2026-11-23 09:44:15.957831
 
 """
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261123_06_studio'
-down_revision = '20261123_02_outbound_calls'
+down_revision = "20261123_05_integrations"
 branch_labels = None
-depends_on = ('20261123_05_integrations',)
+depends_on = None
 
 
 def upgrade():

@@ -1,7 +1,7 @@
 """files: uploads and storage usage
 
 Revision ID: 20261123_10_files
-Revises: 20261123_02_outbound_calls
+Revises: 20261123_05_integrations
 Create Date: 2026-11-23 10:10:00
 
 """
@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261123_10_files"
-down_revision = "20261123_02_outbound_calls"
+down_revision = "20261123_05_integrations"
 branch_labels = None
-depends_on = ("20261123_05_integrations",)  # projects and tasks
+depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

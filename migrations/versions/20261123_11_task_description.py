@@ -1,7 +1,7 @@
 """tasks get a description
 
 Revision ID: 20261123_11_task_description
-Revises: 20261123_02_outbound_calls
+Revises: 20261123_05_integrations
 Create Date: 2026-11-23 10:05:00
 
 """
@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261123_11_task_description"
-down_revision = "20261123_02_outbound_calls"
+down_revision = "20261123_05_integrations"
 branch_labels = None
-depends_on = ("20261123_05_integrations",)  # the tasks table
+depends_on = None
 
 
 def upgrade():

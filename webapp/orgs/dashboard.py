@@ -20,6 +20,8 @@ PANELS: list[Panel] = []
 
 def panel(template: str, permission: str = "view"):
     def decorator(load: Callable) -> Callable:
+        # Re-registering (a second app in the same process) replaces the entry instead of doubling it.
+        PANELS[:] = [p for p in PANELS if p.template != template]
         PANELS.append(Panel(template, permission, load))
         return load
 
@@ -43,6 +45,7 @@ NAV: list[NavItem] = []
 
 def nav_item(label: str, endpoint: str, permission: str, order: int = 50) -> None:
     """A domain's entry in the organization sidebar, shown to roles that have ``permission``."""
+    NAV[:] = [item for item in NAV if item.endpoint != endpoint]
     NAV.append(NavItem(label, endpoint, permission, order))
 
 
