@@ -166,17 +166,16 @@ def app(smtp_server):
 def _truncate_all(app):
     from webapp.extensions import db
 
-    with app.app_context():
-        with db.engine.begin() as conn:
-            existing = set(inspect(conn).get_table_names())
-            tables = [t.name for t in db.metadata.sorted_tables if t.name in existing]
-            if IS_POSTGRES:
-                # A test that leaves a transaction open should fail the run, not hang it.
-                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for table in reversed(tables):
-                    conn.execute(text(f'DELETE FROM "{table}"'))
+    with app.app_context(), db.engine.begin() as conn:
+        existing = set(inspect(conn).get_table_names())
+        tables = [t.name for t in db.metadata.sorted_tables if t.name in existing]
+        if IS_POSTGRES:
+            # A test that leaves a transaction open should fail the run, not hang it.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture(autouse=True)

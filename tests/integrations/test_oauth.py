@@ -194,6 +194,7 @@ def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live
     conn = connect(client, org, "freee")
     conn.token_expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
+    conn_id = conn.id  # read once here: the workers must not touch the test's session
     barrier = threading.Barrier(2)
     results, errors = [], []
 
@@ -201,7 +202,7 @@ def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live
         # each worker has its own database session, as two RQ workers would
         with app.app_context(), Session(db.engine) as session:
             try:
-                row = session.get(Connection, conn.id)
+                row = session.get(Connection, conn_id)
                 barrier.wait()
                 results.append(oauth.refresh_if_needed(row))
             except Exception as error:  # surfaced below
@@ -212,7 +213,7 @@ def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live
         t.start()
     for t in threads:
         t.join(30)
-    assert not errors, errors
+    assert not errors, errors[0][1] if errors else ""
     assert sorted(results) == [False, True]
     refreshes = list(db.session.scalars(select(OutboundCall).where(OutboundCall.action == "token_refreshed")))
     assert len(refreshes) == 1 and refreshes[0].success

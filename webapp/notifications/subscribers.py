@@ -97,9 +97,31 @@ def _safe(handler):
 # --- billing: owners, admins and billing members --------------------------------------------------
 
 
+def has_members_with_roles(org_id: int | None, roles: tuple[str, ...]) -> bool:
+    """One cheap indexed query: does anyone in the organization hold one of ``roles``?"""
+    from webapp.orgs.models import Membership
+
+    if org_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(Membership.user_id).where(Membership.organization_id == org_id, Membership.role.in_(roles)).limit(1)
+        )
+        is not None
+    )
+
+
 @subscribe("invoice.issued", "invoice.overdue")
-@_safe
 def invoice_event(event: Event) -> None:
+    """Billing runs emit this once per invoice: an organization with nobody to tell costs one query and
+    no savepoint; otherwise the full notice below."""
+    if not has_members_with_roles(event.org_id, BILLING_ROLES):
+        return
+    _invoice_notice(event)
+
+
+@_safe
+def _invoice_notice(event: Event) -> None:
     invoice_id = event.data.get("invoice_id")
     invoice = lookup("webapp.billing.models", ("Invoice",), invoice_id)
     number = _label(invoice, "number", default=f"#{invoice_id}" if invoice_id else "")

@@ -32,7 +32,9 @@ class PayoutForm(FlaskForm):
     bank_name = StringField("Bank", validators=[Optional(), Length(max=200)])
     account_number = StringField("Account number (bank)", validators=[Optional(), Length(max=200)])
     # Only store credit needs it; the service checks the choice against the member's organizations.
-    organization_id = SelectField("Organization to credit (store credit)", coerce=str, choices=[], validate_choice=False)
+    organization_id = SelectField(
+        "Organization to credit (store credit)", coerce=str, choices=[], validate_choice=False
+    )
 
 
 class CompleteForm(FlaskForm):

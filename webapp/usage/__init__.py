@@ -13,7 +13,7 @@ def init_app(app):
 
 
 def _register_billing_source():
-    """Metered usage reaches invoices through the billing run (``BILLING_RUN_SOURCES``)."""
+    """Metered usage reaches invoices through the billing run (``BILLING_RUN_BATCH_SOURCES``)."""
     from webapp.usage.billing import register
 
     register()

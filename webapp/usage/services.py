@@ -7,11 +7,12 @@ Billing periods for metering are calendar months in UTC. Records are recomputed 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.core.models import utcnow
@@ -159,15 +160,77 @@ _PG_INSERT = text(
 )
 
 
+_PG_INSERT_SQL = (
+    "INSERT INTO usage_events"
+    ' (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)'
+    " SELECT %(org)s, %(key)s, e->>0, e->>1, CAST(e->>2 AS bigint), CAST(e->>3 AS timestamptz),"
+    " CAST(e->>4 AS json), %(now)s"
+    " FROM json_array_elements(CAST(%(rows)s AS json)) AS e"
+    " ON CONFLICT (organization_id, event_id) DO NOTHING"
+    " RETURNING event_id"
+)
+_INGEST_ENGINE = "tessera.usage_ingest_engine"
+
+
+def _ingest_engine():
+    """A small pool of AUTOCOMMIT connections for ingestion, without the per-checkout pre-ping: a
+    single INSERT … ON CONFLICT DO NOTHING is atomic (and durable: synchronous_commit is untouched)
+    on its own, so the request costs one database round trip. A connection that died while idle is
+    detected by the failing statement; ``_insert_autocommit`` then retries once on a fresh one."""
+    from flask import current_app
+    from sqlalchemy import create_engine
+
+    engine = current_app.extensions.get(_INGEST_ENGINE)
+    if engine is None or engine.url != db.engine.url:
+        engine = create_engine(
+            db.engine.url,
+            isolation_level="AUTOCOMMIT",
+            pool_pre_ping=False,
+            pool_reset_on_return=None,
+            pool_size=8,
+            max_overflow=8,
+            pool_recycle=1800,
+        )
+        current_app.extensions[_INGEST_ENGINE] = engine
+        # Disposed with the application's engine (tests, forks), so no connection outlives it.
+        event.listen(db.engine, "engine_disposed", lambda _conn: engine.dispose())
+    return engine
+
+
+def _insert_autocommit(params: dict) -> set[str]:
+    engine = _ingest_engine()
+    retry = True
+    while True:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(_PG_INSERT_SQL, params)
+            stored = {row[0] for row in cursor.fetchall()}
+            cursor.close()
+        except engine.dialect.loaded_dbapi.OperationalError:
+            # The connection is unusable (server restarted, idle connection dropped): discard it and
+            # retry once. The statement is idempotent (ON CONFLICT DO NOTHING).
+            raw.invalidate()
+            logging.getLogger(__name__).info("usage ingest: discarded a dead database connection")
+            if not retry:
+                raise
+            retry = False
+            continue
+        except BaseException:
+            raw.close()
+            raise
+        raw.close()
+        return stored
+
+
 def _insert(org_id: int, api_key_id: int | None, rows: list[tuple], now: datetime) -> set[str]:
     """Insert what is new; return the event ids this statement stored (the rest were already there)."""
     if db.engine.dialect.name == "postgresql":
         payload = json.dumps([(r[0], r[1], r[2], r[3].isoformat(), r[4]) for r in rows], separators=(",", ":"))
         params = {"org": org_id, "key": api_key_id, "now": now, "rows": payload}
         if not db.session().in_transaction():
-            # One statement is atomic on its own: autocommit saves the COMMIT round trip.
-            connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            return set(connection.execute(_PG_INSERT, params).scalars())
+            # One statement is atomic on its own: autocommit saves the BEGIN/COMMIT round trips.
+            return _insert_autocommit(params)
         return set(db.session.execute(_PG_INSERT, params).scalars())
     values = [
         {
@@ -236,11 +299,13 @@ def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | No
 # ------------------------------------------------------------------ aggregation
 
 
-def _aggregate_rows(period_start: datetime, period_end: datetime, org_id: int | None = None):
+def _aggregate_rows(period_start: datetime, period_end: datetime, org_id: int | None = None, org_ids=None):
     """(org, event_type) → [count, sum, max, unique] for events in the period."""
     base = [UsageEvent.timestamp >= period_start, UsageEvent.timestamp < period_end]
     if org_id is not None:
         base.append(UsageEvent.organization_id == org_id)
+    if org_ids is not None:
+        base.append(UsageEvent.organization_id.in_(org_ids))
     stmt = (
         select(
             UsageEvent.organization_id,
@@ -271,21 +336,23 @@ def _aggregate_rows(period_start: datetime, period_end: datetime, org_id: int | 
     return result, metrics
 
 
-def refresh_records(period_start: datetime, org_id: int | None = None, *, close: bool = False) -> list[UsageRecord]:
-    """Recompute the records of one month from its events (for one organization or all)."""
+def refresh_records(
+    period_start: datetime, org_id: int | None = None, *, close: bool = False, org_ids=None
+) -> list[UsageRecord]:
+    """Recompute the records of one month from its events (for one organization, a set of them, or all)."""
     from webapp.subscriptions.models import Subscription
 
-    period_end = next_month(period_start)
-    aggregates, metrics = _aggregate_rows(period_start, period_end, org_id)
-    existing_stmt = select(UsageRecord).where(UsageRecord.period_start == period_start)
     if org_id is not None:
-        existing_stmt = existing_stmt.where(UsageRecord.organization_id == org_id)
+        org_ids = [org_id]
+    period_end = next_month(period_start)
+    aggregates, metrics = _aggregate_rows(period_start, period_end, org_ids=org_ids)
+    existing_stmt = select(UsageRecord).where(UsageRecord.period_start == period_start)
+    subs_stmt = select(Subscription.organization_id, Subscription.id).where(Subscription.ended_at.is_(None))
+    if org_ids is not None:
+        existing_stmt = existing_stmt.where(UsageRecord.organization_id.in_(org_ids))
+        subs_stmt = subs_stmt.where(Subscription.organization_id.in_(org_ids))
     existing = {(r.organization_id, r.metric): r for r in db.session.scalars(existing_stmt)}
-    subs = dict(
-        db.session.execute(
-            select(Subscription.organization_id, Subscription.id).where(Subscription.ended_at.is_(None))
-        ).all()
-    )
+    subs = dict(db.session.execute(subs_stmt).all())
     now = utcnow()
     touched = []
     for key in set(aggregates) | set(existing):
@@ -334,6 +401,32 @@ def close_period(org_id: int, period_start: datetime) -> list[UsageRecord]:
         )
         db.session.flush()
     return refresh_records(period_start, org_id, close=True)
+
+
+def close_periods(org_ids: list[int], period_start: datetime) -> list[UsageRecord]:
+    """``close_period`` for many organizations at once: one query for the periods already closed, one
+    bulk insert for the others, one recomputation of their records."""
+    period_start = month_start(period_start)
+    if not org_ids:
+        return []
+    found = set(
+        db.session.scalars(
+            select(UsagePeriod.organization_id).where(
+                UsagePeriod.organization_id.in_(org_ids), UsagePeriod.period_start == period_start
+            )
+        )
+    )
+    missing = [o for o in dict.fromkeys(org_ids) if o not in found]
+    if missing:
+        now, period_end = utcnow(), next_month(period_start)
+        db.session.execute(
+            insert(UsagePeriod),
+            [
+                {"organization_id": o, "period_start": period_start, "period_end": period_end, "closed_at": now}
+                for o in missing
+            ],
+        )
+    return refresh_records(period_start, org_ids=list(org_ids), close=True)
 
 
 def records_for(org_id: int, months: int = 6) -> list[UsageRecord]:
@@ -391,6 +484,74 @@ def metered_lines(org_id: int, period_start, period_end) -> list[dict]:
             )
         start = next_month(start)
     return lines
+
+
+def metered_lines_for_orgs(org_ids: list[int], period_start, period_end) -> dict[int, list[dict]]:
+    """``metered_lines`` for many organizations with a handful of set-based queries (the billing run's
+    batch source): their subscriptions and plans in one query, periods closed and records recomputed
+    once per month for all of them."""
+    from webapp.orgs.models import Organization
+    from webapp.subscriptions.catalog import FREE, plan_by_code
+    from webapp.subscriptions.models import Plan, Subscription
+    from webapp.subscriptions.services import current_subscription
+
+    org_ids = list(dict.fromkeys(org_ids))
+    if not org_ids:
+        return {}
+    start = month_start(_as_datetime(period_start))
+    end = _as_datetime(period_end)
+    subs: dict[int, tuple[int, dict]] = {
+        org: (sub_id, prices or {})
+        for org, sub_id, prices in db.session.execute(
+            select(Subscription.organization_id, Subscription.id, Plan.metered_prices)
+            .join(Plan, Plan.id == Subscription.plan_id)
+            .where(Subscription.organization_id.in_(org_ids), Subscription.ended_at.is_(None))
+            .order_by(Subscription.id)
+        )
+    }
+    missing = [o for o in org_ids if o not in subs]
+    if missing:
+        free = plan_by_code(FREE)
+        if free is not None and free.metered_prices:
+            # Only when staff gave FREE metered prices do lines need the (lazily created) subscription.
+            for org_id in missing:
+                sub = current_subscription(db.session.get(Organization, org_id))
+                subs[org_id] = (sub.id, sub.plan.metered_prices or {})
+    metrics = ensure_metrics()
+    lines: dict[int, list[dict]] = {o: [] for o in org_ids}
+    while start < end:
+        records = {(r.organization_id, r.metric): r for r in close_periods(org_ids, start)}
+        for org_id in org_ids:
+            sub_id, prices = subs.get(org_id, (None, {}))
+            for code, price in sorted(prices.items()):
+                record = records.get((org_id, code))
+                line = _metered_line(code, price, record.value if record else 0, start, metrics, sub_id)
+                if line:
+                    lines[org_id].append(line)
+        start = next_month(start)
+    return {o: found for o, found in lines.items() if found}
+
+
+def _metered_line(code: str, price: dict, value: int, start: datetime, metrics, sub_id) -> dict | None:
+    included, per = int(price.get("included", 0)), max(1, int(price.get("per", 1)))
+    billable = max(0, value - included)
+    units = math.ceil(billable / per)
+    if units <= 0:
+        return None
+    metric = metric_for(code, metrics)
+    label = f"{metric.name} {start:%Y-%m}: {value:,} {metric.unit}, {included:,} included"
+    if per > 1:
+        label += f", per {per:,}"
+    quantity, unit_price = units, int(price["unit_price"])
+    if quantity > 1_000_000:
+        quantity, unit_price = 1, units * unit_price
+    return {
+        "description": label,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "metric": code,
+        "subscription_id": sub_id,
+    }
 
 
 def _as_datetime(value) -> datetime:

@@ -1,0 +1,45 @@
+"""The single-event path on PostgreSQL: its own AUTOCOMMIT pool without pre-ping, recovering from a
+connection that died while idle."""
+
+import pytest
+from flask import current_app
+from sqlalchemy import event, func, select, text
+
+from tests.api.helpers import bearer, org_with_key
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.usage.models import UsageEvent
+
+
+def _event(i):
+    return {"event_id": f"lean-{i}", "event_type": "api.request", "timestamp": utcnow().isoformat()}
+
+
+@pytest.mark.postgres
+def test_single_events_survive_a_dropped_idle_connection(client, ctx):
+    _, org, _, plain = org_with_key()
+    for i in range(3):  # the first request fills the auth cache; the others take the lean path
+        r = client.client.post("/api/v1/usage-events", json=_event(i), headers=bearer(plain))
+        assert r.status_code == 200 and r.json["accepted"] == [f"lean-{i}"]
+    engine = current_app.extensions["tessera.usage_ingest_engine"]
+    assert engine.pool.checkedin() == 1  # requests one after another share one idle lean connection
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    cursor.execute("SELECT pg_backend_pid()")
+    pid = cursor.fetchone()[0]
+    cursor.close()
+    raw.close()
+    discarded = []
+    event.listen(engine.pool, "invalidate", lambda *args: discarded.append(args))
+
+    # The server drops that idle connection (a restart, an idle timeout in a proxy).
+    assert db.session.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}) is True  # waits
+    db.session.commit()
+
+    r = client.client.post("/api/v1/usage-events", json=_event(9), headers=bearer(plain))
+    assert r.status_code == 200 and r.json["accepted"] == ["lean-9"]
+    assert len(discarded) == 1  # the dead connection was noticed, discarded and the insert retried
+    again = client.client.post("/api/v1/usage-events", json=_event(9), headers=bearer(plain))
+    assert again.json["duplicate"] == ["lean-9"]
+    stored = db.session.scalar(select(func.count()).select_from(UsageEvent).where(UsageEvent.organization_id == org.id))
+    assert stored == 4
