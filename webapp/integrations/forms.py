@@ -9,7 +9,7 @@ def _choices(*pairs):
 
 
 DIRECTIONS = _choices(
-    ("IMPORT", "Import from freee"), ("EXPORT", "Export to freee (not yet)"), ("BIDIRECTIONAL", "Both ways (not yet)")
+    ("IMPORT", "Import from freee"), ("EXPORT", "Export to freee"), ("BIDIRECTIONAL", "Both ways (import, then export)")
 )
 ENTITIES = _choices(("partners", "Partners"), ("invoices", "Invoices"), ("deals", "Deals"))
 FREQUENCIES = _choices(("off", "Manual only"), ("hourly", "Every hour"), ("daily", "Every day"))
@@ -33,8 +33,13 @@ class FreeeSyncForm(FlaskForm):
     since_date = DateField("Since", validators=[Optional()], description="Only records changed or issued since")
 
 
+EXPORT_AS = _choices(("invoices", "freee invoices (invoice API)"), ("deals", "Income deals (取引)"))
+
+
 class ScheduleForm(FlaskForm):
     frequency = SelectField("Scheduled sync", choices=FREQUENCIES)
+    # freee only: how Tessera's finalized invoices are exported. Absent from other providers' forms.
+    export_as = SelectField("Export Tessera invoices as", choices=EXPORT_AS, validators=[Optional()])
 
 
 class DriveSyncForm(FlaskForm):

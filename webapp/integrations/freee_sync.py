@@ -47,13 +47,11 @@ def run(job: FreeeSyncJob, page_size: dict | None = None) -> None:
     steps = []
     importing = job.direction in (job.IMPORT, job.BIDIRECTIONAL)
     exporting = job.direction in (job.EXPORT, job.BIDIRECTIONAL)
-    for entity in FreeeSyncJob.ENTITIES:
-        if entity not in job.entity_types:
-            continue
-        if importing:
-            steps.append((f"import {entity}", IMPORTERS[entity]))
-        if exporting and entity in EXPORTERS:
-            steps.append((f"export {entity}", EXPORTERS[entity]))
+    chosen = [entity for entity in FreeeSyncJob.ENTITIES if entity in job.entity_types]
+    if importing:  # both ways: import first, then export
+        steps += [(f"import {entity}", IMPORTERS[entity]) for entity in chosen]
+    if exporting:
+        steps += [(f"export {entity}", EXPORTERS[entity]) for entity in chosen if entity in EXPORTERS]
     since = None if job.full_sync else job.since_date
     failed_steps = []
     try:
@@ -213,4 +211,6 @@ def import_invoices(job, api: FreeeAPI, since: date | None, share, page_size) ->
 
 
 IMPORTERS = {"partners": import_partners, "deals": import_deals, "invoices": import_invoices}
-EXPORTERS: dict = {}  # filled by webapp.integrations.freee_export when billing's invoices exist
+EXPORTERS: dict = {}  # filled by webapp.integrations.freee_export (partners, invoices)
+
+from webapp.integrations import freee_export  # noqa: E402,F401  (registers the exporters)

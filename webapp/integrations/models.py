@@ -157,6 +157,23 @@ class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
     local_invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
 
+class FreeeExport(OrgOwnedMixin, db.Model):
+    """What Tessera has created at a freee company: one row per local record, so an export never
+    creates it twice. ``entity_type`` is partner (an organization), invoice or deal (a Tessera invoice)."""
+
+    __tablename__ = "freee_exports"
+    __table_args__ = (UniqueConstraint("company_id", "entity_type", "local_id", name="uq_freee_exports_local"),)
+
+    connection_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[int] = mapped_column(BigInteger)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    local_id: Mapped[int] = mapped_column(BigId)
+    freee_id: Mapped[int] = mapped_column(BigInteger)
+    exported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # ----------------------------------------------------------------------------- Google Drive
 
 

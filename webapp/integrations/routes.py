@@ -10,6 +10,7 @@ from webapp.core.pagination import KeysetPage, keyset, paginate
 from webapp.extensions import db
 from webapp.integrations import bp, oauth, public_bp, services
 from webapp.integrations.forms import DriveSyncForm, EmptyForm, FreeeSyncForm, LinkFileForm, ScheduleForm
+from webapp.integrations.freee_export import export_as
 from webapp.integrations.models import (
     Connection,
     DriveFile,
@@ -82,7 +83,7 @@ def _connection_page(org, connection, freee_form=None, status=200):
         runs=runs,
         freee_form=freee_form or FreeeSyncForm(),
         drive_form=DriveSyncForm(),
-        schedule_form=ScheduleForm(frequency=connection.sync_frequency),
+        schedule_form=ScheduleForm(frequency=connection.sync_frequency, export_as=export_as(connection)),
         button=EmptyForm(),
         status=status,
     )
@@ -159,7 +160,9 @@ def schedule(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = ScheduleForm()
     if form.validate_on_submit():
-        _act(services.set_sync_frequency, conn, current_user.user, form.frequency.data, success="Schedule saved.")
+        if conn.provider == "freee" and form.export_as.data:
+            _act(services.set_freee_export_as, conn, current_user.user, form.export_as.data)
+        _act(services.set_sync_frequency, conn, current_user.user, form.frequency.data, success="Settings saved.")
     else:
         flash("Choose manual, hourly or daily.", "error")
     return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))

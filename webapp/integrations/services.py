@@ -56,12 +56,12 @@ def start_freee_sync(
     _require_connected(connection)
     if direction not in FreeeSyncJob.DIRECTIONS:
         raise DomainError("Choose import, export or both.", field="direction")
-    if direction != FreeeSyncJob.IMPORT:
-        # Exporting Tessera invoices and customers is not built yet (docs/integrations.md).
-        raise DomainError("Export to freee is not available yet; import works.", field="direction")
     entities = [e for e in FreeeSyncJob.ENTITIES if e in set(entity_types or ())]
     if not entities:
         raise DomainError("Choose at least one of partners, invoices and deals.", field="entity_types")
+    if direction == FreeeSyncJob.EXPORT and not {"partners", "invoices"} & set(entities):
+        # Tessera's invoices go out as freee invoices or deals (the connection's setting) under "invoices".
+        raise DomainError("Export sends partners and invoices: tick at least one of them.", field="entity_types")
     if not full_sync and since_date is None:
         raise DomainError("Give the date to sync from, or choose a full sync.", field="since_date")
     if since_date is not None and since_date > utcnow().date():
@@ -133,6 +133,22 @@ def set_sync_frequency(connection: Connection, actor, frequency: str) -> None:
     connection.sync_frequency = frequency
     db.session.flush()
     record(actor, "connection.schedule_changed", connection, {"from": previous, "to": frequency})
+
+
+def set_freee_export_as(connection: Connection, actor, export_as: str) -> None:
+    """How Tessera invoices are exported to this freee company: as invoices (invoice API) or deals."""
+    from webapp.integrations.freee_export import EXPORT_AS
+    from webapp.integrations.freee_export import export_as as current
+
+    if connection.provider != "freee":
+        raise DomainError("Only freee connections export invoices.", field="export_as")
+    if export_as not in EXPORT_AS:
+        raise DomainError("Choose invoices or deals.", field="export_as")
+    previous = current(connection)
+    connection.set_detail("export_as", export_as)
+    db.session.flush()
+    if previous != export_as:
+        record(actor, "connection.export_setting_changed", connection, {"from": previous, "to": export_as})
 
 
 def disconnect(connection: Connection, actor) -> bool:

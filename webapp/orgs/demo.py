@@ -13,7 +13,8 @@ from webapp.extensions import db
 from webapp.orgs import services as orgs
 from webapp.orgs.models import Membership, Organization
 
-STAFF_EMAIL = "staff@tessera.local"
+# ".example" is reserved for examples and passes e-mail validation; ".local" does not.
+STAFF_EMAIL = "staff@tessera.example"
 ORGANIZATIONS = [
     ("Harare Retail Group", "harare-retail", "ZW", "Africa/Harare"),
     ("Bulawayo Foods", "bulawayo-foods", "ZW", "Africa/Harare"),

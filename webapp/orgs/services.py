@@ -108,7 +108,7 @@ def memberships_of(user_id: int) -> list[Membership]:
         select(Membership)
         .join(Organization, Membership.organization_id == Organization.id)
         .where(Membership.user_id == user_id, Organization.deleted_at.is_(None))
-        .order_by(Organization.is_personal.desc(), Organization.name)
+        .order_by(Organization.is_personal, Organization.name)
     )
     return list(db.session.scalars(stmt))
 

@@ -207,11 +207,13 @@ def _insert_autocommit(params: dict) -> set[str]:
             cursor.execute(_PG_INSERT_SQL, params)
             stored = {row[0] for row in cursor.fetchall()}
             cursor.close()
-        except engine.dialect.loaded_dbapi.OperationalError:
+        except engine.dialect.loaded_dbapi.OperationalError as exc:
             # The connection is unusable (server restarted, idle connection dropped): discard it and
             # retry once. The statement is idempotent (ON CONFLICT DO NOTHING).
-            raw.invalidate()
-            logging.getLogger(__name__).info("usage ingest: discarded a dead database connection")
+            # As SQLAlchemy does on a disconnect: this connection and every pooled one opened before
+            # now are replaced (after a server restart they are all dead).
+            engine.pool._invalidate(raw, exc)
+            logging.getLogger(__name__).info("usage ingest: discarded dead database connections")
             if not retry:
                 raise
             retry = False

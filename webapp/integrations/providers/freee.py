@@ -7,6 +7,7 @@ Access tokens last 6 hours, refresh tokens 90 days and are single-use.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from webapp.integrations import oauth
@@ -113,10 +114,22 @@ class FreeeAPI:
         body = self._call("invoices_listed", "GET", "/iv/invoices", params=params)
         return body.get("invoices") or [], int((body.get("meta") or {}).get("total_count") or 0)
 
-    def create_partner(self, name: str, code: str, email: str | None) -> dict:
-        payload = {"company_id": self.company_id, "name": name, "code": code, "email": email}
-        body = self._call("partner_created", "POST", "/api/1/partners", json=payload, retry=False)
-        return body.get("partner") or {}
+    def _create(self, action: str, path: str, payload: dict) -> dict:
+        """POST once (never repeated blindly: it is not idempotent), except after a 429, which freee
+        answers before doing anything; then wait ``Retry-After`` (up to 30 s) and try again, twice at most."""
+        for attempt in range(3):
+            try:
+                return self._call(action, "POST", path, json={"company_id": self.company_id, **payload}, retry=False)
+            except ProviderError as error:
+                wait = error.retry_after if error.retry_after is not None else 1.0
+                if error.status_code != 429 or attempt == 2 or wait > self.client.max_retry_after:
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def create_partner(self, name: str, code: str, email: str | None, country: str | None = None) -> dict:
+        payload = {"name": name, "code": code, "email": email, "address_attributes": {"country_code": country}}
+        return self._create("partner_created", "/api/1/partners", payload).get("partner") or {}
 
     def find_partner_by_code(self, code: str) -> dict | None:
         """For idempotent export after a lost answer: freee refuses a duplicate code."""
@@ -131,13 +144,7 @@ class FreeeAPI:
                 return None
 
     def create_invoice(self, payload: dict) -> dict:
-        body = self._call(
-            "invoice_synced", "POST", "/iv/invoices", json={"company_id": self.company_id, **payload}, retry=False
-        )
-        return body.get("invoice") or {}
+        return self._create("invoice_synced", "/iv/invoices", payload).get("invoice") or {}
 
     def create_deal(self, payload: dict) -> dict:
-        body = self._call(
-            "deal_created", "POST", "/api/1/deals", json={"company_id": self.company_id, **payload}, retry=False
-        )
-        return body.get("deal") or {}
+        return self._create("deal_created", "/api/1/deals", payload).get("deal") or {}

@@ -315,6 +315,7 @@ def create_partner():
         "code": code,
         "name": name,
         "email": body.get("email"),
+        "address_attributes": body.get("address_attributes") or {},
         "update_date": today,
         "available": True,
     }
@@ -322,14 +323,43 @@ def create_partner():
     return jsonify({"partner": row.body}), 201
 
 
+def _partner_known(company_id: int, partner_id) -> bool:
+    try:
+        partner_id = int(partner_id)
+    except (TypeError, ValueError):
+        return False
+    return bool(
+        db.session.scalar(
+            select(SandboxFreeeRecord.id).where(
+                SandboxFreeeRecord.id == partner_id,
+                SandboxFreeeRecord.kind == "partner",
+                SandboxFreeeRecord.company_id == company_id,
+            )
+        )
+    )
+
+
+def _missing(body: dict, *names: str) -> list[str]:
+    return [name for name in names if body.get(name) in (None, "", [])]
+
+
 @bp.post("/api/1/deals")
 def create_deal():
     body = _body()
     company_id = _company()
-    details = body.get("details") or []
-    if not body.get("issue_date") or not details:
-        return _freee_error(400, "issue_date and details are required.", "validation")
-    amount = sum(int(d.get("amount") or 0) for d in details)
+    missing = _missing(body, "issue_date", "type", "details")
+    if missing:
+        return _freee_error(400, f"{', '.join(missing)} is required.", "validation")
+    if body["type"] not in ("income", "expense"):
+        return _freee_error(400, "type must be income or expense.", "validation")
+    details = body["details"]
+    if not isinstance(details, list) or any(
+        not isinstance(d, dict) or _missing(d, "tax_code", "account_item_id", "amount") for d in details
+    ):
+        return _freee_error(400, "details need tax_code, account_item_id and amount.", "validation")
+    if body.get("partner_id") is not None and not _partner_known(company_id, body["partner_id"]):
+        return _freee_error(400, "partner_id does not exist in this company.", "validation")
+    amount = sum(int(d["amount"]) for d in details)
     row = SandboxFreeeRecord(kind="deal", company_id=company_id, sort_date=body["issue_date"], body={})
     db.session.add(row)
     db.session.flush()
@@ -337,10 +367,12 @@ def create_deal():
         "id": row.id,
         "company_id": company_id,
         "issue_date": body["issue_date"],
-        "type": body.get("type", "income"),
+        "due_date": body.get("due_date"),
+        "type": body["type"],
         "amount": amount,
         "partner_id": body.get("partner_id"),
         "ref_number": body.get("ref_number"),
+        "details": details,
         "status": "unsettled",
     }
     db.session.commit()
@@ -351,10 +383,18 @@ def create_deal():
 def create_invoice():
     body = _body()
     company_id = _company()
-    lines = body.get("lines") or []
-    if not body.get("billing_date") or not body.get("partner_id") or not lines:
-        return _freee_error(400, "billing_date, partner_id and lines are required.", "validation")
-    total = sum(int(line.get("unit_price") or 0) * int(line.get("quantity") or 1) for line in lines)
+    missing = _missing(body, "billing_date", "payment_date", "partner_id", "lines")
+    if missing:
+        return _freee_error(400, f"{', '.join(missing)} is required.", "validation")
+    if not _partner_known(company_id, body["partner_id"]):
+        return _freee_error(400, "partner_id does not exist in this company.", "validation")
+    lines = body["lines"]
+    if not isinstance(lines, list) or any(
+        not isinstance(x, dict) or _missing(x, "description", "unit_price") for x in lines
+    ):
+        return _freee_error(400, "Every line needs a description and a unit_price.", "validation")
+    subtotal = sum(int(line["unit_price"]) * int(line.get("quantity") or 1) for line in lines)
+    tax = int(body.get("total_tax_amount") or 0)
     row = SandboxFreeeRecord(kind="invoice", company_id=company_id, sort_date=body["billing_date"], body={})
     db.session.add(row)
     db.session.flush()
@@ -363,10 +403,15 @@ def create_invoice():
         "company_id": company_id,
         "invoice_number": body.get("invoice_number"),
         "billing_date": body["billing_date"],
-        "total_amount": total,
-        "partner_id": body["partner_id"],
+        "payment_date": body["payment_date"],
+        "amount_excluding_tax": subtotal,
+        "amount_tax": tax,
+        "total_amount": subtotal + tax,
+        "tax_entry_method": body.get("tax_entry_method", "out"),
+        "partner_id": int(body["partner_id"]),
         "payment_status": "unsettled",
         "subject": body.get("subject", ""),
+        "lines": lines,
     }
     db.session.commit()
     return jsonify({"invoice": row.body}), 201
