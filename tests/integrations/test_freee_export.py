@@ -234,3 +234,22 @@ def test_export_needs_partners_or_invoices_and_other_orgs_stay_out(client, ctx, 
     job = _sync(client, org, conn, run_jobs, entities=("invoices",))
     assert job.counts["invoices_exported"] == 1
     assert [b["invoice_number"] for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")] == [mine.number]
+
+
+def test_a_403_burst_stops_the_invoice_export_and_a_rerun_finishes(client, ctx, run_jobs, live_server):
+    _, org = owner_and_org(client)
+    _invoices(org)
+    conn = connect(client, org, "freee", choice="1001")
+    fault(live_server, "freee", "/iv/invoices", 403, times=1)
+
+    job = _sync(client, org, conn, run_jobs)
+    assert job.status == "FAILED" and "export invoices" in job.error_message
+    assert job.counts["partners_exported"] == 1 and job.counts.get("invoices_exported", 0) == 0
+    assert "10 minutes" in job.errors[-1]["message"]
+    assert len(_calls("invoice_synced")) == 1  # stopped at once, not hammering freee
+    db.session.expire_all()
+    assert conn.status == "CONNECTED" and "export invoices" in conn.last_error
+
+    rerun = _sync(client, org, conn, run_jobs)
+    assert rerun.status == "SUCCEEDED" and rerun.counts["invoices_exported"] == 2
+    assert len([b for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")]) == 2

@@ -12,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.integrations.freee_sync import EXPORTERS, Stats
+from webapp.integrations.freee_sync import EXPORTERS, EntityFailed, Stats
 from webapp.integrations.models import Connection, FreeeDeal, FreeeExport, FreeeInvoice, FreeePartner
 from webapp.integrations.providers.client import ProviderError
+from webapp.integrations.providers.freee import FreeeAccessRestricted
 
 EXPORT_AS = ("invoices", "deals")
 DEFAULT_EXPORT_AS = "invoices"
@@ -58,8 +59,11 @@ def _remember(job, entity_type: str, local_id: int, freee_id: int) -> None:
 
 
 def _call(fn, *args):
+    """One provider call with nothing pending in our session: commit first, so a write at the provider
+    (the sandbox shares SQLite in development) and the token refresh never wait on our transaction."""
     import time
 
+    db.session.commit()
     started = time.perf_counter()
     try:
         return fn(*args)
@@ -79,24 +83,24 @@ def ensure_partner(job, api) -> int | None:
     if existing is not None:
         return existing.freee_id
     org = db.session.get(Organization, job.organization_id)
-    code = _partner_code(org)
+    code, name, email, country = _partner_code(org), org.name, org.email, org.country
     try:
-        partner = _call(api.create_partner, org.name, code, org.email, org.country)
+        partner = _call(api.create_partner, name, code, email, country)
     except ProviderError as error:
         if error.status_code == 400 and "already used" in str(error):
             # Created before but the answer was lost: freee refuses the duplicate code; find it.
             partner = _call(api.find_partner_by_code, code) or {}
         else:
-            job.add_error(f"partner {org.name}: {error}", entity="partners", local_id=org.id)
+            job.add_error(f"partner {name}: {error}", entity="partners", local_id=job.organization_id)
             job.bump("partners_failed")
             db.session.commit()
             return None
     if not partner.get("id"):
-        job.add_error(f"partner {org.name}: freee answered without an id", entity="partners", local_id=org.id)
+        job.add_error(f"partner {name}: freee answered without an id", entity="partners", local_id=job.organization_id)
         job.bump("partners_failed")
         db.session.commit()
         return None
-    _remember(job, "partner", org.id, partner["id"])
+    _remember(job, "partner", job.organization_id, partner["id"])
     if not db.session.scalar(
         select(FreeePartner.id).where(
             FreeePartner.connection_id == job.connection_id, FreeePartner.freee_id == partner["id"]
@@ -107,10 +111,10 @@ def ensure_partner(job, api) -> int | None:
                 organization_id=job.organization_id,
                 connection_id=job.connection_id,
                 freee_id=int(partner["id"]),
-                name=org.name[:255],
+                name=name[:255],
                 code=code,
-                email=org.email,
-                source_organization_id=org.id,
+                email=email,
+                source_organization_id=job.organization_id,
             )
         )
     job.bump("partners_exported")
@@ -210,6 +214,7 @@ def export_invoices(job, api, since, share, page_size) -> None:
         if _mapping(job, ("invoice", "deal"), invoice.id) is not None:
             job.bump("invoices_skipped")
         else:
+            number, invoice_id = invoice.number, invoice.id
             try:
                 if mode == "deals":
                     created = _call(api.create_deal, deal_payload(invoice, partner_id, account_item_id))
@@ -217,11 +222,14 @@ def export_invoices(job, api, since, share, page_size) -> None:
                     created = _call(api.create_invoice, invoice_payload(invoice, partner_id))
                 if not created.get("id"):
                     raise ProviderError("freee answered without an id", kind="client")
+            except FreeeAccessRestricted as error:
+                db.session.commit()
+                raise EntityFailed(str(error)) from None  # every further call would be refused too
             except ProviderError as error:
-                job.add_error(f"invoice {invoice.number}: {error}", entity="invoices", local_id=invoice.id)
+                job.add_error(f"invoice {number}: {error}", entity="invoices", local_id=invoice_id)
                 job.bump("invoices_failed")
             else:
-                _remember(job, mode[:-1], invoice.id, created["id"])
+                _remember(job, mode[:-1], invoice_id, created["id"])
                 _local_copy(job, mode, invoice, created, partner_id)
                 job.bump("invoices_exported")
         _progress(job, share, (index + 1) / len(invoices))
