@@ -112,15 +112,7 @@ def create_task(org, project_id):
     if form.validate_on_submit():
         try:
             task = projects.create_task(project, current_user.user, form.title.data)
-            projects.update_task(
-                task,
-                current_user.user,
-                title=form.title.data,
-                description=form.description.data,
-                status=form.status.data,
-                assignee_id=_int(form.assignee_id.data),
-                due_date=form.due_date.data,
-            )
+            _save_task(task, form)
         except DomainError as error:
             db.session.rollback()
             apply_error(form, error, field="title")
@@ -131,6 +123,18 @@ def create_task(org, project_id):
                 url_for("projects.show", slug=org.slug, project_id=project.id, view=request.args.get("view"))
             )
     return _project_page(org, project, task_form=form, status=422)
+
+
+def _save_task(task: Task, form: TaskForm) -> None:
+    projects.update_task(
+        task,
+        current_user.user,
+        title=form.title.data,
+        description=form.description.data,
+        status=form.status.data,
+        assignee_id=_int(form.assignee_id.data),
+        due_date=form.due_date.data,
+    )
 
 
 def _int(value) -> int | None:
@@ -167,15 +171,7 @@ def task(org, project_id, task_id):
     form = _task_form(org, task)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            projects.update_task(
-                task,
-                current_user.user,
-                title=form.title.data,
-                description=form.description.data,
-                status=form.status.data,
-                assignee_id=_int(form.assignee_id.data),
-                due_date=form.due_date.data,
-            )
+            _save_task(task, form)
         except DomainError as error:
             db.session.rollback()
             apply_error(form, error, field="title")
