@@ -138,8 +138,11 @@ def test_staff_processes_payouts_and_balances_never_go_negative(client, make_cli
     staff = make_user("ops@example.com", staff=True)
     ops = make_client()
     ops.login(staff.email)
-    queue = ops.get("/admin/referrals/").get_data(as_text=True)
-    assert "ref@example.com" in queue and "CBZ" in queue
+    queue_page = ops.get("/admin/referrals/")
+    queue = queue_page.get_data(as_text=True)
+    assert queue_page.status_code == 200 and "ref@example.com" in queue and "CBZ" in queue
+    for shown in ("PENDING", "COMPLETED", "FAILED"):
+        assert ops.get(f"/admin/referrals/?status={shown}").status_code == 200
     # completing before approval is an illegal step
     early = ops.post(f"/admin/referrals/payouts/{first.id}/complete", {"transaction_id": "TX1"})
     assert early.status_code == 303

@@ -39,6 +39,8 @@ def render(
     **context,
 ):
     """Render ``template``; for an htmx request that targets ``block``, render that block only."""
+    if not isinstance(status, int):  # a template variable named "status" must not become the HTTP status
+        raise TypeError(f"render(status=...) takes an HTTP status code, not {status!r}")
     target = request.headers.get("HX-Target")
     if is_htmx() and block and (target is None or target == block):
         body = render_block(template, block, **{**_component_macros(), **context})

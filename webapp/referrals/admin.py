@@ -18,17 +18,17 @@ STATUSES = ("PENDING", "APPROVED", "PROCESSING", "COMPLETED", "FAILED")
 
 @admin_bp.get("/")
 def payouts():
-    status = request.args.get("status", "open")
+    shown = request.args.get("status", "open")
     stmt = select(ReferralPayout).order_by(ReferralPayout.id.desc())
-    if status == "open":
+    if shown == "open":
         stmt = stmt.where(ReferralPayout.status.in_(("PENDING", "APPROVED", "PROCESSING")))
-    elif status in STATUSES:
-        stmt = stmt.where(ReferralPayout.status == status)
+    elif shown in STATUSES:
+        stmt = stmt.where(ReferralPayout.status == shown)
     page = paginate(stmt, request.args.get("page", 1, type=int))
     return render(
         "referrals/admin_payouts.html",
         page=page,
-        status=status,
+        shown=shown,
         statuses=STATUSES,
         complete_form=CompleteForm(),
         fail_form=FailForm(),
