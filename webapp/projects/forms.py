@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.projects.models import Task
 
-STATUS_CHOICES = [SelectChoice(Task.TODO, "To do"), SelectChoice(Task.DOING, "Doing"), SelectChoice(Task.DONE, "Done")]
+STATUS_CHOICES = [SelectChoice(status, label) for status, label in Task.LABELS.items()]
 
 
 class ProjectForm(FlaskForm):

@@ -28,6 +28,7 @@ class Task(TimestampMixin, OrgOwnedMixin, db.Model):
 
     TODO, DOING, DONE = "TODO", "DOING", "DONE"
     STATUSES = (TODO, DOING, DONE)
+    LABELS = {TODO: "To do", DOING: "Doing", DONE: "Done"}
 
     project_id: Mapped[int] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))

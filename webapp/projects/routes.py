@@ -92,6 +92,7 @@ def _project_page(org, project, task_form=None, status=200):
         project=project,
         view=view,
         columns=projects.board(project),
+        labels=Task.LABELS,
         task_form=task_form or _task_form(org),
         status=status,
         **_attachments(org, project=project),
