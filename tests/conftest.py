@@ -137,6 +137,8 @@ def app(smtp_server):
             "LOGIN_LIMIT_PER_IP": "1000/minute",
             "LOGIN_LIMIT_PER_ACCOUNT": "1000/minute",
             "STORAGE_PATH": str(_tmp / "storage"),
+            # Routes commit only through core.transaction.perform(); being turned on domain by domain.
+            "STRICT_TRANSACTIONS": os.environ.get("TESSERA_STRICT_TRANSACTIONS") == "1",
         }
     )
     from flask_migrate import upgrade

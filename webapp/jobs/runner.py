@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -78,12 +78,18 @@ def job(queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10
             from webapp.extensions import db
 
             with app_context():
+                in_request = has_request_context()  # an in-process job after the request owns its commit
+                if in_request:
+                    outer, g._tessera_job_running = g.get("_tessera_job_running", False), True
                 try:
                     result = func(*args, **kwargs)
                     db.session.commit()
                 except Exception:
                     db.session.rollback()
                     raise
+                finally:
+                    if in_request:
+                        g._tessera_job_running = outer
                 drain_inline()
                 return result
 

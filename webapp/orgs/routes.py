@@ -1,4 +1,4 @@
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -6,6 +6,7 @@ from webapp.core.access import OWNER, org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import render
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.orgs import bp
 from webapp.orgs import services as orgs
@@ -117,69 +118,68 @@ def request_membership() -> Membership:
     return g.membership
 
 
-def _act(org, action, *args):
-    """Run a membership rule; a refusal comes back as a flash on the members page."""
-    try:
-        action(*args)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        return True
-    return False
-
-
 @bp.post("/o/<slug>/members/<int:membership_id>/role")
 @org_view("members")
 def change_role(org, membership_id):
     target = org_object_or_404(Membership, org, membership_id)
     form = RoleForm()
+    members_url = url_for("orgs.members", slug=org.slug)
     if not form.validate_on_submit():
         flash("Choose a role from the list.", "error")
-    elif _act(org, orgs.change_role, org, request_membership(), target, form.role.data):
-        flash(f"{target.user.display_name} is now {target.role.title()}.", "success")
-    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+        return redirect(members_url, code=303)
+    return perform(
+        lambda: orgs.change_role(org, request_membership(), target, form.role.data),
+        then=members_url,
+        success=lambda _: f"{target.user.display_name} is now {target.role.title()}.",
+    )
 
 
 @bp.post("/o/<slug>/members/<int:membership_id>/remove")
 @org_view("members")
 def remove_member(org, membership_id):
     target = org_object_or_404(Membership, org, membership_id)
-    name = target.user.display_name
-    if _act(org, orgs.remove_member, org, request_membership(), target):
-        flash(f"{name} was removed.", "success")
-    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+    return perform(
+        lambda: orgs.remove_member(org, request_membership(), target),
+        then=url_for("orgs.members", slug=org.slug),
+        success=f"{target.user.display_name} was removed.",
+    )
 
 
 @bp.post("/o/<slug>/invitations/<int:invitation_id>/revoke")
 @org_view("members")
 def revoke_invitation(org, invitation_id):
     invitation = org_object_or_404(Invitation, org, invitation_id)
-    if _act(org, orgs.revoke_invitation, org, current_user.user, invitation):
-        flash("Invitation revoked.", "success")
-    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+    return perform(
+        lambda: orgs.revoke_invitation(org, current_user.user, invitation),
+        then=url_for("orgs.members", slug=org.slug),
+        success="Invitation revoked.",
+    )
 
 
 @bp.post("/o/<slug>/leave")
 @org_view()
 def leave(org):
-    if _act(org, orgs.leave_organization, org, request_membership()):
-        flash(f"You left {org.name}.", "success")
+    def left(_):
         session.pop(LAST_ORG, None)
         return redirect(url_for("orgs.home"), code=303)
-    return redirect(url_for("orgs.dashboard", slug=org.slug), code=303)
+
+    return perform(
+        lambda: orgs.leave_organization(org, request_membership()),
+        then=left,
+        success=f"You left {org.name}.",
+        failed=url_for("orgs.dashboard", slug=org.slug),
+    )
 
 
 @bp.post("/o/<slug>/transfer")
 @org_view("owner")
 def transfer(org):
     target = org_object_or_404(Membership, org, request.form.get("member_id", type=int) or 0)
-    if _act(org, orgs.transfer_ownership, org, request_membership(), target):
-        flash(f"{target.user.display_name} now owns {org.name}.", "success")
-    return redirect(url_for("orgs.members", slug=org.slug), code=303)
+    return perform(
+        lambda: orgs.transfer_ownership(org, request_membership(), target),
+        then=url_for("orgs.members", slug=org.slug),
+        success=f"{target.user.display_name} now owns {org.name}.",
+    )
 
 
 @bp.route("/o/<slug>/settings", methods=["GET", "POST"])
