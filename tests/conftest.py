@@ -117,10 +117,38 @@ def smtp_server():
 
 LIVE_PORT = _free_port()
 LIVE_URL = f"http://127.0.0.1:{LIVE_PORT}"
+SANDBOX_DATABASE_URL = f"sqlite:///{_tmp / 'sandboxes.sqlite3'}"
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server):
+def sandbox_server():
+    """The provider sandboxes as a real process of their own (own port, own SQLite database)."""
+    from tests.servers import start_sandboxes
+
+    process, url = start_sandboxes(_tmp, database_url=SANDBOX_DATABASE_URL, instance_path=_tmp / "sandbox-instance")
+    yield url
+    process.stop()
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server):
+    return sandbox_server
+
+
+@pytest.fixture
+def sandbox_db(sandbox_server):
+    """A session on the sandbox process's database, for tests that look at what the provider stored."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(SANDBOX_DATABASE_URL, connect_args={"timeout": 30})
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server, sandbox_server):
     from webapp import create_app
 
     _, port = smtp_server
@@ -132,6 +160,7 @@ def app(smtp_server):
             "RATELIMIT_STORAGE_URI": TEST_REDIS_URL if REDIS_UP else "memory://",
             "JOBS_BACKEND": "rq" if REDIS_UP else "inline",
             "BASE_URL": LIVE_URL,
+            "SANDBOX_URL": sandbox_server,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": port,
             "LOGIN_LIMIT_PER_IP": "1000/minute",
@@ -181,9 +210,12 @@ def _truncate_all(app):
 
 
 @pytest.fixture(autouse=True)
-def clean_state(app, smtp_server):
-    """Every test starts with empty tables, an empty mailbox and empty queues."""
+def clean_state(app, smtp_server, sandbox_server):
+    """Every test starts with empty tables, an empty mailbox, empty queues and fresh sandboxes."""
     yield
+    import httpx
+
+    httpx.post(f"{sandbox_server}/_sandbox/reset", timeout=30).raise_for_status()
     from webapp.extensions import db
 
     with app.app_context():
@@ -199,8 +231,8 @@ def clean_state(app, smtp_server):
 
 @pytest.fixture
 def live_server(app):
-    """The same app served over real HTTP (for the browser, and for provider clients talking to
-    the in-app sandboxes): its URL is ``BASE_URL``."""
+    """The same app served over real HTTP (for the browser, and for sandboxes calling back into the
+    product): its URL is ``BASE_URL``."""
     return LIVE_URL
 
 

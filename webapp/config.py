@@ -58,6 +58,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     redis_url = env.get("REDIS_URL", "redis://localhost:6379/0")
     base_url = (overrides.get("BASE_URL") or env.get("BASE_URL", "http://localhost:5000")).rstrip("/")
     base = urlsplit(base_url)
+    # The built-in provider sandboxes run as their own process (webapp/integrations/sandboxes); every
+    # provider URL below defaults to it. bin/run and the tests start it and set SANDBOX_URL.
+    sandbox_url = (overrides.get("SANDBOX_URL") or env.get("SANDBOX_URL", "http://127.0.0.1:5001")).rstrip("/")
 
     config = {
         "ENV_NAME": mode,
@@ -96,18 +99,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Tessera <no-reply@tessera.local>"),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+        # Point the providers at the built-in sandboxes (in development, the demo and the tests).
         "SANDBOXES_ENABLED": _bool(env.get("SANDBOXES_ENABLED"), default=not production),
+        "SANDBOX_URL": sandbox_url,
         # Virus scanning of uploads through clamd (INSTREAM over TCP); empty = not scanned, and said so.
         "CLAMD_HOST": env.get("CLAMD_HOST", ""),
         "CLAMD_PORT": int(env.get("CLAMD_PORT", "3310")),
         "STORAGE_PATH": env.get("STORAGE_PATH", str(Path(instance_path) / "storage")),
         # Any OpenAI-compatible chat-completions endpoint; the built-in sandbox by default.
-        "AI_BASE_URL": env.get("AI_BASE_URL", base_url + "/sandbox/ai/v1").rstrip("/"),
+        "AI_BASE_URL": env.get("AI_BASE_URL", sandbox_url + "/sandbox/ai/v1").rstrip("/"),
         "AI_API_KEY": env.get("AI_API_KEY", "sandbox-ai-key"),
         "AI_MODEL": env.get("AI_MODEL", "tessera-sandbox-1"),
     }
     # Integrations (docs/integrations.md): client credentials and URLs; by default the built-in sandboxes.
-    sandbox = f"{base_url}/sandbox"
+    sandbox = f"{sandbox_url}/sandbox"
     for prefix, defaults in {
         "FREEE": {
             "AUTHORIZE_URL": f"{sandbox}/freee/public_api/authorize",
@@ -143,7 +148,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ("YOUTUBE_REVOKE_URL", "https://oauth2.googleapis.com/revoke", "/youtube/revoke"),
         ("YOUTUBE_API_URL", "https://www.googleapis.com", "/youtube"),
     ):
-        default = f"{base_url}/sandbox{sandbox_path}" if config["SANDBOXES_ENABLED"] else real
+        default = f"{sandbox}{sandbox_path}" if config["SANDBOXES_ENABLED"] else real
         config[name] = (overrides.get(name) or env.get(name) or default).rstrip("/") + (
             "/" if default.endswith("/") else ""
         )
@@ -154,7 +159,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION"):
         config[name] = env.get(name, "auto" if name == "S3_REGION" else "")
     # Paynow (docs/billing.md): the built-in sandbox unless PAYNOW_BASE_URL points at https://www.paynow.co.zw.
-    config["PAYNOW_BASE_URL"] = (env.get("PAYNOW_BASE_URL") or f"{base_url}/sandbox/paynow").rstrip("/")
+    config["PAYNOW_BASE_URL"] = (env.get("PAYNOW_BASE_URL") or f"{sandbox}/paynow").rstrip("/")
+    # Stripe's API base: the sandbox unless STRIPE_API_BASE points at https://api.stripe.com.
+    config["STRIPE_API_BASE"] = (env.get("STRIPE_API_BASE") or f"{sandbox}/stripe").rstrip("/")
     config["PAYNOW_INTEGRATION_ID"] = env.get("PAYNOW_INTEGRATION_ID", "1201")
     sandbox_key = "" if production else "tessera-paynow-sandbox-key"
     config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", sandbox_key)

@@ -1,4 +1,4 @@
-"""Paynow: our client against the in-app sandbox over real HTTP, the pay page, the webhook."""
+"""Paynow: our client against the sandbox process over real HTTP, the pay page, the webhook."""
 
 from __future__ import annotations
 
@@ -93,15 +93,15 @@ def test_express_refusals_leave_the_invoice_open(ctx, client, phone, status):
     assert "Nothing was charged" in page and "Try again" in page
 
 
-def test_delayed_success_is_found_by_polling(ctx, client):
+def test_delayed_success_is_found_by_polling(ctx, client, sandbox_db):
     org, _ = org_with_owner()
     invoice = make_invoice(org)
     response = _pay_express(client, invoice, "0772222222", "PAYNOW_INNBUCKS")
     status_url = response.headers["Location"]
     page = client.get(status_url, htmx=True).get_data(as_text=True)
     assert "Waiting for Paynow" in page and 'hx-trigger="every 2s"' in page
-    db.session.execute(update(SandboxPaynowTransaction).values(ready_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
+    sandbox_db.execute(update(SandboxPaynowTransaction).values(ready_at=utcnow() - timedelta(seconds=1)))
+    sandbox_db.commit()
     page = client.get(status_url, htmx=True).get_data(as_text=True)
     assert "Thank you" in page
     assert db.session.get(Invoice, invoice.id).status == "PAID"
@@ -164,7 +164,7 @@ def test_client_refuses_a_reply_with_a_wrong_hash(ctx):
 
 
 @pytest.mark.postgres
-def test_fifty_identical_callbacks_apply_the_payment_once(app, live_server):
+def test_fifty_identical_callbacks_apply_the_payment_once(app, live_server, sandbox_db):
     with app.app_context():
         org, _ = org_with_owner()
         invoice = make_invoice(org, lines=((1, 10_000),))
@@ -177,9 +177,9 @@ def test_fifty_identical_callbacks_apply_the_payment_once(app, live_server):
         response = browser.post(f"/pay/{token}/express", {"method": "PAYNOW_ECOCASH", "phone": "0779999999"})
         assert response.status_code == 303
         payment = db.session.scalar(select(Payment).where(Payment.invoice_id == invoice_id))
-        txn = db.session.scalar(select(SandboxPaynowTransaction))
+        txn = sandbox_db.scalar(select(SandboxPaynowTransaction))
         txn.status = "Paid"  # the customer approved on the phone
-        db.session.commit()
+        sandbox_db.commit()
         key = app.config["PAYNOW_INTEGRATION_KEY"]
         fields = [
             ("reference", payment.external_reference),
@@ -241,7 +241,7 @@ def test_provider_statuses_map_and_only_move_forward(ctx):
     assert wrong.status == "FAILED" and other.status == "ISSUED"
 
 
-def test_the_polling_job_settles_payments_whose_callback_never_came(ctx, client, run_jobs):
+def test_the_polling_job_settles_payments_whose_callback_never_came(ctx, client, run_jobs, sandbox_db):
     from webapp.billing.jobs import poll_pending_payments
 
     org, _ = org_with_owner()
@@ -250,8 +250,8 @@ def test_the_polling_job_settles_payments_whose_callback_never_came(ctx, client,
     poll_pending_payments()
     db.session.commit()
     assert db.session.scalar(select(Payment.status)) == "PENDING"
-    db.session.execute(update(SandboxPaynowTransaction).values(ready_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
+    sandbox_db.execute(update(SandboxPaynowTransaction).values(ready_at=utcnow() - timedelta(seconds=1)))
+    sandbox_db.commit()
     poll_pending_payments()
     db.session.expire_all()
     assert db.session.scalar(select(Payment.status)) == "PAID"

@@ -1,5 +1,5 @@
-"""Connect through the routes like a browser: our connect button → the sandbox consent page →
-our callback, whose token exchange goes over real HTTP to the live server."""
+"""Connect through the routes like a browser: our connect button → the sandbox consent page (the
+sandbox process, over real HTTP) → our callback, whose token exchange goes over HTTP to the sandbox."""
 
 from __future__ import annotations
 
@@ -28,15 +28,15 @@ def start(client, org, provider) -> str:
 
 def consent(client, authorize_url: str, *, allow=True, choice=None) -> str:
     """Show the sandbox consent page, answer it, return the callback URL the provider redirects to."""
-    page = client.get(authorize_url)
-    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    page = httpx.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text[:500]
     data = {"decision": "allow" if allow else "deny"}
     if "sandbox/freee" in authorize_url:
         data["company_id"] = choice or "1001"
     else:
         data["account"] = choice or "ana@drive.example"
-    answer = client.post(authorize_url, data, csrf=False)
-    assert answer.status_code == 302
+    answer = httpx.post(authorize_url, data=data, timeout=10)
+    assert answer.status_code == 302, answer.text[:500]
     return answer.headers["Location"]
 
 
@@ -54,15 +54,15 @@ def connect(client, org, provider, **kw) -> Connection:
     ).one()
 
 
-def sandbox(live_server, provider, path, method="POST", **kw):
-    response = httpx.request(method, f"{live_server}/sandbox/{provider}{path}", timeout=10, **kw)
+def sandbox(sandbox_url, provider, path, method="POST", **kw):
+    response = httpx.request(method, f"{sandbox_url}/sandbox/{provider}{path}", timeout=10, **kw)
     assert response.status_code < 300, response.text
     return response.json()
 
 
-def fault(live_server, provider, path, status, times=1, retry_after=None):
+def fault(sandbox_url, provider, path, status, times=1, retry_after=None):
     sandbox(
-        live_server,
+        sandbox_url,
         provider,
         "/_control/faults",
         json={"path": path, "status": status, "times": times, "retry_after": retry_after},

@@ -19,7 +19,9 @@ def _sync(client, org, conn, run_jobs, sync_type="incremental"):
     return db.session.scalars(select(DriveSyncLog).order_by(DriveSyncLog.id.desc())).first()
 
 
-def test_connect_full_and_incremental_sync_link_open_disconnect(client, ctx, run_jobs, live_server):
+def test_connect_full_and_incremental_sync_link_open_disconnect(
+    client, ctx, run_jobs, live_server, sandbox_url, sandbox_db
+):
     owner, org = owner_and_org(client)
     conn = connect(client, org, "google_drive", choice="ana@drive.example")
     assert conn.account_id == "ana@drive.example" and conn.account_name == "Ana Moyo"
@@ -39,14 +41,14 @@ def test_connect_full_and_incremental_sync_link_open_disconnect(client, ctx, run
 
     # changes at Google: one added, one renamed, one removed → an incremental sync sees exactly those
     some = db.session.scalars(select(DriveFile).where(DriveFile.mime_type == "image/jpeg")).all()
-    sandbox(live_server, "google_drive", "/_control/files", json={"action": "add", "name": "Brief.txt"})
+    sandbox(sandbox_url, "google_drive", "/_control/files", json={"action": "add", "name": "Brief.txt"})
     sandbox(
-        live_server,
+        sandbox_url,
         "google_drive",
         "/_control/files",
         json={"action": "update", "file_id": some[0].drive_file_id, "name": "Renamed.jpg"},
     )
-    sandbox(live_server, "google_drive", "/_control/files", json={"action": "remove", "file_id": some[1].drive_file_id})
+    sandbox(sandbox_url, "google_drive", "/_control/files", json={"action": "remove", "file_id": some[1].drive_file_id})
     incremental = _sync(client, org, conn, run_jobs)
     assert incremental.sync_type == "incremental" and incremental.status == "SUCCEEDED"
     assert incremental.counts == {"scanned": 3, "added": 1, "updated": 1, "removed": 1}
@@ -81,7 +83,7 @@ def test_connect_full_and_incremental_sync_link_open_disconnect(client, ctx, run
     conn = db.session.get(Connection, conn.id)
     assert conn.status == "DISCONNECTED" and conn.access_token_ciphertext is None
     assert (
-        db.session.scalar(
+        sandbox_db.scalar(
             select(func.count()).where(
                 SandboxGoogleDriveToken.revoked_at.is_(None), SandboxGoogleDriveToken.kind != "code"
             )
@@ -117,19 +119,19 @@ def test_linking_refuses_another_orgs_task(client, ctx, run_jobs):
     assert "Choose a task of this organization" in page
 
 
-def test_429_and_5xx_mid_drive_sync(client, ctx, run_jobs, live_server):
+def test_429_and_5xx_mid_drive_sync(client, ctx, run_jobs, live_server, sandbox_url):
     _, org = owner_and_org(client)
     conn = connect(client, org, "google_drive")
-    fault(live_server, "google_drive", "/drive/v3/files", 429, times=1, retry_after=1)
+    fault(sandbox_url, "google_drive", "/drive/v3/files", 429, times=1, retry_after=1)
     ok = _sync(client, org, conn, run_jobs, "full")
     assert ok.status == "SUCCEEDED" and ok.counts["added"] == 27
-    fault(live_server, "google_drive", "/drive/v3/changes", 502, times=20)
+    fault(sandbox_url, "google_drive", "/drive/v3/changes", 502, times=20)
     failed = _sync(client, org, conn, run_jobs)
     assert failed.status == "FAILED" and "502" in failed.error_message
     db.session.refresh(conn)
     assert conn.status == "CONNECTED" and conn.last_error
     assert _files(conn) == 27  # nothing lost
-    sandbox(live_server, "google_drive", "/_control/faults", method="DELETE")
+    sandbox(sandbox_url, "google_drive", "/_control/faults", method="DELETE")
     assert _sync(client, org, conn, run_jobs).status == "SUCCEEDED"
 
 

@@ -34,7 +34,7 @@ def _sync(client, org, conn, run_jobs, **form):
     return db.session.scalars(select(FreeeSyncJob).order_by(FreeeSyncJob.id.desc())).first()
 
 
-def test_connect_sync_disconnect_through_the_routes(client, ctx, run_jobs, live_server):
+def test_connect_sync_disconnect_through_the_routes(client, ctx, run_jobs, live_server, sandbox_url, sandbox_db):
     owner, org = owner_and_org(client)
     conn = connect(client, org, "freee", choice="1001")
     assert conn.status == "CONNECTED" and conn.account_id == "1001" and conn.account_name == "Tessera Demo KK"
@@ -77,7 +77,7 @@ def test_connect_sync_disconnect_through_the_routes(client, ctx, run_jobs, live_
     assert conn.status == "DISCONNECTED" and conn.access_token_ciphertext is None
     assert conn.refresh_token_ciphertext is None and conn.disconnected_at is not None
     # revoked at freee: the old refresh token no longer works there
-    token_row = db.session.scalar(
+    token_row = sandbox_db.scalar(
         select(SandboxFreeeToken).where(SandboxFreeeToken.kind == "refresh", SandboxFreeeToken.revoked_at.is_not(None))
     )
     assert token_row is not None
@@ -85,7 +85,7 @@ def test_connect_sync_disconnect_through_the_routes(client, ctx, run_jobs, live_
     import httpx
 
     reuse = httpx.post(
-        f"{live_server}/sandbox/freee/public_api/token",
+        f"{sandbox_url}/sandbox/freee/public_api/token",
         data={
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
@@ -100,7 +100,7 @@ def test_connect_sync_disconnect_through_the_routes(client, ctx, run_jobs, live_
     assert {"connection.connected", "freee_sync.started", "connection.disconnected"} <= actions
 
 
-def test_since_date_and_bad_input(client, ctx, run_jobs):
+def test_since_date_and_bad_input(client, ctx, run_jobs, sandbox_db):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee")
     url = f"/o/{org.slug}/integrations/connections/{conn.id}/freee-sync"
@@ -115,7 +115,7 @@ def test_since_date_and_bad_input(client, ctx, run_jobs):
     since = (utcnow() - timedelta(days=120)).date()
     job = _sync(client, org, conn, run_jobs, full_sync="", since_date=since.isoformat(), entity_types=["deals"])
     assert job.status == "SUCCEEDED" and not job.full_sync
-    expected = db.session.scalar(
+    expected = sandbox_db.scalar(
         select(func.count())
         .select_from(SandboxFreeeRecord)
         .where(
@@ -128,12 +128,12 @@ def test_since_date_and_bad_input(client, ctx, run_jobs):
     assert _count(FreeePartner) == 0  # only deals were asked for
 
 
-def test_429_and_5xx_mid_sync(client, ctx, run_jobs, live_server):
+def test_429_and_5xx_mid_sync(client, ctx, run_jobs, live_server, sandbox_url):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee")
     # deals answer 429 once (Retry-After: 1), invoices answer 503 every time
-    fault(live_server, "freee", "/api/1/deals", 429, times=1, retry_after=1)
-    fault(live_server, "freee", "/iv/invoices", 503, times=50)
+    fault(sandbox_url, "freee", "/api/1/deals", 429, times=1, retry_after=1)
+    fault(sandbox_url, "freee", "/iv/invoices", 503, times=50)
     job = _sync(client, org, conn, run_jobs)
     assert job.status == "FAILED"
     assert "import invoices" in job.error_message
@@ -152,19 +152,19 @@ def test_429_and_5xx_mid_sync(client, ctx, run_jobs, live_server):
     assert conn.status == "CONNECTED" and "import invoices" in conn.last_error
 
     # once freee recovers, a re-run finishes and duplicates nothing
-    sandbox(live_server, "freee", "/_control/faults", method="DELETE")
+    sandbox(sandbox_url, "freee", "/_control/faults", method="DELETE")
     rerun = _sync(client, org, conn, run_jobs)
     assert rerun.status == "SUCCEEDED" and _count(FreeeInvoice) == 15 and _count(FreeeDeal) == 40
 
 
-def test_a_bad_record_is_reported_and_the_rest_continue(client, ctx, run_jobs):
+def test_a_bad_record_is_reported_and_the_rest_continue(client, ctx, run_jobs, sandbox_db):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee", choice="1002")
-    bad = db.session.scalars(
+    bad = sandbox_db.scalars(
         select(SandboxFreeeRecord).where(SandboxFreeeRecord.kind == "partner", SandboxFreeeRecord.company_id == 1002)
     ).first()
     bad.body = {**bad.body, "name": ""}
-    db.session.commit()
+    sandbox_db.commit()
     job = _sync(client, org, conn, run_jobs, entity_types=["partners"])
     assert job.status == "SUCCEEDED"
     assert job.counts["partners"] == 11 and job.counts["partners_failed"] == 1
@@ -172,10 +172,10 @@ def test_a_bad_record_is_reported_and_the_rest_continue(client, ctx, run_jobs):
     assert _count(FreeePartner, connection_id=conn.id) == 11
 
 
-def test_freee_403_burst_is_reported_plainly(client, ctx, run_jobs, live_server):
+def test_freee_403_burst_is_reported_plainly(client, ctx, run_jobs, live_server, sandbox_url):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee")
-    fault(live_server, "freee", "/api/1/partners", 403, times=1)
+    fault(sandbox_url, "freee", "/api/1/partners", 403, times=1)
     job = _sync(client, org, conn, run_jobs, entity_types=["partners"])
     assert job.status == "FAILED" and "10 minutes" in job.errors[0]["message"]
 

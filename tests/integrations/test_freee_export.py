@@ -23,8 +23,10 @@ def _sync(client, org, conn, run_jobs, direction="EXPORT", entities=("partners",
     return db.session.scalars(select(FreeeSyncJob).order_by(FreeeSyncJob.id.desc())).first()
 
 
-def _sandbox(kind, company=1001, **body_match):
-    rows = db.session.scalars(
+def _sandbox(sandbox_db, kind, company=1001, **body_match):
+    """What the freee sandbox holds for ``company`` (read from the sandbox process's database)."""
+    sandbox_db.expire_all()
+    rows = sandbox_db.scalars(
         select(SandboxFreeeRecord)
         .where(SandboxFreeeRecord.kind == kind, SandboxFreeeRecord.company_id == company)
         .order_by(SandboxFreeeRecord.id)
@@ -47,7 +49,7 @@ def _calls(action):
     return db.session.scalars(select(OutboundCall).where(OutboundCall.action == action)).all()
 
 
-def test_export_invoices_happy_path_and_rerun(client, ctx, run_jobs, live_server):
+def test_export_invoices_happy_path_and_rerun(client, ctx, run_jobs, live_server, sandbox_db):
     _, org = owner_and_org(client)
     first, second, draft, voided = _invoices(org)
     conn = connect(client, org, "freee", choice="1001")
@@ -59,14 +61,16 @@ def test_export_invoices_happy_path_and_rerun(client, ctx, run_jobs, live_server
     assert job.counts.get("invoices_failed", 0) == 0
 
     # the organization as a partner, once, with its contact e-mail and country
-    partners = _sandbox("partner", code=f"TESSERA-ORG-{org.id}")
+    partners = _sandbox(sandbox_db, "partner", code=f"TESSERA-ORG-{org.id}")
     assert len(partners) == 1
     partner = partners[0]
     assert partner["name"] == org.name and partner["email"] == org.email
     assert partner["address_attributes"] == {"country_code": org.country}
 
     # finalized invoices only, with Tessera's numbers, dates and amounts (whole units, tax on top)
-    exported = {b["invoice_number"]: b for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")}
+    exported = {
+        b["invoice_number"]: b for b in _sandbox(sandbox_db, "invoice") if b["invoice_number"].startswith("INV-")
+    }
     assert set(exported) == {first.number, second.number}
     assert draft.number is None and voided.number not in exported
     one = exported[first.number]
@@ -92,25 +96,25 @@ def test_export_invoices_happy_path_and_rerun(client, ctx, run_jobs, live_server
     assert all(c.provider_request_id and c.success for c in _calls("invoice_synced"))
 
     # re-running creates nothing new: both invoices and the partner are skipped
-    before = db.session.scalar(select(func.count()).select_from(SandboxFreeeRecord))
+    before = sandbox_db.scalar(select(func.count()).select_from(SandboxFreeeRecord))
     again = _sync(client, org, conn, run_jobs)
     assert again.status == "SUCCEEDED", again.errors
     assert again.counts["invoices_skipped"] == 2 and again.counts["partners_skipped"] == 1
     assert again.counts["invoices_exported"] == 0 and "partners_exported" not in again.counts
-    assert db.session.scalar(select(func.count()).select_from(SandboxFreeeRecord)) == before
+    assert sandbox_db.scalar(select(func.count()).select_from(SandboxFreeeRecord)) == before
     assert len(_calls("invoice_synced")) == 2
 
     # a newly finalized invoice goes out on the next run, alone
     third = make_invoice(org, lines=((3, 1_000),))
     later = _sync(client, org, conn, run_jobs, entities=("invoices",))
     assert later.counts["invoices_exported"] == 1 and later.counts["invoices_skipped"] == 2
-    assert [b["total_amount"] for b in _sandbox("invoice", invoice_number=third.number)] == [35]
+    assert [b["total_amount"] for b in _sandbox(sandbox_db, "invoice", invoice_number=third.number)] == [35]
 
     detail = client.get(f"/o/{org.slug}/integrations/connections/{conn.id}/").get_data(as_text=True)
     assert "Export" in detail and "freee invoices" in detail
 
 
-def test_export_as_deals_when_configured(client, ctx, run_jobs, live_server):
+def test_export_as_deals_when_configured(client, ctx, run_jobs, live_server, sandbox_db):
     _, org = owner_and_org(client)
     first, second, _, _ = _invoices(org)
     conn = connect(client, org, "freee", choice="1001")
@@ -127,15 +131,15 @@ def test_export_as_deals_when_configured(client, ctx, run_jobs, live_server):
     job = _sync(client, org, conn, run_jobs)
     assert job.status == "SUCCEEDED", job.errors
     assert job.counts["invoices_exported"] == 2
-    deals = {d["ref_number"]: d for d in _sandbox("deal") if (d.get("ref_number") or "").startswith("INV-")}
+    deals = {d["ref_number"]: d for d in _sandbox(sandbox_db, "deal") if (d.get("ref_number") or "").startswith("INV-")}
     assert set(deals) == {first.number, second.number}
     deal = deals[first.number]
     assert (
         deal["type"] == "income" and deal["amount"] == 115 and deal["issue_date"] == first.issued_at.date().isoformat()
     )
-    assert deal["partner_id"] == _sandbox("partner", code=f"TESSERA-ORG-{org.id}")[0]["id"]
+    assert deal["partner_id"] == _sandbox(sandbox_db, "partner", code=f"TESSERA-ORG-{org.id}")[0]["id"]
     assert deal["details"][0]["account_item_id"] and deal["details"][0]["tax_code"]
-    assert not [b for b in _sandbox("invoice") if (b.get("invoice_number") or "").startswith("INV-")]
+    assert not [b for b in _sandbox(sandbox_db, "invoice") if (b.get("invoice_number") or "").startswith("INV-")]
     assert len(_calls("deal_created")) == 2
 
     # switching back to invoices never books an invoice a second time
@@ -154,11 +158,13 @@ def test_export_as_deals_when_configured(client, ctx, run_jobs, live_server):
     assert conn.details["export_as"] == "invoices"
 
 
-def test_a_5xx_fails_one_invoice_the_rest_continue_and_a_rerun_finishes(client, ctx, run_jobs, live_server):
+def test_a_5xx_fails_one_invoice_the_rest_continue_and_a_rerun_finishes(
+    client, ctx, run_jobs, live_server, sandbox_url, sandbox_db
+):
     _, org = owner_and_org(client)
     first, second, _, _ = _invoices(org)
     conn = connect(client, org, "freee", choice="1001")
-    fault(live_server, "freee", "/iv/invoices", 503, times=1)  # a POST is not repeated blindly
+    fault(sandbox_url, "freee", "/iv/invoices", 503, times=1)  # a POST is not repeated blindly
 
     job = _sync(client, org, conn, run_jobs)
     assert job.status == "SUCCEEDED" and job.progress == 100
@@ -166,7 +172,7 @@ def test_a_5xx_fails_one_invoice_the_rest_continue_and_a_rerun_finishes(client, 
     assert len(job.errors) == 1 and first.number in job.errors[0]["message"] and "503" in job.errors[0]["message"]
     failed = [c for c in _calls("invoice_synced") if not c.success]
     assert len(failed) == 1 and failed[0].status_code == 503
-    assert [b["invoice_number"] for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")] == [
+    assert [b["invoice_number"] for b in _sandbox(sandbox_db, "invoice") if b["invoice_number"].startswith("INV-")] == [
         second.number
     ]
     page = client.get(f"/o/{org.slug}/integrations/connections/{conn.id}/").get_data(as_text=True)
@@ -174,26 +180,28 @@ def test_a_5xx_fails_one_invoice_the_rest_continue_and_a_rerun_finishes(client, 
 
     rerun = _sync(client, org, conn, run_jobs)
     assert rerun.counts["invoices_exported"] == 1 and rerun.counts["invoices_skipped"] == 1
-    numbers = sorted(b["invoice_number"] for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-"))
+    numbers = sorted(
+        b["invoice_number"] for b in _sandbox(sandbox_db, "invoice") if b["invoice_number"].startswith("INV-")
+    )
     assert numbers == sorted([first.number, second.number])
 
 
-def test_a_429_on_create_waits_and_retries(client, ctx, run_jobs, live_server):
+def test_a_429_on_create_waits_and_retries(client, ctx, run_jobs, live_server, sandbox_url, sandbox_db):
     _, org = owner_and_org(client)
     first = make_invoice(org)
     conn = connect(client, org, "freee", choice="1001")
-    fault(live_server, "freee", "/api/1/partners", 429, times=1, retry_after=1)
+    fault(sandbox_url, "freee", "/api/1/partners", 429, times=1, retry_after=1)
 
     job = _sync(client, org, conn, run_jobs)
     assert job.status == "SUCCEEDED" and job.errors == []
     assert job.counts["partners_exported"] == 1 and job.counts["invoices_exported"] == 1
     statuses = [c.status_code for c in _calls("partner_created")]
     assert statuses == [429, 201]
-    assert len(_sandbox("partner", code=f"TESSERA-ORG-{org.id}")) == 1
-    assert _sandbox("invoice", invoice_number=first.number)
+    assert len(_sandbox(sandbox_db, "partner", code=f"TESSERA-ORG-{org.id}")) == 1
+    assert _sandbox(sandbox_db, "invoice", invoice_number=first.number)
 
 
-def test_bidirectional_imports_then_exports(client, ctx, run_jobs, live_server):
+def test_bidirectional_imports_then_exports(client, ctx, run_jobs, live_server, sandbox_db):
     _, org = owner_and_org(client)
     first, second, _, _ = _invoices(org)
     conn = connect(client, org, "freee", choice="1002")  # Kyoto Trading GK: 12 partners, 5 invoices
@@ -205,7 +213,7 @@ def test_bidirectional_imports_then_exports(client, ctx, run_jobs, live_server):
     listed = [c.id for c in _calls("invoices_listed")]
     created = [c.id for c in _calls("invoice_synced")]
     assert max(listed) < min(created)  # import, then export
-    assert {b["invoice_number"] for b in _sandbox("invoice", company=1002)} >= {first.number, second.number}
+    assert {b["invoice_number"] for b in _sandbox(sandbox_db, "invoice", company=1002)} >= {first.number, second.number}
 
     # both ways again: the exported records come back in the import (matched, not duplicated), none re-sent
     again = _sync(client, org, conn, run_jobs, direction="BIDIRECTIONAL")
@@ -215,7 +223,7 @@ def test_bidirectional_imports_then_exports(client, ctx, run_jobs, live_server):
     assert db.session.scalar(select(func.count()).select_from(FreeeInvoice)) == 7
 
 
-def test_export_needs_partners_or_invoices_and_other_orgs_stay_out(client, ctx, run_jobs, live_server):
+def test_export_needs_partners_or_invoices_and_other_orgs_stay_out(client, ctx, run_jobs, live_server, sandbox_db):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee", choice="1001")
     response = client.post(
@@ -233,14 +241,18 @@ def test_export_needs_partners_or_invoices_and_other_orgs_stay_out(client, ctx, 
     mine = make_invoice(org)
     job = _sync(client, org, conn, run_jobs, entities=("invoices",))
     assert job.counts["invoices_exported"] == 1
-    assert [b["invoice_number"] for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")] == [mine.number]
+    assert [b["invoice_number"] for b in _sandbox(sandbox_db, "invoice") if b["invoice_number"].startswith("INV-")] == [
+        mine.number
+    ]
 
 
-def test_a_403_burst_stops_the_invoice_export_and_a_rerun_finishes(client, ctx, run_jobs, live_server):
+def test_a_403_burst_stops_the_invoice_export_and_a_rerun_finishes(
+    client, ctx, run_jobs, live_server, sandbox_url, sandbox_db
+):
     _, org = owner_and_org(client)
     _invoices(org)
     conn = connect(client, org, "freee", choice="1001")
-    fault(live_server, "freee", "/iv/invoices", 403, times=1)
+    fault(sandbox_url, "freee", "/iv/invoices", 403, times=1)
 
     job = _sync(client, org, conn, run_jobs)
     assert job.status == "FAILED" and "export invoices" in job.error_message
@@ -252,4 +264,4 @@ def test_a_403_burst_stops_the_invoice_export_and_a_rerun_finishes(client, ctx, 
 
     rerun = _sync(client, org, conn, run_jobs)
     assert rerun.status == "SUCCEEDED" and rerun.counts["invoices_exported"] == 2
-    assert len([b for b in _sandbox("invoice") if b["invoice_number"].startswith("INV-")]) == 2
+    assert len([b for b in _sandbox(sandbox_db, "invoice") if b["invoice_number"].startswith("INV-")]) == 2

@@ -34,14 +34,14 @@ def test_refusal_at_the_consent_page_stores_nothing(client, ctx):
     assert _connections() == 0
 
 
-def test_provider_error_and_failed_token_exchange_store_nothing(client, ctx, live_server):
+def test_provider_error_and_failed_token_exchange_store_nothing(client, ctx, live_server, sandbox_url):
     _, org = owner_and_org(client)
     callback = consent(client, start(client, org, "google_drive"))
     state = query(callback)["state"]
     page = client.get(f"/oauth/google_drive/callback?error=server_error&error_description=Backend+down&state={state}")
     assert page.status_code == 400 and "Backend down" in page.get_data(as_text=True)
 
-    fault(live_server, "google_drive", "/token", 500, times=1)
+    fault(sandbox_url, "google_drive", "/token", 500, times=1)
     callback = consent(client, start(client, org, "google_drive"))
     page = client.get(callback)
     assert page.status_code == 400 and "did not complete the connection" in page.get_data(as_text=True)
@@ -81,14 +81,14 @@ def test_state_of_another_user_or_session_is_refused(client, make_client, ctx):
     assert client.get(callback).status_code == 303 and _connections() == 1
 
 
-def test_pkce_protects_the_code(client, ctx, live_server):
+def test_pkce_protects_the_code(client, ctx, live_server, sandbox_url):
     _, org = owner_and_org(client)
     first = start(client, org, "freee")
     second_callback = consent(client, start(client, org, "freee"))
     code = query(second_callback)["code"]
     # someone who steals the code cannot redeem it without the verifier
     stolen = httpx.post(
-        f"{live_server}/sandbox/freee/public_api/token",
+        f"{sandbox_url}/sandbox/freee/public_api/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
@@ -146,7 +146,7 @@ def test_tokens_are_encrypted_at_rest(client, ctx):
     assert all(access not in (c.error or "") for c in db.session.scalars(select(OutboundCall)))
 
 
-def test_refresh_rotates_the_single_use_refresh_token(client, ctx, live_server):
+def test_refresh_rotates_the_single_use_refresh_token(client, ctx, live_server, sandbox_url):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee")
     old_refresh = decrypt_field(conn, "refresh_token")
@@ -159,23 +159,23 @@ def test_refresh_rotates_the_single_use_refresh_token(client, ctx, live_server):
     assert conn.token_expires_at > utcnow() + timedelta(hours=11)
     # the old access token was invalidated and the old refresh token is spent
     old = httpx.get(
-        f"{live_server}/sandbox/freee/api/1/companies/1001", headers={"Authorization": f"Bearer {old_access}"}
+        f"{sandbox_url}/sandbox/freee/api/1/companies/1001", headers={"Authorization": f"Bearer {old_access}"}
     )
     assert old.status_code == 401 and old.json()["errors"][0]["messages"]
 
 
-def test_invalid_grant_expires_and_tells_the_owner(client, ctx, run_jobs, mailbox, live_server):
+def test_invalid_grant_expires_and_tells_the_owner(client, ctx, run_jobs, mailbox, live_server, sandbox_url):
     owner, org = owner_and_org(client)
     conn = connect(client, org, "freee")
     # a temporary failure leaves it CONNECTED with the error
-    fault(live_server, "freee", "/public_api/token", 503, times=1)
+    fault(sandbox_url, "freee", "/public_api/token", 503, times=1)
     with pytest.raises(oauth.ConnectionUnavailable) as temporary:
         oauth.refresh_if_needed(conn, force=True)
     assert not isinstance(temporary.value, oauth.ConnectionExpired)
     db.session.refresh(conn)
     assert conn.status == "CONNECTED" and "503" in conn.last_error
     # the grant is revoked at freee: the next refresh answers invalid_grant → EXPIRED
-    httpx.post(f"{live_server}/sandbox/freee/public_api/revoke", data={"token": decrypt_field(conn, "refresh_token")})
+    httpx.post(f"{sandbox_url}/sandbox/freee/public_api/revoke", data={"token": decrypt_field(conn, "refresh_token")})
     with pytest.raises(oauth.ConnectionExpired):
         oauth.refresh_if_needed(conn, force=True)
     db.session.commit()
@@ -189,7 +189,7 @@ def test_invalid_grant_expires_and_tells_the_owner(client, ctx, run_jobs, mailbo
 
 
 @pytest.mark.postgres
-def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live_server):
+def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live_server, sandbox_url):
     _, org = owner_and_org(client)
     conn = connect(client, org, "freee")
     conn.token_expires_at = utcnow() - timedelta(minutes=1)
@@ -221,7 +221,7 @@ def test_concurrent_refresh_spends_the_refresh_token_once(app, client, ctx, live
     conn = db.session.get(Connection, conn.id)
     assert conn.status == "CONNECTED" and conn.token_expires_at > utcnow() + timedelta(hours=5)
     usable = httpx.get(
-        f"{live_server}/sandbox/freee/api/1/companies/1001",
+        f"{sandbox_url}/sandbox/freee/api/1/companies/1001",
         headers={"Authorization": f"Bearer {oauth.access_token(conn)}"},
     )
     assert usable.status_code == 200

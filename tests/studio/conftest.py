@@ -1,5 +1,5 @@
 """Studio fixtures: real videos made with ffmpeg, accounts connected through the OAuth routes and
-the built-in sandboxes, fast publishing settings."""
+the sandbox process (over real HTTP), fast publishing settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 
 from tests.factories import make_org, make_user
@@ -52,15 +53,6 @@ def video_files(tmp_path_factory):
     }
 
 
-@pytest.fixture(autouse=True)
-def fresh_sandboxes():
-    from webapp.studio import sandbox_kit
-
-    sandbox_kit.reset()
-    yield
-    sandbox_kit.reset()
-
-
 def set_settings(**values) -> None:
     from webapp.settings.services import update_setting
 
@@ -75,10 +67,19 @@ def fast(ctx):
     set_settings(poll_interval_ms=0, retry_base_seconds=0)
 
 
+def sandbox_base(client) -> str:
+    return client.application.config["SANDBOX_URL"] + "/sandbox"
+
+
 def sandbox_control(client, platform: str, **body):
-    response = client.client.post(f"/sandbox/{platform}/_control", json=body)
-    assert response.status_code == 200
-    return response.get_json()
+    """Switch faults on (or just read the state) in a platform's sandbox, in the sandbox process."""
+    response = httpx.post(f"{sandbox_base(client)}/{platform}/_control", json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def published_count(client, platform: str) -> int:
+    return sandbox_control(client, platform)["published"]
 
 
 def connect(client, slug: str, platform: str, username: str = "sandbox_creator"):
@@ -86,12 +87,13 @@ def connect(client, slug: str, platform: str, username: str = "sandbox_creator")
     start = client.post(f"/o/{slug}/studio/connections/connect", {"platform": platform})
     assert start.status_code == 303, start.get_data(as_text=True)[:500]
     authorize = urlsplit(start.headers["Location"])
-    consent = client.get(authorize.path + "?" + authorize.query)
+    assert start.headers["Location"].startswith(sandbox_base(client))
+    consent = httpx.get(start.headers["Location"], timeout=10)
     assert consent.status_code == 200
     fields = dict(parse_qsl(authorize.query))
     fields.update(username=username, decision="allow")
-    answer = client.post(authorize.path, fields, csrf=False)
-    assert answer.status_code == 302
+    answer = httpx.post(start.headers["Location"].split("?", 1)[0], data=fields, timeout=10)
+    assert answer.status_code == 302, answer.text[:500]
     callback = urlsplit(answer.headers["Location"])
     done = client.get(callback.path + "?" + callback.query)
     assert done.status_code == 303, done.get_data(as_text=True)[:1500]

@@ -3,10 +3,11 @@ publishing, only invalid_grant expires a connection."""
 
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import select
 
 from tests.factories import add_member, make_org, make_user
-from tests.studio.conftest import connect, connections_by_platform, post_form, sandbox_control
+from tests.studio.conftest import connect, connections_by_platform, post_form, sandbox_base, sandbox_control
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.integrations.models import Connection
@@ -73,10 +74,12 @@ def test_tiktok_refresh_before_publishing_saves_the_rotated_refresh_token(creato
     post = db.session.scalar(select(Post).where(Post.organization_id == creator.org.id))
     assert post.status == Post.PUBLISHED
     # the old refresh token was spent: TikTok refuses it now
-    answer = creator.client.post(
-        "/sandbox/tiktok/v2/oauth/token/", {"grant_type": "refresh_token", "refresh_token": old_refresh}, csrf=False
+    answer = httpx.post(
+        f"{sandbox_base(creator.client)}/tiktok/v2/oauth/token/",
+        data={"grant_type": "refresh_token", "refresh_token": old_refresh},
+        timeout=10,
     )
-    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
 
 def test_a_temporary_refresh_error_does_not_expire_the_connection(creator, run_jobs):

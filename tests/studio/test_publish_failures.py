@@ -6,10 +6,9 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from tests.studio.conftest import post_form, sandbox_control, set_settings
+from tests.studio.conftest import post_form, published_count, sandbox_control, set_settings
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.studio import sandbox_kit
 from webapp.studio.jobs import claim_due_targets
 from webapp.studio.models import Post, PublishAttempt, PublishJob
 
@@ -48,7 +47,7 @@ def test_one_failing_platform_makes_a_partial_post_and_retry_reposts_only_that_o
     run_jobs()
     post = _post(creator)
     assert post.status == Post.PUBLISHED
-    assert [sandbox_kit.published_count(p) for p in ("tiktok", "instagram", "youtube")] == [1, 1, 1]
+    assert [published_count(creator.client, p) for p in ("tiktok", "instagram", "youtube")] == [1, 1, 1]
 
 
 def test_outcome_unknown_is_never_retried_automatically(creator, run_jobs):
@@ -61,7 +60,7 @@ def test_outcome_unknown_is_never_retried_automatically(creator, run_jobs):
     assert tt.status == PublishJob.FAILED and tt.outcome_unknown
     assert "Check the account" in tt.error_message
     assert tt.attempt_number == 1
-    assert sandbox_kit.published_count("tiktok") == 1  # it did go out: the answer was lost
+    assert published_count(creator.client, "tiktok") == 1  # it did go out: the answer was lost
 
     # a plain retry is refused; the creator must say they checked
     creator.client.post(f"/o/{creator.slug}/studio/posts/{tt.post_id}/targets/{tt.id}/retry")
@@ -87,7 +86,7 @@ def test_rate_limit_before_upload_is_retried_with_backoff(creator, run_jobs):
     assert tt.attempt_number >= 2
     outcomes = [a.outcome for a in tt.attempts]
     assert "retry" in outcomes and outcomes[-1] == "ok"
-    assert sandbox_kit.published_count("tiktok") == 1
+    assert published_count(creator.client, "tiktok") == 1
 
 
 def test_gives_up_after_max_attempts_with_the_reason(creator, run_jobs):
@@ -101,7 +100,7 @@ def test_gives_up_after_max_attempts_with_the_reason(creator, run_jobs):
     ig = _target(_post(creator), "INSTAGRAM")
     assert ig.status == PublishJob.FAILED
     assert "server error" in ig.error_message and "Gave up after 2 attempts" in ig.error_message
-    assert sandbox_kit.published_count("instagram") == 0
+    assert published_count(creator.client, "instagram") == 0
 
 
 def test_youtube_resumes_an_interrupted_chunk_by_asking_what_arrived(creator, run_jobs):
@@ -112,7 +111,7 @@ def test_youtube_resumes_an_interrupted_chunk_by_asking_what_arrived(creator, ru
     yt = _target(_post(creator), "YOUTUBE")
     assert yt.status == PublishJob.COMPLETED, yt.error_message
     assert yt.attempt_number == 1 and yt.remote["resumes"] >= 1
-    assert sandbox_kit.published_count("youtube") == 1
+    assert published_count(creator.client, "youtube") == 1
 
 
 def test_youtube_quota_exhausted_waits_for_the_next_pacific_day(creator, run_jobs):
@@ -136,7 +135,7 @@ def test_youtube_quota_exhausted_waits_for_the_next_pacific_day(creator, run_job
         run_jobs()
         db.session.refresh(yt)
     assert yt.status == PublishJob.COMPLETED
-    assert sandbox_kit.published_count("youtube") == 2
+    assert published_count(creator.client, "youtube") == 2
 
 
 def test_missed_targets_are_marked_not_published_late(creator, run_jobs):
@@ -157,7 +156,7 @@ def test_missed_targets_are_marked_not_published_late(creator, run_jobs):
     assert tt.status == PublishJob.FAILED and tt.error_kind == "missed"
     assert "Missed" in tt.error_message
     assert post.status == Post.FAILED
-    assert sandbox_kit.published_count("tiktok") == 0
+    assert published_count(creator.client, "tiktok") == 0
 
 
 def test_sweeper_fails_targets_stuck_active(creator, run_jobs):

@@ -2,9 +2,8 @@
 
 from sqlalchemy import select
 
-from tests.studio.conftest import post_form
+from tests.studio.conftest import post_form, published_count
 from webapp.extensions import db
-from webapp.studio import sandbox_kit
 from webapp.studio.models import Post, PublishedPost, PublishJob
 
 
@@ -21,7 +20,7 @@ def test_post_now_publishes_once_to_each_platform(creator, run_jobs, mailbox):
         assert target.platform_post_id
     assert len(db.session.scalars(select(PublishedPost)).all()) == 3
     for platform in ("tiktok", "instagram", "youtube"):
-        assert sandbox_kit.published_count(platform) == 1
+        assert published_count(creator.client, platform) == 1
     page = creator.client.get(f"/o/{creator.slug}/studio/posts/{post.id}").get_data(as_text=True)
     assert "Published" in page
     from webapp.notifications.models import Notification

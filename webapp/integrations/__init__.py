@@ -1,4 +1,4 @@
-"""Integrations: OAuth connections to outside systems, provider clients, sandboxes, call log,
+"""Integrations: OAuth connections to outside systems, provider clients, call log,
 freee accounting sync and Google Drive sync (docs/integrations.md)."""
 
 from flask import Blueprint
@@ -12,10 +12,8 @@ public_bp = Blueprint("integrations_public", __name__)
 
 def init_app(app):
     from webapp.admin import admin_nav_item
-    from webapp.integrations import sandboxes
     from webapp.orgs.dashboard import nav_item
 
-    sandboxes.init_app(app)
     nav_item("Integrations", "integrations.index", "integrations", order=60)
     admin_nav_item("Outbound calls", "integrations_admin.calls", order=80)
 

@@ -1,59 +1,37 @@
 """Demo: Kyoto Creators connects freee and Google Drive (the sandboxes) and syncs both.
 
-Runs in one process with no browser: the consent answer is posted to the sandbox the way a browser
-would, and the code exchange, API calls and syncs go through the real provider client over HTTP.
-When nothing answers at BASE_URL yet (``flask seed demo`` before the server starts), the app is
-served on BASE_URL's port for the duration of the step.
+Runs in one process with no browser: the consent answer is posted to the sandbox process the way a
+browser would, and the code exchange, API calls and syncs go through the real provider client over
+HTTP. Nothing here depends on what answers at BASE_URL: the callback is completed in this process,
+and the sandbox process is found (or started for the step) at SANDBOX_URL.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import httpx
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from webapp.demo import step
 from webapp.extensions import db
 from webapp.integrations import oauth, services
 from webapp.integrations.models import Connection
+from webapp.integrations.sandbox_process import serving_sandboxes
 
 log = logging.getLogger(__name__)
 DEMO_CHOICES = {"freee": {"company_id": "1001"}, "google_drive": {"account": "ana@drive.example"}}
 
 
-@contextlib.contextmanager
-def serving_app():
-    """Make sure BASE_URL answers (the sandboxes live in this app)."""
-    base = current_app.config["BASE_URL"]
-    try:
-        httpx.get(f"{base}/healthz", timeout=2)
-        yield
-        return
-    except httpx.HTTPError:
-        pass
-    parts = urlsplit(base)
-    server = make_server(
-        parts.hostname or "127.0.0.1", parts.port or 80, current_app._get_current_object(), threaded=True
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-
-
 def connect_via_sandbox(provider: str, org, user, answer: dict | None = None) -> Connection:
-    """The whole authorization-code flow against a sandbox, answering its consent page with ``answer``."""
+    """The whole authorization-code flow against a sandbox, answering its consent page with ``answer``
+    (the consent form carries the authorize request's parameters, as the sandboxes' pages do)."""
     url = oauth.begin_authorization(provider, org, user)
     db.session.commit()  # the sandbox and the callback run in other transactions
-    consent = httpx.post(url, data={"decision": "allow", **(answer or DEMO_CHOICES[provider])}, timeout=30)
+    form = {**dict(parse_qsl(urlsplit(url).query)), "decision": "allow", **(answer or DEMO_CHOICES[provider])}
+    consent = httpx.post(url, data=form, timeout=30)
     if consent.status_code != 302:
         raise RuntimeError(f"{provider} sandbox consent answered {consent.status_code}")
     args = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["Location"]).query).items()}
@@ -74,7 +52,7 @@ def connect_and_sync() -> None:
     if org is None:
         return
     admin = demo_user("admin@kyoto-creators.example", "Admin at Kyoto Creators")
-    with serving_app():
+    with serving_sandboxes():
         for provider in ("freee", "google_drive"):
             existing = db.session.scalar(
                 select(Connection).where(Connection.organization_id == org.id, Connection.provider == provider)

@@ -220,6 +220,3 @@ class DriveSyncLog(OrgOwnedMixin, JobRunMixin, db.Model):
 
     def count(self, key: str) -> int:
         return int((self.counts or {}).get(key, 0))
-
-
-from webapp.integrations.sandboxes import _state  # noqa: E402,F401  (sandbox tables, in every schema)

@@ -128,7 +128,7 @@ class OAuthProvider:
             return value
         path = self.sandbox_paths.get(key.lower().removesuffix("_url"))
         if path is not None:
-            return f"{current_app.config['BASE_URL']}/sandbox/{self.name}{path}"
+            return f"{current_app.config['SANDBOX_URL']}/sandbox/{self.name}{path}"
         return default
 
     def url(self, which: str) -> str | None:

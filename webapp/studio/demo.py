@@ -1,28 +1,28 @@
 """Studio demo (kyoto-creators): connected sandbox accounts, READY generated videos, posts scheduled
 next week, published posts with a metric history, and one partial failure.
 
-The accounts' tokens are minted by the built-in sandboxes (as if the creator had clicked "Allow"),
-so publishing from the demo works against the sandboxes while the server runs.
+The accounts are connected through the sandbox process's consent screens (the demo clicks "Allow"),
+so publishing from the demo works against the sandboxes while they run.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from webapp.core.models import utcnow
 from webapp.demo import step
 from webapp.extensions import db
 from webapp.integrations.models import Connection
-from webapp.secrets import encrypt_field
-from webapp.studio import sandbox_kit
+from webapp.integrations.sandbox_process import serving_sandboxes
 from webapp.studio.models import (
     INSTAGRAM,
     PROVIDER_OF,
@@ -36,6 +36,7 @@ from webapp.studio.models import (
     Video,
 )
 
+log = logging.getLogger(__name__)
 SLUG = "kyoto-creators"
 ACCOUNTS = {TIKTOK: "kyoto_bites", INSTAGRAM: "kyoto.bites", YOUTUBE: "kyotobites"}
 VIDEOS = [
@@ -47,46 +48,21 @@ VIDEOS = [
 
 
 def _connection(org, owner, platform: str) -> Connection:
+    """The account connected through the platform's sandbox: the real OAuth flow over HTTP, with the
+    creator's "Allow" posted to the consent screen (the sandbox process must answer at SANDBOX_URL)."""
+    from webapp.integrations.demo import connect_via_sandbox
+
     provider = PROVIDER_OF[platform]
-    name = ACCOUNTS[platform]
-    account_id = sandbox_kit.account_id(provider, name)
-    if platform == YOUTUBE:
-        account_id = "UC" + account_id
     conn = db.session.scalar(
         select(Connection).where(
-            Connection.organization_id == org.id, Connection.provider == provider, Connection.account_id == account_id
+            Connection.organization_id == org.id,
+            Connection.provider == provider,
+            Connection.status == Connection.CONNECTED,
         )
     )
     if conn is not None:
         return conn
-    now = utcnow()
-    conn = Connection(
-        organization_id=org.id,
-        created_by_id=owner.id,
-        provider=provider,
-        account_id=account_id,
-        account_name=name,
-        status=Connection.CONNECTED,
-        connected_at=now,
-        last_refreshed_at=now,
-        details={"platform": platform},
-    )
-    db.session.add(conn)
-    db.session.flush()
-    ttl = {TIKTOK: 86400, INSTAGRAM: 5184000, YOUTUBE: 3599}[platform]
-    encrypt_field(
-        conn, "access_token", sandbox_kit.sign(provider, {"kind": "access", "username": name, "exp": time.time() + ttl})
-    )
-    conn.token_expires_at = now + timedelta(seconds=ttl)
-    if platform != INSTAGRAM:
-        refresh_ttl = 31536000 if platform == TIKTOK else 10**8
-        encrypt_field(
-            conn,
-            "refresh_token",
-            sandbox_kit.sign(provider, {"kind": "refresh", "username": name, "exp": time.time() + refresh_ttl}),
-        )
-        conn.refresh_expires_at = now + timedelta(seconds=refresh_ttl) if platform == TIKTOK else None
-    return conn
+    return connect_via_sandbox(provider, org, owner, {"username": ACCOUNTS[platform]})
 
 
 def _video(org, owner, title: str, source: str, seconds: int) -> Video | None:
@@ -228,8 +204,12 @@ def studio_demo() -> None:
     if org is None:
         return
     owner = demo_user(f"owner@{SLUG}.example", "Owner of Kyoto Creators")
-    for platform in ACCOUNTS:
-        _connection(org, owner, platform)
+    if not current_app.config.get("SANDBOXES_ENABLED"):
+        log.info("demo: sandboxes are off; studio demo skipped")
+        return
+    with serving_sandboxes():
+        for platform in ACCOUNTS:
+            _connection(org, owner, platform)
     videos = [v for v in (_video(org, owner, *spec) for spec in VIDEOS) if v is not None]
     db.session.flush()
     from webapp.studio.services.videos import probe

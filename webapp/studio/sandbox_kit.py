@@ -2,8 +2,9 @@
 so demo connections keep working), an in-process state store, switchable faults, and metrics that
 grow with a post's age.
 
-State lives in this process (the web server that hosts the sandbox); that suits development, the
-demo, the tests and the benchmark, where one server process hosts the sandboxes.
+State lives in the memory of the sandbox process (``webapp.integrations.sandboxes``, one worker),
+never in the product's; ``POST /sandbox/<p>/_control`` switches faults on and reports the state, and
+``POST /_sandbox/reset`` forgets it.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def take_fault(provider: str, step: str) -> str | None:
 
 
 def control_view(provider: str):
-    """``POST /sandbox/<p>/_control`` with JSON ``{"faults": {"<step>": ["rate_limit", …]}, "reset": true}``."""
+    """``POST /sandbox/<p>/_control`` with JSON ``{"faults": {"<step>": ["rate_limit", …]}, "reset": true}``;
+    answers the faults still pending, the counters and how many posts were published."""
     data = request.get_json(silent=True) or {}
     st = state(provider)
     if data.get("reset"):
@@ -114,7 +116,7 @@ def control_view(provider: str):
             st.faults.setdefault(step, []).extend(modes if isinstance(modes, list) else [modes])
         if "set" in data:
             st.counters.update(data["set"])
-    return jsonify({"ok": True, "faults": st.faults, "counters": st.counters})
+        return jsonify({"ok": True, "faults": st.faults, "counters": st.counters, "published": len(st.posts)})
 
 
 def log_call(provider: str, step: str, account: str = "") -> None:

@@ -1,19 +1,33 @@
-"""State of the built-in provider sandboxes, in ``sandbox_<provider>_*`` tables.
+"""State of the built-in provider sandboxes, in ``sandbox_<provider>_*`` tables of the sandbox
+process's own database (``SANDBOX_DATABASE_URL``), never in the product's schema.
 
 The sandboxes are the outside party, so they keep their own tables: issued codes and tokens (only
 their SHA-256, so no token is ever stored in clear anywhere in the database), seeded data, and
-faults that tests and the demo switch on (``429`` with ``Retry-After``, ``5xx``).
+faults that tests and the demo switch on (``429`` with ``Retry-After``, ``5xx``). Every sandbox
+model derives from ``SandboxModel``: its own metadata, created by the sandbox app at start, so the
+product's models, migrations and schema never see these tables.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
-from webapp.core.models import utcnow
-from webapp.extensions import db
+from webapp.core.models import NAMING, BigId, UTCDateTime, utcnow
+
+
+class SandboxModel(DeclarativeBase):
+    """Base of every sandbox table; queried through ``webapp.extensions.db.session``, which in the
+    sandbox process is bound to the sandbox database."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING),
+        type_annotation_map={datetime: UTCDateTime(), dict: JSON, list: JSON, bytes: LargeBinary},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
 
 
 class SandboxTokenMixin:
@@ -41,15 +55,15 @@ class SandboxFaultMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SandboxFreeeToken(SandboxTokenMixin, db.Model):
+class SandboxFreeeToken(SandboxTokenMixin, SandboxModel):
     __tablename__ = "sandbox_freee_tokens"
 
 
-class SandboxFreeeFault(SandboxFaultMixin, db.Model):
+class SandboxFreeeFault(SandboxFaultMixin, SandboxModel):
     __tablename__ = "sandbox_freee_faults"
 
 
-class SandboxFreeeCompany(db.Model):
+class SandboxFreeeCompany(SandboxModel):
     __tablename__ = "sandbox_freee_companies"
 
     company_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -57,7 +71,7 @@ class SandboxFreeeCompany(db.Model):
     display_name: Mapped[str] = mapped_column(String(255))
 
 
-class SandboxFreeeRecord(db.Model):
+class SandboxFreeeRecord(SandboxModel):
     """Partners, deals and invoices of a sandbox company (``kind``), as the JSON freee answers."""
 
     __tablename__ = "sandbox_freee_records"
@@ -70,15 +84,15 @@ class SandboxFreeeRecord(db.Model):
     body: Mapped[dict] = mapped_column(default=dict)
 
 
-class SandboxGoogleDriveToken(SandboxTokenMixin, db.Model):
+class SandboxGoogleDriveToken(SandboxTokenMixin, SandboxModel):
     __tablename__ = "sandbox_google_drive_tokens"
 
 
-class SandboxGoogleDriveFault(SandboxFaultMixin, db.Model):
+class SandboxGoogleDriveFault(SandboxFaultMixin, SandboxModel):
     __tablename__ = "sandbox_google_drive_faults"
 
 
-class SandboxGoogleDriveFile(db.Model):
+class SandboxGoogleDriveFile(SandboxModel):
     """A file in a sandbox account's Drive; ``change_seq`` orders the changes feed."""
 
     __tablename__ = "sandbox_google_drive_files"

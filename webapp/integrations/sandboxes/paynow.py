@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.integrations.providers.paynow import make_hash, parse_amount, verify_hash
+from webapp.integrations.sandboxes._state import SandboxModel
 
 bp = Blueprint("sandbox_paynow", __name__)
 
@@ -45,7 +46,7 @@ CALLBACK_DELAY_SECONDS = 0.2
 EXPRESS = {"ecocash", "onemoney", "innbucks"}
 
 
-class SandboxPaynowTransaction(db.Model):
+class SandboxPaynowTransaction(SandboxModel):
     __tablename__ = "sandbox_paynow_transactions"
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,84 @@
+"""Real server processes for the tests and the benchmarks: the provider sandboxes, the web server in
+the README's run shape, an RQ worker. Each is a subprocess on a free loopback port, stopped by
+``stop()`` (or at exit)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A child process whose output goes to a log file (shown when it fails to start)."""
+
+    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        atexit.register(self.stop)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_http(self, url: str, timeout: float = 60, expect: int = 200) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2).status_code == expect:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not answer {url} within {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self._log.close()
+
+
+def child_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+def start_sandboxes(log_dir: Path, *, database_url: str, instance_path: Path, port: int | None = None, **env: str):
+    """The sandbox process (gunicorn, one worker: studio sandboxes keep their state in its memory).
+    Returns (process, url)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "16"]
+    argv += ["--timeout", "120", "webapp.integrations.sandboxes:create_sandbox_app()"]
+    extra = {"SANDBOX_DATABASE_URL": database_url, "INSTANCE_PATH": str(instance_path), **env}
+    process = Process("sandboxes", argv, child_env(**extra), log_dir)
+    process.wait_http(f"{url}/_sandbox")
+    return process, url
