@@ -23,7 +23,8 @@ from webapp import create_app
 app = create_app()
 with app.test_client() as c:
     status = c.get("/sandbox/freee/public_api/authorize").status_code
-loaded = sorted(m for m in sys.modules if m.startswith("webapp.integrations.sandboxes") or m == "webapp.studio.sandbox_kit")
+names = ("webapp.integrations.sandboxes", "webapp.studio.sandbox_kit")
+loaded = sorted(m for m in sys.modules if m.startswith(names))
 print(json.dumps({"loaded": loaded, "status": status}))
 """
 
