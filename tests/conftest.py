@@ -194,6 +194,31 @@ def app(smtp_server, sandbox_server):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def web_server(app, tmp_path_factory, sandbox_server):
+    """The web process in the README's run shape on a free port (gunicorn, 2 uvicorn workers x 4 page
+    threads, live streams on their event loops), on the suite's database and Redis, with a 1-second
+    stream heartbeat. Its URL is its own BASE_URL."""
+    from tests.servers import start_web
+    from webapp.extensions import db
+    from webapp.settings.services import update_setting
+
+    with app.app_context():
+        update_setting("notifications.heartbeat_seconds", "1", None)
+        db.session.commit()
+    process, url = start_web(
+        tmp_path_factory.mktemp("web"),
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=TEST_REDIS_URL,
+        SANDBOX_URL=sandbox_server,
+        JOBS_BACKEND="rq" if REDIS_UP else "inline",
+        LOGIN_LIMIT_PER_IP="1000/minute",
+        LOGIN_LIMIT_PER_ACCOUNT="1000/minute",
+    )
+    yield url
+    process.stop()
+
+
 def _truncate_all(app):
     from webapp.extensions import db
 

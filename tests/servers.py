@@ -76,9 +76,46 @@ def start_sandboxes(log_dir: Path, *, database_url: str, instance_path: Path, po
     Returns (process, url)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "16"]
-    argv += ["--timeout", "120", "webapp.integrations.sandboxes:create_sandbox_app()"]
-    extra = {"SANDBOX_DATABASE_URL": database_url, "INSTANCE_PATH": str(instance_path), **env}
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:webapp.integrations.sandboxes._gunicorn"]
+    argv.append("webapp.integrations.sandboxes:create_sandbox_app()")
+    extra = {"SANDBOX_DATABASE_URL": database_url, "INSTANCE_PATH": str(instance_path), "SANDBOX_PORT": str(port)}
+    extra.update(env)
     process = Process("sandboxes", argv, child_env(**extra), log_dir)
     process.wait_http(f"{url}/_sandbox")
     return process, url
+
+
+def start_web(log_dir: Path, *, port: int | None = None, workers: int = 2, threads: int = 4, **env: str):
+    """The web process in the README's run shape (gunicorn, uvicorn workers: pages on threads, live
+    streams on the event loop). ``env`` carries DATABASE_URL, REDIS_URL, SANDBOX_URL… Returns (process, url)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    extra = {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+        "BASE_URL": url,
+        "ACCESS_LOG": "",
+        **env,
+    }
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf", "asgi:app"]
+    process = Process(f"web-{port}", argv, child_env(**extra), log_dir)
+    process.wait_http(f"{url}/healthz")
+    return process, url
+
+
+def start_worker(log_dir: Path, **env: str) -> Process:
+    """An RQ worker with its scheduler on every queue (``flask worker``)."""
+    argv = [sys.executable, "-m", "flask", "--app", "wsgi.py", "worker"]
+    return Process("worker", argv, child_env(**env), log_dir)
+
+
+def login(client: httpx.Client, email: str, password: str = "correct horse battery") -> None:
+    """Sign in over HTTP the way a browser does (the login form's CSRF token, then the POST)."""
+    import re
+
+    page = client.get("/auth/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    answer = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+    assert answer.status_code == 303, answer.text[:500]

@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from webapp import extensions
-    from webapp.core import htmx, security, templating, transaction  # noqa: F401 (transaction guards commits)
+    from webapp.core import htmx, outage, security, templating, transaction  # noqa: F401 (transaction guards commits)
     from webapp.jobs.runner import choose_backend
 
     extensions.db.init_app(app)
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     htmx.init_app(app)
     security.init_app(app)
+    outage.init_app(app)
     templating.init_app(app)
 
     for name in DOMAINS:

@@ -57,9 +57,9 @@ def serving_sandboxes() -> Iterator[str]:
     parts = urlsplit(url)
     if parts.hostname not in {"127.0.0.1", "localhost"} or not parts.port:
         raise SandboxUnavailable(f"no sandbox process answers at SANDBOX_URL={url}")
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{parts.port}", "--workers", "1"]
-    argv += ["--threads", "8", "webapp.integrations.sandboxes:create_sandbox_app()"]
-    env = {**os.environ, "INSTANCE_PATH": current_app.instance_path}
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:webapp.integrations.sandboxes._gunicorn"]
+    argv.append("webapp.integrations.sandboxes:create_sandbox_app()")
+    env = {**os.environ, "INSTANCE_PATH": current_app.instance_path, "SANDBOX_PORT": str(parts.port)}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     log.info("demo: starting the sandbox process at %s for this step", url)
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

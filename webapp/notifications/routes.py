@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import secrets
-import time
-
-from flask import Response, current_app, flash, render_template, request, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_login import current_user, login_required
-from redis.exceptions import RedisError
 
 from webapp.core.errors import DomainError
 from webapp.core.htmx import redirect, render
@@ -89,95 +83,17 @@ def preferences():
     )
 
 
-def _sse(event: str, data: str) -> str:
-    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in data.splitlines() or [""]) + "\n"
-
-
 @bp.get("/stream")
 @login_required
 def stream():
-    """Server-sent events: ``count`` (the bell's HTML) whenever something changes for this user, and
-    ``notification`` (JSON) for each new one. Any web process serves any user: changes arrive through
-    the user's Redis pub/sub channel. Without Redis the stream checks the count at every heartbeat."""
-    app = current_app._get_current_object()
-    user_id = current_user.id
-    client_id = (request.args.get("client") or secrets.token_hex(8))[:64]
-    org_id = request.args.get("org", type=int)
-    if org_id is not None:
-        from webapp.core.access import load_membership
-        from webapp.orgs.models import Organization
-
-        org = db.session.get(Organization, org_id)
-        org_id = org.id if org is not None and load_membership(org.slug, user_id) is not None else None
-    heartbeat = get("notifications.heartbeat_seconds")
-    session_row = live.open_session(user_id, org_id, client_id, request.headers.get("User-Agent", ""))
-    session_id = session_row.id
-    db.session.commit()
-    redis = app.extensions.get("tessera.redis")
-    pubsub = None
-    try:
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(notes.user_channel(user_id))
-    except (RedisError, AttributeError):
-        pubsub = None
-
-    def count_event() -> str:
-        with app.app_context():
-            unread = notes.unread_count(user_id)
-            html = render_template("notifications/_count.html", unread=unread).strip()
-            db.session.remove()
-        return _sse("count", html.replace("\n", " "))
-
-    def generate():
-        last = None
-        try:
-            yield f"retry: 5000\n: live session {client_id}\n\n"
-            last = count_event()
-            yield last
-            next_touch = time.monotonic() + heartbeat
-            while True:
-                message = None
-                if pubsub is not None:
-                    try:
-                        message = pubsub.get_message(timeout=heartbeat)
-                    except RedisError:
-                        time.sleep(heartbeat)
-                else:
-                    time.sleep(heartbeat)
-                if message and message.get("type") == "message":
-                    payload = json.loads(message["data"])
-                    last = count_event()
-                    yield last
-                    if payload.get("kind") == "notification":
-                        yield _sse("notification", json.dumps({"id": payload.get("id"), "title": payload.get("title")}))
-                if time.monotonic() >= next_touch:
-                    # Heartbeat: keeps proxies from closing the stream, shows a gone client (the write
-                    # fails), refreshes the live-session row, and re-checks the count in case a message
-                    # was missed (or there is no Redis at all).
-                    yield ": heartbeat\n\n"
-                    current = count_event()
-                    if current != last:
-                        last = current
-                        yield current
-                    with app.app_context():
-                        live.touch(session_id)
-                        db.session.commit()
-                        db.session.remove()
-                    next_touch = time.monotonic() + heartbeat
-        finally:
-            if pubsub is not None:
-                with contextlib.suppress(RedisError):
-                    pubsub.close()
-            with app.app_context():
-                live.close_session(session_id)
-                db.session.commit()
-                db.session.remove()
-
-    return Response(
-        generate(),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    """``/notifications/stream`` under a plain WSGI server (``flask run``, the tests' live server): the
+    current count and a ``retry`` of one poll interval, then the answer ends, so no thread is held and
+    EventSource comes back for the next count. The real stream (``webapp.notifications.streaming``,
+    mounted by ``webapp.asgi``) answers this path first wherever the app runs in the README's shape."""
+    body = f"retry: {get('notifications.poll_seconds') * 1000}\n\n" + live.sse(
+        "count", live.count_html(current_user.id)
     )
+    return Response(body, mimetype="text/event-stream", headers={"Cache-Control": "no-cache, no-store"})
 
 
 @admin_bp.get("/")

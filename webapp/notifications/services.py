@@ -190,12 +190,21 @@ def notify(user_or_users, type, title, body="", link=None, org=None) -> list[Not
 
 
 def unread_count(user_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return unread_counts([user_id])[user_id]
+
+
+def unread_counts(user_ids) -> dict[int, int]:
+    """Unread notifications of each user, in one query (the live streams re-check many at a time)."""
+    ids = list(set(user_ids))
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        rows = db.session.execute(
+            select(Notification.user_id, func.count(Notification.id))
+            .where(Notification.user_id.in_(ids), Notification.read_at.is_(None))
+            .group_by(Notification.user_id)
         )
-        or 0
-    )
+        counts.update({user_id: count for user_id, count in rows})
+    return counts
 
 
 def list_for(user_id: int, unread_only: bool = False):

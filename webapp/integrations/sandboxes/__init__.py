@@ -6,7 +6,7 @@ it would reach the real service, and a sandbox that calls back (Paynow's result 
 reaches the product over HTTP at the URL the product gave it. The product never imports this
 package; ``create_sandbox_app()`` is the sandbox process's entry point:
 
-    gunicorn --workers 1 --threads 8 'webapp.integrations.sandboxes:create_sandbox_app()'
+    gunicorn -c python:webapp.integrations.sandboxes._gunicorn 'webapp.integrations.sandboxes:create_sandbox_app()'
 
 (one worker: the social-platform sandboxes keep their state in that process's memory).
 

@@ -1,0 +1,39 @@
+"""The web process of the README's run shape: one port, two kinds of work.
+
+``/notifications/stream`` is answered on the event loop by ``StreamHub`` (an open stream is a socket
+and a queue, never a thread); every other request goes to the Flask app through a2wsgi's thread pool
+(``WEB_THREADS`` threads, 4 by default). Served by gunicorn with uvicorn's worker class
+(``webapp/gunicorn_conf.py``), so each of the ``WEB_WORKERS`` processes holds its own streams and
+page threads. One origin for both: EventSource stays same-origin, so no CORS, no extra CSP source,
+no second port to publish or to route, and any load balancer in front works unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+
+from a2wsgi import WSGIMiddleware
+from flask import Flask
+
+from webapp.notifications.streaming import PATH, StreamHub
+
+
+def create_asgi_app(flask_app: Flask | None = None, *, threads: int | None = None):
+    from webapp import create_app
+
+    flask_app = flask_app or create_app()
+    threads = threads or int(os.environ.get("WEB_THREADS", "4"))
+    pages = WSGIMiddleware(flask_app, workers=threads)
+    hub = StreamHub(flask_app)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await hub.lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] == PATH:
+            await hub.handle(scope, receive, send)
+        else:
+            await pages(scope, receive, send)
+
+    app.hub = hub  # type: ignore[attr-defined]
+    app.flask_app = flask_app  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,46 @@
+"""When the database is away (a PostgreSQL restart, a failover): a clean 503, then recovery by itself.
+
+Connections are checked before use (``pool_pre_ping`` in config), so a restart that happened between
+two requests costs nothing; a request that meets the outage itself gets a 503 page (HTML) or a JSON
+error under ``/api/`` with ``Retry-After``, instead of a 500 and a stack trace. The page stands
+alone — no layout, no signed-in header — because anything that asks the database would fail again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 15
+MESSAGE = "Tessera cannot reach its database right now. Nothing was changed; try again in a moment."
+
+
+def outage_response():
+    from webapp.core.security import wants_json
+
+    if wants_json():
+        response = jsonify({"error": {"code": "database_unavailable", "message": MESSAGE, "details": {}}})
+    else:
+        # Straight from the Jinja environment: Flask's context processors would load the signed-in user.
+        response = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGE)
+    response = (response, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"})
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # OperationalError: refused, dropped or shut down (PostgreSQL's admin_shutdown during a restart);
+    # InterfaceError: a connection that was already closed under us. Bad queries and constraints are
+    # other DBAPIError kinds and stay 500s (or perform()'s refusals).
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: DBAPIError):
+        log.warning("database unavailable: %s", error.orig)
+        with contextlib.suppress(DBAPIError):
+            db.session.rollback()  # the connection is gone; the pool discards it
+        return outage_response()
