@@ -34,9 +34,11 @@ def test_bell_updates_live_in_the_browser(app, web_server):
         # The missing favicon is issue 21's (another change); anything else failing here is ours.
         page.on(
             "console",
-            lambda m: problems.append(f"{m.text} {m.location.get('url')}")
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
-            else None,
+            lambda m: (
+                problems.append(f"{m.text} {m.location.get('url')}")
+                if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+                else None
+            ),
         )
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(f"{live_server}/auth/login")
