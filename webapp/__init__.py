@@ -53,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # One line per outbound request is the call log's job (/admin/calls), not the terminal's.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from webapp import extensions
     from webapp.core import htmx, outage, security, templating, transaction  # noqa: F401 (transaction guards commits)

@@ -11,6 +11,7 @@ bind = f"{os.environ.get('SANDBOX_HOST', '127.0.0.1')}:{os.environ.get('SANDBOX_
 workers = 1
 threads = int(os.environ.get("SANDBOX_THREADS", "16"))
 timeout = 120
+graceful_timeout = 5
 accesslog = os.environ.get("SANDBOX_ACCESS_LOG") or None
 # gunicorn's control socket defaults to one path per user: two instances on a machine would share it.
 control_socket_disable = True
