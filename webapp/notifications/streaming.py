@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from a2wsgi.wsgi import build_environ
 from flask import Flask
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
 from webapp.extensions import db
 from webapp.notifications import live
@@ -127,7 +128,12 @@ class StreamHub:
             await _plain(send, 405, "Only GET opens a live stream.")
             return
         await self.start()  # servers without lifespan events start the hub on the first stream
-        admitted = await asyncio.to_thread(self._admit, scope)
+        try:
+            admitted = await asyncio.to_thread(self._admit, scope)
+        except DBAPIError:
+            log.warning("live streams: the database is unavailable; refusing a stream for now")
+            await _plain(send, 503, "Live updates are unavailable for a moment.")
+            return
         if admitted is None:
             # 204 tells EventSource to stop reconnecting: nobody is signed in on this page.
             await send({"type": "http.response.start", "status": 204, "headers": [(b"cache-control", b"no-store")]})

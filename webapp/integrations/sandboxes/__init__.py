@@ -19,24 +19,16 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import secrets
 from pathlib import Path
 
 from flask import Flask, jsonify
 from sqlalchemy import event
 
+from webapp.config import _instance_secret
+
 SANDBOXES: list[str] = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 ROOT = Path(__file__).resolve().parents[3]
 IDENTITY = "tessera-sandboxes"
-
-
-def _instance_secret(instance_path: str, name: str) -> str:
-    path = Path(instance_path) / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def sandbox_config(instance_path: str, overrides: dict | None = None) -> dict:
