@@ -13,7 +13,9 @@ worker_class = "uvicorn_worker.UvicornWorker"
 # Streams stay open for hours; a worker restart (deploy) closes them and EventSource reconnects.
 graceful_timeout = 10
 timeout = 60
-keepalive = 5
+# Longer than a client's or a load balancer's idle connection (60 s is common): the server must not
+# close a kept-alive connection just as the client reuses it.
+keepalive = 75
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 # gunicorn's control socket defaults to one path per user: two instances on a machine would share it.
 control_socket_disable = True
