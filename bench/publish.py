@@ -23,6 +23,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -77,11 +79,17 @@ def main(n: int) -> int:
     from sqlalchemy import func, select
     from werkzeug.serving import make_server
 
+    from tests.servers import start_sandboxes
     from webapp import create_app
     from webapp.core.models import utcnow
     from webapp.extensions import db
 
     Redis.from_url(redis_url).flushdb()
+    # The platforms are their own process (their state in its memory), reached over HTTP.
+    sandboxes, sandbox_url = start_sandboxes(
+        Path(instance), database_url=f"sqlite:///{instance}/sandboxes.sqlite3", instance_path=Path(instance)
+    )
+    os.environ["SANDBOX_URL"] = sandbox_url
     app = create_app()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -92,7 +100,6 @@ def main(n: int) -> int:
             from webapp.auth import services as accounts
             from webapp.orgs import services as orgs
             from webapp.settings.services import update_setting
-            from webapp.studio import sandbox_kit
             from webapp.studio.demo import _connection, _video
             from webapp.studio.jobs import claim_due_targets, publish_target
             from webapp.studio.models import INSTAGRAM, TIKTOK, YOUTUBE, Post, PublishedPost, PublishJob, Video
@@ -183,7 +190,10 @@ def main(n: int) -> int:
             for j in done:
                 per_post[j.post_id] = max(per_post.get(j.post_id, 0.0), (j.completed_at - due).total_seconds())
             published = db.session.scalar(select(func.count(PublishedPost.id)))
-            counts = {p: sandbox_kit.published_count(p) for p in ("tiktok", "instagram", "youtube")}
+            counts = {
+                p: httpx.post(f"{sandbox_url}/sandbox/{p}/_control", json={}, timeout=10).json()["published"]
+                for p in ("tiktok", "instagram", "youtube")
+            }
             statuses = {}
             for j in jobs:
                 statuses[j.status] = statuses.get(j.status, 0) + 1
@@ -208,6 +218,7 @@ def main(n: int) -> int:
         for p in procs:
             p.wait(timeout=30)
         server.shutdown()
+        sandboxes.stop()
 
 
 if __name__ == "__main__":

@@ -34,10 +34,20 @@ def main(n: int) -> None:
     from flask_migrate import upgrade
     from werkzeug.serving import make_server
 
+    from tests.servers import start_sandboxes
     from webapp import create_app
 
+    # The provider is its own process, with its own database (BENCH_SANDBOX_DATABASE_URL or SQLite).
+    sandbox_db = os.environ.get("BENCH_SANDBOX_DATABASE_URL") or f"sqlite:///{tmp / 'sandboxes.sqlite3'}"
+    sandboxes, sandbox_url = start_sandboxes(tmp, database_url=sandbox_db, instance_path=tmp / "sandbox-instance")
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database, "BASE_URL": base, "JOBS_BACKEND": "inline", "SANDBOXES_ENABLED": True}
+        {
+            "SQLALCHEMY_DATABASE_URI": database,
+            "BASE_URL": base,
+            "SANDBOX_URL": sandbox_url,
+            "JOBS_BACKEND": "inline",
+            "SANDBOXES_ENABLED": True,
+        }
     )
     with app.app_context():
         upgrade(revision="heads")
@@ -55,9 +65,8 @@ def main(n: int) -> None:
     from webapp.orgs import services as orgs
 
     with app.app_context():
-        company = httpx.post(
-            f"{base}/sandbox/freee/_control/seed", json={"name": "Bench KK", "partners": n, "deals": n}, timeout=600
-        ).json()["company_id"]
+        seed = {"name": "Bench KK", "partners": n, "deals": n}
+        company = httpx.post(f"{sandbox_url}/sandbox/freee/_control/seed", json=seed, timeout=600).json()["company_id"]
         user = accounts.sign_up(f"bench{port}@example.com", "correct horse battery", "Bench")
         org = orgs.create_organization(user, "Bench", f"bench-{port}", user.email, "JP", "Asia/Tokyo")
         db.session.commit()
@@ -76,6 +85,7 @@ def main(n: int) -> None:
         print(f"elapsed {elapsed:.2f} s → {records / elapsed:.0f} records/s")
         print(f"waiting on the provider: {waiting:.2f} s ({100 * waiting / elapsed:.0f}% of the run)")
     server.shutdown()
+    sandboxes.stop()
 
 
 if __name__ == "__main__":
