@@ -167,4 +167,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", sandbox_key)
     config["PAYNOW_AUTH_EMAIL"] = env.get("PAYNOW_AUTH_EMAIL", "")
     config.update(overrides)
+    # A form that answers with a redirect to a provider's page (Paynow's checkout, an OAuth consent
+    # screen) must be allowed by the CSP's form-action, which covers redirects: allow those origins.
+    if "CSP_FORM_ACTION_EXTRA" not in config:
+        pages = [config["PAYNOW_BASE_URL"], *(v for k, v in config.items() if k.endswith("_AUTHORIZE_URL"))]
+        origins = {f"{u.scheme}://{u.netloc}" for u in map(urlsplit, pages) if u.scheme in ("http", "https")}
+        config["CSP_FORM_ACTION_EXTRA"] = " ".join(sorted(origins - {f"{base.scheme}://{base.netloc}"}))
     return config

@@ -117,3 +117,11 @@ def test_the_demo_starts_a_sandbox_process_for_its_step_when_none_answers(app, t
         finally:
             app.config["SANDBOX_URL"] = saved
     assert identify(url) is None  # stopped with the step
+
+
+def test_forms_may_redirect_the_browser_to_the_providers_pages(client, app, sandbox_url):
+    """Paynow's checkout and the OAuth consent screens live at the sandbox's origin: the CSP's
+    form-action (which also governs the redirect after a POST) must allow it, or the browser stops."""
+    csp = client.get("/auth/login").headers["Content-Security-Policy"]
+    form_action = next(part for part in csp.split(";") if part.strip().startswith("form-action"))
+    assert "'self'" in form_action and sandbox_url in form_action.split()

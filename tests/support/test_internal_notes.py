@@ -12,9 +12,7 @@ from webapp.settings.services import update_setting
 MARKER = "NOTE-ONLY-STAFF-3f9c1e"
 
 
-def test_internal_note_text_is_in_no_customer_visible_response(
-    app, client, make_client, mailbox, run_jobs, live_server
-):
+def test_internal_note_text_is_in_no_customer_visible_response(app, client, make_client, mailbox, run_jobs, web_server):
     desk = make_desk(app)
     client.login(desk.owner_email)
     ticket_id = open_ticket(client, desk.slug)
@@ -37,7 +35,7 @@ def test_internal_note_text_is_in_no_customer_visible_response(
     with app.app_context():
         update_setting("notifications.heartbeat_seconds", "1", None)
         db.session.commit()
-    stream_client = http_login(live_server, desk.owner_email)
+    stream_client = http_login(web_server, desk.owner_email)  # the live stream: the run shape's web process
     with stream_client.stream("GET", "/notifications/stream?client=leak") as response:
         events = EventReader(response)
         seen = [events.next_event("count")]
