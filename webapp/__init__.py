@@ -57,8 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from webapp import extensions
-    from webapp.core import htmx, outage, security, templating, transaction  # noqa: F401 (transaction guards commits)
+    from webapp.core import boundary, htmx, outage, security, templating, transaction  # noqa: F401 (commit guard)
     from webapp.jobs.runner import choose_backend
+
+    boundary.init_app(app)  # first: its converter must exist before any rule, its hook runs before any other
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations"))

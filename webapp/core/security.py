@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from webapp.core.errors import DomainError
@@ -51,9 +51,25 @@ def init_app(app: Flask) -> None:
         403: ("forbidden", "Your role in this organization does not allow that."),
         404: ("not_found", "There is nothing here."),
         405: ("method_not_allowed", "That method is not allowed here."),
-        413: ("payload_too_large", "The upload is larger than allowed."),
+        413: ("payload_too_large", "The request body is larger than this address accepts."),
         429: ("rate_limited", "Too many attempts. Wait a moment and try again."),
         500: ("internal_error", "Something went wrong on our side. It has been logged."),
     }
     for status, (code, message) in messages.items():
+        if status in (404, 405):
+            continue  # below: the API's own 404 text, and the Allow header
         app.register_error_handler(status, lambda error, s=status, c=code, m=message: error_response(s, c, m))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        if request.path.startswith("/api/"):
+            return error_response(404, "not_found", "There is no such API endpoint. See /api/v1/openapi.json.")
+        return error_response(404, *messages[404])
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        """The methods the address does take travel in ``Allow`` (RFC 9110), as Werkzeug's own page does."""
+        response = make_response(error_response(405, *messages[405]))
+        if getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response

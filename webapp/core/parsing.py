@@ -1,0 +1,77 @@
+"""Numbers and dates parsed from text, once, with the bounds the database can hold.
+
+Python's ``int()`` accepts far more than a person means by a number: ``'１２'`` (full-width),
+``'١٢'`` (Arabic-Indic), ``' 1_2 '``; ``str.isdigit()`` also says yes to ``'²'``, which ``int()``
+then refuses. Ids are BIGINT on PostgreSQL, so ``99999999999999999999`` breaks the query. Every
+number a route reads from a query string, a form or a cursor goes through ``parse_int`` (or
+``int_arg``), every date through ``parse_date`` / ``parse_month``: ASCII digits only, bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+BIGINT_MAX = 2**63 - 1
+# Dates outside this window are typing mistakes or probes (year 0, year 9999 + 1 day overflows).
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+
+_DIGITS = re.compile(r"[0-9]+")
+_SIGNED = re.compile(r"-?[0-9]+")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_int(text: str | None, *, minimum: int = 0, maximum: int = BIGINT_MAX, signed: bool = False) -> int:
+    """``text`` as an int: ASCII digits only (a leading ``-`` when ``signed``), within the bounds.
+    Surrounding spaces are ignored. Raises ValueError with a message a person can act on."""
+    raw = (text or "").strip()
+    if not (_SIGNED if signed else _DIGITS).fullmatch(raw):
+        raise ValueError("Enter a whole number using the digits 0-9.")
+    # Past 20 digits it is out of any bound we use; int() of a 100,000-digit string is not free.
+    value = int(raw) if len(raw) <= 20 else None
+    if value is None or not minimum <= value <= maximum:
+        raise ValueError(f"Enter a whole number from {minimum:,} to {maximum:,}.")
+    return value
+
+
+def int_or_none(text: str | None, **bounds) -> int | None:
+    """``parse_int`` for optional ids (an empty value or nonsense reads as no value)."""
+    try:
+        return parse_int(text, **bounds)
+    except ValueError:
+        return None
+
+
+def int_arg(name: str, default: int | None = None, **bounds) -> int | None:
+    """``request.args[name]`` through ``parse_int``; missing, empty or invalid → ``default``."""
+    from flask import request
+
+    value = int_or_none(request.args.get(name), **bounds)
+    return default if value is None else value
+
+
+def parse_date(text: str | None, *, earliest: date = MIN_DATE, latest: date = MAX_DATE) -> date:
+    """``YYYY-MM-DD`` in ASCII digits, a real calendar date, within ``earliest``..``latest``."""
+    match = _DATE.fullmatch((text or "").strip())
+    if not match:
+        raise ValueError("Enter a date like 2026-11-23.")
+    try:
+        value = date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise ValueError("That day does not exist; enter a date like 2026-11-23.") from None
+    if not earliest <= value <= latest:
+        raise ValueError(f"Enter a date from {earliest.isoformat()} to {latest.isoformat()}.")
+    return value
+
+
+def parse_month(text: str | None, *, earliest: date = MIN_DATE, latest: date = MAX_DATE) -> date:
+    """``YYYY-MM`` → the first day of that month, within the same window as ``parse_date``."""
+    match = _MONTH.fullmatch((text or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("Enter a month like 2026-11.")
+    value = date(int(match.group(1)), int(match.group(2)), 1)
+    if not earliest.replace(day=1) <= value <= latest:
+        raise ValueError(f"Enter a month from {earliest:%Y-%m} to {latest:%Y-%m}.")
+    return value
