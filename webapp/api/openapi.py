@@ -9,13 +9,25 @@ import functools
 
 from webapp.api.models import SCOPES
 
+SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "CANCELLED")
+INVOICE_STATUSES = ("ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED")  # finalized ones: drafts are not shown
+
 ERROR_CODES = {
     401: ["unauthenticated", "invalid_api_key", "api_key_expired"],
     403: ["insufficient_scope"],
     404: ["not_found"],
-    409: ["account_suspended"],
+    409: ["account_suspended", "concurrent_update"],
     413: ["batch_too_large", "payload_too_large"],
-    422: ["invalid_body", "empty_batch", "validation_failed", "invalid_parameter", "invalid_cursor"],
+    422: [
+        "invalid_body",
+        "empty_batch",
+        "validation_failed",
+        "invalid_parameter",
+        "invalid_cursor",
+        "invalid_characters",
+        "json_too_deep",
+        "invalid_value",
+    ],
     429: ["rate_limited", "plan_limit_exceeded"],
 }
 EVENT_REJECTION_CODES = [
@@ -242,7 +254,7 @@ def _schemas():
                 "id": {"type": "integer"},
                 "type": {"type": "string"},
                 "name": {"type": "string"},
-                "status": {"type": "string", "enum": ["ACTIVE", "SUSPENDED", "CANCELLED"]},
+                "status": {"type": "string", "enum": list(SERVICE_STATUSES)},
                 "hardware_serial": NULLABLE_STR,
                 "monthly_fee": {"type": "integer", "description": "Cents."},
                 "currency": {"type": "string", "minLength": 3, "maxLength": 3},
@@ -290,7 +302,7 @@ def _invoice(lines: bool):
     properties = {
         "id": {"type": "integer"},
         "number": {"type": "string", "pattern": "^INV-[0-9]{4}-[0-9]{6}$"},
-        "status": {"type": "string", "enum": ["ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED"]},
+        "status": {"type": "string", "enum": list(INVOICE_STATUSES)},
         "currency": {"type": "string", "minLength": 3, "maxLength": 3},
         "period_start": {"type": "string", "format": "date"},
         "period_end": {"type": "string", "format": "date"},
@@ -406,7 +418,7 @@ def spec() -> dict:
                             "name": "status",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "enum": ["ACTIVE", "SUSPENDED", "CANCELLED"]},
+                            "schema": {"type": "string", "enum": list(SERVICE_STATUSES)},
                         },
                     ],
                     "responses": {"200": _ok("ServiceList", "Newest first."), **_errors(401, 403, 422, 429)},
@@ -421,7 +433,12 @@ def spec() -> dict:
                     "x-scope": "invoices:read",
                     "parameters": [
                         *PAGINATION,
-                        {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": list(INVOICE_STATUSES)},
+                        },
                     ],
                     "responses": {"200": _ok("InvoiceList", "Newest first."), **_errors(401, 403, 422, 429)},
                 }

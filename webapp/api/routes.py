@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, url_for
+from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,9 +10,8 @@ from webapp.api import bp, services
 from webapp.api.forms import ApiKeyForm, EmptyForm
 from webapp.api.models import ApiKey
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
+from webapp.core.transaction import perform
 from webapp.extensions import db
 
 
@@ -44,35 +43,33 @@ def keys(org):
 @org_view("api")
 def create(org):
     form = ApiKeyForm()
-    if form.validate_on_submit():
-        try:
-            key, plain = services.create_key(
-                org,
-                current_user.user,
-                form.name.data,
-                form.scopes.data,
-                form.rate_limit.data,
-                services.parse_expiry(form.expires_in_days.data),
-            )
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            # Shown once, in this response only; never stored, never redirected through the session.
-            return _page(org, new_key={"name": key.name, "value": plain}, status=201)
-    return _page(org, form=form, status=422)
+    if not form.validate_on_submit():
+        return _page(org, form=form, status=422)
+    return perform(
+        lambda: services.create_key(
+            org,
+            current_user.user,
+            form.name.data,
+            form.scopes.data,
+            form.rate_limit.data,
+            services.parse_expiry(form.expires_in_days.data),
+        ),
+        # Shown once, in this response only; never stored, never redirected through the session.
+        then=lambda created: _page(org, new_key={"name": created[0].name, "value": created[1]}, status=201),
+        form=form,
+        failed=lambda _: _page(org, form=form, status=422),
+    )
 
 
 @bp.post("/<int:api_key_id>/revoke")
 @org_view("api")
 def revoke(org, api_key_id: int):
     key = org_object_or_404(ApiKey, org, api_key_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.revoke_key(key, current_user.user)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"Key {key.key_prefix}… is revoked.", "success")
-    return redirect(url_for("api.keys", slug=org.slug))
+    keys_url = url_for("api.keys", slug=org.slug)
+    if not EmptyForm().validate_on_submit():
+        return redirect(keys_url)
+    return perform(
+        lambda: services.revoke_key(key, current_user.user),
+        then=keys_url,
+        success=f"Key {key.key_prefix}… is revoked.",
+    )

@@ -15,6 +15,7 @@ from webapp.api.models import SCOPES, ApiKey
 from webapp.audit import record
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
+from webapp.core.transaction import side_write
 from webapp.extensions import db
 
 KEY_PREFIX = "tsk_"
@@ -111,7 +112,6 @@ def _load(key_hash: str) -> KeyInfo | None:
         api_calls_allowed=sub.limit("api_calls"),
         account_suspended=_account_suspended(org.id),
     )
-    db.session.commit()  # ends the read (and keeps a lazily created FREE subscription)
     return info
 
 
@@ -152,8 +152,8 @@ def touch_without_redis(key_id: int) -> None:
     if now - _last_written.get(key_id, -1e9) < 60:
         return
     _last_written[key_id] = now
-    db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
-    db.session.commit()
+    with side_write("the API key's last-use stamp, without Redis") as connection:
+        connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def flush_last_used(redis) -> int:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import functools
 from datetime import UTC, date, datetime
 
-from flask import g, jsonify, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from sqlalchemy import select
 
 from webapp.api import public_bp
-from webapp.api.openapi import spec
+from webapp.api.openapi import INVOICE_STATUSES, SERVICE_STATUSES, spec
 from webapp.api.ratelimit import hit
 from webapp.api.services import authenticate
+from webapp.core.boundary import body_limit
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
+from webapp.core.parsing import parse_int
+from webapp.core.transaction import perform
 from webapp.extensions import db
 
 MAX_BODY = 5 * 1024 * 1024
@@ -113,7 +116,7 @@ def endpoint(scope: str):
                     headers={**headers, "Retry-After": wait},
                 )
             g.api_key = key
-            response = view(key=key, **kwargs)
+            response = make_response(view(key=key, **kwargs))
             for k, v in headers.items():
                 response.headers[k] = str(v)
             return response
@@ -141,19 +144,36 @@ def _iso(value):
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", str(PAGE_DEFAULT))
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
-        raise ApiFailure(422, "invalid_parameter", f"limit is a whole number from 1 to {PAGE_MAX}.", {"param": "limit"})
-    return int(raw)
+    try:
+        return parse_int(request.args.get("limit", str(PAGE_DEFAULT)), minimum=1, maximum=PAGE_MAX)
+    except ValueError:
+        raise ApiFailure(
+            422, "invalid_parameter", f"limit is a whole number from 1 to {PAGE_MAX}.", {"param": "limit"}
+        ) from None
 
 
 def _cursor() -> int | None:
     raw = request.args.get("cursor")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise ApiFailure(422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"})
-    return int(raw)
+    try:
+        return parse_int(raw, minimum=1)
+    except ValueError:
+        raise ApiFailure(
+            422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"}
+        ) from None
+
+
+def _status_filter(allowed: tuple[str, ...]) -> str | None:
+    """``?status=`` exactly as the document's enum spells it; anything else is refused, not ignored."""
+    status = request.args.get("status")
+    if status is None or status == "":
+        return None
+    if status not in allowed:
+        raise ApiFailure(
+            422, "invalid_parameter", f"status is one of {', '.join(allowed)}.", {"param": "status", "allowed": allowed}
+        )
+    return status
 
 
 def _page(stmt, id_column, serialize):
@@ -170,12 +190,11 @@ def _page(stmt, id_column, serialize):
 
 
 @public_bp.post("/v1/usage-events")
+@body_limit(MAX_BODY)
 @endpoint("usage:write")
 def post_usage_events(key):
     from webapp.usage.services import MAX_BATCH, ingest
 
-    if (request.content_length or 0) > MAX_BODY:
-        raise ApiFailure(413, "payload_too_large", "The body is larger than 5 MB.", {"max_bytes": MAX_BODY})
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiFailure(422, "invalid_body", 'Send one event object, or {"events": [...]} with up to 1,000 events.')
@@ -198,12 +217,16 @@ def post_usage_events(key):
             "account_suspended",
             "The billing account is suspended for non-payment; pay the overdue invoices first.",
         )
-    result = ingest(key.organization_id, key.id, events)
-    db.session.commit()
-    if single and result["rejected"]:
-        raise ApiFailure(422, "validation_failed", result["rejected"][0]["message"], {"rejected": result["rejected"]})
-    result["counts"] = {k: len(result[k]) for k in ("accepted", "duplicate", "rejected")}
-    return jsonify(result)
+
+    def answer(result):
+        if single and result["rejected"]:
+            raise ApiFailure(
+                422, "validation_failed", result["rejected"][0]["message"], {"rejected": result["rejected"]}
+            )
+        result["counts"] = {k: len(result[k]) for k in ("accepted", "duplicate", "rejected")}
+        return jsonify(result)
+
+    return perform(lambda: ingest(key.organization_id, key.id, events), then=answer)
 
 
 @public_bp.get("/v1/usage")
@@ -238,9 +261,9 @@ def list_services(key):
     from webapp.billing.models import Service
 
     stmt = select(Service).where(Service.organization_id == key.organization_id)
-    status = request.args.get("status")
+    status = _status_filter(SERVICE_STATUSES)
     if status:
-        stmt = stmt.where(Service.status == status.upper())
+        stmt = stmt.where(Service.status == status)
     return _page(stmt, Service.id, _service_json)
 
 
@@ -289,9 +312,9 @@ def list_invoices(key):
     from webapp.billing.models import Invoice
 
     stmt = _visible_invoices(key.organization_id)
-    status = request.args.get("status")
+    status = _status_filter(INVOICE_STATUSES)
     if status:
-        stmt = stmt.where(Invoice.status == status.upper())
+        stmt = stmt.where(Invoice.status == status)
     return _page(stmt, Invoice.id, _invoice_json)
 
 
@@ -318,7 +341,3 @@ def openapi():
 def docs():
     return render_template("api/docs.html", spec=spec())
 
-
-@public_bp.route("/v1/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(anything):
-    return error(404, "not_found", "There is no such API endpoint. See /api/v1/openapi.json.")

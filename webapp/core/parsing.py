@@ -1,8 +1,8 @@
 """Numbers and dates parsed from text, once, with the bounds the database can hold.
 
-Python's ``int()`` accepts far more than a person means by a number: ``'１２'`` (full-width),
-``'١٢'`` (Arabic-Indic), ``' 1_2 '``; ``str.isdigit()`` also says yes to ``'²'``, which ``int()``
-then refuses. Ids are BIGINT on PostgreSQL, so ``99999999999999999999`` breaks the query. Every
+Python's ``int()`` accepts far more than a person means by a number: full-width and Arabic-Indic
+digits, ``' 1_2 '``; ``str.isdigit()`` also says yes to a superscript two, which ``int()`` then
+refuses. Ids are BIGINT on PostgreSQL, so ``99999999999999999999`` breaks the query. Every
 number a route reads from a query string, a form or a cursor goes through ``parse_int`` (or
 ``int_arg``), every date through ``parse_date`` / ``parse_month``: ASCII digits only, bounded.
 """

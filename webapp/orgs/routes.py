@@ -3,11 +3,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from webapp.core.access import OWNER, org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import render
+from webapp.core.parsing import int_or_none
 from webapp.core.transaction import perform
-from webapp.extensions import db
 from webapp.orgs import bp
 from webapp.orgs import services as orgs
 from webapp.orgs.dashboard import panels_for
@@ -42,23 +40,17 @@ def home():
 @login_required
 def create():
     form = OrganizationForm(email=current_user.email)
-    if form.validate_on_submit():
-        try:
-            org = orgs.create_organization(
-                current_user.user,
-                form.name.data,
-                form.slug.data,
-                form.email.data,
-                form.country.data,
-                form.timezone.data,
-            )
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{org.name} is ready.", "success")
-            return redirect(url_for("orgs.dashboard", slug=org.slug), code=303)
-    return render("orgs/new.html", form=form)
+    if not form.validate_on_submit():
+        return render("orgs/new.html", form=form, status=422 if form.is_submitted() else 200)
+    return perform(
+        lambda: orgs.create_organization(
+            current_user.user, form.name.data, form.slug.data, form.email.data, form.country.data, form.timezone.data
+        ),
+        then=lambda org: redirect(url_for("orgs.dashboard", slug=org.slug), code=303),
+        success=lambda org: f"{org.name} is ready.",
+        form=form,
+        failed=lambda _: render("orgs/new.html", form=form, status=422),
+    )
 
 
 @bp.get("/o/<slug>/")
@@ -102,16 +94,16 @@ def members(org):
 @org_view("members")
 def invite(org):
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            orgs.invite_member(org, request_membership(), form.email.data, form.role.data)
-        except DomainError as error:
-            apply_error(form, error, field="email")
-        else:
-            db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
-            return redirect(url_for("orgs.members", slug=org.slug), code=303)
-    return _members_page(org, invite_form=form, status=422)
+    if not form.validate_on_submit():
+        return _members_page(org, invite_form=form, status=422)
+    return perform(
+        lambda: orgs.invite_member(org, request_membership(), form.email.data, form.role.data),
+        then=url_for("orgs.members", slug=org.slug),
+        success=f"Invitation sent to {form.email.data}.",
+        form=form,
+        field="email",
+        failed=lambda _: _members_page(org, invite_form=form, status=422),
+    )
 
 
 def request_membership() -> Membership:
@@ -174,7 +166,7 @@ def leave(org):
 @bp.post("/o/<slug>/transfer")
 @org_view("owner")
 def transfer(org):
-    target = org_object_or_404(Membership, org, request.form.get("member_id", type=int) or 0)
+    target = org_object_or_404(Membership, org, int_or_none(request.form.get("member_id")) or 0)
     return perform(
         lambda: orgs.transfer_ownership(org, request_membership(), target),
         then=url_for("orgs.members", slug=org.slug),
@@ -187,48 +179,57 @@ def transfer(org):
 def settings(org):
     form = OrganizationSettingsForm(obj=org)
     delete_form = DeleteForm()
-    if form.validate_on_submit():
-        try:
-            orgs.update_organization(
-                org, current_user.user, form.name.data, form.email.data, form.country.data, form.timezone.data
-            )
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Organization saved.", "success")
-            return redirect(url_for("orgs.settings", slug=org.slug), code=303)
-    return render("orgs/settings.html", org=org, form=form, delete_form=delete_form)
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("orgs/settings.html", org=org, form=form, delete_form=delete_form, status=status)
+    return perform(
+        lambda: orgs.update_organization(
+            org, current_user.user, form.name.data, form.email.data, form.country.data, form.timezone.data
+        ),
+        then=url_for("orgs.settings", slug=org.slug),
+        success="Organization saved.",
+        form=form,
+        failed=lambda _: render("orgs/settings.html", org=org, form=form, delete_form=delete_form, status=422),
+    )
 
 
 @bp.post("/o/<slug>/delete")
 @org_view("owner")
 def delete(org):
     form = DeleteForm()
-    if form.validate_on_submit():
-        try:
-            orgs.delete_organization(org, current_user.user, form.confirm_slug.data)
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            session.pop(LAST_ORG, None)
-            flash("The organization was deleted.", "success")
-            return redirect(url_for("orgs.home"), code=303)
-    return render("orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422)
+
+    def page(_=None):
+        return render(
+            "orgs/settings.html", org=org, form=OrganizationSettingsForm(obj=org), delete_form=form, status=422
+        )
+
+    def deleted(_):
+        session.pop(LAST_ORG, None)
+        return redirect(url_for("orgs.home"), code=303)
+
+    if not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: orgs.delete_organization(org, current_user.user, form.confirm_slug.data),
+        then=deleted,
+        success="The organization was deleted.",
+        form=form,
+        failed=page,
+    )
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token):
     found = orgs.find_invitation(token)
     if request.method == "POST" and current_user.is_authenticated:
-        try:
-            membership = orgs.accept_invitation(token, current_user.user)
-        except DomainError as error:
-            return render("orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400)
-        db.session.commit()
-        flash(f"You joined {membership.organization.name}.", "success")
-        return redirect(url_for("orgs.dashboard", slug=membership.organization.slug), code=303)
+        return perform(
+            lambda: orgs.accept_invitation(token, current_user.user),
+            then=lambda joined: redirect(url_for("orgs.dashboard", slug=joined.organization.slug), code=303),
+            success=lambda joined: f"You joined {joined.organization.name}.",
+            failed=lambda error: render(
+                "orgs/invitation.html", invitation=found, problem=error.message, form=EmptyForm(), status=400
+            ),
+        )
     problem = None
     if found is None or not found.is_pending:
         problem = "This invitation is not valid any more. Ask for a new one."

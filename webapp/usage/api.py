@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
+from webapp.core.parsing import parse_month
 from webapp.extensions import db
 from webapp.usage import services
 from webapp.usage.models import COUNT, MAX, SUM, UNIQUE_COUNT, UsageRecord
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_MONTHS = 24
 
 
 def _month(value: str | None, name: str, default: datetime) -> datetime:
     if not value:
         return default
-    match = MONTH.match(value)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise DomainError(f"{name} is a month like 2026-11.", code="invalid_parameter", details={"param": name})
-    return datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC)
+    try:
+        first = parse_month(value)
+    except ValueError as error:
+        raise DomainError(f"{name}: {error}", code="invalid_parameter", details={"param": name}) from None
+    return datetime(first.year, first.month, 1, tzinfo=UTC)
 
 
 def usage_aggregates(org_id: int, args) -> list[dict]:
@@ -32,6 +32,8 @@ def usage_aggregates(org_id: int, args) -> list[dict]:
     end = _month(args.get("to"), "to", current)
     if end < start:
         raise DomainError("to is before from.", code="invalid_parameter", details={"param": "to"})
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise DomainError("Ask for at most 24 months at a time.", code="invalid_parameter", details={"param": "from"})
     metric_filter = args.get("metric") or None
     closed = {
         (r.metric, r.period_start.astimezone(UTC)): r
@@ -44,15 +46,10 @@ def usage_aggregates(org_id: int, args) -> list[dict]:
             )
         )
     }
-    metrics = services.ensure_metrics()
+    metrics = services.known_metrics()
     data = []
-    month, months = start, 0
+    month = start
     while month <= end:
-        months += 1
-        if months > MAX_MONTHS:
-            raise DomainError(
-                "Ask for at most 24 months at a time.", code="invalid_parameter", details={"param": "from"}
-            )
         live, _ = services._aggregate_rows(month, services.next_month(month), org_id)
         codes = {code for (_, code) in live} | {code for (code, m) in closed if m == month}
         for code in sorted(codes):
@@ -87,5 +84,4 @@ def usage_aggregates(org_id: int, args) -> list[dict]:
                 }
             )
         month = services.next_month(month)
-    db.session.commit()  # ensure_metrics may have created the defaults
     return data

@@ -11,6 +11,7 @@ from webapp.core.access import org_view
 from webapp.core.htmx import render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
+from webapp.core.parsing import int_arg
 from webapp.extensions import db
 from webapp.usage import bp, services
 from webapp.usage.charts import build_chart, daily_series
@@ -19,21 +20,14 @@ from webapp.usage.models import UsageEvent
 RANGES = (7, 30, 90)
 
 
-def _int(name, default=None):
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return default
-
-
 @bp.get("")
 @org_view("api")
 def index(org):
-    days = _int("days", 30)
+    days = int_arg("days", 30)
     days = days if days in RANGES else 30
     event_type = (request.args.get("event_type") or "").strip()
     event_id = (request.args.get("event_id") or "").strip()
-    metrics = services.ensure_metrics()
+    metrics = services.known_metrics()
     types = sorted(
         set(db.session.scalars(select(UsageEvent.event_type).where(UsageEvent.organization_id == org.id).distinct()))
     )
@@ -49,8 +43,7 @@ def index(org):
         stmt = stmt.where(UsageEvent.event_type == event_type)
     if event_id:
         stmt = stmt.where(UsageEvent.event_id.startswith(event_id, autoescape=True))
-    events = keyset(stmt, UsageEvent.id, _int("before"), per_page=50)
-    db.session.commit()
+    events = keyset(stmt, UsageEvent.id, int_arg("before"), per_page=50)
     return render(
         "usage/index.html",
         block="usage_events",

@@ -77,6 +77,15 @@ def ensure_metrics() -> dict[str, UsageMetric]:
     return metrics
 
 
+def known_metrics() -> dict[str, UsageMetric]:
+    """What ``ensure_metrics`` would give, without writing: the defaults not stored yet are unsaved
+    objects. For pages and API reads (GET writes nothing)."""
+    metrics = {m.code: m for m in db.session.scalars(select(UsageMetric))}
+    for spec in DEFAULT_METRICS:
+        metrics.setdefault(spec["code"], UsageMetric(**spec))
+    return metrics
+
+
 def metric_for(code: str, metrics: dict[str, UsageMetric]) -> UsageMetric:
     return metrics.get(code) or UsageMetric(code=code, name=code, aggregation=SUM, unit="units")
 
