@@ -15,9 +15,10 @@ from webapp.admin import services as console
 from webapp.admin.forms import ActionForm, BoolSettingForm, SettingForm, SuspendForm
 from webapp.audit.services import entity_types, entries_for, search_entries
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.pagination import page_arg
+from webapp.core.parsing import int_or_none, parse_date, parse_int
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.jobs import queues
 from webapp.mail.models import EmailMessage
@@ -99,29 +100,25 @@ def users_detail(user_id):
 def users_suspend(user_id):
     user = console.get_user(user_id)
     form = SuspendForm()
-    if form.validate_on_submit():
-        try:
-            revoked = console.suspend_user(user, _staff(), form.reason.data or "")
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.email} is suspended; {revoked} session(s) ended.", "success")
-            return redirect(url_for("admin.users_detail", user_id=user.id))
-    return _user_page(user, suspend_form=form, status=422)
+    if not form.validate_on_submit():
+        return _user_page(user, suspend_form=form, status=422)
+    return perform(
+        lambda: console.suspend_user(user, _staff(), form.reason.data or ""),
+        then=url_for("admin.users_detail", user_id=user.id),
+        success=lambda revoked: f"{user.email} is suspended; {revoked} session(s) ended.",
+        form=form,
+        failed=lambda _: _user_page(user, suspend_form=form, status=422),
+    )
 
 
 @bp.post("/users/<int:user_id>/unsuspend")
 def users_unsuspend(user_id):
     user = console.get_user(user_id)
-    try:
-        console.unsuspend_user(user, _staff())
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{user.email} can log in again.", "success")
-    return redirect(url_for("admin.users_detail", user_id=user.id))
+    return perform(
+        lambda: console.unsuspend_user(user, _staff()),
+        then=url_for("admin.users_detail", user_id=user.id),
+        success=f"{user.email} can log in again.",
+    )
 
 
 # System settings -------------------------------------------------------------------------------
@@ -148,30 +145,33 @@ def _setting_form(definition, current: str):
 def settings_edit(key):
     definition = DEFINITIONS.get(key) or abort(404)
     form = _setting_form(definition, definition.dump(get(key)))
-    if form.validate_on_submit():
-        text = ("true" if form.value.data else "false") if definition.type is bool else form.value.data
-        try:
-            update_setting(key, text or "", _staff())
-        except DomainError as error:
-            error.field = "value"  # the registry names the setting; on this form it is the value field
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{key} saved.", "success")
-            return redirect(url_for("admin.settings"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render("admin/setting_edit.html", definition=definition, form=form, status=status)
+
+    def page(_=None):
+        status = 422 if form.errors or form.form_errors else 200
+        return render("admin/setting_edit.html", definition=definition, form=form, status=status)
+
+    if not form.validate_on_submit():
+        return page()
+    text = ("true" if form.value.data else "false") if definition.type is bool else form.value.data
+    return perform(
+        lambda: update_setting(key, text or "", _staff()),
+        then=url_for("admin.settings"),
+        success=f"{key} saved.",
+        form=form,
+        field="value",  # the registry names the setting; on this form it is the value field
+        failed=page,
+    )
 
 
 @bp.post("/settings/<key>/reset")
 def settings_reset(key):
     if key not in DEFINITIONS:
         abort(404)
-    if ActionForm().validate_on_submit():
-        reset_setting(key, _staff())
-        db.session.commit()
-        flash(f"{key} is back to its default.", "success")
-    return redirect(url_for("admin.settings"))
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.settings"))
+    return perform(
+        lambda: reset_setting(key, _staff()), then=url_for("admin.settings"), success=f"{key} is back to its default."
+    )
 
 
 # Audit log -------------------------------------------------------------------------------------
@@ -182,9 +182,9 @@ def _date(name: str, errors: dict) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "Enter a date like 2026-11-23."
+        return parse_date(raw)
+    except ValueError as error:
+        errors[name] = str(error)
         return None
 
 
@@ -192,18 +192,19 @@ def _int(name: str, errors: dict, message: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    try:
+        return parse_int(raw)
+    except ValueError:
         errors[name] = message
         return None
-    return int(raw)
 
 
 def _organization_filter(errors: dict) -> int | None:
     raw = (request.args.get("org") or "").strip()
     if not raw:
         return None
-    if raw.isdigit():
-        return int(raw)
+    if int_or_none(raw) is not None:
+        return int_or_none(raw)
     org_id = db.session.scalar(select(Organization.id).where(Organization.slug == raw.lower()))
     if org_id is None:
         errors["org"] = "No organization has that address."
@@ -276,15 +277,14 @@ def emails_body(email_id):
 @bp.post("/emails/<int:email_id>/resend")
 def emails_resend(email_id):
     message = _message(email_id)
-    if ActionForm().validate_on_submit():
-        try:
-            resend_email(message, _staff())
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"The message to {message.to_address} is queued again.", "success")
-    return redirect(url_for("admin.emails_detail", email_id=message.id))
+    detail_url = url_for("admin.emails_detail", email_id=message.id)
+    if not ActionForm().validate_on_submit():
+        return redirect(detail_url)
+    return perform(
+        lambda: resend_email(message, _staff()),
+        then=detail_url,
+        success=f"The message to {message.to_address} is queued again.",
+    )
 
 
 # Job queues ------------------------------------------------------------------------------------
@@ -305,19 +305,24 @@ def jobs():
 def _job_action(action, queue: str, job_id: str, done: str):
     """From the page's buttons (htmx) the answer is the refreshed queue panel with the flash out of band;
     without JavaScript it is a redirect back to the page."""
-    if ActionForm().validate_on_submit():
+
+    def back(_=None):
+        return jobs() if is_htmx() else redirect(url_for("admin.jobs"))
+
+    def act():
         try:
-            action(queue, job_id, _staff())
-        except DomainError as error:
-            flash(error.message, "error")
+            return action(queue, job_id, _staff())
         except RedisError:
-            flash("Redis did not answer; nothing was changed.", "error")
-        else:
-            db.session.commit()
-            flash(done, "success")
-    if is_htmx():
-        return jobs()
-    return redirect(url_for("admin.jobs"))
+            raise DomainError("Redis did not answer; nothing was changed.") from None
+
+    if not ActionForm().validate_on_submit():
+        return back()
+    return perform(act, then=back, success=done, failed=lambda error: _flashed(error, back))
+
+
+def _flashed(error: DomainError, answer):
+    flash(error.message, "error")
+    return answer()
 
 
 @bp.post("/jobs/<queue>/<job_id>/retry")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.alerts import admin_bp
 from webapp.alerts import services as alerts
 from webapp.alerts.models import SEVERITIES, SystemAlert
-from webapp.core.errors import DomainError
-from webapp.core.htmx import redirect, render
-from webapp.core.pagination import paginate
+from webapp.core.htmx import render
+from webapp.core.pagination import page_arg, paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 
 
@@ -29,7 +29,7 @@ def index():
         stmt = stmt.where(SystemAlert.resolved_at.is_not(None))
     if source:
         stmt = stmt.where(SystemAlert.source.startswith(source, autoescape=True))
-    page = paginate(stmt.order_by(SystemAlert.id.desc()), request.args.get("page", 1, type=int), 50)
+    page = paginate(stmt.order_by(SystemAlert.id.desc()), page_arg(request.args.get("page")), 50)
     return render(
         "alerts/index.html",
         block="alert_list",
@@ -45,15 +45,11 @@ def resolve(alert_id):
     alert = db.session.get(SystemAlert, alert_id)
     if alert is None:
         abort(404)
-    try:
-        alerts.resolve(alert, current_user.user, request.form.get("note", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Alert resolved.", "success")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("alerts_admin.index"))
+    return perform(
+        lambda: alerts.resolve(alert, current_user.user, request.form.get("note", "")),
+        then=request.referrer if _same_site(request.referrer) else url_for("alerts_admin.index"),
+        success="Alert resolved.",
+    )
 
 
 def _same_site(url: str | None) -> bool:

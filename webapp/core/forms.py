@@ -8,9 +8,10 @@ from webapp.core.errors import DomainError
 
 
 def apply_error(form: FlaskForm, error: DomainError, field: str | None = None) -> None:
-    name = error.field or field
-    target = getattr(form, name, None) if name else None
-    if target is not None and hasattr(target, "errors"):
+    """The message beside the error's own field when the form has it, else beside ``field``, else on the form."""
+    names = [n for n in (error.field, field) if n and hasattr(getattr(form, n, None), "errors")]
+    target = getattr(form, names[0]) if names else None
+    if target is not None:
         errors = list(target.errors) if isinstance(target.errors, list | tuple) else []
         target.errors = [*errors, error.message]
     else:

@@ -41,11 +41,10 @@ def paginate(stmt: Select, page: int, per_page: int = 25, *, rows: bool = False)
 
 
 def page_arg(value: str | None) -> int:
-    """``?page=`` as a positive int; nonsense reads as the first page rather than an error."""
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
+    """``?page=`` as a positive int (ASCII digits); nonsense reads as the first page rather than an error."""
+    from webapp.core.parsing import int_or_none
+
+    return int_or_none(value, minimum=1) or 1
 
 
 @dataclass

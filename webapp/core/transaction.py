@@ -172,8 +172,8 @@ def refuse(
 
     if wants_json():
         return error_response(error.status, error.code, error.message, error.details)
-    if error.status == 403 and form is None and failed is None:
-        abort(403)
+    if error.status in (403, 404) and form is None and failed is None:
+        abort(error.status)  # the page of that status, like a refusal before the action
     if form is not None:
         apply_error(form, error, field=field)
         if failed is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp.core.errors import DomainError
 from webapp.core.htmx import redirect, render
-from webapp.core.pagination import paginate
-from webapp.extensions import db
+from webapp.core.pagination import page_arg, paginate
+from webapp.core.transaction import perform
 from webapp.notifications import admin_bp, bp, live
 from webapp.notifications import services as notes
 from webapp.settings import get
@@ -18,7 +17,7 @@ from webapp.settings import get
 @login_required
 def index():
     unread_only = request.args.get("show") == "unread"
-    page = paginate(notes.list_for(current_user.id, unread_only), request.args.get("page", 1, type=int), 30)
+    page = paginate(notes.list_for(current_user.id, unread_only), page_arg(request.args.get("page")), 30)
     return render(
         "notifications/index.html",
         block="notification_list",
@@ -37,49 +36,47 @@ def count():
 @bp.post("/<int:notification_id>/read")
 @login_required
 def read(notification_id):
-    try:
-        row = notes.mark_read(current_user.id, notification_id)
-    except DomainError:
-        return Response("Not found", status=404)
-    db.session.commit()
-    if request.form.get("follow") and row.link and row.link.startswith("/"):
-        return redirect(row.link)
-    return redirect(url_for("notifications.index"))
+    def followed(row):
+        if request.form.get("follow") and row.link and row.link.startswith("/") and not row.link.startswith("//"):
+            return redirect(row.link)
+        return redirect(url_for("notifications.index"))
+
+    return perform(lambda: notes.mark_read(current_user.id, notification_id), then=followed)
 
 
 @bp.post("/read-all")
 @login_required
 def read_all():
-    marked = notes.mark_all_read(current_user.id)
-    db.session.commit()
-    flash(f"Marked {marked} as read." if marked else "Nothing unread.", "success")
-    return redirect(url_for("notifications.index"))
+    return perform(
+        lambda: notes.mark_all_read(current_user.id),
+        then=url_for("notifications.index"),
+        success=lambda marked: f"Marked {marked} as read." if marked else "Nothing unread.",
+    )
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
     types = notes.types_for(current_user.is_staff)
-    status = 200
-    error = None
-    if request.method == "POST":
-        choices = {t.name: request.form.get(t.name, "") for t in types}
-        try:
-            notes.set_preferences(current_user.id, choices)
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, 422
-        else:
-            db.session.commit()
-            flash("Notification preferences saved.", "success")
-            return redirect(url_for("notifications.preferences"))
-    return render(
-        "notifications/preferences.html",
-        types=types,
-        chosen=notes.preferences_of(current_user.id),
-        channels=notes.CHANNELS,
-        error=error,
-        status=status,
+
+    def page(error=None):
+        return render(
+            "notifications/preferences.html",
+            types=types,
+            chosen=notes.preferences_of(current_user.id),
+            channels=notes.CHANNELS,
+            error=error.message if error else None,
+            status=422 if error else 200,
+        )
+
+    if request.method != "POST":
+        return page()
+    choices = {t.name: request.form.get(t.name, "") for t in types}
+    return perform(
+        lambda: notes.set_preferences(current_user.id, choices),
+        then=url_for("notifications.preferences"),
+        success="Notification preferences saved.",
+        failed=page,
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from webapp.core.errors import DomainError
-from webapp.core.htmx import redirect, render
-from webapp.core.pagination import paginate
+from webapp.core.htmx import render
+from webapp.core.pagination import page_arg, paginate
+from webapp.core.parsing import int_or_none
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.support import admin_bp
 from webapp.support import services as desk
@@ -42,8 +43,8 @@ def _queue_stmt(f: dict):
         stmt = stmt.where(SupportTicket.assigned_to_id.is_(None))
     elif f["assignee"] == "me":
         stmt = stmt.where(SupportTicket.assigned_to_id == current_user.id)
-    elif f["assignee"].isdigit():
-        stmt = stmt.where(SupportTicket.assigned_to_id == int(f["assignee"]))
+    elif int_or_none(f["assignee"]) is not None:
+        stmt = stmt.where(SupportTicket.assigned_to_id == int_or_none(f["assignee"]))
     if f["org"]:
         org_ids = select(Organization.id).where(
             (Organization.slug == f["org"]) | (Organization.name.ilike(f"%{f['org']}%"))
@@ -56,7 +57,7 @@ def _queue_stmt(f: dict):
 def queue():
     f = _filters()
     priority_rank = {p: i for i, p in enumerate(reversed(PRIORITIES))}
-    page = paginate(_queue_stmt(f).order_by(SupportTicket.id.desc()), request.args.get("page", 1, type=int), 50)
+    page = paginate(_queue_stmt(f).order_by(SupportTicket.id.desc()), page_arg(request.args.get("page")), 50)
     return render(
         "support/admin_queue.html",
         block="queue",
@@ -89,6 +90,7 @@ def _messages(ticket_id: int) -> list[SupportMessage]:
 
 
 def _page(ticket, form=None, status=200):
+    """The ticket page; htmx asking for ``staff_thread`` (the thread's live refresh) gets that block only."""
     assign = AssignForm(assignee_id=str(ticket.assigned_to_id or ""))
     assign.assignee_id.choices = [
         SelectChoice("", "Nobody"),
@@ -114,44 +116,41 @@ def ticket(ticket_id):
 
 @admin_bp.get("/<int:ticket_id>/thread")
 def thread(ticket_id):
-    ticket = _ticket_or_404(ticket_id)
-    return render("support/admin_ticket.html", block="staff_thread", ticket=ticket, messages=_messages(ticket.id))
+    # Opened without htmx (a bookmark, a new tab) this is the whole ticket page, with every form it needs.
+    return _page(_ticket_or_404(ticket_id))
 
 
 @admin_bp.post("/<int:ticket_id>/reply")
 def reply(ticket_id):
     ticket = _ticket_or_404(ticket_id)
     form = StaffReplyForm()
-    if form.validate_on_submit():
-        try:
-            desk.staff_reply(ticket, current_user.user, form.body.data, form.internal.data, form.status.data or None)
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, error.message]
-        else:
-            db.session.commit()
-            flash("Internal note added." if form.internal.data else "Reply sent to the customer.", "success")
-            return redirect(url_for("support_admin.ticket", ticket_id=ticket.id))
-    return _page(ticket, form, status=422)
+    if not form.validate_on_submit():
+        return _page(ticket, form, status=422)
+    return perform(
+        lambda: desk.staff_reply(
+            ticket, current_user.user, form.body.data, form.internal.data, form.status.data or None
+        ),
+        then=url_for("support_admin.ticket", ticket_id=ticket.id),
+        success="Internal note added." if form.internal.data else "Reply sent to the customer.",
+        form=form,
+        field="body",
+        failed=lambda _: _page(ticket, form, status=422),
+    )
 
 
 def _change(ticket, action, *args, done: str):
-    try:
-        action(ticket, current_user.user, *args)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("support_admin.ticket", ticket_id=ticket.id))
+    return perform(
+        lambda: action(ticket, current_user.user, *args),
+        then=url_for("support_admin.ticket", ticket_id=ticket.id),
+        success=done,
+    )
 
 
 @admin_bp.post("/<int:ticket_id>/assign")
 def assign(ticket_id):
     ticket = _ticket_or_404(ticket_id)
     raw = request.form.get("assignee_id", "")
-    assignee_id = current_user.id if raw == "me" else (int(raw) if raw.isdigit() else None)
+    assignee_id = current_user.id if raw == "me" else int_or_none(raw)
     return _change(ticket, desk.assign, assignee_id, done="Assignment saved.")
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, flash, request, send_file, url_for
+from flask import Response, abort, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
-from webapp.core.pagination import paginate
+from webapp.core.pagination import page_arg, paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.support import bp, storage
 from webapp.support import services as desk
@@ -29,7 +28,7 @@ def index(org):
         stmt = stmt.where(SupportTicket.status == status)
     elif status == "active":
         stmt = stmt.where(SupportTicket.status.not_in(("RESOLVED", "CLOSED")))
-    page = paginate(stmt.order_by(SupportTicket.id.desc()), request.args.get("page", 1, type=int))
+    page = paginate(stmt.order_by(SupportTicket.id.desc()), page_arg(request.args.get("page")))
     return render("support/index.html", block="ticket_list", org=org, page=page, current=status, labels=STATUS_LABELS)
 
 
@@ -37,21 +36,19 @@ def index(org):
 @org_view("support")
 def new(org):
     form = TicketForm()
-    if form.validate_on_submit():
-        upload = form.attachment.data
-        attachment = (upload.filename, upload.mimetype, upload.read()) if upload and upload.filename else None
-        try:
-            ticket = desk.open_ticket(
-                org, current_user.user, form.subject.data, form.description.data, form.priority.data, attachment
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Ticket opened. We will reply here and by e-mail.", "success")
-            return redirect(url_for("support.ticket", slug=org.slug, ticket_id=ticket.id))
-    return render("support/new.html", org=org, form=form, status=422 if form.errors else 200)
+    if not form.validate_on_submit():
+        return render("support/new.html", org=org, form=form, status=422 if form.errors else 200)
+    upload = form.attachment.data
+    attachment = (upload.filename, upload.mimetype, upload.read()) if upload and upload.filename else None
+    return perform(
+        lambda: desk.open_ticket(
+            org, current_user.user, form.subject.data, form.description.data, form.priority.data, attachment
+        ),
+        then=lambda ticket: redirect(url_for("support.ticket", slug=org.slug, ticket_id=ticket.id)),
+        success="Ticket opened. We will reply here and by e-mail.",
+        form=form,
+        failed=lambda _: render("support/new.html", org=org, form=form, status=422),
+    )
 
 
 def _thread(ticket_id: int) -> list[SupportMessage]:
@@ -87,8 +84,8 @@ def ticket(org, ticket_id):
 @bp.get("/<int:ticket_id>/thread")
 @org_view("support")
 def thread(org, ticket_id):
-    ticket = org_object_or_404(SupportTicket, org, ticket_id)
-    return render("support/ticket.html", block="thread", org=org, ticket=ticket, messages=_thread(ticket.id))
+    # htmx's poll gets the thread block; opened as a page it is the whole ticket page.
+    return _page(org, org_object_or_404(SupportTicket, org, ticket_id))
 
 
 @bp.post("/<int:ticket_id>/reply")
@@ -96,41 +93,38 @@ def thread(org, ticket_id):
 def reply(org, ticket_id):
     ticket = org_object_or_404(SupportTicket, org, ticket_id)
     form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            desk.customer_reply(ticket, current_user.user, form.body.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="body")
-        else:
-            db.session.commit()
-            flash("Reply sent.", "success")
-            return redirect(url_for("support.ticket", slug=org.slug, ticket_id=ticket.id))
-    return _page(org, ticket, form, status=422)
-
-
-def _act(org, ticket, action, done: str):
-    try:
-        action(ticket, current_user.user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("support.ticket", slug=org.slug, ticket_id=ticket.id))
+    if not form.validate_on_submit():
+        return _page(org, ticket, form, status=422)
+    return perform(
+        lambda: desk.customer_reply(ticket, current_user.user, form.body.data),
+        then=url_for("support.ticket", slug=org.slug, ticket_id=ticket.id),
+        success="Reply sent.",
+        form=form,
+        field="body",
+        failed=lambda _: _page(org, ticket, form, status=422),
+    )
 
 
 @bp.post("/<int:ticket_id>/close")
 @org_view("support")
 def close(org, ticket_id):
-    return _act(org, org_object_or_404(SupportTicket, org, ticket_id), desk.close_by_customer, "Ticket closed.")
+    ticket = org_object_or_404(SupportTicket, org, ticket_id)
+    return perform(
+        lambda: desk.close_by_customer(ticket, current_user.user),
+        then=url_for("support.ticket", slug=org.slug, ticket_id=ticket.id),
+        success="Ticket closed.",
+    )
 
 
 @bp.post("/<int:ticket_id>/reopen")
 @org_view("support")
 def reopen(org, ticket_id):
-    return _act(org, org_object_or_404(SupportTicket, org, ticket_id), desk.reopen, "Ticket reopened.")
+    ticket = org_object_or_404(SupportTicket, org, ticket_id)
+    return perform(
+        lambda: desk.reopen(ticket, current_user.user),
+        then=url_for("support.ticket", slug=org.slug, ticket_id=ticket.id),
+        success="Ticket reopened.",
+    )
 
 
 @bp.get("/<int:ticket_id>/attachments/<int:attachment_id>")
