@@ -340,4 +340,3 @@ def openapi():
 @public_bp.get("/docs")
 def docs():
     return render_template("api/docs.html", spec=spec())
-

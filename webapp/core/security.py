@@ -14,8 +14,12 @@ CSP = (
 )
 
 
+# Addresses that machines call (the API, inbound webhooks): their errors are JSON whatever they accept.
+MACHINE_PREFIXES = ("/api/", "/webhooks/")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return request.path.startswith(MACHINE_PREFIXES) or request.accept_mimetypes.best == "application/json"
 
 
 def error_response(status: int, code: str, message: str, details=None):
@@ -56,7 +60,7 @@ def init_app(app: Flask) -> None:
         500: ("internal_error", "Something went wrong on our side. It has been logged."),
     }
     for status, (code, message) in messages.items():
-        if status in (404, 405):
+        if status in (404, 405, 413):
             continue  # below: the API's own 404 text, and the Allow header
         app.register_error_handler(status, lambda error, s=status, c=code, m=message: error_response(s, c, m))
 
@@ -65,6 +69,14 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return error_response(404, "not_found", "There is no such API endpoint. See /api/v1/openapi.json.")
         return error_response(404, *messages[404])
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = request.max_content_length
+        if limit is None:
+            return error_response(413, *messages[413])
+        message = f"The request body is larger than this address accepts ({limit:,} bytes)."
+        return error_response(413, "payload_too_large", message, {"max_bytes": limit})
 
     @app.errorhandler(405)
     def method_not_allowed(error):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, url_for
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.core.boundary import load_json
+from webapp.core.htmx import render
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.orgs.forms import EmptyForm
 from webapp.workflows import admin_bp
@@ -32,31 +32,35 @@ def template_form(template_id: int | None = None):
     form = TemplateForm(obj=template)
     if template is not None and not form.is_submitted():
         form.definition.data = json.dumps(template.definition, indent=2)
-    if form.validate_on_submit():
-        try:
-            definition = json.loads(form.definition.data)
-        except ValueError as error:
-            form.definition.errors = [f"Not valid JSON: {error}"]
-        else:
-            try:
-                template = workflows.save_template(
-                    template,
-                    current_user.user,
-                    name=form.name.data,
-                    slug=form.slug.data,
-                    category=form.category.data,
-                    description=form.description.data or "",
-                    definition=definition,
-                    published=form.published.data,
-                )
-            except DomainError as error:
-                db.session.rollback()
-                apply_error(form, error, field="definition")
-            else:
-                db.session.commit()
-                flash("Template saved.", "success")
-                return redirect(url_for("workflows_admin.templates"))
-    return render("workflows/admin_template_form.html", form=form, entry=template, status=422 if form.errors else 200)
+
+    def page(_=None):
+        status = 422 if form.errors or form.form_errors else 200
+        return render("workflows/admin_template_form.html", form=form, entry=template, status=status)
+
+    if not form.validate_on_submit():
+        return page()
+    try:
+        definition = load_json(form.definition.data)
+    except ValueError as error:
+        form.definition.errors = [f"Not valid JSON: {error}"]
+        return page()
+    return perform(
+        lambda: workflows.save_template(
+            template,
+            current_user.user,
+            name=form.name.data,
+            slug=form.slug.data,
+            category=form.category.data,
+            description=form.description.data or "",
+            definition=definition,
+            published=form.published.data,
+        ),
+        then=url_for("workflows_admin.templates"),
+        success="Template saved.",
+        form=form,
+        field="definition",
+        failed=page,
+    )
 
 
 @admin_bp.get("/workflow-lines")
@@ -76,12 +80,8 @@ def lines():
 @admin_bp.post("/workflow-lines/<int:line_id>/<any(approve, reject):decision>")
 def decide_line(line_id: int, decision: str):
     line = db.get_or_404(PendingInvoiceLine, line_id)
-    try:
-        workflows.decide_invoice_line(line, current_user.user, decision == "approve")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Line {'approved' if decision == 'approve' else 'rejected'}.", "success")
-    return redirect(url_for("workflows_admin.lines"))
+    return perform(
+        lambda: workflows.decide_invoice_line(line, current_user.user, decision == "approve"),
+        then=url_for("workflows_admin.lines"),
+        success=f"Line {'approved' if decision == 'approve' else 'rejected'}.",
+    )

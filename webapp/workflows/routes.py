@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
-from webapp.core.pagination import paginate
+from webapp.core.pagination import page_arg, paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.orgs.forms import EmptyForm
 from webapp.workflows import bp
@@ -105,19 +106,17 @@ def index(org):
 @org_view("workflows")
 def new(org):
     form = WorkflowForm()
-    if form.validate_on_submit():
-        try:
-            workflow = workflows.create_workflow(
-                org, _user(), form.name.data, form.description.data, form.trigger_type.data, form.trigger_config()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Workflow created. Add its steps.", "success")
-            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return render("workflows/new.html", org=org, form=form, status=422 if form.errors else 200)
+    if not form.validate_on_submit():
+        return render("workflows/new.html", org=org, form=form, status=422 if form.errors else 200)
+    return perform(
+        lambda: workflows.create_workflow(
+            org, _user(), form.name.data, form.description.data, form.trigger_type.data, form.trigger_config()
+        ),
+        then=lambda workflow: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)),
+        success="Workflow created. Add its steps.",
+        form=form,
+        failed=lambda _: render("workflows/new.html", org=org, form=form, status=422),
+    )
 
 
 @bp.get("/<int:workflow_id>")
@@ -131,93 +130,103 @@ def edit(org, workflow_id):
 def save_settings(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
     form = WorkflowForm()
-    if form.validate_on_submit():
-        try:
-            workflows.update_workflow(
-                workflow,
-                org,
-                _user(),
-                name=form.name.data,
-                description=form.description.data,
-                trigger_type=form.trigger_type.data,
-                trigger_config=form.trigger_config(),
-                max_concurrency=form.max_concurrency.data or 1,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            workflow = org_object_or_404(Workflow, org, workflow_id)
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Saved.", "success")
-            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return _editor(org, workflow, settings_form=form, status=422)
+    if not form.validate_on_submit():
+        return _editor(org, workflow, settings_form=form, status=422)
+    return perform(
+        lambda: workflows.update_workflow(
+            workflow,
+            org,
+            _user(),
+            name=form.name.data,
+            description=form.description.data,
+            trigger_type=form.trigger_type.data,
+            trigger_config=form.trigger_config(),
+            max_concurrency=form.max_concurrency.data or 1,
+        ),
+        then=url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id),
+        success="Saved.",
+        form=form,
+        failed=lambda _: _editor(org, workflow, settings_form=form, status=422),
+    )
 
 
-def _act(org, workflow, action, message):
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+def _back_to_list(org) -> str:
+    """Where the list's buttons came from (the list or the editor), never another site."""
+    referrer = request.referrer or ""
+    if urlsplit(referrer).netloc == request.host and urlsplit(referrer).path.startswith(f"/o/{org.slug}/workflows"):
+        return referrer
+    return url_for("workflows.index", slug=org.slug)
 
 
 @bp.post("/<int:workflow_id>/enable")
 @org_view("workflows")
 def enable(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
-    _act(org, workflow, lambda: workflows.set_enabled(workflow, org, _user(), True), f"{workflow.name} is on.")
-    return redirect(request.referrer or url_for("workflows.index", slug=org.slug))
+    return perform(
+        lambda: workflows.set_enabled(workflow, org, _user(), True),
+        then=_back_to_list(org),
+        success=f"{workflow.name} is on.",
+    )
 
 
 @bp.post("/<int:workflow_id>/disable")
 @org_view("workflows")
 def disable(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
-    _act(org, workflow, lambda: workflows.set_enabled(workflow, org, _user(), False), f"{workflow.name} is off.")
-    return redirect(request.referrer or url_for("workflows.index", slug=org.slug))
+    return perform(
+        lambda: workflows.set_enabled(workflow, org, _user(), False),
+        then=_back_to_list(org),
+        success=f"{workflow.name} is off.",
+    )
 
 
 @bp.post("/<int:workflow_id>/duplicate")
 @org_view("workflows")
 def duplicate(org, workflow_id):
-    copy = workflows.duplicate_workflow(org_object_or_404(Workflow, org, workflow_id), org, _user())
-    db.session.commit()
-    flash("Duplicated (disabled until you enable it).", "success")
-    return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=copy.id))
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    return perform(
+        lambda: workflows.duplicate_workflow(workflow, org, _user()),
+        then=lambda copy: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=copy.id)),
+        success="Duplicated (disabled until you enable it).",
+        failed=url_for("workflows.index", slug=org.slug),
+    )
 
 
 @bp.post("/<int:workflow_id>/delete")
 @org_view("workflows")
 def delete(org, workflow_id):
-    workflows.delete_workflow(org_object_or_404(Workflow, org, workflow_id), _user())
-    db.session.commit()
-    flash("Workflow deleted.", "success")
-    return redirect(url_for("workflows.index", slug=org.slug))
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    return perform(
+        lambda: workflows.delete_workflow(workflow, _user()),
+        then=url_for("workflows.index", slug=org.slug),
+        success="Workflow deleted.",
+    )
 
 
 @bp.post("/<int:workflow_id>/rotate-secret")
 @org_view("workflows")
 def rotate_secret(org, workflow_id):
-    workflows.rotate_webhook_secret(org_object_or_404(Workflow, org, workflow_id), _user())
-    db.session.commit()
-    flash("New webhook address made; the old one no longer works.", "success")
-    return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow_id))
+    workflow = org_object_or_404(Workflow, org, workflow_id)
+    return perform(
+        lambda: workflows.rotate_webhook_secret(workflow, _user()),
+        then=url_for("workflows.edit", slug=org.slug, workflow_id=workflow_id),
+        success="New webhook address made; the old one no longer works.",
+    )
 
 
 @bp.post("/<int:workflow_id>/run")
 @org_view("workflows")
 def run_now(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
+    editor_url = url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)
     if not workflow.steps or workflow.missing_credentials:
         flash("Add steps and choose their credentials before running.", "error")
-        return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    run = runs.start_run(workflow, "manual", {"started_by": _user().email}, actor=_user())
-    db.session.commit()
-    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+        return redirect(editor_url)
+    return perform(
+        lambda: runs.start_run(workflow, "manual", {"started_by": _user().email}, actor=_user()),
+        then=lambda run: redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id)),
+        failed=editor_url,
+    )
 
 
 # --- steps (HTMX editor) --------------------------------------------------------------------------
@@ -241,14 +250,16 @@ def _back(org, workflow):
 @org_view("workflows")
 def add_step(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
-    try:
-        workflows.add_step(workflow, _user(), request.form.get("type", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-    return _back(org, workflow)
+    return perform(
+        lambda: workflows.add_step(workflow, _user(), request.form.get("type", "")),
+        then=lambda _: _back(org, workflow),
+        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+    )
+
+
+def _flashed(error, answer):
+    flash(error.message, "error")
+    return answer()
 
 
 @bp.post("/<int:workflow_id>/steps/<int:step_id>")
@@ -256,37 +267,38 @@ def add_step(org, workflow_id):
 def save_step(org, workflow_id, step_id):
     workflow, step = _step(org, workflow_id, step_id)
     form = step_form(step, _credentials(org), formdata=request.form)
-    if form.validate():
-        try:
-            workflows.save_step(step, _user(), form, request.form.get(f"s{step.id}-step_name"))
-        except DomainError as error:
-            db.session.rollback()
-            workflow, step = _step(org, workflow_id, step_id)
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Step {step.position} saved.", "success")
-            return _back(org, workflow)
-    return _editor(org, workflow, failed_step=(step.id, form), status=422)
+    if not form.validate():
+        return _editor(org, workflow, failed_step=(step.id, form), status=422)
+    return perform(
+        lambda: workflows.save_step(step, _user(), form, request.form.get(f"s{step.id}-step_name")),
+        then=lambda _: _back(org, workflow),
+        success=lambda _: f"Step {step.position} saved.",
+        form=form,
+        failed=lambda _: _editor(org, workflow, failed_step=(step.id, form), status=422),
+    )
 
 
 @bp.post("/<int:workflow_id>/steps/<int:step_id>/move")
 @org_view("workflows")
 def move_step(org, workflow_id, step_id):
     workflow, step = _step(org, workflow_id, step_id)
-    workflows.move_step(step, _user(), "up" if request.form.get("direction") == "up" else "down")
-    db.session.commit()
-    db.session.refresh(workflow)
-    return _back(org, workflow)
+    direction = "up" if request.form.get("direction") == "up" else "down"
+    return perform(
+        lambda: workflows.move_step(step, _user(), direction),
+        then=lambda _: _back(org, workflow),
+        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+    )
 
 
 @bp.post("/<int:workflow_id>/steps/<int:step_id>/delete")
 @org_view("workflows")
 def remove_step(org, workflow_id, step_id):
     workflow, step = _step(org, workflow_id, step_id)
-    workflows.remove_step(step, _user())
-    db.session.commit()
-    return _back(org, workflow)
+    return perform(
+        lambda: workflows.remove_step(step, _user()),
+        then=lambda _: _back(org, workflow),
+        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+    )
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -298,7 +310,7 @@ def run_list(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
     page = paginate(
         select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc()),
-        request.args.get("page", 1, type=int),
+        page_arg(request.args.get("page")),
     )
     return render("workflows/runs.html", org=org, workflow=workflow, page=page)
 
@@ -314,16 +326,22 @@ def run_detail(org, run_id):
 @org_view("workflows")
 def retry(org, run_id):
     run = org_object_or_404(WorkflowRun, org, run_id)
-    _act(org, run.workflow, lambda: runs.retry_run(run, _user()), "Retrying from the failed step.")
-    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+    return perform(
+        lambda: runs.retry_run(run, _user()),
+        then=url_for("workflows.run_detail", slug=org.slug, run_id=run.id),
+        success="Retrying from the failed step.",
+    )
 
 
 @bp.post("/runs/<int:run_id>/cancel")
 @org_view("workflows")
 def cancel(org, run_id):
     run = org_object_or_404(WorkflowRun, org, run_id)
-    _act(org, run.workflow, lambda: runs.cancel_run(run, _user()), "Run cancelled.")
-    return redirect(url_for("workflows.run_detail", slug=org.slug, run_id=run.id))
+    return perform(
+        lambda: runs.cancel_run(run, _user()),
+        then=url_for("workflows.run_detail", slug=org.slug, run_id=run.id),
+        success="Run cancelled.",
+    )
 
 
 # --- credentials ----------------------------------------------------------------------------------
@@ -350,27 +368,29 @@ def credentials(org):
 @org_view("workflows")
 def create_credential(org):
     form = CredentialForm()
-    if form.validate_on_submit():
-        try:
-            workflows.create_credential(
-                org,
-                _user(),
-                name=form.name.data,
-                kind=form.kind.data,
-                secret=form.secret.data or "",
-                header_name=form.header_name.data or "",
-                username=form.username.data or "",
-                connection_id=form.connection_id.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Credential “{form.name.data}” saved. Its secret will not be shown again.", "success")
-            return redirect(url_for("workflows.credentials", slug=org.slug))
-    form.secret.data = ""  # never echo a secret back into the page
-    return _credentials_page(org, form, status=422)
+
+    def page(_=None):
+        form.secret.data = ""  # never echo a secret back into the page
+        return _credentials_page(org, form, status=422)
+
+    if not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: workflows.create_credential(
+            org,
+            _user(),
+            name=form.name.data,
+            kind=form.kind.data,
+            secret=form.secret.data or "",
+            header_name=form.header_name.data or "",
+            username=form.username.data or "",
+            connection_id=form.connection_id.data,
+        ),
+        then=url_for("workflows.credentials", slug=org.slug),
+        success=f"Credential “{form.name.data}” saved. Its secret will not be shown again.",
+        form=form,
+        failed=page,
+    )
 
 
 @bp.route("/credentials/<int:credential_id>", methods=["GET", "POST"])
@@ -380,41 +400,45 @@ def credential_detail(org, credential_id):
     if credential.revoked_at is not None:
         abort(404)
     form = ReplaceSecretForm()
-    if form.validate_on_submit():
-        try:
-            workflows.replace_secret(credential, _user(), form.secret.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Secret replaced.", "success")
-            return redirect(url_for("workflows.credential_detail", slug=org.slug, credential_id=credential.id))
-    form.secret.data = ""
-    uses = db.session.scalars(
-        select(CredentialUsage)
-        .where(CredentialUsage.credential_id == credential.id)
-        .order_by(CredentialUsage.id.desc())
-        .limit(100)
-    ).all()
-    return render(
-        "workflows/credential.html",
-        org=org,
-        credential=credential,
-        uses=uses,
+
+    def page(_=None):
+        form.secret.data = ""
+        uses = db.session.scalars(
+            select(CredentialUsage)
+            .where(CredentialUsage.credential_id == credential.id)
+            .order_by(CredentialUsage.id.desc())
+            .limit(100)
+        ).all()
+        return render(
+            "workflows/credential.html",
+            org=org,
+            credential=credential,
+            uses=uses,
+            form=form,
+            button=EmptyForm(),
+            status=422 if form.errors or form.form_errors else 200,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: workflows.replace_secret(credential, _user(), form.secret.data),
+        then=url_for("workflows.credential_detail", slug=org.slug, credential_id=credential.id),
+        success="Secret replaced.",
         form=form,
-        button=EmptyForm(),
-        status=422 if form.errors else 200,
+        failed=page,
     )
 
 
 @bp.post("/credentials/<int:credential_id>/delete")
 @org_view("workflows")
 def delete_credential(org, credential_id):
-    workflows.delete_credential(org_object_or_404(WorkflowCredential, org, credential_id), _user())
-    db.session.commit()
-    flash("Credential deleted. Steps that used it will fail until you choose another.", "success")
-    return redirect(url_for("workflows.credentials", slug=org.slug))
+    credential = org_object_or_404(WorkflowCredential, org, credential_id)
+    return perform(
+        lambda: workflows.delete_credential(credential, _user()),
+        then=url_for("workflows.credentials", slug=org.slug),
+        success="Credential deleted. Steps that used it will fail until you choose another.",
+    )
 
 
 from webapp.workflows import routes_marketplace  # noqa: E402,F401

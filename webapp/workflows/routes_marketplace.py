@@ -8,9 +8,10 @@ from flask import flash, request, url_for
 from sqlalchemy import select
 
 from webapp.core.access import org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
+from webapp.core.boundary import load_json
 from webapp.core.htmx import redirect, render
+from webapp.core.parsing import int_or_none
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.workflows import bp
 from webapp.workflows import services as workflows
@@ -51,35 +52,33 @@ def templates(org):
 @bp.route("/templates/preview", methods=["GET", "POST"])
 @org_view("workflows")
 def template_detail(org):
-    template = _published_or_404(request.values.get("template", type=int) or 0)
-    credentials = _credentials(org)
-    error = None
-    if request.method == "POST":
-        choices = {
-            key: request.form.get(f"credential-{key}", type=int) or None
-            for key in template.definition.get("credentials", {})
-        }
-        try:
-            workflow = workflows.install_template(template, org, _user(), choices)
-        except DomainError as problem:
-            db.session.rollback()
-            error = problem.message
+    template = _published_or_404(int_or_none(request.values.get("template")) or 0)
+
+    def page(problem=None):
+        return render(
+            "workflows/template.html",
+            org=org,
+            entry=template,
+            credentials=_credentials(org),
+            step_types=STEP_TYPES,
+            error=problem.message if problem else None,
+            status=422 if problem else 200,
+        )
+
+    def installed(workflow):
+        if workflow.missing_credentials:
+            flash("Installed. Choose the credentials its steps need, then enable it.", "warning")
         else:
-            db.session.commit()
-            if workflow.missing_credentials:
-                flash("Installed. Choose the credentials its steps need, then enable it.", "warning")
-            else:
-                flash("Installed. Review it, then enable it.", "success")
-            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return render(
-        "workflows/template.html",
-        org=org,
-        entry=template,
-        credentials=credentials,
-        step_types=STEP_TYPES,
-        error=error,
-        status=422 if error else 200,
-    )
+            flash("Installed. Review it, then enable it.", "success")
+        return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
+
+    if request.method != "POST":
+        return page()
+    choices = {
+        key: int_or_none(request.form.get(f"credential-{key}")) or None
+        for key in template.definition.get("credentials", {})
+    }
+    return perform(lambda: workflows.install_template(template, org, _user(), choices), then=installed, failed=page)
 
 
 @bp.route("/draft", methods=["GET", "POST"])
@@ -89,25 +88,31 @@ def draft(org):
     from webapp.ai.services import draft_workflow
 
     form = DraftForm()
-    draft = None
-    if form.validate_on_submit():
-        try:
-            draft = draft_workflow(org, _user(), form.description.data)
-        except DomainError as error:
-            apply_error(form, error, field="description")
-        db.session.commit()  # the credit transaction and usage log stay, whatever the outcome
-    save_form = SaveDraftForm(
-        name=(draft or {}).get("name", ""), definition=json.dumps((draft or {}).get("definition", {}), indent=2)
-    )
-    return render(
-        "workflows/draft.html",
-        block="draft_result",
-        org=org,
+
+    def page(draft=None):
+        save_form = SaveDraftForm(
+            name=(draft or {}).get("name", ""), definition=json.dumps((draft or {}).get("definition", {}), indent=2)
+        )
+        return render(
+            "workflows/draft.html",
+            block="draft_result",
+            org=org,
+            form=form,
+            draft=draft,
+            save_form=save_form,
+            step_types=STEP_TYPES,
+            status=422 if form.errors or form.form_errors else 200,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    # A refused draft rolls back with the rest: no credit is charged for an answer that is not shown.
+    return perform(
+        lambda: draft_workflow(org, _user(), form.description.data),
+        then=page,
         form=form,
-        draft=draft,
-        save_form=save_form,
-        step_types=STEP_TYPES,
-        status=422 if form.errors else 200,
+        field="description",
+        failed=lambda _: page(),
     )
 
 
@@ -115,20 +120,35 @@ def draft(org):
 @org_view("workflows")
 def save_draft(org):
     form = SaveDraftForm()
-    if form.validate_on_submit():
-        try:
-            definition = json.loads(form.definition.data)
-            validate_definition(definition)
-            workflow = workflows.create_from_definition(org, _user(), form.name.data, "Drafted with AI", definition)
-        except ValueError:
-            form.definition.errors = ["The definition is not valid JSON."]
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="definition")
-        else:
-            db.session.commit()
-            flash("Draft saved as a workflow. Review each step, then enable it.", "success")
-            return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
-    return render(
-        "workflows/draft.html", org=org, form=DraftForm(), draft=None, save_form=form, step_types=STEP_TYPES, status=422
+
+    def page(_=None):
+        return render(
+            "workflows/draft.html",
+            org=org,
+            form=DraftForm(),
+            draft=None,
+            save_form=form,
+            step_types=STEP_TYPES,
+            status=422,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    try:
+        definition = load_json(form.definition.data)
+    except ValueError:
+        form.definition.errors = ["The definition is not valid JSON."]
+        return page()
+
+    def save():
+        validate_definition(definition)
+        return workflows.create_from_definition(org, _user(), form.name.data, "Drafted with AI", definition)
+
+    return perform(
+        save,
+        then=lambda workflow: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)),
+        success="Draft saved as a workflow. Review each step, then enable it.",
+        form=form,
+        field="definition",
+        failed=page,
     )

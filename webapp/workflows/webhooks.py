@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import jsonify, request
 
+from webapp.core.boundary import body_limit, has_forbidden_characters, load_json
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.settings import get
 from webapp.workflows import public_bp
@@ -17,29 +17,29 @@ def _error(status: int, code: str, message: str):
 
 
 @public_bp.post("/webhooks/workflows/<int:workflow_id>/<secret>")
+@body_limit(lambda: get("workflows.webhook_max_bytes"))
 def inbound(workflow_id: int, secret: str):
     from webapp.workflows.execution import start_run
     from webapp.workflows.services import webhook_secret_matches
 
-    limit = get("workflows.webhook_max_bytes")
-    if request.content_length is not None and request.content_length > limit:
-        return _error(413, "payload_too_large", f"The body is larger than {limit} bytes.")
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        return _error(413, "payload_too_large", f"The body is larger than {limit} bytes.")
+    body = request.get_data()  # at most workflows.webhook_max_bytes, chunked or not (413 beyond)
     workflow = db.session.get(Workflow, workflow_id)
     if workflow is None or workflow.trigger_type != TRIGGER_WEBHOOK or not webhook_secret_matches(workflow, secret):
         return _error(404, "not_found", "There is no such webhook.")
     if not workflow.enabled:
         return _error(409, "workflow_disabled", "This workflow is disabled.")
     text = body.decode("utf-8", errors="replace")
+    if has_forbidden_characters(text):
+        return _error(422, "invalid_characters", "The body contains a NUL byte, which cannot be stored.")
     try:
-        data = json.loads(text) if text.strip() else {}
+        data = load_json(text) if text.strip() else {}
     except ValueError:
         data = text
     payload = {"body": data, "query": request.args.to_dict(), "content_type": request.content_type or ""}
     if isinstance(data, dict):
         payload.update({k: v for k, v in data.items() if k not in payload})
-    run = start_run(workflow, TRIGGER_WEBHOOK, payload)
-    db.session.commit()
-    return jsonify({"run_id": run.id, "status": run.status}), 202
+    return perform(
+        lambda: start_run(workflow, TRIGGER_WEBHOOK, payload),
+        then=lambda run: (jsonify({"run_id": run.id, "status": run.status}), 202),
+        failed=lambda error: _error(error.status, error.code, error.message),
+    )
