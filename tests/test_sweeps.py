@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.routing.converters import NumberConverter
 
 from tests.factories import make_org, make_user
 from webapp.auth.models import UserSession
@@ -216,7 +217,7 @@ def _fallback_value(rule, name: str, user, org):
         return org.id
     if name == "session_id":
         return db.session.scalar(select(UserSession.id).where(UserSession.user_id == user.id)) or 1
-    if converter is not None and type(converter).__name__ in ("IntegerConverter", "NumberConverter"):
+    if isinstance(converter, NumberConverter):
         return 1
     return "sweep"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 
 from webapp.audit.models import AuditEntry
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 
 SYSTEM = None  # the actor for scheduled jobs and automatic transitions
@@ -72,8 +73,8 @@ def search_entries(
         actor = actor.strip()
         if actor == "system":
             stmt = stmt.where(AuditEntry.actor_type == "system")
-        elif actor.isdigit():
-            stmt = stmt.where(AuditEntry.actor_id == int(actor), AuditEntry.actor_type != "system")
+        elif int_or_none(actor) is not None:
+            stmt = stmt.where(AuditEntry.actor_id == int_or_none(actor), AuditEntry.actor_type != "system")
         else:
             stmt = stmt.where(AuditEntry.actor_label == actor.lower())
     if action:

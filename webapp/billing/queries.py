@@ -10,6 +10,7 @@ from webapp.billing.models import INVOICE_STATUSES, OPEN_STATUSES, OVERDUE, PAY_
 from webapp.billing.services import parse_period
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 
 
@@ -19,8 +20,8 @@ def filtered_invoices(args, *, org_id: int | None = None) -> tuple[Select, dict]
     used: dict = {}
     if org_id is not None:
         stmt = stmt.where(Invoice.organization_id == org_id)
-    elif (args.get("org") or "").isdigit():
-        used["org"] = int(args["org"])
+    elif int_or_none(args.get("org")) is not None:
+        used["org"] = int_or_none(args["org"])
         stmt = stmt.where(Invoice.organization_id == used["org"])
     status = (args.get("status") or "").upper()
     if status in INVOICE_STATUSES:

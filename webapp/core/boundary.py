@@ -24,8 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
-from flask import json as flask_json
-from flask.wrappers import Request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter
 
@@ -125,7 +124,7 @@ def _forbidden_path(value: Any) -> str | None:
     return None
 
 
-def load_json(raw: bytes | str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
+def load_json(raw: bytes | str, *, max_depth: int = JSON_MAX_DEPTH, **json_kwargs: Any) -> Any:
     """Parse a JSON document from outside. Malformed → ValueError (as ``json.loads``); too deep or a
     string holding NUL / a lone surrogate → ``InvalidInput`` (422)."""
     text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw  # UnicodeDecodeError is a ValueError
@@ -133,22 +132,18 @@ def load_json(raw: bytes | str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
         raise InvalidInput(
             f"The JSON body is nested more than {max_depth} levels deep.", code="json_too_deep", where="json"
         )
-    value = json.loads(text)
+    value = json.loads(text, **json_kwargs)
     found = _forbidden_path(value)
     if found is not None:
         raise _refuse_characters(found, "json")
     return value
 
 
-class _GuardedJSON:
-    """What ``request.get_json()`` parses with: ``load_json`` (responses still use Flask's dumps)."""
+class GuardedJSONProvider(DefaultJSONProvider):
+    """The app's JSON provider: ``request.get_json()`` parses with ``load_json``; dumping is Flask's."""
 
-    loads = staticmethod(load_json)
-    dumps = staticmethod(flask_json.dumps)
-
-
-class TesseraRequest(Request):
-    json_module = _GuardedJSON
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s, **kwargs)
 
 
 # ---------------------------------------------------------------- body limits
@@ -199,7 +194,8 @@ def check_request() -> None:
 def init_app(app: Flask) -> None:
     """Before any blueprint registers its rules: the converter must be in place when they are bound."""
     app.url_map.converters["int"] = BoundedIntConverter
-    app.request_class = TesseraRequest
+    app.json_provider_class = GuardedJSONProvider
+    app.json = GuardedJSONProvider(app)
     app.before_request(check_request)
 
     @app.errorhandler(DataError)

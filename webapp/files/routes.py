@@ -9,6 +9,7 @@ from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import paginate
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.files import bp
 from webapp.files import services as files
@@ -62,7 +63,7 @@ def index(org):
 
 
 def _optional(model, org, raw: str | None):
-    return org_object_or_404(model, org, int(raw)) if raw and raw.isdigit() else None
+    return org_object_or_404(model, org, int_or_none(raw)) if int_or_none(raw) is not None else None
 
 
 @bp.post("/")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from webapp.audit import record
 from webapp.core.errors import DomainError, LimitExceeded
 from webapp.core.models import utcnow
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.files.models import CATEGORIES, CATEGORY, FILE_TYPES, FileUpload, StorageUsage
 from webapp.settings import define, get
@@ -354,7 +355,7 @@ def download_url(org, upload: FileUpload) -> str:
 
 def check_download(org, upload: FileUpload, expires: str, signature: str) -> None:
     """The link must be this organization's, for this file, unexpired, and the file must be clean."""
-    if not expires.isdigit() or int(expires) < time.time():
+    if int_or_none(expires) is None or int(expires) < time.time():
         raise DomainError("This download link has expired. Open the file list for a new one.", code="link_expired")
     if not hmac.compare_digest(_signature(org.id, upload.id, int(expires)), signature or ""):
         raise DomainError("This download link is not valid.", code="link_invalid")

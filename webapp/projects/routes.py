@@ -7,6 +7,7 @@ from webapp.core.access import org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import is_htmx, redirect, render
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.projects import bp
@@ -139,7 +140,7 @@ def _save_task(task: Task, form: TaskForm) -> None:
 
 
 def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    return int_or_none(str(value)) if value else None
 
 
 def _task_in_project(org, project_id, task_id) -> tuple[Project, Task]:

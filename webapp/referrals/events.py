@@ -6,6 +6,7 @@ from flask import has_request_context, request
 from sqlalchemy import func, select
 
 from webapp.core.events import Event, subscribe
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.referrals import services
 
@@ -18,7 +19,7 @@ def cookie_value(code: str, click_id: int) -> str:
 
 def parse_cookie(value: str | None) -> tuple[str | None, int | None]:
     code, _, click = (value or "").partition(":")
-    return (code or None), (int(click) if click.isdigit() else None)
+    return (code or None), int_or_none(click)
 
 
 @subscribe("user.signed_up")

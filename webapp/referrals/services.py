@@ -17,6 +17,7 @@ from webapp.audit import record
 from webapp.auth.models import User
 from webapp.core.errors import DomainError, IllegalTransition
 from webapp.core.models import utcnow
+from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.mail import send_email
 from webapp.referrals.models import Referral, ReferralClick, ReferralPayout, ReferralProgram
@@ -242,11 +243,8 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         from webapp.core.access import load_membership
         from webapp.orgs.models import Organization
 
-        org = (
-            db.session.get(Organization, int(cleaned["organization_id"]))
-            if cleaned["organization_id"].isdigit()
-            else None
-        )
+        org_id = int_or_none(cleaned["organization_id"])
+        org = db.session.get(Organization, org_id) if org_id is not None else None
         membership = load_membership(org.slug, user.id) if org is not None else None
         if membership is None or membership.role not in ("OWNER", "ADMIN", "BILLING"):
             raise DomainError("Choose an organization whose billing you manage.", field="organization_id")

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from webapp.core.parsing import int_or_none
 from webapp.integrations.oauth import ConnectionUnavailable
 from webapp.integrations.providers import tiktok
 from webapp.integrations.providers.client import ProviderClient, ProviderError
@@ -64,8 +65,8 @@ def form_choices(org, form, info) -> None:
 
 def fill_form(org, form, post: Post | None, args) -> None:
     if post is None:
-        if args.get("video_id", "").isdigit():
-            form.video_id.data = int(args["video_id"])
+        if int_or_none(args.get("video_id")) is not None:
+            form.video_id.data = int_or_none(args["video_id"])
         with suppress(ValueError):  # no day, or not a day: leave it empty
             form.schedule_date.data = date.fromisoformat(args.get("date", ""))
         form.instagram_share_to_feed.data = True
@@ -100,7 +101,7 @@ def draft_from_form(org, form) -> PostDraft:
     for platform in PLATFORMS:
         key = platform.lower()
         value = getattr(form, f"{key}_account").data or ""
-        if not str(value).isdigit():
+        if int_or_none(str(value)) is None:
             continue
         if platform == TIKTOK:
             options = {

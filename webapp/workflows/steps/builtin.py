@@ -11,6 +11,7 @@ from wtforms import Form, IntegerField, SelectField, SelectMultipleField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.core.models import utcnow
+from webapp.core.parsing import int_or_none
 from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
 from webapp.workflows.templating import check_expression, check_syntax
 
@@ -320,7 +321,7 @@ class SchedulePost(StepType):
         from webapp.workflows.bridges import schedule_video_posts
 
         raw = ctx.render(config["video_id"]).strip()
-        if not raw.isdigit():
+        if int_or_none(raw) is None:
             raise StepFailed(f"“{raw[:40]}” is not a video id.")
         when = utcnow() + timedelta(minutes=int(config.get("delay_minutes") or 0))
         post_ids = schedule_video_posts(
