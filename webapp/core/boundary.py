@@ -5,8 +5,9 @@
   A path answers 400, a query argument, form field or body 422, code ``invalid_characters``.
 - Ids in URLs: ``<int:…>`` is ``BoundedIntConverter`` app-wide, ASCII digits up to BIGINT's maximum;
   anything larger matches no route (404) instead of reaching the database.
-- Bodies: the byte limit applies to what is actually read, chunked bodies included (Werkzeug's
-  ``max_content_length``); a view lowers it with ``@body_limit(n)``. JSON is parsed by ``load_json``:
+- Bodies: the byte limit applies to what is actually read: Werkzeug refuses a too-long
+  Content-Length, and a chunked body answers 413 at the first byte past the limit (Werkzeug alone
+  would cut it off there silently); a view lowers the limit with ``@body_limit(n)``. JSON is parsed by ``load_json``:
   at most ``JSON_MAX_DEPTH`` levels, counted before the parser runs, so ``"[" * 100000`` is a 422,
   never a RecursionError.
 - A value the database still refuses (out of range, not storable) rolls back and answers 422: the
@@ -17,16 +18,19 @@ Numbers and dates read from text go through ``webapp.core.parsing``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import DataError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
+from werkzeug.wsgi import get_input_stream
 
 from webapp.core.errors import DomainError
 from webapp.core.parsing import BIGINT_MAX
@@ -160,11 +164,34 @@ def body_limit(limit: int | Callable[[], int]):
     return mark
 
 
+class _StrictLimitedStream(io.RawIOBase):
+    """A body without Content-Length (chunked) read through Werkzeug's limit is cut off at the limit
+    without a word; this one answers 413 as soon as a byte past the limit arrives."""
+
+    def __init__(self, inner: IO[bytes], limit: int):
+        self._inner, self._limit, self._read = inner, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._inner.readinto(buffer)
+        self._read += count
+        if self._read > self._limit:
+            raise RequestEntityTooLarge()
+        return count
+
+
 def _apply_body_limit() -> None:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     limit = getattr(view, "body_limit", None)
     if limit is not None:
         request.max_content_length = limit() if callable(limit) else limit
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and "wsgi.input_terminated" in request.environ:
+        # Werkzeug refuses a too-long Content-Length up front; a streamed body is counted as it is read.
+        inner = get_input_stream(request.environ, max_content_length=limit + 1)
+        request.__dict__["stream"] = _StrictLimitedStream(inner, limit)
 
 
 # ---------------------------------------------------------------- the hook

@@ -57,12 +57,16 @@ def parse_date(text: str | None, *, earliest: date = MIN_DATE, latest: date = MA
     match = _DATE.fullmatch((text or "").strip())
     if not match:
         raise ValueError("Enter a date like 2026-11-23.")
+    year, month, day = (int(part) for part in match.groups())
+    out_of_range = ValueError(f"Enter a date from {earliest.isoformat()} to {latest.isoformat()}.")
+    if not earliest.year <= year <= latest.year:
+        raise out_of_range
     try:
-        value = date(*(int(part) for part in match.groups()))
+        value = date(year, month, day)
     except ValueError:
         raise ValueError("That day does not exist; enter a date like 2026-11-23.") from None
     if not earliest <= value <= latest:
-        raise ValueError(f"Enter a date from {earliest.isoformat()} to {latest.isoformat()}.")
+        raise out_of_range
     return value
 
 
