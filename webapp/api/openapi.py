@@ -9,6 +9,7 @@ import functools
 
 from webapp.api.models import SCOPES
 
+MONTH_PATTERN = "^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$"  # what webapp.core.parsing.parse_month takes
 SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "CANCELLED")
 INVOICE_STATUSES = ("ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED")  # finalized ones: drafts are not shown
 
@@ -104,8 +105,8 @@ PAGINATION = [
         "name": "cursor",
         "in": "query",
         "required": False,
-        "description": "The next_cursor of the previous page (opaque).",
-        "schema": {"type": "string"},
+        "description": "The next_cursor of the previous page (up to 19 digits; leave it out for the first page).",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
     },
 ]
 
@@ -130,6 +131,7 @@ def _schemas():
             "timestamp": {
                 "type": "string",
                 "format": "date-time",
+                "maxLength": 40,
                 "description": "ISO 8601 with time zone; within the last 35 days, at most 5 minutes ahead.",
             },
             "data": {"type": "object", "description": "Optional details (at most 4 KB as JSON)."},
@@ -161,7 +163,15 @@ def _schemas():
             "type": "object",
             "required": ["events"],
             "additionalProperties": False,
-            "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _ref("UsageEvent")}},
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    # Any item is taken: one that is not a valid UsageEvent is listed under rejected with a code.
+                    "items": {"description": "A UsageEvent; an invalid one is rejected on its own, with a code."},
+                }
+            },
         },
         "RejectedEvent": {
             "type": "object",
@@ -377,7 +387,11 @@ def spec() -> dict:
                 "get": {
                     "operationId": "getUsage",
                     "summary": "Usage aggregates by metric and billing period",
-                    "description": "Billing periods are calendar months (UTC). Open periods are computed live.",
+                    "description": (
+                        "Billing periods are calendar months (UTC). Open periods are computed live. "
+                        "to may not be before from, and one request covers at most 24 months "
+                        "(422 invalid_parameter otherwise)."
+                    ),
                     "security": security("usage:read"),
                     "x-scope": "usage:read",
                     "parameters": [
@@ -385,15 +399,15 @@ def spec() -> dict:
                             "name": "from",
                             "in": "query",
                             "required": False,
-                            "description": "First month, YYYY-MM (default: last month).",
-                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                            "description": "First month, YYYY-MM, 1900-01 to 2199-12 (default: last month).",
+                            "schema": {"type": "string", "pattern": MONTH_PATTERN},
                         },
                         {
                             "name": "to",
                             "in": "query",
                             "required": False,
-                            "description": "Last month, YYYY-MM (default: this month).",
-                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                            "description": "Last month, YYYY-MM, 1900-01 to 2199-12 (default: this month).",
+                            "schema": {"type": "string", "pattern": MONTH_PATTERN},
                         },
                         {
                             "name": "metric",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, date, datetime
 
 from flask import g, jsonify, make_response, render_template, request
@@ -15,11 +16,12 @@ from webapp.api.services import authenticate
 from webapp.core.boundary import body_limit
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
-from webapp.core.parsing import parse_int
+from webapp.core.parsing import BIGINT_MAX, parse_int
 from webapp.core.transaction import perform
 from webapp.extensions import db
 
 MAX_BODY = 5 * 1024 * 1024
+CURSOR = re.compile(r"[0-9]{1,19}")
 PAGE_DEFAULT, PAGE_MAX = 50, 200
 
 
@@ -153,21 +155,22 @@ def _limit() -> int:
 
 
 def _cursor() -> int | None:
+    """Ids below the cursor: up to 19 ASCII digits (a value past BIGINT's maximum reads as the maximum,
+    which every id is below); anything else, the empty string included, is refused."""
     raw = request.args.get("cursor")
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    try:
-        return parse_int(raw, minimum=1)
-    except ValueError:
+    if not CURSOR.fullmatch(raw):
         raise ApiFailure(
             422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"}
-        ) from None
+        )
+    return min(int(raw), BIGINT_MAX)
 
 
 def _status_filter(allowed: tuple[str, ...]) -> str | None:
     """``?status=`` exactly as the document's enum spells it; anything else is refused, not ignored."""
     status = request.args.get("status")
-    if status is None or status == "":
+    if status is None:
         return None
     if status not in allowed:
         raise ApiFailure(
@@ -199,6 +202,8 @@ def post_usage_events(key):
     if not isinstance(body, dict):
         raise ApiFailure(422, "invalid_body", 'Send one event object, or {"events": [...]} with up to 1,000 events.')
     single = "events" not in body
+    if not single and set(body) != {"events"}:
+        raise ApiFailure(422, "invalid_body", 'A batch is {"events": [...]} and nothing else.')
     events = [body] if single else body["events"]
     if not isinstance(events, list):
         raise ApiFailure(422, "invalid_body", "events is a list of event objects.")

@@ -17,7 +17,7 @@ MAX_MONTHS = 24
 
 
 def _month(value: str | None, name: str, default: datetime) -> datetime:
-    if not value:
+    if value is None:
         return default
     try:
         first = parse_month(value)

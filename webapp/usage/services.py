@@ -123,6 +123,8 @@ def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
     if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type):
         return None, "invalid_event_type", "event_type is 1 to 64 lowercase letters, digits and . _ : -."
     quantity = raw.get("quantity", 1)
+    if isinstance(quantity, float) and quantity.is_integer():
+        quantity = int(quantity)  # JSON Schema's integer: 4384.0 is the whole number 4384
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
         return None, "invalid_quantity", "quantity is a whole number from 0 to 10^12."
     if "timestamp" not in raw:
