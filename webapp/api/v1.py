@@ -161,9 +161,7 @@ def _cursor() -> int | None:
     if raw is None:
         return None
     if not CURSOR.fullmatch(raw):
-        raise ApiFailure(
-            422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"}
-        )
+        raise ApiFailure(422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"})
     return min(int(raw), BIGINT_MAX)
 
 
