@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from webapp.core.errors import DomainError
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.pagination import page_arg
 from webapp.core.parsing import int_or_none, parse_date, parse_int
-from webapp.core.transaction import perform
+from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.jobs import queues
 from webapp.mail.models import EmailMessage
@@ -317,12 +317,7 @@ def _job_action(action, queue: str, job_id: str, done: str):
 
     if not ActionForm().validate_on_submit():
         return back()
-    return perform(act, then=back, success=done, failed=lambda error: _flashed(error, back))
-
-
-def _flashed(error: DomainError, answer):
-    flash(error.message, "error")
-    return answer()
+    return perform(act, then=back, success=done, failed=flash_then(back))
 
 
 @bp.post("/jobs/<queue>/<job_id>/retry")

@@ -189,6 +189,17 @@ def refuse(
     return failed(error)
 
 
+def flash_then(answer: Callable[[], ResponseReturnValue]) -> Callable[[DomainError], ResponseReturnValue]:
+    """``failed=`` for an action whose page is the same either way (an htmx fragment, a redirect):
+    the refusal is a flash, then ``answer()``."""
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        flash(error.message, "error")
+        return answer()
+
+    return refused
+
+
 def _commit() -> None:
     g._tessera_committing = True
     try:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from webapp.core.access import org_object_or_404, org_view
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import page_arg, paginate
-from webapp.core.transaction import perform
+from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.orgs.forms import EmptyForm
 from webapp.workflows import bp
@@ -253,13 +253,8 @@ def add_step(org, workflow_id):
     return perform(
         lambda: workflows.add_step(workflow, _user(), request.form.get("type", "")),
         then=lambda _: _back(org, workflow),
-        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+        failed=flash_then(lambda: _back(org, workflow)),
     )
-
-
-def _flashed(error, answer):
-    flash(error.message, "error")
-    return answer()
 
 
 @bp.post("/<int:workflow_id>/steps/<int:step_id>")
@@ -286,7 +281,7 @@ def move_step(org, workflow_id, step_id):
     return perform(
         lambda: workflows.move_step(step, _user(), direction),
         then=lambda _: _back(org, workflow),
-        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+        failed=flash_then(lambda: _back(org, workflow)),
     )
 
 
@@ -297,7 +292,7 @@ def remove_step(org, workflow_id, step_id):
     return perform(
         lambda: workflows.remove_step(step, _user()),
         then=lambda _: _back(org, workflow),
-        failed=lambda error: _flashed(error, lambda: _back(org, workflow)),
+        failed=flash_then(lambda: _back(org, workflow)),
     )
 
 
