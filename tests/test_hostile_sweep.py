@@ -8,6 +8,9 @@ fields, one generic query argument, and, where the body is read, hostile JSON:
 
     NUL, a lone surrogate, 2^63, a superscript two, 100,000 characters, year 0, JSON 100,000 deep
 
+A lone surrogate travels in a query string or form as the bytes UTF-8 would give it (Werkzeug keeps
+such undecodable bytes as text) and in JSON as ``\ud800``, which decodes to one.
+
 NUL and lone surrogates go into every argument or field at once (the boundary refuses them wherever
 they are); the other values, which pass the boundary and test a view's own parsing, one at a time.
 
