@@ -140,3 +140,20 @@ def test_get_never_performs_unless_the_view_says_why(app: Flask, ctx):
 def _answer(app, result):
     response = app.make_response(result)
     return response.status_code, response.get_json(silent=True)
+
+
+def test_strict_mode_refuses_a_commit_outside_perform_but_not_a_savepoint(app, ctx):
+    from webapp.alerts.models import SystemAlert
+
+    before = app.config["STRICT_TRANSACTIONS"]
+    app.config["STRICT_TRANSACTIONS"] = True
+    try:
+        with app.test_request_context("/o/x/anything", method="POST"):
+            with db.session.begin_nested():  # a subscriber's savepoint commits nothing by itself
+                db.session.add(SystemAlert(severity="INFO", source="strict", message="m", fingerprint="f"))
+            with pytest.raises(RuntimeError, match="committed outside"):
+                db.session.commit()
+            db.session.rollback()
+            assert app.make_response(perform(lambda: None, then="/done")).status_code == 303
+    finally:
+        app.config["STRICT_TRANSACTIONS"] = before

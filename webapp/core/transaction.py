@@ -232,6 +232,8 @@ def _only_perform_commits(session: Session) -> None:
     """With ``STRICT_TRANSACTIONS`` (on in the tests) a commit inside a request outside ``perform`` raises."""
     if not has_request_context() or not current_app.config.get("STRICT_TRANSACTIONS"):
         return
+    if session.in_nested_transaction():
+        return  # releasing a SAVEPOINT (begin_nested) commits nothing; the outer transaction still decides
     if g.get("_tessera_committing") or g.get("_tessera_job_running"):
         return
     raise RuntimeError(
