@@ -344,7 +344,9 @@ def spec() -> dict:
                 "Authenticate with an API key from /o/<slug>/api-keys: `Authorization: Bearer <key>`. "
                 "Each key has scopes and an hourly request limit (RateLimit-* headers); each plan has a monthly "
                 'API-call allowance. Errors are `{"error": {"code", "message", "details"}}` with stable codes. '
-                "Amounts are integer cents with an ISO currency code. Lists use cursor pagination."
+                "Amounts are integer cents with an ISO currency code. Lists use cursor pagination. "
+                "Text holding a NUL byte or a lone surrogate, anywhere, is refused (422 invalid_characters), "
+                "and so is JSON nested more than 32 levels deep (422 json_too_deep)."
             ),
         },
         "servers": [{"url": "/api/v1"}],
