@@ -1,4 +1,5 @@
-"""Billing: accounts, services, invoices, payments (Paynow, manual, credit), credits, dunning, runs."""
+"""Billing: accounts, services, invoices, payments (Paynow, Stripe, manual, credit), saved cards,
+automatic collection, refunds and credit notes, credits, dunning, runs."""
 
 from flask import Blueprint
 
@@ -20,8 +21,16 @@ def init_app(app):
     if create_account_for_new_org not in ORGANIZATION_CREATED_HOOKS:
         ORGANIZATION_CREATED_HOOKS.append(create_account_for_new_org)
 
-    csrf.exempt(public.paynow_webhook)
-    limiter.exempt(public.paynow_webhook)
+    for webhook in (public.paynow_webhook, public.stripe_webhook):
+        csrf.exempt(webhook)
+        limiter.exempt(webhook)
+    from webapp.billing.payment_panels import invoice_payments
+    from webapp.billing.providers import load_providers
+    from webapp.billing.services.payment_methods import register_notification_type
+
+    load_providers()
+    register_notification_type()
+    app.jinja_env.globals["invoice_payments"] = invoice_payments
     app.cli.add_command(cli.billing_cli)
     if not getattr(init_app, "_nav_done", False):
         init_app._nav_done = True
@@ -31,4 +40,4 @@ def init_app(app):
         admin_nav_item("Billing", "billing_admin.invoices", 15)
 
 
-from webapp.billing import admin, jobs, models, public, routes  # noqa: E402,F401
+from webapp.billing import admin, jobs, models, payment_admin, payment_models, payment_routes, public, routes  # noqa: E402,F401  # noqa: E402,F401

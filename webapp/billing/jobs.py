@@ -1,13 +1,11 @@
-"""Billing jobs: invoice e-mails, the billing run, daily dunning, polling pending Paynow payments."""
+"""Billing jobs: invoice e-mails, the billing run, daily dunning (payments' jobs: ``payment_jobs``)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import url_for
 from sqlalchemy import select
 
-from webapp.billing.models import PAY_PENDING, BillingAccount, BillingRun, Invoice, Payment
+from webapp.billing.models import BillingAccount, BillingRun, Invoice
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.jobs import job, periodic
@@ -104,22 +102,5 @@ def daily_dunning() -> None:
     run_dunning()
 
 
-@periodic("*/10 * * * *")
-@job(queue="billing")
-def poll_pending_payments() -> None:
-    """Payments whose callback never came: ask Paynow (recent ones only)."""
-    from webapp.billing.paynow import refresh_payment
-
-    since = utcnow() - timedelta(days=2)
-    ids = db.session.scalars(
-        select(Payment.id).where(
-            Payment.status == PAY_PENDING, Payment.provider == "paynow", Payment.initiated_at > since
-        )
-    ).all()
-    for payment_id in ids:
-        payment = db.session.get(Payment, payment_id)
-        try:
-            refresh_payment(payment)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
+# Payments' jobs (webhooks, automatic collection, reconciliation, card expiry) register here too.
+from webapp.billing import payment_jobs  # noqa: E402,F401

@@ -204,6 +204,7 @@ METHODS = (
     "BANK_TRANSFER",
     "CASH",
     "CREDIT",
+    "STRIPE_CARD",
 )
 MANUAL_METHODS = ("BANK_TRANSFER", "CASH")
 PAY_PENDING, PAY_PAID, PAY_FAILED, PAY_CANCELLED, PAY_REFUNDED = "PENDING", "PAID", "FAILED", "CANCELLED", "REFUNDED"
@@ -243,6 +244,8 @@ class Payment(TimestampMixin, OrgOwnedMixin, db.Model):
 
     @property
     def method_label(self) -> str:
+        if self.method == "STRIPE_CARD":
+            return "Card (Stripe)"
         return self.method.replace("PAYNOW_", "Paynow ").replace("_", " ").title()
 
 

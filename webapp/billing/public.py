@@ -1,20 +1,21 @@
-"""Public pages: /pay/<token> (no login) and the Paynow result-URL webhook (CSRF-exempt)."""
+"""Public pages: /pay/<token> (no login) and the providers' webhooks (CSRF-exempt). Webhooks only
+verify, record and answer; a job does the work."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 
 from webapp.billing import public_bp
 from webapp.billing.forms import ExpressPayForm, WebPayForm
-from webapp.billing.models import PAID, PAY_PENDING, VOID, Payment
-from webapp.billing.paynow import handle_paynow_callback, provider_for, refresh_payment
+from webapp.billing.models import PAID, REFUNDED, VOID, Payment
+from webapp.billing.payment_forms import CardPayForm
+from webapp.billing.providers.paynow import record_paynow_callback
 from webapp.billing.services import invoice_by_token
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.billing.services.checkout import check_payment, start_checkout
+from webapp.billing.services.webhooks import receive_stripe_webhook
+from webapp.core.htmx import is_htmx, redirect, render
+from webapp.core.transaction import perform
 from webapp.extensions import db
-from webapp.integrations.providers.client import ProviderError
-from webapp.integrations.providers.paynow import PaynowError
 
 
 def _payable(token: str):
@@ -24,20 +25,23 @@ def _payable(token: str):
         return None, render("billing/pay_refused.html", reason="unknown", invoice=None, status=404)
     if invoice.status == VOID:
         return None, render("billing/pay_refused.html", reason="void", invoice=invoice, status=410)
-    if invoice.status in (PAID, "REFUNDED") or invoice.amount_due <= 0:
+    if invoice.status in (PAID, REFUNDED) or invoice.amount_due <= 0:
         return None, render("billing/pay_refused.html", reason="paid", invoice=invoice, status=410)
     if invoice.link_expired:
         return None, render("billing/pay_refused.html", reason="expired", invoice=invoice, status=410)
     return invoice, None
 
 
-def _page(invoice, web_form=None, express_form=None, status=200):
+def _page(invoice, web_form=None, express_form=None, card_form=None, status=200):
     return render(
         "billing/pay.html",
         invoice=invoice,
         web_form=web_form or WebPayForm(),
         express_form=express_form or ExpressPayForm(),
+        card_form=card_form or CardPayForm(),
+        stripe_enabled=bool(current_app.config.get("STRIPE_SECRET_KEY")),
         sandbox="/sandbox/paynow" in current_app.config["PAYNOW_BASE_URL"],
+        stripe_sandbox="/sandbox/stripe" in current_app.config["STRIPE_API_BASE"],
         status=status,
     )
 
@@ -48,74 +52,95 @@ def pay(token):
     return refusal or _page(invoice)
 
 
-@public_bp.post("/pay/<token>/web")
-def pay_web(token):
+def status_url(invoice, payment) -> str:
+    return url_for("billing_public.payment_status", token=invoice.payment_token, payment_id=payment.id, _external=True)
+
+
+def _pay(token, form_class, form_name, provider, method_of, phone_of=lambda form: None):
     invoice, refusal = _payable(token)
     if refusal:
         return refusal
-    form = WebPayForm()
+    form = form_class()
     if not form.validate_on_submit():
-        return _page(invoice, web_form=form, status=422)
-    return _start(invoice, form.method.data, None, form, "web_form")
+        return _page(invoice, **{form_name: form}, status=422)
+    cancel = url_for("billing_public.pay", token=token, _external=True)
+    return perform(
+        lambda: start_checkout(
+            invoice,
+            provider,
+            method_of(form),
+            phone=phone_of(form),
+            urls=lambda payment: (status_url(invoice, payment), cancel),
+        ),
+        then=lambda checkout: redirect(checkout.redirect_url or status_url(invoice, checkout.payment)),
+        form=form,
+        failed=lambda error: _page(invoice, **{form_name: form}, status=error.status if error.status >= 500 else 422),
+    )
+
+
+@public_bp.post("/pay/<token>/web")
+def pay_web(token):
+    return _pay(token, WebPayForm, "web_form", "paynow", lambda form: form.method.data)
 
 
 @public_bp.post("/pay/<token>/express")
 def pay_express(token):
-    invoice, refusal = _payable(token)
-    if refusal:
-        return refusal
-    form = ExpressPayForm()
-    if not form.validate_on_submit():
-        return _page(invoice, express_form=form, status=422)
-    return _start(invoice, form.method.data, form.phone.data, form, "express_form")
+    return _pay(token, ExpressPayForm, "express_form", "paynow", lambda form: form.method.data, lambda f: f.phone.data)
 
 
-def _start(invoice, method, phone, form, form_name):
-    provider = provider_for("paynow")
-    try:
-        payment = provider.begin(invoice, method, phone)
-    except DomainError as error:
-        db.session.rollback()
-        apply_error(form, error)
-        return _page(invoice, **{form_name: form}, status=422)
-    db.session.commit()  # the callback may arrive before Paynow's reply does
-    try:
-        checkout = provider.send(payment)
-    except DomainError as error:
-        db.session.commit()  # keep the FAILED payment and its reason
-        apply_error(form, error)
-        return _page(invoice, **{form_name: form}, status=502)
-    db.session.commit()
-    if checkout.redirect_url:
-        return redirect(checkout.redirect_url)
-    return redirect(url_for("billing_public.payment_status", token=invoice.payment_token, payment_id=payment.id))
+@public_bp.post("/pay/<token>/card")
+def pay_card(token):
+    return _pay(token, CardPayForm, "card_form", "stripe", lambda form: "STRIPE_CARD")
 
 
-@public_bp.get("/pay/<token>/payments/<int:payment_id>")
-def payment_status(token, payment_id):
+def _payment_of(token, payment_id):
     invoice = invoice_by_token(token)
     if invoice is None:
         abort(404)
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.invoice_id != invoice.id:
         abort(404)
-    if payment.status == PAY_PENDING:
-        try:
-            refresh_payment(payment)
-            db.session.commit()
-        except (PaynowError, ProviderError):
-            db.session.rollback()
-            flash("Paynow did not answer; we will keep checking.", "warning")
-    db.session.refresh(invoice)
-    return render("billing/pay_status.html", block="pay_status", invoice=invoice, payment=payment)
+    return invoice, payment
+
+
+def _status(invoice, payment, warning=None):
+    return render("billing/pay_status.html", block="pay_status", invoice=invoice, payment=payment, warning=warning)
+
+
+@public_bp.get("/pay/<token>/payments/<int:payment_id>")
+def payment_status(token, payment_id):
+    invoice, payment = _payment_of(token, payment_id)
+    return _status(invoice, payment)
+
+
+@public_bp.post("/pay/<token>/payments/<int:payment_id>/check")
+def check_payment_status(token, payment_id):
+    """The status page asks again (htmx every two seconds, or the button): the provider is asked."""
+    invoice, payment = _payment_of(token, payment_id)
+
+    def answer(warning=None):
+        if not is_htmx():
+            return redirect(url_for("billing_public.payment_status", token=token, payment_id=payment_id))
+        db.session.expire_all()
+        return _status(db.session.get(type(invoice), invoice.id), db.session.get(Payment, payment_id), warning)
+
+    return perform(lambda: check_payment(payment), then=lambda _: answer(), failed=lambda error: answer(error.message))
 
 
 @public_bp.post("/webhooks/paynow")
 def paynow_webhook():
     fields = list(request.form.items(multi=True))
-    status, message = handle_paynow_callback(fields)
-    if status == 200:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return message, status, {"Content-Type": "text/plain"}
+    return perform(
+        lambda: record_paynow_callback(fields),
+        then=lambda result: (result[1], result[0], {"Content-Type": "text/plain"}),
+    )
+
+
+@public_bp.post("/webhooks/stripe")
+def stripe_webhook():
+    payload, signature = request.get_data(), request.headers.get("Stripe-Signature")
+    return perform(
+        lambda: receive_stripe_webhook(payload, signature),
+        then=lambda new: ({"received": True, "duplicate": not new}, 200),
+        failed=lambda error: ({"error": {"message": error.message}}, error.status),
+    )

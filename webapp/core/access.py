@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members": frozenset({OWNER, ADMIN}),
     "owner": frozenset({OWNER}),
     "billing": frozenset({OWNER, ADMIN, BILLING}),
+    # Saved cards: the issue gives them to owners and the billing role (admins see billing, not cards).
+    "payment_methods": frozenset({OWNER, BILLING}),
     "services": frozenset({OWNER, ADMIN, MEMBER}),
     "api": frozenset({OWNER, ADMIN}),
     "integrations": frozenset({OWNER, ADMIN}),

@@ -8,6 +8,7 @@ from webapp.billing.services.catalog import (
     suspend_service,
     update_service,
 )
+from webapp.billing.services.credit_notes import issue_credit_note, refund_payment
 from webapp.billing.services.dunning import run_dunning, suspend_account
 from webapp.billing.services.invoices import (
     InvoiceFinalized,
@@ -30,7 +31,6 @@ from webapp.billing.services.invoices import (
 from webapp.billing.services.payments import (
     apply_payment,
     issue_credit,
-    issue_credit_note,
     pay_from_credit,
     reactivate_if_clear,
     record_manual_payment,
@@ -73,6 +73,7 @@ __all__ = [
     "recompute_totals",
     "record_manual_payment",
     "refresh_payment_link",
+    "refund_payment",
     "remove_line_item",
     "run_billing",
     "run_dunning",

@@ -222,29 +222,30 @@ def recompute_totals(invoice: Invoice) -> None:
 # --- numbering ---------------------------------------------------------------------------------
 
 
-def allocate_numbers(year: int, count: int = 1) -> list[str]:
+def allocate_numbers(year: int, count: int = 1, *, counter=InvoiceNumberCounter, prefix: str = "INV") -> list[str]:
     """``count`` consecutive numbers for ``year``. The UPDATE locks the year's counter row until the
-    transaction ends, so concurrent finalizations queue up and a rollback leaves no gap."""
+    transaction ends, so concurrent finalizations queue up and a rollback leaves no gap. Credit notes
+    use the same rule with their own counter table (``counter``, ``prefix="CN"``)."""
     if count < 1:
         return []
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(InvoiceNumberCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+        stmt = pg_insert(counter).values(year=year, last_number=0).on_conflict_do_nothing()
     else:
-        stmt = insert(InvoiceNumberCounter).values(year=year, last_number=0).prefix_with("OR IGNORE")
-    exists = db.session.scalar(select(InvoiceNumberCounter.id).where(InvoiceNumberCounter.year == year))
+        stmt = insert(counter).values(year=year, last_number=0).prefix_with("OR IGNORE")
+    exists = db.session.scalar(select(counter.id).where(counter.year == year))
     if exists is None:
         db.session.execute(stmt)
     last = db.session.execute(
-        update(InvoiceNumberCounter)
-        .where(InvoiceNumberCounter.year == year)
-        .values(last_number=InvoiceNumberCounter.last_number + count)
-        .returning(InvoiceNumberCounter.last_number)
+        update(counter)
+        .where(counter.year == year)
+        .values(last_number=counter.last_number + count)
+        .returning(counter.last_number)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    return [f"INV-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+    return [f"{prefix}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
 def new_payment_token() -> str:

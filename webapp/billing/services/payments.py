@@ -10,7 +10,6 @@ from webapp.billing.models import (
     ACCOUNT_ACTIVE,
     CREDIT_APPLIED,
     CREDIT_GRANT,
-    CREDIT_NOTE,
     CREDIT_OVERPAYMENT,
     MANUAL_METHODS,
     METHODS,
@@ -24,7 +23,6 @@ from webapp.billing.models import (
     PAY_PENDING,
     PAY_REFUNDED,
     PAYMENT_RANK,
-    REFUNDED,
     SERVICE_ACTIVE,
     SERVICE_SUSPENDED,
     BillingAccount,
@@ -91,14 +89,17 @@ def _apply_to_invoice(payment: Payment, actor=None) -> Payment:
         record(actor, "credit.overpayment", account, {"payment_id": payment.id, "amount": remaining})
     db.session.flush()
     record(actor, "payment.received", payment, {"amount": payment.amount, "method": payment.method})
-    emit(
-        "payment.received",
-        org=payment.organization_id,
-        actor=actor,
-        payment_id=payment.id,
-        invoice_id=payment.invoice_id,
-        amount=payment.amount,
-    )
+    for name in ("payment.received", "payment.succeeded"):  # payment.received: the older name, kept for subscribers
+        emit(
+            name,
+            org=payment.organization_id,
+            actor=actor,
+            payment_id=payment.id,
+            invoice_id=payment.invoice_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            provider=payment.provider,
+        )
     if invoice is not None and invoice.status == PAID:
         emit("invoice.paid", org=invoice.organization_id, actor=actor, invoice_id=invoice.id, payment_id=payment.id)
         from webapp.billing.jobs import send_invoice_email
@@ -228,36 +229,12 @@ def issue_credit(account: BillingAccount, actor, amount: int, reason: str, invoi
     return credit
 
 
-def issue_credit_note(invoice: Invoice, actor, reason: str) -> Credit:
-    """PAID → REFUNDED: what was paid goes back to the account as credit, referencing the invoice."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Say why the credit note is issued.", field="reason")
-    if invoice.status != PAID:
-        raise IllegalTransition("Only a paid invoice can be refunded by credit note.")
-    account = db.session.get(BillingAccount, invoice.account_id)
-    transition(invoice, REFUNDED, actor, reason=reason)
-    note = Credit(
-        organization_id=invoice.organization_id,
-        account_id=account.id,
-        invoice_id=invoice.id,
-        kind=CREDIT_NOTE,
-        amount=invoice.amount_paid,
-        currency=invoice.currency,
-        reason=reason[:1000],
-        issued_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(note)
-    _add_credit_balance(account, invoice.amount_paid)
-    db.session.flush()
-    record(actor, "credit_note.issued", note, {"invoice": invoice.number, "amount": note.amount})
-    return note
+# --- provider payments (Paynow, Stripe) --------------------------------------------------------
 
 
-# --- provider payments (Paynow, later Stripe) --------------------------------------------------
-
-
-def start_provider_payment(invoice: Invoice, *, provider: str, method: str, reference: str, phone=None) -> Payment:
+def start_provider_payment(
+    invoice: Invoice, *, provider: str, method: str, reference: str | None, phone=None
+) -> Payment:
     """A PENDING payment for money a provider will collect; settled by ``settle_payment``."""
     if invoice.status not in OPEN_STATUSES or invoice.amount_due <= 0:
         raise IllegalTransition("Nothing is due on this invoice.")
@@ -305,7 +282,14 @@ def settle_payment(payment: Payment, status: str, *, external_status: str | None
         _apply_to_invoice(payment, actor)
     elif status in (PAY_FAILED, PAY_CANCELLED):
         record(actor, f"payment.{status.lower()}", payment, {"provider_status": external_status})
-        emit("payment.failed", org=payment.organization_id, payment_id=payment.id, invoice_id=payment.invoice_id)
+        emit(
+            "payment.failed",
+            org=payment.organization_id,
+            payment_id=payment.id,
+            invoice_id=payment.invoice_id,
+            provider=payment.provider,
+            error=error,
+        )
     elif status == PAY_REFUNDED:
         record(actor, "payment.refunded", payment, {"provider_status": external_status})
     return True

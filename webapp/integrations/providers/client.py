@@ -31,6 +31,7 @@ REQUEST_ID_HEADERS = (
     "x-request-id",
     "X-Goog-Request-Id",
     "x-tt-logid",
+    "Request-Id",
 )
 
 
@@ -124,12 +125,14 @@ class ProviderClient:
         retry: bool = True,
         expect: tuple[int, ...] = (),
         metadata: dict | None = None,
+        raise_for_status: bool = True,
         **kwargs,
     ) -> ProviderResponse:
         """Send one request. ``retry=False`` for calls that must never repeat (an irreversible step).
 
         Answers 2xx (and any status in ``expect``) as a ``ProviderResponse``; anything else raises
-        ``ProviderError`` after retries.
+        ``ProviderError`` after retries. ``raise_for_status=False`` hands every answer back (an SDK
+        that reads provider errors itself); the log still records a 4xx/5xx as a failure.
         """
         attempt = 0
         while True:
@@ -150,6 +153,8 @@ class ProviderClient:
                 if not ok:
                     error = self._error_for(response)
             self._log(action, method, url, response, error, duration_ms, attempt, metadata)
+            if response is not None and not raise_for_status:
+                return ProviderResponse(response.status_code, response.headers, response.content)
             if error is None:
                 return ProviderResponse(response.status_code, response.headers, response.content)
 

@@ -1,20 +1,30 @@
-"""Paying an invoice through a provider: the provider registry (Paynow now; Stripe plugs in here
-later with the same three operations), starting a payment, and confirming it by polling.
+"""Paynow: web checkout (Visa, Mastercard, Paynow's page) and mobile express (EcoCash, OneMoney,
+InnBucks), confirmed by polling; the result-URL callback is checked, recorded and answered at once,
+and a job polls Paynow and applies the payment (exactly once, however many callbacks arrive).
 
-Provider calls happen between commits: the PENDING payment is committed before Paynow is asked,
-so a result-URL callback that arrives first finds it.
+Paynow has no refund API: a refund is made in Paynow's merchant console (or by hand) and recorded
+here with its reference. Paynow's published express protocol charges a card *token* (``method=vmc``,
+``token``, ``merchanttrace``) but documents neither how a token is first obtained nor any card
+details to show (brand, last four, expiry), so saved cards are Stripe's only (docs/billing.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from webapp.audit import record
 from webapp.billing.models import PAY_CANCELLED, PAY_FAILED, PAY_PAID, PAY_PENDING, PAY_REFUNDED, Invoice, Payment
+from webapp.billing.providers import (
+    Checkout,
+    PaymentProvider,
+    PaymentProviderError,
+    PaymentRef,
+    register,
+)
 from webapp.billing.services import settle_payment, start_provider_payment
 from webapp.core.errors import DomainError
 from webapp.extensions import db
@@ -33,39 +43,13 @@ from webapp.integrations.providers.paynow import (
 WEB_METHODS = ("PAYNOW_WEB", "PAYNOW_VISA", "PAYNOW_MASTERCARD")
 
 
-class PaymentProviderError(DomainError):
-    code = "payment_provider_error"
-    status = 502
-
-
-@dataclass
-class Checkout:
-    payment: Payment
-    redirect_url: str | None = None  # web checkout: send the browser here
-    instructions: str | None = None  # express: tell the customer what to do on the phone
-
-
-@dataclass(frozen=True)
-class PaymentRef:
-    """What a status check needs, read before the transaction ends (so nothing lazy-loads later)."""
-
-    id: int
-    poll_url: str | None
-    external_reference: str | None
-    organization_id: int
-
-    @classmethod
-    def of(cls, payment: Payment) -> PaymentRef:
-        return cls(payment.id, payment.poll_url, payment.external_reference, payment.organization_id)
-
-
-class PaynowProvider:
-    """The interface every payment provider offers: ``begin``, ``refresh``, ``callback``."""
-
+class PaynowProvider(PaymentProvider):
     name = "paynow"
+    label = "Paynow"
     methods = (*WEB_METHODS, *EXPRESS_METHODS)
+    refunds = "manual"
 
-    def begin(self, invoice: Invoice, method: str, phone: str | None = None) -> Payment:
+    def begin(self, invoice: Invoice, method: str, phone: str | None = None, **_) -> Payment:
         if method not in self.methods:
             raise DomainError("Choose a way to pay.", field="method")
         if method in EXPRESS_METHODS:
@@ -73,17 +57,17 @@ class PaynowProvider:
         reference = f"{invoice.number}-{secrets.token_hex(4).upper()}"
         return start_provider_payment(invoice, provider=self.name, method=method, reference=reference, phone=phone)
 
-    def send(self, payment: Payment) -> Checkout:
+    def send(self, payment: Payment, *, return_url: str, cancel_url: str | None = None) -> Checkout:
         """Ask Paynow to collect (after ``begin`` was committed)."""
+        from flask import url_for
+
         invoice = payment.invoice
         client = PaynowClient(org_id=payment.organization_id)
         common = dict(
             reference=payment.external_reference,
             amount_cents=payment.amount,
             additional_info=f"Invoice {invoice.number}",
-            return_url=url_for(
-                "billing_public.payment_status", token=invoice.payment_token, payment_id=payment.id, _external=True
-            ),
+            return_url=return_url,
             result_url=url_for("billing_public.paynow_webhook", _external=True),
             auth_email=current_app.config.get("PAYNOW_AUTH_EMAIL") or invoice.organization.email,
         )
@@ -109,19 +93,11 @@ class PaynowProvider:
             raise PaynowError("Paynow answered for another reference.")
         return status
 
-    def refresh(self, payment: Payment) -> bool:
-        """Poll Paynow and move the payment forward with what it says. True if it moved."""
-        status = self.check(PaymentRef.of(payment))
-        if status is None:
-            return False
+    def apply_check(self, payment: Payment, status) -> bool:
         return apply_checked(payment, status)
 
 
-PROVIDERS: dict[str, PaynowProvider] = {"paynow": PaynowProvider()}
-
-
-def provider_for(name: str):
-    return PROVIDERS[name]
+PROVIDER = register(PaynowProvider())
 
 
 def normalize_phone(phone: str | None) -> str:
@@ -157,25 +133,11 @@ def apply_checked(payment: Payment, status) -> bool:
     return apply_status(payment, status.status, status.amount)
 
 
-def refresh_payment(payment: Payment) -> bool:
-    """Poll and apply. Commits before the provider call so no connection is held while waiting on
-    Paynow (its callback and our poll may otherwise starve the pool under a burst)."""
-    if payment.status != PAY_PENDING:
-        return False
-    ref, provider = PaymentRef.of(payment), payment.provider
-    db.session.commit()
-    status = provider_for(provider).check(ref)
-    payment = db.session.get(Payment, ref.id)
-    if status is None or payment.status != PAY_PENDING:
-        return False
-    return apply_checked(payment, status)
+def record_paynow_callback(fields: list[tuple[str, str]]) -> tuple[int, str]:
+    """The result-URL callback: check the hash and find our payment, record the callback once
+    (identical callbacks are one event) and leave the confirmation, a poll of Paynow, to a job."""
+    from webapp.billing.services.provider_events import record_event
 
-
-def handle_paynow_callback(fields: list[tuple[str, str]]) -> tuple[int, str]:
-    """The result-URL callback: check the hash, find our payment, then trust only a fresh poll.
-
-    Commits between steps: the lookup, then the poll with no transaction open, then the settlement
-    (whose conditional UPDATE applies the money once however many callbacks arrive together)."""
     if not verify_hash(fields, current_app.config["PAYNOW_INTEGRATION_KEY"]):
         return 400, "bad hash"
     data = {k.lower(): v for k, v in fields}
@@ -184,7 +146,8 @@ def handle_paynow_callback(fields: list[tuple[str, str]]) -> tuple[int, str]:
     )
     if payment is None:
         return 404, "unknown reference"
-    if payment.status != PAY_PENDING and data.get("status", "").lower() not in REFUNDED_STATUSES:
+    status_word = data.get("status", "").lower()
+    if payment.status != PAY_PENDING and status_word not in REFUNDED_STATUSES:
         return 200, "already settled"
     if payment.poll_url is None:
         # The callback can beat our own bookkeeping; accept Paynow's poll URL only on Paynow's host.
@@ -192,12 +155,39 @@ def handle_paynow_callback(fields: list[tuple[str, str]]) -> tuple[int, str]:
         if not poll_url.startswith(current_app.config["PAYNOW_BASE_URL"] + "/"):
             return 400, "bad poll url"
         payment.poll_url = poll_url
-    ref = PaymentRef.of(payment)
-    db.session.commit()
-    try:
-        status = provider_for("paynow").check(ref)
-    except (PaynowError, ProviderError):
-        return 502, "could not confirm"
-    payment = db.session.get(Payment, ref.id)
-    apply_checked(payment, status)
+    digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest()
+    record_event("paynow", digest, f"status.{status_word or 'unknown'}", data, payment_id=payment.id)
     return 200, "ok"
+
+
+def confirm_payment(payment_id: int) -> bool:
+    """The callback's job: poll Paynow (the only status we trust) and apply it."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.provider != "paynow":
+        return False
+    if payment.status == PAY_PENDING:
+        from webapp.billing.providers import refresh_payment
+
+        return refresh_payment(payment)
+    if payment.status == PAY_PAID and payment.poll_url:  # a Refunded callback: confirm it the same way
+        ref = PaymentRef.of(payment)
+        status = PROVIDER.check(ref)
+        if status is not None and status.normalized in REFUNDED_STATUSES:
+            return apply_checked(db.session.get(Payment, ref.id), status)
+    return False
+
+
+__all__ = ["PROVIDER", "PaymentProviderError", "PaynowError", "ProviderError", "confirm_payment"]
+
+
+def _handle_callback(event) -> bool:
+    return confirm_payment(event.payment_id) if event.payment_id else False
+
+
+def _register_handler() -> None:
+    from webapp.billing.services.provider_events import EVENT_HANDLERS
+
+    EVENT_HANDLERS["paynow"] = _handle_callback
+
+
+_register_handler()
