@@ -113,5 +113,6 @@ def test_credit_note_refunds_a_paid_invoice(ctx):
     billing.record_manual_payment(invoice, None, 11_500, "CASH", "R")
     note = billing.issue_credit_note(invoice, None, "Customer returned the terminal")
     db.session.commit()
-    assert invoice.status == "REFUNDED" and note.kind == "CREDIT_NOTE" and note.amount == 11_500
+    assert invoice.status == "REFUNDED" and note.destination == "credit" and note.total == 11_500
+    assert note.number == f"CN-{note.issued_at.year}-000001" and [line.amount for line in note.lines] == [10_000]
     assert billing.billing_account_for(org).credit_balance == 11_500

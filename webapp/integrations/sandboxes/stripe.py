@@ -901,7 +901,7 @@ def checkout(session_id):
                         error = DECLINE_MESSAGES[card["decline"]]
                     elif card.get("authenticate"):
                         intent["status"] = "requires_action"
-                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent["id"]), code=303)
+                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent["id"], _external=True), code=303)
                     else:
                         _complete_setup(intent, method)
                         return _finish_session(session)
@@ -909,7 +909,7 @@ def checkout(session_id):
                     error = _pay_session(session, method)
                     if error == "authenticate":
                         intent_id = session["payment_intent"]
-                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent_id), code=303)
+                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True), code=303)
                     if error is None:
                         return _finish_session(session)
         status = 402 if error else 200
@@ -949,7 +949,7 @@ def authenticate(intent_id):
             if session is not None:
                 if intent["status"] == "succeeded":
                     return _finish_session(session)
-                return redirect(url_for("sandbox_stripe.checkout", session_id=session["id"]), code=303)
-            target = intent.get("return_url") or url_for("sandbox_stripe.authenticate", intent_id=intent_id)
+                return redirect(url_for("sandbox_stripe.checkout", session_id=session["id"], _external=True), code=303)
+            target = intent.get("return_url") or url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True)
             return redirect(target, code=303)
         return render_template("billing/sandbox_stripe_authenticate.html", intent=intent)
