@@ -57,4 +57,7 @@ def wait_for_events(*types: str, seconds: float = 8.0) -> list[ProviderEvent]:
 
 def signed(event: dict, secret: str, timestamp: int | None = None) -> tuple[str, dict]:
     payload = json.dumps(event)
-    return payload, {"Content-Type": "application/json", "Stripe-Signature": signature_header(payload, secret, timestamp)}
+    return payload, {
+        "Content-Type": "application/json",
+        "Stripe-Signature": signature_header(payload, secret, timestamp),
+    }

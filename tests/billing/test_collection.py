@@ -38,9 +38,13 @@ def test_add_list_default_and_remove_cards(ctx, client):
     response = client.post(f"/o/{org.slug}/billing/payment-methods/{second.id}/default")
     assert response.status_code == 303
     db.session.expire_all()
-    assert db.session.get(PaymentMethod, second.id).is_default and not db.session.get(PaymentMethod, first.id).is_default
+    assert (
+        db.session.get(PaymentMethod, second.id).is_default and not db.session.get(PaymentMethod, first.id).is_default
+    )
     stripe = stripe_client()
-    customer = stripe.v1.customers.retrieve(stripe.v1.payment_methods.retrieve(second.stripe_payment_method_id).customer)
+    customer = stripe.v1.customers.retrieve(
+        stripe.v1.payment_methods.retrieve(second.stripe_payment_method_id).customer
+    )
     assert customer.invoice_settings.default_payment_method == second.stripe_payment_method_id
     response = client.post(f"/o/{org.slug}/billing/payment-methods/{first.id}/remove")
     assert response.status_code == 303
@@ -49,7 +53,9 @@ def test_add_list_default_and_remove_cards(ctx, client):
     assert stripe_client().v1.payment_methods.retrieve(first.stripe_payment_method_id).customer is None  # detached
     listing = client.get(f"/o/{org.slug}/billing/payment-methods").get_data(as_text=True)
     assert f'id="payment-method-{first.id}"' not in listing and f'id="payment-method-{second.id}"' in listing
-    assert client.post(f"/o/{org.slug}/billing/payment-methods/{first.id}/remove").status_code == 303  # refused, flashed
+    assert (
+        client.post(f"/o/{org.slug}/billing/payment-methods/{first.id}/remove").status_code == 303
+    )  # refused, flashed
     actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("payment_method.%"))))
     assert {"payment_method.added", "payment_method.default_set", "payment_method.removed"} <= actions
 
@@ -120,7 +126,9 @@ def test_a_failing_card_is_retried_on_schedule_then_dunning_takes_over(ctx, clie
     ] + [None]
     assert db.session.get(Invoice, invoice.id).status in ("ISSUED", "OVERDUE")
     assert len([m for m in mailbox.to("late@example.com") if "We could not charge" in m["Subject"]]) == 4
-    assert "We will not try the card again" in mailbox.text(mail_with(mailbox, "late@example.com", "We could not charge"))
+    assert "We will not try the card again" in mailbox.text(
+        mail_with(mailbox, "late@example.com", "We could not charge")
+    )
     staff = make_client()
     staff.login(staff_user().email)
     page = staff.get(f"/admin/invoices/{invoice.id}").get_data(as_text=True)
@@ -173,3 +181,35 @@ def test_cards_about_to_expire_are_notified_once(ctx, client, mailbox, run_jobs)
         message = mail_with(mailbox, "cards@example.com", "expires on 31 Dec 2026")
         assert "Visa •••• 4242" in message["Subject"]
         assert db.session.get(PaymentMethod, soon.id).expiry_notice_sent_at is not None
+
+
+def test_a_failed_first_charge_makes_the_subscription_incomplete_and_a_renewal_past_due(ctx, client, run_jobs):
+    from webapp.billing import services as billing
+    from webapp.subscriptions import billing_bridge
+    from webapp.subscriptions.catalog import ensure_catalog, plan_by_code
+    from webapp.subscriptions.services import change_plan, current_subscription
+
+    org, owner = _owner_client(client)
+    save_card(client, org, FAILS_LATER)
+    ensure_catalog()
+    sub = current_subscription(org)
+    change_plan(sub, plan_by_code("TEAM_STANDARD"), "MONTHLY", owner)  # FREE -> paid: the first invoice
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    sub = current_subscription(org)
+    assert sub.status == "INCOMPLETE"
+    first = db.session.get(Invoice, sub.last_invoice_id)
+    billing.record_manual_payment(first, None, first.amount_due, "BANK_TRANSFER", "EFT-1")
+    db.session.commit()
+    assert current_subscription(org).status == "ACTIVE"
+    billing_bridge.invoice_subscription(
+        sub,
+        [("Team Standard plan, monthly", 1, sub.amount)],
+        period_start=first.period_end,
+        period_end=first.period_end,
+    )
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    assert current_subscription(org).status == "PAST_DUE"

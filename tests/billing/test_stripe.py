@@ -56,7 +56,9 @@ def test_checkout_paid_by_card(ctx, client, run_jobs):
     customer = db.session.scalar(select(ProviderCustomer.customer_id))
     assert customer.startswith("cus_")
     # every library call went through the provider client into the call log, Stripe's request id kept
-    calls = db.session.execute(select(OutboundCall.action, OutboundCall.provider_request_id, OutboundCall.success)).all()
+    calls = db.session.execute(
+        select(OutboundCall.action, OutboundCall.provider_request_id, OutboundCall.success)
+    ).all()
     assert ("post customers", True) in {(a, ok) for a, _, ok in calls}
     assert {"post checkout/sessions", "get checkout/sessions/:id"} <= {a for a, _, _ in calls}
     assert all(request_id and request_id.startswith("req_") for _, request_id, _ in calls)
@@ -176,7 +178,13 @@ def test_the_same_webhook_delivered_twenty_times_at_once_applies_once(ctx, clien
 def test_the_library_errors_and_idempotency_of_the_sandbox(ctx):
     client = stripe_client()
     customer = client.v1.customers.create(params={"email": "a@example.com"})
-    params = {"amount": 1000, "currency": "usd", "customer": customer.id, "payment_method": "pm_card_visa", "confirm": True}
+    params = {
+        "amount": 1000,
+        "currency": "usd",
+        "customer": customer.id,
+        "payment_method": "pm_card_visa",
+        "confirm": True,
+    }
     first = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k-1"})
     again = client.v1.payment_intents.create(params=params, options={"idempotency_key": "k-1"})
     assert first.id == again.id and first.status == "succeeded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from webapp.core.events import Event, subscribe
 from webapp.subscriptions import billing_bridge
-from webapp.subscriptions.services import subscription_overdue, subscription_paid
+from webapp.subscriptions.services import subscription_collection_failed, subscription_overdue, subscription_paid
 
 
 def _subscription_id(event: Event) -> int | None:
@@ -24,3 +24,10 @@ def past_due_on_overdue(event: Event) -> None:
     sub_id = _subscription_id(event)
     if sub_id:
         subscription_overdue(sub_id)
+
+
+@subscribe("invoice.collection_failed")
+def incomplete_or_past_due_on_failed_charge(event: Event) -> None:
+    sub_id = _subscription_id(event)
+    if sub_id:
+        subscription_collection_failed(sub_id, event.data.get("invoice_id"))

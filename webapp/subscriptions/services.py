@@ -407,6 +407,27 @@ def subscription_overdue(subscription_id: int) -> None:
     emit("subscription.changed", org=sub.organization_id, subscription_id=sub.id, reason="past_due")
 
 
+def subscription_collection_failed(subscription_id: int, invoice_id: int | None) -> None:
+    """The automatic charge of a subscription invoice failed (seed 004's states, as in Stripe): the
+    subscription's first paid invoice unpaid -> INCOMPLETE; a renewal unpaid -> PAST_DUE."""
+    sub = db.session.get(Subscription, subscription_id)
+    if sub is None or sub.ended_at is not None or sub.status != ACTIVE:
+        return
+    invoice_model = billing_bridge.invoice_model()
+    paid_before = db.session.scalar(
+        select(invoice_model.id)
+        .where(
+            invoice_model.subscription_id == sub.id,
+            invoice_model.status.in_(("PAID", "REFUNDED")),
+            invoice_model.id != invoice_id,
+        )
+        .limit(1)
+    )
+    sub.status = PAST_DUE if paid_before else INCOMPLETE
+    record(None, f"subscription.{sub.status.lower()}", sub, {"invoice_id": invoice_id})
+    emit("subscription.changed", org=sub.organization_id, subscription_id=sub.id, reason=sub.status.lower())
+
+
 # ---------------------------------------------------------------- staff
 
 
