@@ -880,6 +880,10 @@ def _pay_session(session: dict, method: dict, authenticated: bool = False) -> st
     return intent["last_payment_error"]["message"]
 
 
+def _to_authenticate(intent_id: str) -> Response:
+    return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True), code=303)
+
+
 @bp.route("/checkout/<session_id>", methods=["GET", "POST"])
 def checkout(session_id):
     with STORE.lock:
@@ -901,7 +905,7 @@ def checkout(session_id):
                         error = DECLINE_MESSAGES[card["decline"]]
                     elif card.get("authenticate"):
                         intent["status"] = "requires_action"
-                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent["id"], _external=True), code=303)
+                        return _to_authenticate(intent["id"])
                     else:
                         _complete_setup(intent, method)
                         return _finish_session(session)
@@ -909,7 +913,7 @@ def checkout(session_id):
                     error = _pay_session(session, method)
                     if error == "authenticate":
                         intent_id = session["payment_intent"]
-                        return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True), code=303)
+                        return _to_authenticate(intent_id)
                     if error is None:
                         return _finish_session(session)
         status = 402 if error else 200
@@ -949,7 +953,10 @@ def authenticate(intent_id):
             if session is not None:
                 if intent["status"] == "succeeded":
                     return _finish_session(session)
-                return redirect(url_for("sandbox_stripe.checkout", session_id=session["id"], _external=True), code=303)
-            target = intent.get("return_url") or url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True)
+                back = url_for("sandbox_stripe.checkout", session_id=session["id"], _external=True)
+                return redirect(back, code=303)
+            target = intent.get("return_url") or url_for(
+                "sandbox_stripe.authenticate", intent_id=intent_id, _external=True
+            )
             return redirect(target, code=303)
         return render_template("billing/sandbox_stripe_authenticate.html", intent=intent)
