@@ -24,13 +24,13 @@ def init_app(app):
     for webhook in (public.paynow_webhook, public.stripe_webhook):
         csrf.exempt(webhook)
         limiter.exempt(webhook)
-    from webapp.billing.payment_panels import invoice_payments
+    from webapp.billing.payment_panels import account_payments, invoice_payments
     from webapp.billing.providers import load_providers
     from webapp.billing.services.payment_methods import register_notification_type
 
     load_providers()
     register_notification_type()
-    app.jinja_env.globals["invoice_payments"] = invoice_payments
+    app.jinja_env.globals.update(invoice_payments=invoice_payments, account_payments=account_payments)
     app.cli.add_command(cli.billing_cli)
     if not getattr(init_app, "_nav_done", False):
         init_app._nav_done = True

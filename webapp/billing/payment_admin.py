@@ -108,7 +108,7 @@ def credits():
 def account_credit(org_id):
     """Account credit without an invoice (reason and issuer recorded)."""
     org = db.session.get(Organization, org_id) or abort(404)
-    form = AccountCreditForm()
+    form = AccountCreditForm(prefix="account")
     back = url_for("billing_admin.org_billing", org_id=org.id)
     if not form.validate_on_submit():
         return perform(lambda: _invalid(form), then=back)

@@ -46,3 +46,28 @@ def invoice_payments(invoice: Invoice) -> InvoicePayments:
         refund_form=form,
         button=ButtonForm(),
     )
+
+
+@dataclass
+class AccountPayments:
+    methods: list[PaymentMethod]
+    stripe_customer: str | None
+    credit_form: object
+
+
+def account_payments(org_id: int) -> AccountPayments:
+    """The staff page of an account: its saved cards, its Stripe customer, the account-credit form."""
+    from sqlalchemy import select
+
+    from webapp.billing.payment_forms import AccountCreditForm
+    from webapp.billing.payment_models import ProviderCustomer
+    from webapp.billing.services import billing_account_for
+    from webapp.extensions import db
+
+    account = billing_account_for(org_id)
+    customer = db.session.scalar(
+        select(ProviderCustomer.customer_id).where(
+            ProviderCustomer.account_id == account.id, ProviderCustomer.provider == "stripe"
+        )
+    )
+    return AccountPayments(payment_methods_of(account), customer, AccountCreditForm(prefix="account"))
