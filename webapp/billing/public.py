@@ -132,7 +132,8 @@ def paynow_webhook():
     fields = list(request.form.items(multi=True))
     return perform(
         lambda: record_paynow_callback(fields),
-        then=lambda result: (result[1], result[0], {"Content-Type": "text/plain"}),
+        then=lambda message: (message, 200, {"Content-Type": "text/plain"}),
+        failed=lambda error: (error.message, error.status, {"Content-Type": "text/plain"}),
     )
 
 

@@ -133,31 +133,38 @@ def apply_checked(payment: Payment, status) -> bool:
     return apply_status(payment, status.status, status.amount)
 
 
-def record_paynow_callback(fields: list[tuple[str, str]]) -> tuple[int, str]:
-    """The result-URL callback: check the hash and find our payment, record the callback once
-    (identical callbacks are one event) and leave the confirmation, a poll of Paynow, to a job."""
+class CallbackRefused(DomainError):
+    status = 400
+
+
+def record_paynow_callback(fields: list[tuple[str, str]]) -> str:
+    """The result-URL callback: check the hash, record the callback once (identical callbacks are one
+    event: a repeat costs one INSERT … ON CONFLICT DO NOTHING and is answered at once), make sure the
+    payment is ours, and leave the confirmation, a poll of Paynow, to a job."""
     from webapp.billing.services.provider_events import record_event
 
     if not verify_hash(fields, current_app.config["PAYNOW_INTEGRATION_KEY"]):
-        return 400, "bad hash"
+        raise CallbackRefused("bad hash", code="bad_hash")
     data = {k.lower(): v for k, v in fields}
+    digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest()
+    if not record_event("paynow", digest, f"status.{data.get('status', '').lower() or 'unknown'}", data):
+        return "ok"  # the same callback again: recorded and handled already
     payment = db.session.scalar(
         select(Payment).where(Payment.provider == "paynow", Payment.external_reference == data.get("reference", ""))
     )
     if payment is None:
-        return 404, "unknown reference"
-    status_word = data.get("status", "").lower()
-    if payment.status != PAY_PENDING and status_word not in REFUNDED_STATUSES:
-        return 200, "already settled"
+        error = CallbackRefused("unknown reference", code="unknown_reference")
+        error.status = 404
+        raise error  # nothing is kept (the event and its job roll back)
+    if payment.status != PAY_PENDING and data.get("status", "").lower() not in REFUNDED_STATUSES:
+        return "already settled"
     if payment.poll_url is None:
         # The callback can beat our own bookkeeping; accept Paynow's poll URL only on Paynow's host.
         poll_url = data.get("pollurl", "")
         if not poll_url.startswith(current_app.config["PAYNOW_BASE_URL"] + "/"):
-            return 400, "bad poll url"
+            raise CallbackRefused("bad poll url", code="bad_poll_url")
         payment.poll_url = poll_url
-    digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest()
-    record_event("paynow", digest, f"status.{status_word or 'unknown'}", data, payment_id=payment.id)
-    return 200, "ok"
+    return "ok"
 
 
 def confirm_payment(payment_id: int) -> bool:
@@ -181,7 +188,15 @@ __all__ = ["PROVIDER", "PaymentProviderError", "PaynowError", "ProviderError", "
 
 
 def _handle_callback(event) -> bool:
-    return confirm_payment(event.payment_id) if event.payment_id else False
+    payment = db.session.scalar(
+        select(Payment).where(
+            Payment.provider == "paynow", Payment.external_reference == event.payload.get("reference", "")
+        )
+    )
+    if payment is None:
+        return False
+    event.payment_id = payment.id
+    return confirm_payment(payment.id)
 
 
 def _register_handler() -> None:

@@ -1,0 +1,209 @@
+"""Provider-callback benchmark (issue 14 point 2; not a timed test).
+
+Starts gunicorn (2 workers x 4 threads, the README's run shape) and one RQ worker on a fresh
+PostgreSQL database, makes Paynow express payments against the built-in Paynow sandbox, marks them
+paid there, then sends valid, hashed result-URL callbacks all at once and measures how fast they are
+answered, then how long until the worker has applied them:
+
+  (a) ``same``:     200 identical callbacks for one payment  -> applied once
+  (b) ``distinct``: 200 callbacks, one for each of 200 payments -> each applied once
+
+Goal: p95 < 200 ms for the answers, every payment applied exactly once.
+
+    python bench/callbacks.py [--pg postgresql://postgres@127.0.0.1:5432] [--redis redis://127.0.0.1:6379/3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GOAL_MS = 200
+
+SETUP = """
+import json, sys
+from webapp import create_app
+from webapp.extensions import db
+app = create_app()
+count = int(sys.argv[1])
+with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
+    from datetime import date
+    from webapp.auth import services as accounts
+    from webapp.orgs import services as orgs
+    from webapp.billing import services as billing
+    from webapp.billing.providers.paynow import PROVIDER
+    from webapp.integrations.providers.paynow import make_hash
+    from webapp.integrations.sandboxes.paynow import SandboxPaynowTransaction
+    user = accounts.sign_up("bench@example.com", "bench password 123", "Bench")
+    org = orgs.create_organization(user, "Bench", "bench-org", "bench@example.com")
+    account = billing.billing_account_for(org)
+    key = app.config["PAYNOW_INTEGRATION_KEY"]
+    bodies = []
+    for n in range(count):
+        invoice = billing.create_draft_invoice(account, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31))
+        billing.add_line_item(invoice, "Terminal", 1, 10_000)
+        billing.finalize_invoice(invoice, None, send_email=False)
+        payment = PROVIDER.begin(invoice, "PAYNOW_ECOCASH", phone="0779999999")  # stays Sent
+        db.session.commit()
+        PROVIDER.send(payment, return_url=app.config["BASE_URL"] + "/", cancel_url=None)
+        db.session.commit()
+        txn = db.session.query(SandboxPaynowTransaction).filter_by(reference=payment.external_reference).one()
+        txn.status = "Paid"  # the customer approved on the phone
+        db.session.commit()
+        fields = [("reference", payment.external_reference), ("paynowreference", txn.paynow_reference),
+                  ("amount", txn.amount), ("status", "Paid"), ("pollurl", payment.poll_url)]
+        bodies.append([*fields, ("hash", make_hash(fields, key))])
+    print(json.dumps(bodies))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(len(ordered) * share)) - 1)]
+
+
+async def fire(url: str, bodies: list[list]) -> tuple[list[float], list[int]]:
+    from urllib.parse import urlencode
+
+    limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=len(bodies))
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        encoded = [urlencode([tuple(pair) for pair in body]) for body in bodies]
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        await asyncio.gather(*(http.get(f"{url}/healthz") for _ in range(min(len(bodies), 50))))  # open connections
+        start = asyncio.Event()
+
+        async def one(body):
+            await start.wait()
+            began = time.perf_counter()
+            response = await http.post(f"{url}/webhooks/paynow", content=body, headers=headers)
+            return time.perf_counter() - began, response.status_code
+
+        tasks = [asyncio.create_task(one(body)) for body in encoded]
+        await asyncio.sleep(0.2)
+        start.set()
+        results = await asyncio.gather(*tasks)
+    return [seconds for seconds, _ in results], [code for _, code in results]
+
+
+def applied(dsn: str) -> dict:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM billing_invoices WHERE status = 'PAID'),"
+            " (SELECT count(*) FROM billing_payments WHERE status = 'PAID'),"
+            " (SELECT count(*) FROM audit_entries WHERE action = 'payment.received'),"
+            " (SELECT count(*) FROM billing_provider_events),"
+            " (SELECT count(*) FROM billing_provider_events WHERE status = 'PROCESSED'),"
+            " (SELECT coalesce(max(amount_paid), 0) FROM billing_invoices)"
+        ).fetchone()
+    return dict(zip(("invoices_paid", "payments_paid", "received", "events", "processed", "max_paid"), row, strict=True))
+
+
+def scenario(name: str, url: str, dsn: str, bodies: list[list], payments: int) -> bool:
+    latencies, codes = asyncio.run(fire(url, bodies))
+    began = time.perf_counter()
+    state = applied(dsn)
+    while state["invoices_paid"] < payments and time.perf_counter() - began < 60:
+        time.sleep(0.2)
+        state = applied(dsn)
+    settle = time.perf_counter() - began
+    ms = [value * 1000 for value in latencies]
+    p95 = percentile(ms, 0.95)
+    once = state["invoices_paid"] == payments == state["payments_paid"] == state["received"]
+    print(
+        f"{name:9s} {len(bodies)} callbacks: 200s {codes.count(200)}/{len(codes)}, "
+        f"p50 {percentile(ms, 0.5):.0f} ms, p95 {p95:.0f} ms, p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms "
+        f"(goal p95 < {GOAL_MS} ms) | applied: {state['invoices_paid']}/{payments} invoices paid, "
+        f"{state['received']} payment.received, {state['events']} events recorded, "
+        f"largest amount paid {state['max_paid'] / 100:.2f} (each invoice 115.00), worker done {settle:.1f} s after"
+        f" | {'exactly once' if once and state['max_paid'] == 11_500 else 'NOT exactly once'}"
+    )
+    return p95 < GOAL_MS and once and codes.count(200) == len(codes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3"))
+    parser.add_argument("--callbacks", type=int, default=200)
+    options = parser.parse_args()
+
+    database = f"payments_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{options.pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{options.pg.replace('postgresql://', 'postgresql+psycopg://')}/{database}",
+        "REDIS_URL": options.redis,
+        "RATELIMIT_STORAGE_URI": options.redis,
+        "INSTANCE_PATH": tempfile.mkdtemp(prefix="tessera-bench-"),
+        "BASE_URL": url,
+        "JOBS_BACKEND": "rq",
+        "PYTHONPATH": str(ROOT),
+        "FLASK_APP": "wsgi.py",
+    }
+    processes: list[subprocess.Popen] = []
+    ok = False
+    try:
+        subprocess.run([PYTHON, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+        gunicorn = [PYTHON, "-m", "gunicorn", "-w", "2", "--threads", "4", "-k", "gthread", "--backlog", "2048"]
+        gunicorn += ["--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
+        processes.append(subprocess.Popen(gunicorn, env=env, cwd=ROOT))
+        for _ in range(150):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            sys.exit("gunicorn did not start")
+        made = subprocess.run(
+            [PYTHON, "-c", SETUP, str(options.callbacks + 1)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+        )
+        bodies = json.loads(made.stdout.strip().splitlines()[-1])
+        processes.append(
+            subprocess.Popen(
+                [PYTHON, "-m", "flask", "worker", "--queues", "billing"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
+            )
+        )
+        print(f"gunicorn 2 workers x 4 threads, 1 RQ worker, PostgreSQL {database}, {os.cpu_count()} cores")
+        dsn = f"{options.pg}/{database}"
+        same = scenario("same", url, dsn, [bodies[0]] * options.callbacks, 1)
+        distinct = scenario("distinct", url, dsn, bodies[1:], options.callbacks + 1)
+        ok = same and distinct
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with psycopg.connect(f"{options.pg}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
