@@ -107,3 +107,7 @@ def billing_demo() -> None:
         db.session.flush()
         assert overdue.status == "ISSUED"
     billing.run_dunning(now)
+
+
+# Payments (saved cards, automatic collection, a credit note) add their own demo step.
+from webapp.billing import payment_demo  # noqa: E402,F401

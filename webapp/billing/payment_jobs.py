@@ -78,11 +78,31 @@ def poll_pending_payments() -> None:
     for payment_id in ids:
         payment = db.session.get(Payment, payment_id)
         try:
+            if _unanswered_charge(payment):
+                continue
             refresh_payment(payment)
             db.session.commit()
         except Exception:
             db.session.rollback()
             log.info("payment %s could not be checked", payment_id, exc_info=True)
+
+
+def _unanswered_charge(payment: Payment) -> bool:
+    """A charge whose request Stripe never answered has no PaymentIntent id to ask about. Its webhook
+    would have come within seconds; after an hour without one it is failed (its attempt then follows
+    the retry schedule, with a new idempotency key)."""
+    from webapp.billing.services import settle_payment
+
+    if payment.provider != "stripe" or payment.external_reference or payment.external_status != "unknown":
+        return False
+    if payment.initiated_at > utcnow() - timedelta(hours=1):
+        return True
+    settle_payment(payment, "FAILED", external_status="no_answer", error="Stripe did not answer; nothing was charged.")
+    from webapp.billing.services.collection import attempt_settled
+
+    attempt_settled(payment)
+    db.session.commit()
+    return True
 
 
 @periodic("0 7 * * *")

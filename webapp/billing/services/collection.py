@@ -65,7 +65,8 @@ def _latest(invoice_id: int) -> CollectionAttempt | None:
 
 
 def invoices_due_for_collection(now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Open invoices of accounts with a default card that were never tried, or whose retry is due."""
+    """Open invoices of accounts with a default card that were never tried (issued after the card was
+    saved), or whose retry is due."""
     now = now or utcnow()
     latest = (
         select(CollectionAttempt.invoice_id, func.max(CollectionAttempt.number).label("number"))
@@ -87,7 +88,10 @@ def invoices_due_for_collection(now: datetime | None = None, limit: int = 500) -
             Invoice.status.in_(OPEN_STATUSES),
             Invoice.amount_due > 0,
             Invoice.finalized_at.is_not(None),
-            (latest.c.number.is_(None)) | ((last.c.status == ATTEMPT_FAILED) & (last.c.next_attempt_at <= now)),
+            # A first attempt only for invoices issued once the card was saved: saving a card does not
+            # charge what was already open (the customer pays those from the invoice page).
+            ((latest.c.number.is_(None)) & (Invoice.issued_at >= PaymentMethod.created_at))
+            | ((last.c.status == ATTEMPT_FAILED) & (last.c.next_attempt_at <= now)),
         )
         .order_by(Invoice.id)
         .limit(limit)
