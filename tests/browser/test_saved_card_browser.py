@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.billing.helpers import make_invoice, org_with_owner
@@ -10,7 +11,15 @@ from webapp.billing.payment_models import PaymentMethod
 from webapp.extensions import db
 
 
-def test_add_a_card_and_pay_an_invoice_with_it(ctx, new_page):
+@pytest.fixture
+def stripe_webhooks_delivered():
+    yield
+    from webapp.integrations.sandboxes.stripe import STORE
+
+    STORE.wait_for_deliveries()
+
+
+def test_add_a_card_and_pay_an_invoice_with_it(ctx, new_page, stripe_webhooks_delivered):
     org, owner = org_with_owner("cardholder@example.com")
     page = new_page()
     page.goto("/auth/login")

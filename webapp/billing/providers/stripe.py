@@ -363,6 +363,8 @@ def payment_for_intent(intent: dict) -> Payment | None:
     payment_id = (intent.get("metadata") or {}).get("tessera_payment_id")
     payment = db.session.get(Payment, int(payment_id)) if str(payment_id or "").isdigit() else None
     if payment is not None and payment.provider == "stripe":
+        if payment.provider_reference and intent.get("id") and payment.provider_reference != intent["id"]:
+            return None  # another PaymentIntent: never applied to this payment
         return payment
     if not intent.get("id"):
         return None

@@ -95,6 +95,14 @@ class Store:
         self.authenticated: set[str] = set()  # payment methods set up with authentication done
         self.idempotency: dict[tuple[str, str], tuple[str, int, str]] = {}
         self.events: list[str] = []
+        self.deliveries: list[threading.Thread] = []
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Until every webhook sent so far was delivered (tests: none lands in the next test)."""
+        deadline = time.monotonic() + timeout
+        while self.deliveries:
+            thread = self.deliveries.pop()
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def reset(self) -> None:
         with self.lock:
@@ -280,7 +288,9 @@ def _deliver(event: dict) -> None:
         with contextlib.suppress(httpx.HTTPError):  # Stripe would retry; the merchant can also reconcile
             httpx.post(url, content=payload, headers=headers, timeout=10)
 
-    threading.Thread(target=send, daemon=True).start()
+    thread = threading.Thread(target=send, daemon=True)
+    STORE.deliveries.append(thread)
+    thread.start()
 
 
 # --- customers -----------------------------------------------------------------------------------
