@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, request, url_for
+from flask import Response, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,9 +14,9 @@ from webapp.billing.models import DRAFT, OPEN_STATUSES, Credit, Invoice, Payment
 from webapp.billing.queries import figures, filtered_invoices
 from webapp.billing.services import billing_account_for, pay_from_credit, services_of
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
 from webapp.core.pagination import paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 
 
@@ -102,15 +102,11 @@ def invoice_pdf_view(org, invoice_id):
 @org_view("billing")
 def pay_with_credit(org, invoice_id):
     invoice = _visible_invoice(org, invoice_id)
-    try:
-        payment = pay_from_credit(invoice, current_user.user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Credit of {payment.amount / 100:.2f} {payment.currency} applied.", "success")
-    return redirect(url_for("billing.invoice_detail", slug=org.slug, invoice_id=invoice_id))
+    return perform(
+        lambda: pay_from_credit(invoice, current_user.user),
+        then=url_for("billing.invoice_detail", slug=org.slug, invoice_id=invoice_id),
+        success=lambda payment: f"Credit of {payment.amount / 100:.2f} {payment.currency} applied.",
+    )
 
 
 @bp.get("/o/<slug>/billing/payments")

@@ -8,7 +8,9 @@ work enqueues a job (which starts after the commit). Subscribers register at imp
     def confirm_referral(event: Event) -> None: ...
 
 Event names in use (keep this list current): user.signed_up, invoice.issued, invoice.overdue, invoice.paid,
-invoice.voided, payment.received, payment.failed, account.overdue, account.suspended,
+invoice.voided, invoice.collection_failed, payment.succeeded, payment.received (the older name of
+payment.succeeded, emitted with it), payment.failed, payment.refunded, credit_note.created,
+account.overdue, account.suspended,
 account.reactivated, subscription.changed, subscription.renewed, video.ready, video.failed,
 post.published, post.failed, ticket.opened, ticket.replied, connection.expired, sync.failed.
 """
