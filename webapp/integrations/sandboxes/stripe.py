@@ -521,6 +521,35 @@ def confirm_intent(intent: dict, *, off_session: bool, authenticated: bool = Fal
     return _succeed(intent, method)
 
 
+def _new_intent(amount: int, currency: str, *, payment_method: str | None = None, **fields) -> dict:
+    if payment_method:
+        _get(payment_method, "payment_method")
+    intent = {
+        "id": new_id("pi"),
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": 0,
+        "currency": currency,
+        "customer": fields.get("customer"),
+        "description": fields.get("description"),
+        "metadata": fields.get("metadata") or {},
+        "payment_method": payment_method,
+        "payment_method_types": ["card"],
+        "setup_future_usage": fields.get("setup_future_usage"),
+        "status": "requires_confirmation" if payment_method else "requires_payment_method",
+        "latest_charge": None,
+        "last_payment_error": None,
+        "next_action": None,
+        "return_url": fields.get("return_url"),
+        "created": _now(),
+        "livemode": False,
+    }
+    intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
+    STORE.objects[intent["id"]] = intent
+    _emit("payment_intent.created", intent)
+    return intent
+
+
 @bp.post("/v1/payment_intents")
 @api
 def create_payment_intent(params):
@@ -532,31 +561,16 @@ def create_payment_intent(params):
         raise StripeSandboxError(400, "Missing required param: currency.", code="parameter_missing", param="currency")
     if params.get("customer"):
         _get(params["customer"], "customer")
-    intent = {
-        "id": new_id("pi"),
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_received": 0,
-        "currency": currency,
-        "customer": params.get("customer"),
-        "description": params.get("description"),
-        "metadata": params.get("metadata") or {},
-        "payment_method": params.get("payment_method"),
-        "payment_method_types": params.get("payment_method_types") or ["card"],
-        "setup_future_usage": params.get("setup_future_usage"),
-        "status": "requires_payment_method" if not params.get("payment_method") else "requires_confirmation",
-        "latest_charge": None,
-        "last_payment_error": None,
-        "next_action": None,
-        "return_url": params.get("return_url"),
-        "created": _now(),
-        "livemode": False,
-    }
-    intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
-    if intent["payment_method"]:
-        _get(intent["payment_method"], "payment_method")
-    STORE.objects[intent["id"]] = intent
-    _emit("payment_intent.created", intent)
+    intent = _new_intent(
+        amount,
+        currency,
+        customer=params.get("customer"),
+        description=params.get("description"),
+        metadata=params.get("metadata"),
+        payment_method=params.get("payment_method"),
+        setup_future_usage=params.get("setup_future_usage"),
+        return_url=params.get("return_url"),
+    )
     if _bool(params.get("confirm")):
         if not intent["payment_method"]:
             raise StripeSandboxError(
@@ -857,30 +871,15 @@ def _pay_session(session: dict, method: dict, authenticated: bool = False) -> st
     data = session.get("payment_intent_data") or {}
     intent = STORE.objects.get(session["payment_intent"] or "")
     if intent is None:
-        intent = {
-            "id": new_id("pi"),
-            "object": "payment_intent",
-            "amount": session["amount_total"],
-            "amount_received": 0,
-            "currency": session["currency"],
-            "customer": session.get("customer"),
-            "description": data.get("description"),
-            "metadata": data.get("metadata") or {},
-            "payment_method": None,
-            "payment_method_types": ["card"],
-            "setup_future_usage": data.get("setup_future_usage"),
-            "status": "requires_payment_method",
-            "latest_charge": None,
-            "last_payment_error": None,
-            "next_action": None,
-            "return_url": None,
-            "created": _now(),
-            "livemode": False,
-        }
-        intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
-        STORE.objects[intent["id"]] = intent
+        intent = _new_intent(
+            session["amount_total"],
+            session["currency"],
+            customer=session.get("customer"),
+            description=data.get("description"),
+            metadata=data.get("metadata"),
+            setup_future_usage=data.get("setup_future_usage"),
+        )
         session["payment_intent"] = intent["id"]
-        _emit("payment_intent.created", intent)
     intent["payment_method"] = method["id"]
     confirm_intent(intent, off_session=False, authenticated=authenticated, raise_error=False)
     if intent["status"] == "succeeded":
