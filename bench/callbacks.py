@@ -1,9 +1,9 @@
 """Provider-callback benchmark (issue 14 point 2; not a timed test).
 
-Starts gunicorn (2 workers x 4 threads, the README's run shape) and one RQ worker on a fresh
-PostgreSQL database, makes Paynow express payments against the built-in Paynow sandbox, marks them
-paid there, then sends valid, hashed result-URL callbacks all at once and measures how fast they are
-answered, then how long until the worker has applied them:
+Starts the web process as the README's run shape does (2 workers x 4 threads), RQ workers on the
+billing queue and the sandbox process on a fresh PostgreSQL database, makes Paynow express payments
+against the Paynow sandbox, marks them paid there, then sends valid, hashed result-URL callbacks
+all at once and measures how fast they are answered, then how long until the workers applied them:
 
   (a) ``same``:     200 identical callbacks for one payment  -> applied once
   (b) ``distinct``: 200 callbacks, one for each of 200 payments -> each applied once
@@ -31,15 +31,22 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.servers import start_sandboxes, start_web  # noqa: E402  (the run shape, as the tests start it)
+
 PYTHON = sys.executable
+WEB_ENV = ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "INSTANCE_PATH", "JOBS_BACKEND", "SANDBOX_URL")
 GOAL_MS = 200
 
 SETUP = """
 import json, sys
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 from webapp import create_app
 from webapp.extensions import db
 app = create_app()
 count = int(sys.argv[1])
+sandbox = Session(create_engine(sys.argv[2], connect_args={"timeout": 30}))
 with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
     from datetime import date
     from webapp.auth import services as accounts
@@ -61,9 +68,9 @@ with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]
         db.session.commit()
         PROVIDER.send(payment, return_url=app.config["BASE_URL"] + "/", cancel_url=None)
         db.session.commit()
-        txn = db.session.query(SandboxPaynowTransaction).filter_by(reference=payment.external_reference).one()
-        txn.status = "Paid"  # the customer approved on the phone
-        db.session.commit()
+        txn = sandbox.query(SandboxPaynowTransaction).filter_by(reference=payment.external_reference).one()
+        txn.status = "Paid"  # the customer approved on the phone (in the sandbox process's database)
+        sandbox.commit()
         fields = [("reference", payment.external_reference), ("paynowreference", txn.paynow_reference),
                   ("amount", txn.amount), ("status", "Paid"), ("pollurl", payment.poll_url)]
         bodies.append([*fields, ("hash", make_hash(fields, key))])
@@ -182,22 +189,20 @@ def main() -> None:
         "FLASK_APP": "wsgi.py",
     }
     processes: list[subprocess.Popen] = []
+    stoppers: list = []
     ok = False
     try:
         subprocess.run([PYTHON, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-        gunicorn = [PYTHON, "-m", "gunicorn", "-w", "2", "--threads", "4", "-k", "gthread", "--backlog", "2048"]
-        gunicorn += ["--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-        processes.append(subprocess.Popen(gunicorn, env=env, cwd=ROOT))
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            sys.exit("gunicorn did not start")
+        sandbox_db = f"sqlite:///{Path(env['INSTANCE_PATH']) / 'sandboxes.sqlite3'}"
+        sandboxes, sandbox_url = start_sandboxes(
+            Path(env["INSTANCE_PATH"]), database_url=sandbox_db, instance_path=Path(env["INSTANCE_PATH"]) / "sandbox"
+        )
+        env["SANDBOX_URL"] = sandbox_url
+        web, started = start_web(Path(env["INSTANCE_PATH"]), port=port, **{k: env[k] for k in WEB_ENV})
+        stoppers += [web.stop, sandboxes.stop]
+        assert started == url
         made = subprocess.run(
-            [PYTHON, "-c", SETUP, str(options.callbacks + 1)],
+            [PYTHON, "-c", SETUP, str(options.callbacks + 1), sandbox_db],
             env=env,
             cwd=ROOT,
             check=True,
@@ -209,13 +214,16 @@ def main() -> None:
             worker = [PYTHON, "-m", "flask", "worker", "--queues", "billing"]
             processes.append(subprocess.Popen(worker, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
         load = os.getloadavg()[0]
-        print(f"gunicorn 2 workers x 4 threads, {options.workers} RQ workers, {os.cpu_count()} cores, load {load:.1f}")
+        shape = f"web 2 workers x 4 threads, sandbox process, {options.workers} RQ workers, {os.cpu_count()} cores"
+        print(f"{shape}, load {load:.1f}")
         dsn = f"{options.pg}/{database}"
         same = scenario("same", url, dsn, [bodies[0]] * options.callbacks, 1)
         one_at_a_time(url, bodies[0])
         distinct = scenario("distinct", url, dsn, bodies[1:], options.callbacks + 1, wait=300)  # counts include (a)
         ok = same and distinct
     finally:
+        for stop in stoppers:
+            stop()
         for process in processes:
             process.terminate()
         for process in processes:

@@ -125,7 +125,12 @@ def sandbox_server():
     """The provider sandboxes as a real process of their own (own port, own SQLite database)."""
     from tests.servers import start_sandboxes
 
-    process, url = start_sandboxes(_tmp, database_url=SANDBOX_DATABASE_URL, instance_path=_tmp / "sandbox-instance")
+    process, url = start_sandboxes(
+        _tmp,
+        database_url=SANDBOX_DATABASE_URL,
+        instance_path=_tmp / "sandbox-instance",
+        STRIPE_SANDBOX_WEBHOOK_URL=f"{LIVE_URL}/webhooks/stripe",  # the merchant's endpoint, as in Stripe's dashboard
+    )
     yield url
     process.stop()
 

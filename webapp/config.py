@@ -166,23 +166,23 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     sandbox_key = "" if production else "tessera-paynow-sandbox-key"
     config["PAYNOW_INTEGRATION_KEY"] = env.get("PAYNOW_INTEGRATION_KEY", sandbox_key)
     config["PAYNOW_AUTH_EMAIL"] = env.get("PAYNOW_AUTH_EMAIL", "")
-    # Stripe (docs/billing.md): the built-in sandbox unless STRIPE_API_BASE is https://api.stripe.com.
-    stripe_sandbox = f"{base_url}/sandbox/stripe"
-    default_stripe = stripe_sandbox if config["SANDBOXES_ENABLED"] else "https://api.stripe.com"
-    config["STRIPE_API_BASE"] = (env.get("STRIPE_API_BASE") or default_stripe).rstrip("/")
+    # Stripe's keys (docs/billing.md): the sandbox process's in development, none in production.
     for key, sandbox_value in (
         ("STRIPE_SECRET_KEY", "sk_test_tessera_sandbox"),
         ("STRIPE_PUBLISHABLE_KEY", "pk_test_tessera_sandbox"),
         ("STRIPE_WEBHOOK_SECRET", "whsec_tessera_sandbox"),
     ):
         config[key] = env.get(key, "" if production else sandbox_value)
-    # Where the Stripe sandbox delivers its signed webhooks (the real Stripe: the dashboard's endpoint).
-    config["STRIPE_SANDBOX_WEBHOOK_URL"] = env.get("STRIPE_SANDBOX_WEBHOOK_URL", f"{base_url}/webhooks/stripe")
     config.update(overrides)
     # A form that answers with a redirect to a provider's page (Paynow's checkout, an OAuth consent
     # screen) must be allowed by the CSP's form-action, which covers redirects: allow those origins.
     if "CSP_FORM_ACTION_EXTRA" not in config:
         pages = [config["PAYNOW_BASE_URL"], *(v for k, v in config.items() if k.endswith("_AUTHORIZE_URL"))]
+        # Stripe's hosted checkout and its 3-D Secure pages (the sandbox serves both from its API origin).
+        stripe_pages = [config["STRIPE_API_BASE"]]
+        if urlsplit(config["STRIPE_API_BASE"]).netloc == "api.stripe.com":
+            stripe_pages = ["https://checkout.stripe.com", "https://hooks.stripe.com"]
+        pages += stripe_pages
         origins = {f"{u.scheme}://{u.netloc}" for u in map(urlsplit, pages) if u.scheme in ("http", "https")}
         config["CSP_FORM_ACTION_EXTRA"] = " ".join(sorted(origins - {f"{base.scheme}://{base.netloc}"}))
     return config

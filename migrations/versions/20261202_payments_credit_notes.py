@@ -2,7 +2,7 @@
 refunds and numbered credit notes
 
 Revision ID: 20261202_payments_credit_notes
-Revises: 20261202_01_baseline
+Revises: 20261202_streams_sandboxes_out
 Create Date: 2026-12-02 15:27:47.224277
 
 Like finalized invoices, an issued credit note never changes: on PostgreSQL a trigger refuses an
@@ -60,7 +60,7 @@ CREATE TRIGGER billing_credit_note_lines_immutable BEFORE UPDATE OR DELETE ON bi
 
 # revision identifiers, used by Alembic.
 revision = "20261202_payments_credit_notes"
-down_revision = "20261202_01_baseline"
+down_revision = "20261202_streams_sandboxes_out"
 branch_labels = None
 depends_on = None
 

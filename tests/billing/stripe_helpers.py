@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -10,7 +12,6 @@ from sqlalchemy import select
 
 from webapp.billing.payment_models import PaymentMethod, ProviderEvent
 from webapp.extensions import db
-from webapp.integrations.sandboxes.stripe import signature_header
 
 GOOD, DECLINED, AUTHENTICATE, FAILS_LATER = (
     "4242 4242 4242 4242",
@@ -61,3 +62,20 @@ def signed(event: dict, secret: str, timestamp: int | None = None) -> tuple[str,
         "Content-Type": "application/json",
         "Stripe-Signature": signature_header(payload, secret, timestamp),
     }
+
+
+def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """As Stripe documents it: ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>">``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def sandbox_webhooks(app, enabled: bool) -> None:
+    """Switch the Stripe sandbox's webhook deliveries (a test-mode control of the sandbox process)."""
+    response = httpx.post(
+        f"{app.config['STRIPE_API_BASE']}/_test/webhooks",
+        data={"enabled": "true" if enabled else "false"},
+        headers={"Authorization": f"Bearer {app.config['STRIPE_SECRET_KEY']}"},
+    )
+    response.raise_for_status()

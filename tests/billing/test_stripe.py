@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.billing.helpers import make_invoice, org_with_owner
-from tests.billing.stripe_helpers import AUTHENTICATE, DECLINED, GOOD, fill_card, signed, wait_for_events
+from tests.billing.stripe_helpers import (
+    AUTHENTICATE,
+    DECLINED,
+    GOOD,
+    fill_card,
+    sandbox_webhooks,
+    signed,
+    wait_for_events,
+)
 from webapp.audit.models import AuditEntry
 from webapp.billing.models import Invoice, Payment
 from webapp.billing.payment_models import ProviderCustomer, ProviderEvent
@@ -116,12 +124,12 @@ def _a_real_event(ctx, client) -> dict:
     """A checkout.session.completed the sandbox made (its delivery switched off, so none arrived)."""
     org, _ = org_with_owner()
     invoice = make_invoice(org)
-    ctx.app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = ""
+    sandbox_webhooks(ctx.app, enabled=False)
     try:
         hosted = _start_card_checkout(client, invoice)
         assert fill_card(hosted, GOOD).status_code == 303
     finally:
-        ctx.app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = ctx.app.config["BASE_URL"] + "/webhooks/stripe"
+        sandbox_webhooks(ctx.app, enabled=True)
     events = stripe_client().v1.events.list(params={"type": "checkout.session.completed", "limit": 1})
     return events.data[0].to_dict()
 

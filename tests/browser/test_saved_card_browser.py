@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.billing.helpers import make_invoice, org_with_owner
@@ -11,15 +10,7 @@ from webapp.billing.payment_models import PaymentMethod
 from webapp.extensions import db
 
 
-@pytest.fixture
-def stripe_webhooks_delivered():
-    yield
-    from webapp.integrations.sandboxes.stripe import STORE
-
-    STORE.wait_for_deliveries()
-
-
-def test_add_a_card_and_pay_an_invoice_with_it(ctx, new_page, stripe_webhooks_delivered):
+def test_add_a_card_and_pay_an_invoice_with_it(ctx, new_page):
     org, owner = org_with_owner("cardholder@example.com")
     page = new_page()
     page.goto("/auth/login")

@@ -45,6 +45,12 @@ def sandbox_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PAYNOW_INTEGRATION_ID": env.get("PAYNOW_INTEGRATION_ID", "1201"),
         "PAYNOW_INTEGRATION_KEY": env.get("PAYNOW_INTEGRATION_KEY", "tessera-paynow-sandbox-key"),
         "AI_API_KEY": env.get("AI_API_KEY", "sandbox-ai-key"),
+        # Stripe: the merchant's secret key and webhook endpoint (URL and signing secret), as the
+        # merchant would set them in Stripe's dashboard.
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", "sk_test_tessera_sandbox"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", "whsec_tessera_sandbox"),
+        "STRIPE_WEBHOOK_URL": env.get("STRIPE_SANDBOX_WEBHOOK_URL")
+        or env.get("BASE_URL", "http://localhost:5000").rstrip("/") + "/webhooks/stripe",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(512 * 1024 * 1024))),
     }
     config.update(overrides or {})
@@ -103,6 +109,10 @@ def create_sandbox_app(config: dict | None = None) -> Flask:
             for table in reversed(sandbox_tables()):
                 conn.execute(table.delete())
         sandbox_kit.reset()
+        for name in SANDBOXES:  # sandboxes that keep state in memory forget it too
+            reset_memory = getattr(importlib.import_module(f"{__name__}.{name}"), "reset", None)
+            if reset_memory is not None:
+                reset_memory()
         return jsonify({"ok": True})
 
     return app

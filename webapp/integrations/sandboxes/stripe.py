@@ -22,11 +22,14 @@ over HTTP (``STRIPE_API_BASE``) in development, the demo and the tests.
 
   The test PaymentMethods ``pm_card_visa``, ``pm_card_mastercard``, ``pm_card_chargeDeclined``,
   ``pm_card_authenticationRequired`` and ``pm_card_chargeCustomerFail`` exist as in Stripe.
-- Events are posted to ``STRIPE_SANDBOX_WEBHOOK_URL`` a moment later, signed as Stripe documents:
+- Events are posted to the merchant's endpoint (``STRIPE_SANDBOX_WEBHOOK_URL``, by default
+  ``BASE_URL/webhooks/stripe``) a moment later, signed as Stripe documents:
   ``Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint secret>``.
 
-State lives in this process's memory behind one lock (the sandbox is the outside party: none of it
-is in Tessera's tables); it is lost when the process restarts, as a test-mode account would be reset.
+State lives in the sandbox process's memory behind one lock (the sandbox is the outside party: none
+of it is in any table); it is lost when the process restarts or ``POST /_sandbox/reset`` is called,
+as a test-mode account would be reset. ``/_test/webhooks`` and ``/_test/deliveries/wait`` are
+test-mode switches for the tests.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class Store:
         self.idempotency: dict[tuple[str, str], tuple[str, int, str]] = {}
         self.events: list[str] = []
         self.deliveries: list[threading.Thread] = []
+        self.webhooks_enabled = True
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         """Until every webhook sent so far was delivered (tests: none lands in the next test)."""
@@ -105,15 +109,22 @@ class Store:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def reset(self) -> None:
+        self.wait_for_deliveries()
         with self.lock:
             self.objects.clear()
             self.card_numbers.clear()
             self.authenticated.clear()
             self.idempotency.clear()
             self.events.clear()
+            self.webhooks_enabled = True
 
 
 STORE = Store()
+
+
+def reset() -> None:
+    """``POST /_sandbox/reset``: a fresh test-mode account (after the webhooks under way are delivered)."""
+    STORE.reset()
 
 
 def new_id(prefix: str) -> str:
@@ -276,9 +287,9 @@ def signature_header(payload: str, secret: str, timestamp: int | None = None) ->
 
 
 def _deliver(event: dict) -> None:
-    url = current_app.config.get("STRIPE_SANDBOX_WEBHOOK_URL")
+    url = current_app.config.get("STRIPE_WEBHOOK_URL")
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET") or ""
-    if not url or not secret:
+    if not url or not secret or not STORE.webhooks_enabled:
         return
     payload = json.dumps(event)
 
@@ -829,6 +840,24 @@ def list_events(params):
     data = [STORE.objects[e] for e in reversed(STORE.events) if not wanted or STORE.objects[e]["type"] == wanted]
     limit = min(int(params.get("limit") or 10), 100)
     return {"object": "list", "data": data[:limit], "has_more": len(data) > limit, "url": "/v1/events"}
+
+
+# --- test-mode controls (the tests; like Stripe CLI's switches) ----------------------------------
+
+
+@bp.post("/_test/webhooks")
+@api
+def switch_webhooks(params):
+    """``enabled=false`` stops sending events (they are still listed by ``GET /v1/events``)."""
+    STORE.webhooks_enabled = str(params.get("enabled", "true")).lower() != "false"
+    return {"object": "test_control", "webhooks_enabled": STORE.webhooks_enabled}
+
+
+@bp.post("/_test/deliveries/wait")
+def wait_for_deliveries():
+    """Answers once every webhook sent so far has been delivered (or given up)."""
+    STORE.wait_for_deliveries()
+    return {"object": "test_control", "delivered": True}
 
 
 # --- the hosted pages (the payer's browser) ------------------------------------------------------
