@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from urllib.parse import quote
 
@@ -133,12 +134,14 @@ WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.
 
 
 class WriteWatch:
-    """Every INSERT, UPDATE or DELETE that reaches a COMMIT, on any connection of the app's engine (the
-    request's session, a side write, a job run in-process): cheaper than counting rows, and it also sees
-    a write that leaves counts alone."""
+    """Every INSERT, UPDATE or DELETE that reaches a COMMIT, on any connection of the app's engine that
+    the sweeping thread uses (the request's session, a side write, a job run in-process): cheaper than
+    counting rows, and it also sees a write that leaves counts alone. Writes on other threads are the
+    live server answering an outside party (a provider's webhook for an earlier case), not this case."""
 
     def __init__(self, engine):
         self.engine, self.pending, self.committed = engine, {}, set()
+        self.thread = threading.get_ident()
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self._statement)
@@ -153,7 +156,7 @@ class WriteWatch:
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
         match = WRITE.match(statement)
-        if match and match.group(1) not in MAY_CHANGE:
+        if match and match.group(1) not in MAY_CHANGE and threading.get_ident() == self.thread:
             self.pending.setdefault(id(conn), set()).add(match.group(1))
 
     def _commit(self, conn):

@@ -12,6 +12,7 @@ from webapp.billing.models import DRAFT, Invoice
 from webapp.billing.payment_forms import ButtonForm
 from webapp.billing.payment_models import CreditNote, PaymentMethod
 from webapp.billing.providers import provider_for
+from webapp.billing.providers.stripe import is_session_id
 from webapp.billing.public import status_url
 from webapp.billing.services import billing_account_for
 from webapp.billing.services.checkout import start_checkout
@@ -63,7 +64,7 @@ def add_payment_method(org):
 @org_view("payment_methods")
 def payment_method_added(org):
     session_id = request.args.get("session_id", "")
-    if not session_id.startswith("cs_"):
+    if not is_session_id(session_id):
         abort(404)
     return render("billing/payment_method_added.html", org=org, session_id=session_id, button=ButtonForm())
 

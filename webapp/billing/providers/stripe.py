@@ -13,6 +13,7 @@ there is no Stripe invoice or subscription id to keep.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -289,9 +290,14 @@ class StripeProvider(PaymentProvider):
 
     def setup_result(self, account: BillingAccount, session_id: str) -> dict | None:
         """The payment method a completed setup session saved (None while it is not complete)."""
-        session = stripe_client(account.organization_id).v1.checkout.sessions.retrieve(
-            session_id, params={"expand": ["setup_intent"]}
-        )
+        if not is_session_id(session_id):
+            raise PaymentProviderError("That is not a card setup Stripe started.")
+        try:
+            session = stripe_client(account.organization_id).v1.checkout.sessions.retrieve(
+                session_id, params={"expand": ["setup_intent"]}
+            )
+        except StripeError as error:
+            raise PaymentProviderError(f"Stripe could not find that card setup: {error_message(error)}") from None
         if session.customer != customer_id_for(account, create=False):
             raise PaymentProviderError("That card setup belongs to another account.")
         intent = _as_dict(session.setup_intent) or {}
@@ -319,6 +325,13 @@ class StripeProvider(PaymentProvider):
 
 
 PROVIDER = register(StripeProvider())
+
+_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,200}")
+
+
+def is_session_id(value: str) -> bool:
+    """A Checkout Session id as Stripe writes them (what a return URL may carry back to us)."""
+    return _SESSION_ID.fullmatch(value) is not None
 
 
 # --- applying what Stripe says -------------------------------------------------------------------
