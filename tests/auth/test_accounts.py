@@ -310,7 +310,8 @@ def test_totp_enable_then_login_needs_the_code(client, make_client, ctx):
     secret = re.search(r"secret=([A-Z2-7]+)", page).group(1)
     bad = client.post("/account/2fa/enable", {"code": "000000"})
     assert "not right" in bad.get_data(as_text=True)
-    assert client.post("/account/2fa/enable", {"code": pyotp.TOTP(secret).now()}).status_code == 303
+    enabled = client.post("/account/2fa/enable", {"code": pyotp.TOTP(secret).now()})
+    assert enabled.status_code == 200 and "Your recovery codes" in enabled.get_data(as_text=True)  # shown once
 
     other = make_client()
     first = other.post("/auth/login?next=/account/sessions", {"email": "totp@example.com", "password": PASSWORD})

@@ -18,3 +18,7 @@ class EnableTotpForm(FlaskForm):
 
 class DisableTotpForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField("Password", validators=[DataRequired()])

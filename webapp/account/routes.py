@@ -1,26 +1,32 @@
-from flask import flash, redirect, url_for
+from flask import url_for
 from flask_login import current_user, login_required, logout_user
 
 from webapp.account import bp
-from webapp.account.forms import DisableTotpForm, EnableTotpForm, PasswordForm, ProfileForm
+from webapp.account.forms import DisableTotpForm, EnableTotpForm, PasswordForm, ProfileForm, RecoveryCodesForm
 from webapp.auth import services as accounts
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import render
-from webapp.extensions import db
+from webapp.core.htmx import redirect, render
+from webapp.core.transaction import perform
 
 
-def _page(**forms):
+def _page(status=200, **forms):
     user = current_user.user
     context = {
         "profile_form": ProfileForm(obj=user),
         "password_form": PasswordForm(),
         "enable_form": EnableTotpForm(),
         "disable_form": DisableTotpForm(),
+        "recovery_form": RecoveryCodesForm(prefix="recovery"),
+        "recovery_codes": None,
+        "recovery_codes_left": accounts.recovery_codes_left(user) if user.totp_enabled else None,
         "totp_uri": accounts.totp_uri(user) if user.totp_secret_ciphertext and not user.totp_enabled else None,
         **forms,
     }
-    return render("account/profile.html", **context)
+    return render("account/profile.html", status=status, **context)
+
+
+def _show_codes(codes):
+    """The recovery codes, once: this answer is the only place they are ever shown."""
+    return _page(recovery_codes=codes)
 
 
 @bp.get("/")
@@ -35,68 +41,80 @@ def update_profile():
     form = ProfileForm()
     if not form.validate_on_submit():
         return _page(profile_form=form)
-    accounts.update_profile(current_user.user, form.name.data or "")
-    db.session.commit()
-    flash("Profile saved.", "success")
-    return redirect(url_for("account.profile"), code=303)
+    return perform(
+        lambda: accounts.update_profile(current_user.user, form.name.data or ""),
+        then=url_for("account.profile"),
+        success="Profile saved.",
+    )
 
 
 @bp.post("/password")
 @login_required
 def change_password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(
-                current_user.user, form.current_password.data, form.new_password.data, current_user.session.id
-            )
-        except DomainError as error:
-            apply_error(form, error, field="new_password")
-        else:
-            db.session.commit()
-            flash("Password changed. Every other browser was logged out.", "success")
-            return redirect(url_for("account.profile"), code=303)
-    return _page(password_form=form)
+    if not form.validate_on_submit():
+        return _page(password_form=form)
+    return perform(
+        lambda: accounts.change_password(
+            current_user.user, form.current_password.data, form.new_password.data, current_user.session.id
+        ),
+        then=url_for("account.profile"),
+        success="Password changed. Every other browser was logged out.",
+        form=form,
+        field="new_password",
+        failed=lambda _: _page(password_form=form),
+    )
 
 
 @bp.post("/2fa/begin")
 @login_required
 def begin_totp():
-    accounts.begin_totp(current_user.user)
-    db.session.commit()
-    return redirect(url_for("account.profile"), code=303)
+    return perform(lambda: accounts.begin_totp(current_user.user), then=url_for("account.profile"))
 
 
 @bp.post("/2fa/enable")
 @login_required
 def enable_totp():
     form = EnableTotpForm()
-    if form.validate_on_submit():
-        try:
-            accounts.enable_totp(current_user.user, form.code.data)
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Two-factor sign-in is on.", "success")
-            return redirect(url_for("account.profile"), code=303)
-    return _page(enable_form=form)
+    if not form.validate_on_submit():
+        return _page(enable_form=form)
+    return perform(
+        lambda: accounts.enable_totp(current_user.user, form.code.data),
+        then=_show_codes,
+        success="Two-factor sign-in is on. Keep your recovery codes somewhere safe.",
+        form=form,
+        failed=lambda _: _page(enable_form=form),
+    )
+
+
+@bp.post("/2fa/recovery-codes")
+@login_required
+def regenerate_recovery_codes():
+    form = RecoveryCodesForm(prefix="recovery")
+    if not form.validate_on_submit():
+        return _page(recovery_form=form)
+    return perform(
+        lambda: accounts.regenerate_recovery_codes(current_user.user, form.password.data),
+        then=_show_codes,
+        success="New recovery codes; the earlier ones no longer work.",
+        form=form,
+        failed=lambda _: _page(recovery_form=form),
+    )
 
 
 @bp.post("/2fa/disable")
 @login_required
 def disable_totp():
     form = DisableTotpForm()
-    if form.validate_on_submit():
-        try:
-            accounts.disable_totp(current_user.user, form.password.data)
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Two-factor sign-in is off.", "info")
-            return redirect(url_for("account.profile"), code=303)
-    return _page(disable_form=form)
+    if not form.validate_on_submit():
+        return _page(disable_form=form)
+    return perform(
+        lambda: accounts.disable_totp(current_user.user, form.password.data),
+        then=url_for("account.profile"),
+        success="Two-factor sign-in is off.",
+        form=form,
+        failed=lambda _: _page(disable_form=form),
+    )
 
 
 @bp.get("/sessions")
@@ -112,13 +130,15 @@ def sessions():
 @bp.post("/sessions/<int:session_id>/revoke")
 @login_required
 def revoke_session(session_id):
-    try:
-        revoked = accounts.revoke_session(current_user.user, session_id)
-    except DomainError:
-        return render("errors/error.html", status=404, message="That session does not exist.")
-    db.session.commit()
-    if revoked.id == current_user.session.id:
-        logout_user()
-        return redirect(url_for("auth.login"), code=303)
-    flash("Session revoked; that browser is logged out.", "success")
-    return redirect(url_for("account.sessions"), code=303)
+    def revoked(session):
+        if session.id == current_user.session.id:
+            logout_user()
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("account.sessions"))
+
+    return perform(
+        lambda: accounts.revoke_session(current_user.user, session_id),
+        then=revoked,
+        success="Session revoked; that browser is logged out.",
+        failed=lambda _: render("errors/error.html", status=404, message="That session does not exist."),
+    )

@@ -15,7 +15,9 @@ class LoginForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(min=6, max=8)])
+    code = StringField(
+        "Code from your authenticator app, or a recovery code", validators=[DataRequired(), Length(min=6, max=32)]
+    )
 
 
 class ResetRequestForm(FlaskForm):

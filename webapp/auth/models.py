@@ -1,4 +1,4 @@
-"""Users, server-side sessions and one-time tokens (e-mail verification, password reset)."""
+"""Users, server-side sessions, one-time tokens (e-mail verification, password reset), recovery codes."""
 
 from __future__ import annotations
 
@@ -82,6 +82,16 @@ class AuthToken(TimestampMixin, db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(TimestampMixin, db.Model):
+    """A one-time TOTP recovery code, stored as its SHA-256 (the code has 80 random bits)."""
+
+    __tablename__ = "user_recovery_codes"
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
 
 
 class SessionUser(UserMixin):

@@ -1,7 +1,8 @@
-"""Accounts: sign-up, verification, password login, sessions, reset, TOTP second factor."""
+"""Accounts: sign-up, verification, password login, sessions, reset, TOTP second factor and recovery codes."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from contextlib import suppress
 from datetime import timedelta
@@ -11,11 +12,11 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.audit import record
-from webapp.auth.models import AuthToken, SessionUser, User, UserSession, hash_token
+from webapp.auth.models import AuthToken, RecoveryCode, SessionUser, User, UserSession, hash_token
 from webapp.core.errors import DomainError
 from webapp.core.events import emit
 from webapp.core.models import utcnow
@@ -27,6 +28,10 @@ VERIFY, RESET = "verify_email", "reset_password"
 TOKEN_LIFETIMES = {VERIFY: timedelta(days=2), RESET: timedelta(hours=1)}
 MIN_PASSWORD = 10
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+RECOVERY_CODE_COUNT = 10
+# Failed sign-ins within an hour after which the owner gets one e-mail (again only after a quiet hour).
+FAILURE_NOTICE_THRESHOLD = 5
+FAILURE_NOTICE_WINDOW = timedelta(hours=1)
 
 _hasher = PasswordHasher()
 # Verified against when the address has no account, so both answers take the same time.
@@ -72,7 +77,20 @@ def sign_up(email: str, password: str, name: str = "") -> User:
     return user
 
 
+def end_outstanding_tokens(user: User, purpose: str, *, except_id: int | None = None) -> int:
+    """Every other unused link of this kind for this user stops working (an older reset link, a
+    verification link sent before the last one)."""
+    stmt = update(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None)
+    )
+    if except_id is not None:
+        stmt = stmt.where(AuthToken.id != except_id)
+    return db.session.execute(stmt.values(used_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
+
+
 def issue_token(user: User, purpose: str) -> str:
+    """A new link token; the links of this kind issued before it end now."""
+    end_outstanding_tokens(user, purpose)
     token = secrets.token_urlsafe(32)
     db.session.add(
         AuthToken(
@@ -103,6 +121,7 @@ def check_token(token: str, purpose: str) -> User:
 def consume_token(token: str, purpose: str) -> User:
     row = _usable_token(token, purpose, lock=True)
     row.used_at = utcnow()
+    end_outstanding_tokens(row.user, purpose, except_id=row.id)
     return row.user
 
 
@@ -134,18 +153,54 @@ def verify_email(token: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User:
+INVALID_CREDENTIALS = "E-mail or password is not right."
+
+
+def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
+    """The password step. A wrong password answers ``None`` having recorded the failure (which the
+    caller commits, so the audit entry and the owner's notice survive); a suspended account refuses."""
     user = find_user_by_email(email)
     if user is None:
         with suppress(VerificationError, InvalidHashError):
             _hasher.verify(_UNKNOWN_USER_HASH, password)
     if user is None or not password_matches(user, password):
         if user is not None:
-            record(user, "user.login_failed", user)
-        raise DomainError("E-mail or password is not right.", code="invalid_credentials")
+            login_failed(user, ip, step="password")
+        return None
     if user.is_suspended:
         raise DomainError("This account is suspended. Contact support.", code="account_suspended")
     return user
+
+
+def login_failed(user: User, ip: str | None, *, step: str) -> None:
+    """Audit a failed attempt; at the threshold within the window, tell the owner once by e-mail."""
+    from webapp.audit.models import AuditEntry
+
+    record(user, "user.login_failed", user, {"step": step, "ip": ip})
+    db.session.flush()
+    since = utcnow() - FAILURE_NOTICE_WINDOW
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.entity_type == "user",
+            AuditEntry.entity_id == user.id,
+            AuditEntry.action == "user.login_failed",
+            AuditEntry.created_at >= since,
+        )
+    )
+    if failures == FAILURE_NOTICE_THRESHOLD:
+        send_email(
+            user.email,
+            "auth/login_failures",
+            subject="Failed sign-in attempts on your Tessera account",
+            user=user,
+            name=user.display_name,
+            failures=failures,
+            ip=ip or "an unknown address",
+            reset_link=current_app.config["BASE_URL"] + url_for("auth.request_reset"),
+        )
+        record(user, "user.login_failures_notified", user, {"failures": failures})
 
 
 def start_session(user: User, ip: str | None, user_agent: str | None) -> SessionUser:
@@ -173,8 +228,10 @@ def load_session(token: str) -> SessionUser | None:
         return None
     now = utcnow()
     if now - session.last_seen_at > LAST_SEEN_RESOLUTION:  # a write every few minutes, not per request
-        db.session.execute(update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
-        db.session.commit()
+        from webapp.core.transaction import side_write
+
+        with side_write("a signed-in session's last-seen stamp") as connection:
+            connection.execute(update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
     return SessionUser(session.user, session, token)
 
 
@@ -276,26 +333,105 @@ def totp_code_valid(user: User, code: str) -> bool:
     return bool(secret) and pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
 
 
-def check_second_factor(user: User, code: str) -> None:
-    """The code step of a login; a wrong code is a failed login attempt like a wrong password."""
-    if not totp_code_valid(user, code):
-        record(user, "user.login_failed", user, {"step": "totp"})
-        raise DomainError("That code is not right.", field="code", code="invalid_code")
+def check_second_factor(user: User, code: str, ip: str | None = None) -> bool:
+    """The code step of a login: a code from the app, or one unused recovery code (used up now).
+    A wrong code is a failed attempt like a wrong password (recorded, ``False``)."""
+    if totp_code_valid(user, code):
+        return True
+    if use_recovery_code(user, code):
+        return True
+    login_failed(user, ip, step="totp")
+    return False
 
 
-def enable_totp(user: User, code: str) -> None:
+def _normalize_recovery_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isascii() and ch.isalnum())
+
+
+def generate_recovery_codes(user: User, actor: User | None = None) -> list[str]:
+    """Ten new one-time codes, shown once; the earlier ones stop working. Only their hashes are kept."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = base64.b32encode(secrets.token_bytes(10)).decode()  # 80 bits, 16 characters
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)).lower())
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_token(_normalize_recovery_code(raw))))
+    record(actor or user, "user.recovery_codes_generated", user, {"count": RECOVERY_CODE_COUNT})
+    return codes
+
+
+def regenerate_recovery_codes(user: User, password: str) -> list[str]:
+    if not user.totp_enabled:
+        raise DomainError("Turn on two-factor sign-in first.", code="totp_not_enabled")
+    if not password_matches(user, password):
+        raise DomainError("The password is not right.", field="password")
+    return generate_recovery_codes(user)
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    normalized = _normalize_recovery_code(code)
+    if len(normalized) != 16:
+        return False
+    row = db.session.scalar(
+        select(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_token(normalized),
+            RecoveryCode.used_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if row is None:
+        return False
+    row.used_at = utcnow()
+    record(user, "user.recovery_code_used", user, {"left": recovery_codes_left(user)})
+    return True
+
+
+def enable_totp(user: User, code: str) -> list[str]:
+    """Turn the second factor on; answers the ten recovery codes to show once."""
     if not totp_code_valid(user, code):
         raise DomainError("That code is not right. Check the time on your phone and try again.", field="code")
     user.totp_enabled_at = utcnow()
     record(user, "user.totp_enabled", user)
+    return generate_recovery_codes(user)
 
 
 def disable_totp(user: User, password: str) -> None:
     if not password_matches(user, password):
         raise DomainError("The password is not right.", field="password")
+    _clear_totp(user)
+    record(user, "user.totp_disabled", user)
+
+
+def _clear_totp(user: User) -> None:
     clear_field(user, "totp_secret")
     user.totp_enabled_at = None
-    record(user, "user.totp_disabled", user)
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def staff_reset_totp(user: User, staff: User, reason: str = "") -> None:
+    """A member of staff turns off a user's second factor (a lost phone and no recovery code left):
+    audited, and the user is told by e-mail so a reset they did not ask for does not go unnoticed."""
+    if not user.totp_enabled and not user.totp_secret_ciphertext:
+        raise DomainError("This user has no second factor to reset.", code="totp_not_enabled")
+    _clear_totp(user)
+    record(staff, "user.totp_reset_by_staff", user, {"reason": reason.strip()[:500]})
+    send_email(
+        user.email,
+        "auth/totp_reset",
+        subject="Two-factor sign-in was turned off on your Tessera account",
+        user=user,
+        name=user.display_name,
+        reason=reason.strip()[:500],
+        account_link=current_app.config["BASE_URL"] + url_for("account.profile"),
+    )
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -12,6 +12,7 @@ from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.jobs import job
 from webapp.mail.models import EmailMessage
+from webapp.mail.services import forget_live_parts, live_parts
 
 
 def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
@@ -20,8 +21,9 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["To"] = message.to_address
     mime["Subject"] = message.subject
     mime["Message-ID"] = message.message_id
-    mime.set_content(message.text_body)
-    mime.add_alternative(message.html_body, subtype="html")
+    html, text = live_parts(message)  # the one-time links in clear only on the way out
+    mime.set_content(text)
+    mime.add_alternative(html, subtype="html")
     return mime
 
 
@@ -46,5 +48,6 @@ def deliver_email(message_id: int) -> None:
         db.session.commit()  # keep the failure visible even though the job retries
         raise
     message.status = EmailMessage.SENT
+    forget_live_parts(message)
     message.error = None
     message.sent_at = utcnow()

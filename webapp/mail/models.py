@@ -1,4 +1,8 @@
-"""The e-mail log (seed 001 ``EmailLog``): every message with its rendered body and delivery state."""
+"""The e-mail log (seed 001 ``EmailLog``): every message with its rendered body and delivery state.
+
+The bodies staff read are stored with one-time link tokens redacted. A message that carried such a
+link also keeps its live parts encrypted (``live_body``) until it is sent, then forgets them.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin
 from webapp.extensions import db
+from webapp.secrets import encrypted_fields
 
 
-class EmailMessage(TimestampMixin, db.Model):
+class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
     __tablename__ = "email_messages"
     __table_args__ = (Index("ix_email_messages_status_id", "status", "id"),)
 

@@ -1,11 +1,70 @@
-"""``send_email`` renders both parts now, logs the message QUEUED, and delivers after commit."""
+"""``send_email`` renders both parts now, logs the message QUEUED, and delivers after commit.
+
+One-time links (reset, verification, invitation, payment) never reach the log in clear: any link to
+this site whose route takes a secret parameter (``<token>``) is stored as ``…/[redacted]``, so staff
+see that such a link was sent and to whom, never the token. The live parts travel to the delivery job
+encrypted on the row and are cleared once the message is sent.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import json
+import re
+
+from flask import current_app, render_template
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from webapp.extensions import db
 from webapp.mail.models import EmailMessage
+from webapp.secrets import clear_field, decrypt_field, encrypt_field
+
+# URL parameters that are bearer secrets: the token of a reset, verification, invitation or payment link.
+SECRET_URL_PARAMETERS = frozenset({"token"})
+REDACTED = "[redacted]"
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def secret_tokens(*bodies: str) -> set[str]:
+    """The secret values in links to this site found in ``bodies`` (matched against the URL map)."""
+    base = current_app.config["BASE_URL"]
+    adapter = current_app.url_map.bind(current_app.config.get("SERVER_NAME") or "localhost")
+    found: set[str] = set()
+    for body in bodies:
+        for url in _URL.findall(body):
+            url = url.rstrip(".,;)")
+            if not url.startswith(base + "/"):
+                continue
+            path = url[len(base) :].split("?", 1)[0].split("#", 1)[0]
+            for method in ("GET", "POST"):
+                try:
+                    _endpoint, args = adapter.match(path, method=method)
+                except RequestRedirect:
+                    continue
+                except HTTPException:
+                    continue
+                found.update(str(v) for k, v in args.items() if k in SECRET_URL_PARAMETERS and v)
+                break
+    return {token for token in found if len(token) >= 8}
+
+
+def redact(body: str, tokens: set[str]) -> str:
+    for token in sorted(tokens, key=len, reverse=True):
+        body = body.replace(token, REDACTED)
+    return body
+
+
+def live_parts(message: EmailMessage) -> tuple[str, str]:
+    """The parts to deliver: the live ones while they are kept, else the stored (redacted) ones."""
+    if message.live_body_ciphertext is not None:
+        parts = json.loads(decrypt_field(message, "live_body"))
+        return parts["html"], parts["text"]
+    return message.html_body, message.text_body
+
+
+def forget_live_parts(message: EmailMessage) -> None:
+    if message.live_body_ciphertext is not None:
+        clear_field(message, "live_body")
 
 
 def send_email(to: str, template: str, *, subject: str, org=None, user=None, **context) -> EmailMessage:
@@ -13,17 +72,22 @@ def send_email(to: str, template: str, *, subject: str, org=None, user=None, **c
     from webapp.mail.jobs import deliver_email
 
     context = {"subject": subject, **context}
+    html = render_template(f"emails/{template}.html", **context)
+    text = render_template(f"emails/{template}.txt", **context)
+    tokens = secret_tokens(html, text)
     message = EmailMessage(
         organization_id=getattr(org, "id", org),
         user_id=getattr(user, "id", user),
         to_address=to,
-        subject=subject,
+        subject=redact(subject, tokens),
         template=template,
-        html_body=render_template(f"emails/{template}.html", **context),
-        text_body=render_template(f"emails/{template}.txt", **context),
+        html_body=redact(html, tokens),
+        text_body=redact(text, tokens),
     )
     db.session.add(message)
     db.session.flush()
+    if tokens:
+        encrypt_field(message, "live_body", json.dumps({"html": html, "text": text}))
     deliver_email.delay(message.id)
     return message
 
