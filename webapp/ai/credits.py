@@ -154,6 +154,10 @@ def reserve(org_id: int, cost: int, *, user_id: int | None, service: str, operat
     """Take ``cost`` credits now if the balance covers them; returns the USAGE transaction id, or None."""
     now = utcnow()
     with db.engine.begin() as conn:
+        # Lock and look first: a refused request (the balance does not cover it) writes nothing at all.
+        current = conn.execute(select(B.c.balance).where(B.c.organization_id == org_id).with_for_update()).scalar()
+        if current is None or current < cost:
+            return None
         taken = conn.execute(
             update(B)
             .where(B.c.organization_id == org_id, B.c.balance >= cost)
