@@ -18,15 +18,16 @@ def probe_video(video_id: int) -> None:
 
 
 @job(queue="publishing", retries=0, timeout=3600)
-def publish_target(job_id: int, token: str | None = None) -> str | None:
-    """Run one target. Without a token (the enqueue_at path) it first claims the target itself."""
+def publish_target(job_id: int, token: str | None = None, resume: bool = False) -> str | None:
+    """Run the next step of one target. Without a token (the enqueue_at path) it first claims the
+    target itself; ``resume`` continues the current attempt (the step before queued this one)."""
     from webapp.studio.services import publishing
 
     if token is None:
         token = publishing.claim_one(job_id)
         if token is None:
             return None  # not due yet, already taken, or cancelled
-    return publishing.run(job_id, token)
+    return publishing.run(job_id, token, resume=resume)
 
 
 @periodic("* * * * *")

@@ -74,6 +74,14 @@ class Problem(Exception):
         self.delay_until = delay_until
 
 
+class Wait(Exception):
+    """The step is done (or the platform is still processing): the next step is its own job, ``seconds`` later."""
+
+    def __init__(self, seconds: float = 0.0):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 def _excerpt(error: ProviderError) -> str:
     import json
 
@@ -252,19 +260,60 @@ def _save(job: PublishJob, step: str | None = None, **remote) -> None:
 # ----------------------------------------------------------------------------- running
 
 
-def run(job_id: int, token: str) -> str | None:
-    """Run one claimed target to COMPLETED, FAILED, DELAYED or a scheduled retry. Returns its status."""
+def _lease(job_id: int, token: str) -> str | None:
+    """Take the next step of a claimed target: the token rotates in one conditional UPDATE, so a step
+    delivered twice (two workers, a replayed job) runs once; the other delivery finds a stale token."""
+    fresh = str(uuid.uuid4())
+    row = db.session.execute(
+        update(PublishJob)
+        .where(PublishJob.id == job_id, PublishJob.status == PublishJob.ACTIVE, PublishJob.claim_token == token)
+        .values(claim_token=fresh, claimed_at=utcnow())
+        .returning(PublishJob.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.commit()
+    return fresh if row else None
+
+
+def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
+    """The next step as its own job; a wait is scheduled (RQ's scheduler), never slept in a worker."""
+    from webapp.jobs.runner import backend
+    from webapp.studio.jobs import publish_target
+
+    at = utcnow() + timedelta(seconds=seconds) if seconds > 0 else None
+    if at is not None and backend() == "inline":
+        time.sleep(seconds)  # no Redis, no scheduler: the in-process fallback can only wait here
+        at = None
+    publish_target.delay(job.id, token, resume=True, at=at)
+    db.session.commit()
+
+
+def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
+    """Run the next step of one claimed target. Each step (creator info + init, upload, each status
+    check, publish) is its own job; ends in COMPLETED, FAILED, DELAYED, a scheduled retry, or the
+    next step queued. Returns its status."""
+    token = _lease(job_id, token)
+    if token is None:
+        return None  # someone else has it (a step delivered twice), or it was cancelled
     job = db.session.get(PublishJob, job_id, populate_existing=True)
-    if job is None or job.status != PublishJob.ACTIVE or job.claim_token != token:
-        return None  # someone else has it, or it was cancelled
-    job.attempt_number += 1
-    job.started_at = job.started_at or utcnow()
-    attempt = PublishAttempt(job=job, attempt_number=job.attempt_number, step=job.step or "start", outcome="running")
-    db.session.add(attempt)
+    if resume and job.attempts:
+        attempt = job.attempts[-1]
+    else:
+        job.attempt_number += 1
+        job.started_at = job.started_at or utcnow()
+        attempt = PublishAttempt(
+            job=job, attempt_number=job.attempt_number, step=job.step or "start", outcome="running"
+        )
+        db.session.add(attempt)
     rollup(job.post)
     db.session.commit()
     try:
         post_id, url = RUNNERS[job.platform](job)
+    except Wait as wait:
+        attempt.step = job.step or "start"
+        db.session.commit()
+        _continue_later(job, token, wait.seconds)
+        return job.status
     except Problem as problem:
         _handle(job, attempt, problem)
     except (oauth.ConnectionExpired, oauth.ConnectionUnavailable) as error:
@@ -406,10 +455,16 @@ def _client(job: PublishJob) -> ProviderClient:
     )
 
 
-def _poll_pause() -> None:
-    pause = get("studio.poll_interval_ms") / 1000
-    if pause:
-        time.sleep(pause)
+def _poll_wait() -> Wait:
+    return Wait(get("studio.poll_interval_ms") / 1000)
+
+
+def _count_check(job: PublishJob) -> int:
+    """Status checks of this run so far (polls of earlier attempts do not count)."""
+    checks = int((job.remote or {}).get("checks", 0)) + 1
+    job.polls += 1
+    _save(job, None, checks=checks)
+    return checks
 
 
 def _caption(job: PublishJob) -> str:
@@ -469,7 +524,7 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 chunk=chunk,
                 uploaded=0,
             )
-            remote = job.remote
+            raise Wait(0)  # the upload is its own job
         if job.step == "uploading":
             size, chunk = remote["size"], remote["chunk"]
             for start, end in tiktok.chunk_plan(size, chunk):
@@ -489,24 +544,24 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                     raise _problem(error, TIKTOK, "upload", irreversible=last) from None
                 _save(job, "processing" if last else None, uploaded=end + 1)
                 remote = job.remote
+            raise _poll_wait()  # the first status check is its own job, after the poll interval
         job.step = "processing"
-        for _ in range(get("studio.max_polls")):
-            try:
-                status = tiktok.fetch_status(conn, client, remote["publish_id"])
-            except ProviderError as error:
-                raise _problem(error, TIKTOK, "status check") from None
-            job.polls += 1
-            db.session.commit()
-            if status.get("status") == "PUBLISH_COMPLETE":
-                ids = status.get("publicaly_available_post_id") or status.get("publicly_available_post_id") or []
-                post_id = str(ids[0]) if ids else remote["publish_id"]
-                return post_id, f"https://www.tiktok.com/@{conn.account_name}/video/{post_id}"
-            if status.get("status") == "FAILED":
-                raise Problem(
-                    f"TikTok could not publish the video: {status.get('fail_reason', 'no reason given')}.",
-                    kind="rejected",
-                )
-            _poll_pause()
+        try:
+            status = tiktok.fetch_status(conn, client, remote["publish_id"])
+        except ProviderError as error:
+            raise _problem(error, TIKTOK, "status check") from None
+        checks = _count_check(job)
+        if status.get("status") == "PUBLISH_COMPLETE":
+            ids = status.get("publicaly_available_post_id") or status.get("publicly_available_post_id") or []
+            post_id = str(ids[0]) if ids else remote["publish_id"]
+            return post_id, f"https://www.tiktok.com/@{conn.account_name}/video/{post_id}"
+        if status.get("status") == "FAILED":
+            raise Problem(
+                f"TikTok could not publish the video: {status.get('fail_reason', 'no reason given')}.",
+                kind="rejected",
+            )
+        if checks < get("studio.max_polls"):
+            raise _poll_wait()
     raise Problem(
         f"TikTok was still processing after {get('studio.max_polls')} checks. Check the account.",
         kind="processing",
@@ -542,35 +597,35 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                 )
             except ProviderError as error:
                 raise _problem(error, INSTAGRAM, "media container") from None
-            _save(job, "processing", container_id=container_id)
+            _save(job, "processing", container_id=container_id, checks=0)
+            raise _poll_wait()  # the platform fetches and processes the video; check later
         container_id = job.remote["container_id"]
         if job.step == "processing":
-            for _ in range(get("studio.max_polls")):
-                try:
-                    code, detail = instagram.container_status(conn, client, container_id)
-                except ProviderError as error:
-                    raise _problem(error, INSTAGRAM, "processing check") from None
-                job.polls += 1
-                db.session.commit()
-                if code == "FINISHED":
-                    _save(job, "publish")
-                    break
-                if code in ("ERROR", "EXPIRED"):
-                    _save(job, "", container_id=None)  # a new container next time
-                    raise Problem(f"Instagram could not process the video: {detail or code}.", kind="rejected")
-                if code == "PUBLISHED":
-                    raise Problem(
-                        "Instagram shows this container as already published. Check the account.",
-                        kind="unknown",
-                        unknown=True,
-                    )
-                _poll_pause()
-            else:
+            try:
+                code, detail = instagram.container_status(conn, client, container_id)
+            except ProviderError as error:
+                raise _problem(error, INSTAGRAM, "processing check") from None
+            checks = _count_check(job)
+            if code == "FINISHED":
+                _save(job, "publish")
+                raise Wait(0)  # publishing is its own job
+            if code in ("ERROR", "EXPIRED"):
+                _save(job, "", container_id=None)  # a new container next time
+                raise Problem(f"Instagram could not process the video: {detail or code}.", kind="rejected")
+            if code == "PUBLISHED":
                 raise Problem(
-                    f"Instagram was still processing the video after {get('studio.max_polls')} checks.",
-                    kind="processing",
-                    safe=True,
+                    "Instagram shows this container as already published. Check the account.",
+                    kind="unknown",
+                    unknown=True,
                 )
+            if checks < get("studio.max_polls"):
+                raise _poll_wait()
+            _save(job, None, checks=0)
+            raise Problem(
+                f"Instagram was still processing the video after {get('studio.max_polls')} checks.",
+                kind="processing",
+                safe=True,
+            )
         if not _cross_irreversible(job):
             raise Problem(
                 "Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True
@@ -628,6 +683,7 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                     ) from None
                 raise _problem(error, YOUTUBE, "upload start") from None
             _save(job, "uploading", session_url=session_url, size=size, received=0)
+            raise Wait(0)  # the upload is its own job
         remote = job.remote
         session_url, total = remote["session_url"], remote["size"]
         chunk = get("studio.youtube_chunk_units") * youtube.CHUNK_UNIT
