@@ -13,8 +13,26 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 MAX_TEMPLATE = 20_000
+MAX_OUTPUT = 262_144  # characters one placeholder text may render to (a step's URL, header or body)
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+class _CappedEnvironment(SandboxedEnvironment):
+    """Refuses ``*`` and ``**`` that would build a value past the output cap before it exists."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                sized = isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_OUTPUT:
+                    raise TemplateProblem(f"The template output would be longer than {MAX_OUTPUT} characters.")
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise TemplateProblem("The exponent is too large.")
+        return super().call_binop(context, operator, left, right)
+
+
+_env = _CappedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _env.filters["json"] = lambda value: json.dumps(value, default=str)
 
 
@@ -28,7 +46,13 @@ def render_text(text: str, scope: dict) -> str:
     if len(text) > MAX_TEMPLATE:
         raise TemplateProblem("The template is too long.")
     try:
-        return _env.from_string(text).render(**scope)
+        parts, size = [], 0
+        for piece in _env.from_string(text).generate(**scope):
+            size += len(piece)
+            if size > MAX_OUTPUT:
+                raise TemplateProblem(f"The template output is longer than {MAX_OUTPUT} characters.")
+            parts.append(piece)
+        return "".join(parts)
     except TemplateError as error:
         raise TemplateProblem(f"Template error: {error.message or error}") from None
 
