@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 from wtforms import Form, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+import webapp.core.outbound  # noqa: F401  (defines the outbound.* settings)
 from webapp.core.models import utcnow
 from webapp.core.parsing import int_or_none
 from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
@@ -104,7 +106,7 @@ class HttpRequest(StepType):
 
     @classmethod
     def execute(cls, ctx: StepContext, config: dict, step) -> dict:
-        from webapp.integrations.providers.client import ProviderClient, ProviderError
+        from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
         from webapp.settings import get
 
         method = config.get("method") or "POST"
@@ -123,28 +125,47 @@ class HttpRequest(StepType):
         credential = step.credential if step is not None else None
         if credential is not None:
             headers.update(credential_headers(ctx, credential))
-        client = ProviderClient(
-            "workflow_http", org_id=ctx.org.id, timeout=float(get("workflows.http_timeout_seconds")), max_retries=0
-        )
+        timeout = float(get("workflows.http_timeout_seconds"))
+        started = time.monotonic()
+        response, error = None, None
         try:
-            response = client.request(
-                "step_http_request",
-                method,
-                url,
-                retry=False,
-                headers=headers,
-                content=content,
-                metadata={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
-            )
-        except ProviderError as error:
-            if credential is not None:
-                ctx.credential_uses.append((credential.id, False))
-            raise StepFailed(str(error)) from None
-        finally:
-            client.close()
+            response = fetch(method, url, headers=headers, content=content, timeout=timeout)
+            if not response.status_code < 400:
+                error = f"workflow_http answered {response.status_code}"
+        except (OutboundRefused, OutboundFailed) as problem:
+            error = str(problem)
+        _log_call(ctx, method, url, response, error, int((time.monotonic() - started) * 1000))
         if credential is not None:
-            ctx.credential_uses.append((credential.id, True))
+            ctx.credential_uses.append((credential.id, error is None))
+        if error is not None:
+            raise StepFailed(error)
         return {"status": response.status_code, "body": _excerpt_body(response.content)}
+
+
+def _log_call(ctx: StepContext, method: str, url: str, response, error: str | None, duration_ms: int) -> None:
+    """One row in the staff call log per HTTP step, in its own transaction (it survives a rollback)."""
+    from urllib.parse import urlsplit
+
+    from webapp.extensions import db
+    from webapp.integrations.models import OutboundCall
+
+    parts = urlsplit(url)
+    row = dict(
+        organization_id=ctx.org.id,
+        provider="workflow_http",
+        action="step_http_request",
+        method=method.upper(),
+        endpoint=f"{parts.scheme}://{parts.netloc}{parts.path}"[:500],
+        status_code=response.status_code if response is not None else None,
+        success=error is None,
+        error=error[:1000] if error else None,
+        provider_request_id=None,
+        duration_ms=duration_ms,
+        attempt=1,
+        details={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
+    )
+    with db.engine.begin() as conn:
+        conn.execute(OutboundCall.__table__.insert().values(**row))
 
 
 def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
