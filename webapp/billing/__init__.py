@@ -40,4 +40,4 @@ def init_app(app):
         admin_nav_item("Billing", "billing_admin.invoices", 15)
 
 
-from webapp.billing import admin, jobs, models, payment_admin, payment_models, payment_routes, public, routes  # noqa: E402,F401  # noqa: E402,F401
+from webapp.billing import admin, jobs, models, payment_admin, payment_models, payment_routes, public, routes  # noqa: E402,F401

@@ -56,6 +56,8 @@ class LoggedHTTPClient(stripe.HTTPClient):
         return response.content, response.status_code, response.headers
 
     def request_stream(self, method, url, headers, post_data=None, **_):
+        # The library's HTTP client interface requires this method; only streaming endpoints (file
+        # downloads, which Tessera never calls) use it, so a call here is a programming error.
         raise NotImplementedError("Tessera does not stream from Stripe")
 
     def close(self) -> None:
