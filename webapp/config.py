@@ -51,6 +51,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if len(encryption_key) < MIN_KEY_LENGTH:
         raise ConfigError("ENCRYPTION_KEY must be at least 32 characters")
 
+    # Behind TLS (production, or SECURE_COOKIES=1): cookies only over HTTPS, and HSTS.
+    secure = production or _bool(env.get("SECURE_COOKIES"))
+
     sqlite_path = Path(instance_path) / "tessera.sqlite3"
     database_url = env.get("DATABASE_URL", f"sqlite:///{sqlite_path}")
     if database_url.startswith("postgresql://"):
@@ -80,8 +83,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PREFERRED_URL_SCHEME": base.scheme or "http",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": production or _bool(env.get("SECURE_COOKIES")),
-        "REMEMBER_COOKIE_SECURE": production or _bool(env.get("SECURE_COOKIES")),
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        # Strict-Transport-Security max-age in seconds; 0 sends no header (development over plain HTTP).
+        "HSTS_MAX_AGE": int(env.get("HSTS_MAX_AGE", "31536000" if secure else "0")),
+        # How many reverse proxies in front of the app append to X-Forwarded-For/-Proto. 0: the headers
+        # are ignored and the connecting address is the client (a spoofed header changes nothing); n: the
+        # n-th address from the right is the client, as each trusted proxy appends the one it saw.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         # A commit inside a request outside core.transaction.perform() raises (the tests turn this on).
@@ -90,6 +99,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(512 * 1024 * 1024))),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: limits count in this process's memory until it answers again (/readyz says so).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20/minute"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5/minute"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
@@ -174,6 +185,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     ):
         config[key] = env.get(key, "" if production else sandbox_value)
     config.update(overrides)
+    if config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("TRUSTED_PROXIES is a number of proxies: 0 or more")
     # A form that answers with a redirect to a provider's page (Paynow's checkout, an OAuth consent
     # screen) must be allowed by the CSP's form-action, which covers redirects: allow those origins.
     if "CSP_FORM_ACTION_EXTRA" not in config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from contextlib import contextmanager
 
 
 def _registries() -> dict:
@@ -56,3 +57,19 @@ def shared_config(app, *keys: str) -> dict:
         "STORAGE_PATH",
     )
     return {key: app.config[key] for key in keys}
+
+
+@contextmanager
+def second_app(session_app, config: dict):
+    """A second app for the length of a ``with``. The rate limiter is one module-level object whose
+    storage the last ``init_app`` chose; on the way out it is bound to the session app's storage again."""
+    from webapp.extensions import db, limiter
+
+    other = make_app(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        limiter.init_app(session_app)
