@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from webapp import extensions
-    from webapp.core import boundary, htmx, outage, security, templating, transaction  # noqa: F401 (commit guard)
+    from webapp.core import boundary, htmx, outage, ratelimits, security, templating, transaction  # noqa: F401 (commit guard)
     from webapp.jobs.runner import choose_backend
 
     boundary.init_app(app)  # first: its converter must exist before any rule, its hook runs before any other
@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
         backend = app.extensions["tessera.jobs_backend"]
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] if backend == "rq" else "memory://"
     extensions.limiter.init_app(app)
+    ratelimits.init_app(app)
     htmx.init_app(app)
     security.init_app(app)
     outage.init_app(app)

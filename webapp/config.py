@@ -101,6 +101,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Redis unreachable: limits count in this process's memory until it answers again (/readyz says so).
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # A Redis that stopped answering costs a request at most this long before the fallback takes over.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20/minute"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5/minute"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),

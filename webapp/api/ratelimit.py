@@ -1,20 +1,26 @@
 """Per-key hourly rate limit and the plan's monthly API-call allowance, in one Redis round trip.
 
-Without Redis (the embedded first-run mode) the counters live in this process's memory.
+Without Redis (the embedded first-run mode) the counters live in this process's memory; so they do
+while a configured Redis is unreachable (asked again every ``RETRY_SECONDS``), and ``/readyz`` says so.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from webapp.api.services import LAST_USED_KEY
 
+log = logging.getLogger(__name__)
+
 HOUR = 3600
 MONTH_TTL = 40 * 86400
+RETRY_SECONDS = 5
 
 # KEYS: hourly counter, monthly org counter, last-used hash
 # ARGV: hourly limit, monthly allowance ('' = unlimited), key id, now
@@ -45,14 +51,41 @@ def _month(now: float) -> str:
     return time.strftime("%Y%m", time.gmtime(now))
 
 
+_memory: dict[str, int] = {}
+_memory_lock = threading.Lock()
+_unreachable_since: float | None = None  # when Redis last refused, while it still does
+_next_try = 0.0
+
+
 def _redis():
+    """The Redis to count in, or None: none configured, or it refused within the last RETRY_SECONDS."""
     if current_app.extensions.get("tessera.jobs_backend") != "rq":
+        return None
+    if _unreachable_since is not None and time.monotonic() < _next_try:
         return None
     return current_app.extensions["tessera.redis"]
 
 
-_memory: dict[str, int] = {}
-_memory_lock = threading.Lock()
+def _refused(error: RedisError) -> None:
+    global _unreachable_since, _next_try
+    with _memory_lock:
+        if _unreachable_since is None:
+            _unreachable_since = time.monotonic()
+            log.warning("API rate limits count in memory: Redis refused (%s)", type(error).__name__)
+        _next_try = time.monotonic() + RETRY_SECONDS
+
+
+def _answered() -> None:
+    global _unreachable_since
+    if _unreachable_since is not None:
+        with _memory_lock:
+            _unreachable_since = None
+        log.info("API rate limits count in Redis again")
+
+
+def redis_unreachable() -> bool:
+    """Is a configured Redis refusing, so that the API's limits count in this process's memory?"""
+    return _unreachable_since is not None
 
 
 def _script(redis):
@@ -70,11 +103,16 @@ def hit(key_id: int, org_id: int, hourly_limit: int, monthly_allowance: int | No
     monthly_key = f"tessera:api:calls:{org_id}:{_month(now)}"
     redis = _redis()
     if redis is not None:
-        hourly, monthly = _script(redis)(
-            keys=[hourly_key, monthly_key, LAST_USED_KEY],
-            args=[hourly_limit, "" if monthly_allowance is None else monthly_allowance, key_id, f"{now:.3f}"],
-        )
-    else:
+        try:
+            hourly, monthly = _script(redis)(
+                keys=[hourly_key, monthly_key, LAST_USED_KEY],
+                args=[hourly_limit, "" if monthly_allowance is None else monthly_allowance, key_id, f"{now:.3f}"],
+            )
+            _answered()
+        except RedisError as error:
+            _refused(error)
+            redis = None
+    if redis is None:
         from webapp.api.services import touch_without_redis
 
         with _memory_lock:
@@ -96,10 +134,15 @@ def api_calls_this_month(org_id: int) -> int:
     key = f"tessera:api:calls:{org_id}:{_month(time.time())}"
     redis = _redis()
     if redis is not None:
-        return int(redis.get(key) or 0)
+        try:
+            return int(redis.get(key) or 0)
+        except RedisError as error:
+            _refused(error)
     return _memory.get(key, 0)
 
 
 def reset_memory() -> None:
+    global _unreachable_since, _next_try
     with _memory_lock:
         _memory.clear()
+        _unreachable_since, _next_try = None, 0.0

@@ -3,6 +3,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
+from webapp.core import ratelimits
 from webapp.core_pages import bp
 from webapp.extensions import db, limiter
 
@@ -35,5 +36,9 @@ def readyz():
             checks["redis"] = f"error: {type(error).__name__}"
     else:
         checks["redis"] = "not used (jobs run in-process)"
-    ready = all(v == "ok" or v.startswith("not used") for v in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    checks["rate_limits"] = ratelimits.state(probe=True)
+    # Without Redis the app still serves (jobs in-process, limits in memory): degraded, not unready.
+    ready = checks["database"] == "ok"
+    degraded = any(not (v == "ok" or v.startswith(("not used", "in memory"))) for v in checks.values())
+    status = "unavailable" if not ready else "degraded" if degraded else "ok"
+    return jsonify(status=status, checks=checks), 200 if ready else 503

@@ -1,0 +1,93 @@
+"""Where rate limits count: Redis, or this process's memory while Redis is unreachable.
+
+Two limiters count: Flask-Limiter (sign-in, sign-up, reset, public pages), whose in-memory fallback is
+on (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``) and which goes back to Redis by itself when it answers,
+and the API's own per-key limiter (``webapp.api.ratelimit``), which does the same. While either counts
+in memory the limits still hold, per process, and start again from zero: ``/readyz`` says
+``degraded: in memory`` and the console gets one alert per outage and process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+OK = "ok"
+IN_MEMORY = "in memory (no Redis)"
+DEGRADED = "degraded: in memory"
+ALERT_SOURCE = "rate_limits"
+ALERT_MESSAGE = "Rate limits degraded: in memory (Redis unreachable)"
+
+_lock = threading.Lock()
+_alerted = False
+
+
+def _configured_in_memory() -> bool:
+    return current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory")
+
+
+def falling_back() -> bool:
+    """Does either limiter count in memory although Redis is configured?"""
+    from webapp.api import ratelimit
+    from webapp.extensions import limiter
+
+    flask_limiter = limiter.initialized and limiter.limiter.storage is not limiter.storage
+    return flask_limiter or ratelimit.redis_unreachable()
+
+
+def state(*, probe: bool = False) -> str:
+    """``ok``, ``in memory (no Redis)`` (the embedded mode, by design) or ``degraded: in memory``.
+    ``probe`` also asks Redis now, so a readiness check sees an outage before any request has."""
+    from webapp.extensions import limiter
+
+    if falling_back():
+        return DEGRADED
+    if _configured_in_memory():
+        return IN_MEMORY
+    if probe and not limiter.storage.check():
+        return DEGRADED
+    return OK
+
+
+def _raise_alert(app: Flask) -> None:
+    from webapp.alerts.models import ERROR
+    from webapp.alerts.services import raise_alert
+    from webapp.extensions import db
+
+    with app.app_context():
+        try:
+            raise_alert(ERROR, ALERT_SOURCE, ALERT_MESSAGE, {"storage": app.config["RATELIMIT_STORAGE_URI"]})
+            db.session.commit()
+        except Exception:  # the database may be down too; the log line is all that is left
+            log.exception("could not record the rate limit alert")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def notice() -> None:
+    """After each request: the first request that finds a limiter counting in memory raises the alert
+    (on its own thread and transaction, apart from the request's); recovering arms it again."""
+    global _alerted
+    degraded = falling_back()
+    with _lock:
+        if degraded == _alerted:
+            return
+        _alerted = degraded
+    if degraded:
+        log.warning("rate limits count in memory: Redis is unreachable")
+        app = current_app._get_current_object()
+        threading.Thread(target=_raise_alert, args=(app,), name="rate-limit-alert", daemon=True).start()
+    else:
+        log.info("rate limits count in Redis again")
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _watch_rate_limits(response):
+        notice()
+        return response
