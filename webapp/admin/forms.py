@@ -15,6 +15,14 @@ class SuspendForm(FlaskForm):
     )
 
 
+class TotpResetForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason",
+        validators=[Length(max=500)],
+        description="Kept in the audit log and written in the e-mail the user receives.",
+    )
+
+
 class SettingForm(FlaskForm):
     value = StringField("Value", validators=[Length(max=5000)])
 

@@ -12,7 +12,7 @@ from wtforms import SelectChoice, SelectField
 
 from webapp.admin import admin_nav_item, bp
 from webapp.admin import services as console
-from webapp.admin.forms import ActionForm, BoolSettingForm, SettingForm, SuspendForm
+from webapp.admin.forms import ActionForm, BoolSettingForm, SettingForm, SuspendForm, TotpResetForm
 from webapp.audit.services import entity_types, entries_for, search_entries
 from webapp.core.errors import DomainError
 from webapp.core.htmx import is_htmx, redirect, render
@@ -78,7 +78,7 @@ def users():
     return render("admin/users.html", block="results", page=page, q=query, state=status)
 
 
-def _user_page(user, suspend_form=None, status=200):
+def _user_page(user, suspend_form=None, status=200, totp_form=None):
     return render(
         "admin/user_detail.html",
         user=user,
@@ -86,6 +86,7 @@ def _user_page(user, suspend_form=None, status=200):
         sessions=console.user_sessions(user),
         entries=entries_for(user_id=user.id, limit=20),
         suspend_form=suspend_form or SuspendForm(),
+        totp_form=totp_form or TotpResetForm(),
         action_form=ActionForm(),
         status=status,
     )
@@ -118,6 +119,24 @@ def users_unsuspend(user_id):
         lambda: console.unsuspend_user(user, _staff()),
         then=url_for("admin.users_detail", user_id=user.id),
         success=f"{user.email} can log in again.",
+    )
+
+
+@bp.post("/users/<int:user_id>/totp-reset")
+def users_totp_reset(user_id):
+    """A lost phone and no recovery code left: staff turn the second factor off (audited, the user is e-mailed)."""
+    from webapp.auth.services import staff_reset_totp
+
+    user = console.get_user(user_id)
+    form = TotpResetForm()
+    if not form.validate_on_submit():
+        return _user_page(user, totp_form=form, status=422)
+    return perform(
+        lambda: staff_reset_totp(user, _staff(), form.reason.data or ""),
+        then=url_for("admin.users_detail", user_id=user.id),
+        success=f"Two-factor sign-in is off for {user.email}; they were told by e-mail.",
+        form=form,
+        failed=lambda _: _user_page(user, totp_form=form, status=422),
     )
 
 

@@ -419,6 +419,7 @@ def _clear_totp(user: User) -> None:
 def staff_reset_totp(user: User, staff: User, reason: str = "") -> None:
     """A member of staff turns off a user's second factor (a lost phone and no recovery code left):
     audited, and the user is told by e-mail so a reset they did not ask for does not go unnoticed."""
+    db.session.refresh(user, with_for_update=True)  # two staff members at once: one reset, one refusal
     if not user.totp_enabled and not user.totp_secret_ciphertext:
         raise DomainError("This user has no second factor to reset.", code="totp_not_enabled")
     _clear_totp(user)
