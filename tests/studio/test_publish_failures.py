@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.studio.conftest import post_form, published_count, sandbox_control, set_settings
 from webapp.core.models import utcnow
 from webapp.extensions import db
+from webapp.jobs import lease
 from webapp.studio.jobs import claim_due_targets
 from webapp.studio.models import Post, PublishAttempt, PublishJob
 
@@ -159,16 +160,21 @@ def test_missed_targets_are_marked_not_published_late(creator, run_jobs):
     assert published_count(creator.client, "tiktok") == 0
 
 
-def test_sweeper_fails_targets_stuck_active(creator, run_jobs):
+def test_lease_sweeper_fails_a_target_whose_worker_died_after_the_publishing_call(creator, run_jobs):
     creator.client.post(
         f"/o/{creator.slug}/studio/posts/new", post_form(creator, platforms=("instagram",), action="draft")
     )
     post = _post(creator)
     ig = _target(post, "INSTAGRAM")
     ig.status, ig.claimed_at, ig.claim_token = PublishJob.ACTIVE, utcnow() - timedelta(hours=2), "lost-worker"
+    ig.lease_expires_at = utcnow() - timedelta(seconds=1)
     ig.irreversible_at = utcnow() - timedelta(hours=2)
     db.session.commit()
-    claim_due_targets()
+    claim_due_targets()  # the minute claim leaves an ACTIVE target alone
     db.session.refresh(ig)
-    assert ig.status == PublishJob.FAILED and ig.outcome_unknown
-    assert "did not finish within 30 minutes" in ig.error_message
+    assert ig.status == PublishJob.ACTIVE
+    assert lease.sweep() == {"studio_publish_jobs": {"failed": 1}}
+    db.session.refresh(ig)
+    assert ig.status == PublishJob.FAILED and ig.outcome_unknown and ig.claim_token is None
+    assert "Check the account before retrying" in ig.error_message
+    assert lease.sweep() == {}  # once

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webapp.billing.models import BillingAccount, BillingRun, Invoice
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.jobs import job, periodic
+from webapp.jobs import job, lease, periodic
 
 SUBJECTS = {
     "issued": "Invoice {number} from Tessera: {amount} due {due}",
@@ -79,19 +79,51 @@ def send_account_email(account_id: int, kind: str) -> None:
 def billing_run_job(run_id: int) -> None:
     from webapp.billing.services import run_billing
 
-    run = db.session.get(BillingRun, run_id)
-    if run is None or run.is_finished:
+    # Under a lease: a second delivery while a worker runs it finds it taken; a dead worker's run is
+    # queued again by the lease sweeper (billing skips accounts already billed for the period).
+    owner = lease.claim(BillingRun, run_id, BillingRun.status.in_((BillingRun.QUEUED, BillingRun.RUNNING)))
+    if owner is None:
         return
-    run_billing(run.period, run=run, commit=True)
+    run = db.session.get(BillingRun, run_id)
+    with lease.held(BillingRun, run_id, owner, max_seconds=billing_run_job.timeout):
+        run_billing(run.period, run=run, commit=True)
 
 
 @periodic("0 2 1 * *")
 @job(queue="billing", retries=1, timeout=3600)
 def monthly_billing_run() -> None:
-    """On the 1st, bill the month that just ended."""
-    from webapp.billing.services import previous_period, run_billing
+    """On the 1st, bill the month that just ended (the run row first, so it runs under a lease)."""
+    from webapp.billing.services import previous_period
 
-    run_billing(previous_period(utcnow().date()), commit=True)
+    run = BillingRun(period=previous_period(utcnow().date()), status=BillingRun.QUEUED)
+    db.session.add(run)
+    db.session.commit()
+    billing_run_job(run.id)
+
+
+@lease.on_expiry(BillingRun)
+def _billing_run_lease_expired(run: BillingRun) -> tuple[str, str]:
+    if run.is_finished:
+        return lease.RELEASED, ""
+    done = f"{(run.counts or {}).get('accounts', 0)} accounts done"
+    if lease.requeue_allowed(run):
+        reason = (
+            f"The worker stopped during the billing run ({done}); it was queued again "
+            "(accounts already billed are skipped)."
+        )
+        run.status = BillingRun.QUEUED
+        run.queued_at = utcnow()
+        run.add_error(reason)
+        billing_run_job.delay(run.id)
+        return lease.REQUEUED, reason
+    reason = (
+        f"The worker stopped during the billing run ({done}) {lease.times(run.lease_expiries)}, "
+        "so it is not queued again. "
+        "Invoices already made stand; start the run again to bill the rest."
+    )
+    run.add_error(reason)
+    run.mark_finished(BillingRun.FAILED, reason)
+    return lease.FAILED, reason
 
 
 @periodic("30 6 * * *")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.jobs.lease import LeaseMixin
 
 # --- billing account ---------------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class Credit(TimestampMixin, OrgOwnedMixin, db.Model):
 # --- billing runs ------------------------------------------------------------------------------
 
 
-class BillingRun(JobRunMixin, TimestampMixin, db.Model):
+class BillingRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
     __tablename__ = "billing_runs"
 
     period: Mapped[str] = mapped_column(String(7), index=True)

@@ -3,14 +3,36 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.files import services as files
 from webapp.files.models import FileUpload, StorageUsage
-from webapp.jobs import job, periodic
+from webapp.jobs import job, lease, periodic
 
 
 @job(queue="default", retries=5, backoff=(30, 60, 300, 900, 3600))
 def scan_upload(file_id: int) -> None:
-    upload = db.session.get(FileUpload, file_id, with_for_update=True)
-    if upload is not None:
+    owner = lease.claim(FileUpload, file_id, FileUpload.status == FileUpload.SCAN_PENDING)
+    if owner is None:
+        return  # scanned already, deleted, or another worker has it
+    with lease.held(FileUpload, file_id, owner, max_seconds=scan_upload.timeout):
+        # The row stays locked through the scan (against a delete meanwhile); the sweeper skips a
+        # locked row, and a dead worker's lock goes with its connection.
+        upload = db.session.get(FileUpload, file_id, with_for_update=True, populate_existing=True)
         files.finish_scan(upload)
+
+
+@lease.on_expiry(FileUpload)
+def _scan_lease_expired(upload: FileUpload) -> tuple[str, str]:
+    """A scan only reads the file until its verdict, so it is queued again; a file whose scan killed
+    the worker too often (a scanner crash, a decompression bomb) fails and cannot be downloaded."""
+    if upload.status != FileUpload.SCAN_PENDING:
+        return lease.RELEASED, ""
+    if lease.requeue_allowed(upload):
+        scan_upload.delay(upload.id)
+        return lease.REQUEUED, "The worker stopped during the virus scan; the scan was queued again."
+    reason = (
+        f"not scanned: the worker stopped during the virus scan {lease.times(upload.lease_expiries)}; "
+        "upload the file again"
+    )
+    files.fail_scan(upload, reason)
+    return lease.FAILED, reason
 
 
 @periodic("*/15 * * * *")

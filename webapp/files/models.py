@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.jobs.lease import LeaseMixin
 
 Bytes = BigInteger().with_variant(Integer, "sqlite")
 
@@ -23,7 +24,7 @@ CATEGORY = {  # storage-usage category of each file type
 CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache")
 
 
-class FileUpload(TimestampMixin, OrgOwnedMixin, db.Model):
+class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
     __tablename__ = "file_uploads"
     __table_args__ = (
         Index("ix_file_uploads_org_live", "organization_id", "deleted_at", "id"),

@@ -272,6 +272,14 @@ def finish_scan(upload: FileUpload) -> None:
     record(None, "file.virus_detected", upload, {"scanner": upload.scan_result})
 
 
+def fail_scan(upload: FileUpload, reason: str) -> None:
+    """No verdict will come: the file is never served, and stops counting against the quota."""
+    upload.status = FileUpload.FAILED
+    upload.scan_result = reason[:1000]
+    _adjust_usage(upload.organization_id, upload.category, -upload.size, -1)
+    record(None, "file.scan_failed", upload, {"reason": upload.scan_result})
+
+
 def delete_file(upload: FileUpload, actor) -> None:
     if upload.deleted_at is not None:
         raise DomainError("That file is already deleted.")

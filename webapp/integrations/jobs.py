@@ -11,7 +11,8 @@ from sqlalchemy import delete, select, update
 from webapp.audit import record
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.jobs import job, periodic
+from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
+from webapp.jobs import job, lease, periodic
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +20,20 @@ CALL_LOG_DAYS = 90
 SYNC_JOB_DAYS = 30
 
 
-def _run_safely(model, run_id: int, body) -> None:
+def _run_safely(model, run_id: int, body, timeout: int) -> None:
+    # Idempotent: a finished run is not run again, one that another worker holds is left to it.
+    owner = lease.claim(model, run_id, model.status.in_((model.QUEUED, model.RUNNING)))
+    if owner is None:
+        return
     row = db.session.get(model, run_id)
-    if row is None or row.is_finished:
-        return  # idempotent: a finished run is not run again
-    try:
-        body(row)
-    except Exception:  # a bug must not leave the bar spinning forever
-        log.exception("%s %s crashed", model.__name__, run_id)
-        db.session.rollback()
-        row = db.session.get(model, run_id)
-        row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
+    with lease.held(model, run_id, owner, max_seconds=timeout):
+        try:
+            body(row)
+        except Exception:  # a bug must not leave the bar spinning forever
+            log.exception("%s %s crashed", model.__name__, run_id)
+            db.session.rollback()
+            row = db.session.get(model, run_id)
+            row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
     if row.status == row.FAILED:
         from webapp.core.events import emit
 
@@ -41,7 +45,7 @@ def run_freee_sync(job_id: int) -> None:
     from webapp.integrations import freee_sync
     from webapp.integrations.models import FreeeSyncJob
 
-    _run_safely(FreeeSyncJob, job_id, freee_sync.run)
+    _run_safely(FreeeSyncJob, job_id, freee_sync.run, run_freee_sync.timeout)
 
 
 @job(queue="integrations", retries=0, timeout=3600)
@@ -49,7 +53,7 @@ def run_drive_sync(log_id: int) -> None:
     from webapp.integrations import drive_sync
     from webapp.integrations.models import DriveSyncLog
 
-    _run_safely(DriveSyncLog, log_id, drive_sync.run)
+    _run_safely(DriveSyncLog, log_id, drive_sync.run, run_drive_sync.timeout)
 
 
 @periodic("*/15 * * * *")
@@ -140,3 +144,36 @@ def prune_sync_jobs() -> None:
         db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1))).rowcount or 0
     )
     record(None, "maintenance.sync_jobs_pruned", None, {"deleted": counts, "older_than_days": SYNC_JOB_DAYS})
+
+
+@lease.on_expiry(DriveSyncLog)
+@lease.on_expiry(FreeeSyncJob)
+def _sync_lease_expired(row) -> tuple[str, str]:
+    """The worker running a sync died. Imports and Drive syncs only upsert what the provider lists,
+    so they are queued again; an export may have created a record at freee that was not yet noted
+    here, so it fails and asks for a look at freee first. Failing frees the connection's one-sync slot."""
+    if row.is_finished:
+        return lease.RELEASED, ""
+    done = f"{row.progress or 0}% done"
+    exporting = isinstance(row, FreeeSyncJob) and row.direction != FreeeSyncJob.IMPORT
+    if not exporting and lease.requeue_allowed(row):
+        reason = f"The worker stopped during this sync ({done}); it was queued again (a sync is safe to repeat)."
+        row.status = row.QUEUED
+        row.queued_at = utcnow()
+        row.add_error(reason)
+        (run_freee_sync if isinstance(row, FreeeSyncJob) else run_drive_sync).delay(row.id)
+        return lease.REQUEUED, reason
+    if exporting:
+        reason = (
+            f"The worker stopped during this sync ({done}); nothing after that point ran. A record being exported "
+            "may have reached freee without being noted here: check freee before you sync again."
+        )
+    else:
+        reason = (
+            f"The worker stopped during this sync ({done}) {lease.times(row.lease_expiries)}, "
+            "so it is not queued again. "
+            "Start a new sync when the cause is fixed."
+        )
+    row.add_error(reason)
+    row.mark_finished(row.FAILED, reason)
+    return lease.FAILED, reason

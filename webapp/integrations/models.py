@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import encrypted_fields
 
 
@@ -90,7 +91,7 @@ class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token",
 # ----------------------------------------------------------------------------- freee
 
 
-class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, JobRunMixin, db.Model):
+class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
     """Seed 000 ``FreeeSyncJob`` on the background-run pattern. ``counts`` holds per-entity results."""
 
     __tablename__ = "freee_sync_jobs"
@@ -204,7 +205,7 @@ class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
         return self.mime_type == "application/vnd.google-apps.folder"
 
 
-class DriveSyncLog(OrgOwnedMixin, JobRunMixin, db.Model):
+class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
     """Seed 004 ``DriveSyncLog``: full or incremental; files scanned/added/updated/removed in ``counts``."""
 
     __tablename__ = "drive_sync_logs"

@@ -4,7 +4,8 @@ Redis never loses a post), sweep stuck targets, sync engagement figures."""
 from __future__ import annotations
 
 from webapp.extensions import db
-from webapp.jobs import job, periodic
+from webapp.jobs import job, lease, periodic
+from webapp.studio.models import PublishJob
 
 
 @job(queue="default", retries=2)
@@ -33,11 +34,11 @@ def publish_target(job_id: int, token: str | None = None, resume: bool = False) 
 @periodic("* * * * *")
 @job(queue="publishing", retries=0)
 def claim_due_targets() -> int:
-    """Every minute: mark missed targets, fail stuck ones, claim what is due and hand it to workers."""
+    """Every minute: mark missed targets, claim what is due and hand it to workers (targets whose
+    worker died are the lease sweeper's: ``recover_lost_target``)."""
     from webapp.studio.services import publishing
 
     publishing.mark_missed()
-    publishing.sweep_stuck()
     claimed = publishing.claim_due()
     for job_id, token in claimed:
         publish_target.delay(job_id, token)
@@ -81,3 +82,10 @@ def refresh_instagram_tokens() -> int:
             continue  # temporary, or expired (already recorded and e-mailed)
         db.session.commit()
     return refreshed
+
+
+@lease.on_expiry(PublishJob)
+def _target_lease_expired(target: PublishJob):
+    from webapp.studio.services.publishing import recover_lost_target
+
+    return recover_lost_target(target)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.jobs.lease import LeaseMixin
 
 TIKTOK, INSTAGRAM, YOUTUBE = "TIKTOK", "INSTAGRAM", "YOUTUBE"
 PLATFORMS = (TIKTOK, INSTAGRAM, YOUTUBE)
@@ -85,7 +86,7 @@ class Post(TimestampMixin, OrgOwnedMixin, db.Model):
         return f"{self.caption}\n\n{tags}".strip() if tags else self.caption
 
 
-class PublishJob(TimestampMixin, OrgOwnedMixin, db.Model):
+class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
     """One platform target of a post and its publishing run (seed 002 ``PublishJob``)."""
 
     __tablename__ = "studio_publish_jobs"
@@ -115,7 +116,10 @@ class PublishJob(TimestampMixin, OrgOwnedMixin, db.Model):
     options: Mapped[dict] = mapped_column(default=dict)  # caption override, privacy, switches, title…
     scheduled_for: Mapped[datetime | None]  # what the creator asked for
     due_at: Mapped[datetime | None]  # next time a worker may take it (retries and quota delays move it)
-    claim_token: Mapped[str | None] = mapped_column(String(36))
+    # The lease (``webapp.jobs.lease``): its owner is the claim token, rotated at every step so a step
+    # delivered twice runs once; ``claimed_at`` is when the current step took it.
+    lease_owner: Mapped[str | None] = mapped_column("claim_token", String(36))
+    claim_token = synonym("lease_owner")
     claimed_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

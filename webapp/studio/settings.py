@@ -19,7 +19,13 @@ define("studio.youtube_max_seconds", int, 180, "Longest YouTube Short", minimum=
 define(
     "studio.missed_window_minutes", int, 60, "A target not started this long after its time is marked missed", minimum=1
 )
-define("studio.stuck_active_minutes", int, 30, "A target ACTIVE this long is failed by the sweeper", minimum=1)
+define(
+    "studio.stuck_active_minutes",
+    int,
+    30,
+    "A target whose next step was queued for later is taken back by the lease sweeper this long after it was due",
+    minimum=1,
+)
 define("studio.max_attempts", int, 5, "Attempts per target for errors that are safe to retry", minimum=1, maximum=20)
 define("studio.retry_base_seconds", int, 30, "First retry delay; doubles each attempt, with jitter", minimum=0)
 define("studio.max_polls", int, 30, "Status polls per target before giving up (polls are not attempts)", minimum=1)

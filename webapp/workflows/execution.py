@@ -18,6 +18,7 @@ from webapp.audit import record
 from webapp.core.errors import Conflict
 from webapp.core.models import utcnow
 from webapp.extensions import db
+from webapp.jobs import lease
 from webapp.orgs.models import Organization
 from webapp.workflows.models import (
     TRIGGER_SCHEDULE,
@@ -102,7 +103,8 @@ def cancel_run(run: WorkflowRun, actor) -> WorkflowRun:
 
 
 def claim(run_id: int) -> WorkflowRun | None:
-    """QUEUED → RUNNING only while fewer than ``max_concurrency`` runs of the workflow are running.
+    """QUEUED → RUNNING only while fewer than ``max_concurrency`` runs of the workflow are running;
+    the same UPDATE takes the run's lease (``run.lease_owner``), which the executor keeps renewed.
 
     PostgreSQL: the workflow row is locked first so two claims never both see a free slot; SQLite
     serializes writers, so the conditional UPDATE is enough there.
@@ -131,6 +133,7 @@ def claim(run_id: int) -> WorkflowRun | None:
             started_at=now,
             completed_at=None,
             resume_at=None,
+            **lease.lease_values(lease.new_owner(), now),
         )
         .execution_options(synchronize_session=False)
     )
@@ -182,10 +185,30 @@ def _record_credential_uses(ctx: StepContext) -> None:
 
 
 def execute(run_id: int) -> str | None:
-    """Run a queued run from ``next_position``. Returns the final status, or None if not claimed."""
+    """Run a queued run from ``next_position``. Returns the final status, or None if not claimed.
+
+    The run's lease is renewed by a heartbeat while this runs and released when it returns; a run
+    whose worker died is picked up by ``recover_lost_run`` (the lease sweeper)."""
+    from webapp.workflows.jobs import execute_run
+
     run = claim(run_id)
     if run is None:
         return None
+    owner = run.lease_owner
+    with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
+        status = _execute(run, owner, beat)
+    db.session.commit()
+    return status
+
+
+def _still_ours(run: WorkflowRun, owner: str, beat) -> bool:
+    """Not cancelled meanwhile, and not taken away by the sweeper (this worker was thought dead)."""
+    db.session.refresh(run, ["status", "lease_owner"])
+    return run.status == WorkflowRun.RUNNING and run.lease_owner == owner and not beat.lost
+
+
+def _execute(run: WorkflowRun, owner: str, beat) -> str:
+    run_id = run.id
     workflow = run.workflow
     org = db.session.get(Organization, workflow.organization_id)
     # Steps left waiting by a wait step are done once the run resumes.
@@ -196,8 +219,7 @@ def execute(run_id: int) -> str | None:
     total = len(steps)
     db.session.commit()
     for step in steps[run.next_position - 1 :]:
-        db.session.refresh(run, ["status"])
-        if run.status != WorkflowRun.RUNNING:  # cancelled meanwhile
+        if not _still_ours(run, owner, beat):
             return run.status
         kind = STEP_TYPES.get(step.type)
         step_run = WorkflowStepRun(
@@ -233,8 +255,7 @@ def execute(run_id: int) -> str | None:
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
-        db.session.refresh(run, ["status"])
-        if run.status != WorkflowRun.RUNNING:  # cancelled while the step ran: log the step, leave the run be
+        if not _still_ours(run, owner, beat):  # cancelled (or swept) while the step ran: log the step, leave the run be
             step_run.status = WorkflowStepRun.FAILED if outcome == "failed" else WorkflowStepRun.SUCCEEDED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT] if error else None
             db.session.commit()
@@ -305,7 +326,7 @@ def _resume_later(run_id: int, when) -> None:
         db.session.commit()
 
 
-def _start_next_queued(workflow_id: int) -> None:
+def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
     """A slot is free: wake the oldest run of this workflow still waiting for one."""
     from webapp.workflows.jobs import execute_run
 
@@ -321,7 +342,71 @@ def _start_next_queued(workflow_id: int) -> None:
     )
     if waiting is not None:
         execute_run.delay(waiting)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+
+
+# --- a worker that died ---------------------------------------------------------------------------
+
+
+def recover_lost_run(run: WorkflowRun) -> tuple[str, str]:
+    """The lease sweeper's handler: the worker running ``run`` stopped (its lease ran out).
+
+    The step it was in is logged as interrupted. If that step is safe to repeat (and the run has not
+    been re-queued too often) the run is queued again from that step; otherwise it fails there, so a
+    person can check what the step did and retry from it. Either way its concurrency slot is freed.
+    """
+    from webapp.workflows.jobs import execute_run
+
+    if run.status != WorkflowRun.RUNNING:  # finished (or paused) before the lease was released
+        return lease.RELEASED, ""
+    now = utcnow()
+    interrupted = db.session.scalar(
+        select(WorkflowStepRun)
+        .where(WorkflowStepRun.run_id == run.id, WorkflowStepRun.status == WorkflowStepRun.RUNNING)
+        .order_by(WorkflowStepRun.id.desc())
+        .limit(1)
+    )
+    steps = {step.position: step for step in run.workflow.steps}
+    if interrupted is not None:
+        interrupted.status = WorkflowStepRun.FAILED
+        interrupted.error = "The worker stopped while this step was running."
+        interrupted.completed_at = now
+        position, name = interrupted.position, interrupted.name
+        step = steps.get(position)
+        kind = STEP_TYPES.get(interrupted.step_type)
+        repeatable = step is not None and kind is not None and kind.repeatable(dict(step.config or {}))
+        where = f"step {position} ({name or interrupted.step_type})"
+    else:  # between two steps: the last one finished and was saved, the next had not started
+        position = run.next_position
+        repeatable = True
+        where = f"step {position - 1}" if position > 1 else "the start of the run"
+    if repeatable and lease.requeue_allowed(run):
+        reason = f"The worker stopped while running {where}; the run was queued again from there (safe to repeat)."
+        run.status = WorkflowRun.QUEUED
+        run.queued_at = now
+        run.resume_at = None
+        run.next_position = position
+        run.add_error(reason, step=position)
+        execute_run.delay(run.id)
+        return lease.REQUEUED, reason
+    if not repeatable:
+        reason = (
+            f"The worker stopped while running {where}; nothing after it ran. That step may have done its work "
+            "outside Tessera: check before you retry the run from it."
+        )
+    else:
+        reason = (
+            f"The worker stopped while running {where}; nothing after it ran. "
+            f"It stopped {lease.times(run.lease_expiries)}, so the run is not queued again: "
+            "retry it when the cause is fixed."
+        )
+    run.failed_position = position
+    run.next_position = position
+    run.mark_finished(WorkflowRun.FAILED, reason)
+    run.add_error(reason, step=position)
+    _start_next_queued(run.workflow_id, commit=False)
+    return lease.FAILED, reason
 
 
 # --- periodic -------------------------------------------------------------------------------------

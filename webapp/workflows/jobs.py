@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from webapp.jobs import job, periodic
+from webapp.jobs import job, lease, periodic
+from webapp.workflows.models import WorkflowRun
 
 
 @job(queue="default", retries=0, timeout=900)
@@ -27,3 +28,10 @@ def prune_workflow_runs():
     from webapp.workflows.execution import prune_runs
 
     return prune_runs()
+
+
+@lease.on_expiry(WorkflowRun)
+def _run_lease_expired(run):
+    from webapp.workflows.execution import recover_lost_run
+
+    return recover_lost_run(run)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
+from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import encrypted_fields
 
 TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL = "schedule", "webhook", "event", "manual"
@@ -113,7 +114,7 @@ class CredentialUsage(db.Model):
     success: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class WorkflowRun(JobRunMixin, TimestampMixin, db.Model):
+class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
     """One execution (seed 003 ``ExecutionLog``), written as it goes."""
 
     __tablename__ = "workflow_runs"

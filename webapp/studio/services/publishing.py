@@ -29,6 +29,7 @@ from webapp.integrations import oauth
 from webapp.integrations.models import Connection
 from webapp.integrations.providers import instagram, tiktok, youtube
 from webapp.integrations.providers.client import ProviderClient, ProviderError
+from webapp.jobs import lease
 from webapp.settings import get
 from webapp.storage import storage
 from webapp.studio.models import (
@@ -147,7 +148,7 @@ def claim_one(job_id: int) -> str | None:
     row = db.session.execute(
         update(PublishJob)
         .where(PublishJob.id == job_id, PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now)
-        .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
+        .values(status=PublishJob.ACTIVE, claimed_at=now, **lease.lease_values(token, now))
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
@@ -170,7 +171,7 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
         db.session.execute(
             update(PublishJob)
             .where(PublishJob.id.in_(due.scalar_subquery()), PublishJob.status.in_(PublishJob.CLAIMABLE))
-            .values(status=PublishJob.ACTIVE, claim_token=token, claimed_at=now)
+            .values(status=PublishJob.ACTIVE, claimed_at=now, **lease.lease_values(token, now))
             .returning(PublishJob.id)
             .execution_options(synchronize_session=False)
         )
@@ -212,26 +213,40 @@ def mark_missed() -> int:
     return len(ids)
 
 
-def sweep_stuck() -> int:
-    """ACTIVE for longer than the limit: the worker died. Fail with the reason; never re-run blindly."""
-    limit = timedelta(minutes=get("studio.stuck_active_minutes"))
-    stuck = db.session.scalars(
-        select(PublishJob).where(PublishJob.status == PublishJob.ACTIVE, PublishJob.claimed_at < utcnow() - limit)
-    ).all()
-    for job in stuck:
-        minutes = get("studio.stuck_active_minutes")
-        if job.irreversible_at is not None:
-            job.outcome_unknown = True
-            reason = (
-                f"Publishing stopped after the video was sent to {job.platform_label} and did not finish within "
-                f"{minutes} minutes. Check the account before retrying."
-            )
-        else:
-            reason = f"Publishing stopped without finishing within {minutes} minutes (the worker stopped). Retry it."
-        _fail(job, Problem(reason, kind="stuck", unknown=job.outcome_unknown))
+def recover_lost_target(job: PublishJob) -> tuple[str, str]:
+    """The lease sweeper's handler: the worker running a step died, or the step queued for later
+    never came. Before the publishing call a step is safe to repeat (each step's remote ids are
+    saved before the next), so the target is queued again like any safe retry; after it, we cannot
+    know whether the post went out, so it fails and says to check the account. Never re-run blindly."""
+    if job.status != PublishJob.ACTIVE:
+        return lease.RELEASED, ""
+    step = job.step or "start"
+    if job.irreversible_at is not None:
+        job.outcome_unknown = True
+        reason = (
+            f"Publishing stopped after the video was sent to {job.platform_label} (the worker stopped during the "
+            f"{step} step). Check the account before retrying."
+        )
+    elif job.attempt_number < get("studio.max_attempts") and lease.requeue_allowed(job):
+        reason = (
+            f"The worker stopped during the {step} step. Trying again automatically (attempt {job.attempt_number + 1})."
+        )
+        if job.attempts and job.attempts[-1].outcome == "running":
+            job.attempts[-1].outcome = "retry"
+            job.attempts[-1].excerpt = "The worker stopped during this step."
+        job.status = PublishJob.PENDING
+        job.due_at = utcnow()
+        job.error_kind = "stuck"
+        job.error_message = reason
         rollup(job.post)
-    db.session.commit()
-    return len(stuck)
+        return lease.REQUEUED, reason
+    else:
+        reason = f"Publishing stopped during the {step} step (the worker stopped) and was not retried again. Retry it."
+    if job.attempts and job.attempts[-1].outcome == "running":
+        job.attempts[-1].outcome = "unknown" if job.outcome_unknown else "failed"
+    _fail(job, Problem(reason, kind="stuck", unknown=job.outcome_unknown))
+    rollup(job.post)
+    return lease.FAILED, reason
 
 
 def _cross_irreversible(job: PublishJob) -> bool:
@@ -267,7 +282,7 @@ def _lease(job_id: int, token: str) -> str | None:
     row = db.session.execute(
         update(PublishJob)
         .where(PublishJob.id == job_id, PublishJob.status == PublishJob.ACTIVE, PublishJob.claim_token == token)
-        .values(claim_token=fresh, claimed_at=utcnow())
+        .values(claimed_at=utcnow(), **lease.lease_values(fresh))
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
@@ -284,6 +299,8 @@ def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
     if at is not None and backend() == "inline":
         time.sleep(seconds)  # no Redis, no scheduler: the in-process fallback can only wait here
         at = None
+    # Nobody holds the target while it waits: the lease covers the wait plus the scheduler's slack.
+    lease.extend(PublishJob, job.id, token, (seconds if at else 0) + 60 * get("studio.stuck_active_minutes"))
     publish_target.delay(job.id, token, resume=True, at=at)
     db.session.commit()
 
@@ -307,6 +324,7 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         db.session.add(attempt)
     rollup(job.post)
     db.session.commit()
+    beat = lease.Heartbeat(PublishJob, job_id, token).start()  # renewed while this step runs
     try:
         post_id, url = RUNNERS[job.platform](job)
     except Wait as wait:
@@ -336,6 +354,10 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         )
     else:
         _complete(job, attempt, post_id, url)
+    finally:
+        beat.stop()
+    if job.status != PublishJob.ACTIVE:
+        job.lease_expires_at = None
     rollup(job.post)
     db.session.commit()
     return job.status

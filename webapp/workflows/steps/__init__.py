@@ -89,6 +89,12 @@ class StepType:
         return ""
 
     @classmethod
+    def repeatable(cls, config: dict) -> bool:
+        """Safe to run again when the worker died in the middle of it: nothing outside changes, or
+        only idempotently. The lease sweeper re-queues such a run; any other it fails with a reason."""
+        return False
+
+    @classmethod
     def execute(cls, ctx: StepContext, config: dict, step) -> dict:
         raise NotImplementedError
 

@@ -105,6 +105,11 @@ class HttpRequest(StepType):
         return f"{config.get('method', 'POST')} {config.get('url', '')}"
 
     @classmethod
+    def repeatable(cls, config):
+        """GET and HEAD are safe methods (RFC 9110): asking twice changes nothing at the other end."""
+        return (config.get("method") or "POST").upper() in ("GET", "HEAD")
+
+    @classmethod
     def execute(cls, ctx: StepContext, config: dict, step) -> dict:
         from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
         from webapp.settings import get
@@ -420,6 +425,10 @@ class Wait(StepType):
         return f"{config.get('minutes')} min"
 
     @classmethod
+    def repeatable(cls, config):
+        return True
+
+    @classmethod
     def execute(cls, ctx, config, step):
         raise WaitUntil(utcnow() + timedelta(minutes=int(config["minutes"])))
 
@@ -448,6 +457,10 @@ class Condition(StepType):
     @classmethod
     def summary(cls, config):
         return config.get("expression", "")
+
+    @classmethod
+    def repeatable(cls, config):
+        return True
 
     @classmethod
     def execute(cls, ctx, config, step):
