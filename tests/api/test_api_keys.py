@@ -24,8 +24,9 @@ def test_key_is_shown_once_and_stored_as_hash_and_prefix(client, ctx):
         f"/o/{org.slug}/api-keys",
         {"name": "POS sync", "scopes": ["usage:write", "usage:read"], "rate_limit": "500", "expires_in_days": "30"},
     )
-    assert response.status_code == 201
-    page = response.get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == f"/o/{org.slug}/api-keys"
+    assert "tsk_" not in response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     plain = re.search(r'id="new-key-value">(tsk_[A-Za-z0-9_\-]+)<', page).group(1)
     key = db.session.scalar(select(ApiKey).where(ApiKey.organization_id == org.id))
     assert key.key_hash == hash_key(plain) and plain not in (key.key_hash, key.key_prefix)
@@ -34,6 +35,33 @@ def test_key_is_shown_once_and_stored_as_hash_and_prefix(client, ctx):
     listing = client.get(f"/o/{org.slug}/api-keys").get_data(as_text=True)
     assert plain not in listing and f"tsk_{key.key_prefix}…" in listing and "never" in listing
     assert owner.display_name in listing  # created by
+
+
+def test_reloading_after_creating_a_key_makes_no_second_key_and_shows_none(client, ctx):
+    _, org = _owner_org(client)
+    form = {"name": "Till", "scopes": ["usage:write"], "rate_limit": "100", "expires_in_days": ""}
+    created = client.post(f"/o/{org.slug}/api-keys", form)
+    assert created.status_code == 303
+    shown = client.get(created.headers["Location"]).get_data(as_text=True)
+    plain = re.search(r'id="new-key-value">(tsk_[A-Za-z0-9_\-]+)<', shown).group(1)
+    reloaded = client.get(created.headers["Location"]).get_data(as_text=True)  # what a reload sends after a 303
+    assert plain not in reloaded and 'id="new-key-value"' not in reloaded
+    assert len(list(db.session.scalars(select(ApiKey).where(ApiKey.organization_id == org.id)))) == 1
+    # a second browser of the same owner, or another org's page, never sees a stash meant for this one
+    client.post(f"/o/{org.slug}/api-keys", {**form, "name": "Till 2"})
+    other = make_org(make_user())
+    assert client.get(f"/o/{other.slug}/api-keys").status_code in (403, 404)
+    assert 'id="new-key-value"' in client.get(f"/o/{org.slug}/api-keys").get_data(as_text=True)
+    assert len(list(db.session.scalars(select(ApiKey).where(ApiKey.organization_id == org.id)))) == 2
+
+
+def test_a_stashed_key_expires_unseen(client, ctx):
+    _, org = _owner_org(client)
+    created = client.post(f"/o/{org.slug}/api-keys", {"name": "Late", "scopes": ["usage:read"], "rate_limit": "5"})
+    assert created.status_code == 303
+    with time_machine.travel(utcnow().timestamp() + 301, tick=False):
+        late = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert 'id="new-key-value"' not in late and "Late" in late
 
 
 def test_create_refuses_bad_input_with_messages(client, ctx):

@@ -311,7 +311,10 @@ def test_totp_enable_then_login_needs_the_code(client, make_client, ctx):
     bad = client.post("/account/2fa/enable", {"code": "000000"})
     assert "not right" in bad.get_data(as_text=True)
     enabled = client.post("/account/2fa/enable", {"code": pyotp.TOTP(secret).now()})
-    assert enabled.status_code == 200 and "Your recovery codes" in enabled.get_data(as_text=True)  # shown once
+    assert enabled.status_code == 303 and enabled.headers["Location"] == "/account/"
+    shown = client.get("/account/").get_data(as_text=True)
+    assert "Your recovery codes" in shown  # shown once, after the redirect
+    assert "Your recovery codes" not in client.get("/account/").get_data(as_text=True)  # a reload shows none
 
     other = make_client()
     first = other.post("/auth/login?next=/account/sessions", {"email": "totp@example.com", "password": PASSWORD})

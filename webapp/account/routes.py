@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, logout_user
 from webapp.account import bp
 from webapp.account.forms import DisableTotpForm, EnableTotpForm, PasswordForm, ProfileForm, RecoveryCodesForm
 from webapp.auth import services as accounts
+from webapp.core import reveal
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
 
@@ -25,14 +26,16 @@ def _page(status=200, **forms):
 
 
 def _show_codes(codes):
-    """The recovery codes, once: this answer is the only place they are ever shown."""
-    return _page(recovery_codes=codes)
+    """The recovery codes, once: sealed in the session for the next page only (post-redirect-get)."""
+    reveal.stash("recovery-codes", {"codes": list(codes)})
+    return redirect(url_for("account.profile"))
 
 
 @bp.get("/")
 @login_required
 def profile():
-    return _page()
+    shown = reveal.take("recovery-codes")
+    return _page(recovery_codes=shown["codes"] if shown else None)
 
 
 @bp.post("/profile")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from webapp.api import bp, services
 from webapp.api.forms import ApiKeyForm, EmptyForm
 from webapp.api.models import ApiKey
+from webapp.core import reveal
 from webapp.core.access import org_object_or_404, org_view
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
@@ -33,10 +34,14 @@ def _page(org, form=None, new_key=None, status=200):
     )
 
 
+def _reveal_kind(org) -> str:
+    return f"api-key:{org.id}"
+
+
 @bp.get("")
 @org_view("api")
 def keys(org):
-    return _page(org)
+    return _page(org, new_key=reveal.take(_reveal_kind(org)))
 
 
 @bp.post("")
@@ -54,11 +59,17 @@ def create(org):
             form.rate_limit.data,
             services.parse_expiry(form.expires_in_days.data),
         ),
-        # Shown once, in this response only; never stored, never redirected through the session.
-        then=lambda created: _page(org, new_key={"name": created[0].name, "value": created[1]}, status=201),
+        # Post-redirect-get: the secret rides sealed in the session to the next page, shown there once,
+        # so a reload neither makes a second key nor shows this one again.
+        then=lambda created: _created(org, *created),
         form=form,
         failed=lambda _: _page(org, form=form, status=422),
     )
+
+
+def _created(org, key: ApiKey, value: str):
+    reveal.stash(_reveal_kind(org), {"name": key.name, "value": value})
+    return redirect(url_for("api.keys", slug=org.slug))
 
 
 @bp.post("/<int:api_key_id>/revoke")
