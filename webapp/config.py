@@ -104,7 +104,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A Redis that stopped answering costs a request at most this long before the fallback takes over.
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "20/minute"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5/minute"),
+        # Failed sign-in steps per account and source address; several windows make the wait grow.
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5/minute;20/hour;100/day"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "1025")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),

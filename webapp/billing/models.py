@@ -139,7 +139,9 @@ class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
     void_reason: Mapped[str | None] = mapped_column(Text)
     overdue_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
-    payment_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The payment link's nonce; the link itself is ``payment_token`` (nonce + MAC, webapp.secrets.links),
+    # so the column alone is no working link. Rows from before hold their old, now unusable, token.
+    payment_nonce: Mapped[str | None] = mapped_column("payment_token", String(64), unique=True)
     payment_token_expires_at: Mapped[datetime | None]
 
     account: Mapped[BillingAccount] = relationship()
@@ -162,8 +164,18 @@ class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
         return self.number or f"Draft #{self.id}"
 
     @property
+    def payment_token(self) -> str | None:
+        """The secret of the payment link ``/pay/<token>``."""
+        from webapp.secrets.links import sign
+
+        return sign(PAYMENT_LINK, self.payment_nonce) if self.payment_nonce else None
+
+    @property
     def link_expired(self) -> bool:
         return self.payment_token_expires_at is None or self.payment_token_expires_at <= utcnow()
+
+
+PAYMENT_LINK = "invoice-payment-link"
 
 
 class InvoiceLineItem(TimestampMixin, db.Model):

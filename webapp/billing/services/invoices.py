@@ -248,8 +248,9 @@ def allocate_numbers(year: int, count: int = 1, *, counter=InvoiceNumberCounter,
     return [f"{prefix}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
-def new_payment_token() -> str:
-    return secrets.token_urlsafe(32)
+def new_payment_nonce() -> str:
+    """128 random bits; the link adds a MAC only the server can make (webapp.secrets.links)."""
+    return secrets.token_urlsafe(16)
 
 
 def payment_link_expiry(now: datetime) -> datetime:
@@ -261,7 +262,7 @@ def finalization_values(now: datetime) -> dict:
         "issued_at": now,
         "finalized_at": now,
         "due_at": now + timedelta(days=int(get("billing.net_terms_days"))),
-        "payment_token": new_payment_token(),
+        "payment_nonce": new_payment_nonce(),
         "payment_token_expires_at": payment_link_expiry(now),
     }
 
@@ -320,21 +321,27 @@ def refresh_payment_link(invoice: Invoice, actor=None) -> Invoice:
     """A new link (the old one stops working); only the token and its expiry move."""
     if not invoice.is_finalized or not invoice.is_open:
         raise DomainError("Only an open, finalized invoice has a payment link.")
-    invoice.payment_token = new_payment_token()
+    invoice.payment_nonce = new_payment_nonce()
     invoice.payment_token_expires_at = payment_link_expiry(utcnow())
     record(actor, "invoice.link_refreshed", invoice)
     return invoice
 
 
 def ensure_payment_link(invoice: Invoice) -> None:
-    if invoice.is_open and (invoice.payment_token is None or invoice.link_expired):
+    if invoice.is_open and (invoice.payment_nonce is None or invoice.link_expired):
         refresh_payment_link(invoice)
 
 
 def invoice_by_token(token: str) -> Invoice | None:
-    if not token or len(token) > 64:
+    from webapp.billing.models import PAYMENT_LINK
+    from webapp.secrets.links import nonce_of
+
+    if not token or len(token) > 128:
         return None
-    return db.session.scalar(select(Invoice).where(Invoice.payment_token == token))
+    nonce = nonce_of(PAYMENT_LINK, token)
+    if nonce is None:
+        return None
+    return db.session.scalar(select(Invoice).where(Invoice.payment_nonce == nonce))
 
 
 def open_amount(account: BillingAccount) -> int:
