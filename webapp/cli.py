@@ -79,10 +79,14 @@ def worker(burst, queues):
     from rq import Worker
 
     from webapp.jobs import QUEUES
-    from webapp.jobs.runner import redis_connection
+    from webapp.jobs.runner import queue_name, redis_connection
 
     names = queues.split(",") if queues else list(QUEUES)
-    Worker(names, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
+    # This instance's queues only (tessera:<instance>:<name>): another checkout's jobs stay its own.
+    Worker([queue_name(name) for name in names], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 
 
 @click.command("cron")

@@ -74,6 +74,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": redis_url,
         # "rq" sends jobs to Redis; "inline" runs them in-process after the request commits.
         "JOBS_BACKEND": env.get("JOBS_BACKEND", "auto"),
+        # Names this deployment's keys, queues and channels in Redis (tessera:<instance>:…); empty =
+        # derived from the database (webapp/jobs/namespace.py), so two checkouts never share jobs.
+        "TESSERA_INSTANCE": env.get("TESSERA_INSTANCE", ""),
         "BASE_URL": base_url,
         # url_for works in jobs and e-mails too; Flask 3.1 no longer refuses other hosts for it.
         "SERVER_NAME": base.netloc,

@@ -24,9 +24,9 @@ from tests.core import jobs_for_tests as jobs
 from tests.core.apps import make_app, shared_config
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
-from webapp.jobs import runner
+from webapp.jobs import namespace, runner
 from webapp.jobs.cron import InlineCron, build_cron_scheduler, load_job_modules
-from webapp.jobs.runner import PERIODIC, Periodic, get_queue
+from webapp.jobs.runner import PERIODIC, Periodic, get_queue, queue_name
 
 needs_redis = pytest.mark.skipif(not REDIS_UP, reason="needs Redis at TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +71,8 @@ def test_a_job_that_fails_twice_is_retried_with_backoff_and_succeeds(app, ctx):
     job = queue.jobs[0]
     assert job.retries_left == 3 and job.retry_intervals == [10, 60, 300]
 
-    scheduler = RQScheduler(["default"], connection=redis)
-    scheduler.prepare_registries(["default"])
+    scheduler = RQScheduler([queue_name("default")], connection=redis)
+    scheduler.prepare_registries([queue_name("default")])
     registry = queue.scheduled_job_registry
     for attempt, backoff in ((1, 10), (2, 60)):
         started = datetime.now(UTC)
@@ -216,8 +216,9 @@ def test_rq_cron_scheduler_registers_every_periodic_job_and_enqueues_when_due(ap
     periodic = load_job_modules()
     scheduler = build_cron_scheduler(app.extensions["tessera.redis"])
     assert [(j.name, j.cron, j.queue_name) for j in scheduler.get_jobs()] == [
-        (p.name, p.cron, p.queue) for p in PERIODIC
+        (namespace.key(p.name), p.cron, queue_name(p.queue)) for p in PERIODIC
     ]
+    assert all(j.queue_name.startswith(f"tessera:{app.config['TESSERA_INSTANCE']}:") for j in scheduler.get_jobs())
     assert len(periodic) == len(PERIODIC)
 
     item = Periodic(jobs.tick, "*/5 * * * *", "maintenance", "tests.tick")

@@ -17,6 +17,8 @@ from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from webapp.jobs import namespace
+
 log = logging.getLogger(__name__)
 
 QUEUES = ("default", "email", "billing", "integrations", "publishing", "maintenance")
@@ -145,8 +147,15 @@ def redis_connection() -> Redis:
     return current_app.extensions["tessera.redis"]
 
 
+def queue_name(name: str) -> str:
+    """The RQ name of one of ``QUEUES`` in this instance's namespace (``tessera:<instance>:default``)."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return namespace.key(name)
+
+
 def get_queue(name: str) -> Queue:
-    return Queue(name, connection=redis_connection())
+    return Queue(queue_name(name), connection=redis_connection())
 
 
 def _dispatch(item: PendingJob) -> None:
