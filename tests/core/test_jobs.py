@@ -233,9 +233,11 @@ def test_rq_cron_scheduler_registers_every_periodic_job_and_enqueues_when_due(ap
     assert labels == ["tick"]
 
 
-def test_a_job_redis_refuses_runs_in_process_instead(app, mailbox):
-    """Redis went away after start-up: the request still delivers its e-mail, in-process."""
+def test_a_job_redis_refuses_waits_in_the_outbox(app, mailbox):
+    """Redis went away after start-up: the request still succeeds; its e-mail waits in the outbox
+    (sent once Redis is back: tests/core/test_outbox.py), never run twice or lost."""
     from tests.conftest import Browserish
+    from webapp.jobs.models import JobOutbox
     from webapp.mail.models import EmailMessage
 
     down = make_app(
@@ -250,9 +252,12 @@ def test_a_job_redis_refuses_runs_in_process_instead(app, mailbox):
     client = Browserish(down.test_client())
     response = client.post("/auth/signup", {"email": "nored@example.com", "password": "correct horse battery"})
     assert response.status_code == 303
-    assert mailbox.last_to("nored@example.com")["Subject"] == "Confirm your e-mail address"
+    assert mailbox.to("nored@example.com") == []
     with down.app_context():
         row = db.session.scalar(select(EmailMessage).where(EmailMessage.to_address == "nored@example.com"))
-        assert row.status == EmailMessage.SENT
+        assert row.status == EmailMessage.QUEUED
+        (waiting,) = db.session.scalars(select(JobOutbox))
+        assert waiting.func == "webapp.mail.jobs.deliver_email" and waiting.args == [row.id]
+        assert waiting.dispatched_at is None
         db.session.remove()
         db.engine.dispose()

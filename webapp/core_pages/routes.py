@@ -27,13 +27,23 @@ def readyz():
         checks["database"] = "ok"
     except Exception as error:  # any driver error means not ready
         checks["database"] = f"error: {type(error).__name__}"
+    degraded = False
     if current_app.extensions["tessera.jobs_backend"] == "rq":
         try:
             current_app.extensions["tessera.redis"].ping()
             checks["redis"] = "ok"
         except RedisError as error:
             checks["redis"] = f"error: {type(error).__name__}"
+            degraded = True  # pages still serve; jobs wait in the outbox (webapp/jobs/outbox.py)
+        if checks["database"] == "ok":
+            from webapp.jobs.outbox import waiting
+
+            stale = waiting(older_than=current_app.config["JOBS_OUTBOX_STALE_SECONDS"])
+            checks["jobs"] = f"degraded: {stale} job{'' if stale == 1 else 's'} waiting for Redis" if stale else "ok"
+            degraded = degraded or bool(stale)
     else:
         checks["redis"] = "not used (jobs run in-process)"
-    ready = all(v == "ok" or v.startswith("not used") for v in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    if checks["database"] != "ok":
+        return jsonify(status="unavailable", checks=checks), 503
+    # Redis away (or jobs waiting for it) is degraded, not down: a load balancer keeps the process.
+    return jsonify(status="degraded" if degraded else "ok", checks=checks), 200

@@ -30,6 +30,7 @@ def load_job_modules() -> list[Periodic]:
     """Import every domain's ``jobs`` module so its ``@periodic`` declarations are registered."""
     from webapp import DOMAINS
 
+    importlib.import_module("webapp.jobs.outbox")  # the outbox's relay and pruning
     for name in DOMAINS:
         module = f"webapp.{name}.jobs"
         try:
