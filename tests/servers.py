@@ -111,6 +111,26 @@ def start_worker(log_dir: Path, **env: str) -> Process:
     return Process("worker", argv, child_env(**env), log_dir)
 
 
+def start_redis(log_dir: Path, *, port: int | None = None) -> tuple[Process, int]:
+    """A Redis server of the caller's own on a loopback port (no persistence): stop it to simulate an
+    outage, start it again on the same port to end it. Returns (process, port)."""
+    import redis
+
+    port = port or free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = Process(f"redis-{port}", argv, child_env(), log_dir)
+    deadline = time.monotonic() + 20
+    while True:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.popen.returncode}:\n{process.log()}")
+        with contextlib.suppress(redis.exceptions.RedisError):
+            if redis.Redis(port=port, socket_connect_timeout=0.5).ping():
+                return process, port
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not answer on port {port}:\n{process.log()}")
+        time.sleep(0.05)
+
+
 def login(client: httpx.Client, email: str, password: str = "correct horse battery") -> None:
     """Sign in over HTTP the way a browser does (the login form's CSRF token, then the POST)."""
     import re

@@ -64,8 +64,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from webapp import extensions
     from webapp.core import boundary, htmx, outage, ratelimits, security, templating, transaction  # noqa: F401 (commit guard)
+    from webapp.jobs import namespace
     from webapp.jobs.runner import choose_backend
 
+    namespace.init_app(app)
     boundary.init_app(app)  # first: its converter must exist before any rule, its hook runs before any other
 
     extensions.db.init_app(app)
@@ -76,6 +78,8 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["RATELIMIT_STORAGE_URI"]:
         backend = app.extensions["tessera.jobs_backend"]
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] if backend == "rq" else "memory://"
+    # One limiter per process; the app being built names its keys (init_app keeps a prefix once set).
+    extensions.limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     extensions.limiter.init_app(app)
     ratelimits.init_app(app)
     htmx.init_app(app)

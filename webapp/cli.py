@@ -76,13 +76,31 @@ def rotate():
 @click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
 def worker(burst, queues):
     """An RQ worker with its scheduler, on every queue."""
+    from flask import current_app
     from rq import Worker
 
     from webapp.jobs import QUEUES
-    from webapp.jobs.runner import redis_connection
+    from webapp.jobs.outbox import relay, start_relay_thread
+    from webapp.jobs.runner import queue_name, redis_connection
 
     names = queues.split(",") if queues else list(QUEUES)
-    Worker(names, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
+    app = current_app._get_current_object()
+    if burst:
+        moved = relay()  # once, before the burst: jobs that waited in the outbox while Redis was away
+        click.echo(f"worker: moved {moved} job(s) from the outbox to RQ")
+        stop = None
+    else:
+        stop = start_relay_thread(app)  # relays on start-up, then every few seconds, Redis up or not
+    try:
+        # This instance's queues only (tessera:<instance>:<name>): another checkout's jobs stay its own.
+        worker = Worker([queue_name(name) for name in names], connection=redis_connection())
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @click.command("cron")

@@ -77,6 +77,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": redis_url,
         # "rq" sends jobs to Redis; "inline" runs them in-process after the request commits.
         "JOBS_BACKEND": env.get("JOBS_BACKEND", "auto"),
+        # Names this deployment's keys, queues and channels in Redis (tessera:<instance>:…); empty =
+        # derived from the database (webapp/jobs/namespace.py), so two checkouts never share jobs.
+        "TESSERA_INSTANCE": env.get("TESSERA_INSTANCE", ""),
+        # /readyz says "degraded" once an outbox job has waited this long for Redis (webapp/jobs/outbox.py).
+        "JOBS_OUTBOX_STALE_SECONDS": float(env.get("JOBS_OUTBOX_STALE_SECONDS", "5")),
         "BASE_URL": base_url,
         # url_for works in jobs and e-mails too; Flask 3.1 no longer refuses other hosts for it.
         "SERVER_NAME": base.netloc,

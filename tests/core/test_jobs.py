@@ -24,9 +24,9 @@ from tests.core import jobs_for_tests as jobs
 from tests.core.apps import make_app, shared_config
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
-from webapp.jobs import runner
+from webapp.jobs import namespace, runner
 from webapp.jobs.cron import InlineCron, build_cron_scheduler, load_job_modules
-from webapp.jobs.runner import PERIODIC, Periodic, get_queue
+from webapp.jobs.runner import PERIODIC, Periodic, get_queue, queue_name
 
 needs_redis = pytest.mark.skipif(not REDIS_UP, reason="needs Redis at TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +71,8 @@ def test_a_job_that_fails_twice_is_retried_with_backoff_and_succeeds(app, ctx):
     job = queue.jobs[0]
     assert job.retries_left == 3 and job.retry_intervals == [10, 60, 300]
 
-    scheduler = RQScheduler(["default"], connection=redis)
-    scheduler.prepare_registries(["default"])
+    scheduler = RQScheduler([queue_name("default")], connection=redis)
+    scheduler.prepare_registries([queue_name("default")])
     registry = queue.scheduled_job_registry
     for attempt, backoff in ((1, 10), (2, 60)):
         started = datetime.now(UTC)
@@ -216,8 +216,9 @@ def test_rq_cron_scheduler_registers_every_periodic_job_and_enqueues_when_due(ap
     periodic = load_job_modules()
     scheduler = build_cron_scheduler(app.extensions["tessera.redis"])
     assert [(j.name, j.cron, j.queue_name) for j in scheduler.get_jobs()] == [
-        (p.name, p.cron, p.queue) for p in PERIODIC
+        (namespace.key(p.name), p.cron, queue_name(p.queue)) for p in PERIODIC
     ]
+    assert all(j.queue_name.startswith(f"tessera:{app.config['TESSERA_INSTANCE']}:") for j in scheduler.get_jobs())
     assert len(periodic) == len(PERIODIC)
 
     item = Periodic(jobs.tick, "*/5 * * * *", "maintenance", "tests.tick")
@@ -232,9 +233,11 @@ def test_rq_cron_scheduler_registers_every_periodic_job_and_enqueues_when_due(ap
     assert labels == ["tick"]
 
 
-def test_a_job_redis_refuses_runs_in_process_instead(app, mailbox):
-    """Redis went away after start-up: the request still delivers its e-mail, in-process."""
+def test_a_job_redis_refuses_waits_in_the_outbox(app, mailbox):
+    """Redis went away after start-up: the request still succeeds; its e-mail waits in the outbox
+    (sent once Redis is back: tests/core/test_outbox.py), never run twice or lost."""
     from tests.conftest import Browserish
+    from webapp.jobs.models import JobOutbox
     from webapp.mail.models import EmailMessage
 
     down = make_app(
@@ -249,9 +252,12 @@ def test_a_job_redis_refuses_runs_in_process_instead(app, mailbox):
     client = Browserish(down.test_client())
     response = client.post("/auth/signup", {"email": "nored@example.com", "password": "correct horse battery"})
     assert response.status_code == 303
-    assert mailbox.last_to("nored@example.com")["Subject"] == "Confirm your e-mail address"
+    assert mailbox.to("nored@example.com") == []
     with down.app_context():
         row = db.session.scalar(select(EmailMessage).where(EmailMessage.to_address == "nored@example.com"))
-        assert row.status == EmailMessage.SENT
+        assert row.status == EmailMessage.QUEUED
+        (waiting,) = db.session.scalars(select(JobOutbox))
+        assert waiting.func == "webapp.mail.jobs.deliver_email" and waiting.args == [row.id]
+        assert waiting.dispatched_at is None
         db.session.remove()
         db.engine.dispose()

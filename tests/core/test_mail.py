@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.conftest import REDIS_UP, _free_port
 from tests.factories import make_user
 from webapp.extensions import db
-from webapp.jobs.runner import get_queue
+from webapp.jobs.runner import get_queue, queue_name
 from webapp.mail import send_email
 from webapp.mail.models import EmailMessage
 
@@ -120,8 +120,8 @@ def test_a_refusing_server_fails_the_message_and_rq_retries_it_later(app, ctx, m
     assert 28 <= (retry_at - started).total_seconds() <= 32  # retried after its backoff, not dropped
 
     mail_port(working)  # the server takes mail again
-    scheduler = RQScheduler(["email"], connection=app.extensions["tessera.redis"])
-    scheduler.prepare_registries(["email"])
+    scheduler = RQScheduler([queue_name("email")], connection=app.extensions["tessera.redis"])
+    scheduler.prepare_registries([queue_name("email")])
     with time_machine.travel(started + timedelta(seconds=31), tick=False):
         scheduler.enqueue_scheduled_jobs()
     _work(app, "email")

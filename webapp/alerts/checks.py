@@ -12,7 +12,12 @@ from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.settings import get
 
-SEEN_FAILED_KEY = "tessera.alerts.seen_failed_jobs"
+
+def seen_failed_key() -> str:
+    """The failed job ids already alerted on, in this instance's namespace."""
+    from webapp.jobs.namespace import key
+
+    return key("alerts", "seen_failed_jobs")
 
 
 def failed_jobs() -> int:
@@ -24,10 +29,11 @@ def failed_jobs() -> int:
     if backend() != "rq":
         return 0
     redis = redis_connection()
+    seen = seen_failed_key()
     raised = 0
     for name in QUEUES:
         registry = get_queue(name).failed_job_registry
-        ids = [i for i in registry.get_job_ids() if not redis.sismember(SEEN_FAILED_KEY, i)]
+        ids = [i for i in registry.get_job_ids() if not redis.sismember(seen, i)]
         for job in Job.fetch_many(ids, connection=redis):
             if job is None:
                 continue
@@ -40,7 +46,7 @@ def failed_jobs() -> int:
                 f"{description} failed after all retries",
                 {"last_job_id": job.id, "error": error[0][:500]},
             )
-            redis.sadd(SEEN_FAILED_KEY, job.id)
+            redis.sadd(seen, job.id)
             raised += 1
     return raised
 

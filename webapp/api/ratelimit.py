@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from flask import current_app
 from redis.exceptions import RedisError
 
-from webapp.api.services import LAST_USED_KEY
+from webapp.api.services import last_used_key
+from webapp.jobs.namespace import key as redis_key
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +100,13 @@ def hit(key_id: int, org_id: int, hourly_limit: int, monthly_allowance: int | No
     now = time.time()
     window = int(now // HOUR)
     reset = int((window + 1) * HOUR - now) or 1
-    hourly_key = f"tessera:api:rl:{key_id}:{window}"
-    monthly_key = f"tessera:api:calls:{org_id}:{_month(now)}"
+    hourly_key = redis_key("api", "rl", key_id, window)
+    monthly_key = redis_key("api", "calls", org_id, _month(now))
     redis = _redis()
     if redis is not None:
         try:
             hourly, monthly = _script(redis)(
-                keys=[hourly_key, monthly_key, LAST_USED_KEY],
+                keys=[hourly_key, monthly_key, last_used_key()],
                 args=[hourly_limit, "" if monthly_allowance is None else monthly_allowance, key_id, f"{now:.3f}"],
             )
             _answered()
@@ -131,7 +132,7 @@ def hit(key_id: int, org_id: int, hourly_limit: int, monthly_allowance: int | No
 
 
 def api_calls_this_month(org_id: int) -> int:
-    key = f"tessera:api:calls:{org_id}:{_month(time.time())}"
+    key = redis_key("api", "calls", org_id, _month(time.time()))
     redis = _redis()
     if redis is not None:
         try:

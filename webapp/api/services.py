@@ -17,10 +17,15 @@ from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
 from webapp.core.transaction import side_write
 from webapp.extensions import db
+from webapp.jobs import namespace
 
 KEY_PREFIX = "tsk_"
 AUTH_CACHE_SECONDS = 5.0  # a revoked key stops working in other processes within this time
-LAST_USED_KEY = "tessera:api:last_used"
+
+
+def last_used_key() -> str:
+    """The Redis hash of keys' last-use times, in this instance's namespace."""
+    return namespace.key("api", "last_used")
 
 
 def hash_key(key: str) -> str:
@@ -158,7 +163,7 @@ def touch_without_redis(key_id: int) -> None:
 
 def flush_last_used(redis) -> int:
     """Copy the Redis last-used timestamps into the table (a periodic job)."""
-    values = redis.hgetall(LAST_USED_KEY)
+    values = redis.hgetall(last_used_key())
     if not values:
         return 0
     for raw_id, raw_ts in values.items():
@@ -172,11 +177,11 @@ def flush_last_used(redis) -> int:
     # Delete only what we copied; a newer timestamp written meanwhile stays for the next run.
     pipe = redis.pipeline()
     for raw_id in values:
-        pipe.hget(LAST_USED_KEY, raw_id)
+        pipe.hget(last_used_key(), raw_id)
     current = pipe.execute()
     stale = [raw_id for (raw_id, raw_ts), now_ts in zip(values.items(), current, strict=True) if now_ts == raw_ts]
     if stale:
-        redis.hdel(LAST_USED_KEY, *stale)
+        redis.hdel(last_used_key(), *stale)
     return len(values)
 
 
@@ -186,7 +191,7 @@ def last_used_map(redis, keys: list[ApiKey]) -> dict[int, datetime | None]:
     if redis is None or not keys:
         return result
     try:
-        raw = redis.hmget(LAST_USED_KEY, [str(k.id) for k in keys])
+        raw = redis.hmget(last_used_key(), [str(k.id) for k in keys])
     except Exception:
         return result
     for key, value in zip(keys, raw, strict=True):

@@ -33,7 +33,12 @@ def readyz():
             current_app.extensions["tessera.redis"].ping()
             checks["redis"] = "ok"
         except RedisError as error:
-            checks["redis"] = f"error: {type(error).__name__}"
+            checks["redis"] = f"error: {type(error).__name__}"  # jobs wait in the outbox meanwhile
+        if checks["database"] == "ok":
+            from webapp.jobs.outbox import waiting
+
+            stale = waiting(older_than=current_app.config["JOBS_OUTBOX_STALE_SECONDS"])
+            checks["jobs"] = f"degraded: {stale} job{'' if stale == 1 else 's'} waiting for Redis" if stale else "ok"
     else:
         checks["redis"] = "not used (jobs run in-process)"
     checks["rate_limits"] = ratelimits.state(probe=True)

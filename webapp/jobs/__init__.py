@@ -1,4 +1,5 @@
-"""Background jobs: enqueued only after the current transaction commits, run by RQ on Redis.
+"""Background jobs: written to the outbox in the transaction that asks for them, sent to RQ on Redis
+after the commit (or by the relay once Redis is back: ``webapp/jobs/outbox.py``).
 
 With no Redis the app runs them in-process right after the request (or command) commits, so a
 first run works on a bare machine. Jobs take ids, reload their rows and are safe to run twice.

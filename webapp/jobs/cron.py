@@ -14,11 +14,13 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from uuid import uuid4
 
 from croniter import croniter
 
 from webapp.core.models import utcnow
-from webapp.jobs.runner import PERIODIC, Periodic
+from webapp.jobs import namespace
+from webapp.jobs.runner import PERIODIC, Periodic, queue_name
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 30.0  # wake up at least this often, so a changed clock is noticed
@@ -28,6 +30,7 @@ def load_job_modules() -> list[Periodic]:
     """Import every domain's ``jobs`` module so its ``@periodic`` declarations are registered."""
     from webapp import DOMAINS
 
+    importlib.import_module("webapp.jobs.outbox")  # the outbox's relay and pruning
     for name in DOMAINS:
         module = f"webapp.{name}.jobs"
         try:
@@ -40,13 +43,19 @@ def load_job_modules() -> list[Periodic]:
 
 
 def build_cron_scheduler(connection, periodic: list[Periodic] | None = None):
-    """RQ's CronScheduler with every periodic job registered on its queue."""
+    """RQ's CronScheduler with every periodic job registered on its queue (this instance's names)."""
     from rq.cron import CronScheduler
 
-    scheduler = CronScheduler(connection=connection, logging_level=logging.WARNING)
+    scheduler = CronScheduler(
+        connection=connection, logging_level=logging.WARNING, name=namespace.key("cron", uuid4().hex[:8])
+    )
     for item in PERIODIC if periodic is None else periodic:
         scheduler.register(
-            item.func, item.queue, cron=item.cron, name=item.name, job_timeout=getattr(item.func, "timeout", None)
+            item.func,
+            queue_name(item.queue),
+            cron=item.cron,
+            name=namespace.key(item.name),
+            job_timeout=getattr(item.func, "timeout", None),
         )
     return scheduler
 

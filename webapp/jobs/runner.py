@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -13,14 +14,19 @@ from datetime import datetime
 from flask import current_app, g, has_app_context, has_request_context
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry
-from sqlalchemy import event
+from rq import Queue
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
+
+from webapp.core.models import utcnow
+from webapp.jobs import namespace
+from webapp.jobs.models import JobOutbox
 
 log = logging.getLogger(__name__)
 
 QUEUES = ("default", "email", "billing", "integrations", "publishing", "maintenance")
 PENDING_KEY = "tessera.pending_jobs"
+OUTBOX_KEY = "tessera.outbox_ids"  # this transaction's outbox rows, sent right after it commits
 
 
 @dataclass
@@ -114,14 +120,36 @@ def periodic(cron: str, queue: str | None = None):
 
 
 def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, **kwargs) -> None:
-    """Queue ``run(*args, **kwargs)`` to start once the current transaction commits."""
+    """Queue ``run(*args, **kwargs)`` to start once the current transaction commits.
+
+    With RQ the job is an outbox row in this transaction (``webapp/jobs/outbox.py``): sent right
+    after the commit, or by the relay once Redis is back. Arguments must be JSON values."""
     from webapp.extensions import db
 
-    pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
     session = db.session()
+    if backend() == "rq":
+        _write_outbox(session, run, args, kwargs, at, job_id)
+        return
+    pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
     if not session.in_transaction():
         session.begin()  # no SQL yet: begin anyway, so a rollback still discards the job
     session.info.setdefault(PENDING_KEY, []).append(pending)
+
+
+def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None) -> None:
+    func = f"{run.__module__}.{run.__name__}"
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{func}: job arguments are stored as JSON; pass ids, strings, numbers, lists") from error
+    row_id = session.execute(
+        insert(JobOutbox)
+        .values(
+            func=func, args=list(args), kwargs=dict(kwargs), queue=run.queue, at=at, job_id=job_id, created_at=utcnow()
+        )
+        .returning(JobOutbox.id)
+    ).scalar_one()
+    session.info.setdefault(OUTBOX_KEY, []).append(row_id)
 
 
 @event.listens_for(Session, "after_commit")
@@ -129,12 +157,18 @@ def _dispatch_after_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, [])
     for item in pending:
         _dispatch(item)
+    ids = session.info.pop(OUTBOX_KEY, [])
+    if ids and has_app_context():
+        from webapp.jobs.outbox import fast_path
+
+        fast_path(ids)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _discard_after_rollback(session: Session, previous_transaction) -> None:
     if not session.in_transaction():
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(OUTBOX_KEY, None)
 
 
 def backend() -> str:
@@ -145,28 +179,19 @@ def redis_connection() -> Redis:
     return current_app.extensions["tessera.redis"]
 
 
+def queue_name(name: str) -> str:
+    """The RQ name of one of ``QUEUES`` in this instance's namespace (``tessera:<instance>:default``)."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return namespace.key(name)
+
+
 def get_queue(name: str) -> Queue:
-    return Queue(name, connection=redis_connection())
+    return Queue(queue_name(name), connection=redis_connection())
 
 
 def _dispatch(item: PendingJob) -> None:
-    if backend() == "rq":
-        queue = get_queue(item.queue)
-        options = {
-            "job_id": item.job_id,
-            "description": f"{item.func.__module__}.{item.func.__name__}",
-            "job_timeout": item.func.timeout,
-        }
-        if item.retries:
-            options["retry"] = Retry(max=item.retries, interval=list(item.func.backoff))
-        try:
-            if item.at is not None:
-                queue.enqueue_at(item.at, item.func, *item.args, **item.kwargs, **options)
-            else:
-                queue.enqueue(item.func, *item.args, **item.kwargs, **options)
-            return
-        except RedisError:
-            log.exception("Redis refused a job; running it in-process instead")
+    """The in-process backend: the job runs in this process once the request (or command) is done."""
     backlog = getattr(_local, "backlog", None)
     if backlog is None:
         backlog = _local.backlog = []

@@ -65,11 +65,11 @@ register_type("alert.critical", "A critical system alert", EMAIL, staff_only=Tru
 
 
 def user_channel(user_id: int) -> str:
-    """The user's pub/sub channel. Pub/sub ignores Redis database numbers, so the channel names the
-    database: two deployments (or test runs) sharing one Redis server never hear each other."""
-    redis = current_app.extensions.get("tessera.redis") if has_app_context() else None
-    db_index = redis.connection_pool.connection_kwargs.get("db", 0) if redis is not None else 0
-    return f"tessera:{db_index}:notifications:user:{user_id}"
+    """The user's pub/sub channel. Pub/sub ignores Redis database numbers, so the channel carries the
+    instance's namespace: two deployments (or test runs) sharing one Redis server never hear each other."""
+    from webapp.jobs.namespace import key
+
+    return key("notifications", "user", user_id)
 
 
 # --- publishing -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from webapp.extensions import db
+from webapp.jobs import namespace
 from webapp.notifications import live
 from webapp.notifications import services as notes
 from webapp.settings import get
@@ -76,10 +77,10 @@ class StreamHub:
             self.heartbeat = float(get("notifications.heartbeat_seconds"))
             self.cap = get("notifications.streams_per_user")
             self.poll_ms = get("notifications.poll_seconds") * 1000
-            self.user_prefix = notes.user_channel(0)[:-1]  # "tessera:<db>:notifications:user:"
-        namespace = self.user_prefix.removesuffix("notifications:user:")
-        self.control_channel = f"{namespace}streams:control"
-        self.key_prefix = f"{namespace}streams:"
+            # This instance's names only (webapp/jobs/namespace.py): tessera:<instance>:…
+            self.user_prefix = notes.user_channel(0)[:-1]  # "tessera:<instance>:notifications:user:"
+            self.control_channel = namespace.key("streams", "control")
+            self.key_prefix = namespace.key("streams", "")
 
     # ------------------------------------------------------------------ lifecycle
 
