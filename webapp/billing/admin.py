@@ -114,6 +114,14 @@ def start_run():
     return _invoices_page(run_form=form, status=422)
 
 
+@admin_bp.get("/invoices/runs/<int:run_id>")
+def run_report(run_id):
+    """What a run did, per organization: billed (invoice, lines), already billed (by which invoice),
+    skipped and why."""
+    run = db.session.get(BillingRun, run_id) or abort(404)
+    return render("billing/admin/run.html", run=run, report=run.report or [])
+
+
 @admin_bp.get("/invoices/runs/<int:run_id>/progress")
 def run_progress(run_id):
     run = db.session.get(BillingRun, run_id) or abort(404)
@@ -140,10 +148,19 @@ def _invoice_page(invoice, status=200, **forms):
         note_form=ReasonForm(prefix="note"),
     )
     defaults.update(forms)
+    line_services = db.session.scalars(
+        select(Service).where(Service.organization_id == invoice.organization_id).order_by(Service.id)
+    ).all()
     account = db.session.get(BillingAccount, invoice.account_id)
     credits = db.session.scalars(select(Credit).where(Credit.invoice_id == invoice.id)).all()
     return render(
-        "billing/admin/invoice.html", invoice=invoice, account=account, credits=credits, status=status, **defaults
+        "billing/admin/invoice.html",
+        invoice=invoice,
+        account=account,
+        credits=credits,
+        line_services=line_services,
+        status=status,
+        **defaults,
     )
 
 
@@ -177,7 +194,12 @@ def add_line(invoice_id):
     return _act(
         invoice,
         lambda: billing.add_line_item(
-            invoice, form.description.data, form.quantity.data, form.unit_price.cents, actor=_staff()
+            invoice,
+            form.description.data,
+            form.quantity.data,
+            form.unit_price.cents,
+            service=form.service.data or None,
+            actor=_staff(),
         ),
         "Line added.",
         "line_form",

@@ -87,6 +87,17 @@ class LineForm(FlaskForm):
     description = StringField("Description", validators=[DataRequired("Describe the line."), Length(max=300)])
     quantity = IntegerField("Quantity", default=1, validators=[NumberRange(1, 1_000_000)])
     unit_price = StringField("Unit price", validators=[DataRequired("Enter the unit price.")])
+    # A service's line bills the invoice's period of it (refused when a live invoice already did).
+    service = StringField("Service (bills the invoice's period)", validators=[Optional(), Length(max=19)])
+
+    def validate_service(self, field):
+        text = (field.data or "").strip()
+        if not text:
+            field.data = None
+            return
+        if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+            raise ValidationError("Choose a service.")
+        field.data = int(text)
 
     def validate_unit_price(self, field):
         try:

@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -113,7 +115,7 @@ FROZEN_COLUMNS = (
 
 class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
     __tablename__ = "billing_invoices"
-    __table_args__ = (UniqueConstraint("account_id", "run_period", name="uq_billing_invoices_account_run_period"),)
+    __table_args__ = (Index("ix_billing_invoices_account_run_period", "account_id", "run_period"),)
 
     account_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_accounts.id", ondelete="CASCADE"), index=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -121,7 +123,8 @@ class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    # Set by the billing run only: one invoice per account and period (unique with account_id).
+    # Set by the billing run only (which run made it). Not unique: what may not be billed twice is
+    # a period of a billable thing, kept in billing_billed_periods.
     run_period: Mapped[str | None] = mapped_column(String(7))
     subscription_id: Mapped[int | None] = mapped_column(BigId)
     subtotal: Mapped[int] = mapped_column(BigId, default=0)
@@ -194,6 +197,33 @@ class InvoiceLineItem(TimestampMixin, db.Model):
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
     service: Mapped[Service | None] = relationship()
+
+
+class BilledPeriod(TimestampMixin, OrgOwnedMixin, db.Model):
+    """What a line bills: a billable thing (``key``) from ``start`` to ``end`` (dates, inclusive).
+
+    Written only by ``services/periods.py``. A live row (``released_at`` NULL) means those days are
+    billed; on PostgreSQL an exclusion constraint (added by the migration, btree_gist) makes two live
+    rows with the same key and overlapping dates impossible. Voiding the invoice, or crediting the
+    line in full, sets ``released_at`` (the line itself is frozen once finalized)."""
+
+    __tablename__ = "billing_billed_periods"
+    __table_args__ = (
+        Index("ix_billing_billed_periods_key_start", "billable_key", "start_date"),
+        CheckConstraint("end_date >= start_date", name="ck_billing_billed_periods_dates"),
+    )
+
+    line_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_invoice_lines.id", ondelete="CASCADE"), unique=True)
+    invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_invoices.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_accounts.id", ondelete="CASCADE"), index=True)
+    billable_key: Mapped[str] = mapped_column(String(120))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    released_at: Mapped[datetime | None]
+    release_reason: Mapped[str | None] = mapped_column(String(200))
+
+    invoice: Mapped[Invoice] = relationship()
+    line: Mapped[InvoiceLineItem] = relationship()
 
 
 class InvoiceNumberCounter(db.Model):
@@ -294,5 +324,8 @@ class BillingRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
 
     period: Mapped[str] = mapped_column(String(7), index=True)
     started_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    # Per organization: what was billed (invoice, lines), what was already billed and by which
+    # invoice, what was skipped and why (``services/run.py``; the staff run page shows it).
+    report: Mapped[list] = mapped_column(default=list)
 
     started_by = relationship("User")

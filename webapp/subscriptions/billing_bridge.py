@@ -33,24 +33,64 @@ def invoice_model():
     return Invoice
 
 
-def invoice_subscription(sub, lines, *, period_start, period_end, actor=None):
-    """Draft, fill and finalize one invoice for ``sub``; ``lines`` are (description, quantity, unit_price)."""
+def billed_days(period_start, period_end):
+    """A subscription period [start, end) as the dates it bills, both included (``end``'s day is the
+    next period's first)."""
+    from datetime import datetime, timedelta
+
+    first = period_start.date() if isinstance(period_start, datetime) else period_start
+    last = period_end.date() if isinstance(period_end, datetime) else period_end
+    return first, max(first, last - timedelta(days=1))
+
+
+def invoice_subscription(sub, lines, *, period_start, period_end, actor=None, upgrade_to: str | None = None):
+    """Draft, fill and finalize one invoice for ``sub``; ``lines`` are (description, quantity, unit_price).
+
+    The lines bill the subscription's days ``period_start``..``period_end`` (``subscription:<id>``,
+    or ``subscription:<id>:upgrade:<plan>`` for a proration). When those days are already billed by a
+    live invoice nothing is invoiced: the skip is audited with that invoice's number and None returned."""
+    from webapp.audit import record
+
     services = billing_services()
     if services is None:
         log.warning("billing module missing: subscription %s not invoiced", sub.id)
         return None
-    account = services.billing_account_for(sub.organization_id)
-    invoice = services.create_draft_invoice(
-        account,
-        period_start=period_start,
-        period_end=period_end,
-        currency=sub.currency,
-        subscription_id=sub.id,
-        actor=actor,
-    )
-    for description, quantity, unit_price in lines:
-        services.add_line_item(invoice, description, quantity, unit_price, subscription_id=sub.id, actor=actor)
-    services.finalize_invoice(invoice, actor)
+    key = services.upgrade_key(sub.id, upgrade_to) if upgrade_to else services.subscription_key(sub.id)
+    first, last = billed_days(period_start, period_end)
+    try:
+        with db.session.begin_nested():
+            services.check_free(key, first, last)
+            account = services.billing_account_for(sub.organization_id)
+            invoice = services.create_draft_invoice(
+                account,
+                period_start=period_start,
+                period_end=period_end,
+                currency=sub.currency,
+                subscription_id=sub.id,
+                actor=actor,
+            )
+            for description, quantity, unit_price in lines:
+                services.add_line_item(
+                    invoice,
+                    description,
+                    quantity,
+                    unit_price,
+                    subscription_id=sub.id,
+                    billable=key,
+                    period=(first, last),
+                    actor=actor,
+                )
+            services.finalize_invoice(invoice, actor)
+    except services.AlreadyBilled as error:
+        record(
+            actor,
+            "subscription.invoice_skipped",
+            sub,
+            {"reason": "already billed", "invoice": error.invoice_number, "period": f"{first}..{last}", "key": key},
+            org=sub.organization_id,
+        )
+        log.info("subscription %s: %s already billed by %s", sub.id, key, error.invoice_number)
+        return None
     sub.last_invoice_id = invoice.id
     return invoice
 

@@ -278,6 +278,7 @@ def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePr
                 period_start=now,
                 period_end=sub.current_period_end,
                 actor=actor,
+                upgrade_to=None if preview.new_period else plan.code,
             )
         action = "subscription.upgraded"
     else:

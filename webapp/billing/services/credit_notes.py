@@ -186,7 +186,7 @@ def issue_credit_note(
     note = _create_note(invoice, actor, reason, chosen, subtotal, tax, refund, destination)
     if complete:
         transition(invoice, REFUNDED, actor, credit_note=note.number)
-        _release_credited_lines(invoice, actor)
+    _release_credited_lines(invoice, actor)  # a line credited in full, by this note or with earlier ones
     return note
 
 
@@ -310,13 +310,9 @@ def _create_note(invoice, actor, reason, chosen, subtotal, tax, refund, destinat
 
 
 def _release_credited_lines(invoice: Invoice, actor) -> None:
-    """Give the billed periods of fully credited lines back to the billing run (issue 20's
-    ``release_billed_period``); until billing provides it, nothing is released."""
-    from webapp.billing import services as billing
+    """Give the billed period of every fully credited line back (a partial credit keeps it billed)."""
+    from webapp.billing.services.periods import release_billed_period as release
 
-    release = getattr(billing, "release_billed_period", None)
-    if release is None:
-        return
     done = credited_by_line(invoice.id)
     for line in invoice.lines:
         if line.total > 0 and done.get(line.id, 0) >= line.total:

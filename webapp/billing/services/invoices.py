@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import event, func, insert, inspect, select, update
+from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit import record
@@ -26,6 +26,7 @@ from webapp.billing.models import (
     Invoice,
     InvoiceLineItem,
     InvoiceNumberCounter,
+    Service,
 )
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
 from webapp.core.events import emit
@@ -54,6 +55,10 @@ class LineSpec:
     service_id: int | None = None
     metric: str | None = None
     subscription_id: int | None = None
+    # What it bills (``services/periods.py``); None: derived from service / metric / subscription.
+    billable: str | None = None
+    # The dates it bills (both included); None: the invoice's period.
+    period: tuple[date, date] | None = None
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -162,9 +167,18 @@ def add_line_item(
     service=None,
     metric: str | None = None,
     subscription_id: int | None = None,
+    billable: str | None = None,
+    period: tuple[date, date] | None = None,
     actor=None,
 ) -> InvoiceLineItem:
-    """Add a line (amounts in cents) to a draft; a finalized invoice refuses."""
+    """Add a line (amounts in cents) to a draft; a finalized invoice refuses.
+
+    A line for a service, a subscription or a usage metric bills a period (``period``, else the
+    invoice's) of that billable thing (``billable``, else ``service:<id>``, ``subscription:<id>`` or
+    ``usage:<org>:<metric>``): it is claimed in ``services/periods.py`` with the line, and a period
+    already billed by a live line raises ``AlreadyBilled`` naming that invoice."""
+    from webapp.billing.services import periods
+
     if invoice.is_finalized or invoice.status != DRAFT:
         raise InvoiceFinalized("This invoice is finalized; its lines cannot change. Issue a credit instead.")
     description = (description or "").strip()
@@ -175,6 +189,10 @@ def add_line_item(
     if not isinstance(unit_price, int) or abs(unit_price) > 10**11:
         raise DomainError("Enter a unit price in cents.", field="unit_price")
     service_id = getattr(service, "id", service)
+    if service_id is not None:
+        owner = db.session.scalar(select(Service.organization_id).where(Service.id == service_id))
+        if owner != invoice.organization_id:
+            raise DomainError("That service is not this organization's.", field="service")
     line = InvoiceLineItem(
         invoice_id=invoice.id,
         description=description[:300],
@@ -185,7 +203,14 @@ def add_line_item(
         metric=metric,
         subscription_id=subscription_id,
     )
-    invoice.lines.append(line)
+    key = billable or periods.key_for_line(
+        invoice, service_id=service_id, subscription_id=subscription_id, metric=metric
+    )
+    if key is not None and line.total >= 0:  # a negative line (a discount) bills no period
+        start, end = period or (invoice.period_start, invoice.period_end)
+        periods.insert_claimed_line(invoice, line, key, _as_date(start), _as_date(end))
+    if line not in invoice.lines:  # a claimed line is flushed already; a lazy load may hold it
+        invoice.lines.append(line)
     recompute_totals(invoice)
     db.session.flush()
     record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
@@ -195,6 +220,9 @@ def add_line_item(
 def remove_line_item(invoice: Invoice, line: InvoiceLineItem, actor=None) -> None:
     if invoice.is_finalized or invoice.status != DRAFT:
         raise InvoiceFinalized("This invoice is finalized; its lines cannot change.")
+    from webapp.billing.models import BilledPeriod
+
+    db.session.execute(delete(BilledPeriod).where(BilledPeriod.line_id == line.id))
     invoice.lines.remove(line)
     recompute_totals(invoice)
     db.session.flush()
@@ -272,7 +300,44 @@ def finalization_values(now: datetime) -> dict:
 
 def finalize_invoice(invoice: Invoice, actor=None, *, send_email: bool = True, at: datetime | None = None) -> Invoice:
     """DRAFT → ISSUED: number, dates, payment link; from now on the invoice cannot change.
-    ``at`` backdates the issue (demo data and imports only; the number still comes from the counter)."""
+    ``at`` backdates the issue (demo data and imports only; the number still comes from the counter).
+    The one-invoice case of ``finalize_invoices``: a refusal is raised."""
+    [(invoice, error)] = finalize_invoices([invoice], actor, send_email=send_email, at=at)
+    if error is not None:
+        raise error
+    return invoice
+
+
+def finalize_invoices(
+    invoices, actor=None, *, send_email: bool = True, at: datetime | None = None
+) -> list[tuple[Invoice, DomainError | None]]:
+    """Finalize each draft by the same rules (the staff button, renewals and the billing run all come
+    here): each in its own savepoint, so one refusal (empty, negative total, not a draft) leaves the
+    others finalized and that one untouched. Returns ``(invoice, refusal or None)`` in order; the
+    payable ones are e-mailed by one job."""
+    results: list[tuple[Invoice, DomainError | None]] = []
+    payable: list[int] = []
+    for invoice in invoices:
+        try:
+            with db.session.begin_nested():
+                _finalize_one(invoice, actor, at)
+        except DomainError as error:
+            results.append((invoice, error))
+            continue
+        results.append((invoice, None))
+        if invoice.status == ISSUED:
+            payable.append(invoice.id)
+    if send_email and payable:
+        from webapp.billing.jobs import send_invoice_email, send_invoice_emails
+
+        if len(payable) == 1:
+            send_invoice_email.delay(payable[0], "issued")
+        else:
+            send_invoice_emails.delay(payable, "issued")
+    return results
+
+
+def _finalize_one(invoice: Invoice, actor, at: datetime | None) -> None:
     if invoice.status != DRAFT:
         raise IllegalTransition(f"Only a draft can be finalized; this invoice is {invoice.status.title()}.")
     if not invoice.lines:
@@ -295,11 +360,7 @@ def finalize_invoice(invoice: Invoice, actor=None, *, send_email: bool = True, a
         invoice.paid_at = now
         transition(invoice, PAID, actor, reason="nothing due")
         emit("invoice.paid", org=invoice.organization_id, actor=actor, invoice_id=invoice.id)
-    elif send_email:
-        from webapp.billing.jobs import send_invoice_email
-
-        send_invoice_email.delay(invoice.id, "issued")
-    return invoice
+    db.session.flush()
 
 
 def void_invoice(invoice: Invoice, actor, reason: str) -> Invoice:
@@ -313,6 +374,9 @@ def void_invoice(invoice: Invoice, actor, reason: str) -> Invoice:
     invoice.void_reason = reason[:1000]
     invoice.amount_due = 0 if invoice.is_finalized else invoice.amount_due
     db.session.flush()
+    from webapp.billing.services.periods import release_invoice_periods
+
+    release_invoice_periods(invoice, actor, reason="invoice voided")
     emit("invoice.voided", org=invoice.organization_id, actor=actor, invoice_id=invoice.id)
     return invoice
 

@@ -1,9 +1,16 @@
-"""The billing run: one invoice per active account and period, a line per active service (prorated
-by day) plus the lines other domains contribute through ``BILLING_RUN_SOURCES``; finalized and
-e-mailed. Idempotent per account and period (a unique constraint backs it up).
+"""The billing run: per active account and period an invoice with a line per active service
+(prorated by day) plus the lines other domains contribute through ``BILLING_RUN_SOURCES``; finalized
+and e-mailed.
 
-The run works in batches of accounts with set-based statements (bulk inserts, one number-range
-allocation per batch, bulk updates), committing after each batch so progress is visible live.
+What may not be billed twice is a period of a billable thing, whatever made the invoice (issue 20):
+every line goes through ``add_line_item``, which claims its period in ``services/periods.py``, and a
+service's days already billed by a live line (the demo, a staff draft, an earlier run) are left out
+and reported with the invoice that billed them. Drafts are finalized by ``finalize_invoices``, the
+same rules, audit entries and events as the staff button. The run's ``report`` says, per
+organization, what it billed, what was already billed and by which invoice, and what it skipped.
+
+The run works in batches of accounts (one query for their services, one for the periods already
+billed), committing after each batch so progress is visible live.
 """
 
 from __future__ import annotations
@@ -14,31 +21,25 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
 
-from webapp.audit.models import AuditEntry
 from webapp.billing.models import (
     ACCOUNT_ACTIVE,
     ACCOUNT_OVERDUE,
-    DRAFT,
-    ISSUED,
-    PAID,
     SERVICE_ACTIVE,
     SERVICE_CANCELLED,
     BillingAccount,
     BillingRun,
     Invoice,
-    InvoiceLineItem,
     Service,
 )
-from webapp.billing.services.invoices import LineSpec, allocate_numbers, finalization_values, tax_for
+from webapp.billing.services.invoices import LineSpec, add_line_item, create_draft_invoice, finalize_invoices
+from webapp.billing.services.periods import AlreadyBilled, live_periods, service_key, uncovered
 from webapp.core.errors import DomainError
-from webapp.core.events import emit
-from webapp.core.models import utcnow
 from webapp.core.money import prorate
 from webapp.extensions import db
-from webapp.settings import get
+from webapp.orgs.models import Organization
 
 # Other domains append ``source(account, period_start, period_end) -> list[LineSpec]``.
 BILLING_RUN_SOURCES: list[Callable] = []
@@ -66,21 +67,34 @@ def _day_start(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def service_lines(service: Service, start: date, end: date) -> list[LineSpec]:
-    """The service's line for the period, prorated by day when it started or stopped inside it."""
-    period_days = (end - start).days + 1
+def active_days(service: Service, start: date, end: date) -> tuple[date, date] | None:
+    """The days of ``start``..``end`` the service was active (activation to the day before cancelling)."""
     first = max(start, service.activated_at.astimezone(UTC).date())
     last = end
     if service.cancelled_at is not None:
         last = min(end, service.cancelled_at.astimezone(UTC).date() - timedelta(days=1))
-    used = (last - first).days + 1
-    if used <= 0:
+    return (first, last) if first <= last else None
+
+
+def service_lines(service: Service, start: date, end: date, billed=()) -> list[LineSpec]:
+    """The service's lines for the period: one per stretch of active days no live period in
+    ``billed`` covers yet, prorated by day when it is less than the whole period."""
+    active = active_days(service, start, end)
+    if active is None:
         return []
+    period_days = (end - start).days + 1
     label = f"{service.name} ({service.type.replace('_', ' ').title()}) {start:%b %Y}"
-    if used >= period_days:
-        return [LineSpec(label, 1, service.monthly_fee, service_id=service.id)]
-    amount = prorate(service.monthly_fee, used, period_days)
-    return [LineSpec(f"{label}, {used} of {period_days} days", 1, amount, service_id=service.id)]
+    lines = []
+    for first, last in uncovered(active[0], active[1], billed):
+        used = (last - first).days + 1
+        if used >= period_days:
+            lines.append(LineSpec(label, 1, service.monthly_fee, service_id=service.id, period=(first, last)))
+            continue
+        amount = prorate(service.monthly_fee, used, period_days)
+        lines.append(
+            LineSpec(f"{label}, {used} of {period_days} days", 1, amount, service_id=service.id, period=(first, last))
+        )
+    return lines
 
 
 def start_billing_run(period: str, actor=None) -> BillingRun:
@@ -117,7 +131,15 @@ def run_billing(
     total = db.session.scalar(
         select(db.func.count()).select_from(BillingAccount).where(BillingAccount.status.in_(billable))
     )
-    counts = {"accounts": 0, "invoices": 0, "already_billed": 0, "nothing_to_bill": 0}
+    counts = {
+        "accounts": 0,
+        "invoices": 0,
+        "already_billed": 0,
+        "nothing_to_bill": 0,
+        "lines_already_billed": 0,
+        "skipped": 0,
+    }
+    report: list[dict] = []
     last_id = 0
     try:
         while True:
@@ -133,12 +155,13 @@ def run_billing(
             if not accounts:
                 break
             last_id = accounts[-1].id
-            made, skipped, empty = _bill_batch(accounts, period, start, end, send_emails)
+            batch_counts, entries = _bill_batch(accounts, period, start, end, send_emails)
             counts["accounts"] += len(accounts)
-            counts["invoices"] += made
-            counts["already_billed"] += skipped
-            counts["nothing_to_bill"] += empty
+            for key, value in batch_counts.items():
+                counts[key] += value
+            report.extend(entries)
             run.counts = dict(counts)
+            run.report = list(report)
             run.report_progress(counts["accounts"], total or 1)
             if commit:
                 db.session.commit()
@@ -158,10 +181,13 @@ def run_billing(
 
 
 def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: date, send_emails: bool):
-    ids = [a.id for a in accounts]
+    """Bill a batch: per account a draft made through ``add_line_item`` in a savepoint (each line
+    claims its period; one already billed is reported with the invoice that billed it), then all
+    drafts finalized by ``finalize_invoices``, the rules of the staff button. Returns counts and the
+    report entries of the batch's organizations that had anything to say."""
     org_ids = [a.organization_id for a in accounts]
-    billed = set(
-        db.session.scalars(select(Invoice.account_id).where(Invoice.account_id.in_(ids), Invoice.run_period == period))
+    names = dict(
+        db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))).all()
     )
     end_excl = _day_start(end + timedelta(days=1))
     services_by_org: dict[int, list[Service]] = defaultdict(list)
@@ -176,108 +202,116 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
         .order_by(Service.id)
     ):
         services_by_org[service.organization_id].append(service)
+    live: dict[str, list] = defaultdict(list)
+    keys = [service_key(s.id) for found in services_by_org.values() for s in found]
+    for billed in live_periods(keys, start, end):
+        live[billed.billable_key].append(billed)
 
-    rate = int(get("billing.tax_rate_bps"))
-    now = utcnow()
-    plans: list[tuple[BillingAccount, list[LineSpec]]] = []
-    empty = 0
-    pending = [a for a in accounts if a.id not in billed]
     batch_lines: dict[int, list[LineSpec]] = defaultdict(list)
     for batch_source in BILLING_RUN_BATCH_SOURCES:
-        for account_id, specs in (batch_source(pending, start, end) or {}).items():
+        for account_id, specs in (batch_source(accounts, start, end) or {}).items():
             batch_lines[account_id].extend(specs)
+
+    counts = {"invoices": 0, "already_billed": 0, "nothing_to_bill": 0, "lines_already_billed": 0, "skipped": 0}
+    drafts: list[tuple[Invoice, dict]] = []
+    entries: list[dict] = []
     for account in accounts:
-        if account.id in billed:
-            continue
-        lines: list[LineSpec] = []
+        entry = {
+            "organization_id": account.organization_id,
+            "organization": names.get(account.organization_id, ""),
+            "billed": None,
+            "already_billed": [],
+            "skipped": [],
+        }
+        specs: list[LineSpec] = []
         for service in services_by_org.get(account.organization_id, ()):
-            lines.extend(service_lines(service, start, end))
+            taken = live.get(service_key(service.id), [])
+            active = active_days(service, start, end)
+            for billed in taken:
+                if active and billed.start_date <= active[1] and billed.end_date >= active[0]:
+                    entry["already_billed"].append(_already(service.name, billed))
+            specs.extend(service_lines(service, start, end, taken))
         for source in BILLING_RUN_SOURCES:
-            lines.extend(source(account, start, end) or [])
-        lines.extend(batch_lines.get(account.id, ()))
-        if not lines:
-            empty += 1
-            continue
-        plans.append((account, lines))
-    if not plans:
-        return 0, len(billed), empty
+            specs.extend(source(account, start, end) or [])
+        specs.extend(batch_lines.get(account.id, ()))
+        invoice = _draft_for(account, period, start, end, specs, entry) if specs else None
+        if invoice is not None:
+            drafts.append((invoice, entry))
+        if invoice is not None or entry["already_billed"] or entry["skipped"]:
+            entries.append(entry)
+        else:
+            counts["nothing_to_bill"] += 1
+        counts["lines_already_billed"] += len(entry["already_billed"])
 
-    invoice_rows = []
-    for account, lines in plans:
-        subtotal = sum(line.quantity * line.unit_price for line in lines)
-        tax = tax_for(subtotal, rate)
-        total = max(0, subtotal + tax)
-        invoice_rows.append(
-            {
-                "organization_id": account.organization_id,
-                "account_id": account.id,
-                "status": DRAFT,
-                "currency": account.currency,
-                "period_start": start,
-                "period_end": end,
-                "run_period": period,
-                "subtotal": subtotal,
-                "tax_rate_bps": rate,
-                "tax": tax,
-                "total": total,
-                "amount_paid": 0,
-                "amount_due": total,
-                "created_at": now,
-                "updated_at": now,
+    results = finalize_invoices([invoice for invoice, _ in drafts], None, send_email=send_emails)
+    for (invoice, error), (_, entry) in zip(results, drafts, strict=True):
+        if error is None:
+            counts["invoices"] += 1
+            entry["billed"] = {
+                "invoice": invoice.number,
+                "invoice_id": invoice.id,
+                "total": invoice.total,
+                "currency": invoice.currency,
+                "lines": [line.description for line in invoice.lines],
             }
-        )
-    inserted = db.session.execute(
-        insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoice_rows
-    ).all()
-    invoice_ids = [row[0] for row in inserted]
-    line_rows = []
-    for invoice_id, (_account, lines) in zip(invoice_ids, plans, strict=True):
-        for line in lines:
-            line_rows.append(
-                {
-                    "invoice_id": invoice_id,
-                    "description": line.description[:300],
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "total": line.quantity * line.unit_price,
-                    "service_id": line.service_id,
-                    "metric": line.metric,
-                    "subscription_id": line.subscription_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-    db.session.execute(insert(InvoiceLineItem), line_rows)
+        else:
+            entry["skipped"].append(f"{invoice.display_number} is left as a draft for staff: {error.message}")
+    for entry in entries:
+        if entry["billed"] is None:
+            if entry["skipped"]:
+                counts["skipped"] += 1
+            elif entry["already_billed"]:
+                counts["already_billed"] += 1
+    return counts, entries
 
-    numbers = allocate_numbers(now.year, len(invoice_ids))
-    updates, audits = [], []
-    for invoice_id, number, row in zip(invoice_ids, numbers, invoice_rows, strict=True):
-        values = finalization_values(now)
-        status = ISSUED if row["total"] > 0 else PAID
-        updates.append({"id": invoice_id, "number": number, "status": status, "updated_at": now, **values})
-        if status == PAID:
-            updates[-1]["paid_at"] = now
-        audits.append(
-            {
-                "created_at": now,
-                "actor_type": "system",
-                "actor_id": None,
-                "actor_label": "billing run",
-                "organization_id": row["organization_id"],
-                "action": "invoice.finalized",
-                "entity_type": "Invoice",
-                "entity_id": invoice_id,
-                "details": {"number": number, "total": row["total"], "period": period, "from": DRAFT, "to": status},
-            }
-        )
-    db.session.execute(update(Invoice), updates)
-    db.session.execute(insert(AuditEntry), audits)
-    for invoice_id, row in zip(invoice_ids, invoice_rows, strict=True):
-        emit("invoice.issued", org=row["organization_id"], invoice_id=invoice_id, account_id=row["account_id"])
-    if send_emails:
-        from webapp.billing.jobs import send_invoice_emails
 
-        payable = [u["id"] for u in updates if u["status"] == ISSUED]
-        if payable:
-            send_invoice_emails.delay(payable, "issued")
-    return len(invoice_ids), len(billed), empty
+def _already(what: str, billed) -> dict:
+    invoice = billed.invoice or db.session.get(Invoice, billed.invoice_id)
+    return {
+        "line": what,
+        "invoice": invoice.display_number,
+        "invoice_id": invoice.id,
+        "period": f"{billed.start_date.isoformat()}..{billed.end_date.isoformat()}",
+    }
+
+
+def _draft_for(account, period, start, end, specs, entry) -> Invoice | None:
+    """The account's draft for the run, in a savepoint: kept only if at least one line is new."""
+    savepoint = db.session.begin_nested()
+    try:
+        invoice = create_draft_invoice(account, period_start=start, period_end=end)
+        invoice.run_period = period
+        for spec in specs:
+            try:
+                add_line_item(
+                    invoice,
+                    spec.description,
+                    spec.quantity,
+                    spec.unit_price,
+                    service=spec.service_id,
+                    metric=spec.metric,
+                    subscription_id=spec.subscription_id,
+                    billable=spec.billable,
+                    period=spec.period,
+                )
+            except AlreadyBilled as error:
+                winner = db.session.get(Invoice, error.invoice_id)
+                entry["already_billed"].append(
+                    {
+                        "line": spec.description,
+                        "invoice": error.invoice_number,
+                        "invoice_id": getattr(winner, "id", None),
+                        "period": f"{error.start.isoformat()}..{error.end.isoformat()}",
+                    }
+                )
+            except DomainError as error:
+                entry["skipped"].append(f"{spec.description}: {error.message}")
+    except DomainError as error:
+        savepoint.rollback()
+        entry["skipped"].append(error.message)
+        return None
+    if not invoice.lines:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return invoice
