@@ -120,6 +120,9 @@ def test_twenty_concurrent_requests_never_overdraw(app, ctx, live_server):
                     {"org_name": "x", "question": "[sandbox:slow] status?"},
                     operation="chat",
                 )
+                answer.charge()  # outside a request: the caller charges in its transaction, commits, releases
+                db.session.commit()
+                assert not answer.release()  # the charge committed: nothing to refund
                 results.append(answer.credits)
             except Exception as error:  # LimitExceeded for the ones that did not fit
                 errors.append(type(error).__name__)

@@ -105,3 +105,23 @@ def test_billing_role_cannot_use_projects(client, make_client, ctx):
     other = make_client()
     other.login(accountant.email)
     assert other.get(f"/o/{org.slug}/projects/").status_code == 403
+
+
+def test_a_card_move_that_loses_the_race_twice_refreshes_the_board_with_a_flash(client, ctx, monkeypatch):
+    from tests.races import lose_commits
+
+    _, org = _setup(client)
+    client.post(f"/o/{org.slug}/projects/", {"name": "Race", "description": ""})
+    project = db.session.scalar(select(Project))
+    client.post(f"/o/{org.slug}/projects/{project.id}/tasks", {"title": "Card", "status": "TODO", "assignee_id": ""})
+    task = db.session.scalar(select(Task))
+    lost = lose_commits(monkeypatch, times=2)
+    moved = client.post(
+        f"/o/{org.slug}/projects/{project.id}/tasks/{task.id}/move?view=board", {"status": "DOING"}, htmx=True
+    )
+    assert moved.status_code == 200 and len(lost) == 2
+    assert "Someone else changed this" in moved.get_data(as_text=True) or "Someone else changed this" in (
+        client.get(f"/o/{org.slug}/projects/{project.id}").get_data(as_text=True)
+    )
+    db.session.refresh(task)
+    assert task.status == "TODO"

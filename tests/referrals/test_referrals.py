@@ -188,3 +188,57 @@ def test_click_tracking_is_erased_after_retention(ctx, referrer):
     db.session.commit()
     click = db.session.scalar(select(ReferralClick))
     assert click.ip_address is None and click.user_agent is None and click.source == "x"
+
+
+def _pending_payout(user):
+    program = referrals.open_program(user)
+    _fund(program, 15000)
+    payout = referrals.request_payout(program, user, 6000, "PAYPAL", {"account_email": "me@example.com"})
+    db.session.commit()
+    return program, payout
+
+
+def test_a_payout_step_that_loses_the_race_twice_is_a_flash_not_a_500(make_client, referrer, monkeypatch):
+    from tests.races import lose_commits
+
+    user, _ = referrer
+    _, payout = _pending_payout(user)
+    staff = make_user("ops@example.com", staff=True)
+    ops = make_client()
+    ops.login(staff.email)
+    lost = lose_commits(monkeypatch, times=2)
+    answer = ops.post(f"/admin/referrals/payouts/{payout.id}/approve")
+    assert answer.status_code == 303 and len(lost) == 2
+    assert "Someone else changed this" in ops.get("/admin/referrals/").get_data(as_text=True)
+    db.session.refresh(payout)
+    assert payout.status == "PENDING"  # rolled back: nothing half-written
+
+
+@pytest.mark.postgres
+def test_two_staff_approving_at_once_one_wins_the_other_is_refused(app, make_client, referrer):
+    import threading
+
+    user, _ = referrer
+    _, payout = _pending_payout(user)
+    staff = make_user("ops@example.com", staff=True)
+    clients = [make_client(), make_client()]
+    for c in clients:
+        c.login(staff.email)
+    barrier, answers, url = threading.Barrier(2), [], f"/admin/referrals/payouts/{payout.id}/approve"
+    db.session.commit()  # no transaction of this thread in the way
+
+    def approve(c):
+        barrier.wait(timeout=10)
+        answers.append(c.post(url).status_code)
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert answers == [303, 303]
+    db.session.expire_all()
+    assert db.session.get(ReferralPayout, payout.id).status == "APPROVED"
+    flashes = [c.get("/admin/referrals/").get_data(as_text=True) for c in clients]
+    assert sum("is approved" in page for page in flashes) == 1
+    assert sum("cannot become approved" in page or "Someone else changed" in page for page in flashes) == 1

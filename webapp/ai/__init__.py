@@ -10,8 +10,10 @@ admin_bp = staff_blueprint("ai_admin", __name__, "/admin")
 
 def init_app(app):
     from webapp.admin import admin_nav_item
+    from webapp.ai.services import release_open_answers
     from webapp.orgs.dashboard import nav_item
 
+    app.teardown_request(release_open_answers)
     nav_item("AI", "ai.index", "ai", order=65)
     admin_nav_item("AI prompts", "ai_admin.prompts", order=65)
     admin_nav_item("AI credits", "ai_admin.credits", order=66)

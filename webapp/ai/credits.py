@@ -1,12 +1,15 @@
-"""The AI credit ledger. Balance changes are single conditional UPDATEs on their own short
-transaction, so a reservation is visible to every concurrent request before the slow AI call starts
-and survives whatever the caller rolls back:
+"""The AI credit ledger. A reservation is a conditional UPDATE on its own short transaction, so it
+is visible to every concurrent request before the slow AI call starts and survives whatever the
+caller rolls back:
 
-    UPDATE ai_credit_balances SET balance = balance - :cost … WHERE organization_id = :org AND balance >= :cost
+    SELECT … FOR UPDATE; UPDATE ai_credit_balances SET balance = balance - :cost … WHERE organization_id = :org
 
-Only the request whose UPDATE matched a row may proceed; the balance can never go below zero (and a
-CHECK constraint says so too). ``grant_remaining`` is the part of the balance from this period's plan
-grant: spent first, expiring at the next reset; purchased, bonus and refunded credits do not expire.
+Only a request whose balance covers the cost may proceed; the balance can never go below zero (and a
+CHECK constraint says so too). Two buckets make up the balance: ``grant_remaining``, the part from
+this period's plan grant (spent first, expiring at the next reset), and the rest, permanent
+(purchased, bonus). A reservation records how much it took from the grant, and settling or refunding
+gives each part back to its own bucket; the charge (settle) can run in the caller's transaction, so
+it commits with the answer it pays for or not at all.
 """
 
 from __future__ import annotations
@@ -150,91 +153,163 @@ def _current(conn, org_id: int) -> int:
     return conn.execute(select(B.c.balance).where(B.c.organization_id == org_id)).scalar_one()
 
 
+def _period_key(next_reset) -> str:
+    return next_reset.isoformat()
+
+
 def reserve(org_id: int, cost: int, *, user_id: int | None, service: str, operation: str) -> int | None:
-    """Take ``cost`` credits now if the balance covers them; returns the USAGE transaction id, or None."""
+    """Take ``cost`` credits now if the balance covers them; returns the USAGE transaction id, or None.
+
+    The plan grant is spent first; the reservation remembers how much of it came from the grant (and
+    of which period), so settling or refunding gives each part back to the bucket it came from."""
     now = utcnow()
     with db.engine.begin() as conn:
         # Lock and look first: a refused request (the balance does not cover it) writes nothing at all.
-        current = conn.execute(select(B.c.balance).where(B.c.organization_id == org_id).with_for_update()).scalar()
-        if current is None or current < cost:
+        row = conn.execute(
+            select(B.c.balance, B.c.grant_remaining, B.c.next_reset)
+            .where(B.c.organization_id == org_id)
+            .with_for_update()
+        ).one_or_none()
+        if row is None or row.balance < cost:
             return None
-        taken = conn.execute(
+        from_grant = min(row.grant_remaining, cost)
+        conn.execute(
             update(B)
-            .where(B.c.organization_id == org_id, B.c.balance >= cost)
+            .where(B.c.organization_id == org_id)
             .values(
                 balance=B.c.balance - cost,
-                grant_remaining=case((B.c.grant_remaining >= cost, B.c.grant_remaining - cost), else_=0),
+                grant_remaining=B.c.grant_remaining - from_grant,
                 total_used=B.c.total_used + cost,
                 updated_at=now,
             )
-        ).rowcount
-        if taken != 1:
-            return None
+        )
         result = conn.execute(
             T.insert().values(
                 organization_id=org_id,
                 user_id=user_id,
                 type=USAGE,
                 amount=-cost,
-                balance_after=_current(conn, org_id),
+                balance_after=row.balance - cost,
                 service=service,
                 description=f"{operation} (reserved)",
-                details={"reserved": cost, "state": "reserved"},
+                details={
+                    "reserved": cost,
+                    "from_grant": from_grant,
+                    "period": _period_key(row.next_reset),
+                    "state": "reserved",
+                },
                 created_at=now,
             )
         )
         return result.inserted_primary_key[0]
 
 
-def settle(org_id: int, transaction_id: int, reserved: int, actual: int, operation: str, tokens: dict) -> int:
-    """Keep what the request really cost (never more than reserved) and give the rest back."""
-    actual = min(actual, reserved)
-    back = reserved - actual
-    with db.engine.begin() as conn:
-        if back:
-            conn.execute(
-                update(B)
-                .where(B.c.organization_id == org_id)
-                .values(balance=B.c.balance + back, total_used=B.c.total_used - back, updated_at=utcnow())
-            )
-        conn.execute(
-            update(T)
-            .where(T.c.id == transaction_id)
-            .values(
-                amount=-actual,
-                balance_after=_current(conn, org_id),
-                description=operation,
-                details={"reserved": reserved, "state": "settled", **tokens},
-            )
-        )
-    return actual
+def _give_back(ex, org_id: int, transaction_id: int, keep: int | None, operation: str, note: dict) -> int | None:
+    """Close a reservation on ``ex`` (a connection, or the session for the caller's transaction): keep
+    ``keep`` credits (``None``: refund all) and give the rest back to the bucket each part came from.
 
-
-def refund(org_id: int, transaction_id: int, reserved: int, operation: str, reason: str) -> None:
-    """The request failed: every reserved credit goes back, and the history says why."""
+    The cost is taken from the grant part first (the grant is what is spent first). An unused grant
+    part whose period has ended since the reservation expires (its own ledger row) instead of coming
+    back: expiring credits never outlive their period, nor turn permanent. Returns the credits kept,
+    or ``None`` when the reservation was closed already (settled or refunded), which changes nothing."""
     now = utcnow()
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(B)
-            .where(B.c.organization_id == org_id)
-            .values(balance=B.c.balance + reserved, total_used=B.c.total_used - reserved, updated_at=now)
+    balance = ex.execute(select(B.c.next_reset).where(B.c.organization_id == org_id).with_for_update()).one_or_none()
+    usage = ex.execute(
+        select(T.c.details)
+        .where(T.c.id == transaction_id, T.c.organization_id == org_id, T.c.type == USAGE)
+        .with_for_update()
+    ).one_or_none()
+    if balance is None or usage is None or (usage.details or {}).get("state") != "reserved":
+        return None
+    details = dict(usage.details)
+    reserved = int(details["reserved"])
+    from_grant = min(int(details.get("from_grant", 0)), reserved)
+    kept = 0 if keep is None else max(0, min(int(keep), reserved))
+    kept_from_grant = min(kept, from_grant)
+    back_grant = from_grant - kept_from_grant
+    back_permanent = (reserved - from_grant) - (kept - kept_from_grant)
+    expired = back_grant if details.get("period") != _period_key(balance.next_reset) else 0
+    back_grant -= expired
+    ex.execute(
+        update(B)
+        .where(B.c.organization_id == org_id)
+        .values(
+            balance=B.c.balance + back_grant + back_permanent,
+            grant_remaining=B.c.grant_remaining + back_grant,
+            total_used=B.c.total_used - (reserved - kept),
+            updated_at=now,
         )
-        conn.execute(
+    )
+    after = _current(ex, org_id)
+    if keep is None:
+        ex.execute(
             update(T)
             .where(T.c.id == transaction_id)
-            .values(description=f"{operation} (failed)", details={"reserved": reserved, "state": "refunded"})
+            .values(description=f"{operation} (failed)", details={**details, "state": "refunded"})
         )
-        conn.execute(
+        ex.execute(
             T.insert().values(
                 organization_id=org_id,
                 type=REFUND,
                 amount=reserved,
-                balance_after=_current(conn, org_id),
-                description=f"Refund: {reason}"[:255],
+                balance_after=after + expired,
+                description=f"Refund: {note.get('reason', '')}"[:255],
                 details={"usage_transaction": transaction_id},
                 created_at=now,
             )
         )
+    else:
+        ex.execute(
+            update(T)
+            .where(T.c.id == transaction_id)
+            .values(
+                amount=-kept,
+                balance_after=after + expired,
+                description=operation,
+                details={**details, **note, "state": "settled", "charged_from_grant": kept_from_grant},
+            )
+        )
+    if expired:
+        ex.execute(
+            T.insert().values(
+                organization_id=org_id,
+                type=SUBSCRIPTION_GRANT,
+                amount=-expired,
+                balance_after=after,
+                description=f"{expired} reserved plan credits expired with their period",
+                details={"expired": expired, "usage_transaction": transaction_id},
+                created_at=now,
+            )
+        )
+    return kept
+
+
+def settle(
+    org_id: int, transaction_id: int, reserved: int, actual: int, operation: str, tokens: dict, *, conn=None
+) -> int:
+    """Keep what the request really cost (never more than reserved) and give the rest back to its bucket.
+
+    With ``conn`` (the session, say) it is part of that transaction: the charge commits with whatever
+    the caller stores, or not at all. Settling a closed reservation (settled or refunded already)
+    changes nothing and answers 0."""
+    if conn is not None:
+        kept = _give_back(conn, org_id, transaction_id, actual, operation, tokens)
+    else:
+        with db.engine.begin() as own:
+            kept = _give_back(own, org_id, transaction_id, actual, operation, tokens)
+    return 0 if kept is None else kept
+
+
+def refund(org_id: int, transaction_id: int, reserved: int, operation: str, reason: str) -> bool:
+    """The request failed (or its answer was not stored): every reserved credit goes back to its bucket,
+    and the history says why. Refunding a reservation already settled or refunded does nothing."""
+    with db.engine.begin() as conn:
+        return _give_back(conn, org_id, transaction_id, None, operation, {"reason": reason}) is not None
+
+
+def reservation_open(transaction_id: int) -> bool:
+    details = db.session.scalar(select(T.c.details).where(T.c.id == transaction_id))
+    return (details or {}).get("state") == "reserved"
 
 
 # --- additions (in the caller's transaction: they commit with the business change) ---------------
@@ -266,6 +341,8 @@ def add_credits(
             (AiCreditBalance.grant_remaining > AiCreditBalance.balance + amount, AiCreditBalance.balance + amount),
             else_=AiCreditBalance.grant_remaining,
         )
+    if type_ == SUBSCRIPTION_GRANT and amount > 0:  # plan credits stay expiring
+        values["grant_remaining"] = AiCreditBalance.grant_remaining + amount
     if type_ == PURCHASE:
         values["total_purchased"] = AiCreditBalance.total_purchased + amount
     changed = db.session.execute(stmt.values(**values).execution_options(synchronize_session=False)).rowcount

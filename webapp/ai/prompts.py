@@ -7,6 +7,7 @@ from sqlalchemy import select
 from webapp.ai.models import AiPromptTemplate
 from webapp.audit import record
 from webapp.core.errors import DomainError
+from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.workflows.templating import TemplateProblem, check_syntax, render_text
 
@@ -80,6 +81,25 @@ def ensure_defaults() -> list[AiPromptTemplate]:
             made.append(row)
     db.session.flush()
     return made
+
+
+def seed_defaults(conn) -> int:
+    """Insert the default templates that are missing, on ``conn`` (a side write: the staff listing
+    shows every template, and two staff opening it at once insert each default once)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    table = AiPromptTemplate.__table__
+    have = set(conn.execute(select(table.c.service, table.c.key)).all())
+    added = 0
+    for (service, key), spec in DEFAULTS.items():
+        if (service, key) in have:
+            continue
+        values = {"service": service, "key": key, "created_at": utcnow(), "updated_at": utcnow(), **spec}
+        if conn.dialect.name == "postgresql":
+            added += conn.execute(pg_insert(table).values(values).on_conflict_do_nothing()).rowcount
+        else:
+            added += conn.execute(table.insert().values(values)).rowcount
+    return added
 
 
 def prompt_for(service: str, key: str) -> AiPromptTemplate:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, url_for
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,11 +13,10 @@ from webapp.ai import services as ai
 from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
 from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
 from webapp.core.access import can, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
+from webapp.core.transaction import perform
 from webapp.extensions import db
 
 
@@ -46,7 +45,6 @@ def _page(org, purchase_form=None, status=200):
     from flask import request
 
     balance = credits.balance_of(org)
-    db.session.commit()
     transactions = keyset(
         select(AiCreditTransaction).where(AiCreditTransaction.organization_id == org.id),
         AiCreditTransaction.id,
@@ -87,42 +85,44 @@ def index(org):
 @org_view("billing")
 def purchase(org):
     form = PurchaseForm()
-    if form.validate_on_submit():
-        try:
-            bought = credits.purchase_packs(org, current_user.user, form.packs.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="packs")
-        else:
-            db.session.commit()
-            flash(f"Invoice issued for {bought.credits:,} credits; they arrive as soon as it is paid.", "success")
-            return redirect(url_for("ai.index", slug=org.slug))
-    return _page(org, purchase_form=form, status=422)
+    if not form.validate_on_submit():
+        return _page(org, purchase_form=form, status=422)
+    return perform(
+        lambda: credits.purchase_packs(org, current_user.user, form.packs.data),
+        then=url_for("ai.index", slug=org.slug),
+        success=lambda bought: f"Invoice issued for {bought.credits:,} credits; they arrive as soon as it is paid.",
+        form=form,
+        field="packs",
+        failed=lambda _: _page(org, purchase_form=form, status=422),
+    )
 
 
 @bp.route("/chat", methods=["GET", "POST"])
 @org_view("ai")
 def chat(org):
     form = ChatForm()
-    if form.validate_on_submit():
-        try:
-            ai.chat(org, current_user.user, form.question.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="question")
-        else:
-            db.session.commit()
-            return redirect(url_for("ai.chat", slug=org.slug))
-    balance = credits.balance_of(org)
-    db.session.commit()
-    return render(
-        "ai/chat.html",
-        block="conversation",
-        org=org,
+
+    def page(_=None):
+        return render(
+            "ai/chat.html",
+            block="conversation",
+            org=org,
+            form=form,
+            balance=credits.balance_of(org),
+            messages=ai.conversation(org, current_user.user),
+            status=422 if form.errors else 200,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    # The provider is asked once even if the transaction is retried (ask remembers its answer); the
+    # charge and the stored messages commit together, and a refusal or failure leaves neither.
+    return perform(
+        lambda: ai.chat(org, current_user.user, form.question.data),
+        then=url_for("ai.chat", slug=org.slug),
         form=form,
-        balance=balance,
-        messages=ai.conversation(org, current_user.user),
-        status=422 if form.errors else 200,
+        field="question",
+        failed=page,
     )
 
 
@@ -131,13 +131,22 @@ def chat(org):
 def caption_suggestions(org):
     """A fragment the studio page includes: hx-post title (and topic) here, get a caption and hashtags."""
     form = CaptionForm()
-    suggestion = None
-    if form.validate_on_submit() and can("ai"):
-        try:
-            suggestion = ai.suggest_caption(org, current_user.user, form.title.data, form.topic.data or "")
-        except DomainError as error:
-            apply_error(form, error, field="title")
-        db.session.commit()
-    return render(
-        "ai/_caption_suggestions.html", org=org, form=form, suggestion=suggestion, status=422 if form.errors else 200
+
+    def fragment(suggestion=None):
+        return render(
+            "ai/_caption_suggestions.html",
+            org=org,
+            form=form,
+            suggestion=suggestion,
+            status=422 if form.errors else 200,
+        )
+
+    if not (form.validate_on_submit() and can("ai")):
+        return fragment()
+    return perform(
+        lambda: ai.suggest_caption(org, current_user.user, form.title.data, form.topic.data or ""),
+        then=fragment,
+        form=form,
+        field="title",
+        failed=lambda _: fragment(),
     )

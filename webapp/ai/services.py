@@ -1,24 +1,34 @@
 """Metered AI requests and the features built on them: workflow drafts, caption suggestions, chat.
 
-``ask`` is the one path: render the staff-managed prompt, reserve the most the request can cost,
-call the provider, settle on the real token count (or refund everything on failure), log the usage.
+``ask`` is the one path: render the staff-managed prompt, reserve the most the request can cost
+(committed on its own, so concurrent requests see it), call the provider (refund everything on its
+failure), and hand back the answer with the reservation still open. The feature then calls
+``answer.charge()`` in the same transaction that stores (or shows) the answer: the charge on the real
+token count and the usage log commit with it, or not at all. A reservation left open when the request
+ends (the answer was refused, the store failed, the request raised) is refunded then.
 
-Call ``ask`` with no uncommitted work (like ``oauth.refresh_if_needed``): it ends the current
-transaction before the slow provider call, so no connection or row lock is held across it.
+Inside a request, ``ask`` remembers its answers: when ``perform`` runs the action a second time after
+losing a race, the same question gets the answer already paid for instead of a second provider call.
+Outside a request (a job, a test) the caller commits the charge and then calls ``answer.release()``.
+
+``ask`` ends the current (read-only) transaction before the slow provider call, so no connection or
+row lock is held across it: call it before the action writes anything.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from webapp.ai import credits
 from webapp.ai.models import AiChatMessage, AiUsageLog
 from webapp.ai.prompts import prompt_for, render_messages
 from webapp.core.errors import DomainError, LimitExceeded
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 
 
@@ -30,10 +40,53 @@ class AiUnavailable(DomainError):
 @dataclass
 class AiAnswer:
     content: str
-    credits: int
+    credits: int  # what the answer costs once charged (until then: the most it can cost)
     input_tokens: int
     output_tokens: int
-    usage_log_id: int
+    usage_log_id: int | None = None
+    transaction_id: int | None = None
+    reserved: int = 0
+    operation: str = ""
+    usage: dict = field(default_factory=dict)  # the usage-log values that do not change
+
+    def charge(self) -> int:
+        """Settle on the real token count in the caller's transaction, with its usage log: it commits
+        with what the caller stores, or not at all. Charging again in a later attempt of the same
+        request (the earlier one rolled back) charges once."""
+        used = credits.credits_for_tokens(self.input_tokens + self.output_tokens)
+        self.credits = credits.settle(
+            self.usage["organization_id"],
+            self.transaction_id,
+            self.reserved,
+            used,
+            self.operation,
+            {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
+            conn=db.session,
+        )
+        log = AiUsageLog(**self.usage, credits_used=self.credits, success=True)
+        db.session.add(log)
+        db.session.flush()
+        self.usage_log_id = log.id
+        return self.credits
+
+    def release(self) -> bool:
+        """After the caller's transaction ended: if the charge did not commit, refund the reservation and
+        log the call as not stored. Returns whether it refunded."""
+        refunded = credits.refund(
+            self.usage["organization_id"],
+            self.transaction_id,
+            self.reserved,
+            self.operation,
+            "the answer was not stored",
+        )
+        if refunded:
+            _log_usage(
+                **{**self.usage, "model": None},
+                credits_used=0,
+                success=False,
+                error_message="The answer was not stored; the reserved credits were refunded.",
+            )
+        return refunded
 
 
 def estimate_tokens(messages: list[dict]) -> int:
@@ -45,16 +98,37 @@ def _log_usage(**values) -> int:
         return conn.execute(AiUsageLog.__table__.insert().values(**values)).inserted_primary_key[0]
 
 
+def _answers() -> dict | None:
+    if not has_request_context():
+        return None
+    if "_tessera_ai_answers" not in g:
+        g._tessera_ai_answers = {}
+    return g._tessera_ai_answers
+
+
+def release_open_answers(_exception=None) -> None:
+    """At the end of a request: refund every reservation whose charge did not commit."""
+    answers = g.pop("_tessera_ai_answers", None) if has_request_context() else None
+    if answers:
+        db.session.rollback()  # whatever did not commit is gone anyway; it must not hold the balance row
+    for answer in (answers or {}).values():
+        answer.release()
+
+
 def ask(org, user, service: str, key: str, variables: dict, *, operation: str, json_mode: bool = False) -> AiAnswer:
     from webapp.integrations.providers.ai import AiClient, AiProviderError
 
+    user_id = getattr(user, "id", None)
+    memo = _answers()
+    memo_key = (org.id, user_id, service, key, operation, json.dumps(variables, sort_keys=True, default=str))
+    if memo is not None and memo_key in memo:
+        return memo[memo_key]  # a second attempt of this request's transaction: the provider is not asked again
     prompt = prompt_for(service, key)
     messages = render_messages(prompt, variables)
     reserved = credits.credits_for_tokens(estimate_tokens(messages) + prompt.max_tokens)
     credits.balance_of(org)
     org_id, max_tokens = org.id, prompt.max_tokens
-    db.session.commit()  # no transaction (nor pooled connection) held across the slow call
-    user_id = getattr(user, "id", None)
+    commit_progress("no transaction (nor pooled connection) is held across the slow AI call")
     transaction_id = credits.reserve(org_id, reserved, user_id=user_id, service=service, operation=operation)
     if transaction_id is None:
         balance = credits.balance_of(org)
@@ -84,25 +158,25 @@ def ask(org, user, service: str, key: str, variables: dict, *, operation: str, j
         raise AiUnavailable(
             f"The AI service failed; your {reserved} reserved credits were refunded. ({error})"
         ) from None
-    used = credits.credits_for_tokens(completion.input_tokens + completion.output_tokens)
-    used = credits.settle(
-        org_id,
-        transaction_id,
+    answer = AiAnswer(
+        completion.content,
         reserved,
-        used,
-        operation,
-        {"input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens},
+        completion.input_tokens,
+        completion.output_tokens,
+        transaction_id=transaction_id,
+        reserved=reserved,
+        operation=operation,
+        usage={
+            **base,
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+            "model": completion.model,
+            "processing_ms": int((time.monotonic() - started) * 1000),
+        },
     )
-    log_id = _log_usage(
-        **base,
-        credits_used=used,
-        input_tokens=completion.input_tokens,
-        output_tokens=completion.output_tokens,
-        model=completion.model,
-        processing_ms=int((time.monotonic() - started) * 1000),
-        success=True,
-    )
-    return AiAnswer(completion.content, used, completion.input_tokens, completion.output_tokens, log_id)
+    if memo is not None:
+        memo[memo_key] = answer
+    return answer
 
 
 def _json(answer: AiAnswer) -> dict:
@@ -148,6 +222,7 @@ def draft_workflow(org, user, description: str) -> dict:
             f"The AI's draft did not pass the checks ({problem.message}). Try rephrasing.", field="description"
         ) from None
     name = str(data.get("name") or "Drafted workflow").strip()[:120]
+    answer.charge()  # the draft passed its checks and is shown: now it costs
     return {"name": name, "definition": definition, "credits": answer.credits}
 
 
@@ -171,6 +246,7 @@ def suggest_caption(org, user, title: str, topic: str = "", platforms: list[str]
     caption = str(data.get("caption") or "").strip()[:2200]
     tags = [str(t).strip() for t in (data.get("hashtags") or []) if str(t).strip()][:10]
     tags = [t if t.startswith("#") else f"#{t}" for t in tags]
+    answer.charge()
     return {"caption": caption, "hashtags": tags, "credits": answer.credits}
 
 
@@ -185,6 +261,7 @@ def chat(org, user, question: str) -> AiChatMessage:
     reply = AiChatMessage(organization_id=org.id, user_id=user.id, role="assistant", content=answer.content)
     db.session.add(reply)
     db.session.flush()
+    answer.charge()  # with the stored messages: both commit, or neither
     return reply
 
 

@@ -1,4 +1,4 @@
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -6,10 +6,10 @@ from wtforms import SelectChoice
 from webapp.auth.services import safe_next
 from webapp.core.access import org_object_or_404, org_view, role_allows
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
 from webapp.core.pagination import paginate
 from webapp.core.parsing import int_or_none
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.files import bp
 from webapp.files import services as files
@@ -72,26 +72,29 @@ def upload(org):
     from webapp.projects.models import Project, Task
 
     form = _choices(org, UploadForm())
-    if form.validate_on_submit():
-        try:
-            uploaded = files.upload_file(
-                org,
-                current_user.user,
-                form.file.data.stream,
-                form.file.data.filename,
-                form.file_type.data,
-                project=_optional(Project, org, form.project_id.data),
-                task=_optional(Task, org, form.task_id.data),
-                temporary=form.temporary.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="file")
-        else:
-            db.session.commit()
-            flash(f"{uploaded.original_name} uploaded.", "success")
-            return redirect(safe_next(request.form.get("next"), url_for("files.index", slug=org.slug)))
-    return _page(org, form, status=422)
+    if not form.validate_on_submit():
+        return _page(org, form, status=422)
+    project = _optional(Project, org, form.project_id.data)
+    task = _optional(Task, org, form.task_id.data)
+    # retry=False: the upload's stream is read (and stored) once; a second run would store an empty file.
+    return perform(
+        lambda: files.upload_file(
+            org,
+            current_user.user,
+            form.file.data.stream,
+            form.file.data.filename,
+            form.file_type.data,
+            project=project,
+            task=task,
+            temporary=form.temporary.data,
+        ),
+        then=safe_next(request.form.get("next"), url_for("files.index", slug=org.slug)),
+        success=lambda uploaded: f"{uploaded.original_name} uploaded.",
+        form=form,
+        field="file",
+        failed=lambda _: _page(org, form, status=422),
+        retry=False,
+    )
 
 
 @bp.post("/<int:file_id>/delete")
@@ -100,14 +103,11 @@ def delete(org, file_id):
     upload = org_object_or_404(FileUpload, org, file_id)
     if upload.created_by_id != current_user.id and not role_allows(request_role(), "owner"):
         abort(403)
-    try:
-        files.delete_file(upload, current_user.user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{upload.original_name} deleted.", "success")
-    return redirect(url_for("files.index", slug=org.slug))
+    return perform(
+        lambda: files.delete_file(upload, current_user.user),
+        then=url_for("files.index", slug=org.slug),
+        success=f"{upload.original_name} deleted.",
+    )
 
 
 def request_role() -> str:

@@ -1,13 +1,12 @@
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.parsing import int_or_none
+from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.orgs.models import Membership
 from webapp.projects import bp
@@ -73,15 +72,18 @@ def index(org):
 @org_view("projects")
 def create(org):
     form = ProjectForm()
-    if form.validate_on_submit():
-        try:
-            project = projects.create_project(org, current_user.user, form.name.data, form.description.data or "")
-        except DomainError as error:
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("projects.show", slug=org.slug, project_id=project.id))
-    return render("projects/index.html", org=org, projects=projects.projects_of(org), form=form, status=422)
+
+    def page(_=None):
+        return render("projects/index.html", org=org, projects=projects.projects_of(org), form=form, status=422)
+
+    if not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: projects.create_project(org, current_user.user, form.name.data, form.description.data or ""),
+        then=lambda project: redirect(url_for("projects.show", slug=org.slug, project_id=project.id)),
+        form=form,
+        failed=page,
+    )
 
 
 def _project_page(org, project, task_form=None, status=200):
@@ -111,20 +113,22 @@ def show(org, project_id):
 def create_task(org, project_id):
     project = org_object_or_404(Project, org, project_id)
     form = _task_form(org)
-    if form.validate_on_submit():
-        try:
-            task = projects.create_task(project, current_user.user, form.title.data)
-            _save_task(task, form)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="title")
-        else:
-            db.session.commit()
-            flash("Task added.", "success")
-            return redirect(
-                url_for("projects.show", slug=org.slug, project_id=project.id, view=request.args.get("view"))
-            )
-    return _project_page(org, project, task_form=form, status=422)
+    if not form.validate_on_submit():
+        return _project_page(org, project, task_form=form, status=422)
+
+    def create():
+        task = projects.create_task(project, current_user.user, form.title.data)
+        _save_task(task, form)
+        return task
+
+    return perform(
+        create,
+        then=url_for("projects.show", slug=org.slug, project_id=project.id, view=request.args.get("view")),
+        success="Task added.",
+        form=form,
+        field="title",
+        failed=lambda _: _project_page(org, project, task_form=form, status=422),
+    )
 
 
 def _save_task(task: Task, form: TaskForm) -> None:
@@ -155,15 +159,17 @@ def _task_in_project(org, project_id, task_id) -> tuple[Project, Task]:
 @org_view("projects")
 def move_task(org, project_id, task_id):
     project, task = _task_in_project(org, project_id, task_id)
-    try:
-        projects.move_task(task, current_user.user, request.form.get("status", ""))
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-    if is_htmx():
-        return _project_page(org, project)  # the board block, refreshed in place
-    return redirect(url_for("projects.show", slug=org.slug, project_id=project.id, view="board"))
+
+    def answer(_=None):
+        if is_htmx():
+            return _project_page(org, project)  # the board block, refreshed in place
+        return redirect(url_for("projects.show", slug=org.slug, project_id=project.id, view="board"))
+
+    return perform(
+        lambda: projects.move_task(task, current_user.user, request.form.get("status", "")),
+        then=answer,
+        failed=flash_then(answer),
+    )
 
 
 @bp.route("/<int:project_id>/tasks/<int:task_id>", methods=["GET", "POST"])
@@ -171,25 +177,28 @@ def move_task(org, project_id, task_id):
 def task(org, project_id, task_id):
     project, task = _task_in_project(org, project_id, task_id)
     form = _task_form(org, task)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            _save_task(task, form)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="title")
-        else:
-            db.session.commit()
-            flash("Task saved.", "success")
-            return redirect(url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id))
-    return render(
-        "projects/task.html",
-        org=org,
-        project=project,
-        task=task,
+
+    def page(_=None):
+        return render(
+            "projects/task.html",
+            org=org,
+            project=project,
+            task=task,
+            form=form,
+            drive_form=_drive_form(org),
+            status=422 if request.method == "POST" else 200,
+            **_attachments(org, task=task),
+        )
+
+    if request.method != "POST" or not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: _save_task(task, form),
+        then=url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id),
+        success="Task saved.",
         form=form,
-        drive_form=_drive_form(org),
-        status=422 if request.method == "POST" else 200,
-        **_attachments(org, task=task),
+        field="title",
+        failed=page,
     )
 
 
@@ -201,7 +210,8 @@ def attach_drive_file(org, project_id, task_id):
 
     project, task = _task_in_project(org, project_id, task_id)
     drive_file = org_object_or_404(DriveFile, org, _int(request.form.get("drive_file_id")) or 0)
-    link_drive_file(drive_file, current_user.user, project.id, task.id)
-    db.session.commit()
-    flash(f"{drive_file.file_name} attached.", "success")
-    return redirect(url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id))
+    return perform(
+        lambda: link_drive_file(drive_file, current_user.user, project.id, task.id),
+        then=url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id),
+        success=f"{drive_file.file_name} attached.",
+    )

@@ -1,12 +1,12 @@
 """Staff payout queue: approve, mark processing, complete with a transaction id, fail with a reason."""
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.core.errors import DomainError
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
 from webapp.core.pagination import paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.referrals import admin_bp
 from webapp.referrals import services as referrals
@@ -36,16 +36,18 @@ def payouts():
 
 
 def _step(payout_id: int, action, *args):
-    payout = db.session.get(ReferralPayout, payout_id, with_for_update=True) or _missing()
-    try:
+    def step():
+        payout = db.session.get(ReferralPayout, payout_id, with_for_update=True) or _missing()
         action(payout, current_user.user, *args)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Payout #{payout.id} is {payout.status.lower()}.", "success")
-    return redirect(url_for("referrals_admin.payouts"))
+        return payout
+
+    # The row is locked inside the action: a second staff member's click waits, then is refused by the
+    # payout's own state ("already completed"), or gets the lost-race flash; never a 500.
+    return perform(
+        step,
+        then=url_for("referrals_admin.payouts"),
+        success=lambda payout: f"Payout #{payout.id} is {payout.status.lower()}.",
+    )
 
 
 def _missing():

@@ -1,12 +1,11 @@
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, make_response, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from webapp.core.access import org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
 from webapp.core.money import parse_amount
+from webapp.core.transaction import get_may_write, perform
 from webapp.extensions import db, limiter
 from webapp.orgs.services import memberships_of
 from webapp.referrals import bp, public_bp
@@ -76,38 +75,43 @@ def index(org):
 @bp.post("/open")
 @org_view("referrals")
 def open_program(org):
-    referrals.open_program(current_user.user)
-    db.session.commit()
-    flash("Your referral link is ready.", "success")
-    return redirect(url_for("referrals.index", slug=org.slug))
+    return perform(
+        lambda: referrals.open_program(current_user.user),
+        then=url_for("referrals.index", slug=org.slug),
+        success="Your referral link is ready.",
+    )
 
 
 @bp.post("/link")
 @org_view("referrals")
 def custom_link(org):
     form = SlugForm()
-    if form.validate_on_submit():
-        try:
-            referrals.set_custom_slug(_program_or_404(), current_user.user, form.slug.data)
-        except DomainError as error:
-            apply_error(form, error, field="slug")
-        else:
-            db.session.commit()
-            flash("Your custom link is saved.", "success")
-            return redirect(url_for("referrals.index", slug=org.slug))
-    return _page(org, status=422, slug_form=form)
+    if not form.validate_on_submit():
+        return _page(org, status=422, slug_form=form)
+    return perform(
+        lambda: referrals.set_custom_slug(_program_or_404(), current_user.user, form.slug.data),
+        then=url_for("referrals.index", slug=org.slug),
+        success="Your custom link is saved.",
+        form=form,
+        field="slug",
+        failed=lambda _: _page(org, status=422, slug_form=form),
+    )
 
 
 @bp.post("/message")
 @org_view("referrals")
 def message(org):
     form = MessageForm()
-    if form.validate_on_submit():
-        referrals.update_message(_program_or_404(), current_user.user, form.message.data)
-        db.session.commit()
-        flash("Message saved.", "success")
-        return redirect(url_for("referrals.index", slug=org.slug))
-    return _page(org, status=422, message_form=form)
+    if not form.validate_on_submit():
+        return _page(org, status=422, message_form=form)
+    return perform(
+        lambda: referrals.update_message(_program_or_404(), current_user.user, form.message.data),
+        then=url_for("referrals.index", slug=org.slug),
+        success="Message saved.",
+        form=form,
+        field="message",
+        failed=lambda _: _page(org, status=422, message_form=form),
+    )
 
 
 @bp.post("/invite")
@@ -115,53 +119,60 @@ def message(org):
 @limiter.limit("30/hour")
 def invite(org):
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            referrals.invite_by_email(_program_or_404(), current_user.user, form.email.data)
-        except DomainError as error:
-            apply_error(form, error, field="email")
-        else:
-            db.session.commit()
-            flash(f"We sent your link to {form.email.data}.", "success")
-            return redirect(url_for("referrals.index", slug=org.slug))
-    return _page(org, status=422, invite_form=form)
+    if not form.validate_on_submit():
+        return _page(org, status=422, invite_form=form)
+    return perform(
+        lambda: referrals.invite_by_email(_program_or_404(), current_user.user, form.email.data),
+        then=url_for("referrals.index", slug=org.slug),
+        success=f"We sent your link to {form.email.data}.",
+        form=form,
+        field="email",
+        failed=lambda _: _page(org, status=422, invite_form=form),
+    )
 
 
 @bp.post("/payouts")
 @org_view("referrals")
 def request_payout(org):
     form = _payout_form(PayoutForm())
-    if form.validate_on_submit():
-        try:
-            amount = parse_amount(form.amount.data)
-        except ValueError as error:
-            form.amount.errors = [str(error)]
-        else:
-            try:
-                referrals.request_payout(_program_or_404(), current_user.user, amount, form.method.data, form.data)
-            except DomainError as error:
-                apply_error(form, error, field="amount")
-            else:
-                db.session.commit()
-                flash("Payout requested.", "success")
-                return redirect(url_for("referrals.index", slug=org.slug))
-    return _page(org, status=422, payout_form=form)
+    if not form.validate_on_submit():
+        return _page(org, status=422, payout_form=form)
+    try:
+        amount = parse_amount(form.amount.data)
+    except ValueError as error:
+        form.amount.errors = [str(error)]
+        return _page(org, status=422, payout_form=form)
+    return perform(
+        lambda: referrals.request_payout(_program_or_404(), current_user.user, amount, form.method.data, form.data),
+        then=url_for("referrals.index", slug=org.slug),
+        success="Payout requested.",
+        form=form,
+        field="amount",
+        failed=lambda _: _page(org, status=422, payout_form=form),
+    )
 
 
 @public_bp.get("/r/<code>")
 @limiter.limit("120/minute")
+@get_may_write("records the referral click (the link is followed with a GET)")
 def follow(code):
     program = referrals.find_program(code)
     if program is None:
         abort(404)
-    click = referrals.record_click(
-        program,
-        source=request.args.get("utm_source"),
-        campaign=request.args.get("utm_campaign"),
-        ip=request.remote_addr,
-        user_agent=request.user_agent.string,
+    return perform(
+        lambda: referrals.record_click(
+            program,
+            source=request.args.get("utm_source"),
+            campaign=request.args.get("utm_campaign"),
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string,
+        ),
+        then=lambda click: _landing(program, click),
+        failed=lambda _: abort(404),
     )
-    db.session.commit()
+
+
+def _landing(program, click):
     response = make_response(render("referrals/landing.html", program=program, referrer=program.user))
     response.set_cookie(
         COOKIE,
