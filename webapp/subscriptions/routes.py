@@ -22,7 +22,7 @@ def _plan_choices(include_custom=False):
     return [SelectChoice(p.code, p.name) for p in catalog() if include_custom or not p.is_custom_priced]
 
 
-def _page(org, *, preview=None, change_form=None, trial_form=None, status=200):
+def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None, status=200):
     sub = services.current_subscription(org)
     change_form = change_form or ChangePlanForm(plan=sub.plan.code, interval=sub.billing_interval)
     change_form.plan.choices = _plan_choices(include_custom=sub.plan.is_custom_priced)
@@ -43,6 +43,7 @@ def _page(org, *, preview=None, change_form=None, trial_form=None, status=200):
         plans=catalog(),
         usage=usage,
         preview=preview,
+        refusal=refusal,
         change_form=change_form,
         trial_form=trial_form,
         pay_form=PayTrialForm(interval=sub.billing_interval),
@@ -70,6 +71,8 @@ def preview(org):
             services.current_subscription(org), plan_by_code(form.plan.data), form.interval.data
         )
     except DomainError as error:
+        if error.code == "subscription_past_due":  # the preview says why and offers no Confirm
+            return _page(org, refusal=error.message, change_form=form, status=409)
         apply_error(form, error, field="plan")
         return _page(org, change_form=form, status=422)
     return _page(org, preview=result, change_form=form)

@@ -255,6 +255,12 @@ def preview_change(sub: Subscription, plan: Plan, interval: str, now: datetime |
                 preview.total,
             )
         ]
+    if preview.immediate and sub.status == PAST_DUE:
+        # Refused at the preview, so the page never offers a Confirm that would then be refused.
+        raise Conflict(
+            "Pay the overdue invoice before upgrading: nothing changes while this subscription is past due.",
+            code="subscription_past_due",
+        )
     return preview
 
 
@@ -262,9 +268,7 @@ def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePr
     """Upgrade now (prorated invoice through billing) or schedule the change for the period end."""
     preview = preview_change(sub, plan, interval)
     old = {"plan": sub.plan.code, "interval": sub.billing_interval, "amount": sub.amount}
-    if preview.immediate:
-        if sub.status == PAST_DUE:
-            raise Conflict("Pay the overdue invoice before upgrading.", code="subscription_past_due")
+    if preview.immediate:  # preview_change refused an upgrade of a past-due subscription
         now = preview.effective_at
         sub.plan_id, sub.plan = plan.id, plan
         sub.billing_interval, sub.amount, sub.currency = interval, preview.new_amount, plan.currency
