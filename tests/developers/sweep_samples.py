@@ -16,9 +16,7 @@ def _delivery(org, user) -> int:
     endpoint = db.session.get(services.WebhookEndpoint, endpoint_id)
     event = services.record_event(org.id, "invoice.paid", {"object": "invoice", "id": 1}, only_endpoint=endpoint)
     db.session.commit()
-    return db.session.scalar(
-        services.select(WebhookDelivery.id).where(WebhookDelivery.event_id == event.id)
-    )
+    return db.session.scalar(services.select(WebhookDelivery.id).where(WebhookDelivery.event_id == event.id))
 
 
 SAMPLES = {"endpoint_id": _endpoint, "delivery_id": _delivery}

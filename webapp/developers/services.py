@@ -331,11 +331,11 @@ def wake(endpoint_id: int, at: datetime | None = None) -> None:
             return  # in-process jobs have no clock: the minute sweep (wake_due) sends it when due
         enqueue(deliver_endpoint, endpoint_id, at=at, job_id=f"webhooks-{endpoint_id}-{int(at.timestamp())}")
         return
-    session = db.session()
-    woken = session.info.setdefault("tessera.webhooks_woken", set())
-    if endpoint_id in woken and session.in_transaction():
-        return
-    woken.add(endpoint_id)
+    from webapp.jobs.runner import PENDING_KEY
+
+    queued = db.session().info.get(PENDING_KEY, [])  # this transaction's jobs, dispatched at its commit
+    if any(p.func is deliver_endpoint and p.args == (endpoint_id,) and p.at is None for p in queued):
+        return  # one job per endpoint per transaction, however many events it records
     enqueue(deliver_endpoint, endpoint_id)
 
 
