@@ -29,6 +29,7 @@ DOMAINS = (
     "subscriptions",
     "usage",
     "api",
+    "developers",
     "integrations",
     "projects",
     "studio",

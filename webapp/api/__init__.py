@@ -15,3 +15,4 @@ def init_app(app):
 
 
 from webapp.api import routes, v1  # noqa: E402,F401
+from webapp.developers import api as _events_api  # noqa: E402,F401 (GET /api/v1/events on this blueprint)

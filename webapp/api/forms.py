@@ -9,6 +9,7 @@ SCOPE_HELP = {
     "usage:read": "read usage aggregates",
     "services:read": "list services",
     "invoices:read": "list and read invoices",
+    "events:read": "list and read events (what webhooks send)",
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.models import OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
 
-SCOPES = ("usage:write", "usage:read", "services:read", "invoices:read")
+SCOPES = ("usage:write", "usage:read", "services:read", "invoices:read", "events:read")
 
 
 class ApiKey(TimestampMixin, OrgOwnedMixin, db.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 from webapp.api.models import SCOPES
+from webapp.developers import openapi as events_openapi
 
 MONTH_PATTERN = "^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$"  # what webapp.core.parsing.parse_month takes
 SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "CANCELLED")
@@ -290,6 +291,7 @@ def _schemas():
         "InvoiceSummary": _invoice(lines=False),
         "Invoice": _invoice(lines=True),
         "InvoiceList": _list("InvoiceSummary"),
+        **events_openapi.schemas(_list),
     }
 
 
@@ -340,7 +342,7 @@ def spec() -> dict:
             "title": "Tessera API",
             "version": "1.0.0",
             "description": (
-                "Send metered usage and read usage, services and invoices of your organization. "
+                "Send metered usage and read usage, services, invoices and events of your organization. "
                 "Authenticate with an API key from /o/<slug>/api-keys: `Authorization: Bearer <key>`. "
                 "Each key has scopes and an hourly request limit (RateLimit-* headers); each plan has a monthly "
                 'API-call allowance. Errors are `{"error": {"code", "message", "details"}}` with stable codes. '
@@ -471,5 +473,6 @@ def spec() -> dict:
                     "responses": {"200": _ok("Invoice", "The invoice."), **_errors(401, 403, 404, 429)},
                 }
             },
+            **events_openapi.paths(security, _ok, _errors, PAGINATION),
         },
     }

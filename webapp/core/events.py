@@ -11,8 +11,9 @@ Event names in use (keep this list current): user.signed_up, invoice.issued, inv
 invoice.voided, invoice.collection_failed, payment.succeeded, payment.received (the older name of
 payment.succeeded, emitted with it), payment.failed, payment.refunded, credit_note.created,
 account.overdue, account.suspended,
-account.reactivated, subscription.changed, subscription.renewed, video.ready, video.failed,
-post.published, post.failed, ticket.opened, ticket.replied, connection.expired, sync.failed.
+account.reactivated, subscription.created, subscription.changed, subscription.renewed, video.ready, video.failed,
+post.published, post.failed, ticket.opened, ticket.replied, connection.expired, sync.completed, sync.failed,
+usage.limit_reached. The public event catalogue of webhooks maps them: webapp/developers/catalog.py.
 """
 
 from __future__ import annotations

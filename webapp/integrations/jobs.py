@@ -34,10 +34,19 @@ def _run_safely(model, run_id: int, body, timeout: int) -> None:
             db.session.rollback()
             row = db.session.get(model, run_id)
             row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
-    if row.status == row.FAILED:
-        from webapp.core.events import emit
+    from webapp.core.events import emit
 
+    if row.status == row.FAILED:
         emit("sync.failed", org=row.organization_id, run_type=model.__tablename__, run_id=row.id)
+    elif row.status == row.SUCCEEDED:
+        emit(
+            "sync.completed",
+            org=row.organization_id,
+            run_type=model.__tablename__,
+            run_id=row.id,
+            status=row.status,
+            counts=dict(row.counts or {}),
+        )
 
 
 @job(queue="integrations", retries=0, timeout=3600)

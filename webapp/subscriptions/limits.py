@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from webapp.core import limits
+from webapp.core.events import emit
 from webapp.core.errors import LimitExceeded
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -90,10 +91,13 @@ def check_plan_limit(org, name: str, adding: int = 1) -> None:
     allowed = plan_limit(org, name)
     if allowed is None:
         return
-    if current_usage(org, name) + adding > allowed:
+    used = current_usage(org, name)
+    if used + adding > allowed:
         raise LimitExceeded(
             limit_message(org, name, allowed),
             limit=name,
             code="plan_limit_exceeded",
             details={"limit": name, "allowed": allowed},
         )
+    if used < allowed <= used + adding:  # this action takes the last unit the plan allows
+        emit("usage.limit_reached", org=org, limit=name, allowed=allowed, usage=used + adding)

@@ -112,6 +112,8 @@ def subscribe_new_organization(org, owner) -> Subscription:
     else:
         sub = _new_subscription(org, plan_by_code(FREE), MONTHLY, now)
     record(owner, "subscription.created", sub, {"plan": sub.plan.code, "status": sub.status}, org=org)
+    db.session.flush()
+    emit("subscription.created", org=org, actor=owner, subscription_id=sub.id)
     return sub
 
 
@@ -122,7 +124,14 @@ def _end(sub: Subscription, status: str, actor, now: datetime, reason: str) -> S
     db.session.flush()
     free = _new_subscription(sub.organization_id, plan_by_code(FREE), MONTHLY, now)
     record(actor, f"subscription.{reason}", sub, {"plan": sub.plan.code, "status": status}, org=sub.organization_id)
-    emit("subscription.changed", org=sub.organization_id, actor=actor, subscription_id=free.id, reason=reason)
+    emit(
+        "subscription.changed",
+        org=sub.organization_id,
+        actor=actor,
+        subscription_id=free.id,
+        ended_subscription_id=sub.id,
+        reason=reason,
+    )
     return free
 
 
@@ -149,6 +158,7 @@ def start_trial(org, plan: Plan, actor) -> Subscription:
     trial = _new_subscription(org, plan, MONTHLY, now, status=TRIALING, trial_start=now)
     trial.trial_end = trial.current_period_end = now + timedelta(days=days)
     record(actor, "subscription.trial_started", trial, {"plan": plan.code, "days": days}, org=org)
+    emit("subscription.created", org=org, actor=actor, subscription_id=trial.id, reason="trial_started")
     emit("subscription.changed", org=org, actor=actor, subscription_id=trial.id, reason="trial_started")
     return trial
 

@@ -1,0 +1,506 @@
+"""Outbound webhooks: endpoints (secret shown once, rotatable), events, signed deliveries with retries.
+
+Signature (as Stripe's): ``Tessera-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>``;
+for 24 hours after a rotation a second ``v1=`` entry is signed with the previous secret.
+
+Delivery: a job per endpoint takes a PostgreSQL advisory lock (one request in flight per endpoint),
+sends the next due delivery through ``webapp.core.outbound.fetch``, records the attempt and commits.
+A failure is retried with exponential backoff until the delivery's retry window (3 days) ends; an
+endpoint that has failed for that long is disabled and its owners and admins are e-mailed. An
+endpoint that asks for ordering gets its deliveries strictly in creation order (a failing one holds
+back the later ones until it succeeds or gives up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from webapp.audit import record
+from webapp.core.errors import Conflict, DomainError
+from webapp.core.models import utcnow
+from webapp.developers.catalog import API_VERSION, CATALOG, TEST_TYPE
+from webapp.developers.models import (
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    Event,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from webapp.extensions import db
+from webapp.secrets.fields import clear_field, decrypt_field, encrypt_field, has_field
+from webapp.settings import define, get
+
+define(
+    "webhooks.events_retention_days",
+    int,
+    30,
+    "Days events (and their webhook deliveries) are kept",
+    minimum=1,
+    maximum=3650,
+)
+define(
+    "webhooks.retry_window_hours",
+    int,
+    72,
+    "Hours a webhook delivery is retried before it is given up",
+    minimum=1,
+    maximum=720,
+)
+define(
+    "webhooks.first_retry_seconds",
+    int,
+    30,
+    "Wait before the first webhook retry; each next wait doubles",
+    minimum=1,
+    maximum=86400,
+)
+define("webhooks.timeout_seconds", int, 10, "Seconds a webhook endpoint has to answer", minimum=1, maximum=60)
+define("webhooks.max_endpoints", int, 20, "Webhook endpoints per organization", minimum=1, maximum=1000)
+
+SECRET_PREFIX = "whsec_"
+SIGNATURE_HEADER = "Tessera-Signature"
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_RETRY_WAIT = timedelta(hours=12)
+EXCERPT_CHARS = 2000
+MAX_RESPONSE_BYTES = 16 * 1024
+LOCK_CLASS = 0x7E55  # advisory-lock namespace of webhook endpoints
+MAX_URL = 2000
+
+
+# ---------------------------------------------------------------- signing
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
+    """The current secret, then the previous one while its 24 hours last."""
+    now = now or utcnow()
+    found = [decrypt_field(endpoint, "secret")]
+    if (
+        has_field(endpoint, "previous_secret")
+        and endpoint.previous_secret_expires_at is not None
+        and endpoint.previous_secret_expires_at > now
+    ):
+        found.append(decrypt_field(endpoint, "previous_secret"))
+    return found
+
+
+def signature_header(endpoint: WebhookEndpoint, timestamp: int, body: bytes) -> str:
+    parts = [f"t={timestamp}"] + [f"v1={sign(s, timestamp, body)}" for s in signing_secrets(endpoint)]
+    return ",".join(parts)
+
+
+def event_payload(event: Event) -> dict:
+    return {
+        "id": event.public_id,
+        "object": "event",
+        "type": event.type,
+        "api_version": event.api_version,
+        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {"object": event.data},
+    }
+
+
+def event_body(event: Event) -> bytes:
+    return json.dumps(event_payload(event), separators=(",", ":"), sort_keys=True).encode()
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        raise DomainError("Enter the URL Tessera should send events to.", field="url")
+    if len(url) > MAX_URL:
+        raise DomainError(f"The URL is longer than {MAX_URL} characters.", field="url")
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise DomainError("Enter a full http:// or https:// URL.", field="url")
+    if parts.username or parts.password:
+        raise DomainError("Leave user names and passwords out of the URL; verify the signature instead.", field="url")
+    if any(c.isspace() for c in url):
+        raise DomainError("A URL has no spaces.", field="url")
+    return url
+
+
+def _clean_types(event_types) -> list[str]:
+    chosen = [t for t in CATALOG if t in set(event_types or [])]
+    if not chosen:
+        raise DomainError("Choose at least one event type.", field="event_types")
+    return chosen
+
+
+def create_endpoint(org, actor, url: str, event_types, ordered: bool = False, description: str = ""):
+    """Returns (endpoint, secret). The secret is stored encrypted (it signs) and shown once."""
+    url, types = _clean_url(url), _clean_types(event_types)
+    count = db.session.scalar(
+        select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.organization_id == org.id)
+    )
+    if count >= get("webhooks.max_endpoints"):
+        raise DomainError(f"An organization has at most {get('webhooks.max_endpoints')} webhook endpoints.")
+    secret = _new_secret()
+    endpoint = WebhookEndpoint(
+        organization_id=org.id,
+        created_by_id=getattr(actor, "id", None),
+        url=url,
+        description=(description or "").strip()[:200],
+        event_types=types,
+        ordered=bool(ordered),
+        enabled=True,
+        secret_hint=secret[-4:],
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    encrypt_field(endpoint, "secret", secret)
+    record(
+        actor,
+        "webhook_endpoint.created",
+        endpoint,
+        {"url": url, "event_types": types, "ordered": bool(ordered)},
+        org=org,
+    )
+    return endpoint, secret
+
+
+def update_endpoint(endpoint: WebhookEndpoint, actor, url: str, event_types, ordered: bool, description: str = ""):
+    endpoint.url, endpoint.event_types = _clean_url(url), _clean_types(event_types)
+    endpoint.ordered, endpoint.description = bool(ordered), (description or "").strip()[:200]
+    record(actor, "webhook_endpoint.updated", endpoint, {"url": endpoint.url, "event_types": endpoint.event_types})
+    return endpoint
+
+
+def rotate_secret(endpoint: WebhookEndpoint, actor, now: datetime | None = None) -> str:
+    """A new secret; the one it replaces keeps signing (a second v1=) for 24 hours."""
+    now = now or utcnow()
+    old = decrypt_field(endpoint, "secret")
+    secret = _new_secret()
+    encrypt_field(endpoint, "previous_secret", old)
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    encrypt_field(endpoint, "secret", secret)
+    endpoint.secret_hint = secret[-4:]
+    record(
+        actor,
+        "webhook_endpoint.secret_rotated",
+        endpoint,
+        {"previous_valid_until": endpoint.previous_secret_expires_at.isoformat()},
+    )
+    return secret
+
+
+def expire_previous_secret(endpoint: WebhookEndpoint) -> None:
+    clear_field(endpoint, "previous_secret")
+    endpoint.previous_secret_expires_at = None
+
+
+def set_enabled(endpoint: WebhookEndpoint, actor, enabled: bool) -> WebhookEndpoint:
+    if endpoint.enabled == enabled:
+        raise Conflict("The endpoint is already " + ("enabled." if enabled else "disabled."))
+    endpoint.enabled = enabled
+    endpoint.disabled_reason = None if enabled else "Disabled by a person."
+    endpoint.failing_since = None
+    record(actor, "webhook_endpoint.enabled" if enabled else "webhook_endpoint.disabled", endpoint)
+    if enabled:
+        wake(endpoint.id)
+    return endpoint
+
+
+def delete_endpoint(endpoint: WebhookEndpoint, actor) -> None:
+    record(actor, "webhook_endpoint.deleted", endpoint, {"url": endpoint.url})
+    db.session.delete(endpoint)
+
+
+# ---------------------------------------------------------------- events
+
+
+def _public_id() -> str:
+    return "evt_" + secrets.token_hex(12)
+
+
+def record_event(org_id: int, type_: str, obj: dict, *, is_test: bool = False, only_endpoint=None) -> Event:
+    """Store the event and create one pending delivery per enabled endpoint that listens for it."""
+    event = Event(
+        public_id=_public_id(),
+        organization_id=org_id,
+        type=type_,
+        api_version=API_VERSION,
+        created_at=utcnow(),
+        data=json.loads(json.dumps(obj, default=str)),
+        is_test=is_test,
+    )
+    db.session.add(event)
+    db.session.flush()
+    if only_endpoint is not None:
+        endpoints = [only_endpoint]
+    else:
+        endpoints = [
+            e
+            for e in db.session.scalars(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.organization_id == org_id, WebhookEndpoint.enabled.is_(True)
+                )
+            )
+            if type_ in (e.event_types or [])
+        ]
+    now = event.created_at
+    for endpoint in endpoints:
+        db.session.add(
+            WebhookDelivery(
+                organization_id=org_id,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                status=PENDING,
+                next_attempt_at=now,
+                window_started_at=now,
+                created_at=now,
+            )
+        )
+    if endpoints:
+        db.session.flush()
+        for endpoint in endpoints:
+            wake(endpoint.id)
+    return event
+
+
+def send_test_event(endpoint: WebhookEndpoint, actor) -> Event:
+    if not endpoint.enabled:
+        raise Conflict("Enable the endpoint before sending it a test event.")
+    obj = {"object": "test", "message": "A test event from Tessera.", "endpoint_id": endpoint.id}
+    event = record_event(endpoint.organization_id, TEST_TYPE, obj, is_test=True, only_endpoint=endpoint)
+    record(actor, "webhook_endpoint.test_sent", endpoint, {"event": event.public_id})
+    return event
+
+
+def resend(delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Send this delivery once more (a fresh retry window), whatever became of it."""
+    if not delivery.endpoint.enabled:
+        raise Conflict("Enable the endpoint before resending to it.")
+    if delivery.status == PENDING:
+        raise Conflict("This delivery is already waiting to be sent.")
+    now = utcnow()
+    delivery.status, delivery.next_attempt_at, delivery.window_started_at = PENDING, now, now
+    record(
+        actor,
+        "webhook_delivery.resent",
+        delivery.endpoint,
+        {"event": delivery.event.public_id, "delivery_id": delivery.id},
+    )
+    wake(delivery.endpoint_id)
+    return delivery
+
+
+def prune_events(now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - timedelta(days=get("webhooks.events_retention_days"))
+    result = db.session.execute(delete(Event).where(Event.created_at < cutoff))
+    return result.rowcount or 0
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def wake(endpoint_id: int, at: datetime | None = None) -> None:
+    """Queue the endpoint's delivery job (after the commit); ``at`` for a retry that is not due yet."""
+    from webapp.developers.jobs import deliver_endpoint
+    from webapp.jobs import enqueue
+    from webapp.jobs.runner import backend
+
+    if at is not None:
+        if backend() != "rq":
+            return  # in-process jobs have no clock: the minute sweep (wake_due) sends it when due
+        enqueue(deliver_endpoint, endpoint_id, at=at, job_id=f"webhooks-{endpoint_id}-{int(at.timestamp())}")
+        return
+    from webapp.jobs.runner import PENDING_KEY
+
+    queued = db.session().info.get(PENDING_KEY, [])  # this transaction's jobs, dispatched at its commit
+    if any(p.func is deliver_endpoint and p.args == (endpoint_id,) and p.at is None for p in queued):
+        return  # one job per endpoint per transaction, however many events it records
+    enqueue(deliver_endpoint, endpoint_id)
+
+
+def wake_due(now: datetime | None = None) -> int:
+    """Queue the job of every enabled endpoint with a delivery due (the safety net behind ``wake``)."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(WebhookDelivery.endpoint_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.enabled.is_(True)
+        )
+        .distinct()
+    ).all()
+    for endpoint_id in ids:
+        wake(endpoint_id)
+    return len(ids)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """Wait after the ``attempts``-th failed attempt: first_retry_seconds, doubling, at most 12 hours."""
+    seconds = get("webhooks.first_retry_seconds") * 2 ** min(max(attempts - 1, 0), 30)
+    return min(timedelta(seconds=seconds), MAX_RETRY_WAIT)
+
+
+def _lock(endpoint_id: int) -> bool:
+    if db.engine.dialect.name != "postgresql":
+        return True  # SQLite has one writer anyway
+    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_CLASS, endpoint_id % 2**31))))
+
+
+def _next(endpoint: WebhookEndpoint, now: datetime) -> tuple[WebhookDelivery | None, datetime | None]:
+    """The delivery to send now, else when the next one is due."""
+    pending = select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING
+    )
+    if endpoint.ordered:
+        head = db.session.scalar(pending.order_by(WebhookDelivery.id).limit(1))
+        if head is None:
+            return None, None
+        return (head, None) if head.next_attempt_at <= now else (None, head.next_attempt_at)
+    due = db.session.scalar(pending.where(WebhookDelivery.next_attempt_at <= now).order_by(WebhookDelivery.id).limit(1))
+    if due is not None:
+        return due, None
+    return None, db.session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at)).where(
+            WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING
+        )
+    )
+
+
+def deliver_next(endpoint_id: int) -> str:
+    """Send one due delivery of the endpoint: "sent", "busy" (another worker holds it), "idle" or "waiting"."""
+    from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
+
+    if not _lock(endpoint_id):
+        return "busy"
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+    if endpoint is None or not endpoint.enabled:
+        return "idle"
+    now = utcnow()
+    if endpoint.previous_secret_expires_at is not None and endpoint.previous_secret_expires_at <= now:
+        expire_previous_secret(endpoint)
+    delivery, due_at = _next(endpoint, now)
+    if delivery is None:
+        if due_at is not None:
+            wake(endpoint.id, at=due_at)
+            return "waiting"
+        return "idle"
+    body = event_body(delivery.event)
+    timestamp = int(time.time())
+    header = signature_header(endpoint, timestamp, body)
+    status, excerpt, error, duration = None, "", None, 0
+    started = time.monotonic()
+    try:
+        response = fetch(
+            "POST",
+            endpoint.url,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Tessera-Webhooks/1.0",
+                SIGNATURE_HEADER: header,
+                "Tessera-Event-Id": delivery.event.public_id,
+            },
+            content=body,
+            timeout=float(get("webhooks.timeout_seconds")),
+            max_response_bytes=MAX_RESPONSE_BYTES,
+        )
+        status, excerpt, duration = response.status_code, response.text[:EXCERPT_CHARS], response.duration_ms
+    except OutboundRefused as refused:
+        error = str(refused)[:300]
+    except OutboundFailed as failed:
+        error = str(failed)[:300]
+    duration = duration or int((time.monotonic() - started) * 1000)
+    ok = status is not None and 200 <= status < 300
+    now = utcnow()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    db.session.add(
+        WebhookAttempt(
+            organization_id=endpoint.organization_id,
+            delivery_id=delivery.id,
+            number=delivery.attempts,
+            request_body=body.decode(),
+            signature=header[:400],
+            response_status=status,
+            response_excerpt=excerpt,
+            error=error,
+            succeeded=ok,
+            duration_ms=duration,
+            created_at=now,
+        )
+    )
+    if ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = SUCCEEDED, now, None
+        endpoint.failing_since = None
+        return "sent"
+    window = timedelta(hours=get("webhooks.retry_window_hours"))
+    window_end = delivery.window_started_at + window
+    if delivery.event.is_test:
+        delivery.status, delivery.next_attempt_at = FAILED, None  # a test event is sent once
+        return "sent"
+    if now >= window_end:
+        delivery.status, delivery.next_attempt_at = FAILED, None
+    else:  # the last retry falls at the window's end
+        delivery.next_attempt_at = min(now + retry_wait(delivery.attempts), window_end)
+    if endpoint.failing_since is None:
+        endpoint.failing_since = min(now, delivery.window_started_at)  # failing since this undelivered event
+    if now - endpoint.failing_since >= window:
+        disable_failing(endpoint, now)
+    return "sent"
+
+
+def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Failing for the whole retry window: disabled, its pending deliveries given up, its admins e-mailed."""
+    from webapp.core.access import ADMIN, OWNER
+    from webapp.mail.services import send_email
+    from webapp.orgs.models import Membership, Organization
+
+    hours = get("webhooks.retry_window_hours")
+    endpoint.enabled = False
+    endpoint.disabled_reason = f"Every delivery failed for {hours} hours."
+    db.session.execute(
+        WebhookDelivery.__table__.update()
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING)
+        .values(status=FAILED, next_attempt_at=None)
+    )
+    record(
+        None, "webhook_endpoint.disabled", endpoint, {"reason": endpoint.disabled_reason}, org=endpoint.organization_id
+    )
+    org = db.session.get(Organization, endpoint.organization_id)
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_((OWNER, ADMIN)))
+    ).all()
+    link = current_app.config["BASE_URL"] + f"/o/{org.slug}/developers/webhooks/{endpoint.id}"
+    for membership in memberships:
+        send_email(
+            membership.user.email,
+            "developers/endpoint_disabled",
+            subject=f"Webhook endpoint disabled for {org.name}",
+            org=org,
+            user=membership.user,
+            org_name=org.name,
+            url=endpoint.url,
+            hours=hours,
+            since=endpoint.failing_since,
+            link=link,
+        )
