@@ -2,7 +2,7 @@
 one-invoice-per-account-and-period unique key relaxed
 
 Revision ID: 20261203_billing_billed_periods
-Revises: 20261202_security_recovery
+Revises: 20261203_jobs_outbox
 Create Date: 2026-12-03 10:00:00
 
 ``billing_billed_periods`` records what each line bills (``service:<id>``, ``subscription:<id>``,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_billing_billed_periods"
-down_revision = "20261202_security_recovery"
+down_revision = "20261203_jobs_outbox"
 branch_labels = None
 depends_on = None
 

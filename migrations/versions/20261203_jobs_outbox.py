@@ -2,7 +2,7 @@
 moved to RQ by a relay, so a Redis outage delays jobs and loses none)
 
 Revision ID: 20261203_jobs_outbox
-Revises: 20261202_security_recovery
+Revises: 20261203_jobs_leases
 Create Date: 2026-12-03 10:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_jobs_outbox"
-down_revision = "20261202_security_recovery"
+down_revision = "20261203_jobs_leases"
 branch_labels = None
 depends_on = None
 

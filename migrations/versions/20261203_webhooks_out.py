@@ -1,7 +1,7 @@
 """developers: events (kept 30 days), outbound webhook endpoints, deliveries and their attempts
 
 Revision ID: 20261203_webhooks_out
-Revises: 20261202_security_recovery
+Revises: 20261203_billing_billed_periods
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_webhooks_out"
-down_revision = "20261202_security_recovery"
+down_revision = "20261203_billing_billed_periods"
 branch_labels = None
 depends_on = None
 
