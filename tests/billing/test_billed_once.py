@@ -502,3 +502,34 @@ def test_the_run_and_one_by_one_finalization_make_the_same_invoices_audit_and_ev
     negative = report[orgs[3].id]
     assert negative["billed"] is None and "cannot be negative" in negative["skipped"][0]
     assert run.counts["skipped"] == 1 and run.counts["invoices"] == 3
+
+
+def test_the_demo_bills_through_the_same_service_so_the_run_says_already_billed(ctx, client, run_jobs):
+    from webapp.billing.demo import _month, billing_demo
+    from webapp.orgs.demo import demo_org, staff_and_organizations
+
+    staff_and_organizations()
+    db.session.commit()
+    billing_demo()
+    db.session.commit()
+    harare = demo_org("harare-retail")
+    last_month = _month(-1)[0]
+    period = f"{last_month.year}-{last_month.month:02d}"
+    demo_invoice = db.session.scalar(
+        select(Invoice).where(Invoice.organization_id == harare.id, Invoice.period_start == last_month)
+    )
+    before = db.session.scalar(select(func.count()).select_from(Invoice))
+    staff_user("ops@example.com")
+    client.login("ops@example.com")
+    assert client.post("/admin/invoices/runs", {"period": period}).status_code == 303
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.scalar(select(BillingRun).order_by(BillingRun.id.desc()))
+    entry = next(e for e in run.report if e["organization_id"] == harare.id)
+    assert entry["billed"] is None and {i["invoice"] for i in entry["already_billed"]} == {demo_invoice.number}
+    assert len(entry["already_billed"]) == 3
+    made = db.session.scalars(select(Invoice).where(Invoice.run_period == period)).all()
+    assert all(invoice.organization_id not in (harare.id, demo_org("bulawayo-foods").id) for invoice in made)
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == before + len(made)
+    text = client.get(f"/admin/invoices/runs/{run.id}").get_data(as_text=True)
+    assert "already billed by" in text and demo_invoice.number in text
