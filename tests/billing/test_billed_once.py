@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests.billing.helpers import org_with_owner, staff_user
 from webapp.billing import services as billing
 from webapp.billing.models import BilledPeriod, BillingRun, Invoice, InvoiceLineItem
+from webapp.core.errors import DomainError
 from webapp.extensions import db
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
@@ -398,3 +399,137 @@ def test_concurrent_run_and_staff_draft_bill_the_service_month_once(app, ctx, st
         assert isinstance(error, billing.AlreadyBilled)
         number = db.session.scalar(select(Invoice.number).where(Invoice.run_period == "2026-11"))
         assert number and number in error.message
+
+
+def _snapshot(org_ids, events):
+    from webapp.audit.models import AuditEntry
+
+    db.session.flush()
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.organization_id.in_(org_ids)).order_by(Invoice.id)
+    ).all()
+    shots = []
+    for invoice in invoices:
+        actions = db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "Invoice", AuditEntry.entity_id == invoice.id)
+            .order_by(AuditEntry.id)
+        ).all()
+        shots.append(
+            (
+                invoice.organization_id,
+                invoice.number,
+                invoice.status,
+                invoice.subtotal,
+                invoice.tax,
+                invoice.total,
+                invoice.amount_due,
+                invoice.paid_at is not None,
+                [(line.description, line.total, line.service_id) for line in invoice.lines],
+                list(actions),
+            )
+        )
+    position = {invoice.id: n for n, invoice in enumerate(invoices)}  # ids differ: sequences do not roll back
+    return shots, [
+        (e.name, e.org_id, position.get(e.data.get("invoice_id")), e.actor_id)
+        for e in events
+        if e.name.startswith("invoice.")
+    ]
+
+
+def test_the_run_and_one_by_one_finalization_make_the_same_invoices_audit_and_events(ctx):
+    from webapp.core import events as bus
+
+    orgs, lines = [], {}
+    for name, fee, extra in (
+        ("normal", 3_000, None),
+        ("zero", 0, None),  # a zero-total invoice: PAID at once, invoice.paid
+        ("credited", 2_000, -2_000),  # a credit line covers it: zero total
+        ("negative", 1_000, -1_500),  # refused, never clamped: left as a draft
+    ):
+        org, _ = org_with_owner()
+        service = _service(org, name, fee)
+        orgs.append(org)
+        lines[org.id] = (service, extra)
+    db.session.commit()
+    org_ids = [org.id for org in orgs]
+
+    def source(account, start, end):
+        extra = lines.get(account.organization_id, (None, None))[1]
+        return [billing.LineSpec("Goodwill credit", 1, extra)] if extra else []
+
+    seen = []
+    bus._subscribers["*"].append(seen.append)
+    billing.BILLING_RUN_SOURCES.append(source)
+    try:
+        run = billing.run_billing("2026-11", send_emails=False)
+        by_run = _snapshot(org_ids, seen)
+        report = {e["organization_id"]: e for e in run.report}
+        db.session.rollback()
+        seen.clear()
+        billing.BILLING_RUN_SOURCES.remove(source)
+
+        drafts = []
+        for org in orgs:
+            service, extra = lines[org.id]
+            invoice = billing.create_draft_invoice(
+                billing.billing_account_for(org), period_start=NOV[0], period_end=NOV[1]
+            )
+            invoice.run_period = "2026-11"
+            billing.add_line_item(
+                invoice, f"{service.name} (Pos Terminal) Nov 2026", 1, service.monthly_fee, service=service
+            )
+            if extra:
+                billing.add_line_item(invoice, "Goodwill credit", 1, extra)
+            drafts.append(invoice)
+        refusals = []
+        for invoice in drafts:
+            try:
+                billing.finalize_invoice(invoice, None, send_email=False)
+            except DomainError as error:
+                refusals.append(error.code)
+        one_by_one = _snapshot(org_ids, seen)
+    finally:
+        bus._subscribers["*"].remove(seen.append)
+        if source in billing.BILLING_RUN_SOURCES:
+            billing.BILLING_RUN_SOURCES.remove(source)
+        db.session.rollback()
+    assert by_run == one_by_one
+    statuses = [shot[2] for shot in by_run[0]]
+    assert statuses == ["ISSUED", "PAID", "PAID", "DRAFT"] and refusals == ["invoice_negative"]
+    assert [name for name, *_ in by_run[1]].count("invoice.paid") == 2
+    assert "invoice.issued" in by_run[0][0][9] and "invoice.finalized" in by_run[0][0][9]
+    negative = report[orgs[3].id]
+    assert negative["billed"] is None and "cannot be negative" in negative["skipped"][0]
+    assert run.counts["skipped"] == 1 and run.counts["invoices"] == 3
+
+
+def test_the_demo_bills_through_the_same_service_so_the_run_says_already_billed(ctx, client, run_jobs):
+    from webapp.billing.demo import _month, billing_demo
+    from webapp.orgs.demo import demo_org, staff_and_organizations
+
+    staff_and_organizations()
+    db.session.commit()
+    billing_demo()
+    db.session.commit()
+    harare = demo_org("harare-retail")
+    last_month = _month(-1)[0]
+    period = f"{last_month.year}-{last_month.month:02d}"
+    demo_invoice = db.session.scalar(
+        select(Invoice).where(Invoice.organization_id == harare.id, Invoice.period_start == last_month)
+    )
+    before = db.session.scalar(select(func.count()).select_from(Invoice))
+    staff_user("ops@example.com")
+    client.login("ops@example.com")
+    assert client.post("/admin/invoices/runs", {"period": period}).status_code == 303
+    run_jobs()
+    db.session.expire_all()
+    run = db.session.scalar(select(BillingRun).order_by(BillingRun.id.desc()))
+    entry = next(e for e in run.report if e["organization_id"] == harare.id)
+    assert entry["billed"] is None and {i["invoice"] for i in entry["already_billed"]} == {demo_invoice.number}
+    assert len(entry["already_billed"]) == 3
+    made = db.session.scalars(select(Invoice).where(Invoice.run_period == period)).all()
+    assert all(invoice.organization_id not in (harare.id, demo_org("bulawayo-foods").id) for invoice in made)
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == before + len(made)
+    text = client.get(f"/admin/invoices/runs/{run.id}").get_data(as_text=True)
+    assert "already billed by" in text and demo_invoice.number in text
