@@ -5,11 +5,13 @@ Revises: 20261202_security_recovery
 Create Date: 2026-12-03 10:00:00
 
 Publish targets already had an owner (``claim_token``); they gain the expiry and the count. A target
-ACTIVE at upgrade time gets the expiry its old sweep would have used (claimed_at + 30 minutes), so
-nothing stuck is forgotten.
+ACTIVE at upgrade time gets the expiry its old sweep would have used (claimed_at + 30 minutes). Runs
+RUNNING (and files waiting for their scan) at upgrade time get a lease that ends an hour later, owned
+by ``before-leases``: a worker of the previous release still on it has the hour to finish, and a run
+orphaned before the upgrade is then swept like any other, instead of staying RUNNING for ever.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +43,17 @@ def upgrade():
         sa.column("claimed_at", sa.DateTime(timezone=True)),
         sa.column("lease_expires_at", sa.DateTime(timezone=True)),
     )
+    grace = datetime.now(UTC) + timedelta(hours=1)
+    for table in TABLES:
+        rows = sa.table(
+            table,
+            sa.column("status", sa.String),
+            sa.column("lease_owner", sa.String),
+            sa.column("lease_expires_at", sa.DateTime(timezone=True)),
+        )
+        busy = "VIRUS_SCAN_PENDING" if table == "file_uploads" else "RUNNING"
+        orphan_or_old_worker = {"lease_owner": "before-leases", "lease_expires_at": grace}
+        op.execute(rows.update().where(rows.c.status == busy).values(**orphan_or_old_worker))
     rows = op.get_bind().execute(sa.select(jobs.c.claimed_at).where(jobs.c.status == "ACTIVE").distinct()).all()
     for (claimed_at,) in rows:
         if claimed_at is not None:

@@ -178,3 +178,25 @@ def test_lease_sweeper_fails_a_target_whose_worker_died_after_the_publishing_cal
     assert ig.status == PublishJob.FAILED and ig.outcome_unknown and ig.claim_token is None
     assert "Check the account before retrying" in ig.error_message
     assert lease.sweep() == {}  # once
+
+
+def test_lease_sweeper_requeues_a_target_whose_worker_died_before_the_publishing_call(creator, run_jobs):
+    creator.client.post(
+        f"/o/{creator.slug}/studio/posts/new", post_form(creator, platforms=("instagram",), action="draft")
+    )
+    post = _post(creator)
+    ig = _target(post, "INSTAGRAM")
+    ig.status, ig.claimed_at, ig.claim_token, ig.step = PublishJob.ACTIVE, utcnow(), "lost-worker", "upload"
+    ig.attempt_number, ig.lease_expires_at = 1, utcnow() - timedelta(seconds=1)
+    db.session.add(PublishAttempt(job=ig, attempt_number=1, step="upload", outcome="running"))
+    db.session.commit()
+    assert lease.sweep() == {"studio_publish_jobs": {"requeued": 1}}
+    db.session.refresh(ig)
+    assert ig.status == PublishJob.PENDING and ig.claim_token is None and ig.due_at <= utcnow()
+    assert "worker stopped during the upload step. Trying again automatically (attempt 2)" in ig.error_message
+    assert ig.attempts[-1].outcome == "retry"
+    from webapp.studio.services import publishing
+
+    [(claimed, token)] = publishing.claim_due()  # the minute claim takes it again
+    db.session.refresh(ig)
+    assert claimed == ig.id and ig.claim_token == token and ig.lease_expires_at > utcnow()
