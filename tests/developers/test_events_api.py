@@ -65,7 +65,7 @@ def test_list_filters_and_pages_the_keys_organization_only(client, ctx):
 
 
 def test_bad_filters_are_refused_and_scope_is_required(client, ctx):
-    _, org, _, plain = org_with_key(scopes=("events:read",))
+    _, _, _, plain = org_with_key(scopes=("events:read",))
     _, _, _, no_scope = org_with_key(scopes=("invoices:read",))
     for query in ({"type": "nope"}, {"created[gte]": "yesterday"}, {"created[lte]": "2026-12-01"}, {"cursor": "x"}):
         response = client.get("/api/v1/events", query_string=query, headers=bearer(plain))
