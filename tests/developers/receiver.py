@@ -69,7 +69,8 @@ class Receiver:
 
 
 def verify(header: str, body: bytes, secret: str, tolerance: int = 300, now: float | None = None) -> bool:
-    """The published scheme, written from the docs: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>, any v1 may match."""
+    """The published scheme, written from the docs: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>;
+    any v1 may match."""
     parts = [p.split("=", 1) for p in header.split(",")]
     timestamps = [v for k, v in parts if k == "t"]
     signatures = [v for k, v in parts if k == "v1"]

@@ -8,11 +8,10 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.developers.helpers import endpoint_for, receiver, set_setting  # noqa: F401 (fixture)
+from tests.developers.helpers import endpoint_for, set_setting
 from tests.developers.receiver import verify
 from tests.factories import add_member, make_org, make_user
 from webapp.core.models import utcnow

@@ -65,7 +65,7 @@ def test_list_filters_and_pages_the_keys_organization_only(client, ctx):
 
 
 def test_bad_filters_are_refused_and_scope_is_required(client, ctx):
-    _, org, _, plain = org_with_key(scopes=("events:read",))
+    _, _, _, plain = org_with_key(scopes=("events:read",))
     _, _, _, no_scope = org_with_key(scopes=("invoices:read",))
     for query in ({"type": "nope"}, {"created[gte]": "yesterday"}, {"created[lte]": "2026-12-01"}, {"cursor": "x"}):
         response = client.get("/api/v1/events", query_string=query, headers=bearer(plain))
@@ -83,3 +83,30 @@ def test_the_document_lists_the_catalogue_and_both_operations():
     assert document["paths"]["/events"]["get"]["operationId"] == "listEvents"
     assert document["paths"]["/events/{event_id}"]["get"]["x-scope"] == "events:read"
     assert document["components"]["schemas"]["Event"]["properties"]["type"]["enum"] == list(TYPES)
+
+
+def test_the_docs_snippet_verifies_a_real_delivery(client, ctx, receiver, run_jobs):
+    """The few lines of Python on /api/docs, run as a customer would, against a real signed request."""
+    import html
+    import re
+
+    from tests.developers.helpers import endpoint_for
+    from tests.factories import make_org, make_user
+
+    page = client.get("/api/docs").get_data(as_text=True)
+    snippet = html.unescape(re.search(r'<pre id="verify-python"><code>(.*?)</code></pre>', page, re.S).group(1))
+    namespace: dict = {}
+    exec(compile(snippet, "docs-snippet", "exec"), namespace)
+    verify = namespace["verify"]
+    owner = make_user("docs@hooks.example")
+    org = make_org(owner, "Docs Co", "docs-co")
+    _, secret = endpoint_for(org, owner, receiver.url)
+    _event(org)
+    run_jobs()
+    (request,) = receiver.requests
+    header, body = request["headers"]["Tessera-Signature"], request["body"]
+    assert verify(header, body, secret)
+    assert not verify(header, body.replace(b"invoice", b"invoicf"), secret)
+    assert not verify(header, body, "whsec_wrong")
+    assert not verify(header.replace("t=", "t=1"), body, secret)
+    assert "invoice.finalized" in page and "ticket.replied" in page

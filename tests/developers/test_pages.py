@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.developers.helpers import endpoint_for, receiver  # noqa: F401 (fixture)
+from tests.developers.helpers import endpoint_for
 from tests.developers.receiver import verify
 from tests.factories import add_member, make_org, make_user
 from webapp.developers import services
@@ -172,7 +172,7 @@ def test_member_gets_403_and_another_org_404(client, ctx, make_client):
 
 
 def test_admin_may_manage_endpoints(client, ctx, make_client):
-    owner, org = _owner_org(client)
+    _, org = _owner_org(client)
     admin = make_user("admin@pages.example")
     add_member(org, admin, "ADMIN")
     as_admin = make_client()

@@ -342,4 +342,6 @@ def openapi():
 
 @public_bp.get("/docs")
 def docs():
-    return render_template("api/docs.html", spec=spec())
+    from webapp.developers.catalog import CATALOG
+
+    return render_template("api/docs.html", spec=spec(), catalog=CATALOG)
