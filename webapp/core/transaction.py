@@ -37,7 +37,8 @@ GET never commits: ``perform`` refuses to run for a GET or HEAD unless the view 
 write with ``@get_may_write("records the referral click")`` (click tracking, an OAuth callback).
 
 A write that is not the request's business (a last-use stamp) goes through ``side_write(reason)``, on
-its own connection. Part-way commits (a job step, releasing a connection before a slow provider call) go through
+its own connection (``own_session(reason)`` when it needs the ORM, such as a token refresh).
+Part-way commits (a job step, releasing a connection before a slow provider call) go through
 ``commit_progress(reason)``, which says in the code why the work commits before its end.
 """
 
@@ -218,6 +219,14 @@ def side_write(reason: str) -> Iterator[Connection]:
         yield connection
 
 
+def own_session(reason: str, **kwargs) -> Session:
+    """A session on its own connection and transaction, apart from the request's, for work that must
+    commit whatever the request's outcome (a token refresh under a row lock, which the provider has
+    already rotated). ``reason`` says why; its commits are its own, never the request's."""
+    log.debug("own session: %s", reason)
+    return Session(db.engine, info={"own_transaction": reason}, **kwargs)
+
+
 def commit_progress(reason: str) -> None:
     """Commit part-way through long work (a job step, before a slow provider call). ``reason`` says why."""
     log.debug("committing part-way: %s", reason)
@@ -234,6 +243,8 @@ def _only_perform_commits(session: Session) -> None:
         return
     if session.in_nested_transaction():
         return  # releasing a SAVEPOINT (begin_nested) commits nothing; the outer transaction still decides
+    if session.info.get("own_transaction"):
+        return  # a session of its own (``own_session(reason)``): like ``side_write``, not the request's change
     if g.get("_tessera_committing") or g.get("_tessera_job_running"):
         return
     raise RuntimeError(

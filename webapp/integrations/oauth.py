@@ -30,11 +30,12 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from webapp.audit import record
 from webapp.core.errors import DomainError
 from webapp.core.models import BigId, utcnow
+from webapp.core.transaction import own_session
 from webapp.extensions import db
 from webapp.integrations.models import Connection
 from webapp.integrations.providers.client import ProviderClient, ProviderError, ProviderResponse
@@ -453,7 +454,13 @@ def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MAR
     provider = get_provider(connection.provider)
     refreshed = False
     expired_message = None
-    with _local_lock(connection.id), Session(db.engine, expire_on_commit=False) as session:
+    with (
+        _local_lock(connection.id),
+        own_session(
+            "the refreshed tokens are stored whatever the request does (the provider rotated them)",
+            expire_on_commit=False,
+        ) as session,
+    ):
         row = session.get(Connection, connection.id, with_for_update=True, populate_existing=True)
         if row is None or row.status != Connection.CONNECTED:
             session.rollback()

@@ -3,10 +3,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from webapp.core.access import org_object_or_404, org_view
-from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import KeysetPage, keyset, paginate
+from webapp.core.transaction import get_may_write, perform
 from webapp.extensions import db
 from webapp.integrations import bp, oauth, public_bp, services
 from webapp.integrations.forms import DriveSyncForm, EmptyForm, FreeeSyncForm, LinkFileForm, ScheduleForm
@@ -55,9 +54,10 @@ def index(org):
 def connect(org, provider):
     if provider not in PROVIDER_LABELS:
         abort(404)
-    url = oauth.begin_authorization(provider, org, current_user, return_to=url_for(".index", slug=org.slug))
-    db.session.commit()
-    return redirect(url)
+    back = url_for(".index", slug=org.slug)
+    return perform(
+        lambda: oauth.begin_authorization(provider, org, current_user, return_to=back), then=redirect, failed=back
+    )
 
 
 def _connection_page(org, connection, freee_form=None, status=200):
@@ -95,26 +95,17 @@ def connection(org, connection_id):
     return _connection_page(org, org_object_or_404(Connection, org, connection_id))
 
 
-def _act(action, *args, success=None, **kwargs):
-    try:
-        action(*args, **kwargs)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return False
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
+def _back_to(conn):
+    return url_for(".connection", slug=conn.organization.slug, connection_id=conn.id)
 
 
 @bp.post("/connections/<int:connection_id>/sync")
 @org_view("integrations")
 def sync_now(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
-    if EmptyForm().validate_on_submit():
-        _act(services.start_sync, conn, current_user.user, success="Sync started.")
-    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+    if not EmptyForm().validate_on_submit():
+        return redirect(_back_to(conn))
+    return perform(lambda: services.start_sync(conn, current_user.user), then=_back_to(conn), success="Sync started.")
 
 
 @bp.post("/connections/<int:connection_id>/freee-sync")
@@ -122,24 +113,22 @@ def sync_now(org, connection_id):
 def freee_sync(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = FreeeSyncForm()
-    if form.validate_on_submit():
-        try:
-            services.start_freee_sync(
-                conn,
-                current_user.user,
-                direction=form.direction.data,
-                entity_types=form.entity_types.data,
-                full_sync=form.full_sync.data,
-                since_date=form.since_date.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("freee sync started.", "success")
-            return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
-    return _connection_page(org, conn, freee_form=form, status=422)
+    if not form.validate_on_submit():
+        return _connection_page(org, conn, freee_form=form, status=422)
+    return perform(
+        lambda: services.start_freee_sync(
+            conn,
+            current_user.user,
+            direction=form.direction.data,
+            entity_types=form.entity_types.data,
+            full_sync=form.full_sync.data,
+            since_date=form.since_date.data,
+        ),
+        then=_back_to(conn),
+        success="freee sync started.",
+        form=form,
+        failed=lambda _: _connection_page(org, conn, freee_form=form, status=422),
+    )
 
 
 @bp.post("/connections/<int:connection_id>/drive-sync")
@@ -147,11 +136,14 @@ def freee_sync(org, connection_id):
 def drive_sync(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = DriveSyncForm()
-    if form.validate_on_submit():
-        _act(services.start_drive_sync, conn, current_user.user, sync_type=form.sync_type.data, success="Sync started.")
-    else:
+    if not form.validate_on_submit():
         flash("Choose a full or an incremental sync.", "error")
-    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+        return redirect(_back_to(conn))
+    return perform(
+        lambda: services.start_drive_sync(conn, current_user.user, sync_type=form.sync_type.data),
+        then=_back_to(conn),
+        success="Sync started.",
+    )
 
 
 @bp.post("/connections/<int:connection_id>/schedule")
@@ -159,23 +151,32 @@ def drive_sync(org, connection_id):
 def schedule(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = ScheduleForm()
-    if form.validate_on_submit():
-        if conn.provider == "freee" and form.export_as.data:
-            _act(services.set_freee_export_as, conn, current_user.user, form.export_as.data)
-        _act(services.set_sync_frequency, conn, current_user.user, form.frequency.data, success="Settings saved.")
-    else:
+    if not form.validate_on_submit():
         flash("Choose manual, hourly or daily.", "error")
-    return redirect(url_for(".connection", slug=org.slug, connection_id=conn.id))
+        return redirect(_back_to(conn))
+
+    def save():  # both settings in one transaction: a refusal of either saves neither
+        if conn.provider == "freee" and form.export_as.data:
+            services.set_freee_export_as(conn, current_user.user, form.export_as.data)
+        services.set_sync_frequency(conn, current_user.user, form.frequency.data)
+
+    return perform(save, then=_back_to(conn), success="Settings saved.")
 
 
 @bp.post("/connections/<int:connection_id>/disconnect")
 @org_view("integrations")
 def disconnect(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
-    if EmptyForm().validate_on_submit():
-        label = PROVIDER_LABELS.get(conn.provider, conn.provider)
-        _act(services.disconnect, conn, current_user.user, success=f"{label} disconnected; its tokens were deleted.")
-    return redirect(url_for(".index", slug=org.slug))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for(".index", slug=org.slug))
+    label = PROVIDER_LABELS.get(conn.provider, conn.provider)
+    return perform(
+        lambda: services.disconnect(conn, current_user.user),
+        then=url_for(".index", slug=org.slug),
+        success=f"{label} disconnected; its tokens were deleted.",
+        failed=_back_to(conn),
+        retry=False,  # the provider is told to revoke the tokens once
+    )
 
 
 @bp.get("/freee-jobs/<int:freee_sync_job_id>/progress")
@@ -217,18 +218,17 @@ def drive_files(org):
 def link_drive_file(org, drive_file_id):
     drive_file = org_object_or_404(DriveFile, org, drive_file_id)
     form = LinkFileForm()
-    if form.validate_on_submit():
-        _act(
-            services.link_drive_file,
-            drive_file,
-            current_user.user,
-            form.project_id.data or None,
-            form.task_id.data or None,
-            success=f"{drive_file.file_name} linked.",
-        )
-    else:
+    back = url_for(".drive_files", slug=org.slug, q=request.args.get("q") or None)
+    if not form.validate_on_submit():
         flash("Choose a project or a task.", "error")
-    return redirect(url_for(".drive_files", slug=org.slug, q=request.args.get("q") or None))
+        return redirect(back)
+    return perform(
+        lambda: services.link_drive_file(
+            drive_file, current_user.user, form.project_id.data or None, form.task_id.data or None
+        ),
+        then=back,
+        success=f"{drive_file.file_name} linked.",
+    )
 
 
 @bp.get("/drive/files/<int:drive_file_id>/open")
@@ -256,11 +256,9 @@ def calls(org):
 
 @public_bp.get("/oauth/<provider>/callback")
 @login_required
+@get_may_write("the provider sends the person back with a GET: the connection and its tokens are stored")
 def oauth_callback(provider):
-    try:
-        connection = oauth.complete_authorization(provider, request.args, current_user)
-    except DomainError as error:
-        db.session.rollback()
+    def problem(error):
         pending = oauth.pending_state(provider, request.args.get("state"))
         back = pending.return_to if pending is not None and pending.user_id == current_user.id else None
         return render(
@@ -270,6 +268,12 @@ def oauth_callback(provider):
             back=back if back and back.startswith("/") else url_for("orgs.home"),
             status=400,
         )
-    db.session.commit()
-    flash(f"{PROVIDER_LABELS.get(provider, provider)} connected: {connection.account_name}.", "success")
-    return redirect(oauth.landing_url(connection))
+
+    # retry=False: the authorization code is exchanged once (a provider refuses a second use).
+    return perform(
+        lambda: oauth.complete_authorization(provider, request.args, current_user),
+        then=lambda connection: redirect(oauth.landing_url(connection)),
+        success=lambda connection: f"{PROVIDER_LABELS.get(provider, provider)} connected: {connection.account_name}.",
+        failed=problem,
+        retry=False,
+    )

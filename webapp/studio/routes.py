@@ -12,6 +12,7 @@ from webapp.core.access import org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
+from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -52,9 +53,11 @@ def connect(org):
         flash("Choose TikTok, Instagram or YouTube.", "error")
         return redirect(url_for("studio.connections", slug=org.slug))
     back = url_for("studio.connections", slug=org.slug)
-    target = oauth.begin_authorization(PROVIDER_OF[platform], org, current_user, return_to=back)
-    db.session.commit()
-    return redirect(target)
+    return perform(
+        lambda: oauth.begin_authorization(PROVIDER_OF[platform], org, current_user, return_to=back),
+        then=redirect,
+        failed=back,
+    )
 
 
 @bp.post("/connections/<int:connection_id>/disconnect")
@@ -63,10 +66,12 @@ def disconnect(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     if conn.provider not in PLATFORM_OF:
         abort(404)
-    oauth.revoke(conn, current_user.user)
-    db.session.commit()
-    flash(f"{conn.account_name} is disconnected.", "success")
-    return redirect(url_for("studio.connections", slug=org.slug))
+    return perform(
+        lambda: oauth.revoke(conn, current_user.user),
+        then=url_for("studio.connections", slug=org.slug),
+        success=f"{conn.account_name} is disconnected.",
+        retry=False,  # the provider is told once
+    )
 
 
 # ----------------------------------------------------------------------------- videos
@@ -89,18 +94,19 @@ def upload(org):
     form = UploadForm()
     for spooled in request.files.values():
         after_this_request(_closing(spooled))
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            video = videos.upload_video(org, current_user.user, upload.stream, upload.filename, form.title.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="file")
-        else:
-            db.session.commit()
-            flash(f"“{video.title}” is uploaded; checking it now.", "success")
-            return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video.id))
-    return _videos_page(org, form, status=422)
+    if not form.validate_on_submit():
+        return _videos_page(org, form, status=422)
+    upload = form.file.data
+    # retry=False: the upload's stream is read (and stored) once.
+    return perform(
+        lambda: videos.upload_video(org, current_user.user, upload.stream, upload.filename, form.title.data),
+        then=lambda video: redirect(url_for("studio.video_detail", slug=org.slug, video_id=video.id)),
+        success=lambda video: f"“{video.title}” is uploaded; checking it now.",
+        form=form,
+        field="file",
+        failed=lambda _: _videos_page(org, form, status=422),
+        retry=False,
+    )
 
 
 def _closing(upload):
@@ -124,27 +130,32 @@ def video_detail(org, video_id):
 def video_rename(org, video_id):
     video = org_object_or_404(Video, org, video_id)
     form = RenameForm()
-    if form.validate_on_submit():
-        videos.rename_video(video, current_user.user, form.title.data)
-        db.session.commit()
-        flash("Title saved.", "success")
-        return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video.id))
-    return render("studio/video.html", org=org, video=video, form=form, button=EmptyForm(), status=422)
+
+    def page(_=None):
+        return render("studio/video.html", org=org, video=video, form=form, button=EmptyForm(), status=422)
+
+    if not form.validate_on_submit():
+        return page()
+    return perform(
+        lambda: videos.rename_video(video, current_user.user, form.title.data),
+        then=url_for("studio.video_detail", slug=org.slug, video_id=video.id),
+        success="Title saved.",
+        form=form,
+        field="title",
+        failed=page,
+    )
 
 
 @bp.post("/videos/<int:video_id>/delete")
 @org_view("studio")
 def video_delete(org, video_id):
     video = org_object_or_404(Video, org, video_id)
-    try:
-        videos.delete_video(video, current_user.user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("studio.video_detail", slug=org.slug, video_id=video_id))
-    db.session.commit()
-    flash("Video deleted.", "success")
-    return redirect(url_for("studio.video_list", slug=org.slug))
+    return perform(
+        lambda: videos.delete_video(video, current_user.user),
+        then=url_for("studio.video_list", slug=org.slug),
+        success="Video deleted.",
+        failed=url_for("studio.video_detail", slug=org.slug, video_id=video_id),
+    )
 
 
 @bp.get("/videos/<int:video_id>/thumbnail.jpg")
@@ -196,24 +207,24 @@ def post_edit(org, post_id):
 def _save_post(org, form, post):
     form_choices(org, form, None)
     action = request.form.get("action", "draft")
-    if form.validate_on_submit():
-        info = tiktok_creator_info(org)
-        try:
-            saved = posts.save_post(
-                org, current_user.user, draft_from_form(org, form), action, post=post, creator_info=info
-            )
-        except posts.PostInvalid as error:
-            db.session.rollback()
-            for name, message in error.errors.items():
-                apply_error(form, DomainError(message, field=name))
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash({"draft": "Draft saved.", "schedule": "Post scheduled.", "now": "Publishing now."}[action], "success")
-            return redirect(url_for("studio.post_detail", slug=org.slug, post_id=saved.id))
-    return _composer(org, form, post, status=422)
+    if not form.validate_on_submit():
+        return _composer(org, form, post, status=422)
+    info = tiktok_creator_info(org)
+
+    def refused(error):
+        # A PostInvalid names several fields at once: each message goes beside its own field.
+        for name, message in (getattr(error, "errors", None) or {error.field: error.message}).items():
+            apply_error(form, DomainError(message, field=name))
+        return _composer(org, form, post, status=422)
+
+    return perform(
+        lambda: posts.save_post(
+            org, current_user.user, draft_from_form(org, form), action, post=post, creator_info=info
+        ),
+        then=lambda saved: redirect(url_for("studio.post_detail", slug=org.slug, post_id=saved.id)),
+        success={"draft": "Draft saved.", "schedule": "Post scheduled.", "now": "Publishing now."}.get(action),
+        failed=refused,
+    )
 
 
 @bp.get("/posts/<int:post_id>")
@@ -241,7 +252,11 @@ def post_reschedule(org, post_id):
     form = RescheduleForm()
     if form.validate_on_submit():
         when = posts.local_to_utc(form.schedule_date.data, form.schedule_time.data, post.timezone or org.timezone)
-        return _act(org, post, lambda: posts.reschedule(post, current_user.user, when), "Post moved.")
+        return perform(
+            lambda: posts.reschedule(post, current_user.user, when),
+            then=url_for("studio.post_detail", slug=org.slug, post_id=post.id),
+            success="Post moved.",
+        )
     flash("Pick a date and a time.", "error")
     return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
 
@@ -255,22 +270,23 @@ def post_move(org, post_id):
     if not form.validate_on_submit():
         flash("That is not a day.", "error")
         return _calendar_or_redirect(org)
-    try:
-        posts.move_to_day(post, current_user.user, form.day.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Post moved.", "success")
-    return _calendar_or_redirect(org)
+    return perform(
+        lambda: posts.move_to_day(post, current_user.user, form.day.data),
+        then=lambda _: _calendar_or_redirect(org),
+        success="Post moved.",
+        failed=flash_then(lambda: _calendar_or_redirect(org)),
+    )
 
 
 @bp.post("/posts/<int:post_id>/cancel")
 @org_view("studio")
 def post_cancel(org, post_id):
     post = org_object_or_404(Post, org, post_id)
-    return _act(org, post, lambda: posts.cancel(post, current_user.user), "Post cancelled.")
+    return perform(
+        lambda: posts.cancel(post, current_user.user),
+        then=url_for("studio.post_detail", slug=org.slug, post_id=post.id),
+        success="Post cancelled.",
+    )
 
 
 @bp.post("/posts/<int:post_id>/targets/<int:target_id>/retry")
@@ -281,24 +297,11 @@ def target_retry(org, post_id, target_id):
     if target.post_id != post.id:
         abort(404)
     checked = request.form.get("checked") == "yes"
-    return _act(
-        org,
-        post,
+    return perform(
         lambda: posts.retry_target(target, current_user.user, checked=checked),
-        f"Retrying {target.platform_label}.",
+        then=url_for("studio.post_detail", slug=org.slug, post_id=post.id),
+        success=f"Retrying {target.platform_label}.",
     )
-
-
-def _act(org, post, action, message):
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
 
 
 # ----------------------------------------------------------------------------- calendar and analytics

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy.orm import Session
 
 from webapp.core.models import utcnow
+from webapp.core.transaction import own_session
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -97,7 +97,12 @@ def refresh_token_if_needed(connection: Connection, *, margin: timedelta = REFRE
     seen = connection.last_refreshed_at
     expired = None
     refreshed = False
-    with oauth._local_lock(connection.id), Session(db.engine, expire_on_commit=False) as session:
+    with (
+        oauth._local_lock(connection.id),
+        own_session(
+            "the refreshed long-lived token is stored whatever the request does", expire_on_commit=False
+        ) as session,
+    ):
         row = session.get(Connection, connection.id, with_for_update=True, populate_existing=True)
         if row is None or row.status != Connection.CONNECTED:
             session.rollback()
