@@ -89,6 +89,11 @@ def worker(burst, queues):
     if unknown:
         raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
     app = current_app._get_current_object()
+    if app.config["JOBS_BACKEND"] == "inline":
+        raise click.ClickException("JOBS_BACKEND=inline runs every job in-process: there is nothing for a worker to do")
+    # A worker is an RQ process even if Redis was away as it started (JOBS_BACKEND=auto then picks
+    # in-process): it waits for Redis and relays the outbox, and the jobs it runs enqueue through it.
+    app.extensions["tessera.jobs_backend"] = "rq"
     if burst:
         moved = relay_once(app)  # once, before the burst: jobs that waited in the outbox while Redis was away
         click.echo(f"worker: moved {moved} job(s) from the outbox to RQ")
