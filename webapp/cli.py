@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import click
 from flask import Flask
@@ -80,7 +81,7 @@ def worker(burst, queues):
     from rq import Worker
 
     from webapp.jobs import QUEUES
-    from webapp.jobs.outbox import relay, start_relay_thread
+    from webapp.jobs.outbox import relay_once, start_relay_thread
     from webapp.jobs.runner import queue_name, redis_connection
 
     names = queues.split(",") if queues else list(QUEUES)
@@ -88,19 +89,43 @@ def worker(burst, queues):
     if unknown:
         raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
     app = current_app._get_current_object()
+    if app.config["JOBS_BACKEND"] == "inline":
+        raise click.ClickException("JOBS_BACKEND=inline runs every job in-process: there is nothing for a worker to do")
+    # A worker is an RQ process even if Redis was away as it started (JOBS_BACKEND=auto then picks
+    # in-process): it waits for Redis and relays the outbox, and the jobs it runs enqueue through it.
+    app.extensions["tessera.jobs_backend"] = "rq"
     if burst:
-        moved = relay()  # once, before the burst: jobs that waited in the outbox while Redis was away
+        moved = relay_once(app)  # once, before the burst: jobs that waited in the outbox while Redis was away
         click.echo(f"worker: moved {moved} job(s) from the outbox to RQ")
         stop = None
     else:
         stop = start_relay_thread(app)  # relays on start-up, then every few seconds, Redis up or not
     try:
+        if not burst:
+            _wait_for_redis(redis_connection())
         # This instance's queues only (tessera:<instance>:<name>): another checkout's jobs stay its own.
         worker = Worker([queue_name(name) for name in names], connection=redis_connection())
         worker.work(burst=burst, with_scheduler=True)
     finally:
         if stop is not None:
             stop.set()
+
+
+def _wait_for_redis(redis, every: float = 2.0) -> None:
+    """A worker started while Redis is away waits for it (RQ's own loop rides out a later outage);
+    meanwhile the relay thread keeps trying, and every job waits in the outbox."""
+    from redis.exceptions import RedisError
+
+    said = False
+    while True:
+        try:
+            redis.ping()
+            return
+        except RedisError as error:
+            if not said:
+                click.echo(f"worker: Redis does not answer ({type(error).__name__}); waiting, jobs wait in the outbox")
+                said = True
+            time.sleep(every)
 
 
 @click.command("cron")

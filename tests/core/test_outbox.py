@@ -106,6 +106,54 @@ def test_a_redis_outage_delays_jobs_and_loses_none(app, mailbox, tmp_path):
             db.engine.dispose()
 
 
+def test_a_real_worker_started_during_the_outage_relays_once_redis_is_back(app, smtp_server, tmp_path):
+    """`flask worker` as deployed: started while Redis is away it waits, its relay thread moves the
+    outbox once Redis answers, and its forked jobs send each e-mail once."""
+    from tests.servers import start_worker
+
+    mailbox, smtp_port = smtp_server
+    server, port = start_redis(tmp_path)
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    outage = make_app(
+        {**shared_config(app), "TESTING": True, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://"}
+    )
+    assert outage.extensions["tessera.jobs_backend"] == "rq"
+    server.stop()
+    worker = start_worker(
+        tmp_path,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=redis_url,
+        JOBS_BACKEND="auto",  # as deployed: Redis does not answer as the worker starts
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp_port),
+        BASE_URL=app.config["BASE_URL"],
+    )
+    try:
+        addresses = [f"worker{i}@example.com" for i in range(3)]
+        for address in addresses:
+            answer = Browserish(outage.test_client()).post(
+                "/auth/signup", {"email": address, "password": "correct horse battery"}
+            )
+            assert answer.status_code == 303
+        assert len([r for r in _rows(outage) if r.dispatched_at is None]) == 3
+        time.sleep(1)
+        assert worker.popen.poll() is None, worker.log()  # still up, waiting for Redis
+        server, _ = start_redis(tmp_path, port=port)
+        deadline = time.monotonic() + 60
+        while not all(mailbox.to(a) for a in addresses) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert all(mailbox.to(a) for a in addresses), worker.log()
+        time.sleep(6)  # a relay pass or more later: nothing is sent twice
+        assert [len(mailbox.to(a)) for a in addresses] == [1, 1, 1]
+        assert all(r.dispatched_at is not None for r in _rows(outage))
+    finally:
+        worker.stop()
+        server.stop()
+        with outage.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @needs_redis
 def test_the_job_is_the_row_a_rollback_leaves_none(app, ctx):
     jobs.write_audit.delay("rolled-back")

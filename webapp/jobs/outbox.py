@@ -119,13 +119,27 @@ def waiting(ids: list[int] | None = None, older_than: float = 0.0) -> int:
         return connection.execute(query).scalar_one()
 
 
-def relay_forever(app, stop: threading.Event, every: float = RELAY_EVERY) -> None:
-    """The worker's relay thread: a pass at once, then one every ``every`` seconds until ``stop``.
-    Its own database connections (NullPool), none shared with the jobs the worker forks."""
+def own_engine(app) -> Engine:
+    """Connections of the worker's own (NullPool): none is left in a pool that the jobs RQ forks inherit."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    return create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+
+
+def relay_once(app) -> int:
+    """One pass on the worker's own connections (``flask worker --burst`` before it works)."""
+    engine = own_engine(app)
+    try:
+        return relay(engine=engine)
+    finally:
+        engine.dispose()
+
+
+def relay_forever(app, stop: threading.Event, every: float = RELAY_EVERY) -> None:
+    """The worker's relay thread: a pass at once, then one every ``every`` seconds until ``stop``,
+    on its own database connections (``own_engine``)."""
+    engine = own_engine(app)
     with app.app_context():
         older_than = 0.0
         while not stop.is_set():
