@@ -244,9 +244,10 @@ def test_void_then_rerun_bills_again_and_credits_give_back_only_whole_lines(ctx)
     db.session.commit()
     billing.run_billing("2026-11", send_emails=False)
     first = db.session.scalar(select(Invoice).where(Invoice.run_period == "2026-11"))
+    assert billing.billed_through(billing.service_key(one.id)) == date(2026, 11, 30)
     billing.void_invoice(first, None, "wrong address")
     db.session.commit()
-    assert _live(billing.service_key(one.id)) == []
+    assert _live(billing.service_key(one.id)) == [] and billing.billed_through(billing.service_key(one.id)) is None
     run = billing.run_billing("2026-11", send_emails=False)
     db.session.commit()
     assert run.counts["invoices"] == 1

@@ -41,6 +41,7 @@ from webapp.billing.services.payments import (
 from webapp.billing.services.periods import (
     AlreadyBilled,
     billed_by,
+    billed_through,
     check_free,
     release_billed_period,
     release_invoice_periods,
@@ -70,6 +71,7 @@ __all__ = [
     "allocate_numbers",
     "apply_payment",
     "billed_by",
+    "billed_through",
     "billing_account_for",
     "cancel_service",
     "check_free",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.audit import record
@@ -110,6 +110,15 @@ def live_periods(keys, start: date, end: date) -> list[BilledPeriod]:
 def billed_by(key: str, start: date, end: date) -> BilledPeriod | None:
     found = live_periods([key], start, end)
     return found[0] if found else None
+
+
+def billed_through(key: str) -> date | None:
+    """The last day of ``key`` a live line bills (Kill Bill's "charged through"), None if none does."""
+    return db.session.scalar(
+        select(func.max(BilledPeriod.end_date)).where(
+            BilledPeriod.billable_key == key, BilledPeriod.released_at.is_(None)
+        )
+    )
 
 
 def uncovered(start: date, end: date, periods) -> list[tuple[date, date]]:
