@@ -81,6 +81,7 @@ def test_died_in_a_post_step_fails_with_the_reason_and_the_next_run_gets_the_slo
     run_jobs()  # the sweeper woke the queued run
     lost, done = _runs(workflow)
     assert done.status == WorkflowRun.SUCCEEDED and len(recorder.requests) == 1
+    assert done.lease_owner is None and done.lease_expires_at is None  # released with its last write
     page = client.get(f"/o/{org.slug}/workflows/runs/{lost.id}").get_data(as_text=True)
     assert "The worker stopped while running step 1" in page
 
@@ -127,6 +128,8 @@ def test_died_between_steps_is_requeued_from_the_next_step(client, ctx, run_jobs
     )
     run = _orphan(workflow, position=2, in_step=False)  # step 1 finished and was saved
     assert lease.sweep() == {"workflow_runs": {"requeued": 1}}
+    db.session.refresh(run)
+    assert run.errors[-1]["message"].startswith("The worker stopped after step 1, before step 2; the run was queued")
     run_jobs()
     db.session.refresh(run)
     assert run.status == WorkflowRun.SUCCEEDED

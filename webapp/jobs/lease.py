@@ -65,6 +65,13 @@ class LeaseMixin:
     lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     lease_expiries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    def mark_finished(self, *args, **kwargs) -> None:
+        """On run rows (``JobRunMixin``): the lease goes in the same commit as the final status, so a
+        finished run never shows a holder. The heartbeat then finds nothing to renew and stops."""
+        super().mark_finished(*args, **kwargs)
+        self.lease_owner = None
+        self.lease_expires_at = None
+
 
 def lease_seconds() -> int:
     return int(get("jobs.lease_seconds"))

@@ -276,6 +276,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             step_run.output_excerpt = f"Waiting until {wait_until.isoformat(timespec='seconds')}"
             run.status = WorkflowRun.QUEUED
             run.resume_at = wait_until
+            run.lease_owner = run.lease_expires_at = None  # nobody holds a run while it waits
             run.next_position = step.position + 1
             run.report_progress(step.position, total)
             db.session.commit()
@@ -376,13 +377,13 @@ def recover_lost_run(run: WorkflowRun) -> tuple[str, str]:
         step = steps.get(position)
         kind = STEP_TYPES.get(interrupted.step_type)
         repeatable = step is not None and kind is not None and kind.repeatable(dict(step.config or {}))
-        where = f"step {position} ({name or interrupted.step_type})"
+        where = f"while running step {position} ({name or interrupted.step_type})"
     else:  # between two steps: the last one finished and was saved, the next had not started
         position = run.next_position
         repeatable = True
-        where = f"step {position - 1}" if position > 1 else "the start of the run"
+        where = f"after step {position - 1}, before step {position}" if position > 1 else "before step 1"
     if repeatable and lease.requeue_allowed(run):
-        reason = f"The worker stopped while running {where}; the run was queued again from there (safe to repeat)."
+        reason = f"The worker stopped {where}; the run was queued again from there (safe to repeat)."
         run.status = WorkflowRun.QUEUED
         run.queued_at = now
         run.resume_at = None
@@ -392,12 +393,12 @@ def recover_lost_run(run: WorkflowRun) -> tuple[str, str]:
         return lease.REQUEUED, reason
     if not repeatable:
         reason = (
-            f"The worker stopped while running {where}; nothing after it ran. That step may have done its work "
+            f"The worker stopped {where}; nothing after it ran. That step may have done its work "
             "outside Tessera: check before you retry the run from it."
         )
     else:
         reason = (
-            f"The worker stopped while running {where}; nothing after it ran. "
+            f"The worker stopped {where}; nothing after it ran. "
             f"It stopped {lease.times(run.lease_expiries)}, so the run is not queued again: "
             "retry it when the cause is fixed."
         )
