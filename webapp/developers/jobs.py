@@ -11,8 +11,9 @@ BATCH = 50  # deliveries one job sends before handing over to a fresh job (other
 @job(queue="integrations", retries=0, timeout=900)
 def deliver_endpoint(endpoint_id: int) -> str:
     """Idempotent: each run sends what is due now, one request at a time, each attempt committed as it ends."""
-    from webapp.developers.services import deliver_next
+    from webapp.developers.services import deliver_next, job_started
 
+    job_started(endpoint_id)
     outcome = "idle"
     for _ in range(BATCH):
         outcome = deliver_next(endpoint_id)

@@ -13,6 +13,7 @@ back the later ones until it succeeds or gives up).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -336,7 +337,36 @@ def wake(endpoint_id: int, at: datetime | None = None) -> None:
     queued = db.session().info.get(PENDING_KEY, [])  # this transaction's jobs, dispatched at its commit
     if any(p.func is deliver_endpoint and p.args == (endpoint_id,) and p.at is None for p in queued):
         return  # one job per endpoint per transaction, however many events it records
+    if backend() == "rq" and not _mark_queued(endpoint_id):
+        return  # a job for this endpoint is queued and has not started: it will see these deliveries too
     enqueue(deliver_endpoint, endpoint_id)
+
+
+QUEUED_KEY = "tessera:webhooks:queued:{}"
+QUEUED_TTL = 60  # a marker left by a rolled-back transaction stops skipping after this (wake_due runs each minute)
+
+
+def _mark_queued(endpoint_id: int) -> bool:
+    from redis.exceptions import RedisError
+
+    from webapp.jobs.runner import redis_connection
+
+    try:
+        return bool(redis_connection().set(QUEUED_KEY.format(endpoint_id), "1", nx=True, ex=QUEUED_TTL))
+    except RedisError:
+        return True
+
+
+def job_started(endpoint_id: int) -> None:
+    """The endpoint's job runs now: later events need a job of their own."""
+    from redis.exceptions import RedisError
+
+    from webapp.jobs.runner import backend, redis_connection
+
+    if backend() != "rq":
+        return
+    with contextlib.suppress(RedisError):
+        redis_connection().delete(QUEUED_KEY.format(endpoint_id))
 
 
 def wake_due(now: datetime | None = None) -> int:
