@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from webapp.core.events import emit
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -151,7 +152,7 @@ def claim_one(job_id: int) -> str | None:
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return token if row else None
 
 
@@ -177,7 +178,7 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
         .scalars()
         .all()
     )
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return [(i, token) for i in ids]
 
 
@@ -208,7 +209,7 @@ def mark_missed() -> int:
         job = db.session.get(PublishJob, job_id, populate_existing=True)
         rollup(job.post)
         _emit_failed(job)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return len(ids)
 
 
@@ -230,7 +231,7 @@ def sweep_stuck() -> int:
             reason = f"Publishing stopped without finishing within {minutes} minutes (the worker stopped). Retry it."
         _fail(job, Problem(reason, kind="stuck", unknown=job.outcome_unknown))
         rollup(job.post)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return len(stuck)
 
 
@@ -243,7 +244,7 @@ def _cross_irreversible(job: PublishJob) -> bool:
         .values(irreversible_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     db.session.refresh(job)
     return changed == 1
 
@@ -254,7 +255,7 @@ def _save(job: PublishJob, step: str | None = None, **remote) -> None:
         job.remote = {**(job.remote or {}), **remote}
     if step is not None:
         job.step = step
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
 # ----------------------------------------------------------------------------- running
@@ -271,7 +272,7 @@ def _lease(job_id: int, token: str) -> str | None:
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return fresh if row else None
 
 
@@ -285,7 +286,7 @@ def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
         time.sleep(seconds)  # no Redis, no scheduler: the in-process fallback can only wait here
         at = None
     publish_target.delay(job.id, token, resume=True, at=at)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
 def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
@@ -306,12 +307,12 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         )
         db.session.add(attempt)
     rollup(job.post)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     try:
         post_id, url = RUNNERS[job.platform](job)
     except Wait as wait:
         attempt.step = job.step or "start"
-        db.session.commit()
+        commit_progress("each publishing step saves its state as it goes (its own job)")
         _continue_later(job, token, wait.seconds)
         return job.status
     except Problem as problem:
@@ -337,7 +338,7 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
     else:
         _complete(job, attempt, post_id, url)
     rollup(job.post)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return job.status
 
 
@@ -636,7 +637,7 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
             problem = _problem(error, INSTAGRAM, "publish", irreversible=True)
             if not problem.unknown:  # a definite refusal: nothing was published
                 job.irreversible_at = None
-                db.session.commit()
+                commit_progress("each publishing step saves its state as it goes (its own job)")
             raise problem from None
         _save(job, "published", media_id=media_id)
     return media_id, f"https://www.instagram.com/reel/{media_id}/"
