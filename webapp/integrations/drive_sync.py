@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection, DriveFile, DriveSyncLog
@@ -83,7 +84,7 @@ def _remove(log: DriveSyncLog, file_ids: list[str]) -> None:
 def run(log: DriveSyncLog) -> None:
     log.mark_running()
     log.counts = {"scanned": 0, "added": 0, "updated": 0, "removed": 0}
-    db.session.commit()
+    commit_progress("a Drive sync saves each page as it goes (a long job)")
     started = time.monotonic()
     connection = log.connection
     if connection.status != Connection.CONNECTED:
@@ -94,7 +95,7 @@ def run(log: DriveSyncLog) -> None:
         about = api.about()
         for key, value in quota_details(about).items():
             connection.set_detail(key, value)
-        db.session.commit()
+        commit_progress("a Drive sync saves each page as it goes (a long job)")
         token = (connection.details or {}).get(PAGE_TOKEN)
         if log.sync_type == DriveSyncLog.INCREMENTAL and token:
             _incremental(log, api, token)
@@ -132,7 +133,7 @@ def _full(log: DriveSyncLog, api: DriveAPI) -> None:
         body = api.files(page_token)
         _upsert(log, body.get("files") or [], seen)
         log.report_progress(len(seen), max(known, len(seen)) + 1)
-        db.session.commit()
+        commit_progress("a Drive sync saves each page as it goes (a long job)")
         page_token = body.get("nextPageToken")
         if not page_token:
             break
@@ -159,9 +160,9 @@ def _incremental(log: DriveSyncLog, api: DriveAPI, token: str) -> None:
         if body.get("newStartPageToken"):
             connection = db.session.get(Connection, log.connection_id)
             connection.set_detail(PAGE_TOKEN, str(body["newStartPageToken"]))
-            db.session.commit()
+            commit_progress("a Drive sync saves each page as it goes (a long job)")
             return
         token = str(body.get("nextPageToken") or "")
-        db.session.commit()
+        commit_progress("a Drive sync saves each page as it goes (a long job)")
         if not token:
             return

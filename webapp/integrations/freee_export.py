@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations.freee_sync import EXPORTERS, EntityFailed, Stats
 from webapp.integrations.models import Connection, FreeeDeal, FreeeExport, FreeeInvoice, FreeePartner
@@ -63,7 +64,7 @@ def _call(fn, *args):
     (the sandbox shares SQLite in development) and the token refresh never wait on our transaction."""
     import time
 
-    db.session.commit()
+    commit_progress("no transaction is held across the slow freee calls")
     started = time.perf_counter()
     try:
         return fn(*args)
@@ -93,12 +94,12 @@ def ensure_partner(job, api) -> int | None:
         else:
             job.add_error(f"partner {name}: {error}", entity="partners", local_id=job.organization_id)
             job.bump("partners_failed")
-            db.session.commit()
+            commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
             return None
     if not partner.get("id"):
         job.add_error(f"partner {name}: freee answered without an id", entity="partners", local_id=job.organization_id)
         job.bump("partners_failed")
-        db.session.commit()
+        commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
         return None
     _remember(job, "partner", job.organization_id, partner["id"])
     if not db.session.scalar(
@@ -118,14 +119,14 @@ def ensure_partner(job, api) -> int | None:
             )
         )
     job.bump("partners_exported")
-    db.session.commit()
+    commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
     return int(partner["id"])
 
 
 def export_partners(job, api, since, share, page_size) -> None:
     if _mapping(job, ("partner",), job.organization_id) is not None:
         job.bump("partners_skipped")
-        db.session.commit()
+        commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
         return
     ensure_partner(job, api)
 
@@ -202,13 +203,13 @@ def export_invoices(job, api, since, share, page_size) -> None:
     invoices = _finalized_invoices(job)
     job.bump("invoices_exported", 0)
     if not invoices:
-        db.session.commit()
+        commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
         return
     partner_id = ensure_partner(job, api)
     if partner_id is None:
         job.bump("invoices_failed", len(invoices))
         job.add_error("invoices: not exported because the partner could not be created", entity="invoices")
-        db.session.commit()
+        commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
         return
     for index, invoice in enumerate(invoices):
         if _mapping(job, ("invoice", "deal"), invoice.id) is not None:
@@ -223,7 +224,7 @@ def export_invoices(job, api, since, share, page_size) -> None:
                 if not created.get("id"):
                     raise ProviderError("freee answered without an id", kind="client")
             except FreeeAccessRestricted as error:
-                db.session.commit()
+                commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
                 raise EntityFailed(str(error)) from None  # every further call would be refused too
             except ProviderError as error:
                 job.add_error(f"invoice {number}: {error}", entity="invoices", local_id=invoice_id)
@@ -233,7 +234,7 @@ def export_invoices(job, api, since, share, page_size) -> None:
                 _local_copy(job, mode, invoice, created, partner_id)
                 job.bump("invoices_exported")
         _progress(job, share, (index + 1) / len(invoices))
-        db.session.commit()
+        commit_progress("what freee has accepted is saved at once, so a retried export never sends it twice")
 
 
 def _local_copy(job, mode: str, invoice, created: dict, partner_id: int) -> None:

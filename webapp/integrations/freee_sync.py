@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection, FreeeDeal, FreeeInvoice, FreeePartner, FreeeSyncJob
@@ -39,7 +40,7 @@ def run(job: FreeeSyncJob, page_size: dict | None = None) -> None:
     connection = job.connection
     page_size = page_size or {}
     job.mark_running()
-    db.session.commit()
+    commit_progress("a freee sync saves its progress and errors page by page (a long job)")
     if connection.status != Connection.CONNECTED:
         job.mark_finished(job.FAILED, "The freee connection is not connected.")
         return
@@ -62,7 +63,7 @@ def run(job: FreeeSyncJob, page_size: dict | None = None) -> None:
             except EntityFailed as error:
                 failed_steps.append(label)
                 job.add_error(f"{label}: {error}", entity=label)
-                db.session.commit()
+                commit_progress("a freee sync saves its progress and errors page by page (a long job)")
     except oauth.ConnectionUnavailable as error:
         # Nothing half-written is pending (calls happen between commits); an expiry notice may be.
         job.mark_finished(job.FAILED, error.message)
@@ -166,7 +167,7 @@ def import_partners(job, api: FreeeAPI, since: date | None, share, page_size) ->
         _upsert_records(job, FreeePartner, records, "partners", _apply_partner)
         offset += len(records)
         _progress(job, share, offset / total if total else 1.0)
-        db.session.commit()
+        commit_progress("a freee sync saves its progress and errors page by page (a long job)")
         if not records or offset >= total:
             return
 
@@ -179,7 +180,7 @@ def import_deals(job, api: FreeeAPI, since: date | None, share, page_size) -> No
         _upsert_records(job, FreeeDeal, records, "deals", _apply_deal)
         offset += len(records)
         _progress(job, share, offset / total if total else 1.0)
-        db.session.commit()
+        commit_progress("a freee sync saves its progress and errors page by page (a long job)")
         if not records or offset >= total:
             return
 
@@ -203,11 +204,11 @@ def import_invoices(job, api: FreeeAPI, since: date | None, share, page_size) ->
             records, total = _fetch(api.invoices, start.isoformat(), end.isoformat(), offset, limit)
             _upsert_records(job, FreeeInvoice, records, "invoices", _apply_invoice)
             offset += len(records)
-            db.session.commit()
+            commit_progress("a freee sync saves its progress and errors page by page (a long job)")
             if not records or offset >= total:
                 break
         _progress(job, share, (index + 1) / len(windows))
-        db.session.commit()
+        commit_progress("a freee sync saves its progress and errors page by page (a long job)")
 
 
 IMPORTERS = {"partners": import_partners, "deals": import_deals, "invoices": import_invoices}

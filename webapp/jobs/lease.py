@@ -38,6 +38,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs.runner import job, periodic
 from webapp.settings import define, get
@@ -105,7 +106,7 @@ def claim(model, row_id: int, *conditions) -> str | None:
         .returning(model.id)
         .execution_options(synchronize_session=False)
     ).first()
-    db.session.commit()
+    commit_progress("a claimed lease must be visible to other workers before the work starts")
     return owner if taken else None
 
 
@@ -197,7 +198,7 @@ def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
         beat.stop()
         db.session.rollback()
         release(model, row_id, owner)
-        db.session.commit()
+        commit_progress("the release of a failed job's lease is committed alone, so a retry can claim")
         raise
     beat.stop()
     release(model, row_id, owner)
@@ -273,7 +274,7 @@ def sweep(now: datetime | None = None, limit: int = 200) -> dict[str, dict[str, 
                         "expiries": row.lease_expiries,
                     },
                 )
-            db.session.commit()
+            commit_progress("each swept row is settled on its own, so one bad row does not hold back the rest")
             counts = totals.setdefault(model.__tablename__, {})
             counts[outcome] = counts.get(outcome, 0) + 1
     return totals

@@ -3,6 +3,7 @@ Redis never loses a post), sweep stuck targets, sync engagement figures."""
 
 from __future__ import annotations
 
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs import job, lease, periodic
 from webapp.studio.models import PublishJob
@@ -80,7 +81,7 @@ def refresh_instagram_tokens() -> int:
             refreshed += bool(instagram.refresh_token_if_needed(conn))
         except oauth.ConnectionUnavailable:
             continue  # temporary, or expired (already recorded and e-mailed)
-        db.session.commit()
+        commit_progress("each connection's refreshed token is saved on its own (a job)")
     return refreshed
 
 

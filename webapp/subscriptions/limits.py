@@ -15,8 +15,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from webapp.core import limits
-from webapp.core.events import emit
 from webapp.core.errors import LimitExceeded
+from webapp.core.events import emit
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.subscriptions.models import LIMIT_LABELS, LIMITS

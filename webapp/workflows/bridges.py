@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.workflows.steps import StepFailed
 
@@ -90,7 +91,7 @@ def connection_token(credential) -> str:
     connection = db.session.get(Connection, credential.connection_id) if credential.connection_id else None
     if connection is None or connection.organization_id != credential.organization_id:
         raise StepFailed(f"The credential “{credential.name}” has no connection any more.")
-    db.session.commit()  # the framework wants no pending change when it refreshes
+    commit_progress("the integrations framework refreshes a token with no pending change")
     try:
         return oauth.access_token(connection)
     except Exception as error:  # ConnectionExpired / ConnectionUnavailable carry readable messages

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from webapp.audit import record
 from webapp.core.errors import Conflict
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs import lease
 from webapp.orgs.models import Organization
@@ -137,7 +138,7 @@ def claim(run_id: int) -> WorkflowRun | None:
         )
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    commit_progress("the run is claimed for this worker before its steps start")
     if result.rowcount != 1:
         return None
     db.session.refresh(run)
@@ -197,7 +198,7 @@ def execute(run_id: int) -> str | None:
     owner = run.lease_owner
     with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
         status = _execute(run, owner, beat)
-    db.session.commit()
+    commit_progress("the run's last state is saved as its lease is released")
     return status
 
 
@@ -217,7 +218,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         waiting.completed_at = utcnow()
     steps = list(workflow.steps)
     total = len(steps)
-    db.session.commit()
+    commit_progress("the run's state is saved before the first step runs")
     for step in steps[run.next_position - 1 :]:
         if not _still_ours(run, owner, beat):
             return run.status
@@ -232,7 +233,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             started_at=utcnow(),
         )
         db.session.add(step_run)
-        db.session.commit()
+        commit_progress("each step's row exists before the step reaches outside")
         ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
         started = time.monotonic()
         outcome, output, error, wait_until = "ok", None, None, None
@@ -258,7 +259,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         if not _still_ours(run, owner, beat):  # cancelled (or swept) while the step ran: log the step, leave the run be
             step_run.status = WorkflowStepRun.FAILED if outcome == "failed" else WorkflowStepRun.SUCCEEDED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT] if error else None
-            db.session.commit()
+            commit_progress("the step of a run cancelled meanwhile is logged as it ended")
             _start_next_queued(workflow.id)
             return run.status
         if outcome == "failed":
@@ -268,7 +269,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             run.next_position = step.position
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
             run.add_error(step_run.error, step=step.position)
-            db.session.commit()
+            commit_progress("a failed step fails its run, for everyone to see now")
             _start_next_queued(workflow.id)
             return WorkflowRun.FAILED
         if outcome == "wait":
@@ -279,7 +280,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             run.lease_owner = run.lease_expires_at = None  # nobody holds a run while it waits
             run.next_position = step.position + 1
             run.report_progress(step.position, total)
-            db.session.commit()
+            commit_progress("the run waits; its place is saved before the worker lets go")
             _resume_later(run.id, wait_until)
             _start_next_queued(workflow.id)
             return WorkflowRun.QUEUED
@@ -307,12 +308,12 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
                     )
                 )
             run.mark_finished(WorkflowRun.SUCCEEDED)
-            db.session.commit()
+            commit_progress("the run has succeeded: saved before the next queued run starts")
             _start_next_queued(workflow.id)
             return WorkflowRun.SUCCEEDED
-        db.session.commit()
+        commit_progress("each finished step is saved before the next one runs")
     run.mark_finished(WorkflowRun.SUCCEEDED)
-    db.session.commit()
+    commit_progress("the run has succeeded")
     _start_next_queued(workflow.id)
     return WorkflowRun.SUCCEEDED
 
@@ -324,7 +325,7 @@ def _resume_later(run_id: int, when) -> None:
     # In-process jobs cannot wait; the minute dispatcher resumes the run when it is due.
     if backend() == "rq":
         execute_run.delay(run_id, at=when)
-        db.session.commit()
+        commit_progress("the resume is scheduled: saved with it")
 
 
 def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
@@ -344,7 +345,7 @@ def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
     if waiting is not None:
         execute_run.delay(waiting)
         if commit:
-            db.session.commit()
+            commit_progress("the next queued run is started")
 
 
 # --- a worker that died ---------------------------------------------------------------------------
@@ -440,7 +441,7 @@ def dispatch_due(now=None) -> dict:
         if claimed.rowcount == 1:
             start_run(workflow, TRIGGER_SCHEDULE, {"scheduled_for": due_at.isoformat(), "fired_at": now.isoformat()})
             started += 1
-        db.session.commit()
+        commit_progress("each scheduled workflow is claimed and started on its own")
     ready = db.session.scalars(
         select(WorkflowRun.id)
         .where(
@@ -453,7 +454,7 @@ def dispatch_due(now=None) -> dict:
     for run_id in ready:
         execute_run.delay(run_id)
         resumed += 1
-    db.session.commit()
+    commit_progress("the due runs are handed to the workers")
     return {"started": started, "resumed": resumed}
 
 
@@ -475,5 +476,5 @@ def prune_runs(now=None) -> int:
             delete(WorkflowRun).where(WorkflowRun.id.in_(ids)).execution_options(synchronize_session=False)
         )
         total += len(ids)
-        db.session.commit()
+        commit_progress("retention deletes in batches")
     return total

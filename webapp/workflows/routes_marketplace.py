@@ -106,13 +106,16 @@ def draft(org):
 
     if not form.validate_on_submit():
         return page()
-    # A refused draft rolls back with the rest: no credit is charged for an answer that is not shown.
+    # A refused draft rolls back with the rest: no credit is charged for an answer that is not shown
+    # (its reservation is refunded when the request ends). A retry after a lost race asks the AI once:
+    # ask() hands the second attempt the answer the first one got, and charges it once.
     return perform(
         lambda: draft_workflow(org, _user(), form.description.data),
         then=page,
         form=form,
         field="description",
         failed=lambda _: page(),
+        retry=True,
     )
 
 

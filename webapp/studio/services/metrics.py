@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -44,7 +45,7 @@ def _fetch(platform: str, conn: Connection, client: ProviderClient, ids: list[st
     if platform == YOUTUBE:
         if not quota.consume("other", get("studio.youtube_call_cost")):
             return {}
-        db.session.commit()
+        commit_progress("the quota used is saved before the slow platform call")
         return youtube.video_statistics(conn, client, ids)
     return {i: instagram.media_insights(conn, client, i) for i in ids}
 
@@ -83,7 +84,7 @@ def sync_posts(posts: list[PublishedPost]) -> int:
                     MetricSnapshot(published_post_id=p.id, taken_at=now, **{n: getattr(p, n) for n in FIGURES})
                 )
                 synced += 1
-            db.session.commit()
+            commit_progress("metrics are saved per platform as they are fetched (a job)")
     return synced
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from webapp.core.events import emit
 from webapp.core.models import utcnow
+from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -152,7 +153,7 @@ def claim_one(job_id: int) -> str | None:
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return token if row else None
 
 
@@ -178,7 +179,7 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
         .scalars()
         .all()
     )
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return [(i, token) for i in ids]
 
 
@@ -209,7 +210,7 @@ def mark_missed() -> int:
         job = db.session.get(PublishJob, job_id, populate_existing=True)
         rollup(job.post)
         _emit_failed(job)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return len(ids)
 
 
@@ -258,7 +259,7 @@ def _cross_irreversible(job: PublishJob) -> bool:
         .values(irreversible_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     db.session.refresh(job)
     return changed == 1
 
@@ -269,7 +270,7 @@ def _save(job: PublishJob, step: str | None = None, **remote) -> None:
         job.remote = {**(job.remote or {}), **remote}
     if step is not None:
         job.step = step
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
 # ----------------------------------------------------------------------------- running
@@ -286,7 +287,7 @@ def _lease(job_id: int, token: str) -> str | None:
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
     ).first()
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return fresh if row else None
 
 
@@ -302,7 +303,7 @@ def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
     # Nobody holds the target while it waits: the lease covers the wait plus the scheduler's slack.
     lease.extend(PublishJob, job.id, token, (seconds if at else 0) + 60 * get("studio.stuck_active_minutes"))
     publish_target.delay(job.id, token, resume=True, at=at)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
 def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
@@ -323,13 +324,13 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         )
         db.session.add(attempt)
     rollup(job.post)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     beat = lease.Heartbeat(PublishJob, job_id, token).start()  # renewed while this step runs
     try:
         post_id, url = RUNNERS[job.platform](job)
     except Wait as wait:
         attempt.step = job.step or "start"
-        db.session.commit()
+        commit_progress("each publishing step saves its state as it goes (its own job)")
         _continue_later(job, token, wait.seconds)
         return job.status
     except Problem as problem:
@@ -359,7 +360,7 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
     if job.status != PublishJob.ACTIVE:
         job.lease_expires_at = None
     rollup(job.post)
-    db.session.commit()
+    commit_progress("each publishing step saves its state as it goes (its own job)")
     return job.status
 
 
@@ -658,7 +659,7 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
             problem = _problem(error, INSTAGRAM, "publish", irreversible=True)
             if not problem.unknown:  # a definite refusal: nothing was published
                 job.irreversible_at = None
-                db.session.commit()
+                commit_progress("each publishing step saves its state as it goes (its own job)")
             raise problem from None
         _save(job, "published", media_id=media_id)
     return media_id, f"https://www.instagram.com/reel/{media_id}/"
