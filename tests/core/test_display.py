@@ -11,7 +11,10 @@ from webapp.core import display
         ("PAYNOW_ECOCASH", "Paynow EcoCash"),
         ("PAYNOW_ONEMONEY", "Paynow OneMoney"),
         ("POS_TERMINAL", "POS terminal"),
-        ("Pos Terminal", "Pos Terminal"),  # free text is left as written, only its first letter raised
+        ("Pos Terminal", "POS terminal"),  # an enum someone title-cased
+        ("Ai Credits", "AI credits"),
+        ("Harare Retail Group", "Harare Retail Group"),  # free text is left as written
+        ("till at the front", "Till at the front"),
         ("ai_credits", "AI credits"),
         ("AI_CREDITS", "AI credits"),
         ("storage_mb", "Storage (MB)"),

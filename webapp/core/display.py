@@ -60,6 +60,10 @@ def label(value) -> str:
     if not text:
         return ""
     looks_like_enum = _ENUM.match(text) and ("_" in text or "-" in text or text.isupper() or text.islower())
+    # An enum someone already title-cased ("Pos Terminal", "Ai Credits"): words again, acronyms restored.
+    title_cased = text.istitle() and " " in text and any(w.lower() in SPELLING for w in text.split())
+    if title_cased and all(w.isalpha() for w in text.split()):
+        looks_like_enum = True
     if not looks_like_enum:
         return text[0].upper() + text[1:]  # free text: only the first letter is raised
     words = [w for w in re.split(r"[_\-\s]+", text.lower()) if w]

@@ -33,6 +33,7 @@ from webapp.billing.models import (
     Service,
 )
 from webapp.billing.services.invoices import LineSpec, allocate_numbers, finalization_values, tax_for
+from webapp.core import display
 from webapp.core.errors import DomainError
 from webapp.core.events import emit
 from webapp.core.models import utcnow
@@ -76,7 +77,7 @@ def service_lines(service: Service, start: date, end: date) -> list[LineSpec]:
     used = (last - first).days + 1
     if used <= 0:
         return []
-    label = f"{service.name} ({service.type.replace('_', ' ').title()}) {start:%b %Y}"
+    label = f"{service.name} ({display.label(service.type)}) {start:%b %Y}"
     if used >= period_days:
         return [LineSpec(label, 1, service.monthly_fee, service_id=service.id)]
     amount = prorate(service.monthly_fee, used, period_days)
