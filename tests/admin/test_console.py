@@ -291,7 +291,7 @@ def test_audit_log_keyset_pagination_newest_first(app, staff):
     pages = 0
     while url:
         page = _text(staff.get(url))
-        seen += [int(n) for n in re.findall(r'<span class="kv"><span class="muted">n</span> (\d+)</span>', page)]
+        seen += [int(n) for n in re.findall(r'<span class="kv"><span class="muted">N</span> (\d+)</span>', page)]
         older = re.search(r'href="(/admin/audit\?[^"]*before=\d+[^"]*)">Older', page)
         url = older.group(1).replace("&amp;", "&") if older else None
         pages += 1

@@ -13,6 +13,7 @@ from webapp.ai import services as ai
 from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
 from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
 from webapp.core.access import can, org_view
+from webapp.core.display import label
 from webapp.core.htmx import render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
@@ -33,7 +34,7 @@ def usage_by_service(org, days: int = 30) -> list[dict]:
     return [
         {
             "service": s,
-            "label": s.replace("_", " ").title(),
+            "label": label(s),
             "credits": int(rows.get(s, 0)),
             "width": int(int(rows.get(s, 0)) * 300 / peak),
         }

@@ -67,6 +67,8 @@ def org_view(permission: str = "view"):
             if membership is None:
                 abort(404)
             if not role_allows(membership.role, permission):
+                # The 403 page keeps the organization's layout and says who can grant access.
+                g.org, g.membership, g.denied_permission = membership.organization, membership, permission
                 abort(403)
             g.org = membership.organization
             g.membership = membership
@@ -93,3 +95,19 @@ def can(permission: str) -> bool:
     """For templates: may the current member do this here?"""
     membership = g.get("membership")
     return membership is not None and role_allows(membership.role, permission)
+
+
+def roles_allowed(permission: str) -> list[str]:
+    """The roles that hold ``permission``, in the table's order (for people: "Owner, Admin")."""
+    return [role for role in ROLES if role in PERMISSIONS[permission]]
+
+
+def who_can_grant(org) -> list:
+    """The members who can change a role here (those holding "members"), owners first."""
+    from webapp.orgs.models import Membership
+
+    granting = roles_allowed("members")
+    rows = db.session.scalars(
+        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_(granting))
+    ).all()
+    return sorted(rows, key=lambda m: (granting.index(m.role), m.user.display_name.lower()))

@@ -5,27 +5,72 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from webapp.core.access import can
+from webapp.core import display
+from webapp.core.access import can, roles_allowed, who_can_grant
 from webapp.core.money import format_amount
 
 
+def viewer_zone() -> str:
+    """The viewer's organization's time zone: the page's organization, else the one they last opened
+    (pages outside an organization: notifications, account), else their first; UTC for staff-only or
+    signed-out views."""
+    org = g.get("org")
+    if org is not None:
+        return org.timezone or "UTC"
+    if not has_request_context() or not current_user.is_authenticated or request.path.startswith("/admin"):
+        return "UTC"  # the staff console reads in UTC, every organization's times side by side
+    cached = g.get("viewer_zone")
+    if cached is None:
+        from flask import session
+
+        from webapp.orgs.services import memberships_of
+
+        orgs = [m.organization for m in memberships_of(current_user.id)]
+        last = session.get("last_org")
+        chosen = next((o for o in orgs if o.slug == last), orgs[0] if orgs else None)
+        cached = g.viewer_zone = (chosen.timezone if chosen is not None else None) or "UTC"
+    return cached
+
+
+def zone_name(value: datetime, zone: str) -> str:
+    """ "CAT", "JST", "UTC"; the zone's key where it has no letters for a name ("America/Sao_Paulo")."""
+    abbreviation = value.astimezone(ZoneInfo(zone)).tzname() or ""
+    return abbreviation if abbreviation.isalpha() else zone
+
+
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone: str | None = None) -> str:
-    """Shown in the organization's time zone when there is one, else UTC."""
+    """Shown in the viewer's organization's time zone (see ``viewer_zone``)."""
     if value is None:
         return ""
-    org = g.get("org")
-    tz = zone or (org.timezone if org is not None else "UTC")
+    tz = zone or (viewer_zone() if has_request_context() else "UTC")
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def local_time_named(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone: str | None = None) -> str:
+    """Like ``dt``, with the zone named: "2026-12-03 11:50 CAT"."""
+    if value is None:
+        return ""
+    tz = zone or (viewer_zone() if has_request_context() else "UTC")
+    return f"{local_time(value, fmt, tz)} {zone_name(value, tz)}"
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_amount
     app.jinja_env.filters["dt"] = local_time
     app.jinja_env.filters["date"] = lambda v: local_time(v, "%Y-%m-%d")
+    app.jinja_env.filters["dtz"] = local_time_named
+    for name in ("label", "sentence", "count", "plural", "size", "mb_size", "join_words", "article", "role_label"):
+        app.jinja_env.filters[name] = getattr(display, name)
+    app.jinja_env.globals["provider_name"] = display.provider_name
+    app.jinja_env.globals["payer_message"] = display.payer_message
+    app.jinja_env.globals["entity_url"] = display.entity_url
+    app.jinja_env.globals["audit_details"] = display.audit_details
+    app.jinja_env.globals["roles_allowed"] = roles_allowed
+    app.jinja_env.globals["who_can_grant"] = who_can_grant
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["csrf_token"] = generate_csrf
 

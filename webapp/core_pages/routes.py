@@ -1,4 +1,6 @@
-from flask import current_app, jsonify, redirect, url_for
+import os
+
+from flask import Response, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -11,6 +13,17 @@ from webapp.extensions import db, limiter
 @bp.get("/")
 def index():
     return redirect(url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; the answer is the SVG icon (no 404 per page)."""
+    icon = current_app.extensions.get("tessera.favicon")
+    if icon is None:
+        with open(os.path.join(current_app.static_folder, "favicon.svg"), "rb") as file:
+            icon = current_app.extensions["tessera.favicon"] = file.read()
+    return Response(icon, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @bp.get("/healthz")

@@ -26,6 +26,7 @@ from webapp.billing.providers import (
     register,
 )
 from webapp.billing.services import settle_payment, start_provider_payment
+from webapp.core.display import provider_sentence
 from webapp.core.errors import DomainError
 from webapp.extensions import db
 from webapp.integrations.providers.client import ProviderError
@@ -76,7 +77,12 @@ class PaynowProvider(PaymentProvider):
                 result = client.remote(**common, phone=payment.phone, method=EXPRESS_METHODS[payment.method])
             else:
                 result = client.initiate(**common)
-        except (PaynowError, ProviderError) as error:
+        except ProviderError as error:
+            # The payer reads a sentence; the exception, status and body stay in the call log (/admin/calls).
+            sentence = provider_sentence("paynow", error.kind, payment=True)
+            settle_payment(payment, PAY_FAILED, external_status="Error", error=sentence)
+            raise PaymentProviderError(sentence) from None
+        except PaynowError as error:  # Paynow's own refusal, in its words
             settle_payment(payment, PAY_FAILED, external_status="Error", error=str(error)[:500])
             raise PaymentProviderError(f"Paynow could not start the payment: {error}") from None
         payment.poll_url = result.poll_url

@@ -9,6 +9,7 @@ import stripe
 
 from webapp.billing.models import Invoice, Payment
 from webapp.billing.providers import Checkout, PaymentProviderError, provider_for, refresh_payment
+from webapp.core.display import provider_name
 from webapp.core.errors import DomainError
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
@@ -44,7 +45,8 @@ def check_payment(payment: Payment) -> bool:
     """The payer is back, or a status page polls: ask the provider (a refusal the payer can read)."""
     try:
         return refresh_payment(payment)
-    except PROVIDER_FAILURES as error:
+    except PROVIDER_FAILURES:
+        # A sentence for the payer; the exception and its detail stay in the call log.
         raise PaymentProviderError(
-            f"{payment.provider.title()} did not answer ({type(error).__name__}); we keep checking."
+            f"{provider_name(payment.provider)} did not answer just now; nothing more was charged and we keep checking."
         ) from None

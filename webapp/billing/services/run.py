@@ -36,6 +36,7 @@ from webapp.billing.models import (
 )
 from webapp.billing.services.invoices import LineSpec, add_line_item, create_draft_invoice, finalize_invoices
 from webapp.billing.services.periods import AlreadyBilled, live_periods, service_key, uncovered
+from webapp.core import display
 from webapp.core.errors import DomainError
 from webapp.core.money import prorate
 from webapp.extensions import db
@@ -83,7 +84,7 @@ def service_lines(service: Service, start: date, end: date, billed=()) -> list[L
     if active is None:
         return []
     period_days = (end - start).days + 1
-    label = f"{service.name} ({service.type.replace('_', ' ').title()}) {start:%b %Y}"
+    label = f"{service.name} ({display.label(service.type)}) {start:%b %Y}"
     lines = []
     for first, last in uncovered(active[0], active[1], billed):
         used = (last - first).days + 1

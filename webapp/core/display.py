@@ -1,0 +1,259 @@
+"""How values read to people: one module, registered as Jinja filters by ``webapp.core.templating``.
+
+- ``label``: a stored enum as words ("PAYNOW_ECOCASH" → "Paynow EcoCash", "POS_TERMINAL" →
+  "POS terminal", "ai_credits" → "AI credits", "storage_mb" → "Storage (MB)"); free text only gets
+  its first letter raised ("storage (MB)" → "Storage (MB)", never "Storage (mb)").
+- ``plural``: a count with its noun ("1 run", "2 runs", "1,204 events").
+- ``size``: bytes in binary units ("0 B", "1.5 KB", "200 GB"); ``mb_size`` for figures kept in MB.
+- ``join_words``, ``article``: lists and roles in a sentence ("Owner, Admin and Billing", "an Admin").
+- ``provider_sentence``: what a person reads when a provider call failed; the call log keeps the
+  technical detail (exception class, status, body) for staff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Words that keep their own spelling wherever they stand (brands, acronyms).
+SPELLING = {
+    "ai": "AI",
+    "api": "API",
+    "csv": "CSV",
+    "ecocash": "EcoCash",
+    "freee": "freee",
+    "gb": "GB",
+    "html": "HTML",
+    "http": "HTTP",
+    "id": "ID",
+    "innbucks": "InnBucks",
+    "instagram": "Instagram",
+    "kb": "KB",
+    "mastercard": "Mastercard",
+    "mb": "MB",
+    "oauth": "OAuth",
+    "onemoney": "OneMoney",
+    "paynow": "Paynow",
+    "pdf": "PDF",
+    "pos": "POS",
+    "sms": "SMS",
+    "stripe": "Stripe",
+    "tiktok": "TikTok",
+    "totp": "TOTP",
+    "url": "URL",
+    "usd": "USD",
+    "vat": "VAT",
+    "visa": "Visa",
+    "youtube": "YouTube",
+    "zig": "ZiG",
+}
+# A unit at the end of an enum is shown in brackets: "storage_mb" → "Storage (MB)".
+UNITS = {"mb", "gb", "kb", "ms"}
+_ENUM = re.compile(r"^[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*$")
+
+
+def label(value) -> str:
+    """A stored value (enum, code, key) as words a person reads."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if not text:
+        return ""
+    looks_like_enum = _ENUM.match(text) and ("_" in text or "-" in text or text.isupper() or text.islower())
+    # An enum someone already title-cased ("Pos Terminal", "Ai Credits"): words again, acronyms restored.
+    title_cased = text.istitle() and " " in text and any(w.lower() in SPELLING for w in text.split())
+    if title_cased and all(w.isalpha() for w in text.split()):
+        looks_like_enum = True
+    if not looks_like_enum:
+        return text[0].upper() + text[1:]  # free text: only the first letter is raised
+    words = [w for w in re.split(r"[_\-\s]+", text.lower()) if w]
+    unit = words.pop() if len(words) > 1 and words[-1] in UNITS else None
+    shown = []
+    for i, word in enumerate(words):
+        if word in SPELLING:
+            shown.append(SPELLING[word])
+        else:
+            shown.append(word.capitalize() if i == 0 else word)
+    result = " ".join(shown)
+    if unit:
+        result += f" ({SPELLING.get(unit, unit)})"
+    return result
+
+
+def sentence(value) -> str:
+    """Raise the first letter only: "storage (MB)" → "Storage (MB)" (``capitalize`` lowers the rest)."""
+    text = "" if value is None else str(value)
+    return text[:1].upper() + text[1:]
+
+
+def count(value) -> str:
+    """A number with thousands separators ("12,285", "1,234.5")."""
+    return f"{value or 0:,}"
+
+
+IRREGULAR = {"entry": "entries", "copy": "copies", "person": "people", "reply": "replies", "category": "categories"}
+
+
+def plural(n, singular: str, plural_form: str | None = None) -> str:
+    """ "1 run", "2 runs", "0 runs", "1,204 entries"."""
+    n = int(n or 0)
+    if n == 1:
+        return f"1 {singular}"
+    many = plural_form or IRREGULAR.get(singular) or (singular + ("es" if singular.endswith(("s", "x", "ch")) else "s"))
+    return f"{n:,} {many}"
+
+
+_SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def size(n_bytes) -> str:
+    """Bytes in binary units: "0 B", "512 B", "1.5 KB", "20 MB", "200 GB"."""
+    value = float(n_bytes or 0)
+    unit = 0
+    while value >= 1024 and unit < len(_SIZE_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(value):,} B"
+    if value >= 10 or value == int(value):
+        return f"{round(value):,} {_SIZE_UNITS[unit]}"
+    return f"{value:.1f} {_SIZE_UNITS[unit]}"
+
+
+def mb_size(megabytes) -> str:
+    """A figure kept in MB (plan limits) in the same units as ``size``: 204800 → "200 GB"."""
+    return size(int(megabytes or 0) * 1024 * 1024)
+
+
+def join_words(items: Iterable) -> str:
+    """ "Owner", "Owner and Admin", "Owner, Admin and Billing"."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def article(word) -> str:
+    """ "an Admin", "a Member"."""
+    text = str(word)
+    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+
+
+def role_label(role) -> str:
+    return label(role)
+
+
+_PROVIDER_NAMES = {"paynow": "Paynow", "stripe": "Stripe", "freee": "freee", "google": "Google Drive"}
+
+
+def provider_name(provider) -> str:
+    return _PROVIDER_NAMES.get(str(provider).lower(), label(provider))
+
+
+def provider_sentence(provider, kind: str, *, payment: bool = False) -> str:
+    """A failed provider call as a sentence the person can act on (no exception names, no status codes)."""
+    name = provider_name(provider)
+    nothing = " nothing was charged." if payment else " nothing changed."
+    later = "Try again in a minute."
+    sentences = {
+        "timeout": f"{name} did not answer in time;{nothing} {later}",
+        "network": f"We could not reach {name};{nothing} {later}",
+        "rate_limited": f"{name} is busy right now;{nothing} {later}",
+        "server": f"{name} had a problem on its side;{nothing} Try again in a few minutes.",
+    }
+    then = "Check the details, or choose another way to pay." if payment else "Check the details and try again."
+    return sentences.get(kind, f"{name} did not accept the request;{nothing} {then}")
+
+
+# The audit log: entities as links where a staff page shows them, amounts in cents as money.
+ENTITY_PAGES = {
+    "User": ("admin.users_detail", "user_id"),
+    "Organization": ("admin.orgs_detail", "org_id"),
+    "Invoice": ("billing_admin.invoice", "invoice_id"),
+    "SupportTicket": ("support_admin.ticket", "ticket_id"),
+    "CreditNote": ("billing_admin.credit_note_pdf_admin", "credit_note_id"),
+    "EmailMessage": ("admin.emails_detail", "email_id"),
+    "WorkflowTemplate": ("workflows_admin.template_form", "template_id"),
+    "AiPromptTemplate": ("ai_admin.prompt", "prompt_id"),
+}
+# An entity whose page is its organization's (one account per organization).
+ORG_PAGES = {"BillingAccount": "billing_admin.org_billing", "Subscription": "billing_admin.org_billing"}
+# Ids inside the details that name an entity with a page.
+DETAIL_IDS = {"invoice_id": "Invoice", "user_id": "User", "ticket_id": "SupportTicket", "org_id": "Organization"}
+# Money in cents, in the details of these actions' domains ("invoice.finalized" → "invoice").
+MONEY_KEYS = {"amount", "total", "subtotal", "tax", "due", "amount_due", "expected", "reported", "price", "refunded"}
+MONEY_DOMAINS = {
+    "invoice",
+    "payment",
+    "credit",
+    "credit_note",
+    "refund",
+    "subscription",
+    "referral",
+    "payout",
+    "billing",
+}
+
+
+def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str | None:
+    """The staff page of an audited entity, or None where there is none."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    if not entity_type or entity_id in (None, ""):
+        return None
+    try:
+        if entity_type in ENTITY_PAGES:
+            endpoint, arg = ENTITY_PAGES[entity_type]
+            return url_for(endpoint, **{arg: int(entity_id)})
+        if entity_type in ORG_PAGES and organization_id:
+            return url_for(ORG_PAGES[entity_type], org_id=int(organization_id))
+    except (BuildError, ValueError, TypeError):
+        return None
+    return None
+
+
+def is_money(action: str | None, key: str, value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    if key.endswith("_cents"):
+        return True
+    return key in MONEY_KEYS and (action or "").split(".", 1)[0] in MONEY_DOMAINS
+
+
+def audit_details(entry) -> list[dict]:
+    """Each detail of an audit entry as {key, text, url}: money as money, known ids as links."""
+    from webapp.core.money import format_amount
+
+    details = entry.details or {}
+    currency = details.get("currency") or "USD"
+    shown = []
+    for key, value in details.items():
+        if key == "currency" and any(is_money(entry.action, k, v) for k, v in details.items()):
+            continue  # said with the amount
+        text, url = value, None
+        if is_money(entry.action, key, value):
+            text = format_amount(value, currency)
+        elif key in DETAIL_IDS and value not in (None, ""):
+            url = entity_url(DETAIL_IDS[key], value)
+        elif isinstance(value, (dict, list)):
+            import json
+
+            text = json.dumps(value, ensure_ascii=False)
+        shown.append({"key": label(key), "text": "" if text is None else text, "url": url})
+    return shown
+
+
+def payer_message(payment) -> str:
+    """Why a payment did not go through, as the payer reads it (the call log keeps the detail)."""
+    name = provider_name(payment.provider or "")
+    reason = (payment.error_message or "").strip()
+    if reason.endswith(".") and " " in reason:
+        return reason if "charged" in reason else f"{reason} Nothing was charged."
+    if reason.lower() == "cancelled" or payment.status == "CANCELLED":
+        return f"The payment was cancelled at {name}; nothing was charged."
+    if reason.lower() == "amount mismatch":
+        return f"{name} reported an amount other than this payment's, so it was not applied; nothing was charged."
+    if reason:
+        return f"{name} did not complete the payment (it said “{reason}”); nothing was charged."
+    return "The payment did not go through; nothing was charged."
