@@ -52,7 +52,7 @@ def test_chat_reserves_settles_on_real_tokens_and_logs(client, ctx):
     assert call.success and call.endpoint.endswith("/sandbox/ai/v1/chat/completions")
 
     overview = client.get(f"/o/{org.slug}/ai/").get_data(as_text=True)
-    assert "Chat Assistant" in overview and "<svg" in overview and "Usage log" in overview
+    assert "Chat assistant" in overview and "<svg" in overview and "Usage log" in overview
     assert f"{usage.credits_used}</text>" in overview  # the bar's label in the chart
 
 
@@ -221,12 +221,12 @@ def test_staff_adjust_credits_and_edit_prompts(client, make_client, ctx):
 
     listing = staff_client.get("/admin/ai-prompts").get_data(as_text=True)
     for service in (
-        "Task Generation",
-        "Smart Notifications",
-        "Project Analysis",
-        "Chat Assistant",
-        "Document Analysis",
-        "Workflow Optimization",
+        "Task generation",
+        "Smart notifications",
+        "Project analysis",
+        "Chat assistant",
+        "Document analysis",
+        "Workflow optimization",
     ):
         assert service in listing
     from webapp.ai.models import AiPromptTemplate

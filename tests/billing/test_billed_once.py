@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests.billing.helpers import org_with_owner, staff_user
 from webapp.billing import services as billing
 from webapp.billing.models import BilledPeriod, BillingRun, Invoice, InvoiceLineItem
+from webapp.core import display
 from webapp.core.errors import DomainError
 from webapp.extensions import db
 
@@ -478,7 +479,11 @@ def test_the_run_and_one_by_one_finalization_make_the_same_invoices_audit_and_ev
             )
             invoice.run_period = "2026-11"
             billing.add_line_item(
-                invoice, f"{service.name} (Pos Terminal) Nov 2026", 1, service.monthly_fee, service=service
+                invoice,
+                f"{service.name} ({display.label(service.type)}) Nov 2026",
+                1,
+                service.monthly_fee,
+                service=service,
             )
             if extra:
                 billing.add_line_item(invoice, "Goodwill credit", 1, extra)

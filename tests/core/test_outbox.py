@@ -165,6 +165,20 @@ def test_the_job_is_the_row_a_rollback_leaves_none(app, ctx):
 
 
 @needs_redis
+def test_a_savepoint_released_before_the_commit_keeps_its_jobs_for_the_commit(app, ctx):
+    # Releasing a savepoint fires SQLAlchemy's after_commit too; the jobs must wait for the real one.
+    jobs.write_audit.delay("outside")
+    with db.session.begin_nested():
+        jobs.write_audit.delay("inside")
+    assert get_queue("maintenance").count == 0  # nothing is sent before the transaction commits
+    db.session.commit()
+    assert get_queue("maintenance").count == 2
+    assert db.session.scalar(select(func.count(JobOutbox.id)).where(JobOutbox.dispatched_at.is_(None))) == 0
+    _burst(app)
+    assert sorted(_audit_labels()) == ["inside", "outside"]
+
+
+@needs_redis
 def test_a_row_already_on_rq_is_stamped_never_enqueued_twice(app, ctx):
     jobs.write_audit.delay("once")
     db.session.commit()

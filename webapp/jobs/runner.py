@@ -154,6 +154,8 @@ def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the jobs wait for the transaction around it to commit
     pending = session.info.pop(PENDING_KEY, [])
     for item in pending:
         _dispatch(item)
