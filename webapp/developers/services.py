@@ -342,8 +342,13 @@ def wake(endpoint_id: int, at: datetime | None = None) -> None:
     enqueue(deliver_endpoint, endpoint_id)
 
 
-QUEUED_KEY = "tessera:webhooks:queued:{}"
 QUEUED_TTL = 60  # a marker left by a rolled-back transaction stops skipping after this (wake_due runs each minute)
+
+
+def _queued_key(endpoint_id: int) -> str:
+    from webapp.jobs.namespace import key
+
+    return key("webhooks", "queued", endpoint_id)
 
 
 def _mark_queued(endpoint_id: int) -> bool:
@@ -352,7 +357,7 @@ def _mark_queued(endpoint_id: int) -> bool:
     from webapp.jobs.runner import redis_connection
 
     try:
-        return bool(redis_connection().set(QUEUED_KEY.format(endpoint_id), "1", nx=True, ex=QUEUED_TTL))
+        return bool(redis_connection().set(_queued_key(endpoint_id), "1", nx=True, ex=QUEUED_TTL))
     except RedisError:
         return True
 
@@ -366,7 +371,7 @@ def job_started(endpoint_id: int) -> None:
     if backend() != "rq":
         return
     with contextlib.suppress(RedisError):
-        redis_connection().delete(QUEUED_KEY.format(endpoint_id))
+        redis_connection().delete(_queued_key(endpoint_id))
 
 
 def wake_due(now: datetime | None = None) -> int:
