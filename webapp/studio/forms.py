@@ -66,3 +66,20 @@ class RescheduleForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     day = DateField("Day", validators=[DataRequired("Pick a day.")])
+
+
+class ApproveForm(FlaskForm):
+    """Approve as it is, or at a new time when its own has passed."""
+
+    schedule_date = DateField("New date", validators=[Optional()])
+    schedule_time = TimeField("New time", validators=[Optional()])
+
+
+class RejectForm(FlaskForm):
+    comment = TextAreaField(
+        "What should change", validators=[DataRequired("Say what should change."), Length(max=2000)]
+    )
+
+
+class StudioSettingsForm(FlaskForm):
+    approval_required = BooleanField("Posts by members need approval")

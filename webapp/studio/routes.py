@@ -12,16 +12,27 @@ from webapp.core.access import org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
+from webapp.core.models import utcnow
 from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
 from webapp.storage import ObjectMissing, storage
 from webapp.studio import bp
-from webapp.studio.forms import EmptyForm, MoveForm, PostForm, RenameForm, RescheduleForm, UploadForm
+from webapp.studio.forms import (
+    ApproveForm,
+    EmptyForm,
+    MoveForm,
+    PostForm,
+    RejectForm,
+    RenameForm,
+    RescheduleForm,
+    StudioSettingsForm,
+    UploadForm,
+)
 from webapp.studio.models import PLATFORM_OF, PLATFORMS, PROVIDER_OF, Post, PublishedPost, PublishJob, Video
+from webapp.studio.services import approvals, metrics, posts, videos
 from webapp.studio.services import calendar as cal
-from webapp.studio.services import metrics, posts, videos
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
 
 
@@ -230,14 +241,34 @@ def _save_post(org, form, post):
 @bp.get("/posts/<int:post_id>")
 @org_view("studio")
 def post_detail(org, post_id):
-    post = org_object_or_404(Post, org, post_id)
-    form = RescheduleForm()
-    if post.scheduled_at:
-        local = posts.utc_to_local(post.scheduled_at, post.timezone)
-        form.schedule_date.data, form.schedule_time.data = local.date(), local.time().replace(second=0, microsecond=0)
-    published = {p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))}
+    return _post_page(org, org_object_or_404(Post, org, post_id))
+
+
+def _post_page(org, post, *, form=None, published=None, approve_form=None, reject_form=None, status=200):
+    if form is None:
+        form = RescheduleForm()
+        if post.scheduled_at:
+            local = posts.utc_to_local(post.scheduled_at, post.timezone)
+            form.schedule_date.data, form.schedule_time.data = (
+                local.date(),
+                local.time().replace(second=0, microsecond=0),
+            )
+    if published is None:
+        published = {
+            p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))
+        }
     return render(
-        "studio/post.html", block="post", org=org, post=post, form=form, published=published, button=EmptyForm()
+        "studio/post.html",
+        block="post",
+        org=org,
+        post=post,
+        form=form,
+        published=published,
+        button=EmptyForm(),
+        approve_form=approve_form or ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+        time_passed=bool(post.scheduled_at and post.scheduled_at < utcnow()),
+        status=status,
     )
 
 
@@ -304,6 +335,85 @@ def target_retry(org, post_id, target_id):
     )
 
 
+# ----------------------------------------------------------------------------- approvals
+
+
+def _after_decision(org, post):
+    if request.headers.get("HX-Request") == "true" and request.form.get("from") == "calendar":
+        return _calendar_page(org)
+    return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+
+
+def _decision_refused(org, post, *, approve_form=None, reject_form=None):
+    def answer(error):
+        if request.form.get("from") == "calendar":
+            flash(error.message, "error")
+            return _calendar_or_redirect(org)
+        if error.field is None:  # not about the form (already decided, not an approver): say so on the page
+            flash(error.message, "error")
+            return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+        form = approve_form if approve_form is not None else reject_form
+        apply_error(form, error)
+        return _post_page(org, post, approve_form=approve_form, reject_form=reject_form, status=422)
+
+    return answer
+
+
+@bp.post("/posts/<int:post_id>/approve")
+@org_view("studio_approve")
+def post_approve(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _post_page(org, post, approve_form=form, status=422)
+    when = None
+    if form.schedule_date.data and form.schedule_time.data:
+        when = posts.local_to_utc(form.schedule_date.data, form.schedule_time.data, post.timezone or org.timezone)
+    elif form.schedule_date.data or form.schedule_time.data:
+        form.schedule_date.errors = ["Pick both a date and a time (or neither)."]
+        return _post_page(org, post, approve_form=form, status=422)
+    return perform(
+        lambda: approvals.approve(org, post, current_user.user, when),
+        then=lambda _: _after_decision(org, post),
+        success="Approved; it is scheduled.",
+        failed=_decision_refused(org, post, approve_form=form),
+    )
+
+
+@bp.post("/posts/<int:post_id>/reject")
+@org_view("studio_approve")
+def post_reject(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        if request.form.get("from") == "calendar":
+            flash("Say what should change.", "error")
+            return _calendar_or_redirect(org)
+        return _post_page(org, post, reject_form=form, status=422)
+    return perform(
+        lambda: approvals.reject(org, post, current_user.user, form.comment.data),
+        then=lambda _: _after_decision(org, post),
+        success="Sent back to the author with your comment.",
+        failed=_decision_refused(org, post, reject_form=form),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@org_view("studio_approve")
+def studio_settings(org):
+    current = approvals.settings_for(org)
+    form = StudioSettingsForm(approval_required=current.approval_required)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render("studio/settings.html", org=org, form=form, status=422)
+        return perform(
+            lambda: approvals.set_approval_required(org, current_user.user, form.approval_required.data),
+            then=url_for("studio.studio_settings", slug=org.slug),
+            success="Studio settings saved.",
+        )
+    return render("studio/settings.html", org=org, form=form)
+
+
 # ----------------------------------------------------------------------------- calendar and analytics
 
 
@@ -336,6 +446,7 @@ def _calendar_page(org):
         statuses=Post.STATUSES,
         today=cal.today_in(org),
         move_form=MoveForm(),
+        reject_form=RejectForm(formdata=None),
     )
 
 
