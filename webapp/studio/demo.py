@@ -258,6 +258,7 @@ def studio_demo() -> None:
             scheduled_at=when,
             timezone=org.timezone,
             status=Post.SCHEDULED,
+            queued=True,  # at the queue's posting times below
         )
         for platform in (TIKTOK, INSTAGRAM, YOUTUBE):
             conn = _connection(org, owner, platform)
@@ -284,7 +285,17 @@ def studio_demo() -> None:
 
         for job in post.targets:
             publish_target.delay(job.id, at=when)
+    _queue_times(org)
     _awaiting_approval(org, ready[0], next_monday + timedelta(days=5), tz)
+
+
+def _queue_times(org) -> None:
+    """The posting queue's weekly times (Tokyo): the scheduled demo posts sit on them."""
+    from webapp.studio.models import QueueSlot
+
+    if db.session.scalar(select(QueueSlot.id).where(QueueSlot.organization_id == org.id)) is None:
+        for weekday, hour in ((0, 18), (2, 12), (4, 9)):
+            db.session.add(QueueSlot(organization_id=org.id, weekday=weekday, minute=hour * 60))
 
 
 def _awaiting_approval(org, video, day, tz) -> None:

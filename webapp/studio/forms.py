@@ -83,3 +83,16 @@ class RejectForm(FlaskForm):
 
 class StudioSettingsForm(FlaskForm):
     approval_required = BooleanField("Posts by members need approval")
+
+
+class QueueSlotForm(FlaskForm):
+    weekday = SelectField(
+        "Day",
+        coerce=int,
+        choices=[
+            SelectChoice(i, d)
+            for i, d in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+        ],
+    )
+    at = TimeField("Time", validators=[DataRequired("Pick a time.")])
+    connection_id = SelectField("For", validate_choice=False, choices=[SelectChoice("", "Every account")])

@@ -84,6 +84,7 @@ class Post(TimestampMixin, OrgOwnedMixin, db.Model):
     approval_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
     approval_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    queued: Mapped[bool] = mapped_column(Boolean, default=False)  # its time comes from the posting queue
 
     video: Mapped[Video] = relationship(lazy="joined")
     targets: Mapped[list[PublishJob]] = relationship(
@@ -109,6 +110,25 @@ class StudioSettings(TimestampMixin, db.Model):
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
     approval_required: Mapped[bool] = mapped_column(Boolean, default=False)  # posts by members need approval
+    queue_paused: Mapped[bool] = mapped_column(Boolean, default=False)  # nothing queued goes out while paused
+
+
+class QueueSlot(TimestampMixin, db.Model):
+    """A weekly posting time of the queue: weekday (0 Monday) and minute of the day, wall clock in the
+    organization's zone; for every account (``connection_id`` null) or one platform account."""
+
+    __tablename__ = "studio_queue_slots"
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+
+    connection = relationship("Connection")
+
+    @property
+    def label(self) -> str:
+        return f"{self.minute // 60:02d}:{self.minute % 60:02d}"
 
 
 class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):

@@ -24,15 +24,27 @@ from webapp.studio.forms import (
     EmptyForm,
     MoveForm,
     PostForm,
+    QueueSlotForm,
     RejectForm,
     RenameForm,
     RescheduleForm,
     StudioSettingsForm,
     UploadForm,
 )
-from webapp.studio.models import PLATFORM_OF, PLATFORMS, PROVIDER_OF, Post, PublishedPost, PublishJob, Video
+from webapp.studio.models import (
+    PLATFORM_LABELS,
+    PLATFORM_OF,
+    PLATFORMS,
+    PROVIDER_OF,
+    Post,
+    PublishedPost,
+    PublishJob,
+    QueueSlot,
+    Video,
+)
 from webapp.studio.services import approvals, metrics, posts, videos
 from webapp.studio.services import calendar as cal
+from webapp.studio.services import queue as posting_queue
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
 
 
@@ -412,6 +424,102 @@ def studio_settings(org):
             success="Studio settings saved.",
         )
     return render("studio/settings.html", org=org, form=form)
+
+
+# ----------------------------------------------------------------------------- posting queue
+
+
+def _queue_page(org, slot_form=None, status=200):
+    form = slot_form or QueueSlotForm(formdata=None)
+    accounts = db.session.scalars(
+        select(Connection)
+        .where(Connection.organization_id == org.id, Connection.provider.in_(PROVIDER_OF.values()))
+        .order_by(Connection.provider, Connection.id)
+    ).all()
+    form.connection_id.choices = [("", "Every account")] + [
+        (str(c.id), f"{PLATFORM_LABELS[PLATFORM_OF[c.provider]]} @{c.account_name}") for c in accounts
+    ]
+    return render(
+        "studio/queue.html",
+        org=org,
+        slots=posting_queue.slots(org),
+        queued=posting_queue.queued(org),
+        paused=approvals.settings_for(org).queue_paused,
+        weekdays=posting_queue.WEEKDAYS,
+        slot_form=form,
+        button=EmptyForm(),
+        status=status,
+    )
+
+
+@bp.get("/queue")
+@org_view("studio")
+def queue(org):
+    return _queue_page(org)
+
+
+@bp.post("/queue/times")
+@org_view("studio_approve")
+def queue_time_add(org):
+    form = QueueSlotForm()
+    if not form.validate_on_submit():
+        return _queue_page(org, form, status=422)
+    raw = form.connection_id.data or ""
+    if raw and not raw.isdigit():
+        form.connection_id.errors = ["Choose one of your accounts, or all of them."]
+        return _queue_page(org, form, status=422)
+    return perform(
+        lambda: posting_queue.add_slot(
+            org, current_user.user, form.weekday.data, form.at.data, int(raw) if raw else None
+        ),
+        then=url_for("studio.queue", slug=org.slug),
+        success="Posting time added; queued posts are re-slotted.",
+        form=form,
+        failed=lambda _: _queue_page(org, form, status=422),
+    )
+
+
+@bp.post("/queue/times/<int:slot_id>/delete")
+@org_view("studio_approve")
+def queue_time_delete(org, slot_id):
+    slot = org_object_or_404(QueueSlot, org, slot_id)
+    return perform(
+        lambda: posting_queue.remove_slot(org, current_user.user, slot),
+        then=url_for("studio.queue", slug=org.slug),
+        success="Posting time removed; queued posts are re-slotted.",
+    )
+
+
+@bp.post("/queue/<any(pause, resume):action>")
+@org_view("studio_approve")
+def queue_pause(org, action):
+    return perform(
+        lambda: posting_queue.set_paused(org, current_user.user, action == "pause"),
+        then=url_for("studio.queue", slug=org.slug),
+        success="The queue is paused." if action == "pause" else "The queue is running again.",
+    )
+
+
+@bp.post("/posts/<int:post_id>/queue")
+@org_view("studio")
+def post_queue(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    return perform(
+        lambda: posting_queue.add(org, post, current_user.user),
+        then=url_for("studio.post_detail", slug=org.slug, post_id=post.id),
+        success="Added to the queue.",
+    )
+
+
+@bp.post("/posts/<int:post_id>/queue/<any(up, down):direction>")
+@org_view("studio_approve")
+def post_queue_move(org, post_id, direction):
+    post = org_object_or_404(Post, org, post_id)
+    return perform(
+        lambda: posting_queue.move(org, post, current_user.user, direction),
+        then=url_for("studio.queue", slug=org.slug) + f"#queued-{post.id}",
+        success="Moved " + ("earlier." if direction == "up" else "later."),
+    )
 
 
 # ----------------------------------------------------------------------------- calendar and analytics

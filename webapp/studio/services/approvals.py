@@ -29,14 +29,21 @@ register_type("post.rejected", "Your post was sent back with a comment", BOTH)
 def settings_for(org) -> StudioSettings:
     """The organization's Studio settings; an unsaved default row when it never changed them."""
     row = db.session.scalar(select(StudioSettings).where(StudioSettings.organization_id == org.id))
-    return row or StudioSettings(organization_id=org.id, approval_required=False)
+    return row or StudioSettings(organization_id=org.id, approval_required=False, queue_paused=False)
+
+
+def settings_row(org) -> StudioSettings:
+    """The organization's settings row, locked for a change (made on the first one)."""
+    row = db.session.scalar(select(StudioSettings).where(StudioSettings.organization_id == org.id).with_for_update())
+    if row is None:
+        row = StudioSettings(organization_id=org.id, approval_required=False, queue_paused=False)
+        db.session.add(row)
+        db.session.flush()
+    return row
 
 
 def set_approval_required(org, user, required: bool) -> StudioSettings:
-    row = db.session.scalar(select(StudioSettings).where(StudioSettings.organization_id == org.id).with_for_update())
-    if row is None:
-        row = StudioSettings(organization_id=org.id, approval_required=False)
-        db.session.add(row)
+    row = settings_row(org)
     before = bool(row.approval_required)
     row.approval_required = bool(required)
     db.session.flush()

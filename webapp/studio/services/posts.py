@@ -254,6 +254,8 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
             post.approval = None
     elif not gated:
         post.approval = None  # scheduled by someone who needs no approval
+    if action != "draft":
+        post.queued = False  # a time picked by hand takes it out of the posting queue
     rollup(post)
     record(
         user,
@@ -293,6 +295,7 @@ def reschedule(post: Post, user, when: datetime) -> Post:
         raise DomainError("Pick a time in the future.", field="schedule_date")
     from webapp.studio.services import approvals
 
+    post.queued = False  # moved by hand: out of the posting queue
     if post.status != Post.DRAFT and approvals.required_for(post_org(post), user):
         # A member moving a scheduled (or approved) post: the new time waits for approval again.
         old = post.scheduled_at
@@ -340,6 +343,7 @@ def cancel(post: Post, user) -> Post:
             job.due_at = None
     if post.approval == Post.APPROVAL_PENDING:
         post.approval = None
+    post.queued = False
     rollup(post)
     record(user, "post.cancelled", post, {})
     return post

@@ -41,6 +41,7 @@ from webapp.studio.models import (
     PublishAttempt,
     PublishedPost,
     PublishJob,
+    StudioSettings,
 )
 from webapp.studio.services import quota
 from webapp.studio.services.posts import rollup
@@ -142,9 +143,14 @@ def _problem(error: ProviderError, platform: str, step: str, *, irreversible: bo
 
 
 def _publishable():
-    """Only targets of posts that need no approval or were approved may be claimed (approvals)."""
+    """Only targets of posts that need no approval or were approved may be claimed (approvals), and
+    none of a queued post while its organization's queue is paused."""
+    paused = select(StudioSettings.organization_id).where(StudioSettings.queue_paused.is_(True))
     return PublishJob.post_id.in_(
-        select(Post.id).where(or_(Post.approval.is_(None), Post.approval.in_(Post.PUBLISHABLE_APPROVALS)))
+        select(Post.id).where(
+            or_(Post.approval.is_(None), Post.approval.in_(Post.PUBLISHABLE_APPROVALS)),
+            or_(Post.queued.is_(False), Post.organization_id.not_in(paused)),
+        )
     )
 
 
@@ -205,7 +211,7 @@ def mark_missed() -> int:
     ids = (
         db.session.execute(
             update(PublishJob)
-            .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window)
+            .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window, _publishable())
             .values(
                 status=PublishJob.FAILED,
                 failed_at=now,
