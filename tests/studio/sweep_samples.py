@@ -94,4 +94,19 @@ def connection_id(org, user) -> int:
     return conn.id
 
 
-SAMPLES = {"video_id": video_id, "post_id": post_id, "target_id": target_id, "connection_id": connection_id}
+def slot_id(org, user) -> int:
+    from webapp.studio.models import QueueSlot
+
+    slot = QueueSlot(organization_id=org.id, weekday=0, minute=9 * 60)
+    db.session.add(slot)
+    db.session.commit()
+    return slot.id
+
+
+SAMPLES = {
+    "video_id": video_id,
+    "post_id": post_id,
+    "target_id": target_id,
+    "connection_id": connection_id,
+    "slot_id": slot_id,
+}

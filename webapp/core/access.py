@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "integrations": frozenset({OWNER, ADMIN}),
     "workflows": frozenset({OWNER, ADMIN}),
     "studio": frozenset({OWNER, ADMIN, MEMBER}),
+    # Approving members' posts and the organization's Studio settings.
+    "studio_approve": frozenset({OWNER, ADMIN}),
     "support": frozenset({OWNER, ADMIN, MEMBER}),
     "files": frozenset({OWNER, ADMIN, MEMBER}),
     "projects": frozenset({OWNER, ADMIN, MEMBER}),

@@ -258,6 +258,7 @@ def studio_demo() -> None:
             scheduled_at=when,
             timezone=org.timezone,
             status=Post.SCHEDULED,
+            queued=True,  # at the queue's posting times below
         )
         for platform in (TIKTOK, INSTAGRAM, YOUTUBE):
             conn = _connection(org, owner, platform)
@@ -284,3 +285,55 @@ def studio_demo() -> None:
 
         for job in post.targets:
             publish_target.delay(job.id, at=when)
+    _queue_times(org)
+    _awaiting_approval(org, ready[0], next_monday + timedelta(days=5), tz)
+
+
+def _queue_times(org) -> None:
+    """The posting queue's weekly times (Tokyo): the scheduled demo posts sit on them."""
+    from webapp.studio.models import QueueSlot
+
+    if db.session.scalar(select(QueueSlot.id).where(QueueSlot.organization_id == org.id)) is None:
+        for weekday, hour in ((0, 18), (2, 12), (4, 9)):
+            db.session.add(QueueSlot(organization_id=org.id, weekday=weekday, minute=hour * 60))
+
+
+def _awaiting_approval(org, video, day, tz) -> None:
+    """Approvals are on in the demo organization, and the member's post waits for an owner or admin."""
+    from webapp.orgs.demo import demo_user
+    from webapp.studio.models import StudioSettings
+
+    caption = "Tea ceremony in sixty seconds"
+    if db.session.scalar(select(StudioSettings.id).where(StudioSettings.organization_id == org.id)) is None:
+        db.session.add(StudioSettings(organization_id=org.id, approval_required=True))
+    if db.session.scalar(select(Post.id).where(Post.organization_id == org.id, Post.caption == caption)):
+        return
+    member = demo_user(f"member@{SLUG}.example", "Member at Kyoto Creators")
+    when = datetime(day.year, day.month, day.day, 17, tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    post = Post(
+        organization_id=org.id,
+        created_by_id=member.id,
+        submitted_by_id=member.id,
+        video_id=video.id,
+        caption=caption,
+        hashtags=["kyoto", "tea"],
+        scheduled_at=when,
+        timezone=org.timezone,
+        status=Post.NEEDS_APPROVAL,
+        approval=Post.APPROVAL_PENDING,
+    )
+    conn = _connection(org, member, TIKTOK)
+    post.targets.append(
+        PublishJob(
+            organization_id=org.id,
+            created_by_id=member.id,
+            platform=TIKTOK,
+            connection_id=conn.id,
+            options={"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
+            status=PublishJob.DRAFT,
+            scheduled_for=when,
+            due_at=when,
+        )
+    )
+    db.session.add(post)
+    db.session.flush()

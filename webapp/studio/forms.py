@@ -66,3 +66,33 @@ class RescheduleForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     day = DateField("Day", validators=[DataRequired("Pick a day.")])
+
+
+class ApproveForm(FlaskForm):
+    """Approve as it is, or at a new time when its own has passed."""
+
+    schedule_date = DateField("New date", validators=[Optional()])
+    schedule_time = TimeField("New time", validators=[Optional()])
+
+
+class RejectForm(FlaskForm):
+    comment = TextAreaField(
+        "What should change", validators=[DataRequired("Say what should change."), Length(max=2000)]
+    )
+
+
+class StudioSettingsForm(FlaskForm):
+    approval_required = BooleanField("Posts by members need approval")
+
+
+class QueueSlotForm(FlaskForm):
+    weekday = SelectField(
+        "Day",
+        coerce=int,
+        choices=[
+            SelectChoice(i, d)
+            for i, d in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+        ],
+    )
+    at = TimeField("Time", validators=[DataRequired("Pick a time.")])
+    connection_id = SelectField("For", validate_choice=False, choices=[SelectChoice("", "Every account")])

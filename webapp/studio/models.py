@@ -66,7 +66,12 @@ class Post(TimestampMixin, OrgOwnedMixin, db.Model):
         "FAILED",
         "CANCELLED",
     )
-    STATUSES = (DRAFT, SCHEDULED, PUBLISHING, PUBLISHED, PARTIAL, FAILED, CANCELLED)
+    NEEDS_APPROVAL = "NEEDS_APPROVAL"
+    STATUSES = (DRAFT, NEEDS_APPROVAL, SCHEDULED, PUBLISHING, PUBLISHED, PARTIAL, FAILED, CANCELLED)
+    # ``approval``: None (not needed), PENDING (a member asked), APPROVED, REJECTED (back to draft with
+    # ``approval_comment`` for the author). Only None and APPROVED may be claimed by a publisher.
+    APPROVAL_PENDING, APPROVAL_APPROVED, APPROVAL_REJECTED = "PENDING", "APPROVED", "REJECTED"
+    PUBLISHABLE_APPROVALS = (APPROVAL_APPROVED,)
 
     video_id: Mapped[int] = mapped_column(BigId, ForeignKey("studio_videos.id", ondelete="RESTRICT"), index=True)
     caption: Mapped[str] = mapped_column(Text, default="")
@@ -74,16 +79,56 @@ class Post(TimestampMixin, OrgOwnedMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default=DRAFT, index=True)
     scheduled_at: Mapped[datetime | None]  # UTC
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # the IANA zone it was planned in
+    approval: Mapped[str | None] = mapped_column(String(16))
+    approval_comment: Mapped[str | None] = mapped_column(Text)
+    approval_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    approval_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    queued: Mapped[bool] = mapped_column(Boolean, default=False)  # its time comes from the posting queue
 
     video: Mapped[Video] = relationship(lazy="joined")
     targets: Mapped[list[PublishJob]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PublishJob.id"
     )
 
+    approval_by = relationship("User", foreign_keys=[approval_by_id])
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval == self.APPROVAL_PENDING
+
     @property
     def full_caption(self) -> str:
         tags = " ".join(f"#{t}" for t in self.hashtags or [])
         return f"{self.caption}\n\n{tags}".strip() if tags else self.caption
+
+
+class StudioSettings(TimestampMixin, db.Model):
+    """The organization's own Studio settings (one row per organization, made on first change)."""
+
+    __tablename__ = "studio_org_settings"
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=False)  # posts by members need approval
+    queue_paused: Mapped[bool] = mapped_column(Boolean, default=False)  # nothing queued goes out while paused
+
+
+class QueueSlot(TimestampMixin, db.Model):
+    """A weekly posting time of the queue: weekday (0 Monday) and minute of the day, wall clock in the
+    organization's zone; for every account (``connection_id`` null) or one platform account."""
+
+    __tablename__ = "studio_queue_slots"
+
+    organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+
+    connection = relationship("Connection")
+
+    @property
+    def label(self) -> str:
+        return f"{self.minute // 60:02d}:{self.minute % 60:02d}"
 
 
 class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):

@@ -12,16 +12,39 @@ from webapp.core.access import org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
+from webapp.core.models import utcnow
 from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
 from webapp.storage import ObjectMissing, storage
 from webapp.studio import bp
-from webapp.studio.forms import EmptyForm, MoveForm, PostForm, RenameForm, RescheduleForm, UploadForm
-from webapp.studio.models import PLATFORM_OF, PLATFORMS, PROVIDER_OF, Post, PublishedPost, PublishJob, Video
+from webapp.studio.forms import (
+    ApproveForm,
+    EmptyForm,
+    MoveForm,
+    PostForm,
+    QueueSlotForm,
+    RejectForm,
+    RenameForm,
+    RescheduleForm,
+    StudioSettingsForm,
+    UploadForm,
+)
+from webapp.studio.models import (
+    PLATFORM_LABELS,
+    PLATFORM_OF,
+    PLATFORMS,
+    PROVIDER_OF,
+    Post,
+    PublishedPost,
+    PublishJob,
+    QueueSlot,
+    Video,
+)
+from webapp.studio.services import approvals, metrics, posts, videos
 from webapp.studio.services import calendar as cal
-from webapp.studio.services import metrics, posts, videos
+from webapp.studio.services import queue as posting_queue
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
 
 
@@ -230,14 +253,34 @@ def _save_post(org, form, post):
 @bp.get("/posts/<int:post_id>")
 @org_view("studio")
 def post_detail(org, post_id):
-    post = org_object_or_404(Post, org, post_id)
-    form = RescheduleForm()
-    if post.scheduled_at:
-        local = posts.utc_to_local(post.scheduled_at, post.timezone)
-        form.schedule_date.data, form.schedule_time.data = local.date(), local.time().replace(second=0, microsecond=0)
-    published = {p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))}
+    return _post_page(org, org_object_or_404(Post, org, post_id))
+
+
+def _post_page(org, post, *, form=None, published=None, approve_form=None, reject_form=None, status=200):
+    if form is None:
+        form = RescheduleForm()
+        if post.scheduled_at:
+            local = posts.utc_to_local(post.scheduled_at, post.timezone)
+            form.schedule_date.data, form.schedule_time.data = (
+                local.date(),
+                local.time().replace(second=0, microsecond=0),
+            )
+    if published is None:
+        published = {
+            p.job_id: p for p in db.session.scalars(select(PublishedPost).where(PublishedPost.post_id == post.id))
+        }
     return render(
-        "studio/post.html", block="post", org=org, post=post, form=form, published=published, button=EmptyForm()
+        "studio/post.html",
+        block="post",
+        org=org,
+        post=post,
+        form=form,
+        published=published,
+        button=EmptyForm(),
+        approve_form=approve_form or ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+        time_passed=bool(post.scheduled_at and post.scheduled_at < utcnow()),
+        status=status,
     )
 
 
@@ -304,6 +347,181 @@ def target_retry(org, post_id, target_id):
     )
 
 
+# ----------------------------------------------------------------------------- approvals
+
+
+def _after_decision(org, post):
+    if request.headers.get("HX-Request") == "true" and request.form.get("from") == "calendar":
+        return _calendar_page(org)
+    return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+
+
+def _decision_refused(org, post, *, approve_form=None, reject_form=None):
+    def answer(error):
+        if request.form.get("from") == "calendar":
+            flash(error.message, "error")
+            return _calendar_or_redirect(org)
+        if error.field is None:  # not about the form (already decided, not an approver): say so on the page
+            flash(error.message, "error")
+            return redirect(url_for("studio.post_detail", slug=org.slug, post_id=post.id))
+        form = approve_form if approve_form is not None else reject_form
+        apply_error(form, error)
+        return _post_page(org, post, approve_form=approve_form, reject_form=reject_form, status=422)
+
+    return answer
+
+
+@bp.post("/posts/<int:post_id>/approve")
+@org_view("studio_approve")
+def post_approve(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _post_page(org, post, approve_form=form, status=422)
+    when = None
+    if form.schedule_date.data and form.schedule_time.data:
+        when = posts.local_to_utc(form.schedule_date.data, form.schedule_time.data, post.timezone or org.timezone)
+    elif form.schedule_date.data or form.schedule_time.data:
+        form.schedule_date.errors = ["Pick both a date and a time (or neither)."]
+        return _post_page(org, post, approve_form=form, status=422)
+    return perform(
+        lambda: approvals.approve(org, post, current_user.user, when),
+        then=lambda _: _after_decision(org, post),
+        success="Approved; it is scheduled.",
+        failed=_decision_refused(org, post, approve_form=form),
+    )
+
+
+@bp.post("/posts/<int:post_id>/reject")
+@org_view("studio_approve")
+def post_reject(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        if request.form.get("from") == "calendar":
+            flash("Say what should change.", "error")
+            return _calendar_or_redirect(org)
+        return _post_page(org, post, reject_form=form, status=422)
+    return perform(
+        lambda: approvals.reject(org, post, current_user.user, form.comment.data),
+        then=lambda _: _after_decision(org, post),
+        success="Sent back to the author with your comment.",
+        failed=_decision_refused(org, post, reject_form=form),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@org_view("studio_approve")
+def studio_settings(org):
+    current = approvals.settings_for(org)
+    form = StudioSettingsForm(approval_required=current.approval_required)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render("studio/settings.html", org=org, form=form, status=422)
+        return perform(
+            lambda: approvals.set_approval_required(org, current_user.user, form.approval_required.data),
+            then=url_for("studio.studio_settings", slug=org.slug),
+            success="Studio settings saved.",
+        )
+    return render("studio/settings.html", org=org, form=form)
+
+
+# ----------------------------------------------------------------------------- posting queue
+
+
+def _queue_page(org, slot_form=None, status=200):
+    form = slot_form or QueueSlotForm(formdata=None)
+    accounts = db.session.scalars(
+        select(Connection)
+        .where(Connection.organization_id == org.id, Connection.provider.in_(PROVIDER_OF.values()))
+        .order_by(Connection.provider, Connection.id)
+    ).all()
+    form.connection_id.choices = [("", "Every account")] + [
+        (str(c.id), f"{PLATFORM_LABELS[PLATFORM_OF[c.provider]]} @{c.account_name}") for c in accounts
+    ]
+    return render(
+        "studio/queue.html",
+        org=org,
+        slots=posting_queue.slots(org),
+        queued=posting_queue.queued(org),
+        paused=approvals.settings_for(org).queue_paused,
+        weekdays=posting_queue.WEEKDAYS,
+        slot_form=form,
+        button=EmptyForm(),
+        status=status,
+    )
+
+
+@bp.get("/queue")
+@org_view("studio")
+def queue(org):
+    return _queue_page(org)
+
+
+@bp.post("/queue/times")
+@org_view("studio_approve")
+def queue_time_add(org):
+    form = QueueSlotForm()
+    if not form.validate_on_submit():
+        return _queue_page(org, form, status=422)
+    raw = form.connection_id.data or ""
+    if raw and not raw.isdigit():
+        form.connection_id.errors = ["Choose one of your accounts, or all of them."]
+        return _queue_page(org, form, status=422)
+    return perform(
+        lambda: posting_queue.add_slot(
+            org, current_user.user, form.weekday.data, form.at.data, int(raw) if raw else None
+        ),
+        then=url_for("studio.queue", slug=org.slug),
+        success="Posting time added; queued posts are re-slotted.",
+        form=form,
+        failed=lambda _: _queue_page(org, form, status=422),
+    )
+
+
+@bp.post("/queue/times/<int:slot_id>/delete")
+@org_view("studio_approve")
+def queue_time_delete(org, slot_id):
+    slot = org_object_or_404(QueueSlot, org, slot_id)
+    return perform(
+        lambda: posting_queue.remove_slot(org, current_user.user, slot),
+        then=url_for("studio.queue", slug=org.slug),
+        success="Posting time removed; queued posts are re-slotted.",
+    )
+
+
+@bp.post("/queue/<any(pause, resume):action>")
+@org_view("studio_approve")
+def queue_pause(org, action):
+    return perform(
+        lambda: posting_queue.set_paused(org, current_user.user, action == "pause"),
+        then=url_for("studio.queue", slug=org.slug),
+        success="The queue is paused." if action == "pause" else "The queue is running again.",
+    )
+
+
+@bp.post("/posts/<int:post_id>/queue")
+@org_view("studio")
+def post_queue(org, post_id):
+    post = org_object_or_404(Post, org, post_id)
+    return perform(
+        lambda: posting_queue.add(org, post, current_user.user),
+        then=url_for("studio.post_detail", slug=org.slug, post_id=post.id),
+        success="Added to the queue.",
+    )
+
+
+@bp.post("/posts/<int:post_id>/queue/<any(up, down):direction>")
+@org_view("studio_approve")
+def post_queue_move(org, post_id, direction):
+    post = org_object_or_404(Post, org, post_id)
+    return perform(
+        lambda: posting_queue.move(org, post, current_user.user, direction),
+        then=url_for("studio.queue", slug=org.slug) + f"#queued-{post.id}",
+        success="Moved " + ("earlier." if direction == "up" else "later."),
+    )
+
+
 # ----------------------------------------------------------------------------- calendar and analytics
 
 
@@ -336,6 +554,7 @@ def _calendar_page(org):
         statuses=Post.STATUSES,
         today=cal.today_in(org),
         move_form=MoveForm(),
+        reject_form=RejectForm(formdata=None),
     )
 
 

@@ -218,6 +218,9 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
     if action == "draft" and draft.when is None and post is not None:
         draft.when = post.scheduled_at
     validate(org, draft, creator_info=creator_info)
+    from webapp.studio.services import approvals
+
+    gated = action != "draft" and approvals.required_for(org, user)
     if post is None:
         post = Post(organization_id=org.id, created_by_id=getattr(user, "id", None))
         db.session.add(post)
@@ -246,6 +249,13 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
         job.due_at = draft.when
         job.error_message = job.error_kind = None
     db.session.flush()
+    if action == "draft":
+        if post.approval != Post.APPROVAL_REJECTED:  # a rejected draft keeps its comment until resubmitted
+            post.approval = None
+    elif not gated:
+        post.approval = None  # scheduled by someone who needs no approval
+    if action != "draft":
+        post.queued = False  # a time picked by hand takes it out of the posting queue
     rollup(post)
     record(
         user,
@@ -253,7 +263,10 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
         post,
         {"platforms": sorted(wanted), "at": draft.when.isoformat() if draft.when else None, "action": action},
     )
-    if action != "draft":
+    if gated:
+        # Post now by a member: no time, it goes out as soon as it is approved.
+        approvals.submit(post, user, None if action == "now" else draft.when)
+    elif action != "draft":
         _enqueue_targets(post)
     return post
 
@@ -275,11 +288,20 @@ def _enqueue_targets(post: Post) -> None:
 
 
 def reschedule(post: Post, user, when: datetime) -> Post:
-    if post.status not in (Post.SCHEDULED, Post.DRAFT):
+    if post.status not in (Post.SCHEDULED, Post.DRAFT, Post.NEEDS_APPROVAL):
         raise Conflict("Only scheduled or draft posts can be moved.", code="post_not_movable")
     _require_editable(post)
     if when < utcnow() - timedelta(minutes=1):
         raise DomainError("Pick a time in the future.", field="schedule_date")
+    from webapp.studio.services import approvals
+
+    post.queued = False  # moved by hand: out of the posting queue
+    if post.status != Post.DRAFT and approvals.required_for(post_org(post), user):
+        # A member moving a scheduled (or approved) post: the new time waits for approval again.
+        old = post.scheduled_at
+        record(user, "post.rescheduled", post, {"from": old.isoformat() if old else None, "to": when.isoformat()})
+        approvals.submit(post, user, when)
+        return post
     old = post.scheduled_at
     post.scheduled_at = when
     for job in post.targets:
@@ -305,14 +327,23 @@ def move_to_day(post: Post, user, day: date) -> Post:
     return reschedule(post, user, local_to_utc(day, current.time().replace(second=0, microsecond=0), zone))
 
 
+def post_org(post: Post):
+    from webapp.orgs.models import Organization
+
+    return db.session.get(Organization, post.organization_id)
+
+
 def cancel(post: Post, user) -> Post:
-    if post.status not in (Post.SCHEDULED, Post.DRAFT):
+    if post.status not in (Post.SCHEDULED, Post.DRAFT, Post.NEEDS_APPROVAL):
         raise Conflict("Only scheduled or draft posts can be cancelled.", code="post_not_cancellable")
     _require_editable(post)
     for job in post.targets:
         if job.status in (PublishJob.PENDING, PublishJob.DELAYED, PublishJob.DRAFT):
             job.status = PublishJob.CANCELLED
             job.due_at = None
+    if post.approval == Post.APPROVAL_PENDING:
+        post.approval = None
+    post.queued = False
     rollup(post)
     record(user, "post.cancelled", post, {})
     return post
@@ -368,5 +399,7 @@ def rollup(post: Post) -> str:
         new = Post.FAILED
     else:
         new = Post.PARTIAL
+    if new == Post.DRAFT and post.approval == Post.APPROVAL_PENDING:
+        new = Post.NEEDS_APPROVAL  # its targets stay DRAFT until an owner or admin approves
     post.status = new
     return new

@@ -20,7 +20,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from webapp.core.events import emit
 from webapp.core.models import utcnow
@@ -42,6 +42,7 @@ from webapp.studio.models import (
     PublishAttempt,
     PublishedPost,
     PublishJob,
+    StudioSettings,
 )
 from webapp.studio.services import quota
 from webapp.studio.services.posts import rollup
@@ -142,13 +143,30 @@ def _problem(error: ProviderError, platform: str, step: str, *, irreversible: bo
 # ----------------------------------------------------------------------------- claiming
 
 
+def _publishable():
+    """Only targets of posts that need no approval or were approved may be claimed (approvals), and
+    none of a queued post while its organization's queue is paused."""
+    paused = select(StudioSettings.organization_id).where(StudioSettings.queue_paused.is_(True))
+    return PublishJob.post_id.in_(
+        select(Post.id).where(
+            or_(Post.approval.is_(None), Post.approval.in_(Post.PUBLISHABLE_APPROVALS)),
+            or_(Post.queued.is_(False), Post.organization_id.not_in(paused)),
+        )
+    )
+
+
 def claim_one(job_id: int) -> str | None:
     """Take this target if it is due and nobody has it; returns the claim token."""
     token = str(uuid.uuid4())
     now = utcnow()
     row = db.session.execute(
         update(PublishJob)
-        .where(PublishJob.id == job_id, PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now)
+        .where(
+            PublishJob.id == job_id,
+            PublishJob.status.in_(PublishJob.CLAIMABLE),
+            PublishJob.due_at <= now,
+            _publishable(),
+        )
         .values(status=PublishJob.ACTIVE, claimed_at=now, **lease.lease_values(token, now))
         .returning(PublishJob.id)
         .execution_options(synchronize_session=False)
@@ -163,7 +181,7 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
     now = utcnow()
     due = (
         select(PublishJob.id)
-        .where(PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now)
+        .where(PublishJob.status.in_(PublishJob.CLAIMABLE), PublishJob.due_at <= now, _publishable())
         .order_by(PublishJob.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -171,7 +189,11 @@ def claim_due(limit: int = 200) -> list[tuple[int, str]]:
     ids = (
         db.session.execute(
             update(PublishJob)
-            .where(PublishJob.id.in_(due.scalar_subquery()), PublishJob.status.in_(PublishJob.CLAIMABLE))
+            .where(
+                PublishJob.id.in_(due.scalar_subquery()),
+                PublishJob.status.in_(PublishJob.CLAIMABLE),
+                _publishable(),
+            )
             .values(status=PublishJob.ACTIVE, claimed_at=now, **lease.lease_values(token, now))
             .returning(PublishJob.id)
             .execution_options(synchronize_session=False)
@@ -190,7 +212,7 @@ def mark_missed() -> int:
     ids = (
         db.session.execute(
             update(PublishJob)
-            .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window)
+            .where(PublishJob.status == PublishJob.PENDING, PublishJob.due_at < now - window, _publishable())
             .values(
                 status=PublishJob.FAILED,
                 failed_at=now,
