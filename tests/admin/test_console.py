@@ -371,6 +371,8 @@ def test_job_queues_show_counts_failures_and_retry_or_delete(app, staff):
     gone = staff.post(f"/admin/jobs/default/{failed_ids[1]}/delete", follow_redirects=True)
     assert "not among the failed jobs any more" in _text(gone)
     assert "no such queue" in _text(staff.post("/admin/jobs/nope/x/retry", follow_redirects=True))
+    filtered = staff.get("/admin/jobs?queue=nope")  # a filter naming no queue is a 404, not a crash
+    assert filtered.status_code == 404 and "no such queue" in _text(filtered)
 
 
 def test_job_page_says_jobs_run_in_process_without_redis(app):

@@ -66,6 +66,8 @@ def _traceback(job: Job) -> str:
 
 def failed_jobs(queue_name: str | None = None, limit: int = 50) -> list[FailedJob]:
     """Most recent failures first, with the traceback RQ kept (``exc_info``)."""
+    if queue_name and queue_name not in QUEUES:
+        raise NotFound("There is no such queue.")
     found: list[FailedJob] = []
     for name in [queue_name] if queue_name else QUEUES:
         registry = get_queue(name).failed_job_registry
