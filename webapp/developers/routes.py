@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import abort, session, url_for
+from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from webapp.core import reveal
 from webapp.core.access import org_object_or_404, org_view
 from webapp.core.htmx import redirect, render
 from webapp.core.parsing import int_arg
@@ -20,21 +19,17 @@ from webapp.developers.models import WebhookAttempt, WebhookDelivery, WebhookEnd
 from webapp.extensions import db
 from webapp.secrets.fields import decrypt_field
 
-REVEAL_KEY = "webhook_secret_reveal"
-REVEAL_SECONDS = 600
 LOG_PAGE = 50
 
 
 def _remember_reveal(endpoint_id: int) -> None:
-    """The next page view of this endpoint (and only that one) shows its secret. The session holds no secret."""
-    session[REVEAL_KEY] = {"endpoint_id": endpoint_id, "at": int(time.time()), "user_id": current_user.id}
+    """The next page view of this endpoint (and only that one) shows its secret, read from the row."""
+    reveal.stash("webhook_secret", {"endpoint_id": endpoint_id})
 
 
 def _take_reveal(endpoint: WebhookEndpoint) -> str | None:
-    pending = session.pop(REVEAL_KEY, None)
-    if not isinstance(pending, dict) or pending.get("endpoint_id") != endpoint.id:
-        return None
-    if pending.get("user_id") != current_user.id or time.time() - pending.get("at", 0) > REVEAL_SECONDS:
+    pending = reveal.take("webhook_secret")
+    if not pending or pending.get("endpoint_id") != endpoint.id:
         return None
     return decrypt_field(endpoint, "secret")
 
