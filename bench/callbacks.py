@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _shared import free_port, percentile  # noqa: E402 (bench/ is the script's folder)
+
 from tests.servers import start_sandboxes, start_web  # noqa: E402  (the run shape, as the tests start it)
 
 PYTHON = sys.executable
@@ -76,17 +77,6 @@ with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]
         bodies.append([*fields, ("hash", make_hash(fields, key))])
     print(json.dumps(bodies))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, round(len(ordered) * share) - 1)]
 
 
 async def fire(url: str, bodies: list[list]) -> tuple[list[float], list[int]]:
@@ -139,7 +129,7 @@ def one_at_a_time(url: str, body: list, count: int = 30) -> None:
             began = time.perf_counter()
             http.post(f"{url}/webhooks/paynow", content=encoded, headers=headers).raise_for_status()
             ms.append((time.perf_counter() - began) * 1000)
-    print(f"sequential {count} repeated callbacks: p50 {percentile(ms, 0.5):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms")
+    print(f"sequential {count} repeated callbacks: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms")
 
 
 def scenario(name: str, url: str, dsn: str, bodies: list[list], payments: int, wait: float = 60) -> bool:
@@ -151,11 +141,11 @@ def scenario(name: str, url: str, dsn: str, bodies: list[list], payments: int, w
         state = applied(dsn)
     settle = time.perf_counter() - began
     ms = [value * 1000 for value in latencies]
-    p95 = percentile(ms, 0.95)
+    p95 = percentile(ms, 95)
     once = state["invoices_paid"] == payments == state["payments_paid"] == state["received"]
     print(
         f"{name:9s} {len(bodies)} callbacks: 200s {codes.count(200)}/{len(codes)}, "
-        f"p50 {percentile(ms, 0.5):.0f} ms, p95 {p95:.0f} ms, p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms "
+        f"p50 {percentile(ms, 50):.0f} ms, p95 {p95:.0f} ms, p99 {percentile(ms, 99):.0f} ms, max {max(ms):.0f} ms "
         f"(goal p95 < {GOAL_MS} ms) | applied: {state['invoices_paid']}/{payments} invoices paid, "
         f"{state['received']} payment.received, {state['events']} events recorded, "
         f"largest amount paid {state['max_paid'] / 100:.2f} (each invoice 115.00), workers done {settle:.1f} s after"

@@ -13,7 +13,6 @@ dropped and re-created), BENCH_REDIS_URL (default redis://127.0.0.1:6379/6, flus
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,31 +26,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def recreate_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, name = url.rsplit("/", 1)
-    engine = create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://") + "/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
+from _shared import free_port, percentile, recreate_database  # noqa: E402 (bench/ is the script's folder)
 
 
 def main(n: int) -> int:
