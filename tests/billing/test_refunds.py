@@ -138,7 +138,7 @@ def test_refund_to_account_credit(ctx, make_client):
     assert db.session.scalar(select(CreditNote.destination)) == "credit"
     listing = staff.get("/admin/credit-notes").get_data(as_text=True)
     assert "CN-" in listing and org.name in listing
-    assert "Credit Note" in staff.get("/admin/credits").get_data(as_text=True)
+    assert "Credit note" in staff.get("/admin/credits").get_data(as_text=True)
 
 
 def test_refusals(ctx, make_client):
