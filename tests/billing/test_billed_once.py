@@ -15,6 +15,7 @@ from webapp.billing import services as billing
 from webapp.billing.models import BilledPeriod, BillingRun, Invoice, InvoiceLineItem
 from webapp.core import display
 from webapp.core.errors import DomainError
+from webapp.core.transaction import is_conflict
 from webapp.extensions import db
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
@@ -317,8 +318,10 @@ def test_the_database_refuses_two_live_overlapping_periods(ctx):
         end_date=date(2026, 12, 5),
     )
     db.session.add(twin)
-    with pytest.raises(IntegrityError, match="ex_billing_billed_periods_live_overlap"):
+    with pytest.raises(IntegrityError, match="ex_billing_billed_periods_live_overlap") as refused:
         db.session.flush()
+    # an exclusion violation (23P01) is a race perform() retries, then refuses clearly: never a 500
+    assert is_conflict(refused.value)
     db.session.rollback()
     twin = db.session.merge(twin)
     twin.start_date = date(2026, 12, 1)  # touching, not overlapping: allowed

@@ -24,10 +24,10 @@ from webapp.billing.forms import (
 from webapp.billing.models import PAYMENT_STATUSES, BillingAccount, BillingRun, Credit, Invoice, Payment, Service
 from webapp.billing.queries import figures, filtered_invoices
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.models import utcnow
 from webapp.core.pagination import paginate
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.orgs.models import Organization
 
@@ -80,38 +80,40 @@ def invoices_export():
 @admin_bp.post("/invoices/new")
 def create_draft():
     form = DraftInvoiceForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        return _invoices_page(draft_form=form, status=422)
+
+    def draft():
         org = _org_by_slug(form.organization.data)
-        try:
-            if org is None:
-                raise DomainError("No organization has that slug.", field="organization")
-            start, end = billing.parse_period(form.period.data)
-            invoice = billing.create_draft_invoice(
-                billing.billing_account_for(org), period_start=start, period_end=end, actor=_staff()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="period")
-        else:
-            db.session.commit()
-            return redirect(url_for("billing_admin.invoice", invoice_id=invoice.id))
-    return _invoices_page(draft_form=form, status=422)
+        if org is None:
+            raise DomainError("No organization has that slug.", field="organization")
+        start, end = billing.parse_period(form.period.data)
+        return billing.create_draft_invoice(
+            billing.billing_account_for(org), period_start=start, period_end=end, actor=_staff()
+        )
+
+    return perform(
+        draft,
+        then=lambda invoice: redirect(url_for("billing_admin.invoice", invoice_id=invoice.id)),
+        form=form,
+        field="period",
+        failed=lambda _: _invoices_page(draft_form=form, status=422),
+    )
 
 
 @admin_bp.post("/invoices/runs")
 def start_run():
     form = RunForm()
-    if form.validate_on_submit():
-        try:
-            run = billing.start_billing_run(form.period.data.strip(), _staff())
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="period")
-        else:
-            db.session.commit()
-            flash(f"Billing run for {run.period} started.", "success")
-            return redirect(url_for("billing_admin.invoices"))
-    return _invoices_page(run_form=form, status=422)
+    if not form.validate_on_submit():
+        return _invoices_page(run_form=form, status=422)
+    return perform(
+        lambda: billing.start_billing_run(form.period.data.strip(), _staff()),
+        then=url_for("billing_admin.invoices"),
+        success=lambda run: f"Billing run for {run.period} started.",
+        form=form,
+        field="period",
+        failed=lambda _: _invoices_page(run_form=form, status=422),
+    )
 
 
 @admin_bp.get("/invoices/runs/<int:run_id>")
@@ -169,20 +171,13 @@ def invoice(invoice_id):
     return _invoice_page(_invoice_or_404(invoice_id))
 
 
-def _act(invoice, action, success: str, form_name: str | None = None, form=None):
-    """Run one service on the invoice; a refusal returns the page with the message."""
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        if form is not None:
-            apply_error(form, error)
-            return _invoice_page(_invoice_or_404(invoice.id), status=422, **{form_name: form})
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("billing_admin.invoice", invoice_id=invoice.id))
+def _invoice_url(invoice_id) -> str:
+    return url_for("billing_admin.invoice", invoice_id=invoice_id)
+
+
+def _form_failed(invoice_id, form_name: str, form):
+    """``failed=`` for a form on the invoice page: the page again, the message beside its field (422)."""
+    return lambda _: _invoice_page(_invoice_or_404(invoice_id), status=422, **{form_name: form})
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/lines")
@@ -191,8 +186,7 @@ def add_line(invoice_id):
     form = LineForm()
     if not form.validate_on_submit():
         return _invoice_page(invoice, status=422, line_form=form)
-    return _act(
-        invoice,
+    return perform(
         lambda: billing.add_line_item(
             invoice,
             form.description.data,
@@ -201,16 +195,21 @@ def add_line(invoice_id):
             service=form.service.data or None,
             actor=_staff(),
         ),
-        "Line added.",
-        "line_form",
-        form,
+        then=_invoice_url(invoice_id),
+        success="Line added.",
+        form=form,
+        failed=_form_failed(invoice_id, "line_form", form),
     )
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/finalize")
 def finalize(invoice_id):
     invoice = _invoice_or_404(invoice_id)
-    return _act(invoice, lambda: billing.finalize_invoice(invoice, _staff()), "Invoice finalized and e-mailed.")
+    return perform(
+        lambda: billing.finalize_invoice(invoice, _staff()),
+        then=_invoice_url(invoice_id),
+        success="Invoice finalized and e-mailed.",
+    )
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/void")
@@ -219,8 +218,12 @@ def void(invoice_id):
     form = ReasonForm(prefix="void")
     if not form.validate_on_submit():
         return _invoice_page(invoice, status=422, void_form=form)
-    return _act(
-        invoice, lambda: billing.void_invoice(invoice, _staff(), form.reason.data), "Invoice voided.", "void_form", form
+    return perform(
+        lambda: billing.void_invoice(invoice, _staff(), form.reason.data),
+        then=_invoice_url(invoice_id),
+        success="Invoice voided.",
+        form=form,
+        failed=_form_failed(invoice_id, "void_form", form),
     )
 
 
@@ -230,13 +233,18 @@ def credit(invoice_id):
     form = CreditForm()
     if not form.validate_on_submit():
         return _invoice_page(invoice, status=422, credit_form=form)
-    account = db.session.get(BillingAccount, invoice.account_id)
-    return _act(
-        invoice,
-        lambda: billing.issue_credit(account, _staff(), form.amount.cents, form.reason.data, invoice=invoice),
-        "Credit issued.",
-        "credit_form",
-        form,
+    return perform(
+        lambda: billing.issue_credit(
+            db.session.get(BillingAccount, invoice.account_id),
+            _staff(),
+            form.amount.cents,
+            form.reason.data,
+            invoice=invoice,
+        ),
+        then=_invoice_url(invoice_id),
+        success="Credit issued.",
+        form=form,
+        failed=_form_failed(invoice_id, "credit_form", form),
     )
 
 
@@ -246,12 +254,12 @@ def credit_note(invoice_id):
     form = ReasonForm(prefix="note")
     if not form.validate_on_submit():
         return _invoice_page(invoice, status=422, note_form=form)
-    return _act(
-        invoice,
+    return perform(
         lambda: billing.issue_credit_note(invoice, _staff(), form.reason.data),
-        "Credit note issued; the amount is on the account's credit balance.",
-        "note_form",
-        form,
+        then=_invoice_url(invoice_id),
+        success="Credit note issued; the amount is on the account's credit balance.",
+        form=form,
+        failed=_form_failed(invoice_id, "note_form", form),
     )
 
 
@@ -261,45 +269,45 @@ def manual_payment(invoice_id):
     form = ManualPaymentForm()
     if not form.validate_on_submit():
         return _invoice_page(invoice, status=422, payment_form=form)
-    return _act(
-        invoice,
+    return perform(
         lambda: billing.record_manual_payment(
             invoice, _staff(), form.amount.cents, form.method.data, form.reference.data
         ),
-        "Payment recorded.",
-        "payment_form",
-        form,
+        then=_invoice_url(invoice_id),
+        success="Payment recorded.",
+        form=form,
+        failed=_form_failed(invoice_id, "payment_form", form),
     )
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/pay-with-credit")
 def apply_credit(invoice_id):
     invoice = _invoice_or_404(invoice_id)
-    return _act(invoice, lambda: billing.pay_from_credit(invoice, _staff()), "Credit balance applied.")
+    return perform(
+        lambda: billing.pay_from_credit(invoice, _staff()),
+        then=_invoice_url(invoice_id),
+        success="Credit balance applied.",
+    )
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/resend")
 def resend(invoice_id):
     invoice = _invoice_or_404(invoice_id)
-
-    def send():
-        from webapp.audit import record
-        from webapp.billing.jobs import send_invoice_email
-
-        if not invoice.is_finalized:
-            raise DomainError("A draft is not sent; finalize it first.")
-        kind = "overdue" if invoice.status == "OVERDUE" else ("issued" if invoice.is_open else "receipt")
-        billing.ensure_payment_link(invoice)
-        send_invoice_email.delay(invoice.id, kind)
-        record(_staff(), "invoice.email_resent", invoice, {"kind": kind})
-
-    return _act(invoice, send, "E-mail queued.")
+    return perform(
+        lambda: billing.resend_invoice_email(invoice, _staff()),
+        then=_invoice_url(invoice_id),
+        success="E-mail queued.",
+    )
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/new-link")
 def new_link(invoice_id):
     invoice = _invoice_or_404(invoice_id)
-    return _act(invoice, lambda: billing.refresh_payment_link(invoice, _staff()), "A new payment link was made.")
+    return perform(
+        lambda: billing.refresh_payment_link(invoice, _staff()),
+        then=_invoice_url(invoice_id),
+        success="A new payment link was made.",
+    )
 
 
 # --- payments ----------------------------------------------------------------------------------
@@ -351,27 +359,29 @@ def services():
 @admin_bp.post("/services")
 def create_service():
     form = ServiceForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        return _services_page(form, status=422)
+
+    def create():
         org = _org_by_slug(form.organization.data)
-        try:
-            if org is None:
-                raise DomainError("No organization has that slug.", field="organization")
-            billing.create_service(
-                org,
-                _staff(),
-                type=form.type.data,
-                name=form.name.data,
-                monthly_fee=form.monthly_fee.cents,
-                hardware_serial=form.hardware_serial.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Service created.", "success")
-            return redirect(url_for("billing_admin.org_billing", org_id=org.id))
-    return _services_page(form, status=422)
+        if org is None:
+            raise DomainError("No organization has that slug.", field="organization")
+        return billing.create_service(
+            org,
+            _staff(),
+            type=form.type.data,
+            name=form.name.data,
+            monthly_fee=form.monthly_fee.cents,
+            hardware_serial=form.hardware_serial.data,
+        )
+
+    return perform(
+        create,
+        then=lambda service: redirect(url_for("billing_admin.org_billing", org_id=service.organization_id)),
+        success="Service created.",
+        form=form,
+        failed=lambda _: _services_page(form, status=422),
+    )
 
 
 @admin_bp.post("/services/<int:service_id>/<any(suspend, activate, cancel):action>")
@@ -382,57 +392,37 @@ def service_action(service_id, action):
         "activate": billing.activate_service,
         "cancel": billing.cancel_service,
     }[action]
-    try:
-        rule(service, _staff())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{service.name}: {service.status.title()}.", "success")
-    return redirect(request.form.get("next") or url_for("billing_admin.org_billing", org_id=service.organization_id))
+    back = url_for("billing_admin.org_billing", org_id=service.organization_id)
+    return perform(
+        lambda: rule(service, _staff()),
+        then=back,
+        success=lambda _: f"{service.name}: {service.status.title()}.",
+    )
 
 
 @admin_bp.post("/services/<int:service_id>/edit")
 def edit_service(service_id):
     service = db.session.get(Service, service_id) or abort(404)
+    back = url_for("billing_admin.org_billing", org_id=service.organization_id)
     form = ServiceForm()
-    if form.validate_on_submit():
-        try:
-            billing.update_service(
-                service,
-                _staff(),
-                name=form.name.data,
-                monthly_fee=form.monthly_fee.cents,
-                hardware_serial=form.hardware_serial.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Service saved.", "success")
-    else:
+    if not form.validate_on_submit():
         flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
-    return redirect(url_for("billing_admin.org_billing", org_id=service.organization_id))
+        return redirect(back)
+    return perform(
+        lambda: billing.update_service(
+            service,
+            _staff(),
+            name=form.name.data,
+            monthly_fee=form.monthly_fee.cents,
+            hardware_serial=form.hardware_serial.data,
+        ),
+        then=back,
+        success="Service saved.",
+    )
 
 
-@admin_bp.route("/billing/<int:org_id>", methods=["GET", "POST"])
-def org_billing(org_id):
-    org = db.session.get(Organization, org_id) or abort(404)
+def _org_billing_page(org, form=None, status=200):
     account = billing.billing_account_for(org)
-    form = GraceForm(grace_period_days=account.grace_period_days)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            billing.set_grace_period(account, _staff(), form.grace_period_days.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error)
-        else:
-            db.session.commit()
-            flash("Grace period saved.", "success")
-            return redirect(url_for("billing_admin.org_billing", org_id=org.id))
-    db.session.commit()
     invoices_ = db.session.scalars(
         select(Invoice).where(Invoice.organization_id == org.id).order_by(Invoice.id.desc()).limit(50)
     ).all()
@@ -440,9 +430,27 @@ def org_billing(org_id):
         "billing/admin/org_billing.html",
         org=org,
         account=account,
-        form=form,
+        form=form or GraceForm(grace_period_days=account.grace_period_days),
         services=billing.services_of(org),
         invoices=invoices_,
         service_form=ServiceForm(organization=org.slug),
         figures=figures(org.id),
+        status=status,
+    )
+
+
+@admin_bp.route("/billing/<int:org_id>", methods=["GET", "POST"])
+def org_billing(org_id):
+    org = db.session.get(Organization, org_id) or abort(404)
+    if request.method != "POST":
+        return _org_billing_page(org)
+    form = GraceForm()
+    if not form.validate_on_submit():
+        return _org_billing_page(org, form, status=422)
+    return perform(
+        lambda: billing.set_grace_period(billing.billing_account_for(org), _staff(), form.grace_period_days.data),
+        then=url_for("billing_admin.org_billing", org_id=org.id),
+        success="Grace period saved.",
+        form=form,
+        failed=lambda _: _org_billing_page(org, form, status=422),
     )

@@ -24,7 +24,6 @@ from webapp.extensions import db
 @org_view("billing")
 def overview(org):
     account = billing_account_for(org)
-    db.session.commit()
     open_invoices = db.session.scalars(
         select(Invoice)
         .where(Invoice.account_id == account.id, Invoice.status.in_(OPEN_STATUSES))

@@ -27,7 +27,7 @@ transaction back, so nothing is half-written, and answers:
 callable given the service's result. ``trigger`` adds an ``HX-Trigger`` event to the success.
 
 Losing a race (a serialization failure, a deadlock, a lock not granted, a stale row, or a unique,
-check or foreign-key violation caused by a row another request committed meanwhile) rolls back and
+check, foreign-key or exclusion violation caused by a row another request committed meanwhile) rolls back and
 runs the action once more: the rolled-back session reloads what is committed now, so the service
 either succeeds or refuses with its own precise reason ("this invoice is Issued"). Losing twice
 answers ``LostRace`` (409). An integrity error that repeats on the second run is a bug, not a race,
@@ -69,8 +69,9 @@ T = TypeVar("T")
 # lock not available (NOWAIT / lock_timeout). The loser gets a refusal, never a 500.
 CONCURRENCY_SQLSTATES = {"40001", "40P01", "55P03"}
 # Constraint violations that, on a rule the service checked first, mean a concurrent commit: unique,
-# check (e.g. the finalized-invoice trigger), foreign key. Retried once; repeated, they are a bug.
-CONFLICT_SQLSTATES = {"23505", "23514", "23503"}
+# check (e.g. the finalized-invoice trigger), foreign key, exclusion (two live billed periods that
+# overlap). Retried once; repeated, they are a bug.
+CONFLICT_SQLSTATES = {"23505", "23514", "23503", "23P01"}
 RACE_MESSAGE = "Someone else changed this at the same moment. Reload the page and try again."
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
-from webapp.core.htmx import redirect, render
+from webapp.core.htmx import render
+from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.orgs.models import Organization
 from webapp.subscriptions import admin_bp, services
@@ -34,7 +34,6 @@ def _page(forms=None, enterprise_form=None, status=200):
         .join(Plan, Subscription.plan_id == Plan.id)
         .where(Plan.is_custom_priced.is_(True), Subscription.ended_at.is_(None))
     ).all()
-    db.session.commit()
     return render(
         "subscriptions/admin_plans.html",
         plans=[(plan, forms.get(plan.id) or _plan_form(plan)) for plan in plans],
@@ -53,42 +52,51 @@ def index():
 def update(plan_id: int):
     plan = db.get_or_404(Plan, plan_id)
     form = _plan_form(plan, request.form)
-    if form.validate_on_submit():
-        try:
-            metered = json.loads(form.metered_prices.data or "{}")
-        except ValueError:
-            form.metered_prices.errors = ["Write the metered prices as JSON."]
-        else:
-            try:
-                values = {name: getattr(form, name).data for name in services.PLAN_FIELDS if name != "metered_prices"}
-                services.update_plan(plan, current_user.user, metered_prices=metered, **values)
-            except DomainError as error:
-                db.session.rollback()
-                apply_error(form, error)
-            else:
-                db.session.commit()
-                flash(f"{plan.name} saved.", "success")
-                return redirect(url_for("subscriptions_admin.index"))
-    return _page(forms={plan.id: form}, status=422)
+
+    def failed(_error=None):
+        return _page(forms={plan_id: form}, status=422)
+
+    if not form.validate_on_submit():
+        return failed()
+    try:
+        metered = json.loads(form.metered_prices.data or "{}")
+    except ValueError:
+        form.metered_prices.errors = ["Write the metered prices as JSON."]
+        return failed()
+    values = {name: getattr(form, name).data for name in services.PLAN_FIELDS if name != "metered_prices"}
+    return perform(
+        lambda: services.update_plan(plan, current_user.user, metered_prices=metered, **values),
+        then=url_for("subscriptions_admin.index"),
+        success=lambda _: f"{plan.name} saved.",
+        form=form,
+        failed=failed,
+    )
 
 
 @admin_bp.post("/enterprise")
 def enterprise():
     form = EnterpriseForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        return _page(enterprise_form=form, status=422)
+
+    def terms():
         org = db.session.scalar(
             select(Organization).where(
                 Organization.slug == form.org_slug.data.strip().lower(), Organization.deleted_at.is_(None)
             )
         )
         if org is None:
-            form.org_slug.errors = ["There is no organization at that address."]
-        else:
-            limits = {name: getattr(form, name).data for name in LIMITS}
-            services.set_enterprise_terms(
-                org, current_user.user, form.monthly_price.data, form.yearly_price.data, form.interval.data, limits
-            )
-            db.session.commit()
-            flash(f"{org.name} is on Enterprise.", "success")
-            return redirect(url_for("subscriptions_admin.index"))
-    return _page(enterprise_form=form, status=422)
+            raise DomainError("There is no organization at that address.", field="org_slug")
+        limits = {name: getattr(form, name).data for name in LIMITS}
+        services.set_enterprise_terms(
+            org, current_user.user, form.monthly_price.data, form.yearly_price.data, form.interval.data, limits
+        )
+        return org
+
+    return perform(
+        terms,
+        then=url_for("subscriptions_admin.index"),
+        success=lambda org: f"{org.name} is on Enterprise.",
+        form=form,
+        failed=lambda _: _page(enterprise_form=form, status=422),
+    )

@@ -10,7 +10,7 @@ from webapp.core.access import org_view
 from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
-from webapp.extensions import db
+from webapp.core.transaction import perform
 from webapp.subscriptions import bp, services
 from webapp.subscriptions.catalog import catalog, plan_by_code
 from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, TrialForm
@@ -34,7 +34,6 @@ def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None,
         {"name": name, "label": LIMIT_LABELS[name], "used": current_usage(org, name), "limit": sub.limit(name)}
         for name in LIMITS
     ]
-    db.session.commit()  # a first visit may have created the FREE subscription or the catalog
     return render(
         "subscriptions/show.html",
         block=request.args.get("block") or "subscription",
@@ -78,40 +77,58 @@ def preview(org):
     return _page(org, preview=result, change_form=form)
 
 
+def _show_url(org) -> str:
+    return url_for("subscriptions.show", slug=org.slug)
+
+
+def _refused(org):
+    """``failed=`` for a button on the page: the refusal as a flash on the page again, with its status."""
+
+    def page(error):
+        flash(error.message, "error")
+        return _page(org, status=error.status)
+
+    return page
+
+
 @bp.post("/change")
 @org_view("billing")
 def change(org):
     form = ChangePlanForm()
     form.plan.choices = _plan_choices(include_custom=True)
-    if form.validate_on_submit():
-        try:
-            sub = services.current_subscription(org, lock=True)
-            result = services.change_plan(sub, plan_by_code(form.plan.data), form.interval.data, request_user())
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="plan")
-        else:
-            db.session.commit()
-            when = "now" if result.immediate else f"on {result.effective_at:%Y-%m-%d}"
-            flash(f"Your plan changes to {result.plan.name} ({result.interval.lower()}) {when}.", "success")
-            return redirect(url_for("subscriptions.show", slug=org.slug))
-    return _page(org, change_form=form, status=422)
+    if not form.validate_on_submit():
+        return _page(org, change_form=form, status=422)
+
+    def changed(result):
+        when = "now" if result.immediate else f"on {result.effective_at:%Y-%m-%d}"
+        return f"Your plan changes to {result.plan.name} ({result.interval.lower()}) {when}."
+
+    return perform(
+        lambda: services.change_plan(
+            services.current_subscription(org, lock=True),
+            plan_by_code(form.plan.data),
+            form.interval.data,
+            request_user(),
+        ),
+        then=_show_url(org),
+        success=changed,
+        form=form,
+        field="plan",
+        failed=lambda _: _page(org, change_form=form, status=422),
+    )
 
 
 def _simple(org, action, message):
     form = EmptyForm()
     if not form.validate_on_submit():
         flash("The form expired. Send it again.", "error")
-        return redirect(url_for("subscriptions.show", slug=org.slug))
-    try:
-        action(services.current_subscription(org, lock=True), request_user())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _page(org, status=error.status)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("subscriptions.show", slug=org.slug))
+        return redirect(_show_url(org))
+    return perform(
+        lambda: action(services.current_subscription(org, lock=True), request_user()),
+        then=_show_url(org),
+        success=message,
+        failed=_refused(org),
+    )
 
 
 @bp.post("/cancel")
@@ -137,17 +154,16 @@ def unschedule(org):
 def trial(org):
     form = TrialForm()
     form.plan.choices = _plan_choices()
-    if form.validate_on_submit():
-        try:
-            sub = services.start_trial(org, plan_by_code(form.plan.data), request_user())
-        except DomainError as error:
-            db.session.rollback()
-            apply_error(form, error, field="plan")
-        else:
-            db.session.commit()
-            flash(f"Your {sub.plan.name} trial runs until {sub.trial_end:%Y-%m-%d}.", "success")
-            return redirect(url_for("subscriptions.show", slug=org.slug))
-    return _page(org, trial_form=form, status=422)
+    if not form.validate_on_submit():
+        return _page(org, trial_form=form, status=422)
+    return perform(
+        lambda: services.start_trial(org, plan_by_code(form.plan.data), request_user()),
+        then=_show_url(org),
+        success=lambda sub: f"Your {sub.plan.name} trial runs until {sub.trial_end:%Y-%m-%d}.",
+        form=form,
+        field="plan",
+        failed=lambda _: _page(org, trial_form=form, status=422),
+    )
 
 
 @bp.post("/pay")
@@ -156,17 +172,14 @@ def pay(org):
     form = PayTrialForm()
     if not form.validate_on_submit():
         return _page(org, status=422)
-    try:
-        services.pay_to_keep_trial_plan(
+    return perform(
+        lambda: services.pay_to_keep_trial_plan(
             services.current_subscription(org, lock=True), request_user(), form.interval.data
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _page(org, status=error.status)
-    db.session.commit()
-    flash("The first invoice is issued. Pay it to keep your plan after the trial.", "success")
-    return redirect(url_for("subscriptions.show", slug=org.slug))
+        ),
+        then=_show_url(org),
+        success="The first invoice is issued. Pay it to keep your plan after the trial.",
+        failed=_refused(org),
+    )
 
 
 def request_user():

@@ -396,6 +396,19 @@ def ensure_payment_link(invoice: Invoice) -> None:
         refresh_payment_link(invoice)
 
 
+def resend_invoice_email(invoice: Invoice, actor=None) -> str:
+    """Queue the invoice's e-mail again (issued, overdue or receipt, as it stands); returns the kind."""
+    from webapp.billing.jobs import send_invoice_email
+
+    if not invoice.is_finalized:
+        raise DomainError("A draft is not sent; finalize it first.")
+    kind = "overdue" if invoice.status == "OVERDUE" else ("issued" if invoice.is_open else "receipt")
+    ensure_payment_link(invoice)
+    send_invoice_email.delay(invoice.id, kind)
+    record(actor, "invoice.email_resent", invoice, {"kind": kind})
+    return kind
+
+
 def invoice_by_token(token: str) -> Invoice | None:
     from webapp.billing.models import PAYMENT_LINK
     from webapp.secrets.links import nonce_of
