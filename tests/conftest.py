@@ -171,8 +171,9 @@ def app(smtp_server, sandbox_server):
             "LOGIN_LIMIT_PER_IP": "1000/minute",
             "LOGIN_LIMIT_PER_ACCOUNT": "1000/minute",
             "STORAGE_PATH": str(_tmp / "storage"),
-            # Routes commit only through core.transaction.perform(); being turned on domain by domain.
-            "STRICT_TRANSACTIONS": os.environ.get("TESSERA_STRICT_TRANSACTIONS") == "1",
+            # Routes commit only through core.transaction.perform(): a commit anywhere else in a request
+            # raises. On for every test; TESSERA_STRICT_TRANSACTIONS=0 turns it off to bisect.
+            "STRICT_TRANSACTIONS": os.environ.get("TESSERA_STRICT_TRANSACTIONS") != "0",
         }
     )
     from flask_migrate import upgrade
