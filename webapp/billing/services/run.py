@@ -3,7 +3,8 @@
 and e-mailed.
 
 What may not be billed twice is a period of a billable thing, whatever made the invoice (issue 20):
-every line goes through ``add_line_item``, which claims its period in ``services/periods.py``, and a
+every line goes through the rules of ``add_line_item`` (``create_drafts``, its batch form), which
+claims its period in ``services/periods.py``, and a
 service's days already billed by a live line (the demo, a staff draft, an earlier run) are left out
 and reported with the invoice that billed them. Drafts are finalized by ``finalize_invoices``, the
 same rules, audit entries and events as the staff button. The run's ``report`` says, per
