@@ -7,7 +7,7 @@ invoice's frozen columns or line items (the migration adds the same rule as a Po
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, event, func, insert, inspect, select, update
@@ -129,6 +129,15 @@ def create_draft_invoice(
     actor=None,
     memo: str | None = None,
 ) -> Invoice:
+    invoice = _new_draft(account, period_start, period_end, currency, subscription_id, actor, memo)
+    db.session.add(invoice)
+    db.session.flush()
+    record(actor, "invoice.drafted", invoice, {"period": f"{invoice.period_start}..{invoice.period_end}"})
+    return invoice
+
+
+def _new_draft(account, period_start, period_end, currency=None, subscription_id=None, actor=None, memo=None):
+    """The rules of a new draft (not yet in the session); refuses with DomainError."""
     start, end = _as_date(period_start), _as_date(period_end)
     if end < start:
         raise DomainError("The period ends before it starts.", field="period_end")
@@ -152,10 +161,147 @@ def create_draft_invoice(
         created_by_id=getattr(actor, "id", None),
     )
     invoice.account = account
-    db.session.add(invoice)
-    db.session.flush()
-    record(actor, "invoice.drafted", invoice, {"period": f"{start}..{end}"})
     return invoice
+
+
+@dataclass
+class DraftRequest:
+    """One account's draft for ``create_drafts``: its period and the lines to add."""
+
+    account: BillingAccount
+    period_start: date
+    period_end: date
+    specs: list[LineSpec]
+    run_period: str | None = None
+
+
+@dataclass
+class DraftOutcome:
+    """What ``create_drafts`` made of a request: the draft (None when refused or no line was new),
+    the refusal of the draft as a whole, and each refused line with its refusal (``AlreadyBilled``
+    or another DomainError), in order."""
+
+    invoice: Invoice | None = None
+    refusal: DomainError | None = None
+    refused_lines: list[tuple[LineSpec, DomainError]] = field(default_factory=list)
+
+
+class ClaimRace(Exception):
+    """A period claimed in ``create_drafts`` was claimed meanwhile by another transaction (the
+    exclusion constraint refused the chunk); nothing of the chunk was kept."""
+
+
+def create_drafts(requests, actor=None) -> list[DraftOutcome]:
+    """The batch form of ``create_draft_invoice`` + ``add_line_item`` per line, by the same rules
+    (``_new_draft``, ``_checked_line``, the live-period check of ``check_free``), with the same rows
+    and audit entries, but one query for the services' owners, one for the live periods of every
+    billable key, and one multi-row INSERT each for drafts, lines, periods and audit entries.
+
+    Refusals stay per account and per line as in the one-by-one path: a draft with no new line is not
+    made. All inserts run in one savepoint; if the exclusion constraint refuses it (a concurrent claim
+    the check could not see), it is rolled back and ``ClaimRace`` raised: the caller redoes the chunk
+    one account at a time, where the loser gets ``AlreadyBilled``."""
+    from sqlalchemy.exc import IntegrityError
+
+    from webapp.billing.models import BilledPeriod
+    from webapp.billing.services import periods
+
+    requests = list(requests)
+    outcomes = [DraftOutcome() for _ in requests]
+    service_ids = {spec.service_id for r in requests for spec in r.specs if spec.service_id is not None}
+    owners = {}
+    if service_ids:
+        owners = dict(
+            db.session.execute(select(Service.id, Service.organization_id).where(Service.id.in_(service_ids))).all()
+        )
+    planned = []
+    for request, outcome in zip(requests, outcomes, strict=True):
+        try:
+            invoice = _new_draft(request.account, request.period_start, request.period_end, actor=actor)
+        except DomainError as error:
+            outcome.refusal = error
+            continue
+        invoice.run_period = request.run_period
+        lines = []
+        for spec in request.specs:
+            try:
+                line, claim = _checked_line(
+                    invoice,
+                    spec.description,
+                    spec.quantity,
+                    spec.unit_price,
+                    spec.service_id,
+                    owners.get(spec.service_id),
+                    spec.metric,
+                    spec.subscription_id,
+                    spec.billable,
+                    spec.period,
+                )
+            except DomainError as error:
+                outcome.refused_lines.append((spec, error))
+                continue
+            lines.append((spec, line, claim))
+        planned.append((outcome, invoice, lines))
+
+    claims = [claim for _, _, lines in planned for _, _, claim in lines if claim is not None]
+    live: dict[str, list] = {}
+    if claims:
+        found = periods.live_periods(
+            {key for key, _, _ in claims}, min(c[1] for c in claims), max(c[2] for c in claims)
+        )
+        for billed in found:
+            live.setdefault(billed.billable_key, []).append(billed)
+    kept, late_refusals = [], []  # late: lost to a line of the same chunk, named once it has its number
+    for outcome, invoice, lines in planned:
+        new_lines = []
+        for spec, line, claim in lines:
+            period = None
+            if claim is not None:
+                key, start, end = claim
+                winner = next((p for p in live.get(key, ()) if p.start_date <= end and p.end_date >= start), None)
+                if winner is not None:
+                    if winner.id is None:
+                        late_refusals.append((outcome, len(outcome.refused_lines), spec, claim, winner))
+                        outcome.refused_lines.append((spec, None))
+                    else:
+                        outcome.refused_lines.append((spec, periods.AlreadyBilled(key, start, end, winner)))
+                    continue
+                period = BilledPeriod(
+                    organization_id=invoice.organization_id,
+                    account_id=invoice.account_id,
+                    billable_key=key,
+                    start_date=start,
+                    end_date=end,
+                )
+                period.invoice, period.line = invoice, line
+                live.setdefault(key, []).append(period)
+            new_lines.append((line, period))
+        if new_lines:
+            kept.append((outcome, invoice, new_lines))
+    if not kept:
+        return outcomes
+    for _, invoice, new_lines in kept:
+        invoice.lines.extend(line for line, _ in new_lines)  # still transient: no lazy load
+        recompute_totals(invoice)
+    try:
+        with db.session.begin_nested():
+            db.session.add_all([invoice for _, invoice, _ in kept])
+            db.session.add_all([period for _, _, new_lines in kept for _, period in new_lines if period is not None])
+            db.session.flush()  # drafts, then lines, then periods: a multi-row INSERT each
+            for _, invoice, new_lines in kept:
+                record(actor, "invoice.drafted", invoice, {"period": f"{invoice.period_start}..{invoice.period_end}"})
+                for line, _ in new_lines:
+                    record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
+            db.session.flush()
+    except IntegrityError as error:
+        if periods.EXCLUSION not in str(error.orig):
+            raise
+        raise ClaimRace() from None
+    for outcome, invoice, _ in kept:
+        outcome.invoice = invoice
+    for outcome, index, spec, (key, start, end), winner in late_refusals:
+        outcome.refused_lines[index] = (spec, periods.AlreadyBilled(key, start, end, winner))
+    return outcomes
 
 
 def add_line_item(
@@ -181,6 +327,30 @@ def add_line_item(
 
     if invoice.is_finalized or invoice.status != DRAFT:
         raise InvoiceFinalized("This invoice is finalized; its lines cannot change. Issue a credit instead.")
+    service_id = getattr(service, "id", service)
+    owner = None
+    if service_id is not None:
+        owner = db.session.scalar(select(Service.organization_id).where(Service.id == service_id))
+    line, claim = _checked_line(
+        invoice, description, quantity, unit_price, service_id, owner, metric, subscription_id, billable, period
+    )
+    if claim is not None:
+        periods.insert_claimed_line(invoice, line, *claim)
+    if line not in invoice.lines:  # a claimed line is flushed already; a lazy load may hold it
+        invoice.lines.append(line)
+    recompute_totals(invoice)
+    db.session.flush()
+    record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
+    return line
+
+
+def _checked_line(
+    invoice, description, quantity, unit_price, service_id, owner, metric, subscription_id, billable, period
+):
+    """The rules of a new line (``owner``: the organization of ``service_id``): the line, and the
+    ``(key, start, end)`` it claims or None. Refuses with DomainError."""
+    from webapp.billing.services import periods
+
     description = (description or "").strip()
     if not description:
         raise DomainError("Describe the line.", field="description")
@@ -188,11 +358,8 @@ def add_line_item(
         raise DomainError("Quantity is a whole number from 1 to 1,000,000.", field="quantity")
     if not isinstance(unit_price, int) or abs(unit_price) > 10**11:
         raise DomainError("Enter a unit price in cents.", field="unit_price")
-    service_id = getattr(service, "id", service)
-    if service_id is not None:
-        owner = db.session.scalar(select(Service.organization_id).where(Service.id == service_id))
-        if owner != invoice.organization_id:
-            raise DomainError("That service is not this organization's.", field="service")
+    if service_id is not None and owner != invoice.organization_id:
+        raise DomainError("That service is not this organization's.", field="service")
     line = InvoiceLineItem(
         invoice_id=invoice.id,
         description=description[:300],
@@ -206,15 +373,13 @@ def add_line_item(
     key = billable or periods.key_for_line(
         invoice, service_id=service_id, subscription_id=subscription_id, metric=metric
     )
-    if key is not None and line.total >= 0:  # a negative line (a discount) bills no period
-        start, end = period or (invoice.period_start, invoice.period_end)
-        periods.insert_claimed_line(invoice, line, key, _as_date(start), _as_date(end))
-    if line not in invoice.lines:  # a claimed line is flushed already; a lazy load may hold it
-        invoice.lines.append(line)
-    recompute_totals(invoice)
-    db.session.flush()
-    record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
-    return line
+    if key is None or line.total < 0:  # a negative line (a discount) bills no period
+        return line, None
+    start, end = period or (invoice.period_start, invoice.period_end)
+    start, end = _as_date(start), _as_date(end)
+    if end < start:
+        raise DomainError("The billed period ends before it starts.", field="period")
+    return line, (key, start, end)
 
 
 def remove_line_item(invoice: Invoice, line: InvoiceLineItem, actor=None) -> None:
@@ -315,18 +480,35 @@ def finalize_invoices(
     here): each in its own savepoint, so one refusal (empty, negative total, not a draft) leaves the
     others finalized and that one untouched. Returns ``(invoice, refusal or None)`` in order; the
     payable ones are e-mailed by one job."""
-    results: list[tuple[Invoice, DomainError | None]] = []
-    payable: list[int] = []
-    for invoice in invoices:
+    invoices = list(invoices)
+    results: list[tuple[Invoice, DomainError | None] | None] = [None] * len(invoices)
+    ready = []
+    for index, invoice in enumerate(invoices):
+        try:
+            _check_finalizable(invoice)
+        except DomainError as error:
+            results[index] = (invoice, error)
+            continue
+        ready.append(index)
+    if len(ready) > 1:
         try:
             with db.session.begin_nested():
-                _finalize_one(invoice, actor, at)
+                _finalize_many([invoices[i] for i in ready], actor, at)
+        except DomainError:
+            pass  # refused past the checks (an event subscriber): one by one below, each in its savepoint
+        else:
+            for i in ready:
+                results[i] = (invoices[i], None)
+            ready = []
+    for i in ready:
+        try:
+            with db.session.begin_nested():
+                _finalize_one(invoices[i], actor, at)
         except DomainError as error:
-            results.append((invoice, error))
+            results[i] = (invoices[i], error)
             continue
-        results.append((invoice, None))
-        if invoice.status == ISSUED:
-            payable.append(invoice.id)
+        results[i] = (invoices[i], None)
+    payable = [invoice.id for invoice, error in results if error is None and invoice.status == ISSUED]
     if send_email and payable:
         from webapp.billing.jobs import send_invoice_email, send_invoice_emails
 
@@ -337,7 +519,8 @@ def finalize_invoices(
     return results
 
 
-def _finalize_one(invoice: Invoice, actor, at: datetime | None) -> None:
+def _check_finalizable(invoice: Invoice) -> None:
+    """The refusals of finalization: not a draft, no line, a negative total (never clamped)."""
     if invoice.status != DRAFT:
         raise IllegalTransition(f"Only a draft can be finalized; this invoice is {invoice.status.title()}.")
     if not invoice.lines:
@@ -345,14 +528,30 @@ def _finalize_one(invoice: Invoice, actor, at: datetime | None) -> None:
     recompute_totals(invoice)
     if invoice.total < 0:
         raise DomainError("An invoice total cannot be negative; issue a credit instead.", code="invoice_negative")
+
+
+def _finalize_many(invoices: list[Invoice], actor, at: datetime | None) -> None:
+    """``_finalize_one`` for drafts that passed ``_check_finalizable``: their numbers in one statement,
+    one flush, then per invoice (in order) ``invoice.issued`` and, for a zero total, PAID."""
     now = at or utcnow()
-    invoice.number = allocate_numbers(now.year, 1)[0]
+    for invoice, number in zip(invoices, allocate_numbers(now.year, len(invoices)), strict=True):
+        _issue(invoice, actor, now, number)
+    db.session.flush()
+    for invoice in invoices:
+        _after_issue(invoice, actor, now)
+    db.session.flush()
+
+
+def _issue(invoice: Invoice, actor, now: datetime, number: str) -> None:
+    invoice.number = number
     for key, value in finalization_values(now).items():
         setattr(invoice, key, value)
     invoice.amount_due = invoice.total - invoice.amount_paid
     transition(invoice, ISSUED, actor, number=invoice.number, total=invoice.total)
     record(actor, "invoice.finalized", invoice, {"number": invoice.number, "total": invoice.total})
-    db.session.flush()
+
+
+def _after_issue(invoice: Invoice, actor, now: datetime) -> None:
     emit(
         "invoice.issued", org=invoice.organization_id, actor=actor, invoice_id=invoice.id, account_id=invoice.account_id
     )
@@ -360,6 +559,14 @@ def _finalize_one(invoice: Invoice, actor, at: datetime | None) -> None:
         invoice.paid_at = now
         transition(invoice, PAID, actor, reason="nothing due")
         emit("invoice.paid", org=invoice.organization_id, actor=actor, invoice_id=invoice.id)
+
+
+def _finalize_one(invoice: Invoice, actor, at: datetime | None) -> None:
+    _check_finalizable(invoice)
+    now = at or utcnow()
+    _issue(invoice, actor, now, allocate_numbers(now.year, 1)[0])
+    db.session.flush()
+    _after_issue(invoice, actor, now)
     db.session.flush()
 
 

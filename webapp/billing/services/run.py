@@ -3,7 +3,8 @@
 and e-mailed.
 
 What may not be billed twice is a period of a billable thing, whatever made the invoice (issue 20):
-every line goes through ``add_line_item``, which claims its period in ``services/periods.py``, and a
+every line goes through the rules of ``add_line_item`` (``create_drafts``, its batch form), which
+claims its period in ``services/periods.py``, and a
 service's days already billed by a live line (the demo, a staff draft, an earlier run) are left out
 and reported with the invoice that billed them. Drafts are finalized by ``finalize_invoices``, the
 same rules, audit entries and events as the staff button. The run's ``report`` says, per
@@ -34,7 +35,15 @@ from webapp.billing.models import (
     Invoice,
     Service,
 )
-from webapp.billing.services.invoices import LineSpec, add_line_item, create_draft_invoice, finalize_invoices
+from webapp.billing.services.invoices import (
+    ClaimRace,
+    DraftRequest,
+    LineSpec,
+    add_line_item,
+    create_draft_invoice,
+    create_drafts,
+    finalize_invoices,
+)
 from webapp.billing.services.periods import AlreadyBilled, live_periods, service_key, uncovered
 from webapp.core import display
 from webapp.core.errors import DomainError
@@ -216,6 +225,7 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
     counts = {"invoices": 0, "already_billed": 0, "nothing_to_bill": 0, "lines_already_billed": 0, "skipped": 0}
     drafts: list[tuple[Invoice, dict]] = []
     entries: list[dict] = []
+    pending: list[tuple[BillingAccount, list[LineSpec], dict]] = []
     for account in accounts:
         entry = {
             "organization_id": account.organization_id,
@@ -235,7 +245,18 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
         for source in BILLING_RUN_SOURCES:
             specs.extend(source(account, start, end) or [])
         specs.extend(batch_lines.get(account.id, ()))
-        invoice = _draft_for(account, period, start, end, specs, entry) if specs else None
+        pending.append((account, specs, entry))
+    wanted = [(account, specs, entry) for account, specs, entry in pending if specs]
+    try:
+        outcomes = create_drafts([DraftRequest(a, start, end, specs, run_period=period) for a, specs, _ in wanted])
+        made = {}
+        for (account, _, entry), outcome in zip(wanted, outcomes, strict=True):
+            _report_refusals(outcome, entry)
+            made[account.id] = outcome.invoice
+    except ClaimRace:  # claimed meanwhile elsewhere: this chunk one account at a time, the loser told
+        made = {account.id: _draft_for(account, period, start, end, specs, entry) for account, specs, entry in wanted}
+    for account, _, entry in pending:
+        invoice = made.get(account.id)
         if invoice is not None:
             drafts.append((invoice, entry))
         if invoice is not None or entry["already_billed"] or entry["skipped"]:
@@ -276,6 +297,26 @@ def _already(what: str, billed) -> dict:
     }
 
 
+def _report_refusals(outcome, entry) -> None:
+    if outcome.refusal is not None:
+        entry["skipped"].append(outcome.refusal.message)
+    for spec, error in outcome.refused_lines:
+        if isinstance(error, AlreadyBilled):
+            entry["already_billed"].append(_already_line(spec, error))
+        else:
+            entry["skipped"].append(f"{spec.description}: {error.message}")
+
+
+def _already_line(spec, error: AlreadyBilled) -> dict:
+    winner = db.session.get(Invoice, error.invoice_id)
+    return {
+        "line": spec.description,
+        "invoice": error.invoice_number,
+        "invoice_id": getattr(winner, "id", None),
+        "period": f"{error.start.isoformat()}..{error.end.isoformat()}",
+    }
+
+
 def _draft_for(account, period, start, end, specs, entry) -> Invoice | None:
     """The account's draft for the run, in a savepoint: kept only if at least one line is new."""
     savepoint = db.session.begin_nested()
@@ -296,15 +337,7 @@ def _draft_for(account, period, start, end, specs, entry) -> Invoice | None:
                     period=spec.period,
                 )
             except AlreadyBilled as error:
-                winner = db.session.get(Invoice, error.invoice_id)
-                entry["already_billed"].append(
-                    {
-                        "line": spec.description,
-                        "invoice": error.invoice_number,
-                        "invoice_id": getattr(winner, "id", None),
-                        "period": f"{error.start.isoformat()}..{error.end.isoformat()}",
-                    }
-                )
+                entry["already_billed"].append(_already_line(spec, error))
             except DomainError as error:
                 entry["skipped"].append(f"{spec.description}: {error.message}")
     except DomainError as error:
