@@ -17,6 +17,7 @@ class Receiver:
         self.requests: list[dict] = []
         self.answers: list = []
         self.default, self.delay, self.sleep_for = default, delay, 3.0
+        self.reply: bytes | None = None  # the body to answer with, instead of a small JSON document
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
         receiver = self
@@ -41,7 +42,7 @@ class Receiver:
                         receiver.requests.append(
                             {"path": self.path, "headers": dict(self.headers), "body": body, "answered": answer}
                         )
-                    payload = json.dumps({"received": True, "status": answer}).encode()
+                    payload = receiver.reply or json.dumps({"received": True, "status": answer}).encode()
                     self.send_response(answer)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))

@@ -66,6 +66,21 @@ def test_each_delivery_is_signed_as_published_and_sent_once(ctx, receiver, run_j
     assert json.loads(attempt.request_body)["id"] == events[0].public_id and attempt.duration_ms >= 0
 
 
+def test_a_hostile_answer_is_recorded_not_a_crash(ctx, receiver, run_jobs):
+    # NUL and bytes that are not UTF-8 in the endpoint's answer: PostgreSQL text refuses NUL, so the
+    # excerpt keeps a replacement character and the delivery is recorded as sent.
+    receiver.reply = b'ok\x00\xed\xa0\x80 {"a": "\\u0000"}'
+    org, owner = _org()
+    endpoint, _ = endpoint_for(org, owner, receiver.url)
+    _event(org, 1)
+    run_jobs()
+    (delivery,) = _deliveries(endpoint)
+    assert delivery.status == "SUCCEEDED" and delivery.attempts == 1
+    attempt = db.session.scalars(select(WebhookAttempt)).one()
+    assert attempt.response_status == 200 and "\x00" not in attempt.response_excerpt
+    assert attempt.response_excerpt.startswith("ok\ufffd")
+
+
 def test_an_endpoint_gets_only_the_types_it_chose_and_other_orgs_nothing(ctx, receiver, run_jobs):
     org, owner = _org()
     other = make_org(make_user("other@hooks.example"), "Other Co", "other-co")

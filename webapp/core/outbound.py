@@ -195,7 +195,9 @@ class OutboundResponse:
 
     @property
     def text(self) -> str:
-        return self.content.decode(errors="replace")
+        """The body as text that can be stored: undecodable bytes and NUL (which PostgreSQL text and
+        JSON refuse) become U+FFFD. Whatever a remote server answers, recording it never fails."""
+        return self.content.decode(errors="replace").replace("\x00", "\ufffd")
 
 
 def fetch(
