@@ -99,7 +99,8 @@ def worker(burst, queues):
         click.echo(f"worker: moved {moved} job(s) from the outbox to RQ")
         stop = None
     else:
-        stop = start_relay_thread(app)  # relays on start-up, then every few seconds, Redis up or not
+        # Relays on start-up, on every NOTIFY and every few seconds, Redis up or not.
+        stop = start_relay_thread(app, every=app.config["JOBS_OUTBOX_RELAY_SECONDS"])
     try:
         if not burst:
             _wait_for_redis(redis_connection())

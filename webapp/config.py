@@ -82,6 +82,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TESSERA_INSTANCE": env.get("TESSERA_INSTANCE", ""),
         # /readyz says "degraded" once an outbox job has waited this long for Redis (webapp/jobs/outbox.py).
         "JOBS_OUTBOX_STALE_SECONDS": float(env.get("JOBS_OUTBOX_STALE_SECONDS", "5")),
+        # The worker's outbox relay passes at least this often; a NOTIFY (webapp.jobs.outbox.channel) wakes it sooner.
+        "JOBS_OUTBOX_RELAY_SECONDS": float(env.get("JOBS_OUTBOX_RELAY_SECONDS", "5")),
         "BASE_URL": base_url,
         # url_for works in jobs and e-mails too; Flask 3.1 no longer refuses other hosts for it.
         "SERVER_NAME": base.netloc,

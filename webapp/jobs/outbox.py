@@ -18,6 +18,7 @@ never enqueued twice. ``prune_outbox`` deletes dispatched rows after a week. ``/
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -76,7 +77,7 @@ def relay(
         query = query.where(TABLE.c.id.in_(ids))
     if older_than:
         query = query.where(TABLE.c.created_at <= utcnow() - timedelta(seconds=older_than))
-    moved = 0
+    moved: list[int] = []
     with (engine or db.engine).begin() as connection:
         for row in connection.execute(query.with_for_update(skip_locked=True)).all():
             try:
@@ -87,9 +88,10 @@ def relay(
             except Exception:  # a job that cannot be built (a removed function): logged, the others go on
                 log.exception("outbox row %s (%s) could not be sent", row.id, row.func)
                 continue
-            connection.execute(update(TABLE).where(TABLE.c.id == row.id).values(dispatched_at=utcnow()))
-            moved += 1
-    return moved
+            moved.append(row.id)
+        if moved:  # one stamp for the pass (a lost stamp is harmless: the RQ job id is the row's)
+            connection.execute(update(TABLE).where(TABLE.c.id.in_(moved)).values(dispatched_at=utcnow()))
+    return len(moved)
 
 
 def fast_path(ids: list[int]) -> None:
@@ -136,11 +138,21 @@ def relay_once(app) -> int:
         engine.dispose()
 
 
+def channel(app=None) -> str:
+    """The PostgreSQL NOTIFY channel on which writers that leave the hand-over to the worker (the
+    event loop's callback receiver, webapp.billing.receiver) wake its relay: one per instance, an
+    identifier of at most 63 characters."""
+    return "tessera_outbox_" + hashlib.sha256(namespace.key(app=app).encode()).hexdigest()[:16]
+
+
 def relay_forever(app, stop: threading.Event, every: float = RELAY_EVERY) -> None:
-    """The worker's relay thread: a pass at once, then one every ``every`` seconds until ``stop``,
-    on its own database connections (``own_engine``)."""
+    """The worker's relay thread: a pass at once, then one whenever a writer NOTIFYs ``channel()``
+    (PostgreSQL) and at least every ``every`` seconds, until ``stop``, on its own database
+    connections (``own_engine``)."""
     engine = own_engine(app)
+    listener = None
     with app.app_context():
+        name = channel()
         older_than = 0.0
         while not stop.is_set():
             try:
@@ -149,9 +161,46 @@ def relay_forever(app, stop: threading.Event, every: float = RELAY_EVERY) -> Non
                     log.info("outbox: moved %d job(s) to RQ", moved)
             except Exception:  # the database is away: try again next pass
                 log.warning("outbox relay could not reach the database", exc_info=True)
-            older_than = 2.0  # after start-up, leave the newest rows to the fast path
-            stop.wait(every)
+            if listener is None or listener.closed:
+                listener = _listen(engine, name)
+            if listener is None:
+                stop.wait(every)
+                woken = False
+            else:
+                woken = _woken(listener, every)
+            # After a wake-up the newest rows are a writer's that left them to us; otherwise leave
+            # the newest to the fast path of the request that wrote them.
+            older_than = 0.0 if woken else 2.0
+    if listener is not None:
+        listener.close()
     engine.dispose()
+
+
+def _listen(engine: Engine, name: str):
+    """A psycopg connection LISTENing on ``name`` (None on SQLite, or while the database is away)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    import psycopg
+
+    try:
+        url = engine.url.set(drivername="postgresql")
+        connection = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        connection.execute(f'LISTEN "{name}"')
+        return connection
+    except psycopg.Error:
+        log.warning("outbox relay cannot LISTEN (the database is away); polling every few seconds")
+        return None
+
+
+def _woken(listener, every: float) -> bool:
+    """Wait up to ``every`` seconds for a NOTIFY; True when one (or more) came."""
+    import psycopg
+
+    try:
+        return any(True for _ in listener.notifies(timeout=every, stop_after=1))
+    except psycopg.Error:
+        listener.close()
+        return False
 
 
 def start_relay_thread(app, every: float = RELAY_EVERY) -> threading.Event:

@@ -136,19 +136,21 @@ def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, *
     session.info.setdefault(PENDING_KEY, []).append(pending)
 
 
-def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None) -> None:
+def outbox_insert(run, args: tuple = (), kwargs: dict | None = None, at: datetime | None = None, job_id=None):
+    """The ``INSERT … RETURNING id`` of one outbox row for ``run(*args, **kwargs)`` (also run on the
+    event loop by webapp.billing.receiver, whose NOTIFY wakes the worker's relay)."""
     func = f"{run.__module__}.{run.__name__}"
+    kwargs = dict(kwargs or {})
     try:
         json.dumps([args, kwargs])
     except (TypeError, ValueError) as error:
         raise TypeError(f"{func}: job arguments are stored as JSON; pass ids, strings, numbers, lists") from error
-    row_id = session.execute(
-        insert(JobOutbox)
-        .values(
-            func=func, args=list(args), kwargs=dict(kwargs), queue=run.queue, at=at, job_id=job_id, created_at=utcnow()
-        )
-        .returning(JobOutbox.id)
-    ).scalar_one()
+    values = dict(func=func, args=list(args), kwargs=kwargs, queue=run.queue, at=at, job_id=job_id, created_at=utcnow())
+    return insert(JobOutbox).values(**values).returning(JobOutbox.id)
+
+
+def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None) -> None:
+    row_id = session.execute(outbox_insert(run, args, kwargs, at, job_id)).scalar_one()
     session.info.setdefault(OUTBOX_KEY, []).append(row_id)
 
 

@@ -111,17 +111,6 @@ class StreamHub:
         if self.redis is not None:
             await self.redis.aclose()
 
-    async def lifespan(self, receive, send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.start()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
     # ------------------------------------------------------------------ the endpoint
 
     async def handle(self, scope, receive, send) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
 from webapp.audit import record
 from webapp.billing.models import PAY_CANCELLED, PAY_FAILED, PAY_PAID, PAY_PENDING, PAY_REFUNDED, Invoice, Payment
@@ -143,33 +143,35 @@ class CallbackRefused(DomainError):
     status = 400
 
 
-def record_paynow_callback(fields: list[tuple[str, str]]) -> str:
-    """The result-URL callback: check the hash, record the callback once (identical callbacks are one
-    event: a repeat costs one INSERT … ON CONFLICT DO NOTHING and is answered at once), make sure the
-    payment is ours, and leave the confirmation, a poll of Paynow, to a job."""
-    from webapp.billing.services.provider_events import record_event
+@dataclass(frozen=True)
+class Callback:
+    """A result-URL callback whose hash checked out: its event id (identical callbacks are one
+    event), type, payload and the payment reference it is about."""
 
-    if not verify_hash(fields, current_app.config["PAYNOW_INTEGRATION_KEY"]):
+    event_id: str
+    type: str
+    payload: dict
+    reference: str
+
+
+def verified_callback(fields: list[tuple[str, str]], key: str) -> Callback:
+    """Check a result-URL callback's hash (pure: also used on the event loop by webapp.billing.receiver)."""
+    if not verify_hash(fields, key):
         raise CallbackRefused("bad hash", code="bad_hash")
     data = {k.lower(): v for k, v in fields}
     digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest()
-    if not record_event("paynow", digest, f"status.{data.get('status', '').lower() or 'unknown'}", data):
-        return "ok"  # the same callback again: recorded and handled already
-    payment = db.session.scalar(
-        select(Payment).where(Payment.provider == "paynow", Payment.external_reference == data.get("reference", ""))
-    )
-    if payment is None:
-        error = CallbackRefused("unknown reference", code="unknown_reference")
-        error.status = 404
-        raise error  # nothing is kept (the event and its job roll back)
-    if payment.status != PAY_PENDING and data.get("status", "").lower() not in REFUNDED_STATUSES:
-        return "already settled"
-    if payment.poll_url is None:
-        # The callback can beat our own bookkeeping; accept Paynow's poll URL only on Paynow's host.
-        poll_url = data.get("pollurl", "")
-        if not poll_url.startswith(current_app.config["PAYNOW_BASE_URL"] + "/"):
-            raise CallbackRefused("bad poll url", code="bad_poll_url")
-        payment.poll_url = poll_url
+    status = data.get("status", "").lower() or "unknown"
+    return Callback(digest, f"status.{status}", data, data.get("reference", ""))
+
+
+def record_paynow_callback(fields: list[tuple[str, str]]) -> str:
+    """The result-URL callback: check the hash and record the callback once, for a payment of ours
+    (a repeat costs one INSERT … ON CONFLICT DO NOTHING and is answered at once; an unknown
+    reference keeps nothing and answers 404). The confirmation, a poll of Paynow, is a job's."""
+    from webapp.billing.services.provider_events import record_event
+
+    callback = verified_callback(fields, current_app.config["PAYNOW_INTEGRATION_KEY"])
+    record_event("paynow", callback.event_id, callback.type, callback.payload, payment_reference=callback.reference)
     return "ok"
 
 
@@ -194,14 +196,15 @@ __all__ = ["PROVIDER", "PaymentProviderError", "PaynowError", "ProviderError", "
 
 
 def _handle_callback(event) -> bool:
-    payment = db.session.scalar(
-        select(Payment).where(
-            Payment.provider == "paynow", Payment.external_reference == event.payload.get("reference", "")
-        )
-    )
-    if payment is None:
+    payment = db.session.get(Payment, event.payment_id) if event.payment_id is not None else None
+    if payment is None or payment.provider != "paynow":
         return False
-    event.payment_id = payment.id
+    if payment.poll_url is None:
+        # The callback can beat our own bookkeeping; take Paynow's poll URL only on Paynow's host.
+        poll_url = str(event.payload.get("pollurl", ""))
+        if not poll_url.startswith(current_app.config["PAYNOW_BASE_URL"] + "/"):
+            raise DomainError("The callback's poll URL is not on Paynow's host; it was not used.")
+        payment.poll_url = poll_url
     return confirm_payment(payment.id)
 
 

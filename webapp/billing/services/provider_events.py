@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from webapp.billing.models import Payment
 from webapp.billing.payment_models import (
     EVENT_FAILED,
     EVENT_IGNORED,
@@ -23,6 +24,7 @@ from webapp.billing.payment_models import (
     EVENT_RECEIVED,
     ProviderEvent,
 )
+from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.integrations.providers.client import ProviderError
@@ -35,10 +37,34 @@ log = logging.getLogger(__name__)
 EVENT_HANDLERS: dict[str, Callable[[ProviderEvent], bool]] = {}
 
 
-def record_event(provider: str, event_id: str, type_: str, payload: dict, *, payment_id: int | None = None) -> bool:
-    """Record a verified event; True (and its job queued after the commit) when it is new."""
-    from webapp.billing.payment_jobs import handle_provider_event
+class UnknownPayment(DomainError):
+    """A verified callback about a payment we never started: nothing is kept."""
 
+    status = 404
+    code = "unknown_reference"
+
+
+def event_insert(
+    provider: str,
+    event_id: str,
+    type_: str,
+    payload: dict,
+    *,
+    payment_reference: str | None = None,
+    dialect: str | None = None,
+):
+    """The one statement that records an event: ``INSERT … ON CONFLICT DO NOTHING RETURNING id,
+    payment_id`` (no row: a repeated delivery). With ``payment_reference`` the row names the
+    provider's payment of that reference (NULL: not ours). Run by ``record_event`` and, on the
+    event loop, by ``webapp.billing.receiver``."""
+    payment_id = None
+    if payment_reference is not None:
+        payment_id = (
+            select(Payment.id)
+            .where(Payment.provider == provider, Payment.external_reference == payment_reference)
+            .limit(1)
+            .scalar_subquery()
+        )
     values = dict(
         provider=provider,
         event_id=event_id[:128],
@@ -48,17 +74,31 @@ def record_event(provider: str, event_id: str, type_: str, payload: dict, *, pay
         payment_id=payment_id,
         received_at=utcnow(),
     )
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
+    dialect = dialect or db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(ProviderEvent)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        .returning(ProviderEvent.id)
+        .returning(ProviderEvent.id, ProviderEvent.payment_id)
     )
-    new_id = db.session.execute(stmt).scalar()
-    if new_id is None:
+
+
+def record_event(
+    provider: str, event_id: str, type_: str, payload: dict, *, payment_reference: str | None = None
+) -> bool:
+    """Record a verified event; True (and its job queued after the commit) when it is new. With
+    ``payment_reference``, a callback about no payment of ours raises ``UnknownPayment``."""
+    from webapp.billing.payment_jobs import handle_provider_event
+
+    row = db.session.execute(
+        event_insert(provider, event_id, type_, payload, payment_reference=payment_reference)
+    ).first()
+    if row is None:
         return False  # a repeated delivery: recorded and handled already (or being handled)
-    handle_provider_event.delay(new_id)
+    if payment_reference is not None and row.payment_id is None:
+        raise UnknownPayment("unknown reference")  # the caller's transaction rolls the row back
+    handle_provider_event.delay(row.id)
     return True
 
 
