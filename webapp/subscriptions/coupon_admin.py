@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import url_for
+from flask import request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -23,13 +23,13 @@ def _end_of(day) -> datetime | None:
 
 
 def _coupon_form(formdata=None) -> CouponForm:
-    form = CouponForm(formdata=formdata, prefix="coupon")
+    form = CouponForm(formdata=formdata)
     form.plans.choices = [SelectChoice(p.code, p.name) for p in catalog() if not p.is_free]
     return form
 
 
 def _code_form(formdata=None) -> PromotionCodeCreateForm:
-    form = PromotionCodeCreateForm(formdata=formdata, prefix="code")
+    form = PromotionCodeCreateForm(formdata=formdata)
     form.coupon_id.choices = [
         SelectChoice(c.id, f"{c.name} — {coupons.describe_coupon(c)}") for c in coupons.coupons() if c.active
     ]
@@ -60,7 +60,7 @@ def index():
 
 @coupons_admin_bp.post("/")
 def create():
-    form = _coupon_form()
+    form = _coupon_form(request.form)
     if not form.validate_on_submit():
         return _page(coupon_form=form, status=422)
     return perform(
@@ -97,7 +97,7 @@ def deactivate(coupon_id: int):
 
 @coupons_admin_bp.post("/codes")
 def create_code():
-    form = _code_form()
+    form = _code_form(request.form)
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
 
@@ -107,8 +107,8 @@ def create_code():
             coupon,
             current_user.user,
             form.code.data,
-            max_redemptions=form.max_redemptions.data,
-            expires_at=_end_of(form.expires_at.data),
+            max_redemptions=form.code_max_redemptions.data,
+            expires_at=_end_of(form.code_expires_at.data),
         )
 
     return perform(

@@ -137,9 +137,9 @@ class PromotionCodeCreateForm(FlaskForm):
     code = StringField(
         "Code", validators=[DataRequired(), Length(max=40)], description="Customers type it; case does not matter"
     )
-    max_redemptions = IntegerField(
+    code_max_redemptions = IntegerField(
         "Max redemptions",
         validators=[Optional(), NumberRange(min=1, max=10**9)],
         description="Empty = the coupon's limit",
     )
-    expires_at = DateField("Expires", validators=[Optional()], description="Last day it can be redeemed (UTC)")
+    code_expires_at = DateField("Expires", validators=[Optional()], description="Last day it can be redeemed (UTC)")
