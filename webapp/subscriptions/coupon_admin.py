@@ -19,7 +19,12 @@ from webapp.subscriptions.forms import CouponForm, EmptyForm, PromotionCodeCreat
 
 def _end_of(day) -> datetime | None:
     """A date typed as "the last day" as the first instant after it (UTC)."""
-    return None if day is None else datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+    if day is None:
+        return None
+    try:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+    except OverflowError:  # 31 Dec 9999: the end of the calendar
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _coupon_form(formdata=None) -> CouponForm:

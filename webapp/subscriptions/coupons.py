@@ -105,7 +105,7 @@ def discount_for(sub: Subscription, amount: int, at: datetime, plan: Plan | None
     if coupon.is_percent:
         off = percent_of(amount, coupon.percent_off_bps)
         return AppliedDiscount(discount, off, f"Discount {label}: {describe_coupon(coupon)}") if off else None
-    if (coupon.currency or "").upper() != (sub.currency or "").upper():
+    if (coupon.currency or "").upper() != (plan.currency or sub.currency or "").upper():
         return None
     off = min(coupon.amount_off, amount)
     capped = off < coupon.amount_off
