@@ -244,13 +244,21 @@ def test_rotation_signs_with_both_secrets_for_24_hours(ctx, receiver, run_jobs):
     assert db.session.get(WebhookEndpoint, endpoint.id).previous_secret_ciphertext is None
 
 
-def test_an_internal_address_is_refused_without_a_request(ctx, run_jobs):
-    from tests.outbound_helpers import SilentListener
+def test_an_internal_address_is_refused_without_a_request(app, ctx, run_jobs):
+    """Registration refuses an internal address; one registered while the allow-list named it (or a
+    name that later resolves inward) is still refused at delivery, with nothing sent."""
+    from flask import g
+
+    from tests.outbound_helpers import SilentListener, allow_internal_hosts
 
     listener = SilentListener()
     try:
         org, owner = _org()
+        allow_internal_hosts(app, "127.0.0.1")
+        g.pop("tessera_settings", None)
         endpoint, _ = endpoint_for(org, owner, f"http://127.0.0.1:{listener.port}/hooks")
+        allow_internal_hosts(app)
+        g.pop("tessera_settings", None)
         _event(org)
         run_jobs()
         (delivery,) = _deliveries(endpoint)

@@ -38,6 +38,7 @@ class Figures:
     currency: str = "USD"
     mrr: int = 0
     mrr_30_days_ago: int = 0
+    mrr_discounts: int = 0  # taken off ``mrr`` by running coupons
     active_by_plan: list[tuple[str, str, int]] = field(default_factory=list)
     active_total: int = 0
     trials_ending: int = 0
@@ -88,8 +89,10 @@ def _subscription_figures(fig: Figures, now: datetime) -> None:
     columns.append(func.coalesce(func.sum(case((s.ended_at >= now - timedelta(days=30), 1), else_=0)), 0))
     row = db.session.execute(select(*columns).where(s.currency == fig.currency)).one()
     values = [int(v or 0) for v in row]
-    fig.mrr_series = values[:12]
-    fig.mrr, fig.mrr_30_days_ago = values[11], values[12]
+    discounts = _discount_figures(fig.currency, points, live_at, monthly)
+    fig.mrr_series = [gross - off for gross, off in zip(values[:12], discounts[:12], strict=True)]
+    fig.mrr, fig.mrr_30_days_ago = fig.mrr_series[11], values[12] - discounts[12]
+    fig.mrr_discounts = discounts[11]
     fig.churn_series = values[13:25]
     fig.churned_30_days = values[25]
     fig.months = [p.strftime("%b") for p in month_starts]
@@ -111,6 +114,48 @@ def _subscription_figures(fig: Figures, now: datetime) -> None:
         )
         or 0
     )
+
+
+def _discount_figures(currency: str, points, live_at, monthly) -> list[int]:
+    """What coupons take off the monthly figure at each point: repeating and forever discounts while
+    they run, on plans they apply to (once discounts are one-off, as Stripe leaves them out of MRR).
+    Rounded as the invoice rounds (percent half up; a fixed amount capped at the price)."""
+    try:
+        from webapp.subscriptions.coupon_models import ONCE, Coupon, SubscriptionDiscount, coupon_plans
+        from webapp.subscriptions.models import Subscription
+    except ImportError:
+        return [0] * len(points)
+    s, d, c = Subscription, SubscriptionDiscount, Coupon
+    restricted = select(coupon_plans.c.coupon_id).where(coupon_plans.c.coupon_id == c.id).exists()
+    on_plan = (
+        select(coupon_plans.c.coupon_id)
+        .where(coupon_plans.c.coupon_id == c.id, coupon_plans.c.plan_id == s.plan_id)
+        .exists()
+    )
+    fixed = case((c.amount_off < s.amount, c.amount_off), else_=s.amount)
+    off = case(
+        (c.percent_off_bps.is_not(None), (monthly * c.percent_off_bps * 2 + 10000) // 20000),
+        else_=case((s.billing_interval == "YEARLY", fixed / 12), else_=fixed),
+    )
+
+    def running_at(t):
+        return and_(
+            live_at(t),
+            d.start <= t,
+            or_(d.end.is_(None), d.end > t),
+            or_(d.ended_at.is_(None), d.ended_at > t),
+            or_(c.amount_off.is_(None), c.currency == s.currency),
+        )
+
+    columns = [func.coalesce(func.sum(case((running_at(t), off), else_=0)), 0) for t in points]
+    row = db.session.execute(
+        select(*columns)
+        .select_from(d)
+        .join(s, s.id == d.subscription_id)
+        .join(c, c.id == d.coupon_id)
+        .where(s.currency == currency, c.duration != ONCE, or_(~restricted, on_plan))
+    ).one()
+    return [int(v or 0) for v in row]
 
 
 def _billing_figures(fig: Figures, now: datetime) -> None:

@@ -84,6 +84,10 @@ class OutboundRefused(Exception):
     """The request was not sent (internal address, bad scheme, too large). The message is safe to show."""
 
 
+class OutboundUnresolvable(OutboundRefused):
+    """The host has no address (now): nothing was sent."""
+
+
 class OutboundFailed(Exception):
     """The request was sent to a public address and failed (network, timeout, too slow)."""
 
@@ -139,20 +143,37 @@ def resolve_public(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
-        raise OutboundRefused(f"The host {host} could not be resolved.") from None
+        raise OutboundUnresolvable(f"The host {host} could not be resolved.") from None
     addresses = []
     for info in infos:
         text = info[4][0]
         address = ipaddress.ip_address(text.split("%", 1)[0])
         addresses.append((text, address))
     if not addresses:
-        raise OutboundRefused(f"The host {host} could not be resolved.")
+        raise OutboundUnresolvable(f"The host {host} could not be resolved.")
     if _allowed_internal(host):
         return [text for text, _ in addresses]
     # One internal answer is enough to refuse: a name that mixes public and internal answers is a trap.
     if not all(is_public_address(address) for _, address in addresses):
         raise OutboundRefused(REFUSED.format(host=host))
     return [text for text, _ in addresses]
+
+
+def check_destination(url: str) -> None:
+    """Refuse now what ``fetch`` would refuse when it sends: a URL whose host is, or resolves to, an
+    internal address (unless ``outbound.allowed_internal_hosts`` names it). For a form that stores a
+    URL to call later (a webhook endpoint). A name with no address today passes: every send vets the
+    destination again, so a name that later resolves inward is still refused then."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise OutboundRefused("Enter a full http:// or https:// URL.") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise OutboundRefused("Only http:// and https:// addresses can be called.")
+    try:
+        resolve_public(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except OutboundUnresolvable:
+        return
 
 
 class GuardedTransport(httpx.HTTPTransport):

@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from webapp.audit import record
+from webapp.core import outbound
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
 from webapp.developers.catalog import API_VERSION, CATALOG, TEST_TYPE
@@ -144,6 +145,10 @@ def _clean_url(url: str) -> str:
         raise DomainError("Leave user names and passwords out of the URL; verify the signature instead.", field="url")
     if any(c.isspace() for c in url):
         raise DomainError("A URL has no spaces.", field="url")
+    try:  # the guarded client's own vetting, so an endpoint it would never reach is refused here
+        outbound.check_destination(url)
+    except outbound.OutboundRefused as error:
+        raise DomainError(str(error), field="url", code="url_internal") from None
     return url
 
 

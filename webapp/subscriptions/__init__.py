@@ -25,6 +25,7 @@ define("subscriptions.trial_plan", str, "TEAM_STANDARD", "Plan a new organizatio
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/o/<slug>/subscription")
 admin_bp = staff_blueprint("subscriptions_admin", __name__, "/admin/plans")
+coupons_admin_bp = staff_blueprint("coupons_admin", __name__, "/admin/coupons")
 
 
 def init_app(app):
@@ -33,10 +34,13 @@ def init_app(app):
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
     from webapp.subscriptions.services import subscribe_new_organization
 
+    if "coupons_admin" not in app.blueprints:
+        app.register_blueprint(coupons_admin_bp)
     if subscribe_new_organization not in ORGANIZATION_CREATED_HOOKS:
         ORGANIZATION_CREATED_HOOKS.append(subscribe_new_organization)
     nav_item("Subscription", "subscriptions.show", "billing", order=22)
     admin_nav_item("Plans", "subscriptions_admin.index", order=35)
+    admin_nav_item("Coupons", "coupons_admin.index", order=36)
 
 
-from webapp.subscriptions import admin, events, limits, routes  # noqa: E402,F401
+from webapp.subscriptions import admin, coupon_admin, coupon_models, events, limits, routes  # noqa: E402,F401

@@ -80,6 +80,7 @@ def invoice_subscription(sub, lines, *, period_start, period_end, actor=None, up
                     period=(first, last),
                     actor=actor,
                 )
+            _add_discount_line(services, invoice, sub, lines, period_start, key, (first, last), actor)
             services.finalize_invoice(invoice, actor)
     except services.AlreadyBilled as error:
         record(
@@ -93,6 +94,28 @@ def invoice_subscription(sub, lines, *, period_start, period_end, actor=None, up
         return None
     sub.last_invoice_id = invoice.id
     return invoice
+
+
+def _add_discount_line(services, invoice, sub, lines, period_start, key, period, actor) -> None:
+    """The subscription's discount as its own negative line (a negative line claims no period, so
+    billed-once is untouched); it never takes more than the lines charge."""
+    from webapp.subscriptions import coupons
+
+    charged = sum(quantity * unit_price for _description, quantity, unit_price in lines)
+    applied = coupons.discount_for(sub, charged, period_start)
+    if applied is None:
+        return
+    services.add_line_item(
+        invoice,
+        applied.description,
+        1,
+        -applied.amount,
+        subscription_id=sub.id,
+        billable=key,
+        period=period,
+        actor=actor,
+    )
+    coupons.used_on_invoice(applied)
 
 
 def invoice_open(invoice_id: int) -> bool:

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.subscriptions.models import INTERVALS
 
@@ -14,6 +14,10 @@ class EmptyForm(FlaskForm):
 class ChangePlanForm(FlaskForm):
     plan = SelectField("Plan", validators=[DataRequired()])
     interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])
+
+
+class PromotionCodeForm(FlaskForm):
+    code = StringField("Promotion code", validators=[DataRequired(), Length(max=40)])
 
 
 class TrialForm(FlaskForm):
@@ -73,3 +77,69 @@ class EnterpriseForm(FlaskForm):
     storage_mb = _limit_field("Storage (MB)")
     ai_credits = _limit_field("AI credits per period")
     api_calls = _limit_field("API calls per month")
+
+
+class OptionalMoneyField(MoneyField):
+    """A MoneyField that may be left empty (``.data`` None)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.raw, self.data = "", None
+            return
+        super().process_formdata(valuelist)
+
+
+class PercentField(StringField):
+    """'25', '12.5' or '25%' in the form, basis points in ``.data``; empty is None."""
+
+    def process_formdata(self, valuelist):
+        from webapp.subscriptions.coupons import parse_percent
+
+        raw = (valuelist[0] if valuelist else "") or ""
+        if not raw.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_percent(raw)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data / 100:g}"
+
+
+class CouponForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    percent_off = PercentField("Percent off", description="25 or 12.5 (leave empty for a fixed amount)")
+    amount_off = OptionalMoneyField("Amount off", description="Per invoice, e.g. 10.00 (leave empty for a percentage)")
+    currency = StringField("Currency of the amount", default="USD", validators=[Length(max=3)])
+    duration = SelectField(
+        "Duration",
+        choices=[
+            SelectChoice("ONCE", "Once (the next invoice)"),
+            SelectChoice("REPEATING", "Repeating for some months"),
+            SelectChoice("FOREVER", "Forever"),
+        ],
+    )
+    duration_in_months = IntegerField("Months (repeating)", validators=[Optional(), NumberRange(min=1, max=120)])
+    max_redemptions = IntegerField(
+        "Max redemptions", validators=[Optional(), NumberRange(min=1, max=10**9)], description="Empty = no limit"
+    )
+    redeem_by = DateField("Redeem by", validators=[Optional()], description="Last day it can be redeemed (UTC)")
+    plans = SelectMultipleField("Only for plans", description="None chosen = every plan")
+
+
+class PromotionCodeCreateForm(FlaskForm):
+    coupon_id = SelectField("Coupon", coerce=int, validators=[DataRequired()])
+    code = StringField(
+        "Code", validators=[DataRequired(), Length(max=40)], description="Customers type it; case does not matter"
+    )
+    code_max_redemptions = IntegerField(
+        "Max redemptions",
+        validators=[Optional(), NumberRange(min=1, max=10**9)],
+        description="Empty = the coupon's limit",
+    )
+    code_expires_at = DateField("Expires", validators=[Optional()], description="Last day it can be redeemed (UTC)")

@@ -11,9 +11,9 @@ from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
-from webapp.subscriptions import bp, services
+from webapp.subscriptions import bp, coupons, services
 from webapp.subscriptions.catalog import catalog, plan_by_code
-from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, TrialForm
+from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, PromotionCodeForm, TrialForm
 from webapp.subscriptions.limits import current_usage
 from webapp.subscriptions.models import LIMIT_LABELS, LIMITS
 
@@ -22,7 +22,7 @@ def _plan_choices(include_custom=False):
     return [SelectChoice(p.code, p.name) for p in catalog() if include_custom or not p.is_custom_priced]
 
 
-def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None, status=200):
+def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None, code_form=None, status=200):
     sub = services.current_subscription(org)
     change_form = change_form or ChangePlanForm(plan=sub.plan.code, interval=sub.billing_interval)
     change_form.plan.choices = _plan_choices(include_custom=sub.plan.is_custom_priced)
@@ -46,6 +46,9 @@ def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None,
         change_form=change_form,
         trial_form=trial_form,
         pay_form=PayTrialForm(interval=sub.billing_interval),
+        code_form=code_form or PromotionCodeForm(formdata=None),
+        discount=coupons.live_discount(sub),
+        describe_coupon=coupons.describe_coupon,
         button=EmptyForm(),
         history=services.history(org),
         status=status,
@@ -147,6 +150,24 @@ def resume(org):
 @org_view("billing")
 def unschedule(org):
     return _simple(org, services.cancel_scheduled_change, "The scheduled change is cancelled.")
+
+
+@bp.post("/promotion-code")
+@org_view("billing")
+def promotion_code(org):
+    form = PromotionCodeForm()
+    if not form.validate_on_submit():
+        return _page(org, code_form=form, status=422)
+    return perform(
+        lambda: coupons.redeem_promotion_code(
+            org, services.current_subscription(org, lock=True), form.code.data, request_user()
+        ),
+        then=_show_url(org),
+        success=lambda d: f"The code {d.promotion_code.code} is applied: {coupons.describe_coupon(d.coupon)}.",
+        form=form,
+        field="code",
+        failed=lambda _: _page(org, code_form=form, status=422),
+    )
 
 
 @bp.post("/trial")

@@ -214,10 +214,17 @@ class ChangePreview:
     charge: int = 0  # remaining time on the new plan
     new_period: bool = False
     lines: list = field(default_factory=list)
+    discount: int = 0  # taken off ``gross`` by the subscription's coupon (its own invoice line)
+    discount_label: str = ""
+    renewal_discount: int = 0  # a scheduled change: taken off ``new_amount`` at ``effective_at``
+
+    @property
+    def gross(self) -> int:
+        return max(0, self.charge - self.credit)
 
     @property
     def total(self) -> int:
-        return max(0, self.charge - self.credit)
+        return self.gross - self.discount
 
     @property
     def immediate(self) -> bool:
@@ -262,9 +269,10 @@ def preview_change(sub: Subscription, plan: Plan, interval: str, now: datetime |
             (
                 f"Upgrade {sub.plan.name} → {plan.name}: {preview.days_left} of {preview.period_days} days",
                 1,
-                preview.total,
+                preview.gross,
             )
         ]
+    _preview_discount(sub, preview, now)
     if preview.immediate and sub.status == PAST_DUE:
         # Refused at the preview, so the page never offers a Confirm that would then be refused.
         raise Conflict(
@@ -272,6 +280,20 @@ def preview_change(sub: Subscription, plan: Plan, interval: str, now: datetime |
             code="subscription_past_due",
         )
     return preview
+
+
+def _preview_discount(sub: Subscription, preview: ChangePreview, now: datetime) -> None:
+    """The coupon as the invoice will apply it (the same rule, ``coupons.discount_for``)."""
+    from webapp.subscriptions import coupons
+
+    if preview.immediate:
+        applied = coupons.discount_for(sub, preview.gross, now, plan=preview.plan)
+        if applied is not None:
+            preview.discount, preview.discount_label = applied.amount, applied.description
+    else:
+        applied = coupons.discount_for(sub, preview.new_amount, preview.effective_at, plan=preview.plan)
+        if applied is not None:
+            preview.renewal_discount, preview.discount_label = applied.amount, applied.description
 
 
 def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePreview:
@@ -285,7 +307,7 @@ def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePr
         sub.pending_plan_id, sub.pending_plan, sub.pending_interval = None, None, None
         if preview.new_period:
             sub.current_period_start, sub.current_period_end = now, period_end(now, interval)
-        if preview.total > 0:
+        if preview.gross > 0:  # a 100% discount still invoices (and uses up a once coupon)
             billing_bridge.invoice_subscription(
                 sub,
                 preview.lines,
@@ -307,6 +329,7 @@ def change_plan(sub: Subscription, plan: Plan, interval: str, actor) -> ChangePr
             "from": old,
             "to": {"plan": plan.code, "interval": interval, "amount": preview.new_amount},
             "charged": preview.total,
+            "discount": preview.discount,
             "effective_at": preview.effective_at.isoformat(),
         },
     )
