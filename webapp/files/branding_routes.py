@@ -3,6 +3,8 @@ and logos: another organization's picture answers 404, like any of its objects."
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, send_file, url_for
 from flask_login import current_user, login_required
 
@@ -61,10 +63,13 @@ def _send_picture(file_id: int):
     if upload is None or not upload.downloadable:
         abort(404)
     try:
-        handle = storage().open(upload.storage_key)
+        with storage().open(upload.storage_key) as fh:
+            data = fh.read()  # a 256 px PNG: small, and the file is closed before the answer leaves
     except StorageError:
         abort(404)
-    response = send_file(handle, mimetype=upload.mime_type, etag=upload.checksum_md5 or False, conditional=True)
+    response = send_file(
+        io.BytesIO(data), mimetype=upload.mime_type, etag=upload.checksum_md5 or False, conditional=True
+    )
     response.cache_control.private = True
     response.cache_control.max_age = CACHE_SECONDS
     response.headers["X-Content-Type-Options"] = "nosniff"
