@@ -64,7 +64,7 @@ def test_each_message_links_to_what_it_was_about(setup, run_jobs):
 
 
 def test_a_failed_delivery_records_when_and_why_and_a_resend_clears_it(setup, app):
-    owner, org, staff, _customer = setup
+    owner, _org, staff, _customer = setup
     message = send_email(owner.email, "auth/verify", subject="Confirm", about=owner, link="http://x/y", name="O")
     db.session.commit()
     closed = socket.socket()
