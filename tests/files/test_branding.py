@@ -260,3 +260,24 @@ def test_without_a_logo_the_pdf_has_no_image_and_removing_frees_storage(people, 
     assert org.logo_file_id is None and files.bytes_used(org) == 0
     page = client.get(f"/o/{org.slug}/").get_data(as_text=True)
     assert re.search(r'avatar-initials" aria-hidden="true" data-size="24">PC<', page)  # initials in the switcher
+
+
+def test_demo_gives_people_avatars_the_main_org_a_logo_and_suspends_one_other_org(ctx):
+    from webapp.auth.services import find_user_by_email
+    from webapp.files.demo import demo_avatars_and_logo
+    from webapp.orgs.demo import staff_and_organizations, suspended_organization
+
+    for _ in range(2):  # idempotent
+        staff_and_organizations()
+        db.session.commit()
+        demo_avatars_and_logo()
+        suspended_organization()
+        db.session.commit()
+    owner = find_user_by_email("owner@harare-retail.example")
+    assert owner.avatar_file_id and _stored(owner.avatar_file_id).size == (256, 256)
+    assert db.session.scalar(select(FileUpload.id).where(FileUpload.file_type == "USER_AVATAR").limit(1))
+    assert len(db.session.scalars(select(FileUpload).where(FileUpload.file_type == "USER_AVATAR")).all()) == 13
+    main = db.session.scalar(select(Organization).where(Organization.slug == "harare-retail"))
+    assert main.logo_file_id and not main.is_suspended
+    suspended = db.session.scalar(select(Organization).where(Organization.slug == "mutare-hardware"))
+    assert suspended.is_suspended and "Chargebacks" in suspended.suspended_reason
