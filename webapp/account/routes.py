@@ -7,6 +7,8 @@ from webapp.auth import services as accounts
 from webapp.core import reveal
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
+from webapp.files import branding
+from webapp.files.forms import ImageForm
 
 
 def _page(status=200, **forms):
@@ -17,6 +19,7 @@ def _page(status=200, **forms):
         "enable_form": EnableTotpForm(),
         "disable_form": DisableTotpForm(),
         "recovery_form": RecoveryCodesForm(prefix="recovery"),
+        "avatar_form": ImageForm(prefix="avatar"),
         "recovery_codes": None,
         "recovery_codes_left": accounts.recovery_codes_left(user) if user.totp_enabled else None,
         "totp_uri": accounts.totp_uri(user) if user.totp_secret_ciphertext and not user.totp_enabled else None,
@@ -144,4 +147,31 @@ def revoke_session(session_id):
         then=revoked,
         success="Session revoked; that browser is logged out.",
         failed=lambda _: render("errors/error.html", status=404, message="That session does not exist."),
+    )
+
+
+@bp.post("/avatar")
+@login_required
+def upload_avatar():
+    form = ImageForm(prefix="avatar")
+    if not form.validate_on_submit():
+        return _page(status=422, avatar_form=form)
+    return perform(
+        lambda: branding.set_avatar(current_user.user, form.file.data.stream, form.crop()),
+        then=url_for("account.profile"),
+        success="Picture saved.",
+        form=form,
+        field="file",
+        failed=lambda _: _page(status=422, avatar_form=form),
+        retry=False,  # the upload's stream is read once
+    )
+
+
+@bp.post("/avatar/remove")
+@login_required
+def remove_avatar():
+    return perform(
+        lambda: branding.remove_avatar(current_user.user),
+        then=url_for("account.profile"),
+        success="Picture removed; your initials show instead.",
     )

@@ -78,7 +78,10 @@ def admin_nav_items() -> list[dict]:
 
 
 def init_app(app):
+    from webapp.mail.services import about_link
+
     app.jinja_env.globals["admin_nav_items"] = admin_nav_items
+    app.jinja_env.globals["email_about"] = about_link
 
 
 bp = staff_blueprint("admin", __name__, "/admin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 
 class SuspendForm(FlaskForm):
@@ -12,6 +12,14 @@ class SuspendForm(FlaskForm):
         "Reason",
         validators=[Length(max=500)],
         description="Kept in the audit log. The user sees only that the account is suspended.",
+    )
+
+
+class OrgSuspendForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired("Say why the organization is suspended."), Length(max=500)],
+        description="Kept in the audit log and written in the e-mail its owners receive.",
     )
 
 

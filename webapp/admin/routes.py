@@ -12,7 +12,7 @@ from wtforms import SelectChoice, SelectField
 
 from webapp.admin import admin_nav_item, bp
 from webapp.admin import services as console
-from webapp.admin.forms import ActionForm, BoolSettingForm, SettingForm, SuspendForm, TotpResetForm
+from webapp.admin.forms import ActionForm, BoolSettingForm, OrgSuspendForm, SettingForm, SuspendForm, TotpResetForm
 from webapp.audit.services import entity_types, entries_for, search_entries
 from webapp.core.errors import DomainError
 from webapp.core.htmx import is_htmx, redirect, render
@@ -57,14 +57,51 @@ def orgs():
     return render("admin/orgs.html", block="results", page=page, q=query)
 
 
-@bp.get("/orgs/<int:org_id>")
-def orgs_detail(org_id):
-    org = console.get_organization(org_id)
+def _org_page(org, suspend_form=None, status=200):
     return render(
         "admin/org_detail.html",
         org=org,
         members=console.organization_members(org),
         entries=entries_for(organization_id=org.id, limit=20),
+        suspend_form=suspend_form or OrgSuspendForm(),
+        action_form=ActionForm(),
+        status=status,
+    )
+
+
+@bp.get("/orgs/<int:org_id>")
+def orgs_detail(org_id):
+    return _org_page(console.get_organization(org_id))
+
+
+@bp.post("/orgs/<int:org_id>/suspend")
+def orgs_suspend(org_id):
+    from webapp.orgs.suspension import suspend_organization
+
+    org = console.get_organization(org_id)
+    form = OrgSuspendForm()
+    if not form.validate_on_submit():
+        return _org_page(org, suspend_form=form, status=422)
+    return perform(
+        lambda: suspend_organization(org, _staff(), form.reason.data or ""),
+        then=url_for("admin.orgs_detail", org_id=org.id),
+        success=f"{org.name} is suspended; its owners were told by e-mail.",
+        form=form,
+        failed=lambda _: _org_page(org, suspend_form=form, status=422),
+    )
+
+
+@bp.post("/orgs/<int:org_id>/reactivate")
+def orgs_reactivate(org_id):
+    from webapp.orgs.suspension import reactivate_organization
+
+    org = console.get_organization(org_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.orgs_detail", org_id=org.id))
+    return perform(
+        lambda: reactivate_organization(org, _staff()),
+        then=url_for("admin.orgs_detail", org_id=org.id),
+        success=f"{org.name} is active again; waiting work resumes.",
     )
 
 

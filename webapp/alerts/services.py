@@ -77,6 +77,7 @@ def _email_staff_once(alert: SystemAlert) -> None:
         send_email(
             user.email,
             "alerts/critical",
+            about=alert,
             subject=f"[Tessera critical] {alert.source}: {alert.message[:80]}",
             user=user,
             alert=alert,

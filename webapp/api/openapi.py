@@ -16,7 +16,7 @@ INVOICE_STATUSES = ("ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED") 
 
 ERROR_CODES = {
     401: ["unauthenticated", "invalid_api_key", "api_key_expired"],
-    403: ["insufficient_scope"],
+    403: ["insufficient_scope", "organization_suspended"],
     404: ["not_found"],
     409: ["account_suspended", "concurrent_update"],
     413: ["batch_too_large", "payload_too_large"],
@@ -76,7 +76,7 @@ def _error_response(status, description):
 def _errors(*statuses):
     text = {
         401: "Missing, unknown, revoked or expired API key.",
-        403: "The key lacks the scope.",
+        403: "The key lacks the scope, or its organization is suspended.",
         404: "Not found (or another organization's).",
         409: "Refused in the account's current state.",
         413: "Too large.",

@@ -83,6 +83,7 @@ class KeyInfo:
     expires_at: datetime | None
     api_calls_allowed: int | None
     account_suspended: bool
+    organization_suspended: bool = False
 
 
 _cache: dict[str, tuple[float, KeyInfo | None]] = {}
@@ -116,6 +117,7 @@ def _load(key_hash: str) -> KeyInfo | None:
         expires_at=key.expires_at,
         api_calls_allowed=sub.limit("api_calls"),
         account_suspended=_account_suspended(org.id),
+        organization_suspended=org.suspended_at is not None,
     )
     return info
 

@@ -84,6 +84,12 @@ def endpoint(scope: str):
                     "That API key has expired. Create a new one.",
                     headers={"WWW-Authenticate": 'Bearer realm="tessera", error="invalid_token"'},
                 )
+            if key.organization_suspended:
+                return error(
+                    403,
+                    "organization_suspended",
+                    "This organization is suspended; its API keys are refused. Contact support.",
+                )
             if scope not in key.scopes:
                 return error(
                     403,

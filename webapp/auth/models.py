@@ -30,12 +30,22 @@ class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
     suspended_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     totp_enabled_at: Mapped[datetime | None]
+    # The avatar (seed 004 USER_AVATAR): a processed square PNG stored among the personal organization's files.
+    avatar_file_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("file_uploads.id", ondelete="SET NULL", use_alter=True)
+    )
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
 
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def initials(self) -> str:
+        from webapp.orgs.models import initials_of
+
+        return initials_of(self.name or self.email)
 
     @property
     def is_verified(self) -> bool:

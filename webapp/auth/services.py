@@ -427,6 +427,7 @@ def staff_reset_totp(user: User, staff: User, reason: str = "") -> None:
     send_email(
         user.email,
         "auth/totp_reset",
+        about=user,
         subject="Two-factor sign-in was turned off on your Tessera account",
         user=user,
         name=user.display_name,

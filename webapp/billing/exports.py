@@ -67,6 +67,15 @@ def _latin(text: str) -> str:
     return (text or "").replace("\u2013", "-").replace("\u2014", "-").encode("latin-1", "replace").decode("latin-1")
 
 
+def _logo(pdf: FPDF, org) -> None:
+    """The organization's logo in the top right corner, when it has one (a 256 px PNG, 20 mm wide)."""
+    from webapp.files.branding import logo_bytes
+
+    png = logo_bytes(org) if getattr(org, "logo_file_id", None) else None
+    if png:
+        pdf.image(io.BytesIO(png), x=pdf.w - pdf.r_margin - 20, y=pdf.t_margin, w=20, h=20)
+
+
 def invoice_pdf(invoice) -> bytes:
     """The same content as the invoice page: parties, number, dates, lines, totals, payments."""
     org = invoice.organization
@@ -75,6 +84,7 @@ def invoice_pdf(invoice) -> bytes:
     pdf.set_title(f"Invoice {invoice.number}")
     pdf.set_creator("Tessera")
     pdf.add_page()
+    _logo(pdf, org)
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _latin(f"Invoice {invoice.display_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)

@@ -37,6 +37,7 @@ def _email_invoice(invoice: Invoice, kind: str) -> None:
         f"billing/{kind}",
         subject=subject,
         org=org,
+        about=invoice,
         invoice=invoice,
         org_name=org.name,
         pay_link=pay_link,
@@ -70,6 +71,7 @@ def send_account_email(account_id: int, kind: str) -> None:
         "billing/suspended",
         subject=f"{org.name}: services suspended for non-payment",
         org=org,
+        about=account,
         org_name=org.name,
         billing_link=url_for("billing.overview", slug=org.slug, _external=True),
     )

@@ -137,6 +137,7 @@ def send_credit_note_email(credit_note_id: int) -> None:
     send_email(
         org.email,
         "billing/credit_note",
+        about=note,
         subject=f"Credit note {note.number} for invoice {note.invoice.number}: "
         f"{format_amount(note.total, note.currency)}",
         org=org,

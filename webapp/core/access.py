@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "studio_approve": frozenset({OWNER, ADMIN}),
     "support": frozenset({OWNER, ADMIN, MEMBER}),
     "files": frozenset({OWNER, ADMIN, MEMBER}),
+    # The organization's logo (on its invoices and in the switcher).
+    "branding": frozenset({OWNER, ADMIN}),
     "projects": frozenset({OWNER, ADMIN, MEMBER}),
     "ai": frozenset({OWNER, ADMIN, MEMBER}),
     "referrals": frozenset({OWNER, ADMIN, MEMBER}),
@@ -68,6 +70,8 @@ def org_view(permission: str = "view"):
             membership = load_membership(slug, current_user.id)
             if membership is None:
                 abort(404)
+            if membership.organization.suspended_at is not None:
+                return suspended_page(membership.organization)
             if not role_allows(membership.role, permission):
                 # The 403 page keeps the organization's layout and says who can grant access.
                 g.org, g.membership, g.denied_permission = membership.organization, membership, permission
@@ -80,6 +84,20 @@ def org_view(permission: str = "view"):
         return wrapped
 
     return decorator
+
+
+def suspended_page(org):
+    """What a member of a suspended organization sees on every one of its pages (staff use the console)."""
+    from flask import current_app
+
+    from webapp.core.htmx import render
+
+    return render(
+        "orgs/suspended.html",
+        suspended_org=org,
+        support_email=current_app.config.get("MAIL_DEFAULT_SENDER", ""),
+        status=403,
+    )
 
 
 def org_object_or_404(model, org, object_id: int, *options):

@@ -177,7 +177,15 @@ ENTITY_PAGES = {
     "AiPromptTemplate": ("ai_admin.prompt", "prompt_id"),
 }
 # An entity whose page is its organization's (one account per organization).
-ORG_PAGES = {"BillingAccount": "billing_admin.org_billing", "Subscription": "billing_admin.org_billing"}
+ORG_PAGES = {
+    "BillingAccount": "billing_admin.org_billing",
+    "Subscription": "billing_admin.org_billing",
+    "PaymentMethod": "billing_admin.org_billing",
+    "Invitation": "admin.orgs_detail",
+    "Connection": "admin.orgs_detail",
+    "WebhookEndpoint": "admin.orgs_detail",
+    "WorkflowRun": "admin.orgs_detail",
+}
 # Ids inside the details that name an entity with a page.
 DETAIL_IDS = {"invoice_id": "Invoice", "user_id": "User", "ticket_id": "SupportTicket", "org_id": "Organization"}
 # Money in cents, in the details of these actions' domains ("invoice.finalized" → "invoice").

@@ -381,12 +381,17 @@ def job_started(endpoint_id: int) -> None:
 
 def wake_due(now: datetime | None = None) -> int:
     """Queue the job of every enabled endpoint with a delivery due (the safety net behind ``wake``)."""
+    from webapp.orgs.suspension import suspended_ids
+
     now = now or utcnow()
     ids = db.session.scalars(
         select(WebhookDelivery.endpoint_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
-            WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.enabled.is_(True)
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.enabled.is_(True),
+            WebhookEndpoint.organization_id.not_in(suspended_ids()),  # waits; woken again after reactivation
         )
         .distinct()
     ).all()
@@ -433,9 +438,13 @@ def deliver_next(endpoint_id: int) -> str:
 
     if not _lock(endpoint_id):
         return "busy"
+    from webapp.orgs.suspension import skip_if_suspended
+
     endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
     if endpoint is None or not endpoint.enabled:
         return "idle"
+    if skip_if_suspended(endpoint.organization_id, f"webhook endpoint {endpoint_id}"):
+        return "paused"  # deliveries stay PENDING, attempts unspent
     now = utcnow()
     if endpoint.previous_secret_expires_at is not None and endpoint.previous_secret_expires_at <= now:
         expire_previous_secret(endpoint)
@@ -535,6 +544,7 @@ def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
         send_email(
             membership.user.email,
             "developers/endpoint_disabled",
+            about=endpoint,
             subject=f"Webhook endpoint disabled for {org.name}",
             org=org,
             user=membership.user,

@@ -46,3 +46,20 @@ def demo_files() -> None:
         project=project,
     )
     files.upload_file(org, owner, io.BytesIO(b"draft notes for the rollout call"), "call-notes.txt", "TEMPORARY_UPLOAD")
+
+
+@step(order=76)
+def demo_avatars_and_logo() -> None:
+    """Avatars for the demo people of every demo organization and a logo for the main one."""
+    from webapp.auth.services import find_user_by_email
+    from webapp.files.branding_demo import give_avatar, give_logo
+    from webapp.orgs.demo import ORGANIZATIONS, PEOPLE, STAFF_EMAIL
+
+    emails = [STAFF_EMAIL] + [f"{role.lower()}@{slug}.example" for _n, slug, *_ in ORGANIZATIONS for role in PEOPLE]
+    for email in emails:
+        user = find_user_by_email(email)
+        if user is not None:
+            give_avatar(user)
+    org = demo_org("harare-retail")
+    if org is not None:
+        give_logo(org, demo_user("owner@harare-retail.example", "Owner of Harare Retail Group"))

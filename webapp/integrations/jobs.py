@@ -20,8 +20,21 @@ CALL_LOG_DAYS = 90
 SYNC_JOB_DAYS = 30
 
 
+PAUSED_SYNC = "Paused: the organization is suspended. The sync starts when it is reactivated."
+
+
 def _run_safely(model, run_id: int, body, timeout: int) -> None:
     # Idempotent: a finished run is not run again, one that another worker holds is left to it.
+    from webapp.orgs.suspension import skip_if_suspended
+
+    waiting = db.session.get(model, run_id)
+    if waiting is not None and waiting.status == model.QUEUED:
+        if skip_if_suspended(waiting.organization_id, f"{model.__name__} {run_id}"):
+            waiting.error_message = PAUSED_SYNC  # stays QUEUED: reactivation queues it again
+            db.session.commit()
+            return
+        if waiting.error_message == PAUSED_SYNC:
+            waiting.error_message = None
     owner = lease.claim(model, run_id, model.status.in_((model.QUEUED, model.RUNNING)))
     if owner is None:
         return

@@ -545,6 +545,7 @@ def _on_expired(connection: Connection, reason: str) -> None:
         send_email(
             membership.user.email,
             "integrations/connection_expired",
+            about=connection,
             subject=f"Your {provider.label} connection needs to be renewed",
             org=org,
             user=membership.user,

@@ -159,9 +159,12 @@ def disconnect(connection: Connection, actor) -> bool:
 
 def due_scheduled_syncs(now=None) -> list[Connection]:
     now = now or utcnow()
+    from webapp.orgs.suspension import suspended_ids
+
     stmt = select(Connection).where(
         Connection.status == Connection.CONNECTED,
         Connection.provider.in_(PROVIDERS_ON_PAGE),
+        Connection.organization_id.not_in(suspended_ids()),
         or_(
             (Connection.sync_frequency == "hourly")
             & or_(Connection.last_sync_at.is_(None), Connection.last_sync_at <= now - timedelta(minutes=55)),

@@ -45,9 +45,11 @@ def deliver_email(message_id: int) -> None:
     except (OSError, smtplib.SMTPException) as error:
         message.status = EmailMessage.FAILED
         message.error = f"{type(error).__name__}: {error}"[:2000]
+        message.failed_at = utcnow()
         db.session.commit()  # keep the failure visible even though the job retries
         raise
     message.status = EmailMessage.SENT
     forget_live_parts(message)
     message.error = None
+    message.failed_at = None
     message.sent_at = utcnow()

@@ -18,7 +18,10 @@ from webapp.secrets import encrypted_fields
 
 class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
     __tablename__ = "email_messages"
-    __table_args__ = (Index("ix_email_messages_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_email_messages_status_id", "status", "id"),
+        Index("ix_email_messages_about", "about_type", "about_id"),
+    )
 
     QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
 
@@ -36,3 +39,7 @@ class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # the last failed attempt (``error`` says why)
+    # What the message was about (an invoice, a ticket, an invitation…), named when it is queued.
+    about_type: Mapped[str | None] = mapped_column(String(64))
+    about_id: Mapped[int | None] = mapped_column(BigId)

@@ -67,8 +67,9 @@ def forget_live_parts(message: EmailMessage) -> None:
         clear_field(message, "live_body")
 
 
-def send_email(to: str, template: str, *, subject: str, org=None, user=None, **context) -> EmailMessage:
-    """``template`` names ``templates/emails/<template>.html`` and ``.txt``, e.g. ``auth/verify``."""
+def send_email(to: str, template: str, *, subject: str, org=None, user=None, about=None, **context) -> EmailMessage:
+    """``template`` names ``templates/emails/<template>.html`` and ``.txt``, e.g. ``auth/verify``.
+    ``about`` is the row the message is about (an invoice, a ticket, an invitation…): the console links to it."""
     from webapp.mail.jobs import deliver_email
 
     context = {"subject": subject, **context}
@@ -83,6 +84,8 @@ def send_email(to: str, template: str, *, subject: str, org=None, user=None, **c
         template=template,
         html_body=redact(html, tokens),
         text_body=redact(text, tokens),
+        about_type=type(about).__name__ if about is not None else None,
+        about_id=getattr(about, "id", None),
     )
     db.session.add(message)
     db.session.flush()
@@ -90,6 +93,19 @@ def send_email(to: str, template: str, *, subject: str, org=None, user=None, **c
         encrypt_field(message, "live_body", json.dumps({"html": html, "text": text}))
     deliver_email.delay(message.id)
     return message
+
+
+def about_link(message: EmailMessage) -> dict | None:
+    """What the message was about, for the console: {label, url}; url is None where staff have no page."""
+    from webapp.core.display import entity_url
+
+    if not message.about_type:
+        return None
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", message.about_type).lower().capitalize()
+    return {
+        "label": f"{words} #{message.about_id}",
+        "url": entity_url(message.about_type, message.about_id, message.organization_id),
+    }
 
 
 def resend_email(message: EmailMessage, actor) -> EmailMessage:
@@ -103,6 +119,7 @@ def resend_email(message: EmailMessage, actor) -> EmailMessage:
     previous_error = message.error
     message.status = EmailMessage.QUEUED
     message.error = None
+    message.failed_at = None
     record(actor, "email.resent", message, {"to": message.to_address, "previous_error": previous_error})
     deliver_email.delay(message.id)
     return message

@@ -143,7 +143,7 @@ def absolute_link(link: str | None) -> str | None:
     return link
 
 
-def notify(user_or_users, type, title, body="", link=None, org=None) -> list[Notification]:
+def notify(user_or_users, type, title, body="", link=None, org=None, about=None) -> list[Notification]:
     """Tell one user or several: in the app, by e-mail, both or not at all, as each chose for ``type``.
 
     Creates a ``Notification`` per in-app recipient (flushed, not committed), publishes it on the
@@ -173,6 +173,7 @@ def notify(user_or_users, type, title, body="", link=None, org=None) -> list[Not
                 "notifications/notification",
                 subject=title,
                 org=org_id,
+                about=about,
                 user=user,
                 title=title,
                 body=body or "",

@@ -130,7 +130,9 @@ def _invoice_notice(event: Event) -> None:
     else:
         title, body = f"Invoice {number} is overdue", "Please pay it to keep your services running."
     link = org_link(event.org_id, "billing.invoice", invoice_id=invoice_id) if invoice_id else None
-    notify(members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id)
+    notify(
+        members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id, about=invoice
+    )
 
 
 @subscribe("payment.received", "payment.failed")
@@ -225,6 +227,7 @@ def ticket_replied(event: Event) -> None:
             text,
             link,
             org=ticket.organization_id,
+            about=ticket,
         )
     elif ticket.assigned_to_id and ticket.assigned_to_id != message.sender_id:
         notify(
@@ -234,4 +237,5 @@ def ticket_replied(event: Event) -> None:
             text,
             url_for("support_admin.ticket", ticket_id=ticket.id),
             org=None,
+            about=ticket,
         )

@@ -53,3 +53,23 @@ def staff_and_organizations() -> None:
             )
             if existing is None:
                 db.session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
+
+
+SUSPENDED_SLUG = "mutare-hardware"
+
+
+@step(order=97)
+def suspended_organization() -> None:
+    """A fourth organization, suspended by staff, so the console and the members' page show it."""
+    from webapp.orgs.suspension import suspend_organization
+
+    org = demo_org(SUSPENDED_SLUG)
+    owner = demo_user(f"owner@{SUSPENDED_SLUG}.example", "Owner of Mutare Hardware")
+    if org is not None:
+        return  # made (and suspended) by an earlier run; staff may have reactivated it since
+    org = orgs.create_organization(
+        owner, "Mutare Hardware", SUSPENDED_SLUG, f"accounts@{SUSPENDED_SLUG}.example", "ZW", "Africa/Harare"
+    )
+    db.session.flush()
+    staff = demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
+    suspend_organization(org, staff, "Chargebacks on three card payments are under review by the bank.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -21,8 +21,34 @@ class Organization(TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_personal: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None]
+    # Staff suspension (seed 001 staff control): members see a "suspended" page, API keys are refused,
+    # background work waits. Not the billing account's SUSPENDED (non-payment), which stops services only.
+    suspended_at: Mapped[datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    # The organization's logo (seed 004 WORKSPACE_LOGO): a processed square PNG among its files.
+    logo_file_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("file_uploads.id", ondelete="SET NULL", use_alter=True)
+    )
 
     memberships = relationship("Membership", back_populates="organization", cascade="all, delete-orphan")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def initials(self) -> str:
+        return initials_of(self.name)
+
+
+def initials_of(text: str) -> str:
+    """Up to two letters for an avatar without a picture: "Acme Farms" → "AF", "ann@x.org" → "A"."""
+    words = [w for w in (text or "").replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[1][0] if len(words) > 1 and "@" not in (text or "") else "")
+    return letters.upper()
 
 
 class Membership(TimestampMixin, db.Model):

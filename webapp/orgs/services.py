@@ -202,6 +202,7 @@ def invite_member(org: Organization, actor_membership: Membership, email: str, r
         "orgs/invitation",
         subject=f"{actor.display_name} invited you to {org.name} on Tessera",
         org=org,
+        about=invitation,
         link=link,
         org_name=org.name,
         inviter=actor.display_name,

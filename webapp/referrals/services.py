@@ -148,6 +148,7 @@ def invite_by_email(program: ReferralProgram, actor: User, email: str) -> Referr
     send_email(
         email,
         "referrals/invitation",
+        about=referral,
         subject=f"{actor.display_name} invites you to Tessera",
         user=None,
         inviter=actor.display_name,
@@ -216,6 +217,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
     send_email(
         program.user.email,
         "referrals/confirmed",
+        about=referral,
         subject="You earned a referral reward",
         user=program.user,
         reward=reward,
@@ -355,6 +357,7 @@ def _mail_payout(payout: ReferralPayout, step: str) -> None:
     send_email(
         program.user.email,
         "referrals/payout",
+        about=payout,
         subject=f"Referral payout {step}",
         user=program.user,
         payout=payout,

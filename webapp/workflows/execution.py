@@ -110,9 +110,13 @@ def claim(run_id: int) -> WorkflowRun | None:
     PostgreSQL: the workflow row is locked first so two claims never both see a free slot; SQLite
     serializes writers, so the conditional UPDATE is enough there.
     """
+    from webapp.orgs.suspension import skip_if_suspended
+
     run = db.session.get(WorkflowRun, run_id)
     if run is None or run.status != WorkflowRun.QUEUED:
         return None
+    if skip_if_suspended(run.organization_id, f"workflow run {run_id}"):
+        return None  # stays QUEUED; the dispatcher hands it over again after reactivation
     now = utcnow()
     if run.resume_at is not None and run.resume_at > now:
         return None
@@ -418,14 +422,19 @@ def dispatch_due(now=None) -> dict:
     """Each minute: start schedule-triggered workflows that are due (claimed by compare-and-set on
     ``next_run_at``, so two dispatchers never start the same occurrence), resume waits that are due,
     and re-queue runs that waited for a concurrency slot."""
+    from webapp.orgs.suspension import suspended_ids
     from webapp.workflows.jobs import execute_run
     from webapp.workflows.services import next_fire
 
     now = now or utcnow()
     started = resumed = 0
+    # A suspended organization's schedules and queued runs wait; the first minute after reactivation takes them.
     due = db.session.execute(
         select(Workflow.id, Workflow.next_run_at).where(
-            Workflow.trigger_type == TRIGGER_SCHEDULE, Workflow.enabled.is_(True), Workflow.next_run_at <= now
+            Workflow.trigger_type == TRIGGER_SCHEDULE,
+            Workflow.enabled.is_(True),
+            Workflow.next_run_at <= now,
+            Workflow.organization_id.not_in(suspended_ids()),
         )
     ).all()
     for workflow_id, due_at in due:
@@ -446,6 +455,7 @@ def dispatch_due(now=None) -> dict:
         select(WorkflowRun.id)
         .where(
             WorkflowRun.status == WorkflowRun.QUEUED,
+            WorkflowRun.organization_id.not_in(suspended_ids()),
             ((WorkflowRun.resume_at.is_not(None)) & (WorkflowRun.resume_at <= now))
             | ((WorkflowRun.resume_at.is_(None)) & (WorkflowRun.queued_at <= now - timedelta(minutes=1))),
         )

@@ -67,6 +67,8 @@ def _latest(invoice_id: int) -> CollectionAttempt | None:
 def invoices_due_for_collection(now: datetime | None = None, limit: int = 500) -> list[int]:
     """Open invoices of accounts with a default card that were never tried (issued after the card was
     saved), or whose retry is due."""
+    from webapp.orgs.suspension import suspended_ids
+
     now = now or utcnow()
     latest = (
         select(CollectionAttempt.invoice_id, func.max(CollectionAttempt.number).label("number"))
@@ -88,6 +90,7 @@ def invoices_due_for_collection(now: datetime | None = None, limit: int = 500) -
             Invoice.status.in_(OPEN_STATUSES),
             Invoice.amount_due > 0,
             Invoice.finalized_at.is_not(None),
+            Invoice.organization_id.not_in(suspended_ids()),
             # A first attempt only for invoices issued once the card was saved: saving a card does not
             # charge what was already open (the customer pays those from the invoice page).
             ((latest.c.number.is_(None)) & (Invoice.issued_at >= PaymentMethod.created_at))
@@ -106,9 +109,13 @@ def collect_invoice(invoice_id: int, now: datetime | None = None, *, actor=None,
     from webapp.billing.services.payment_methods import default_method
 
     now = now or utcnow()
+    from webapp.orgs.suspension import skip_if_suspended
+
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.status not in OPEN_STATUSES or invoice.amount_due <= 0:
         return None
+    if skip_if_suspended(invoice.organization_id, f"collection of invoice {invoice_id}"):
+        return None  # no attempt recorded: it is still due once the organization is reactivated
     method = default_method(invoice.account_id)
     if method is None:
         return None
@@ -206,6 +213,7 @@ def collection_email(attempt: CollectionAttempt) -> None:
     send_email(
         org.email,
         "billing/collection_failed",
+        about=invoice,
         subject=f"We could not charge {card} for invoice {invoice.number}",
         org=org,
         org_name=org.name,

@@ -169,7 +169,14 @@ def send_expiry_notices(now: datetime | None = None) -> int:
         link = url_for("billing.payment_methods", slug=org.slug, _external=True)
         subject = f"{org.name}: your {method.label} expires on {method.expires_on:%d %b %Y}"
         send_email(
-            org.email, "billing/card_expiring", subject=subject, org=org, org_name=org.name, method=method, link=link
+            org.email,
+            "billing/card_expiring",
+            subject=subject,
+            org=org,
+            about=method,
+            org_name=org.name,
+            method=method,
+            link=link,
         )
         _notify_billing_members(org, subject, "Add a new card so invoices keep being paid automatically.", link)
         method.expiry_notice_sent_at = now

@@ -146,11 +146,15 @@ def _problem(error: ProviderError, platform: str, step: str, *, irreversible: bo
 def _publishable():
     """Only targets of posts that need no approval or were approved may be claimed (approvals), and
     none of a queued post while its organization's queue is paused."""
+    from webapp.orgs.suspension import suspended_ids
+
     paused = select(StudioSettings.organization_id).where(StudioSettings.queue_paused.is_(True))
     return PublishJob.post_id.in_(
         select(Post.id).where(
             or_(Post.approval.is_(None), Post.approval.in_(Post.PUBLISHABLE_APPROVALS)),
             or_(Post.queued.is_(False), Post.organization_id.not_in(paused)),
+            # A suspended organization's targets wait (neither published nor marked missed).
+            Post.organization_id.not_in(suspended_ids()),
         )
     )
 
@@ -176,7 +180,7 @@ def claim_one(job_id: int) -> str | None:
 
 
 def claim_due(limit: int = 200) -> list[tuple[int, str]]:
-    """Every due target not yet taken, claimed in one statement."""
+    """Every due target not yet taken, claimed in one statement (never a suspended organization's)."""
     token = str(uuid.uuid4())
     now = utcnow()
     due = (
