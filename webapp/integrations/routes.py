@@ -265,7 +265,9 @@ def _drive_connection(org, connection_id):
 def drive_folders(org, connection_id):
     from webapp.projects.services import projects_of
 
-    conn = _drive_connection(org, connection_id)
+    conn = org_object_or_404(Connection, org, connection_id)
+    if conn.provider != "google_drive":
+        return redirect(_back_to(conn))  # only Drive has folders to choose
     listing = drive_rules.browse_folders(conn, request.args.get("parent"))
     return render(
         "integrations/drive_folders.html",
@@ -383,7 +385,8 @@ def open_cached_drive_file(org, drive_file_id):
 
     drive_file = _listed_file(org, drive_file_id)
     if drive_file.task_id is None or not drive_rules.can_cache(drive_file):
-        abort(404)
+        flash("Only a file attached to a task has a cached copy; open it at Google.", "error")
+        return redirect(url_for(".drive_files", slug=org.slug))
     return perform(
         lambda: drive_rules.cached_copy(drive_file, current_user.user),
         then=lambda upload: redirect(download_url(org, upload)),
