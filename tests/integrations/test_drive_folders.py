@@ -314,3 +314,61 @@ def test_another_orgs_drive_objects_are_404(client, make_client, ctx, run_jobs, 
     assert intruder.get(f"{base}/drive/files/{drive_file.id}/cached").status_code == 404
     db.session.expire_all()
     assert db.session.get(DriveFile, drive_file.id).unlinked_at is None
+
+
+def test_members_cannot_use_the_drive_admin_actions(client, make_client, ctx, run_jobs, live_server, sandbox_url):
+    from tests.factories import add_member
+
+    _, org = owner_and_org(client)
+    conn = connect(client, org, "google_drive", choice="kenji@drive.example")
+    _tree(sandbox_url)
+    _sync(client, org, conn, run_jobs)
+    drive_file = db.session.scalar(select(DriveFile).where(DriveFile.file_name == "brief.txt"))
+    member = make_user("member@example.com")
+    add_member(org, member, "MEMBER")
+    db.session.commit()
+    lower = make_client()
+    lower.login(member.email)
+    base = f"/o/{org.slug}/integrations"
+    assert lower.get(f"{base}/connections/{conn.id}/folders").status_code == 403
+    assert lower.post(f"{base}/connections/{conn.id}/folders/root", {"folder_id": "x"}).status_code == 403
+    for action in ("sync", "unlink", "trash"):
+        assert lower.post(f"{base}/drive/files/{drive_file.id}/{action}").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(DriveFile, drive_file.id).unlinked_at is None
+    # a second "move to trash" of the same file: it is gone from Tessera, so 404, and Drive was asked once
+    assert client.post(f"{base}/drive/files/{drive_file.id}/trash").status_code == 303
+    assert client.post(f"{base}/drive/files/{drive_file.id}/trash").status_code == 404
+    trashes = db.session.scalar(
+        select(func.count()).select_from(OutboundCall).where(OutboundCall.action == "file_trashed")
+    )
+    assert trashes == 1
+
+
+def test_caching_over_the_storage_quota_is_refused_and_noted(
+    client, ctx, run_jobs, live_server, sandbox_url, monkeypatch
+):
+    owner, org = owner_and_org(client)
+    conn = connect(client, org, "google_drive", choice="kenji@drive.example")
+    _add(sandbox_url, account="kenji@drive.example", name="big.txt", content="x" * 5000)
+    _sync(client, org, conn, run_jobs)
+    task = projects.create_task(projects.create_project(org, owner, "Big"), owner, "Read it")
+    db.session.commit()
+    big = db.session.scalar(select(DriveFile).where(DriveFile.file_name == "big.txt"))
+
+    from webapp.files.models import StorageUsage
+
+    db.session.add(StorageUsage(organization_id=org.id, category="project_assets", bytes_used=files.MIB - 10))
+    db.session.commit()
+    monkeypatch.setattr(files, "quota_bytes", lambda _org: files.MIB)  # a 1 MB plan with 10 bytes left
+    answer = client.post(
+        f"/o/{org.slug}/integrations/drive/files/{big.id}/link", {"project_id": "0", "task_id": task.id}
+    )
+    assert answer.status_code == 303
+    run_jobs()
+    db.session.expire_all()
+    big = db.session.get(DriveFile, big.id)
+    assert big.task_id == task.id and big.cache_upload_id is None
+    refused = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "drive_file.cache_refused"))
+    assert refused is not None and "storage" in refused.details["reason"].lower()
+    assert files.usage_by_category(org)["drive_cache"] == 0
