@@ -101,7 +101,14 @@ def test_demo_connects_both_sandboxes_and_syncs(ctx, live_server):
     assert db.session.scalars(select(FreeeSyncJob)).one().status == "SUCCEEDED"
     assert db.session.scalars(select(DriveSyncLog)).one().status == "SUCCEEDED"
     assert db.session.scalar(select(func.count()).select_from(FreeePartner)) == 30
-    assert db.session.scalar(select(func.count()).select_from(DriveFile)) == 27
+    # only the chosen "Design" folder is synced (not the 27 files of the whole Drive), with links and flags
+    drive = connections["google_drive"]
+    assert drive.details["root_folder_name"] == "Design"
+    synced = db.session.scalars(select(DriveFile)).all()
+    assert 0 < len(synced) < 27 and all(f.drive_parent_id == drive.details["root_folder_id"] for f in synced)
+    assert all(f.web_view_link for f in synced) and any(f.is_public for f in synced)
+    cached = [f for f in synced if f.cache_upload_id]
+    assert len(cached) == 1 and cached[0].task_id is not None and cached[0].cache_expires_at is not None
 
 
 def test_export_is_accepted_and_runs(client, ctx, run_jobs, live_server):

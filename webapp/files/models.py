@@ -20,6 +20,8 @@ CATEGORY = {  # storage-usage category of each file type
     "PROJECT_ASSET": "project_assets",
     "WORKSPACE_LOGO": "project_assets",
     "TEMPORARY_UPLOAD": "temporary_files",
+    # Not uploadable: a Drive file's content cached while it is attached to a task (integrations).
+    "DRIVE_CACHE": "drive_cache",
 }
 CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache")
 

@@ -246,6 +246,35 @@ def upload_file(
     return upload
 
 
+def store_drive_cache(org_id: int, name: str, mime: str, content: bytes, expires_at, actor=None) -> FileUpload:
+    """A Drive file's content kept while it is attached to a task (type DRIVE_CACHE, category
+    drive_cache): stored like any upload and counted against the plan's storage."""
+    import io
+
+    from webapp.orgs.models import Organization
+
+    check_quota(db.session.get(Organization, org_id), len(content))
+    upload = FileUpload(
+        organization_id=org_id,
+        created_by_id=getattr(actor, "id", None),
+        original_name=(name or "drive-file")[:255],
+        storage_key="",
+        size=len(content),
+        mime_type=(mime or "application/octet-stream")[:127],
+        file_type="DRIVE_CACHE",
+        status=FileUpload.COMPLETED,
+        scan_result="a cached copy of a Google Drive file",
+        checksum_md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+        expires_at=expires_at,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    upload.storage_key = f"drive-cache/{org_id}/{upload.id}/{uuid.uuid4().hex}"
+    storage().save(upload.storage_key, io.BytesIO(content), content_type=upload.mime_type)
+    _adjust_usage(org_id, "drive_cache", len(content), 1)
+    return upload
+
+
 def finish_scan(upload: FileUpload) -> None:
     """Run the scanner on a pending upload: COMPLETED, or VIRUS_DETECTED with the bytes quarantined."""
     from webapp.files.scan import ScanUnavailable, scan_stream

@@ -61,7 +61,48 @@ def connect_and_sync() -> None:
                 continue
             connection = connect_via_sandbox(provider, org, admin)
             services.set_sync_frequency(connection, admin, "daily")
+            if provider == "google_drive":
+                _choose_demo_folder(connection, admin)
             run = services.start_sync(connection, admin, trigger="demo")
             db.session.commit()
             # Run it now, while the sandbox answers; the queued copy finds it finished and does nothing.
             (run_freee_sync if provider == "freee" else run_drive_sync)(run.id)
+            if provider == "google_drive":
+                _cache_one_attachment(org, admin)
+
+
+def _choose_demo_folder(connection: Connection, admin) -> None:
+    """Sync only the "Design" folder (found with the folder picker's own listing)."""
+    from webapp.integrations import drive_files
+
+    listing = drive_files.folder_listing(connection, None)
+    design = next((f for f in listing["folders"] if f.get("name") == "Design"), None)
+    if design is not None:
+        drive_files.choose_root_folder(connection, admin, design["id"])
+        db.session.commit()
+
+
+def _cache_one_attachment(org, admin) -> None:
+    """Attach one synced file to a task: its content is cached (DRIVE_CACHE) for the set time."""
+    from webapp.integrations import drive_files
+    from webapp.integrations.models import DriveFile
+    from webapp.projects import services as projects
+
+    drive_file = next(
+        (
+            f
+            for f in db.session.scalars(
+                select(DriveFile).where(DriveFile.organization_id == org.id).order_by(DriveFile.file_size)
+            )
+            if drive_files.can_cache(f)
+        ),
+        None,
+    )
+    if drive_file is None:
+        return
+    task = projects.create_task(
+        projects.create_project(org, admin, "Shop window redesign"), admin, "Approve the mock-up"
+    )
+    services.link_drive_file(drive_file, admin, task.project_id, task.id)
+    drive_files.cache_content(drive_file, admin)  # now, while the sandbox answers (the queued job then finds it done)
+    db.session.commit()

@@ -1,6 +1,11 @@
 """The Google Drive sync job body: full (``files.list``) or incremental (``changes.list`` from the
 stored page token), recording scanned / added / updated / removed and the duration (seed 004
-``DriveSyncLog``). Calls happen between commits, as in the freee sync."""
+``DriveSyncLog``). Calls happen between commits, as in the freee sync.
+
+With a root folder chosen (``details.root_folder_id``) or folders chosen for projects
+(``DriveProjectFolder``), only those folders and what lies below them are walked (folder by folder,
+``'<id>' in parents``); files found under a project's folder are linked to that project. Without
+any, the whole Drive is listed."""
 
 from __future__ import annotations
 
@@ -13,11 +18,24 @@ from webapp.core.models import utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
-from webapp.integrations.models import Connection, DriveFile, DriveSyncLog
+from webapp.integrations.models import Connection, DriveFile, DriveProjectFolder, DriveSyncLog
 from webapp.integrations.providers.client import ProviderError
-from webapp.integrations.providers.google_drive import DriveAPI, quota_details
+from webapp.integrations.providers.google_drive import FOLDER, DriveAPI, quota_details
 
 PAGE_TOKEN = "changes_page_token"
+MAX_FOLDERS = 5000  # a walk stops there (and says so) rather than run for ever on a huge tree
+
+
+def scope_roots(connection: Connection) -> dict[str, int | None]:
+    """The folders a sync walks: {folder id: project id or None}. Empty: the whole Drive."""
+    roots: dict[str, int | None] = {}
+    root = (connection.details or {}).get("root_folder_id")
+    if root:
+        roots[root] = None
+    chosen = select(DriveProjectFolder).where(DriveProjectFolder.connection_id == connection.id)
+    for folder in db.session.scalars(chosen):
+        roots[folder.folder_id] = folder.project_id
+    return roots
 
 
 def _time(value: str | None) -> datetime | None:
@@ -29,20 +47,29 @@ def _time(value: str | None) -> datetime | None:
         return None
 
 
-def _apply(row: DriveFile, data: dict) -> None:
+def _apply(row: DriveFile, data: dict, project_id: int | None = None) -> None:
     row.file_name = str(data.get("name") or "(untitled)")[:500]
     row.mime_type = str(data.get("mimeType") or "application/octet-stream")[:255]
     size = data.get("size")
     row.file_size = int(size) if size not in (None, "") else None
     row.web_view_link = (data.get("webViewLink") or None) and str(data["webViewLink"])[:1000]
+    row.web_content_link = (data.get("webContentLink") or None) and str(data["webContentLink"])[:1000]
     row.thumbnail_link = (data.get("thumbnailLink") or None) and str(data["thumbnailLink"])[:1000]
+    permissions = data.get("permissions") if isinstance(data.get("permissions"), list) else []
+    row.is_public = any(isinstance(p, dict) and p.get("type") == "anyone" for p in permissions)
+    capabilities = data.get("capabilities") if isinstance(data.get("capabilities"), dict) else {}
+    row.can_edit = bool(capabilities.get("canEdit"))
+    row.can_share = bool(capabilities.get("canShare"))
+    row.synced_at = utcnow()
+    if project_id is not None and row.project_id is None:
+        row.project_id = project_id
     row.drive_created_at = _time(data.get("createdTime"))
     row.drive_modified_at = _time(data.get("modifiedTime"))
     parents = data.get("parents") or []
     row.drive_parent_id = parents[0] if parents else None
 
 
-def _upsert(log: DriveSyncLog, files: list[dict], seen: set[str] | None = None) -> None:
+def _upsert(log: DriveSyncLog, files: list[dict], seen: set[str] | None = None, project_id: int | None = None) -> None:
     ids = [f["id"] for f in files if f.get("id")]
     existing = {
         row.drive_file_id: row
@@ -60,6 +87,10 @@ def _upsert(log: DriveSyncLog, files: list[dict], seen: set[str] | None = None) 
             _remove(log, [file_id])
             continue
         row = existing.get(file_id)
+        if seen is not None:
+            seen.add(file_id)
+        if row is not None and row.unlinked_at is not None:
+            continue  # unlinked from Tessera: stays out until someone links it again
         if row is None:
             row = DriveFile(organization_id=log.organization_id, connection_id=log.connection_id, drive_file_id=file_id)
             db.session.add(row)
@@ -67,14 +98,15 @@ def _upsert(log: DriveSyncLog, files: list[dict], seen: set[str] | None = None) 
             log.bump("added")
         else:
             log.bump("updated")
-        _apply(row, data)
-        if seen is not None:
-            seen.add(file_id)
+        _apply(row, data, project_id)
 
 
 def _remove(log: DriveSyncLog, file_ids: list[str]) -> None:
     if not file_ids:
         return
+    from webapp.integrations.drive_files import drop_caches
+
+    drop_caches(log.connection_id, file_ids)
     removed = db.session.execute(
         delete(DriveFile).where(DriveFile.connection_id == log.connection_id, DriveFile.drive_file_id.in_(file_ids))
     ).rowcount
@@ -97,11 +129,12 @@ def run(log: DriveSyncLog) -> None:
             connection.set_detail(key, value)
         commit_progress("a Drive sync saves each page as it goes (a long job)")
         token = (connection.details or {}).get(PAGE_TOKEN)
+        roots = scope_roots(connection)
         if log.sync_type == DriveSyncLog.INCREMENTAL and token:
-            _incremental(log, api, token)
+            _incremental(log, api, token, roots)
         else:
             log.sync_type = DriveSyncLog.FULL
-            _full(log, api)
+            _full(log, api, roots)
     except ProviderError as error:
         db.session.rollback()
         log = db.session.get(DriveSyncLog, log.id)
@@ -123,20 +156,39 @@ def run(log: DriveSyncLog) -> None:
     log.mark_finished(log.SUCCEEDED)
 
 
-def _full(log: DriveSyncLog, api: DriveAPI) -> None:
+def _pages(api: DriveAPI, folder_id: str | None):
+    page_token = None
+    while True:
+        body = api.files(page_token) if folder_id is None else api.children(folder_id, page_token)
+        yield body.get("files") or []
+        page_token = body.get("nextPageToken")
+        if not page_token:
+            return
+
+
+def _full(log: DriveSyncLog, api: DriveAPI, roots: dict[str, int | None]) -> None:
     # The start token is taken first, so changes made during the listing are picked up next time.
     start_token = api.start_page_token()
     known = db.session.scalar(select(func.count()).where(DriveFile.connection_id == log.connection_id)) or 0
     seen: set[str] = set()
-    page_token = None
-    while True:
-        body = api.files(page_token)
-        _upsert(log, body.get("files") or [], seen)
-        log.report_progress(len(seen), max(known, len(seen)) + 1)
-        commit_progress("a Drive sync saves each page as it goes (a long job)")
-        page_token = body.get("nextPageToken")
-        if not page_token:
-            break
+    # The whole Drive (None), or each chosen folder and, breadth first, every folder below it.
+    queue: list[tuple[str | None, int | None]] = list(roots.items()) if roots else [(None, None)]
+    walked: set[str] = set()
+    while queue:
+        folder_id, project_id = queue.pop(0)
+        if folder_id is not None:
+            if folder_id in walked:
+                continue
+            walked.add(folder_id)
+            if len(walked) > MAX_FOLDERS:
+                log.add_error(f"Stopped after {MAX_FOLDERS} folders; choose a smaller root folder.")
+                break
+        for files in _pages(api, folder_id):
+            _upsert(log, files, seen, project_id)
+            if folder_id is not None:
+                queue.extend((f["id"], project_id) for f in files if f.get("mimeType") == FOLDER and f.get("id"))
+            log.report_progress(len(seen), max(known, len(seen)) + 1)
+            commit_progress("a Drive sync saves each page as it goes (a long job)")
     stale = db.session.scalars(
         select(DriveFile.drive_file_id).where(DriveFile.connection_id == log.connection_id)
     ).all()
@@ -145,8 +197,22 @@ def _full(log: DriveSyncLog, api: DriveAPI) -> None:
     connection.set_detail(PAGE_TOKEN, start_token)
 
 
-def _incremental(log: DriveSyncLog, api: DriveAPI, token: str) -> None:
+def _in_scope(log: DriveSyncLog, roots: dict[str, int | None]) -> dict[str, int | None]:
+    """Folders whose children belong to the sync: the chosen ones and the synced folders below them."""
+    scope = dict(roots)
+    rows = db.session.execute(
+        select(DriveFile.drive_file_id, DriveFile.project_id).where(
+            DriveFile.connection_id == log.connection_id, DriveFile.mime_type == FOLDER
+        )
+    )
+    for file_id, project_id in rows:
+        scope.setdefault(file_id, project_id)
+    return scope
+
+
+def _incremental(log: DriveSyncLog, api: DriveAPI, token: str, roots: dict[str, int | None]) -> None:
     pages = 0
+    scope = _in_scope(log, roots) if roots else None
     while True:
         body = api.changes(token)
         changes = body.get("changes") or []
@@ -154,7 +220,22 @@ def _incremental(log: DriveSyncLog, api: DriveAPI, token: str) -> None:
         for c in changes:
             if c.get("removed"):
                 log.bump("scanned")
-        _upsert(log, [c["file"] for c in changes if not c.get("removed") and isinstance(c.get("file"), dict)])
+        files = [c["file"] for c in changes if not c.get("removed") and isinstance(c.get("file"), dict)]
+        if scope is None:
+            _upsert(log, files)
+        else:
+            # The changes feed covers the whole Drive: keep what lies in the chosen folders, and drop
+            # what moved out of them.
+            outside = []
+            for data in files:
+                parent = next((p for p in data.get("parents") or [] if p in scope), None)
+                if parent is None:
+                    outside.append(data.get("id"))
+                    continue
+                if data.get("mimeType") == FOLDER and data.get("id"):
+                    scope.setdefault(data["id"], scope[parent])
+                _upsert(log, [data], project_id=scope[parent])
+            _remove(log, [file_id for file_id in outside if file_id])
         pages += 1
         log.progress = min(95, pages * 20)
         if body.get("newStartPageToken"):

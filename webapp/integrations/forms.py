@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField
-from wtforms.validators import Optional
+from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -49,3 +49,13 @@ class DriveSyncForm(FlaskForm):
 class LinkFileForm(FlaskForm):
     project_id = SelectField("Project", coerce=int, choices=[], validate_choice=False)
     task_id = SelectField("Task", coerce=int, choices=[], validate_choice=False)
+
+
+class FolderForm(FlaskForm):
+    # A Drive folder id ("" = the whole Drive). Checked with files.get before it is saved.
+    folder_id = HiddenField("Folder", validators=[Optional(), Length(max=128)])
+
+
+class ProjectFolderForm(FlaskForm):
+    project_id = SelectField("Project", coerce=int, choices=[], validate_choice=False)
+    folder_id = HiddenField("Folder", validators=[Optional(), Length(max=128)])

@@ -78,6 +78,40 @@ def run_drive_sync(log_id: int) -> None:
     _run_safely(DriveSyncLog, log_id, drive_sync.run, run_drive_sync.timeout)
 
 
+@job(queue="integrations", retries=3, backoff=(30, 120, 600))
+def cache_drive_file(drive_file_id: int) -> None:
+    """Keep the content of a Drive file attached to a task (DRIVE_CACHE). Safe to run twice: a file
+    with a valid copy, or no longer attached, is left alone. A refusal (too large, over the storage
+    quota, a Google Doc) is noted on the file's row in the audit log, not retried."""
+    from webapp.audit import record
+    from webapp.core.errors import DomainError
+    from webapp.integrations import drive_files
+    from webapp.integrations.models import DriveFile
+
+    drive_file = db.session.get(DriveFile, drive_file_id)
+    if drive_file is None or drive_file.task_id is None or drive_file.unlinked_at is not None:
+        return
+    if drive_file.cache_valid() or not drive_files.can_cache(drive_file):
+        return
+    try:
+        with db.session.begin_nested():
+            drive_files.cache_content(drive_file)
+    except DomainError as error:
+        record(None, "drive_file.cache_refused", drive_file, {"reason": error.message})
+
+
+@periodic("*/15 * * * *")
+@job(queue="maintenance", retries=1)
+def expire_drive_caches() -> None:
+    """Cached Drive content past its expiry is deleted (bytes and storage figures); opening the file
+    from its task fetches it again."""
+    from webapp.integrations import drive_files
+
+    dropped = drive_files.expire_caches()
+    if dropped:
+        record(None, "maintenance.drive_caches_expired", None, {"files": dropped})
+
+
 @periodic("*/15 * * * *")
 @job(queue="integrations", retries=0)
 def refresh_expiring_connections() -> None:

@@ -190,7 +190,18 @@ class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
     mime_type: Mapped[str] = mapped_column(String(255))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     web_view_link: Mapped[str | None] = mapped_column(String(1000))
+    web_content_link: Mapped[str | None] = mapped_column(String(1000))  # download (not for Google Docs)
     thumbnail_link: Mapped[str | None] = mapped_column(String(1000))
+    # Drive v3: public = a permission of type "anyone"; edit/share = capabilities.canEdit / canShare.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_edit: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    synced_at: Mapped[datetime | None]
+    # "Unlink": gone from Tessera's lists, kept in Drive; the row stays so a sync does not bring it back.
+    unlinked_at: Mapped[datetime | None]
+    # Seed 004 localPath / cacheExpiry: the content cached (a DRIVE_CACHE upload) while attached to a task.
+    cache_upload_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("file_uploads.id", ondelete="SET NULL"))
+    cache_expires_at: Mapped[datetime | None]
     drive_created_at: Mapped[datetime | None]
     drive_modified_at: Mapped[datetime | None]
     drive_parent_id: Mapped[str | None] = mapped_column(String(128))
@@ -199,10 +210,39 @@ class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
 
     project = relationship("Project")
     task = relationship("Task")
+    cache_upload = relationship("FileUpload")
 
     @property
     def is_folder(self) -> bool:
         return self.mime_type == "application/vnd.google-apps.folder"
+
+    @property
+    def is_google_native(self) -> bool:
+        """Docs, Sheets, Slides…: no bytes to download (they would need an export)."""
+        return self.mime_type.startswith("application/vnd.google-apps.")
+
+    def cache_valid(self, now=None) -> bool:
+        upload = self.cache_upload
+        return (
+            upload is not None
+            and upload.deleted_at is None
+            and self.cache_expires_at is not None
+            and self.cache_expires_at > (now or utcnow())
+        )
+
+
+class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, db.Model):
+    """A Drive folder chosen for a project: synced beside the root folder, its files linked to the project."""
+
+    __tablename__ = "drive_project_folders"
+    __table_args__ = (UniqueConstraint("connection_id", "project_id"),)
+
+    connection_id: Mapped[int] = mapped_column(BigId, ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[str] = mapped_column(String(128))
+    folder_name: Mapped[str] = mapped_column(String(500))
+
+    project = relationship("Project")
 
 
 class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):

@@ -8,7 +8,16 @@ from webapp.core.pagination import KeysetPage, keyset, paginate
 from webapp.core.transaction import get_may_write, perform
 from webapp.extensions import db
 from webapp.integrations import bp, oauth, public_bp, services
-from webapp.integrations.forms import DriveSyncForm, EmptyForm, FreeeSyncForm, LinkFileForm, ScheduleForm
+from webapp.integrations import drive_files as drive_rules
+from webapp.integrations.forms import (
+    DriveSyncForm,
+    EmptyForm,
+    FolderForm,
+    FreeeSyncForm,
+    LinkFileForm,
+    ProjectFolderForm,
+    ScheduleForm,
+)
 from webapp.integrations.freee_export import export_as
 from webapp.integrations.models import (
     Connection,
@@ -73,6 +82,7 @@ def _connection_page(org, connection, freee_form=None, status=200):
             select(func.count()).select_from(DriveFile).where(DriveFile.connection_id == connection.id)
         )
         runs = _recent_runs(DriveSyncLog, org, connection.id)
+        counts["project_folders"] = drive_rules.project_folders(connection)
     return render(
         "integrations/connection.html",
         block="runs",
@@ -238,6 +248,151 @@ def open_drive_file(org, drive_file_id):
     if not drive_file.web_view_link or not drive_file.web_view_link.startswith("https://"):
         abort(404)
     return redirect(drive_file.web_view_link)
+
+
+# ----------------------------------------------------------------------------- Drive folders and file actions
+
+
+def _drive_connection(org, connection_id):
+    conn = org_object_or_404(Connection, org, connection_id)
+    if conn.provider != "google_drive":
+        abort(404)
+    return conn
+
+
+@bp.get("/connections/<int:connection_id>/folders")
+@org_view("integrations")
+def drive_folders(org, connection_id):
+    from webapp.projects.services import projects_of
+
+    conn = org_object_or_404(Connection, org, connection_id)
+    if conn.provider != "google_drive":
+        return redirect(_back_to(conn))  # only Drive has folders to choose
+    listing = drive_rules.browse_folders(conn, request.args.get("parent"))
+    return render(
+        "integrations/drive_folders.html",
+        org=org,
+        connection=conn,
+        listing=listing,
+        projects=projects_of(org),
+        project_folders=drive_rules.project_folders(conn),
+        status=listing.get("status", 200),
+    )
+
+
+@bp.post("/connections/<int:connection_id>/folders/root")
+@org_view("integrations")
+def choose_root_folder(org, connection_id):
+    conn = _drive_connection(org, connection_id)
+    form = FolderForm()
+    back = url_for(".drive_folders", slug=org.slug, connection_id=conn.id)
+    if not form.validate_on_submit():
+        flash("That is not a Drive folder id.", "error")
+        return redirect(back)
+    return perform(
+        lambda: drive_rules.choose_root_folder(conn, current_user.user, form.folder_id.data or None),
+        then=_back_to(conn),
+        success="Folder saved: the next sync walks only that folder."
+        if form.folder_id.data
+        else "Syncing the whole Drive.",
+        failed=back,
+    )
+
+
+@bp.post("/connections/<int:connection_id>/folders/project")
+@org_view("integrations")
+def choose_project_folder(org, connection_id):
+    conn = _drive_connection(org, connection_id)
+    form = ProjectFolderForm()
+    back = url_for(".drive_folders", slug=org.slug, connection_id=conn.id)
+    if not form.validate_on_submit():
+        flash("Choose a project and a folder.", "error")
+        return redirect(back)
+    return perform(
+        lambda: drive_rules.set_project_folder(conn, current_user.user, form.project_id.data, form.folder_id.data),
+        then=_back_to(conn),
+        success="Project folder saved." if form.folder_id.data else "Project folder removed.",
+        failed=back,
+    )
+
+
+def _listed_file(org, drive_file_id):
+    drive_file = org_object_or_404(DriveFile, org, drive_file_id)
+    if drive_file.unlinked_at is not None:
+        abort(404)
+    return drive_file
+
+
+@bp.post("/drive/files/<int:drive_file_id>/sync")
+@org_view("integrations")
+def sync_drive_file(org, drive_file_id):
+    drive_file = _listed_file(org, drive_file_id)
+    name = drive_file.file_name
+    back = url_for(".drive_files", slug=org.slug, q=request.args.get("q") or None)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    return perform(
+        lambda: drive_rules.sync_file(drive_file, current_user.user),
+        then=back,
+        success=lambda result: f"{name} is up to date." if result == "updated" else f"{name} is no longer in Drive.",
+        retry=False,
+    )
+
+
+@bp.get("/drive/files/<int:drive_file_id>/delete")
+@org_view("integrations")
+def confirm_remove_drive_file(org, drive_file_id):
+    drive_file = _listed_file(org, drive_file_id)
+    return render("integrations/drive_file_remove.html", org=org, f=drive_file, button=EmptyForm())
+
+
+@bp.post("/drive/files/<int:drive_file_id>/unlink")
+@org_view("integrations")
+def unlink_drive_file(org, drive_file_id):
+    drive_file = _listed_file(org, drive_file_id)
+    back = url_for(".drive_files", slug=org.slug)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    return perform(
+        lambda: drive_rules.unlink(drive_file, current_user.user),
+        then=back,
+        success=f"{drive_file.file_name} was unlinked from Tessera; it is still in Google Drive.",
+    )
+
+
+@bp.post("/drive/files/<int:drive_file_id>/trash")
+@org_view("integrations")
+def trash_drive_file(org, drive_file_id):
+    drive_file = _listed_file(org, drive_file_id)
+    name = drive_file.file_name
+    back = url_for(".drive_files", slug=org.slug)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    return perform(
+        lambda: drive_rules.trash(drive_file, current_user.user),
+        then=back,
+        success=f"{name} was moved to the Google Drive trash and removed from Tessera.",
+        failed=url_for(".confirm_remove_drive_file", slug=org.slug, drive_file_id=drive_file_id),
+        retry=False,
+    )
+
+
+@bp.get("/drive/files/<int:drive_file_id>/cached")
+@org_view("integrations")
+@get_may_write("an expired cached copy is fetched again from Drive before it is served")
+def open_cached_drive_file(org, drive_file_id):
+    from webapp.files.services import download_url
+
+    drive_file = _listed_file(org, drive_file_id)
+    if drive_file.task_id is None or not drive_rules.can_cache(drive_file):
+        flash("Only a file attached to a task has a cached copy; open it at Google.", "error")
+        return redirect(url_for(".drive_files", slug=org.slug))
+    return perform(
+        lambda: drive_rules.cached_copy(drive_file, current_user.user),
+        then=lambda upload: redirect(download_url(org, upload)),
+        failed=url_for(".drive_files", slug=org.slug),
+        retry=False,
+    )
 
 
 @bp.get("/calls")

@@ -191,9 +191,20 @@ def link_drive_file(drive_file: DriveFile, actor, project_id: int | None, task_i
         raise DomainError("Choose a project of this organization.", field="project_id")
     if project is not None and project_id and project.id != project_id:
         raise DomainError("That task belongs to another project.", field="task_id")
+    if drive_file.unlinked_at is not None:
+        raise DomainError("That file was unlinked from Tessera.", code="unlinked")
+    attached_before = drive_file.task_id
     drive_file.project_id = project.id if project else None
     drive_file.task_id = task.id if task else None
     db.session.flush()
+    from webapp.integrations import drive_files
+
+    if task is None:
+        drive_files.drop_cache(drive_file)  # cached only while attached to a task
+    elif task.id != attached_before and drive_files.can_cache(drive_file):
+        from webapp.integrations.jobs import cache_drive_file
+
+        cache_drive_file.delay(drive_file.id)
     record(
         actor,
         "drive_file.linked",
@@ -216,7 +227,7 @@ def calls_query(org_id: int | None = None, provider: str | None = None, success:
 
 
 def drive_files_query(org, connection_id: int | None = None, q: str | None = None):
-    stmt = select(DriveFile).where(DriveFile.organization_id == org.id)
+    stmt = select(DriveFile).where(DriveFile.organization_id == org.id, DriveFile.unlinked_at.is_(None))
     if connection_id:
         stmt = stmt.where(DriveFile.connection_id == connection_id)
     if q:

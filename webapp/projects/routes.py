@@ -56,7 +56,10 @@ def _drive_form(org) -> AttachDriveForm:
 
     form = AttachDriveForm()
     files = db.session.scalars(
-        select(DriveFile).where(DriveFile.organization_id == org.id).order_by(DriveFile.file_name).limit(500)
+        select(DriveFile)
+        .where(DriveFile.organization_id == org.id, DriveFile.unlinked_at.is_(None))
+        .order_by(DriveFile.file_name)
+        .limit(500)
     ).all()
     form.drive_file_id.choices = [SelectChoice(str(f.id), f.file_name) for f in files if not f.is_folder]
     return form

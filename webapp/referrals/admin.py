@@ -13,7 +13,7 @@ from webapp.referrals import services as referrals
 from webapp.referrals.forms import CompleteForm, FailForm
 from webapp.referrals.models import ReferralPayout
 
-STATUSES = ("PENDING", "APPROVED", "PROCESSING", "COMPLETED", "FAILED")
+STATUSES = ("PENDING", "APPROVED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED")
 
 
 @admin_bp.get("/")
@@ -37,7 +37,7 @@ def payouts():
 
 def _step(payout_id: int, action, *args):
     def step():
-        payout = db.session.get(ReferralPayout, payout_id, with_for_update=True) or _missing()
+        payout = db.session.get(ReferralPayout, payout_id, with_for_update=True, populate_existing=True) or _missing()
         action(payout, current_user.user, *args)
         return payout
 

@@ -30,12 +30,16 @@ def referral_program() -> None:
         db.session.add(
             ReferralClick(program_id=program.id, created_at=now - timedelta(days=day), source=source, campaign=campaign)
         )
-    for i, (status, days_ago) in enumerate([("SIGNED_UP", 20), ("CONFIRMED", 40), ("CONFIRMED", 55), ("PENDING", 5)]):
+    statuses = [("SIGNED_UP", 20), ("CONFIRMED", 40), ("CONFIRMED", 55), ("PENDING", 5), ("EXPIRED", 75)]
+    for i, (status, days_ago) in enumerate(statuses):
         email = f"friend{i + 1}@referred.example"
         if db.session.scalar(select(Referral.id).where(Referral.referee_email == email)):
             continue
         referral = Referral(program_id=program.id, referee_email=email, status=status, source="newsletter")
-        if status != "PENDING":
+        if status == "EXPIRED":  # invited 75 days ago, never answered: the address is free again
+            referral.created_at = now - timedelta(days=days_ago)
+            referral.expired_at = now - timedelta(days=days_ago - 60)
+        elif status != "PENDING":
             referral.signup_at = now - timedelta(days=days_ago)
         if status == "CONFIRMED":
             referral.confirmed_at = now - timedelta(days=days_ago - 10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -54,10 +54,19 @@ class ReferralClick(db.Model):
 
 class Referral(TimestampMixin, db.Model):
     __tablename__ = "referrals"
-    # One referral per e-mail address, whoever referred it (stored lower-case).
-    __table_args__ = (UniqueConstraint("referee_email"),)
+    # One live referral per e-mail address, whoever referred it (stored lower-case). An invitation
+    # that expired unanswered no longer holds the address: another referrer may invite it.
+    __table_args__ = (
+        Index(
+            "uq_referrals_live_email",
+            "referee_email",
+            unique=True,
+            postgresql_where=text("status <> 'EXPIRED'"),
+            sqlite_where=text("status <> 'EXPIRED'"),
+        ),
+    )
 
-    PENDING, SIGNED_UP, CONFIRMED = "PENDING", "SIGNED_UP", "CONFIRMED"
+    PENDING, SIGNED_UP, CONFIRMED, EXPIRED = "PENDING", "SIGNED_UP", "CONFIRMED", "EXPIRED"
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("referral_programs.id", ondelete="CASCADE"), index=True)
     click_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("referral_clicks.id", ondelete="SET NULL"))
@@ -70,6 +79,7 @@ class Referral(TimestampMixin, db.Model):
     confirmed_at: Mapped[datetime | None]
     confirming_invoice_id: Mapped[int | None] = mapped_column(BigId)
     reward_amount: Mapped[int | None] = mapped_column(Cents)
+    expired_at: Mapped[datetime | None]
 
     program: Mapped[ReferralProgram] = relationship()
 
@@ -79,6 +89,7 @@ class ReferralPayout(TimestampMixin, db.Model):
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
     PENDING, APPROVED, PROCESSING, COMPLETED, FAILED = "PENDING", "APPROVED", "PROCESSING", "COMPLETED", "FAILED"
+    CANCELED = "CANCELED"  # by the referrer, while still PENDING
     METHODS = ("STRIPE", "PAYPAL", "BANK_TRANSFER", "STORE_CREDIT")
 
     program_id: Mapped[int] = mapped_column(BigId, ForeignKey("referral_programs.id", ondelete="CASCADE"), index=True)
@@ -92,5 +103,6 @@ class ReferralPayout(TimestampMixin, db.Model):
     processed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     error_message: Mapped[str | None] = mapped_column(Text)
+    canceled_at: Mapped[datetime | None]
 
     program: Mapped[ReferralProgram] = relationship()

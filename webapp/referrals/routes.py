@@ -4,7 +4,7 @@ from wtforms import SelectChoice
 
 from webapp.core.access import org_view
 from webapp.core.htmx import render
-from webapp.core.money import parse_amount
+from webapp.core.money import format_amount, parse_amount
 from webapp.core.transaction import get_may_write, perform
 from webapp.extensions import db, limiter
 from webapp.orgs.services import memberships_of
@@ -149,6 +149,19 @@ def request_payout(org):
         form=form,
         field="amount",
         failed=lambda _: _page(org, status=422, payout_form=form),
+    )
+
+
+@bp.post("/payouts/<int:payout_id>/cancel")
+@org_view("referrals")
+def cancel_payout(org, payout_id):
+    # The service locks the payout row and checks it is the member's own (else 404).
+    return perform(
+        lambda: referrals.cancel_payout(payout_id, current_user.user),
+        then=url_for("referrals.index", slug=org.slug),
+        success=lambda payout: (
+            f"Payout #{payout.id} canceled; {format_amount(payout.amount, payout.currency)} is available again."
+        ),
     )
 
 

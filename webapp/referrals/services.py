@@ -42,6 +42,13 @@ define(
 define("referrals.cookie_days", int, 30, "Days a referral link's cookie is kept through sign-up", minimum=1)
 define("referrals.tracking_retention_days", int, 30, "Days click IP addresses and user agents are kept", minimum=0)
 define("referrals.payout_minimum_cents", int, 5000, "Smallest payout that can be requested, in cents", minimum=1)
+define(
+    "referrals.invitation_days",
+    int,
+    60,
+    "Days an e-mailed invitation waits for a sign-up before it expires and frees the address",
+    minimum=1,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -52,7 +59,7 @@ METHOD_FIELDS = {
     "STORE_CREDIT": ("organization_id",),
 }
 TRANSITIONS = {
-    ReferralPayout.PENDING: {ReferralPayout.APPROVED, ReferralPayout.FAILED},
+    ReferralPayout.PENDING: {ReferralPayout.APPROVED, ReferralPayout.FAILED, ReferralPayout.CANCELED},
     ReferralPayout.APPROVED: {ReferralPayout.PROCESSING, ReferralPayout.COMPLETED, ReferralPayout.FAILED},
     ReferralPayout.PROCESSING: {ReferralPayout.COMPLETED, ReferralPayout.FAILED},
 }
@@ -127,7 +134,24 @@ def record_click(
 
 
 def _existing_referral(email: str) -> Referral | None:
-    return db.session.scalar(select(Referral).where(Referral.referee_email == email.strip().lower()))
+    """The live referral of an address (an expired invitation no longer holds it)."""
+    return db.session.scalar(
+        select(Referral).where(Referral.referee_email == email.strip().lower(), Referral.status != Referral.EXPIRED)
+    )
+
+
+def expire_invitations(now=None) -> list[int]:
+    """Invitations still PENDING after ``referrals.invitation_days`` become EXPIRED (one UPDATE, so
+    running it twice changes nothing the second time); the address can then be referred again."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=get("referrals.invitation_days"))
+    expired = db.session.scalars(
+        update(Referral)
+        .where(Referral.status == Referral.PENDING, Referral.created_at < cutoff)
+        .values(status=Referral.EXPIRED, expired_at=now)
+        .returning(Referral.id)
+    ).all()
+    return list(expired)
 
 
 def invite_by_email(program: ReferralProgram, actor: User, email: str) -> Referral:
@@ -239,8 +263,8 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         if not value:
             raise DomainError(f"{name.replace('_', ' ').capitalize()} is needed for this method.", field=name)
         cleaned[name] = value[:200]
-    if method in ("STRIPE", "PAYPAL") and "@" not in cleaned["account_email"]:
-        raise DomainError("Enter the e-mail address of the account.", field="account_email")
+    if method in ("STRIPE", "PAYPAL"):
+        cleaned["account_email"] = _account_email(cleaned["account_email"], method)
     if method == "STORE_CREDIT":
         from webapp.core.access import load_membership
         from webapp.orgs.models import Organization
@@ -253,6 +277,21 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         cleaned["organization_id"] = org.id
         cleaned["organization_name"] = org.name
     return cleaned
+
+
+def _account_email(value: str, method: str) -> str:
+    """A PayPal (or Stripe) payout goes to an account named by its e-mail address: check its form."""
+    from email_validator import EmailNotValidError, validate_email
+
+    label = "PayPal" if method == "PAYPAL" else "Stripe"
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise DomainError(
+            f"Enter the e-mail address of your {label} account ({error}).",
+            field="account_email",
+            code="invalid_account_email",
+        ) from None
 
 
 def request_payout(program: ReferralProgram, actor: User, amount: int, method: str, details: dict) -> ReferralPayout:
@@ -325,8 +364,31 @@ def fail_payout(payout: ReferralPayout, actor: User, reason: str) -> None:
     _mail_payout(payout, "failed")
 
 
+def cancel_payout(payout_id: int, actor: User) -> ReferralPayout:
+    """The referrer takes back a payout staff have not started: the amount returns to available.
+
+    The payout row is locked first (``FOR UPDATE``), as the staff steps lock it, so a cancel and an
+    approval racing each other are serialized: the second sees the first's status and is refused."""
+    payout = db.session.get(ReferralPayout, payout_id, with_for_update=True, populate_existing=True)
+    program = program_of(actor)
+    if payout is None or program is None or payout.program_id != program.id:
+        from webapp.core.errors import NotFound
+
+        raise NotFound("No such payout.")
+    if payout.status != ReferralPayout.PENDING:
+        raise IllegalTransition(
+            f"This payout is {payout.status.lower()}: only a pending payout can be canceled.", code="not_pending"
+        )
+    _move(payout, ReferralPayout.CANCELED, actor)
+    _settle(payout, paid=False)
+    payout.canceled_at = utcnow()
+    record(actor, "referral.payout_canceled", payout, {"amount": payout.amount})
+    _mail_payout(payout, "canceled")
+    return payout
+
+
 def _settle(payout: ReferralPayout, *, paid: bool) -> None:
-    """Pending money leaves the program (paid) or goes back to the available balance (failed)."""
+    """Pending money leaves the program (paid) or goes back to the available balance (failed, canceled)."""
     values = {"pending_payout": ReferralProgram.pending_payout - payout.amount}
     if paid:
         values["paid_out"] = ReferralProgram.paid_out + payout.amount
@@ -388,6 +450,7 @@ def statistics(program: ReferralProgram) -> dict:
     return {
         "clicks": clicks or 0,
         "invited": by_status.get(Referral.PENDING, 0),
+        "expired": by_status.get(Referral.EXPIRED, 0),
         "signed_up": signed_up,
         "confirmed": by_status.get(Referral.CONFIRMED, 0),
         "earnings": program.total_earnings,

@@ -1,13 +1,25 @@
-"""Google Drive: the OAuth descriptor and the Drive v3 calls (about, files.list, changes)."""
+"""Google Drive: the OAuth descriptor and the Drive v3 calls (about, files.list / get / update, changes)."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
 from webapp.integrations.providers.client import ProviderClient
 
-FILE_FIELDS = "id,name,mimeType,size,webViewLink,thumbnailLink,createdTime,modifiedTime,parents,trashed"
+FILE_FIELDS = (
+    "id,name,mimeType,size,webViewLink,webContentLink,thumbnailLink,createdTime,modifiedTime,parents,trashed,"
+    "shared,permissions(type,role),capabilities(canEdit,canShare,canTrash,canDownload)"
+)
+FOLDER = "application/vnd.google-apps.folder"
 PAGE_SIZE = 100
+
+
+def literal(value: str) -> str:
+    """A string literal of Drive's ``q`` language: single-quoted, with ``\\`` and ``'`` escaped, so an id
+    or a name can never close the literal and add a clause of its own."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _identify(tokens: oauth.TokenSet, client: ProviderClient) -> oauth.Account:
@@ -44,7 +56,8 @@ GOOGLE_DRIVE = oauth.register(
         label="Google Drive",
         config_prefix="GOOGLE",
         identify=_identify,
-        scopes=("https://www.googleapis.com/auth/drive.metadata.readonly", "openid", "email"),
+        # drive (not drive.metadata.readonly): content is cached for tasks and "delete" moves files to the trash.
+        scopes=("https://www.googleapis.com/auth/drive", "openid", "email"),
         pkce=True,
         client_auth="post",
         authorize_params={"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
@@ -77,11 +90,50 @@ class DriveAPI:
     def about(self) -> dict:
         return self._get("about_read", "/about", {"fields": "user,storageQuota"})
 
-    def files(self, page_token: str | None) -> dict:
-        params = {"pageSize": PAGE_SIZE, "fields": f"nextPageToken,files({FILE_FIELDS})", "q": "trashed = false"}
+    def files(self, page_token: str | None, q: str = "trashed = false", action: str = "files_listed") -> dict:
+        params = {"pageSize": PAGE_SIZE, "fields": f"nextPageToken,files({FILE_FIELDS})", "q": q}
         if page_token:
             params["pageToken"] = page_token
-        return self._get("files_listed", "/files", params)
+        return self._get(action, "/files", params)
+
+    def children(self, folder_id: str, page_token: str | None = None) -> dict:
+        """One page of what a folder holds (files and folders), not in the trash."""
+        return self.files(page_token, f"{literal(folder_id)} in parents and trashed = false")
+
+    def folders(self, parent_id: str = "root", page_token: str | None = None) -> dict:
+        """One page of the folders directly inside ``parent_id`` ("root": the top of My Drive)."""
+        q = f"mimeType = {literal(FOLDER)} and {literal(parent_id)} in parents and trashed = false"
+        return self.files(page_token, q, action="folders_listed")
+
+    def _file_url(self, file_id: str) -> str:
+        return f"{self.base}/files/{quote(str(file_id), safe='')}"
+
+    def get(self, file_id: str) -> dict:
+        """``files.get``: one file's metadata (ProviderError with status 404 when Drive has no such file)."""
+        response = oauth.authorized_request(
+            self.connection, self.client, "file_read", "GET", self._file_url(file_id), params={"fields": FILE_FIELDS}
+        )
+        return response.json() or {}
+
+    def download(self, file_id: str) -> bytes:
+        """``files.get?alt=media``: the file's bytes (Google Docs have none: 403 fileNotDownloadable)."""
+        response = oauth.authorized_request(
+            self.connection, self.client, "file_downloaded", "GET", self._file_url(file_id), params={"alt": "media"}
+        )
+        return response.content
+
+    def trash(self, file_id: str) -> dict:
+        """``files.update`` with ``trashed: true``: to the Drive trash (restorable there), not deleted for good."""
+        response = oauth.authorized_request(
+            self.connection,
+            self.client,
+            "file_trashed",
+            "PATCH",
+            self._file_url(file_id),
+            params={"fields": FILE_FIELDS},
+            json={"trashed": True},
+        )
+        return response.json() or {}
 
     def start_page_token(self) -> str:
         return str(self._get("changes_start_token_read", "/changes/startPageToken", {}).get("startPageToken"))

@@ -75,6 +75,20 @@ def sandbox_tables():
     return list(SandboxModel.metadata.sorted_tables) + strays
 
 
+def _recreate_changed_tables(engine) -> None:
+    """A sandbox table whose columns changed since its database was made is dropped and made again:
+    sandbox state is disposable (seeded again on first use), and there are no sandbox migrations."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    for table in sandbox_tables():
+        if table.name in existing:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            if have != {c.name for c in table.columns}:
+                table.drop(engine)
+
+
 def create_sandbox_app(config: dict | None = None) -> Flask:
     from webapp.extensions import db
     from webapp.studio import sandbox_kit
@@ -94,6 +108,7 @@ def create_sandbox_app(config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
             db.engine.dispose()
+        _recreate_changed_tables(db.engine)
         for table in sandbox_tables():
             table.create(db.engine, checkfirst=True)
 

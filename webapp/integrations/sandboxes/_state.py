@@ -108,3 +108,8 @@ class SandboxGoogleDriveFile(SandboxModel):
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    trashed: Mapped[bool] = mapped_column(Boolean, default=False)  # in the Drive trash (removed = deleted for good)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)  # an "anyone with the link" permission
+    can_edit: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_share: Mapped[bool] = mapped_column(Boolean, default=True)
+    content: Mapped[bytes | None]  # None: generated from the name, ``size`` bytes long
