@@ -2,7 +2,7 @@
 referral invitations that expire (the address unique only among live referrals), canceled payouts
 
 Revision ID: 20261204_drive_folders
-Revises: 20261203_studio_queue
+Revises: 20261204_orgs_suspend_avatars
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261204_drive_folders"
-down_revision = "20261203_studio_queue"
+down_revision = "20261204_orgs_suspend_avatars"
 branch_labels = None
 depends_on = None
 

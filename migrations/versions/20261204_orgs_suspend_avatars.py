@@ -1,7 +1,7 @@
 """orgs: staff suspension of an organization, avatars and logos, what each e-mail was about and when it failed
 
 Revision ID: 20261204_orgs_suspend_avatars
-Revises: 20261203_studio_queue
+Revises: 20261204_billing_coupons
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261204_orgs_suspend_avatars"
-down_revision = "20261203_studio_queue"
+down_revision = "20261204_billing_coupons"
 branch_labels = None
 depends_on = None
 
