@@ -152,6 +152,12 @@ def test_links_flags_and_sync_one_file(client, ctx, run_jobs, live_server, sandb
     assert (secret.is_public, secret.can_edit) == (False, False)
     listing = client.get(f"/o/{org.slug}/integrations/drive/files?q=brief").get_data(as_text=True)
     assert "Public link" in listing and brief.web_content_link.replace("&", "&amp;") in listing
+    photo = db.session.scalar(select(DriveFile).where(DriveFile.mime_type == "image/jpeg"))
+    assert photo.thumbnail_link.startswith("https://lh3.googleusercontent.com/")
+    photos = client.get(f"/o/{org.slug}/integrations/drive/files", query_string={"q": photo.file_name})
+    assert photo.thumbnail_link in photos.get_data(as_text=True) and "Thumbnail" in photos.get_data(as_text=True)
+    doc = db.session.scalar(select(DriveFile).where(DriveFile.mime_type == "application/vnd.google-apps.document"))
+    assert doc.web_content_link is None and doc.web_view_link  # a Google Doc has no download link
 
     # renamed and made private at Google: "sync this file" reads it with files.get
     row = sandbox_db.scalar(select(SandboxGoogleDriveFile).where(SandboxGoogleDriveFile.file_id == brief.drive_file_id))
