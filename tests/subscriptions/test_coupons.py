@@ -327,6 +327,8 @@ def test_once_discounts_the_next_invoice_only(client, ctx):
         ("Discount ONCE50: 50% off once", -2450)
     ]
     assert first.subtotal == 2450 and first.status == "ISSUED"
+    shown = client.get(f"/o/{org.slug}/billing/invoices/{first.id}")
+    assert shown.status_code == 200 and "Discount ONCE50: 50% off once" in shown.get_data(as_text=True)
     sub = _current(org)
     _renew_at(sub.current_period_end + timedelta(minutes=1))
     renewal = _invoices(org)[-1]

@@ -1,5 +1,6 @@
-"""Demo: coupons and promotion codes in the console, and one subscription carrying a discount that
-shows on its invoice as its own line (Kyoto Creators keeps its trial plan with a code)."""
+"""Demo: coupons and promotion codes in the console; Kyoto Creators keeps its trial plan with a code
+(its first invoice shows the discount as its own line); Harare Retail has a partner discount from
+its next renewal (the business view's MRR is net of it)."""
 
 from __future__ import annotations
 
@@ -51,13 +52,23 @@ def coupons_and_a_discounted_subscription() -> None:
                     max_redemptions=limits.get("max_redemptions"),
                     expires_at=utcnow() + timedelta(days=days) if days else None,
                 )
-    org = demo_org("kyoto-creators")
-    if org is None:
-        return
-    owner = demo_user("owner@kyoto-creators.example", "")
-    sub = services.current_subscription(org)
-    redeemed = db.session.scalar(select(SubscriptionDiscount.id).where(SubscriptionDiscount.organization_id == org.id))
-    if redeemed is None and sub.plan.code == "TEAM_STANDARD":
+    kyoto = _redeemable("kyoto-creators")
+    if kyoto is not None and kyoto[1].plan.code == "TEAM_STANDARD":
+        org, sub, owner = kyoto
         coupons.redeem_promotion_code(org, sub, "CREATORS20", owner)
         if sub.status == "TRIALING":
             services.pay_to_keep_trial_plan(sub, owner, "MONTHLY")  # its first invoice carries the discount line
+    harare = _redeemable("harare-retail")
+    if harare is not None and not harare[1].plan.is_free:
+        org, sub, owner = harare
+        coupons.redeem_promotion_code(org, sub, "PARTNER15", owner)  # from its next renewal; MRR shows it now
+
+
+def _redeemable(slug: str):
+    """(organization, current subscription, owner) when the organization has no discount yet."""
+    org = demo_org(slug)
+    if org is None:
+        return None
+    if db.session.scalar(select(SubscriptionDiscount.id).where(SubscriptionDiscount.organization_id == org.id)):
+        return None
+    return org, services.current_subscription(org), demo_user(f"owner@{slug}.example", "")
