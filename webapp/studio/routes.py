@@ -42,7 +42,7 @@ from webapp.studio.models import (
     QueueSlot,
     Video,
 )
-from webapp.studio.services import approvals, metrics, posts, videos
+from webapp.studio.services import approvals, metrics, posts, timing, videos
 from webapp.studio.services import calendar as cal
 from webapp.studio.services import queue as posting_queue
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
@@ -446,6 +446,7 @@ def _queue_page(org, slot_form=None, status=200):
         queued=posting_queue.queued(org),
         paused=approvals.settings_for(org).queue_paused,
         weekdays=posting_queue.WEEKDAYS,
+        best_times=timing.best_times(org),
         slot_form=form,
         button=EmptyForm(),
         status=status,
