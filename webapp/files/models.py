@@ -21,7 +21,8 @@ CATEGORY = {  # storage-usage category of each file type
     "WORKSPACE_LOGO": "project_assets",
     "TEMPORARY_UPLOAD": "temporary_files",
 }
-CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache")
+# "studio_videos": Studio's uploads and their thumbnails (counted by webapp.studio.services.videos).
+CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache", "studio_videos")
 
 
 class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
