@@ -181,3 +181,28 @@ def test_use_this_time_adds_the_posting_time_and_roles_and_tenancy(creator, make
         f"/o/{other.slug}/studio/queue/times", {"weekday": "0", "at": "07:00", "connection_id": str(conns["tiktok"].id)}
     )
     assert stolen.status_code == 422 and "Choose one of your accounts" in stolen.get_data(as_text=True)
+
+
+def test_demo_history_gives_suggestions_and_a_library_with_thumbnails(ctx, live_server):
+    from webapp.orgs.demo import demo_org, staff_and_organizations
+    from webapp.studio.demo import studio_demo
+    from webapp.studio.demo_history import studio_history_demo
+    from webapp.studio.models import Video
+
+    staff_and_organizations()
+    db.session.commit()
+    for _ in range(2):  # idempotent
+        studio_demo()
+        db.session.commit()
+        studio_history_demo()
+        db.session.commit()
+    org = demo_org("kyoto-creators")
+    assert org.timezone == "Asia/Tokyo"
+    archived = select(Post.id).where(Post.organization_id == org.id, Post.caption.startswith("From the archive:"))
+    assert len(db.session.scalars(archived).all()) == 24 + 16 + 4
+    times = {t.platform: t for t in timing.best_times(org)}
+    assert times[TIKTOK].suggestions[0].label == "Tuesday 19:00"
+    assert times["INSTAGRAM"].suggestions[0].label == "Wednesday 12:00"
+    assert not times["YOUTUBE"].enough and times["YOUTUBE"].suggestions == []
+    videos = db.session.scalars(select(Video).where(Video.organization_id == org.id)).all()
+    assert len(videos) >= 6 and all(v.thumbnail_key and v.thumbnail_size for v in videos)
