@@ -245,3 +245,34 @@ def test_retention_prunes_old_history_in_batches_and_keeps_the_latest_snapshot(c
         assert prune_studio_history()["snapshots"] == 5
     db.session.expire_all()
     assert _snapshot_days(rows["long"]) == [10] and _snapshot_days(rows["single"]) == [0]
+
+
+def test_backfill_makes_missing_thumbnails_and_measures_old_ones(ctx, client, run_jobs, tmp_path):
+    from webapp.files import services as files
+    from webapp.studio.jobs import backfill_video_thumbnails
+
+    org = _owner(client, "backfill")
+    for name in ("one", "two"):
+        path = make_video_file(tmp_path / f"{name}.mp4", size="90x160", seconds=3, rate=10)
+        assert upload(client, org.slug, path, title=name, run_jobs=run_jobs).status_code == 303
+    one, two = db.session.scalars(select(Video).where(Video.organization_id == org.id).order_by(Video.id)).all()
+    # As before this change: one made without a thumbnail (no ffmpeg then), one whose size was not kept.
+    storage().delete(one.thumbnail_key)
+    one.thumbnail_key, one.thumbnail_size, two.thumbnail_size = None, 0, 0
+    db.session.commit()
+    files.recalculate_usage(org.id)
+    db.session.commit()
+    assert _usage(org) == (one.file_size + two.file_size, 2)
+
+    assert backfill_video_thumbnails() == 2
+    db.session.commit()
+    assert backfill_video_thumbnails() == 0  # nothing left to do
+    db.session.expire_all()
+    one, two = db.session.get(Video, one.id), db.session.get(Video, two.id)
+    assert one.thumbnail_key and one.thumbnail_size == storage().size(one.thumbnail_key) > 0
+    assert two.thumbnail_size == storage().size(two.thumbnail_key) > 0
+    total = one.file_size + one.thumbnail_size + two.file_size + two.thumbnail_size
+    assert _usage(org) == (total, 2)
+    files.recalculate_usage(org.id)
+    db.session.commit()
+    assert _usage(org) == (total, 2)

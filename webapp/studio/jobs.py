@@ -69,6 +69,15 @@ def prune_studio_history() -> dict[str, int]:
     return deleted
 
 
+@periodic("53 3 * * *")
+@job(queue="maintenance", retries=1, timeout=1800)
+def backfill_video_thumbnails() -> int:
+    """Daily: a thumbnail for each READY video that has none, and the size of older thumbnails."""
+    from webapp.studio.services.videos import backfill_thumbnails
+
+    return backfill_thumbnails()
+
+
 @periodic("17 * * * *")
 @job(queue="integrations", retries=0)
 def refresh_instagram_tokens() -> int:

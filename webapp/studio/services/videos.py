@@ -20,7 +20,7 @@ from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.files.services import check_quota, count_stored
 from webapp.settings import get
-from webapp.storage import storage
+from webapp.storage import ObjectMissing, storage
 from webapp.storage.base import TooLarge
 from webapp.studio.models import Post, PublishJob, Video
 
@@ -294,3 +294,30 @@ def stored_bytes(org_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(size), int(count)
+
+
+def backfill_thumbnails(limit: int = 50) -> int:
+    """READY videos without a thumbnail get one (ffmpeg missing at the time, or uploaded before), and
+    thumbnails stored before their size was recorded are measured, so storage counts them."""
+    from webapp.core.transaction import commit_progress
+
+    done = 0
+    missing = select(Video).where(Video.status == Video.READY, Video.thumbnail_key.is_(None)).order_by(Video.id)
+    for video in db.session.scalars(missing.limit(limit)).all():
+        with local_copy(video.storage_key) as path:
+            video.thumbnail_key, video.thumbnail_size = _thumbnail(video, path)
+        if video.thumbnail_key:
+            count_stored(video.organization_id, STORAGE_CATEGORY, video.thumbnail_size)
+            done += 1
+        commit_progress("each thumbnail is saved with its video (a maintenance job)")
+    unmeasured = select(Video).where(Video.thumbnail_key.is_not(None), Video.thumbnail_size == 0).order_by(Video.id)
+    for video in db.session.scalars(unmeasured.limit(limit)).all():
+        try:
+            video.thumbnail_size = storage().size(video.thumbnail_key)
+        except ObjectMissing:
+            video.thumbnail_key = None  # made again on the next run
+            continue
+        count_stored(video.organization_id, STORAGE_CATEGORY, video.thumbnail_size)
+        done += 1
+    commit_progress("the measured thumbnails enter the storage figures")
+    return done
