@@ -23,7 +23,8 @@ CATEGORY = {  # storage-usage category of each file type
     # Not uploadable: a Drive file's content cached while it is attached to a task (integrations).
     "DRIVE_CACHE": "drive_cache",
 }
-CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache")
+# "studio_videos": Studio's uploads and their thumbnails (counted by webapp.studio.services.videos).
+CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache", "studio_videos")
 
 
 class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):

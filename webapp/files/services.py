@@ -153,6 +153,11 @@ def check_quota(org, adding: int) -> None:
         )
 
 
+def count_stored(org_id: int, category: str, delta_bytes: int, delta_files: int = 0) -> None:
+    """Another domain's bytes in storage (Studio videos) enter or leave the organization's usage."""
+    _adjust_usage(org_id, category, delta_bytes, delta_files)
+
+
 def _adjust_usage(org_id: int, category: str, delta_bytes: int, delta_files: int) -> None:
     changed = db.session.execute(
         update(StorageUsage)
@@ -347,6 +352,9 @@ def recalculate_usage(org_id: int) -> dict[str, tuple[int, int]]:
         category = CATEGORY[file_type]
         old_size, old_count = totals[category]
         totals[category] = (old_size + int(size), old_count + count)
+    from webapp.studio.services.videos import stored_bytes
+
+    totals["studio_videos"] = stored_bytes(org_id)
     existing = {
         u.category: u for u in db.session.scalars(select(StorageUsage).where(StorageUsage.organization_id == org_id))
     }

@@ -337,3 +337,6 @@ def _awaiting_approval(org, video, day, tz) -> None:
     )
     db.session.add(post)
     db.session.flush()
+
+
+from webapp.studio import demo_history  # noqa: E402,F401  (its step: engagement history, more videos)

@@ -55,6 +55,29 @@ def sync_engagement() -> int:
     return sync_due()
 
 
+@periodic("47 3 * * *")
+@job(queue="maintenance", retries=1, timeout=3600)
+def prune_studio_history() -> dict[str, int]:
+    """Daily: metric snapshots and publish attempts past their retention settings, in batches (the
+    latest snapshot of each published post stays). Running it twice deletes nothing more."""
+    from webapp.audit import record
+    from webapp.studio.services.retention import prune_history
+
+    deleted = prune_history()
+    if any(deleted.values()):
+        record(None, "maintenance.studio_history_pruned", None, deleted)
+    return deleted
+
+
+@periodic("53 3 * * *")
+@job(queue="maintenance", retries=1, timeout=1800)
+def backfill_video_thumbnails() -> int:
+    """Daily: a thumbnail for each READY video that has none, and the size of older thumbnails."""
+    from webapp.studio.services.videos import backfill_thumbnails
+
+    return backfill_thumbnails()
+
+
 @periodic("17 * * * *")
 @job(queue="integrations", retries=0)
 def refresh_instagram_tokens() -> int:

@@ -29,6 +29,7 @@ class Video(TimestampMixin, OrgOwnedMixin, db.Model):
     title: Mapped[str] = mapped_column(String(200))
     storage_key: Mapped[str] = mapped_column(String(512), unique=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    thumbnail_size: Mapped[int] = mapped_column(BigId, default=0)  # bytes, counted in storage with file_size
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     format: Mapped[str] = mapped_column(String(8))
     file_size: Mapped[int] = mapped_column(BigId, default=0)
@@ -192,6 +193,7 @@ class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
 
 class PublishAttempt(db.Model):
     __tablename__ = "studio_publish_attempts"
+    __table_args__ = (Index("ix_studio_publish_attempts_created_at", "created_at"),)  # retention
 
     job_id: Mapped[int] = mapped_column(BigId, ForeignKey("studio_publish_jobs.id", ondelete="CASCADE"), index=True)
     attempt_number: Mapped[int] = mapped_column(Integer)
@@ -235,6 +237,8 @@ class MetricSnapshot(db.Model):
     """Metric history: one row per sync, for the charts."""
 
     __tablename__ = "studio_metric_snapshots"
+    # The charts and the retention job read a post's snapshots by time.
+    __table_args__ = (Index("ix_studio_metric_snapshots_post_taken", "published_post_id", "taken_at"),)
 
     published_post_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("studio_published_posts.id", ondelete="CASCADE"), index=True

@@ -13,6 +13,7 @@ from webapp.core.errors import DomainError
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.models import utcnow
+from webapp.core.pagination import page_arg, paginate
 from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -42,7 +43,7 @@ from webapp.studio.models import (
     QueueSlot,
     Video,
 )
-from webapp.studio.services import approvals, metrics, posts, videos
+from webapp.studio.services import approvals, library, metrics, posts, timing, videos
 from webapp.studio.services import calendar as cal
 from webapp.studio.services import queue as posting_queue
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
@@ -101,8 +102,24 @@ def disconnect(org, connection_id):
 
 
 def _videos_page(org, form=None, status=200):
-    rows = db.session.scalars(select(Video).where(Video.organization_id == org.id).order_by(Video.id.desc())).all()
-    return render("studio/videos.html", block="videos", org=org, videos=rows, form=form or UploadForm(), status=status)
+    """The video library: search by name, filter by status, sort by size, length or use."""
+    args = request.args
+    sort = args.get("sort") if args.get("sort") in library.SORTS else "newest"
+    state = args.get("status") if args.get("status") in library.STATUSES else ""
+    query = (args.get("q") or "").strip()[: library.MAX_QUERY]
+    page = paginate(library.search(org, query, state, sort), page_arg(args.get("page")), rows=True)
+    return render(
+        "studio/videos.html",
+        block="videos",
+        org=org,
+        page=page,
+        used_in=library.posts_of([v.id for v, _, _ in page.items]),
+        search={"q": query, "status": state, "sort": sort},
+        sorts=library.SORTS,
+        statuses=library.STATUSES,
+        form=form or UploadForm(),
+        status=status,
+    )
 
 
 @bp.get("/videos")
@@ -145,7 +162,10 @@ def _closing(upload):
 def video_detail(org, video_id):
     video = org_object_or_404(Video, org, video_id)
     form = RenameForm(title=video.title)
-    return render("studio/video.html", block="video_status", org=org, video=video, form=form, button=EmptyForm())
+    used_in = library.posts_of([video.id], limit=None).get(video.id, [])
+    return render(
+        "studio/video.html", block="video_status", org=org, video=video, form=form, button=EmptyForm(), used_in=used_in
+    )
 
 
 @bp.post("/videos/<int:video_id>/rename")
@@ -155,7 +175,10 @@ def video_rename(org, video_id):
     form = RenameForm()
 
     def page(_=None):
-        return render("studio/video.html", org=org, video=video, form=form, button=EmptyForm(), status=422)
+        used_in = library.posts_of([video.id], limit=None).get(video.id, [])
+        return render(
+            "studio/video.html", org=org, video=video, form=form, button=EmptyForm(), used_in=used_in, status=422
+        )
 
     if not form.validate_on_submit():
         return page()
@@ -446,6 +469,7 @@ def _queue_page(org, slot_form=None, status=200):
         queued=posting_queue.queued(org),
         paused=approvals.settings_for(org).queue_paused,
         weekdays=posting_queue.WEEKDAYS,
+        best_times=timing.best_times(org),
         slot_form=form,
         button=EmptyForm(),
         status=status,

@@ -1,6 +1,7 @@
 """Studio settings (staff edit them in the console)."""
 
 from webapp.settings import define
+from webapp.studio.services import retention, timing  # noqa: F401  (they define their own settings)
 
 define("studio.max_upload_mb", int, 512, "Largest video a creator may upload, in MB", minimum=1, maximum=4096)
 define("studio.required_aspect", str, "9:16", "Aspect ratio every video must have (empty: any)")

@@ -12,18 +12,20 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
+from webapp.files.services import check_quota, count_stored
 from webapp.settings import get
-from webapp.storage import storage
+from webapp.storage import ObjectMissing, storage
 from webapp.storage.base import TooLarge
 from webapp.studio.models import Post, PublishJob, Video
 
 FORMATS = {"mp4": "video/mp4", "mov": "video/quicktime"}
+STORAGE_CATEGORY = "studio_videos"  # the organization's storage usage counts videos and thumbnails here
 ACCEPTED_CODECS = {"h264", "hevc"}
 
 
@@ -70,6 +72,11 @@ def upload_video(org, user, stream, filename: str, title: str) -> Video:
     if size == 0:
         storage().delete(key)
         raise DomainError("The file is empty.", field="file")
+    try:
+        check_quota(org, size)  # the plan's storage limit, as for any file
+    except DomainError:
+        storage().delete(key)
+        raise
     video = Video(
         organization_id=org.id,
         created_by_id=getattr(user, "id", None),
@@ -82,6 +89,7 @@ def upload_video(org, user, stream, filename: str, title: str) -> Video:
     )
     db.session.add(video)
     db.session.flush()
+    count_stored(org.id, STORAGE_CATEGORY, size, 1)
     record(user, "video.uploaded", video, {"size": size, "format": ext})
     probe_video.delay(video.id)
     return video
@@ -197,8 +205,9 @@ def probe(video: Video) -> Video:
         facts, reason = assess(_ffprobe(path))
         for name, value in facts.items():
             setattr(video, name, value)
-        if reason is None:
-            video.thumbnail_key = _thumbnail(video, path)
+        if reason is None and not video.thumbnail_key:
+            video.thumbnail_key, video.thumbnail_size = _thumbnail(video, path)
+            count_stored(video.organization_id, STORAGE_CATEGORY, video.thumbnail_size)
     video.probed_at = utcnow()
     video.status = Video.FAILED if reason else Video.READY
     video.failure_reason = reason
@@ -208,9 +217,10 @@ def probe(video: Video) -> Video:
     return video
 
 
-def _thumbnail(video: Video, path: Path) -> str | None:
+def _thumbnail(video: Video, path: Path) -> tuple[str | None, int]:
+    """A 270-pixel-wide JPEG of the frame at 1 s (or mid-video), stored beside the video: (key, bytes)."""
     if shutil.which("ffmpeg") is None:
-        return None
+        return None, 0
     at = min(1.0, video.duration_seconds / 2)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "thumb.jpg"
@@ -235,11 +245,11 @@ def _thumbnail(video: Video, path: Path) -> str | None:
             check=False,
         )
         if result.returncode != 0 or not out.exists():
-            return None
+            return None, 0
         key = video.storage_key.rsplit(".", 1)[0] + ".thumb.jpg"
         with out.open("rb") as fh:
-            storage().save(key, fh, content_type="image/jpeg")
-        return key
+            size = storage().save(key, fh, content_type="image/jpeg")
+        return key, size
 
 
 def rename_video(video: Video, user, title: str) -> Video:
@@ -271,5 +281,43 @@ def delete_video(video: Video, user) -> None:
     for key in (video.storage_key, video.thumbnail_key):
         if key:
             storage().delete(key)
+    count_stored(video.organization_id, STORAGE_CATEGORY, -(video.file_size + (video.thumbnail_size or 0)), -1)
     record(user, "video.deleted", video, {"title": video.title})
     db.session.delete(video)
+
+
+def stored_bytes(org_id: int) -> tuple[int, int]:
+    """(bytes, videos) the organization's videos and thumbnails take, for the storage recount."""
+    size, count = db.session.execute(
+        select(func.coalesce(func.sum(Video.file_size + Video.thumbnail_size), 0), func.count(Video.id)).where(
+            Video.organization_id == org_id
+        )
+    ).one()
+    return int(size), int(count)
+
+
+def backfill_thumbnails(limit: int = 50) -> int:
+    """READY videos without a thumbnail get one (ffmpeg missing at the time, or uploaded before), and
+    thumbnails stored before their size was recorded are measured, so storage counts them."""
+    from webapp.core.transaction import commit_progress
+
+    done = 0
+    missing = select(Video).where(Video.status == Video.READY, Video.thumbnail_key.is_(None)).order_by(Video.id)
+    for video in db.session.scalars(missing.limit(limit)).all():
+        with local_copy(video.storage_key) as path:
+            video.thumbnail_key, video.thumbnail_size = _thumbnail(video, path)
+        if video.thumbnail_key:
+            count_stored(video.organization_id, STORAGE_CATEGORY, video.thumbnail_size)
+            done += 1
+        commit_progress("each thumbnail is saved with its video (a maintenance job)")
+    unmeasured = select(Video).where(Video.thumbnail_key.is_not(None), Video.thumbnail_size == 0).order_by(Video.id)
+    for video in db.session.scalars(unmeasured.limit(limit)).all():
+        try:
+            video.thumbnail_size = storage().size(video.thumbnail_key)
+        except ObjectMissing:
+            video.thumbnail_key = None  # made again on the next run
+            continue
+        count_stored(video.organization_id, STORAGE_CATEGORY, video.thumbnail_size)
+        done += 1
+    commit_progress("the measured thumbnails enter the storage figures")
+    return done
