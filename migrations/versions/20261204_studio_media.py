@@ -2,7 +2,7 @@
 for the retention of publish attempts and metric snapshots
 
 Revision ID: 20261204_studio_media
-Revises: 20261203_studio_queue
+Revises: 20261204_drive_folders
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261204_studio_media"
-down_revision = "20261203_studio_queue"
+down_revision = "20261204_drive_folders"
 branch_labels = None
 depends_on = None
 
