@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
-from webapp.billing.exports import _latin
+from webapp.billing.exports import _latin, _logo
 from webapp.core.money import format_amount
 
 DESTINATIONS = {
@@ -21,6 +21,7 @@ def credit_note_pdf(note) -> bytes:
     pdf.set_title(f"Credit note {note.number}")
     pdf.set_creator("Tessera")
     pdf.add_page()
+    _logo(pdf, org)
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _latin(f"Credit note {note.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)

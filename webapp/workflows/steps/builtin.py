@@ -237,7 +237,13 @@ class SendEmail(StepType):
         ids = []
         for address in recipients:
             message = send_email(
-                address, "workflows/message", subject=subject, org=ctx.org, body=body, workflow_name=ctx.workflow.name
+                address,
+                "workflows/message",
+                subject=subject,
+                org=ctx.org,
+                about=ctx.run,
+                body=body,
+                workflow_name=ctx.workflow.name,
             )
             ids.append(message.id)
         return {"sent": len(ids), "email_ids": ids}
