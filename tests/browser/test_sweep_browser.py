@@ -8,14 +8,15 @@ signs in and walks same-origin links breadth-first from the landing page, and fa
 - a console error, an uncaught exception, a failed asset or htmx request, a CSP violation;
 - a serious or critical accessibility violation found by axe-core (checked once per page shape).
 
-Then each POST form it saw is submitted once (required fields filled with plain values) and the page
+Then each POST form it saw is submitted once (by the first role that saw a form of that kind; required
+fields filled with plain values, the first box of each unticked checkbox group ticked) and the page
 reloaded: the answer must be a redirect to a GET (post-redirect-get) or a refusal (4xx, nothing done),
 so a reload never repeats the action. Forms that would end the sweep's own standing (sign out, leave,
 delete, transfer, password, two-factor) are left out; that is their own tests' business.
 
-Bounds: at most ``MAX_PAGES`` pages and ``MAX_PAGES_PER_SHAPE`` pages of one shape (the path with its
-numbers replaced) per role, and ``MAX_FORMS`` forms per role; the roles run one after another in
-separate browser contexts.
+Bounds: one page per page kind (the path with the organization's slug and numbers replaced), at most
+``MAX_PAGES`` pages and ``MAX_FORMS`` forms per role; ``PARALLEL`` roles at once, each in its own
+browser. A 6-minute run on a loaded 2-core machine; the README has the figure.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ ROLES = {
     "creator": "owner@kyoto-creators.example",
 }
 MAX_PAGES = 60
-MAX_FORMS = 15
+MAX_FORMS = 20
 # Links the crawl never follows: they act (sign out) or leave the HTML pages (downloads, streams).
 SKIP_LINK = re.compile(r"/auth/logout|/logout|\.(pdf|csv|jpg|png|zip)(\?|$)|/download|/stream|/events|/attachments/")
 # Forms whose submission would end the sweep's own standing or the demo's shape.
@@ -182,7 +183,7 @@ def crawl(page, origin: str, role: str, watch: Watch, checked: Checked, failures
 
 
 class Checked:
-    """The page kinds axe has checked, shared by the roles' threads (one check per kind is enough)."""
+    """The page kinds axe has checked and the form kinds submitted, shared by the roles' threads."""
 
     def __init__(self):
         from axe_playwright_python.sync_playwright import Axe
@@ -212,10 +213,13 @@ FILL = """(form) => {
     else if (kind === 'checkbox') el.checked = true;
     else el.value = 'Sweep ' + (el.name || 'value');
   }
+  const groups = {};
+  for (const box of form.querySelectorAll('input[type=checkbox][name]')) (groups[box.name] ||= []).push(box);
+  for (const boxes of Object.values(groups)) if (!boxes.some(b => b.checked)) boxes[0].checked = true;
 }"""
 
 
-def submit_forms(page, origin: str, role: str, watch: Watch, forms: dict, failures: list) -> int:
+def submit_forms(page, origin: str, role: str, watch: Watch, forms: dict, checked: Checked, failures: list) -> int:
     submitted = 0
     for form in forms.values():
         action = form["action"]
@@ -223,6 +227,8 @@ def submit_forms(page, origin: str, role: str, watch: Watch, forms: dict, failur
             break
         if form["file"] or SKIP_FORM.search(urlsplit(action).path) or not action.startswith(origin):
             continue
+        if not checked.first("form " + shape(urlsplit(action).path)):
+            continue  # another role submits this kind of form
         watch.where = f"{form['page'].removeprefix(origin)} form {action.removeprefix(origin)}"
         response = page.goto(form["page"])
         if not response or response.status >= 400:
@@ -287,7 +293,7 @@ def sweep_role(role: str, email: str, origin: str, checked: Checked, failures: l
             sign_in(page, email)
             visited, forms = crawl(page, origin, role, watch, checked, failures)
             crawled = time.monotonic()
-            submitted = submit_forms(page, origin, role, watch, forms, failures)
+            submitted = submit_forms(page, origin, role, watch, forms, checked, failures)
         except Exception as error:  # one role's crash is reported with the others' findings
             failures.append(f"[{role}] the sweep stopped: {type(error).__name__}: {error}")
             return f"{role}: stopped"
