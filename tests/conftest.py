@@ -220,6 +220,7 @@ def web_server(app, tmp_path_factory, sandbox_server):
         JOBS_BACKEND="rq" if REDIS_UP else "inline",
         LOGIN_LIMIT_PER_IP="1000/minute",
         LOGIN_LIMIT_PER_ACCOUNT="1000/minute",
+        STORAGE_PATH=app.config["STORAGE_PATH"],  # files the suite stores are the ones the web process serves
     )
     yield url
     process.stop()

@@ -60,6 +60,24 @@ def test_add_list_default_and_remove_cards(ctx, client):
     assert {"payment_method.added", "payment_method.default_set", "payment_method.removed"} <= actions
 
 
+def test_stripe_refusing_a_default_card_is_a_message_not_a_500(ctx, client):
+    from webapp.billing.payment_models import ProviderCustomer
+
+    org, _ = _owner_client(client)
+    first = save_card(client, org, GOOD, "12/40")
+    second = save_card(client, org, "5555 5555 5555 4444", "03/41")
+    customer = db.session.scalar(select(ProviderCustomer).where(ProviderCustomer.organization_id == org.id))
+    customer.customer_id = "cus_unknown_to_stripe"
+    db.session.commit()
+    response = client.post(f"/o/{org.slug}/billing/payment-methods/{second.id}/default")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Stripe could not make that card the default" in page
+    db.session.expire_all()
+    assert db.session.get(PaymentMethod, first.id).is_default
+    assert not db.session.get(PaymentMethod, second.id).is_default
+
+
 def test_only_owners_and_billing_members_manage_cards(ctx, make_client):
     org, _ = org_with_owner()
     billing_member, admin, member = make_user(), make_user(), make_user()

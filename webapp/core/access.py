@@ -58,8 +58,11 @@ def load_membership(slug: str, user_id: int):
     return db.session.scalar(stmt)
 
 
-def org_view(permission: str = "view"):
-    """Load the organization from ``<slug>``, check membership and role, pass ``org`` to the view."""
+def org_view(permission: str):
+    """Load the organization from ``<slug>``, check membership and role, pass ``org`` to the view.
+
+    The permission is always named (``"view"`` for every member), so a route's rule is read off the
+    route itself; the role sweep (tests/test_role_sweep.py) checks it against ``PERMISSIONS``."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 

@@ -54,7 +54,7 @@ def create():
 
 
 @bp.get("/o/<slug>/")
-@org_view()
+@org_view("view")
 def dashboard(org):
     session[LAST_ORG] = org.slug
     return render("orgs/dashboard.html", org=org, panels=panels_for(org), member_count=orgs.member_count(org))
@@ -149,7 +149,7 @@ def revoke_invitation(org, invitation_id):
 
 
 @bp.post("/o/<slug>/leave")
-@org_view()
+@org_view("view")
 def leave(org):
     def left(_):
         session.pop(LAST_ORG, None)

@@ -310,10 +310,14 @@ class StripeProvider(PaymentProvider):
 
     def set_default(self, account: BillingAccount, method: PaymentMethod) -> None:
         customer = customer_id_for(account, create=False)
-        if customer:
+        if not customer:
+            return
+        try:
             stripe_client(account.organization_id).v1.customers.update(
                 customer, params={"invoice_settings": {"default_payment_method": method.stripe_payment_method_id}}
             )
+        except StripeError as error:
+            raise PaymentProviderError(f"Stripe could not make that card the default: {error_message(error)}") from None
 
     def detach(self, method: PaymentMethod) -> None:
         try:
