@@ -159,6 +159,8 @@ def create_container(version, ig_id):
     container_id = kit.new_post_id("179")
     st = kit.state(P)
     with st.lock:
+        if len(form.get("caption", "")) > 2200:
+            return _err(400, "The caption is longer than 2200 characters", 100, "IGApiException")
         st.uploads[container_id] = {
             "username": user["username"],
             "caption": form.get("caption", ""),
@@ -211,13 +213,44 @@ def media_publish(version, ig_id):
             return _err(400, "Media ID is not available: the container is not finished", 9007, "IGApiException")
         media_id = kit.new_post_id("180")
         item["status"], item["media_id"] = "PUBLISHED", media_id
-        st.posts[media_id] = {"username": user["username"], "caption": item["caption"], "at": time.time()}
+        st.posts[media_id] = {
+            "username": user["username"],
+            "caption": item["caption"],
+            "at": time.time(),
+            "comments": [],
+        }
     kit.log_call(P, "publish", user["username"])
     if mode == "unknown":
         return _err(504, "Gateway timeout", 2)
     if mode == "timeout":
         time.sleep(float(st.counters.get("timeout_seconds", 3)))
     return jsonify({"id": media_id})
+
+
+@bp.post(f"{V}/<media_id>/comments")
+def create_comment(version, media_id):
+    """``POST /{ig-media-id}/comments`` with ``message``: a comment by the account on its own media."""
+    failed, mode = _fault("comment")
+    if failed:
+        return failed
+    user = _user()
+    if user is None:
+        return _invalid_token()
+    form = request.form if request.form else (request.get_json(silent=True) or {})
+    message = form.get("message", "")
+    if not message:
+        return _err(400, "The parameter message is required", 100, "IGApiException")
+    st = kit.state(P)
+    with st.lock:
+        post = st.posts.get(media_id)
+        if post is None:
+            return _err(400, "Unsupported post request. Object does not exist.", 100, "GraphMethodException")
+        comment_id = kit.new_post_id("181")
+        post.setdefault("comments", []).append({"id": comment_id, "message": message})
+    kit.log_call(P, "comment", user["username"])
+    if mode == "unknown":
+        return _err(504, "Gateway timeout", 2)
+    return jsonify({"id": comment_id})
 
 
 @bp.get(f"{V}/<media_id>/insights")

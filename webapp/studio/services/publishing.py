@@ -46,6 +46,7 @@ from webapp.studio.models import (
 )
 from webapp.studio.services import quota
 from webapp.studio.services.posts import rollup
+from webapp.studio.services.versions import version_for_job
 from webapp.studio.services.videos import content_type
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,18 @@ def recover_lost_target(job: PublishJob) -> tuple[str, str]:
     if job.status != PublishJob.ACTIVE:
         return lease.RELEASED, ""
     step = job.step or "start"
+    if job.platform == INSTAGRAM and (job.remote or {}).get("media_id"):
+        # Published (its id was saved first); the worker stopped during the first comment, which may be there.
+        if (job.remote or {}).get("comment_state") == "sending":
+            job.remote = {**job.remote, "comment_state": "unknown"}
+        attempt = (
+            job.attempts[-1] if job.attempts else PublishAttempt(job=job, attempt_number=job.attempt_number, step=step)
+        )
+        media_id = job.remote["media_id"]
+        _complete(job, attempt, media_id, f"https://www.instagram.com/reel/{media_id}/")
+        job.lease_expires_at = None
+        rollup(job.post)
+        return lease.RELEASED, "Published; the worker stopped after it."
     if job.irreversible_at is not None:
         job.outcome_unknown = True
         reason = (
@@ -406,8 +419,8 @@ def _complete(job: PublishJob, attempt: PublishAttempt, platform_post_id: str, u
                 platform=job.platform,
                 platform_post_id=platform_post_id,
                 url=url,
-                caption=job.options.get("caption") or post.caption,
-                hashtags=list(post.hashtags or []),
+                caption=version_for_job(job).caption,
+                hashtags=version_for_job(job).hashtags,
                 published_at=now,
             )
         )
@@ -513,10 +526,8 @@ def _count_check(job: PublishJob) -> int:
 
 
 def _caption(job: PublishJob) -> str:
-    post = job.post
-    caption = job.options.get("caption") or post.caption
-    tags = " ".join(f"#{t}" for t in post.hashtags or [])
-    return f"{caption}\n\n{tags}".strip() if tags else caption
+    """This target's own caption and hashtags, or the post's shared ones (``versions``)."""
+    return version_for_job(job).text
 
 
 # ----------------------------------------------------------------------------- TikTok
@@ -547,12 +558,11 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 )
             size = storage().size(video.storage_key)
             chunk = min(get("studio.tiktok_chunk_bytes"), size)
+            version = version_for_job(job)
             post_info = {
-                "title": _caption(job),
+                "title": version.text,
                 "privacy_level": privacy,
-                "disable_comment": not job.options.get("allow_comment"),
-                "disable_duet": not job.options.get("allow_duet"),
-                "disable_stitch": not job.options.get("allow_stitch"),
+                **version.interactions,  # disable_comment, disable_duet, disable_stitch
                 "video_cover_timestamp_ms": 1000,
             }
             job.step = "init"
@@ -671,6 +681,10 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                 kind="processing",
                 safe=True,
             )
+        if (job.remote or {}).get("media_id"):  # published by an earlier step: only the first comment is left
+            media_id = job.remote["media_id"]
+            _first_comment(job, conn, client, media_id)
+            return media_id, f"https://www.instagram.com/reel/{media_id}/"
         if not _cross_irreversible(job):
             raise Problem(
                 "Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True
@@ -683,8 +697,35 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                 job.irreversible_at = None
                 commit_progress("each publishing step saves its state as it goes (its own job)")
             raise problem from None
-        _save(job, "published", media_id=media_id)
+        _save(job, "published", media_id=media_id)  # the remote id first, then the comment
+        _first_comment(job, conn, client, media_id)
     return media_id, f"https://www.instagram.com/reel/{media_id}/"
+
+
+def _first_comment(job: PublishJob, conn: Connection, client: ProviderClient, media_id: str) -> None:
+    """The Instagram first comment, posted at most once: its state is committed before the call, and a
+    call whose outcome is unknown is never repeated (the Reel is published either way; the page says
+    what became of the comment)."""
+    text = version_for_job(job).first_comment
+    remote = job.remote or {}
+    if not text or remote.get("comment_state") in ("sent", "failed", "unknown"):
+        return
+    if remote.get("comment_state") == "sending":  # a run stopped during the call: it may be there
+        _save(job, None, comment_state="unknown")
+        return
+    _save(job, "first_comment", comment_state="sending")
+    try:
+        comment_id = instagram.post_comment(conn, client, media_id, text)
+    except ProviderError as error:
+        sure = error.kind not in ("timeout", "network", "server")  # refused: nothing was posted
+        _save(
+            job,
+            None,
+            comment_state="failed" if sure else "unknown",
+            comment_error=str(error).split(": ", 1)[-1][:200],
+        )
+        return
+    _save(job, None, comment_state="sent", comment_id=comment_id)
 
 
 # ----------------------------------------------------------------------------- YouTube
@@ -708,14 +749,15 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                     )
                 _save(job, "session", quota_charged=True, quota_day=quota.quota_day())
             size = storage().size(video.storage_key)
+            version = version_for_job(job)
             metadata = {
                 "snippet": {
-                    "title": job.options.get("title") or video.title,
-                    "description": (job.options.get("description") or _caption(job))[:5000],
-                    "tags": list(job.post.hashtags or [])[:15],
+                    "title": version.title or video.title,
+                    "description": version.text,
+                    "tags": version.tags,
                     "categoryId": "22",
                 },
-                "status": {"privacyStatus": job.options.get("privacy", "private"), "selfDeclaredMadeForKids": False},
+                "status": {"privacyStatus": version.privacy, "selfDeclaredMadeForKids": False},
             }
             try:
                 session_url = youtube.start_session(conn, client, metadata, size, content_type(video))
