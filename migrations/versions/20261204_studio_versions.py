@@ -1,6 +1,6 @@
 """studio: per-platform versions — saved hashtag groups per organization (the per-platform caption,
 hashtags, TikTok settings, YouTube title/description/tags and Instagram first comment live in each
-target's options)
+target's options); a job outbox row may go to the front of its queue (a publish target's next step)
 
 Revision ID: 20261204_studio_versions
 Revises: 20261203_studio_queue
@@ -45,9 +45,13 @@ def upgrade():
     )
     with op.batch_alter_table("studio_hashtag_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_studio_hashtag_groups_organization_id"), ["organization_id"], unique=False)
+    with op.batch_alter_table("job_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("at_front", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade():
+    with op.batch_alter_table("job_outbox", schema=None) as batch_op:
+        batch_op.drop_column("at_front")
     with op.batch_alter_table("studio_hashtag_groups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_studio_hashtag_groups_organization_id"))
     op.drop_table("studio_hashtag_groups")

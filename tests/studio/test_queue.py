@@ -195,7 +195,7 @@ def test_move_to_a_place_reorders_the_queue_and_keeps_its_times(creator, make_cl
     page = creator.client.get(f"/o/{slug}/studio/queue").get_data(as_text=True)
     assert page.index("Four") < page.index("One") < page.index("Two") < page.index("Three")
 
-    for hostile in ("0", "5", "-1", "abc", "1e9", "", "9" * 40):
+    for hostile in ("0", "5", "-1", "abc", "1e9", "", "9" * 40, "²", " 1"):
         answer = creator.client.post(f"/o/{slug}/studio/posts/{posts[0].id}/queue/position", {"position": hostile})
         assert answer.status_code == 303, hostile  # back to the queue with a message, nothing moved
     assert [_reload(p).scheduled_at for p in order] == times

@@ -215,3 +215,24 @@ def test_hashtag_groups_are_saved_used_and_deleted(creator, make_client):
     assert creator.client.post(f"/o/{slug}/studio/hashtags/{group.id}/delete").status_code == 303
     assert db.session.get(HashtagGroup, group.id) is None
     assert db.session.get(HashtagGroup, foreign.id) is not None
+
+
+def test_demo_shows_versions_and_hashtag_groups_and_is_idempotent(creator, run_jobs):
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from webapp.studio.demo import _per_platform_versions
+
+    day = date.today() + timedelta(days=9)
+    for _ in range(2):
+        _per_platform_versions(creator.org, creator.user, creator.video, day, ZoneInfo("Asia/Tokyo"))
+        db.session.commit()
+    assert [g.name for g in db.session.scalars(select(HashtagGroup).order_by(HashtagGroup.name))] == [
+        "Kyoto food",
+        "Travel Japan",
+    ]
+    (post,) = db.session.scalars(select(Post)).all()
+    page = creator.client.get(f"/o/{creator.slug}/studio/posts/{post.id}").get_data(as_text=True)
+    assert "POV: you have 60 seconds" in page and "Nishiki Market, Kyoto, in one minute #Shorts" in page
+    assert "First comment:" in page and "Tags: kyoto, nishiki market, japanese street food" in page
+    assert creator.client.get(f"/o/{creator.slug}/studio/posts/{post.id}/edit").status_code == 200

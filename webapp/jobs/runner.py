@@ -119,16 +119,20 @@ def periodic(cron: str, queue: str | None = None):
     return decorator
 
 
-def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, **kwargs) -> None:
+def enqueue(
+    run, *args, at: datetime | None = None, job_id: str | None = None, at_front: bool = False, **kwargs
+) -> None:
     """Queue ``run(*args, **kwargs)`` to start once the current transaction commits.
 
     With RQ the job is an outbox row in this transaction (``webapp/jobs/outbox.py``): sent right
-    after the commit, or by the relay once Redis is back. Arguments must be JSON values."""
+    after the commit, or by the relay once Redis is back. Arguments must be JSON values.
+    ``at_front``: ahead of the jobs already waiting in its queue (RQ's ``at_front``), for the next
+    step of work already under way, so work that started finishes before new work starts."""
     from webapp.extensions import db
 
     session = db.session()
     if backend() == "rq":
-        _write_outbox(session, run, args, kwargs, at, job_id)
+        _write_outbox(session, run, args, kwargs, at, job_id, at_front)
         return
     pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
     if not session.in_transaction():
@@ -136,7 +140,9 @@ def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, *
     session.info.setdefault(PENDING_KEY, []).append(pending)
 
 
-def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None) -> None:
+def _write_outbox(
+    session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None, at_front: bool = False
+) -> None:
     func = f"{run.__module__}.{run.__name__}"
     try:
         json.dumps([args, kwargs])
@@ -145,7 +151,14 @@ def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime
     row_id = session.execute(
         insert(JobOutbox)
         .values(
-            func=func, args=list(args), kwargs=dict(kwargs), queue=run.queue, at=at, job_id=job_id, created_at=utcnow()
+            func=func,
+            args=list(args),
+            kwargs=dict(kwargs),
+            queue=run.queue,
+            at=at,
+            job_id=job_id,
+            at_front=at_front,
+            created_at=utcnow(),
         )
         .returning(JobOutbox.id)
     ).scalar_one()

@@ -541,7 +541,7 @@ def post_queue_position(org, post_id):
     if request.headers.get("HX-Request") != "true":  # htmx follows with a full load (a fragment alone would not)
         back += f"#queued-{post.id}"
     position = request.form.get("position", "")
-    if not position.isdigit() or len(position) > 6:
+    if not (position.isascii() and position.isdigit()) or len(position) > 6:  # "²" is a digit to str.isdigit
         flash("Choose a place in the queue (a number).", "error")
         return redirect(back)
     return perform(

@@ -21,6 +21,18 @@ def _err(status: int, message: str, code: int, kind: str = "OAuthException"):
     return jsonify({"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "sandbox"}}), status
 
 
+_FETCH: httpx.Client | None = None
+
+
+def _fetcher() -> httpx.Client:
+    """One client for fetching video URLs, as a platform keeps its connections (a client per fetch
+    builds a TLS context each time)."""
+    global _FETCH
+    if _FETCH is None:
+        _FETCH = httpx.Client(timeout=10)
+    return _FETCH
+
+
 def _user():
     return kit.verify(P, kit.bearer(), "access")
 
@@ -152,7 +164,7 @@ def create_container(version, ig_id):
         return _err(400, "media_type must be REELS with a video_url", 100, "IGApiException")
     # Instagram fetches the video from the URL it was given; so does the sandbox.
     try:
-        fetched = httpx.get(form["video_url"], timeout=10)
+        fetched = _fetcher().get(form["video_url"])
         ok, size = fetched.status_code == 200, len(fetched.content)
     except httpx.HTTPError:
         ok, size = False, 0
@@ -167,6 +179,8 @@ def create_container(version, ig_id):
             "status": "IN_PROGRESS" if ok and size else "ERROR",
             "error": None if ok and size else "The video could not be downloaded from video_url",
             "polls": 0,
+            # Processing takes at least ``processing_ms`` (0 unless set), and ``polls_to_finish`` checks.
+            "ready_at": time.time() + int(st.counters.get("processing_ms", 0)) / 1000,
             "media_id": None,
             "bytes": size,
         }
@@ -185,7 +199,7 @@ def container_status(version, object_id):
             return _err(400, "Unsupported get request. Object does not exist.", 100, "GraphMethodException")
         if item["status"] == "IN_PROGRESS":
             item["polls"] += 1
-            if item["polls"] >= int(st.counters.get("polls_to_finish", 3)):
+            if item["polls"] >= int(st.counters.get("polls_to_finish", 3)) and time.time() >= item["ready_at"]:
                 item["status"] = "FINISHED"
         body = {"id": object_id, "status_code": item["status"]}
         if item["status"] == "ERROR":

@@ -231,6 +231,7 @@ def upload(publish_id: str):
         if complete:
             # The irreversible moment: the upload is complete, TikTok will publish it.
             item["status"] = "PROCESSING_DOWNLOAD"
+            item["ready_at"] = time.time() + int(st.counters.get("processing_ms", 0)) / 1000
             item["post_id"] = kit.new_post_id("73")
             st.posts[item["post_id"]] = {
                 "username": item["username"],
@@ -263,7 +264,7 @@ def status_fetch():
             if kit.take_fault(P, "processing") == "error":
                 item["status"] = "FAILED"
                 item["fail_reason"] = "video_pull_failed"
-            elif item["polls"] >= int(st.counters.get("polls_to_finish", 2)):
+            elif item["polls"] >= int(st.counters.get("polls_to_finish", 2)) and time.time() >= item["ready_at"]:
                 item["status"] = "PUBLISH_COMPLETE"
         data["status"] = item["status"]
         if item["status"] == "PUBLISH_COMPLETE":

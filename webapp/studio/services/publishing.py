@@ -337,7 +337,7 @@ def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
         at = None
     # Nobody holds the target while it waits: the lease covers the wait plus the scheduler's slack.
     lease.extend(PublishJob, job.id, token, (seconds if at else 0) + 60 * get("studio.stuck_active_minutes"))
-    publish_target.delay(job.id, token, resume=True, at=at)
+    publish_target.delay(job.id, token, resume=True, at=at, at_front=True)  # started work finishes first
     commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
@@ -359,13 +359,15 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         )
         db.session.add(attempt)
     rollup(job.post)
-    commit_progress("each publishing step saves its state as it goes (its own job)")
+    if db.session.new or any(db.session.is_modified(row) for row in db.session.dirty):
+        # A new attempt (or a new post status) is on record before the platform is called; a status
+        # check of a running attempt changes nothing here, and saves a round trip to the database.
+        commit_progress("each publishing step saves its state as it goes (its own job)")
     beat = lease.Heartbeat(PublishJob, job_id, token).start()  # renewed while this step runs
     try:
         post_id, url = RUNNERS[job.platform](job)
     except Wait as wait:
-        attempt.step = job.step or "start"
-        commit_progress("each publishing step saves its state as it goes (its own job)")
+        attempt.step = job.step or "start"  # committed with the next step's job, in _continue_later
         _continue_later(job, token, wait.seconds)
         return job.status
     except Problem as problem:
@@ -521,7 +523,9 @@ def _count_check(job: PublishJob) -> int:
     """Status checks of this run so far (polls of earlier attempts do not count)."""
     checks = int((job.remote or {}).get("checks", 0)) + 1
     job.polls += 1
-    _save(job, None, checks=checks)
+    # Not committed on its own: a counter, saved with whatever the check leads to (the next check's
+    # job, the next step, or the outcome), all in the same step.
+    job.remote = {**(job.remote or {}), "checks": checks}
     return checks
 
 
