@@ -4,10 +4,16 @@ built-in sandboxes, over real HTTP), worked by 2 RQ worker processes.
     .venv/bin/python bench/publish.py 50
 
 Reports the time from the due moment to each target's completion (median, p95, max), per post (its
-last target), and confirms every post was published exactly once on every platform.
+last target), beside the sandboxes' own minimum processing time (the floor: a TikTok upload and an
+Instagram container take at least ``BENCH_PROCESSING_MS`` to process, 3,000 by default; YouTube
+answers with the video at the last chunk), the machine's load average, how many RQ jobs ran and
+for how long, and confirms every post was published exactly once on every platform.
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/tessera_bench_publish,
-dropped and re-created), BENCH_REDIS_URL (default redis://127.0.0.1:6379/6, flushed), BENCH_WORKERS (2).
+dropped and re-created), BENCH_REDIS_URL (default redis://127.0.0.1:6379/6, flushed), BENCH_WORKERS (2),
+BENCH_PROCESSING_MS (3000), BENCH_POLL_MS (the status-check interval, 1000), BENCH_FORK (1: the workers
+fork a process per job, RQ's default, instead of ``flask worker --no-fork``), BENCH_PROFILE (a path:
+the workers run under cProfile and write ``<path>.0``, ``<path>.1`` as they stop).
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ def main(n: int) -> int:
     database = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tessera_bench_publish")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
+    processing_ms = int(os.environ.get("BENCH_PROCESSING_MS", "3000"))
+    poll_ms = int(os.environ.get("BENCH_POLL_MS", "1000"))
+    fork = os.environ.get("BENCH_FORK", "") == "1"  # RQ's fork per job instead of `worker --no-fork`
+    profile = os.environ.get("BENCH_PROFILE", "")  # a path: each worker runs under cProfile (<path>.<n>)
     port = free_port()
     instance = tempfile.mkdtemp(prefix="tessera-bench-")
     os.environ.update(
@@ -80,7 +90,7 @@ def main(n: int) -> int:
             from webapp.studio.models import INSTAGRAM, TIKTOK, YOUTUBE, Post, PublishedPost, PublishJob, Video
             from webapp.studio.services.videos import probe
 
-            update_setting("studio.poll_interval_ms", "200", None)
+            update_setting("studio.poll_interval_ms", str(poll_ms), None)
             # the default 10,000 units allow 6 uploads a day (1,600 each); the benchmark measures publishing
             update_setting("studio.youtube_upload_quota", "100000000", None)
             user = accounts.sign_up("bench@example.com", "correct horse battery", "Bench")
@@ -97,7 +107,10 @@ def main(n: int) -> int:
                 log = (Path(instance) / f"worker{i}.log").open("w")
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "flask", "--app", "wsgi.py", "worker", "--queues", "publishing"],
+                        [sys.executable]
+                        + (["-m", "cProfile", "-o", f"{profile}.{i}"] if profile else [])
+                        + ["-m", "flask", "--app", "wsgi.py", "worker", "--queues", "publishing"]
+                        + ([] if fork else ["--no-fork"]),
                         cwd=ROOT,
                         env=env,
                         stdout=subprocess.DEVNULL,
@@ -107,10 +120,17 @@ def main(n: int) -> int:
             time.sleep(3)
 
             due = (utcnow() + timedelta(seconds=8)).replace(microsecond=0)
-            options = {
-                TIKTOK: {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": True},
-                INSTAGRAM: {"share_to_feed": True},
-                YOUTUBE: {"title": "Bench clip", "privacy": "public"},
+            options = {  # a version per platform, as the composer saves them
+                TIKTOK: {
+                    "privacy_level": "PUBLIC_TO_EVERYONE",
+                    "disable_comment": False,
+                    "disable_duet": True,
+                    "disable_stitch": True,
+                    "caption": "Bench clip, the TikTok cut",
+                    "hashtags": ["fyp", "bench"],
+                },
+                INSTAGRAM: {"share_to_feed": True, "first_comment": "First comment of the bench"},
+                YOUTUBE: {"title": "Bench clip", "privacy": "public", "tags": ["bench", "benchmark"]},
             }
             for i in range(n):
                 post = Post(
@@ -141,7 +161,13 @@ def main(n: int) -> int:
                 for job in post.targets:
                     publish_target.delay(job.id, at=due)  # RQ's scheduler path
             db.session.commit()
-            print(f"{n} posts x 3 platforms due at {due.isoformat()}, {workers} workers")
+            for platform in ("tiktok", "instagram"):  # the platforms' own processing time: the floor
+                httpx.post(f"{sandbox_url}/sandbox/{platform}/_control", json={"set": {"processing_ms": processing_ms}})
+            print(
+                f"{n} posts x 3 platforms due at {due.isoformat()}, {workers} workers"
+                f" ({'a fork per job' if fork else '--no-fork'}), status checks every {poll_ms} ms"
+            )
+            load_before = os.getloadavg()
 
             while utcnow() < due:
                 time.sleep(0.05)
@@ -173,18 +199,38 @@ def main(n: int) -> int:
             for j in jobs:
                 statuses[j.status] = statuses.get(j.status, 0) + 1
             print(f"targets: {statuses}")
+            floor = processing_ms / 1000
+            print(
+                f"sandbox minimum processing time: TikTok {floor:.1f} s after the upload, Instagram {floor:.1f} s "
+                "after the container (YouTube returns the video with the last chunk)"
+            )
+            load_after = os.getloadavg()
+            print(
+                "load average (1, 5, 15 min) before: "
+                + ", ".join(f"{x:.2f}" for x in load_before)
+                + "; after: "
+                + ", ".join(f"{x:.2f}" for x in load_after)
+                + f" ({os.cpu_count()} cores)"
+            )
+            _job_figures()
             if latencies:
+                median = statistics.median(latencies)
                 print(
-                    f"due → target published: median {statistics.median(latencies):.2f} s, "
+                    f"due → target published: median {median:.2f} s, "
                     f"p95 {percentile(latencies, 95):.2f} s, max {max(latencies):.2f} s"
+                    + (f" (median {median / floor:.1f}x the sandbox's floor of {floor:.1f} s)" if floor else "")
                 )
                 posts_l = list(per_post.values())
                 print(
                     f"due → post fully published: median {statistics.median(posts_l):.2f} s, "
                     f"p95 {percentile(posts_l, 95):.2f} s"
                 )
-            print(f"sandbox publishes: {counts}; PublishedPost rows: {published}")
-            exactly_once = all(c == n for c in counts.values()) and published == 3 * n and len(done) == 3 * n
+            reels = httpx.post(f"{sandbox_url}/sandbox/instagram/_control", json={"posts": True}, timeout=30).json()
+            comments = sum(len(p.get("comments") or []) for p in reels["posts"].values())
+            print(f"sandbox publishes: {counts}; Instagram first comments: {comments}; PublishedPost rows: {published}")
+            exactly_once = (
+                all(c == n for c in counts.values()) and published == 3 * n and len(done) == 3 * n and comments == n
+            )
             print("exactly once: " + ("YES" if exactly_once else "NO"))
             return 0 if exactly_once else 1
     finally:
@@ -194,6 +240,28 @@ def main(n: int) -> int:
             p.wait(timeout=30)
         server.shutdown()
         sandboxes.stop()
+
+
+def _job_figures() -> None:
+    """How many publishing jobs RQ ran and how long each took (from its finished registry)."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    from webapp.jobs.runner import get_queue
+
+    queue = get_queue("publishing")
+    ids = FinishedJobRegistry(queue=queue).get_job_ids()
+    jobs = [j for j in Job.fetch_many(ids, connection=queue.connection) if j and j.started_at and j.ended_at]
+    if not jobs:
+        return
+    runs = [(j.ended_at - j.started_at).total_seconds() * 1000 for j in jobs]
+    waits = [(j.started_at - j.enqueued_at).total_seconds() * 1000 for j in jobs if j.enqueued_at]
+    span = (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
+    print(
+        f"RQ publishing jobs: {len(jobs)} in {span:.1f} s ({len(jobs) / span:.1f}/s); run time median "
+        f"{statistics.median(runs):.0f} ms, p95 {percentile(runs, 95):.0f} ms; queued → started median "
+        f"{statistics.median(waits):.0f} ms, p95 {percentile(waits, 95):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -75,10 +75,16 @@ def rotate():
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
 @click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
-def worker(burst, queues):
+@click.option(
+    "--no-fork",
+    is_flag=True,
+    help="Run each job in the worker process itself (RQ's SimpleWorker) instead of a fork per job: "
+    "for queues of many short jobs, such as publishing's steps.",
+)
+def worker(burst, queues, no_fork):
     """An RQ worker with its scheduler, on every queue."""
     from flask import current_app
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from webapp.jobs import QUEUES
     from webapp.jobs.outbox import relay_once, start_relay_thread
@@ -105,7 +111,8 @@ def worker(burst, queues):
         if not burst:
             _wait_for_redis(redis_connection())
         # This instance's queues only (tessera:<instance>:<name>): another checkout's jobs stay its own.
-        worker = Worker([queue_name(name) for name in names], connection=redis_connection())
+        worker_class = SimpleWorker if no_fork else Worker
+        worker = worker_class([queue_name(name) for name in names], connection=redis_connection())
         worker.work(burst=burst, with_scheduler=True)
     finally:
         if stop is not None:

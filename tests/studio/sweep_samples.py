@@ -94,6 +94,15 @@ def connection_id(org, user) -> int:
     return conn.id
 
 
+def group_id(org, user) -> int:
+    from webapp.studio.models import HashtagGroup
+
+    group = HashtagGroup(organization_id=org.id, created_by_id=user.id, name="Sweep group", hashtags=["sweep"])
+    db.session.add(group)
+    db.session.commit()
+    return group.id
+
+
 def slot_id(org, user) -> int:
     from webapp.studio.models import QueueSlot
 
@@ -109,4 +118,5 @@ SAMPLES = {
     "target_id": target_id,
     "connection_id": connection_id,
     "slot_id": slot_id,
+    "group_id": group_id,
 }

@@ -37,7 +37,7 @@ def test_tiktok_privacy_has_no_default_and_each_platform_is_validated(creator):
     html = response.get_data(as_text=True)
     assert "Choose who can see this TikTok video." in html
     assert "YouTube needs a title." in html
-    assert "allows 2200 characters with hashtags" in html
+    assert "TikTok captions are at most 2,200 characters with the hashtags; this one has" in html
     assert "at most 30 hashtags" in html or "at most 15 hashtags" in html
     assert _latest(creator.org) is None  # nothing half-saved
 

@@ -171,3 +171,74 @@ def test_queue_times_are_wall_clock_across_the_london_dst_change(ctx):
         datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # 01:30 happens twice that night: the first (BST) one
         datetime(2027, 11, 1, 9, 0, tzinfo=UTC),  # Mon 09:00 GMT again
     ]
+
+
+def test_move_to_a_place_reorders_the_queue_and_keeps_its_times(creator, make_client):
+    """What a drag and drop on the queue page posts: the post takes that place, the others shift,
+    the times stay where they were."""
+    slug = creator.slug
+    for weekday in (0, 2, 4):
+        assert _add_time(creator.client, slug, weekday, "09:00").status_code == 303
+    posts = [_draft(creator, name) for name in ("One", "Two", "Three", "Four")]
+    for post in posts:
+        assert creator.client.post(f"/o/{slug}/studio/posts/{post.id}/queue").status_code == 303
+    times = [_reload(p).scheduled_at for p in posts]
+    assert times == sorted(times)
+    page = creator.client.get(f"/o/{slug}/studio/queue").get_data(as_text=True)
+    assert "data-reorder" in page and 'draggable="true"' in page and "/static/js/queue.js" in page
+    assert f'data-position-url="/o/{slug}/studio/posts/{posts[3].id}/queue/position"' in page
+    moved = creator.client.post(f"/o/{slug}/studio/posts/{posts[3].id}/queue/position", {"position": "1"})
+    assert moved.status_code == 303
+    order = [posts[3], posts[0], posts[1], posts[2]]
+    assert [_reload(p).scheduled_at for p in order] == times
+    assert {t.due_at for t in _reload(posts[3]).targets} == {times[0]}
+    page = creator.client.get(f"/o/{slug}/studio/queue").get_data(as_text=True)
+    assert page.index("Four") < page.index("One") < page.index("Two") < page.index("Three")
+
+    for hostile in ("0", "5", "-1", "abc", "1e9", "", "9" * 40, "²", " 1"):
+        answer = creator.client.post(f"/o/{slug}/studio/posts/{posts[0].id}/queue/position", {"position": hostile})
+        assert answer.status_code == 303, hostile  # back to the queue with a message, nothing moved
+    assert [_reload(p).scheduled_at for p in order] == times
+    same = creator.client.post(f"/o/{slug}/studio/posts/{posts[3].id}/queue/position", {"position": "1"})
+    assert same.status_code == 303 and _reload(posts[3]).scheduled_at == times[0]
+
+    member = make_user("dnd-member@example.com")
+    add_member(creator.org, member, "MEMBER")
+    mc = make_client()
+    mc.login(member.email)
+    assert mc.post(f"/o/{slug}/studio/posts/{posts[0].id}/queue/position", {"position": "1"}).status_code == 403
+    stranger = make_user("dnd-stranger@example.com")
+    other = make_org(stranger, "Elsewhere DnD", "elsewhere-dnd")
+    sc = make_client()
+    sc.login(stranger.email)
+    foreign = sc.post(f"/o/{other.slug}/studio/posts/{posts[0].id}/queue/position", {"position": "1"})
+    assert foreign.status_code == 404
+    assert [_reload(p).scheduled_at for p in order] == times
+
+
+def test_a_post_for_one_account_takes_that_accounts_own_times(creator):
+    """Per-account posting times: a post to the TikTok account uses the shared times and TikTok's
+    own; a post to Instagram only does not get TikTok's time."""
+    from tests.studio.conftest import connections_by_platform
+
+    slug = creator.slug
+    tiktok = connections_by_platform(creator.org)["tiktok"]
+    assert _add_time(creator.client, slug, 4, "12:00").status_code == 303  # Friday, every account
+    assert _add_time(creator.client, slug, 1, "07:15", connection_id=str(tiktok.id)).status_code == 303  # Tuesday
+    page = creator.client.get(f"/o/{slug}/studio/queue").get_data(as_text=True)
+    assert f"@{tiktok.account_name} (Tiktok)" in page
+    tuesday, friday = _next(1, 7, 15), _next(4, 12, 0)
+
+    data = post_form(creator, platforms=("tiktok",), action="draft", caption="TikTok only")
+    assert creator.client.post(f"/o/{slug}/studio/posts/new", data).status_code == 303
+    tiktok_post = db.session.scalar(select(Post).order_by(Post.id.desc()))
+    data = post_form(creator, platforms=("instagram",), action="draft", caption="Instagram only")
+    assert creator.client.post(f"/o/{slug}/studio/posts/new", data).status_code == 303
+    instagram_post = db.session.scalar(select(Post).order_by(Post.id.desc()))
+
+    assert creator.client.post(f"/o/{slug}/studio/posts/{instagram_post.id}/queue").status_code == 303
+    assert creator.client.post(f"/o/{slug}/studio/posts/{tiktok_post.id}/queue").status_code == 303
+    # Instagram has only the shared Friday; the TikTok post finds Friday taken and takes TikTok's own Tuesday.
+    assert _reload(instagram_post).scheduled_at == friday
+    assert _reload(tiktok_post).scheduled_at == tuesday
+    assert {t.due_at for t in _reload(tiktok_post).targets} == {_reload(tiktok_post).scheduled_at}

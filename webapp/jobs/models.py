@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, utcnow
@@ -22,5 +22,7 @@ class JobOutbox(Base):
     queue: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime | None]  # run at (RQ's scheduled registry); None = now
     job_id: Mapped[str | None] = mapped_column(String(200))  # an explicit RQ job id, if the caller gave one
+    # Goes ahead of the queue's waiting jobs: the next step of work already under way (a publish target's).
+    at_front: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -51,6 +51,8 @@ def _send(row) -> None:
     """Hand one row to RQ; a job already there under its id counts as sent."""
     run = import_attribute(row.func)
     options = {"job_id": rq_job_id(row), "description": row.func, "job_timeout": run.timeout, "unique": True}
+    if getattr(row, "at_front", False):
+        options["at_front"] = True
     if run.retries:
         options["retry"] = Retry(max=run.retries, interval=list(run.backoff))
     queue = get_queue(row.queue)

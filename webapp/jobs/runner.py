@@ -119,16 +119,20 @@ def periodic(cron: str, queue: str | None = None):
     return decorator
 
 
-def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, **kwargs) -> None:
+def enqueue(
+    run, *args, at: datetime | None = None, job_id: str | None = None, at_front: bool = False, **kwargs
+) -> None:
     """Queue ``run(*args, **kwargs)`` to start once the current transaction commits.
 
     With RQ the job is an outbox row in this transaction (``webapp/jobs/outbox.py``): sent right
-    after the commit, or by the relay once Redis is back. Arguments must be JSON values."""
+    after the commit, or by the relay once Redis is back. Arguments must be JSON values.
+    ``at_front``: ahead of the jobs already waiting in its queue (RQ's ``at_front``), for the next
+    step of work already under way, so work that started finishes before new work starts."""
     from webapp.extensions import db
 
     session = db.session()
     if backend() == "rq":
-        _write_outbox(session, run, args, kwargs, at, job_id)
+        _write_outbox(session, run, args, kwargs, at, job_id, at_front)
         return
     pending = PendingJob(run, args, kwargs, run.queue, at, job_id, run.retries)
     if not session.in_transaction():
@@ -136,7 +140,14 @@ def enqueue(run, *args, at: datetime | None = None, job_id: str | None = None, *
     session.info.setdefault(PENDING_KEY, []).append(pending)
 
 
-def outbox_insert(run, args: tuple = (), kwargs: dict | None = None, at: datetime | None = None, job_id=None):
+def outbox_insert(
+    run,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    at: datetime | None = None,
+    job_id: str | None = None,
+    at_front: bool = False,
+):
     """The ``INSERT … RETURNING id`` of one outbox row for ``run(*args, **kwargs)`` (also run on the
     event loop by webapp.billing.receiver, whose NOTIFY wakes the worker's relay)."""
     func = f"{run.__module__}.{run.__name__}"
@@ -145,12 +156,23 @@ def outbox_insert(run, args: tuple = (), kwargs: dict | None = None, at: datetim
         json.dumps([args, kwargs])
     except (TypeError, ValueError) as error:
         raise TypeError(f"{func}: job arguments are stored as JSON; pass ids, strings, numbers, lists") from error
-    values = dict(func=func, args=list(args), kwargs=kwargs, queue=run.queue, at=at, job_id=job_id, created_at=utcnow())
+    values = dict(
+        func=func,
+        args=list(args),
+        kwargs=kwargs,
+        queue=run.queue,
+        at=at,
+        job_id=job_id,
+        at_front=at_front,
+        created_at=utcnow(),
+    )
     return insert(JobOutbox).values(**values).returning(JobOutbox.id)
 
 
-def _write_outbox(session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None) -> None:
-    row_id = session.execute(outbox_insert(run, args, kwargs, at, job_id)).scalar_one()
+def _write_outbox(
+    session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None, at_front: bool = False
+) -> None:
+    row_id = session.execute(outbox_insert(run, args, kwargs, at, job_id, at_front)).scalar_one()
     session.info.setdefault(OUTBOX_KEY, []).append(row_id)
 
 

@@ -16,6 +16,7 @@ def init_app(app):
 
 from webapp.integrations.providers import instagram, tiktok, youtube  # noqa: E402,F401  (OAuth providers)
 from webapp.studio import (  # noqa: E402,F401
+    hashtag_routes,
     models,
     panel,
     routes,

@@ -287,6 +287,7 @@ def studio_demo() -> None:
             publish_target.delay(job.id, at=when)
     _queue_times(org)
     _awaiting_approval(org, ready[0], next_monday + timedelta(days=5), tz)
+    _per_platform_versions(org, owner, ready[-1], next_monday + timedelta(days=6), tz)
 
 
 def _queue_times(org) -> None:
@@ -338,5 +339,74 @@ def _awaiting_approval(org, video, day, tz) -> None:
     db.session.add(post)
     db.session.flush()
 
+
+def _per_platform_versions(org, owner, video, day, tz) -> None:
+    """Saved hashtag groups, and a post with a version per platform: its own TikTok caption, hashtags
+    and interaction settings, the shared caption on Instagram with a first comment, a YouTube title,
+    description and tags."""
+    from webapp.studio.models import HashtagGroup
+
+    groups = {
+        "Kyoto food": ["kyoto", "japanfood", "matcha"],
+        "Travel Japan": ["japantravel", "kyototrip", "visitjapan"],
+    }
+    for name, tags in groups.items():
+        exists = db.session.scalar(
+            select(HashtagGroup.id).where(HashtagGroup.organization_id == org.id, HashtagGroup.name == name)
+        )
+        if exists is None:
+            db.session.add(HashtagGroup(organization_id=org.id, created_by_id=owner.id, name=name, hashtags=tags))
+    caption = "Nishiki Market in one minute"
+    if db.session.scalar(select(Post.id).where(Post.organization_id == org.id, Post.caption == caption)):
+        return
+    when = datetime(day.year, day.month, day.day, 11, tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    post = Post(
+        organization_id=org.id,
+        created_by_id=owner.id,
+        video_id=video.id,
+        caption=caption,
+        hashtags=groups["Kyoto food"],  # the "Kyoto food" group, added in the composer
+        scheduled_at=when,
+        timezone=org.timezone,
+        status=Post.SCHEDULED,
+    )
+    options = {
+        TIKTOK: {
+            "caption": "POV: you have 60 seconds and 400 years of market to see",
+            "hashtags": ["fyp", "kyoto", "streetfood"],
+            "privacy_level": "PUBLIC_TO_EVERYONE",
+            "disable_comment": False,
+            "disable_duet": True,
+            "disable_stitch": True,
+        },
+        INSTAGRAM: {"share_to_feed": True, "first_comment": "Stalls we visited: Aritsugu, Uchida pickles, Konna-monja"},
+        YOUTUBE: {
+            "title": "Nishiki Market, Kyoto, in one minute #Shorts",
+            "description": "Kyoto's 400-year-old market, five stalls in sixty seconds.",
+            "hashtags": ["shorts", "kyoto"],
+            "tags": ["kyoto", "nishiki market", "japanese street food"],
+            "privacy": "unlisted",
+        },
+    }
+    for platform, opts in options.items():
+        conn = _connection(org, owner, platform)
+        post.targets.append(
+            PublishJob(
+                organization_id=org.id,
+                created_by_id=owner.id,
+                platform=platform,
+                connection_id=conn.id,
+                options=opts,
+                status=PublishJob.PENDING,
+                scheduled_for=when,
+                due_at=when,
+            )
+        )
+    db.session.add(post)
+    db.session.flush()
+    from webapp.studio.jobs import publish_target
+
+    for job in post.targets:
+        publish_target.delay(job.id, at=when)
 
 from webapp.studio import demo_history  # noqa: E402,F401  (its step: engagement history, more videos)

@@ -41,22 +41,50 @@ class PostForm(FlaskForm):
     tiktok_allow_duet = BooleanField("Allow Duet")
     tiktok_allow_stitch = BooleanField("Allow Stitch")
     tiktok_caption = TextAreaField("TikTok caption (leave empty to use the caption)", validators=[Length(max=5000)])
+    tiktok_hashtags = StringField("TikTok hashtags (leave empty to use the hashtags)", validators=[Length(max=2000)])
 
     instagram_account = SelectField("Instagram account", validate_choice=False)
     instagram_caption = TextAreaField(
         "Instagram caption (leave empty to use the caption)", validators=[Length(max=5000)]
     )
+    instagram_hashtags = StringField(
+        "Instagram hashtags (leave empty to use the hashtags)", validators=[Length(max=2000)]
+    )
+    instagram_first_comment = TextAreaField(
+        "First comment", description="Posted once, right after the Reel is published.", validators=[Length(max=5000)]
+    )
     instagram_share_to_feed = BooleanField("Also show the Reel in the feed", default=True)
 
     youtube_account = SelectField("YouTube channel", validate_choice=False)
     youtube_title = StringField("YouTube title", validators=[Length(max=500)])
-    youtube_description = TextAreaField("YouTube description", validators=[Length(max=10000)])
+    youtube_description = TextAreaField(
+        "YouTube description (leave empty to use the caption)", validators=[Length(max=10000)]
+    )
+    youtube_hashtags = StringField("YouTube hashtags (leave empty to use the hashtags)", validators=[Length(max=2000)])
+    youtube_tags = StringField(
+        "YouTube tags",
+        description="Separated by commas; search tags, not shown on the video. Empty: the hashtags.",
+        validators=[Length(max=2000)],
+    )
     youtube_privacy = SelectField(
         "YouTube visibility", choices=[SelectChoice(p, p.title()) for p in YOUTUBE_PRIVACY], default="public"
     )
 
+    hashtag_group = SelectField(
+        "Add a hashtag group", validate_choice=False, description="Its hashtags are added to the shared ones."
+    )
+
     schedule_date = DateField("Date", validators=[Optional()])
     schedule_time = TimeField("Time", validators=[Optional()])
+
+
+class HashtagGroupForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the group a name."), Length(max=80)])
+    hashtags = StringField(
+        "Hashtags",
+        description="Separated by spaces, with or without #",
+        validators=[DataRequired("Add at least one hashtag."), Length(max=2000)],
+    )
 
 
 class RescheduleForm(FlaskForm):

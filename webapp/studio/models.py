@@ -114,6 +114,20 @@ class StudioSettings(TimestampMixin, db.Model):
     queue_paused: Mapped[bool] = mapped_column(Boolean, default=False)  # nothing queued goes out while paused
 
 
+class HashtagGroup(TimestampMixin, OrgOwnedMixin, db.Model):
+    """A saved set of hashtags the organization's creators add to a post in one click."""
+
+    __tablename__ = "studio_hashtag_groups"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(80))
+    hashtags: Mapped[list] = mapped_column(default=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(f"#{t}" for t in self.hashtags or [])
+
+
 class QueueSlot(TimestampMixin, db.Model):
     """A weekly posting time of the queue: weekday (0 Monday) and minute of the day, wall clock in the
     organization's zone; for every account (``connection_id`` null) or one platform account."""

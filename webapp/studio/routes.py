@@ -43,7 +43,7 @@ from webapp.studio.models import (
     QueueSlot,
     Video,
 )
-from webapp.studio.services import approvals, library, metrics, posts, timing, videos
+from webapp.studio.services import approvals, library, metrics, posts, timing, versions, videos
 from webapp.studio.services import calendar as cal
 from webapp.studio.services import queue as posting_queue
 from webapp.studio.services.composer import draft_from_form, fill_form, form_choices, tiktok_creator_info
@@ -226,7 +226,15 @@ def video_thumbnail(org, video_id):
 def _composer(org, form, post=None, status=200):
     info = tiktok_creator_info(org)
     form_choices(org, form, info)
-    return render("studio/post_form.html", org=org, form=form, post=post, creator_info=info, status=status)
+    return render(
+        "studio/post_form.html",
+        org=org,
+        form=form,
+        post=post,
+        creator_info=info,
+        limits=versions.LIMITS,
+        status=status,
+    )
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
@@ -303,6 +311,8 @@ def _post_page(org, post, *, form=None, published=None, approve_form=None, rejec
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
         time_passed=bool(post.scheduled_at and post.scheduled_at < utcnow()),
+        previews={t.id: versions.version_for_job(t) for t in post.targets},
+        tiktok_privacy=posts.TIKTOK_PRIVACY,
         status=status,
     )
 
@@ -543,6 +553,26 @@ def post_queue_move(org, post_id, direction):
         lambda: posting_queue.move(org, post, current_user.user, direction),
         then=url_for("studio.queue", slug=org.slug) + f"#queued-{post.id}",
         success="Moved " + ("earlier." if direction == "up" else "later."),
+    )
+
+
+@bp.post("/posts/<int:post_id>/queue/position")
+@org_view("studio_approve")
+def post_queue_position(org, post_id):
+    """Drag and drop on the queue page (static/js/queue.js): the post takes place ``position``."""
+    post = org_object_or_404(Post, org, post_id)
+    back = url_for("studio.queue", slug=org.slug)
+    if request.headers.get("HX-Request") != "true":  # htmx follows with a full load (a fragment alone would not)
+        back += f"#queued-{post.id}"
+    position = request.form.get("position", "")
+    if not (position.isascii() and position.isdigit()) or len(position) > 6:  # "²" is a digit to str.isdigit
+        flash("Choose a place in the queue (a number).", "error")
+        return redirect(back)
+    return perform(
+        lambda: posting_queue.move_to(org, post, current_user.user, int(position)),
+        then=back,
+        success=f"Moved to place {int(position)}.",
+        failed=back,
     )
 
 

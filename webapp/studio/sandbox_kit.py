@@ -116,7 +116,10 @@ def control_view(provider: str):
             st.faults.setdefault(step, []).extend(modes if isinstance(modes, list) else [modes])
         if "set" in data:
             st.counters.update(data["set"])
-        return jsonify({"ok": True, "faults": st.faults, "counters": st.counters, "published": len(st.posts)})
+        body = {"ok": True, "faults": st.faults, "counters": st.counters, "published": len(st.posts)}
+        if data.get("posts"):  # what the platform received, as it recorded it (for the tests)
+            body["posts"] = st.posts
+        return jsonify(body)
 
 
 def log_call(provider: str, step: str, account: str = "") -> None:

@@ -74,6 +74,7 @@ PROVIDER = register(
             "instagram_business_basic",
             "instagram_business_content_publish",
             "instagram_business_manage_insights",
+            "instagram_business_manage_comments",  # the first comment
         ),
         scope_separator=",",
         pkce=False,
@@ -219,6 +220,20 @@ def publish_container(connection, client: ProviderClient, container_id: str) -> 
         "POST",
         api(f"/{VERSION}/{connection.account_id}/media_publish"),
         data={"creation_id": container_id},
+        retry=False,
+    ).json()
+    return str(body["id"])
+
+
+def post_comment(connection, client: ProviderClient, media_id: str, message: str) -> str:
+    """``POST /{ig-media-id}/comments`` with ``message``; not retried (a repeat would comment twice)."""
+    body = _call(
+        connection,
+        client,
+        "comment_created",
+        "POST",
+        api(f"/{VERSION}/{media_id}/comments"),
+        data={"message": message},
         retry=False,
     ).json()
     return str(body["id"])

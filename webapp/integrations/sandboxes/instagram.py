@@ -21,6 +21,18 @@ def _err(status: int, message: str, code: int, kind: str = "OAuthException"):
     return jsonify({"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "sandbox"}}), status
 
 
+_FETCH: httpx.Client | None = None
+
+
+def _fetcher() -> httpx.Client:
+    """One client for fetching video URLs, as a platform keeps its connections (a client per fetch
+    builds a TLS context each time)."""
+    global _FETCH
+    if _FETCH is None:
+        _FETCH = httpx.Client(timeout=10)
+    return _FETCH
+
+
 def _user():
     return kit.verify(P, kit.bearer(), "access")
 
@@ -152,19 +164,23 @@ def create_container(version, ig_id):
         return _err(400, "media_type must be REELS with a video_url", 100, "IGApiException")
     # Instagram fetches the video from the URL it was given; so does the sandbox.
     try:
-        fetched = httpx.get(form["video_url"], timeout=10)
+        fetched = _fetcher().get(form["video_url"])
         ok, size = fetched.status_code == 200, len(fetched.content)
     except httpx.HTTPError:
         ok, size = False, 0
     container_id = kit.new_post_id("179")
     st = kit.state(P)
     with st.lock:
+        if len(form.get("caption", "")) > 2200:
+            return _err(400, "The caption is longer than 2200 characters", 100, "IGApiException")
         st.uploads[container_id] = {
             "username": user["username"],
             "caption": form.get("caption", ""),
             "status": "IN_PROGRESS" if ok and size else "ERROR",
             "error": None if ok and size else "The video could not be downloaded from video_url",
             "polls": 0,
+            # Processing takes at least ``processing_ms`` (0 unless set), and ``polls_to_finish`` checks.
+            "ready_at": time.time() + int(st.counters.get("processing_ms", 0)) / 1000,
             "media_id": None,
             "bytes": size,
         }
@@ -183,7 +199,7 @@ def container_status(version, object_id):
             return _err(400, "Unsupported get request. Object does not exist.", 100, "GraphMethodException")
         if item["status"] == "IN_PROGRESS":
             item["polls"] += 1
-            if item["polls"] >= int(st.counters.get("polls_to_finish", 3)):
+            if item["polls"] >= int(st.counters.get("polls_to_finish", 3)) and time.time() >= item["ready_at"]:
                 item["status"] = "FINISHED"
         body = {"id": object_id, "status_code": item["status"]}
         if item["status"] == "ERROR":
@@ -211,13 +227,44 @@ def media_publish(version, ig_id):
             return _err(400, "Media ID is not available: the container is not finished", 9007, "IGApiException")
         media_id = kit.new_post_id("180")
         item["status"], item["media_id"] = "PUBLISHED", media_id
-        st.posts[media_id] = {"username": user["username"], "caption": item["caption"], "at": time.time()}
+        st.posts[media_id] = {
+            "username": user["username"],
+            "caption": item["caption"],
+            "at": time.time(),
+            "comments": [],
+        }
     kit.log_call(P, "publish", user["username"])
     if mode == "unknown":
         return _err(504, "Gateway timeout", 2)
     if mode == "timeout":
         time.sleep(float(st.counters.get("timeout_seconds", 3)))
     return jsonify({"id": media_id})
+
+
+@bp.post(f"{V}/<media_id>/comments")
+def create_comment(version, media_id):
+    """``POST /{ig-media-id}/comments`` with ``message``: a comment by the account on its own media."""
+    failed, mode = _fault("comment")
+    if failed:
+        return failed
+    user = _user()
+    if user is None:
+        return _invalid_token()
+    form = request.form if request.form else (request.get_json(silent=True) or {})
+    message = form.get("message", "")
+    if not message:
+        return _err(400, "The parameter message is required", 100, "IGApiException")
+    st = kit.state(P)
+    with st.lock:
+        post = st.posts.get(media_id)
+        if post is None:
+            return _err(400, "Unsupported post request. Object does not exist.", 100, "GraphMethodException")
+        comment_id = kit.new_post_id("181")
+        post.setdefault("comments", []).append({"id": comment_id, "message": message})
+    kit.log_call(P, "comment", user["username"])
+    if mode == "unknown":
+        return _err(504, "Gateway timeout", 2)
+    return jsonify({"id": comment_id})
 
 
 @bp.get(f"{V}/<media_id>/insights")

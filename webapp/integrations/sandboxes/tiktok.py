@@ -178,6 +178,11 @@ def video_init():
     post_info, source = body.get("post_info") or {}, body.get("source_info") or {}
     if post_info.get("privacy_level") not in PRIVACY:
         return _err(400, "invalid_params", "privacy_level must be one of the creator's options")
+    if len((post_info.get("title") or "").encode("utf-16-le")) // 2 > 2200:
+        return _err(400, "invalid_params", "title is longer than 2200 characters")
+    for flag in ("disable_comment", "disable_duet", "disable_stitch"):
+        if flag in post_info and not isinstance(post_info[flag], bool):
+            return _err(400, "invalid_params", f"{flag} must be a boolean")
     if source.get("source") != "FILE_UPLOAD":
         return _err(400, "invalid_params", "source must be FILE_UPLOAD in this sandbox")
     size, chunk, count = (int(source.get(k) or 0) for k in ("video_size", "chunk_size", "total_chunk_count"))
@@ -226,8 +231,13 @@ def upload(publish_id: str):
         if complete:
             # The irreversible moment: the upload is complete, TikTok will publish it.
             item["status"] = "PROCESSING_DOWNLOAD"
+            item["ready_at"] = time.time() + int(st.counters.get("processing_ms", 0)) / 1000
             item["post_id"] = kit.new_post_id("73")
-            st.posts[item["post_id"]] = {"username": item["username"], "title": item["post_info"].get("title", "")}
+            st.posts[item["post_id"]] = {
+                "username": item["username"],
+                "title": item["post_info"].get("title", ""),
+                "post_info": item["post_info"],  # as sent to video/init, for the tests
+            }
     if complete:
         kit.log_call(P, "publish", item["username"])
     if mode == "unknown":
@@ -254,7 +264,7 @@ def status_fetch():
             if kit.take_fault(P, "processing") == "error":
                 item["status"] = "FAILED"
                 item["fail_reason"] = "video_pull_failed"
-            elif item["polls"] >= int(st.counters.get("polls_to_finish", 2)):
+            elif item["polls"] >= int(st.counters.get("polls_to_finish", 2)) and time.time() >= item["ready_at"]:
                 item["status"] = "PUBLISH_COMPLETE"
         data["status"] = item["status"]
         if item["status"] == "PUBLISH_COMPLETE":

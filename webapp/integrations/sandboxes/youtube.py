@@ -211,10 +211,20 @@ def upload_chunk(session_id: str):
             item["video"] = {
                 "kind": "youtube#video",
                 "id": vid,
-                "snippet": {"title": snippet.get("title", ""), "description": snippet.get("description", "")},
+                "snippet": {
+                    "title": snippet.get("title", ""),
+                    "description": snippet.get("description", ""),
+                    "tags": list(snippet.get("tags") or []),
+                },
                 "status": {"uploadStatus": "uploaded", **(item["meta"].get("status") or {})},
             }
-            st.posts[vid] = {"username": item["username"], "title": snippet.get("title", "")}
+            # What the channel received, for the tests: the whole snippet and status as sent.
+            st.posts[vid] = {
+                "username": item["username"],
+                "title": snippet.get("title", ""),
+                "snippet": snippet,
+                "status": item["meta"].get("status") or {},
+            }
     if last:
         kit.log_call(P, "publish", item["username"])
         if mode == "unknown":

@@ -23,6 +23,7 @@ from webapp.studio.services.posts import (
     parse_hashtags,
     utc_to_local,
 )
+from webapp.studio.services.versions import group_of, parse_tags, tiktok_disabled
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def form_choices(org, form, info) -> None:
         field.choices = [SelectChoice("", "Don't post here")] + [
             SelectChoice(str(c.id), f"@{c.account_name}") for c in conns[platform]
         ]
+    from webapp.studio.services.versions import groups
+
+    form.hashtag_group.choices = [SelectChoice("", "None")] + [
+        SelectChoice(str(g.id), f"{g.name}: {g.text}", render_kw={"data-tags": g.text}) for g in groups(org)
+    ]
     options = None
     for item in (info or {}).values():
         options = item.get("privacy_level_options") or options
@@ -83,17 +89,26 @@ def fill_form(org, form, post: Post | None, args) -> None:
         o = job.options or {}
         if job.platform == TIKTOK:
             form.tiktok_privacy.data = o.get("privacy_level", "")
-            form.tiktok_allow_comment.data = o.get("allow_comment", False)
-            form.tiktok_allow_duet.data = o.get("allow_duet", False)
-            form.tiktok_allow_stitch.data = o.get("allow_stitch", False)
+            form.tiktok_allow_comment.data = not tiktok_disabled(o, "comment")
+            form.tiktok_allow_duet.data = not tiktok_disabled(o, "duet")
+            form.tiktok_allow_stitch.data = not tiktok_disabled(o, "stitch")
             form.tiktok_caption.data = o.get("caption", "")
+            form.tiktok_hashtags.data = _tags_text(o.get("hashtags"))
         elif job.platform == INSTAGRAM:
             form.instagram_caption.data = o.get("caption", "")
+            form.instagram_hashtags.data = _tags_text(o.get("hashtags"))
+            form.instagram_first_comment.data = o.get("first_comment", "")
             form.instagram_share_to_feed.data = o.get("share_to_feed", True)
         elif job.platform == YOUTUBE:
             form.youtube_title.data = o.get("title", "")
             form.youtube_description.data = o.get("description", "")
+            form.youtube_hashtags.data = _tags_text(o.get("hashtags"))
+            form.youtube_tags.data = ", ".join(o.get("tags") or [])
             form.youtube_privacy.data = o.get("privacy", "public")
+
+
+def _tags_text(tags) -> str:
+    return " ".join(f"#{t}" for t in tags or [])
 
 
 def draft_from_form(org, form) -> PostDraft:
@@ -103,33 +118,43 @@ def draft_from_form(org, form) -> PostDraft:
         value = getattr(form, f"{key}_account").data or ""
         if int_or_none(str(value)) is None:
             continue
+        own_tags = parse_hashtags(getattr(form, f"{key}_hashtags").data or "")
         if platform == TIKTOK:
+            # TikTok's names (Content Posting API post_info); the form asks "Allow …", as TikTok's UX rules want.
             options = {
                 "privacy_level": form.tiktok_privacy.data or "",
-                "allow_comment": bool(form.tiktok_allow_comment.data),
-                "allow_duet": bool(form.tiktok_allow_duet.data),
-                "allow_stitch": bool(form.tiktok_allow_stitch.data),
+                "disable_comment": not form.tiktok_allow_comment.data,
+                "disable_duet": not form.tiktok_allow_duet.data,
+                "disable_stitch": not form.tiktok_allow_stitch.data,
                 "caption": (form.tiktok_caption.data or "").strip(),
             }
         elif platform == INSTAGRAM:
             options = {
                 "caption": (form.instagram_caption.data or "").strip(),
                 "share_to_feed": bool(form.instagram_share_to_feed.data),
+                "first_comment": (form.instagram_first_comment.data or "").strip(),
             }
         else:
             options = {
                 "title": (form.youtube_title.data or "").strip(),
                 "description": (form.youtube_description.data or "").strip(),
+                "tags": parse_tags(form.youtube_tags.data or ""),
                 "privacy": form.youtube_privacy.data,
             }
+        if own_tags:
+            options["hashtags"] = own_tags
         targets.append(TargetDraft(platform, int(value), options))
     when = None
     if form.schedule_date.data and form.schedule_time.data:
         when = local_to_utc(form.schedule_date.data, form.schedule_time.data, org.timezone or "UTC")
+    hashtags = parse_hashtags(form.hashtags.data or "")
+    group = group_of(org, int_or_none(str(form.hashtag_group.data or "")))
+    if group is not None:  # a saved group adds its hashtags to the shared ones
+        hashtags = parse_hashtags(" ".join(hashtags + list(group.hashtags)))
     return PostDraft(
         video_id=form.video_id.data or None,
         caption=form.caption.data or "",
-        hashtags=parse_hashtags(form.hashtags.data or ""),
+        hashtags=hashtags,
         targets=targets,
         when=when,
     )

@@ -31,10 +31,8 @@ from webapp.studio.models import (
     PublishJob,
     Video,
 )
+from webapp.studio.services import versions
 
-CAPTION_MAX = {TIKTOK: 2200, INSTAGRAM: 2200, YOUTUBE: 5000}
-HASHTAGS_MAX = {TIKTOK: 30, INSTAGRAM: 30, YOUTUBE: 15}
-YOUTUBE_TITLE_MAX = 100
 TIKTOK_PRIVACY = {
     "PUBLIC_TO_EVERYONE": "Everyone",
     "MUTUAL_FOLLOW_FRIENDS": "Friends",
@@ -143,16 +141,11 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
             )
             continue
         connections[conn.id] = conn
-        caption = target.options.get("caption") or draft.caption
-        full = _full_caption(caption, draft.hashtags)
-        if len(full) > CAPTION_MAX[p]:
-            errors[f"{key}_caption"] = (
-                f"{PLATFORM_LABELS[p]} allows {CAPTION_MAX[p]} characters with hashtags; this has {len(full)}."
-            )
-        if len(draft.hashtags) > HASHTAGS_MAX[p]:
-            errors["hashtags"] = (
-                f"{PLATFORM_LABELS[p]} allows at most {HASHTAGS_MAX[p]} hashtags; you have {len(draft.hashtags)}."
-            )
+        bad = [t for t in target.options.get("hashtags") or [] if not HASHTAG.match(t)]
+        if bad:
+            shown = ", ".join("#" + b for b in bad[:3])
+            errors[f"{key}_hashtags"] = f"Hashtags are letters, digits and underscores only: {shown}."
+        versions.check(versions.version_of(p, target.options, draft.caption, draft.hashtags), errors)
         limit = {
             TIKTOK: get("studio.tiktok_max_seconds"),
             INSTAGRAM: get("studio.instagram_max_seconds"),
@@ -167,28 +160,12 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
                 errors["tiktok_privacy"] = "Choose who can see this TikTok video."
             elif privacy not in options:
                 errors["tiktok_privacy"] = "This account cannot post with that privacy setting."
-            for switch, flag in (
-                ("allow_comment", "comment_disabled"),
-                ("allow_duet", "duet_disabled"),
-                ("allow_stitch", "stitch_disabled"),
-            ):
-                if target.options.get(switch) and info.get(flag):
-                    errors[f"tiktok_{switch}"] = (
-                        f"This account has {switch.removeprefix('allow_')}s turned off in TikTok."
-                    )
-        if p == YOUTUBE:
-            title = (target.options.get("title") or "").strip()
-            if not title:
-                errors["youtube_title"] = "YouTube needs a title."
-            elif len(title) > YOUTUBE_TITLE_MAX:
-                errors["youtube_title"] = f"YouTube titles are at most {YOUTUBE_TITLE_MAX} characters."
-            elif "<" in title or ">" in title:
-                errors["youtube_title"] = "YouTube titles cannot contain < or >."
-            description = target.options.get("description") or ""
-            if len(description.encode()) > 5000:
-                errors["youtube_description"] = "YouTube descriptions are at most 5000 bytes."
-            if target.options.get("privacy") not in YOUTUBE_PRIVACY:
-                errors["youtube_privacy"] = "Choose public, unlisted or private."
+            for what in versions.INTERACTIONS:
+                if not versions.tiktok_disabled(target.options, what) and info.get(f"{what}_disabled"):
+                    name = {"comment": "comments", "duet": "Duet", "stitch": "Stitch"}[what]
+                    errors[f"tiktok_allow_{what}"] = f"This account has {name} turned off in TikTok."
+        if p == YOUTUBE and target.options.get("privacy") not in YOUTUBE_PRIVACY:
+            errors["youtube_privacy"] = "Choose public, unlisted or private."
         if p == INSTAGRAM and video is not None and video.duration_seconds < 3:
             errors["video_id"] = "Instagram Reels must be at least 3 seconds long."
         if video is not None and video.status == Video.READY and video.duration_seconds > limit:
@@ -200,11 +177,6 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
     if errors:
         raise PostInvalid(errors)
     return video, connections
-
-
-def _full_caption(caption: str, tags: list[str]) -> str:
-    text = " ".join(f"#{t}" for t in tags)
-    return f"{caption}\n\n{text}".strip() if text else caption
 
 
 def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = None, creator_info=None) -> Post:

@@ -46,6 +46,7 @@ from webapp.studio.models import (
 )
 from webapp.studio.services import quota
 from webapp.studio.services.posts import rollup
+from webapp.studio.services.versions import version_for_job
 from webapp.studio.services.videos import content_type
 
 log = logging.getLogger(__name__)
@@ -248,6 +249,18 @@ def recover_lost_target(job: PublishJob) -> tuple[str, str]:
     if job.status != PublishJob.ACTIVE:
         return lease.RELEASED, ""
     step = job.step or "start"
+    if job.platform == INSTAGRAM and (job.remote or {}).get("media_id"):
+        # Published (its id was saved first); the worker stopped during the first comment, which may be there.
+        if (job.remote or {}).get("comment_state") == "sending":
+            job.remote = {**job.remote, "comment_state": "unknown"}
+        attempt = (
+            job.attempts[-1] if job.attempts else PublishAttempt(job=job, attempt_number=job.attempt_number, step=step)
+        )
+        media_id = job.remote["media_id"]
+        _complete(job, attempt, media_id, f"https://www.instagram.com/reel/{media_id}/")
+        job.lease_expires_at = None
+        rollup(job.post)
+        return lease.RELEASED, "Published; the worker stopped after it."
     if job.irreversible_at is not None:
         job.outcome_unknown = True
         reason = (
@@ -328,7 +341,7 @@ def _continue_later(job: PublishJob, token: str, seconds: float) -> None:
         at = None
     # Nobody holds the target while it waits: the lease covers the wait plus the scheduler's slack.
     lease.extend(PublishJob, job.id, token, (seconds if at else 0) + 60 * get("studio.stuck_active_minutes"))
-    publish_target.delay(job.id, token, resume=True, at=at)
+    publish_target.delay(job.id, token, resume=True, at=at, at_front=True)  # started work finishes first
     commit_progress("each publishing step saves its state as it goes (its own job)")
 
 
@@ -350,13 +363,15 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
         )
         db.session.add(attempt)
     rollup(job.post)
-    commit_progress("each publishing step saves its state as it goes (its own job)")
+    if db.session.new or any(db.session.is_modified(row) for row in db.session.dirty):
+        # A new attempt (or a new post status) is on record before the platform is called; a status
+        # check of a running attempt changes nothing here, and saves a round trip to the database.
+        commit_progress("each publishing step saves its state as it goes (its own job)")
     beat = lease.Heartbeat(PublishJob, job_id, token).start()  # renewed while this step runs
     try:
         post_id, url = RUNNERS[job.platform](job)
     except Wait as wait:
-        attempt.step = job.step or "start"
-        commit_progress("each publishing step saves its state as it goes (its own job)")
+        attempt.step = job.step or "start"  # committed with the next step's job, in _continue_later
         _continue_later(job, token, wait.seconds)
         return job.status
     except Problem as problem:
@@ -410,8 +425,8 @@ def _complete(job: PublishJob, attempt: PublishAttempt, platform_post_id: str, u
                 platform=job.platform,
                 platform_post_id=platform_post_id,
                 url=url,
-                caption=job.options.get("caption") or post.caption,
-                hashtags=list(post.hashtags or []),
+                caption=version_for_job(job).caption,
+                hashtags=version_for_job(job).hashtags,
                 published_at=now,
             )
         )
@@ -512,15 +527,15 @@ def _count_check(job: PublishJob) -> int:
     """Status checks of this run so far (polls of earlier attempts do not count)."""
     checks = int((job.remote or {}).get("checks", 0)) + 1
     job.polls += 1
-    _save(job, None, checks=checks)
+    # Not committed on its own: a counter, saved with whatever the check leads to (the next check's
+    # job, the next step, or the outcome), all in the same step.
+    job.remote = {**(job.remote or {}), "checks": checks}
     return checks
 
 
 def _caption(job: PublishJob) -> str:
-    post = job.post
-    caption = job.options.get("caption") or post.caption
-    tags = " ".join(f"#{t}" for t in post.hashtags or [])
-    return f"{caption}\n\n{tags}".strip() if tags else caption
+    """This target's own caption and hashtags, or the post's shared ones (``versions``)."""
+    return version_for_job(job).text
 
 
 # ----------------------------------------------------------------------------- TikTok
@@ -551,12 +566,11 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                 )
             size = storage().size(video.storage_key)
             chunk = min(get("studio.tiktok_chunk_bytes"), size)
+            version = version_for_job(job)
             post_info = {
-                "title": _caption(job),
+                "title": version.text,
                 "privacy_level": privacy,
-                "disable_comment": not job.options.get("allow_comment"),
-                "disable_duet": not job.options.get("allow_duet"),
-                "disable_stitch": not job.options.get("allow_stitch"),
+                **version.interactions,  # disable_comment, disable_duet, disable_stitch
                 "video_cover_timestamp_ms": 1000,
             }
             job.step = "init"
@@ -675,6 +689,10 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                 kind="processing",
                 safe=True,
             )
+        if (job.remote or {}).get("media_id"):  # published by an earlier step: only the first comment is left
+            media_id = job.remote["media_id"]
+            _first_comment(job, conn, client, media_id)
+            return media_id, f"https://www.instagram.com/reel/{media_id}/"
         if not _cross_irreversible(job):
             raise Problem(
                 "Another run already asked Instagram to publish this. Check the account.", kind="unknown", unknown=True
@@ -687,8 +705,35 @@ def _run_instagram(job: PublishJob) -> tuple[str, str]:
                 job.irreversible_at = None
                 commit_progress("each publishing step saves its state as it goes (its own job)")
             raise problem from None
-        _save(job, "published", media_id=media_id)
+        _save(job, "published", media_id=media_id)  # the remote id first, then the comment
+        _first_comment(job, conn, client, media_id)
     return media_id, f"https://www.instagram.com/reel/{media_id}/"
+
+
+def _first_comment(job: PublishJob, conn: Connection, client: ProviderClient, media_id: str) -> None:
+    """The Instagram first comment, posted at most once: its state is committed before the call, and a
+    call whose outcome is unknown is never repeated (the Reel is published either way; the page says
+    what became of the comment)."""
+    text = version_for_job(job).first_comment
+    remote = job.remote or {}
+    if not text or remote.get("comment_state") in ("sent", "failed", "unknown"):
+        return
+    if remote.get("comment_state") == "sending":  # a run stopped during the call: it may be there
+        _save(job, None, comment_state="unknown")
+        return
+    _save(job, "first_comment", comment_state="sending")
+    try:
+        comment_id = instagram.post_comment(conn, client, media_id, text)
+    except ProviderError as error:
+        sure = error.kind not in ("timeout", "network", "server")  # refused: nothing was posted
+        _save(
+            job,
+            None,
+            comment_state="failed" if sure else "unknown",
+            comment_error=str(error).split(": ", 1)[-1][:200],
+        )
+        return
+    _save(job, None, comment_state="sent", comment_id=comment_id)
 
 
 # ----------------------------------------------------------------------------- YouTube
@@ -712,14 +757,15 @@ def _run_youtube(job: PublishJob) -> tuple[str, str]:
                     )
                 _save(job, "session", quota_charged=True, quota_day=quota.quota_day())
             size = storage().size(video.storage_key)
+            version = version_for_job(job)
             metadata = {
                 "snippet": {
-                    "title": job.options.get("title") or video.title,
-                    "description": (job.options.get("description") or _caption(job))[:5000],
-                    "tags": list(job.post.hashtags or [])[:15],
+                    "title": version.title or video.title,
+                    "description": version.text,
+                    "tags": version.tags,
                     "categoryId": "22",
                 },
-                "status": {"privacyStatus": job.options.get("privacy", "private"), "selfDeclaredMadeForKids": False},
+                "status": {"privacyStatus": version.privacy, "selfDeclaredMadeForKids": False},
             }
             try:
                 session_url = youtube.start_session(conn, client, metadata, size, content_type(video))

@@ -183,6 +183,38 @@ def move(org, post: Post, user, direction: str) -> Post:
     return post
 
 
+def move_to(org, post: Post, user, position: int) -> Post:
+    """Drag and drop: the post takes the ``position``-th place (1 = first); the queue's times stay,
+    in order, and the posts take them in their new order (what repeated up / down moves would do)."""
+    rows = queued(org)
+    if post not in rows:
+        raise Conflict("This post is not in the queue.", code="not_queued")
+    if not isinstance(position, int) or not 1 <= position <= len(rows):
+        raise DomainError(f"Choose a place from 1 to {len(rows)}.", field="position", code="bad_position")
+    old = rows.index(post)
+    new = position - 1
+    if old == new:
+        raise Conflict("It is already there.", code="queue_same_place")
+    order = rows[:old] + rows[old + 1 :]
+    order.insert(new, post)
+    times = [p.scheduled_at for p in rows]  # queued() lists them by time: the slots, in order
+    changed = [(p, when) for p, when in zip(order, times, strict=True) if p.scheduled_at != when]
+    for moved, _ in changed:
+        _require_editable(moved)
+    for moved, when in changed:
+        _set_time(moved, when)
+    db.session.flush()
+    for moved, _ in changed:
+        _enqueue_targets(moved)
+    record(
+        user,
+        "post.queue_moved",
+        post,
+        {"from": old + 1, "to": position, "at": times[new].isoformat() if times[new] else None},
+    )
+    return post
+
+
 def add_slot(org, user, weekday: int, at: time, connection_id: int | None = None) -> QueueSlot:
     if weekday not in range(7):
         raise DomainError("Choose a day of the week.", field="weekday")
