@@ -111,6 +111,7 @@ def test_the_receivers_notify_wakes_a_real_workers_relay(app, web_server, sandbo
     env = {"DATABASE_URL": DATABASE_URL, "REDIS_URL": TEST_REDIS_URL, "JOBS_BACKEND": "rq"}
     worker = start_worker(tmp_path, SANDBOX_URL=sandbox_server, JOBS_OUTBOX_RELAY_SECONDS="120", **env)
     try:
+
         def registered() -> bool:
             from rq import Worker
 

@@ -409,4 +409,5 @@ def _per_platform_versions(org, owner, video, day, tz) -> None:
     for job in post.targets:
         publish_target.delay(job.id, at=when)
 
+
 from webapp.studio import demo_history  # noqa: E402,F401  (its step: engagement history, more videos)
