@@ -132,7 +132,7 @@ def test_tokens_are_encrypted_at_rest(client, ctx):
     stored = MetaData()
     stored.reflect(bind=db.engine)  # every table the database really has
     with db.engine.connect() as raw:
-        for table in stored.sorted_tables:
+        for table in stored.tables.values():  # order does not matter (and the logo/avatar keys make a cycle)
             for row in raw.execute(table.select()):
                 blob = repr(tuple(row)).encode()
                 assert not any(n in blob for n in needles), table.name
