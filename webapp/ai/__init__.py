@@ -45,4 +45,5 @@ from webapp.ai import (  # noqa: E402,F401
     models,
     panel,
     routes,
+    routes_projects,
 )
