@@ -45,5 +45,6 @@ from webapp.ai import (  # noqa: E402,F401
     models,
     panel,
     routes,
+    routes_documents,
     routes_projects,
 )

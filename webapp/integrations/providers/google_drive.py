@@ -83,6 +83,20 @@ class DriveAPI:
             params["pageToken"] = page_token
         return self._get("files_listed", "/files", params)
 
+    def download(self, file_id: str) -> bytes:
+        """A file's content (``alt=media``), for document analysis."""
+        from urllib.parse import quote
+
+        response = oauth.authorized_request(
+            self.connection,
+            self.client,
+            "file_downloaded",
+            "GET",
+            f"{self.base}/files/{quote(file_id, safe='')}",
+            params={"alt": "media"},
+        )
+        return response.content
+
     def start_page_token(self) -> str:
         return str(self._get("changes_start_token_read", "/changes/startPageToken", {}).get("startPageToken"))
 

@@ -4,7 +4,8 @@ with Google's error format. Unlike Google, refresh tokens here rotate and are si
 framework's rotation path is exercised for this provider too.
 
 Control endpoints (not part of Google): ``POST /_control/faults`` {path, status, times, retry_after},
-``DELETE /_control/faults``, ``POST /_control/files`` {account, action: add|update|remove, file_id, name}.
+``DELETE /_control/faults``, ``POST /_control/files`` {account, action: add|update|remove, file_id, name,
+content}. ``files.get`` with ``alt=media`` answers a file's content (``content`` when given, else a memo).
 """
 
 from __future__ import annotations
@@ -248,6 +249,47 @@ def files_list():
     return jsonify(body)
 
 
+def _content(row: SandboxGoogleDriveFile) -> tuple[bytes, str]:
+    """A file's bytes: the text given through the control endpoint, else a deterministic memo built from
+    its name; PDFs are real PDFs of that text; other types are opaque bytes."""
+    text = row.description or (
+        f"{row.name}\n\nMeeting notes. The contract starts on 2027-01-15 and the first invoice of "
+        "USD 4,500.00 is due on 2027-02-01.\n- Send the signed contract\n- Book the kick-off meeting\n"
+    )
+    if row.mime_type == "application/pdf":
+        from fpdf import FPDF
+
+        pdf = FPDF()
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        for line in text.splitlines() or [""]:
+            pdf.multi_cell(
+                0, 6, line.encode("latin-1", "replace").decode("latin-1") or " ", new_x="LMARGIN", new_y="NEXT"
+            )
+        return bytes(pdf.output()), "application/pdf"
+    if row.mime_type.startswith("text/") or row.mime_type.startswith("application/vnd.google-apps"):
+        return text.encode(), "text/plain; charset=utf-8"
+    return hashlib.sha256(row.file_id.encode()).digest() * 64 + b"\x00\xff", row.mime_type
+
+
+@bp.get("/drive/v3/files/<file_id>")
+def file_get(file_id: str):
+    """``files.get``: the file's metadata, or with ``alt=media`` its content."""
+    row = db.session.scalar(
+        select(SandboxGoogleDriveFile).where(
+            SandboxGoogleDriveFile.file_id == file_id,
+            SandboxGoogleDriveFile.account == g.sandbox_account,
+            SandboxGoogleDriveFile.removed.is_(False),
+        )
+    )
+    if row is None:
+        return _google_error(404, f"File not found: {file_id}.", "notFound", "NOT_FOUND")
+    if request.args.get("alt") == "media":
+        content, mime = _content(row)
+        return content, 200, {"Content-Type": mime}
+    return jsonify(_select_fields(_file_json(row), request.args.get("fields")))
+
+
 @bp.get("/drive/v3/changes/startPageToken")
 def start_page_token():
     return jsonify({"kind": "drive#startPageToken", "startPageToken": str(_next_seq())})
@@ -318,6 +360,7 @@ def control_files():
     action = data.get("action")
     if action == "add":
         row = _add_file(account, data.get("name", "New file.txt"), data.get("mime_type", "text/plain"), None, 1024)
+        row.description = data.get("content")  # the text its content is made of (files.get alt=media)
         db.session.commit()
         return jsonify({"id": row.file_id}), 201
     row = db.session.scalar(
