@@ -47,4 +47,5 @@ from webapp.ai import (  # noqa: E402,F401
     routes,
     routes_documents,
     routes_projects,
+    routes_workflows,
 )
