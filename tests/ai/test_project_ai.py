@@ -233,3 +233,22 @@ def test_project_analysis_figures_beside_the_ai_narrative(client, make_client, c
     assert "The AI service failed" in failed.get_data(as_text=True)
     assert _balance(org) == before
     assert db.session.scalar(select(func.count(AiReport.id)).where(AiReport.kind == "project")) == 1
+
+
+def test_a_provider_timeout_charges_nothing(client, ctx):
+    from flask import g
+
+    from webapp.settings.services import update_setting
+
+    _owner, _member, org, project = _setup(client)
+    update_setting("ai.request_timeout_seconds", "1", None)
+    db.session.commit()
+    g.pop("tessera_settings", None)
+    before = _balance(org)
+    answer = client.post(f"/o/{org.slug}/ai/projects/{project.id}/tasks", {"goal": "Plan the party [sandbox:hang]"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "timed out" in text and "were refunded" in text
+    assert _balance(org) == before
+    [log] = _usage(org, "TASK_GENERATION")
+    assert not log.success and log.credits_used == 0 and "timed out" in log.error_message
+    assert db.session.scalar(select(func.count(AiTaskProposal.id))) == 0

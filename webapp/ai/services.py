@@ -32,8 +32,18 @@ from webapp.ai.prompts import prompt_for, render_messages
 from webapp.core.errors import DomainError, LimitExceeded
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
+from webapp.settings import define, get
 
 M = TypeVar("M", bound=BaseModel)
+
+define(
+    "ai.request_timeout_seconds",
+    int,
+    60,
+    "Seconds an AI request may take before it fails (free)",
+    minimum=1,
+    maximum=600,
+)
 
 
 class AiUnavailable(DomainError):
@@ -153,7 +163,7 @@ def ask(org, user, service: str, key: str, variables: dict, *, operation: str, j
         organization_id=org_id, user_id=user_id, service=service, operation=operation, credits_reserved=reserved
     )
     try:
-        completion = AiClient(org_id).chat(
+        completion = AiClient(org_id, timeout=float(get("ai.request_timeout_seconds"))).chat(
             messages, max_tokens=max_tokens, json_mode=json_mode, action=f"{service.lower()}.{operation}"
         )
     except AiProviderError as error:

@@ -11,8 +11,9 @@
 - A project-status or workflow run-history prompt gets a narrative that restates the figures given.
 - Anything else gets a short, stable answer that quotes the question.
 Usage counts are ~4 characters per token. ``[sandbox:fail]`` in a prompt answers 500, ``[sandbox:slow]``
-sleeps half a second, for tests of refunds and concurrency; ``[sandbox:badjson]`` answers text that is
-not JSON and ``[sandbox:wrongshape]`` JSON of the wrong shape, for tests of the checks on the answer.
+sleeps half a second, for tests of refunds and concurrency, ``[sandbox:hang]`` two and a half (past a
+short client timeout); ``[sandbox:badjson]`` answers text that is not JSON and ``[sandbox:wrongshape]``
+JSON of the wrong shape, for tests of the checks on the answer.
 """
 
 from __future__ import annotations
@@ -282,6 +283,8 @@ def chat_completions():
         return _error(500, "The sandbox was asked to fail.", "server_error")
     if "[sandbox:slow]" in everything:
         time.sleep(0.5)
+    if "[sandbox:hang]" in everything:
+        time.sleep(2.5)  # past a 1-second client timeout, for tests of timeouts
     wanted = _request_text(system, user)
     lowered = system.lower()
     if "[sandbox:badjson]" in everything:
