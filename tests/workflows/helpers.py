@@ -14,6 +14,7 @@ class Recorder:
         self.requests: list[dict] = []
         self.status = 200
         self.reply: dict = {"ok": True, "id": 42}
+        self.next_statuses: list[int] = []  # answered first, one per request, then ``status``
 
 
 def start_http_server():
@@ -32,7 +33,7 @@ def start_http_server():
             payload["echo_authorization"] = self.headers.get("Authorization")
             payload["echo_api_key"] = self.headers.get("X-API-Key")
             data = json.dumps(payload).encode()
-            self.send_response(recorder.status)
+            self.send_response(recorder.next_statuses.pop(0) if recorder.next_statuses else recorder.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -45,4 +45,7 @@ from webapp.ai import (  # noqa: E402,F401
     models,
     panel,
     routes,
+    routes_documents,
+    routes_projects,
+    routes_workflows,
 )

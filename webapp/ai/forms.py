@@ -1,4 +1,5 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -35,3 +36,25 @@ class AdjustForm(FlaskForm):
         "Credits (negative removes)", validators=[DataRequired(), NumberRange(-10_000_000, 10_000_000)]
     )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
+
+
+class GoalForm(FlaskForm):
+    goal = TextAreaField(
+        "What should this project achieve?",
+        validators=[DataRequired(), Length(min=10, max=4000)],
+        description="A sentence or two; the AI proposes tasks you can edit or drop before anything is created.",
+    )
+
+
+class CsrfOnlyForm(FlaskForm):
+    """A form whose fields the route reads itself (one row per proposed task); this checks the token."""
+
+
+class DocumentForm(FlaskForm):
+    document = FileField("Upload a text file or a PDF")
+    upload_id = SelectField("…or one of your files", coerce=str, choices=[], validate_choice=False)
+    drive_file_id = SelectField("…or a synced Google Drive file", coerce=str, choices=[], validate_choice=False)
+
+
+class TasksFromDocumentForm(FlaskForm):
+    project_id = SelectField("Into project", coerce=str, choices=[], validate_choice=False)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.core.models import BigId, TimestampMixin, utcnow
+from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import db
 
 SERVICES = (
@@ -17,6 +17,7 @@ SERVICES = (
     "CHAT_ASSISTANT",
     "DOCUMENT_ANALYSIS",
     "WORKFLOW_OPTIMIZATION",
+    "CAPTION_SUGGESTIONS",
 )
 
 PURCHASE, SUBSCRIPTION_GRANT, USAGE, REFUND, BONUS, ADMIN_ADJUSTMENT = (
@@ -131,3 +132,46 @@ class AiChatMessage(db.Model):
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
+
+
+class AiTaskProposal(TimestampMixin, OrgOwnedMixin, db.Model):
+    """Tasks the AI proposed for a project (from a goal, or from an analysed document), stored so the
+    page after the redirect reads them instead of asking again; accepted once, into real tasks."""
+
+    __tablename__ = "ai_task_proposals"
+
+    PROPOSED, ACCEPTED, DISCARDED = "PROPOSED", "ACCEPTED", "DISCARDED"
+
+    project_id: Mapped[int] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    goal: Mapped[str] = mapped_column(Text, default="")
+    # [{"title", "description", "due_in_days", "assignee_id"}], validated before they are stored
+    tasks: Mapped[list] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
+    source_report_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ai_reports.id", ondelete="SET NULL"))
+    usage_log_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ai_usage_logs.id", ondelete="SET NULL"))
+    created_task_ids: Mapped[list] = mapped_column(default=list)
+    accepted_at: Mapped[datetime | None]
+
+    project = relationship("Project")
+
+
+class AiReport(TimestampMixin, OrgOwnedMixin, db.Model):
+    """One AI analysis: of a project, a document or a workflow's runs. ``figures`` are what Tessera
+    computed from its own data (shown as such); ``narrative`` is what the AI wrote about them."""
+
+    __tablename__ = "ai_reports"
+    __table_args__ = (Index("ix_ai_reports_subject", "organization_id", "kind", "subject_id", "id"),)
+
+    PROJECT, DOCUMENT, WORKFLOW = "project", "document", "workflow"
+
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(BigId)  # the project or workflow (documents: none)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    figures: Mapped[dict] = mapped_column(default=dict)
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    # documents: summary, key dates and amounts, suggested tasks; workflows: the suggestions
+    details: Mapped[dict] = mapped_column(default=dict)
+    usage_log_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ai_usage_logs.id", ondelete="SET NULL"))
+    credits_used: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_by = relationship("User")

@@ -25,7 +25,7 @@ DEFAULTS = {
         ),
         user_template="Organization: {{ org_name }}\nRequest: {{ description }}",
     ),
-    ("TASK_GENERATION", "caption_suggestion"): dict(
+    ("CAPTION_SUGGESTIONS", "caption_suggestion"): dict(
         name="Suggest caption and hashtags for a video",
         category="studio",
         max_tokens=300,
@@ -45,26 +45,61 @@ DEFAULTS = {
         ),
         user_template="{{ question }}",
     ),
-    ("SMART_NOTIFICATIONS", "summarize_notice"): dict(
-        name="Summarize a notification",
+    ("TASK_GENERATION", "project_tasks"): dict(
+        name="Goal → proposed tasks for a project",
+        category="projects",
+        max_tokens=1500,
+        system_prompt=(
+            "You plan work for a team in Tessera. Propose tasks that reach the goal, in order. Answer with "
+            'one JSON object only: {"tasks": [{"title": str, "description": str, "due_in_days": int, '
+            '"assignee": str}]}: at most 12 tasks, due_in_days from 0 to 365, assignee one of the members '
+            "named (exactly as written) or an empty string."
+        ),
+        user_template="Project: {{ project_name }}\nMembers: {{ members }}\nGoal: {{ goal }}",
+    ),
+    ("SMART_NOTIFICATIONS", "daily_digest"): dict(
+        name="Daily digest of unread notifications",
         category="notifications",
-        max_tokens=200,
-        system_prompt="Summarize the event for a busy team member in one sentence.",
-        user_template="{{ text }}",
+        max_tokens=600,
+        system_prompt=(
+            "You write the daily digest e-mail of a busy team member. Rank the unread notifications, most "
+            'urgent first (failures, overdue money, expiring access). Answer with JSON only: {"headline": str, '
+            '"order": [int]}: one sentence, and every notification id in the order to read them.'
+        ),
+        user_template="Unread notifications of {{ user_name }}:\n{{ items }}",
     ),
     ("PROJECT_ANALYSIS", "project_summary"): dict(
-        name="Project status summary",
+        name="Project status narrative",
         category="projects",
-        max_tokens=500,
-        system_prompt="Summarize the project's status, risks and next steps in five bullet points.",
-        user_template="{{ text }}",
+        max_tokens=600,
+        system_prompt=(
+            "You write a short status narrative of a project for its team, from the figures given (computed "
+            "by Tessera from the project's tasks). Name the risks (overdue, blocked, overloaded members) and "
+            "the next steps, in at most six sentences. Do not invent figures."
+        ),
+        user_template="Project: {{ project_name }}\n{{ figures }}",
     ),
     ("DOCUMENT_ANALYSIS", "document_summary"): dict(
-        name="Document summary",
+        name="Document summary, key dates and amounts",
         category="files",
-        max_tokens=500,
-        system_prompt="Summarize the document and list its key figures.",
-        user_template="{{ text }}",
+        max_tokens=1500,
+        system_prompt=(
+            'You read business documents. Answer with one JSON object only: {"summary": str, '
+            '"key_dates": [{"date": "YYYY-MM-DD", "what": str}], "amounts": [{"amount": str, "what": str}], '
+            '"tasks": [{"title": str, "description": str, "due_in_days": int}]}: the tasks are the actions '
+            "the document asks for (at most 10)."
+        ),
+        user_template="File: {{ file_name }}\nDocument:\n{{ text }}",
+    ),
+    ("WORKFLOW_OPTIMIZATION", "workflow_review"): dict(
+        name="Workflow run history → advice",
+        category="workflows",
+        max_tokens=600,
+        system_prompt=(
+            "You advise the admin of an automation workflow. From its run history figures and the "
+            "suggestions Tessera computed, explain in at most five sentences what to change first and why."
+        ),
+        user_template="Workflow: {{ workflow_name }}\n{{ figures }}",
     ),
 }
 

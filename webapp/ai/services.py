@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import g, has_request_context
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from webapp.ai import credits
@@ -30,6 +32,18 @@ from webapp.ai.prompts import prompt_for, render_messages
 from webapp.core.errors import DomainError, LimitExceeded
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
+from webapp.settings import define, get
+
+M = TypeVar("M", bound=BaseModel)
+
+define(
+    "ai.request_timeout_seconds",
+    int,
+    60,
+    "Seconds an AI request may take before it fails (free)",
+    minimum=1,
+    maximum=600,
+)
 
 
 class AiUnavailable(DomainError):
@@ -68,6 +82,12 @@ class AiAnswer:
         db.session.flush()
         self.usage_log_id = log.id
         return self.credits
+
+    def refuse(self, reason: str) -> None:
+        """The answer is unusable (not JSON, the wrong shape): refund the reservation now, with the reason
+        in the history and the usage log, so nothing is charged."""
+        if credits.refund(self.usage["organization_id"], self.transaction_id, self.reserved, self.operation, reason):
+            _log_usage(**self.usage, credits_used=0, success=False, error_message=reason[:1000])
 
     def release(self) -> bool:
         """After the caller's transaction ended: if the charge did not commit, refund the reservation and
@@ -143,7 +163,7 @@ def ask(org, user, service: str, key: str, variables: dict, *, operation: str, j
         organization_id=org_id, user_id=user_id, service=service, operation=operation, credits_reserved=reserved
     )
     try:
-        completion = AiClient(org_id).chat(
+        completion = AiClient(org_id, timeout=float(get("ai.request_timeout_seconds"))).chat(
             messages, max_tokens=max_tokens, json_mode=json_mode, action=f"{service.lower()}.{operation}"
         )
     except AiProviderError as error:
@@ -186,10 +206,27 @@ def _json(answer: AiAnswer) -> dict:
     try:
         data = json.loads(text)
     except ValueError:
-        raise AiUnavailable("The AI answered something that is not JSON. Try rephrasing.") from None
+        answer.refuse("The AI answered something that is not JSON.")
+        raise AiUnavailable("The AI answered something that is not JSON; nothing was charged. Try again.") from None
     if not isinstance(data, dict):
-        raise AiUnavailable("The AI answered something that is not a JSON object.")
+        answer.refuse("The AI answered something that is not a JSON object.")
+        raise AiUnavailable("The AI answered something that is not a JSON object; nothing was charged.")
     return data
+
+
+def parsed(answer: AiAnswer, schema: type[M]) -> M:
+    """The AI's JSON answer checked against ``schema`` before anything uses it; an answer of the wrong
+    shape is refunded and refused with a message a person can act on."""
+    data = _json(answer)
+    try:
+        return schema.model_validate(data)
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
+        answer.refuse(f"The AI's answer did not have the expected shape ({where}: {first.get('msg')}).")
+        raise AiUnavailable(
+            "The AI's answer did not have the expected shape; nothing was charged. Try again or rephrase."
+        ) from None
 
 
 # --- features -------------------------------------------------------------------------------------
@@ -232,7 +269,7 @@ def suggest_caption(org, user, title: str, topic: str = "", platforms: list[str]
     answer = ask(
         org,
         user,
-        "TASK_GENERATION",
+        "CAPTION_SUGGESTIONS",
         "caption_suggestion",
         {
             "title": title.strip()[:200],

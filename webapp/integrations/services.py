@@ -213,6 +213,24 @@ def link_drive_file(drive_file: DriveFile, actor, project_id: int | None, task_i
     )
 
 
+def drive_file_content(drive_file: DriveFile, *, max_bytes: int) -> bytes:
+    """The content of a synced Drive file, from Drive (at most ``max_bytes``); refuses clearly when the
+    connection is gone or Drive says no."""
+    from webapp.integrations.providers.client import ProviderError
+    from webapp.integrations.providers.google_drive import DriveAPI
+
+    connection = db.session.get(Connection, drive_file.connection_id)
+    if connection is None or connection.status != Connection.CONNECTED:
+        raise DomainError("The Google Drive connection of this file is not connected; reconnect it first.")
+    api = DriveAPI(connection)
+    try:
+        return api.download(drive_file.drive_file_id)[:max_bytes]
+    except ProviderError as error:
+        raise DomainError(f"Google Drive did not give the file ({error}).") from None
+    finally:
+        api.close()
+
+
 def calls_query(org_id: int | None = None, provider: str | None = None, success: str | None = None, action=None):
     stmt = select(OutboundCall)
     if org_id is not None:

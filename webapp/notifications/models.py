@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -61,3 +61,26 @@ class LiveSession(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None]
 
     user = relationship("User")
+
+
+class DigestSetting(TimestampMixin, db.Model):
+    """A user's choice of one daily e-mail digest instead of one e-mail per notification (off by default)."""
+
+    __tablename__ = "notification_digest_settings"
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DigestSent(TimestampMixin, db.Model):
+    """One row per user and day a digest went out: the daily job's idempotency key."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    notification_count: Mapped[int] = mapped_column(Integer, default=0)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    ai_written: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_message_id: Mapped[int | None] = mapped_column(BigId)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import page_arg, paginate
 from webapp.core.transaction import perform
-from webapp.notifications import admin_bp, bp, live
+from webapp.notifications import admin_bp, bp, digest, live
 from webapp.notifications import services as notes
 from webapp.settings import get
 
@@ -65,6 +65,7 @@ def preferences():
             types=types,
             chosen=notes.preferences_of(current_user.id),
             channels=notes.CHANNELS,
+            daily_digest=digest.digest_enabled(current_user.id),
             error=error.message if error else None,
             status=422 if error else 200,
         )
@@ -72,8 +73,13 @@ def preferences():
     if request.method != "POST":
         return page()
     choices = {t.name: request.form.get(t.name, "") for t in types}
+
+    def save():
+        notes.set_preferences(current_user.id, choices)
+        digest.set_digest(current_user.id, request.form.get("daily_digest") == "1")
+
     return perform(
-        lambda: notes.set_preferences(current_user.id, choices),
+        save,
         then=url_for("notifications.preferences"),
         success="Notification preferences saved.",
         failed=page,

@@ -156,11 +156,16 @@ def notify(user_or_users, type, title, body="", link=None, org=None, about=None)
         return []
     title = (title or "").strip()[:200] or TYPES.get(type, NotificationType(type, type)).label
     org_id = getattr(org, "id", org)
+    from webapp.notifications.digest import digest_users
+
     chosen = preferences_for([u.id for u in users], type)
+    digesting = digest_users([u.id for u in users])
     fallback = default_channel(type)
     created: list[Notification] = []
     for user in users:
         channel = chosen.get(user.id, fallback)
+        if user.id in digesting and channel in (EMAIL, BOTH):
+            channel = IN_APP  # its e-mail is the daily digest, which reads the stored notification
         if channel in (IN_APP, BOTH):
             row = Notification(
                 user_id=user.id, organization_id=org_id, type=type, title=title, body=body or "", link=link

@@ -71,6 +71,9 @@ def _editor(org, workflow, *, settings_form=None, failed_step=None, status=200):
         select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id).order_by(WorkflowRun.id.desc()).limit(10)
     ).all()
     secret = workflows.webhook_secret(workflow) if workflow.trigger_type == "webhook" else None
+    from webapp.ai.models import AiReport
+    from webapp.ai.projects import latest_report
+
     return render(
         "workflows/edit.html",
         block="steps",
@@ -83,6 +86,7 @@ def _editor(org, workflow, *, settings_form=None, failed_step=None, status=200):
         recent=recent,
         webhook_secret=secret,
         button=EmptyForm(),
+        review_report=latest_report(org, AiReport.WORKFLOW, workflow.id),
         status=status,
     )
 

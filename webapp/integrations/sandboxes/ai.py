@@ -3,9 +3,17 @@
 - A system prompt asking for a workflow as JSON gets a draft built from the words of the request
   (triggers such as "when a video is ready", steps such as "post to slack", "e-mail", "open a ticket").
 - A prompt about a caption gets ``{"caption": …, "hashtags": […]}`` built from the video's title.
+- A prompt to propose tasks gets ``{"tasks": […]}``, one per clause of the goal, assigned round-robin
+  to the members listed, due 3, 6, 9… days out.
+- A document prompt (``key_dates``) gets the document's first sentences as the summary, its ISO and
+  written dates, its money amounts, and a task per bullet or "TODO:" line.
+- A daily-digest prompt gets ``{"headline": …, "order": [ids]}``: failures and overdue items first.
+- A project-status or workflow run-history prompt gets a narrative that restates the figures given.
 - Anything else gets a short, stable answer that quotes the question.
 Usage counts are ~4 characters per token. ``[sandbox:fail]`` in a prompt answers 500, ``[sandbox:slow]``
-sleeps half a second, for tests of refunds and concurrency.
+sleeps half a second, for tests of refunds and concurrency, ``[sandbox:hang]`` two and a half (past a
+short client timeout); ``[sandbox:badjson]`` answers text that is not JSON and ``[sandbox:wrongshape]``
+JSON of the wrong shape, for tests of the checks on the answer.
 """
 
 from __future__ import annotations
@@ -172,6 +180,93 @@ def _chat(text: str) -> str:
     return f"You asked: “{text[:200]}”. {tips[digest % len(tips)]}"
 
 
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+
+def _field(text: str, name: str) -> str:
+    match = re.search(rf"^{name}:\s*(.*)$", text, re.I | re.M)
+    return match.group(1).strip() if match else ""
+
+
+def _proposed_tasks(user: str) -> dict:
+    goal = _field(user, "goal") or user.strip()
+    members = [m.strip() for m in _field(user, "members").split(",") if m.strip()]
+    clauses = [c.strip(" .") for c in re.split(r"[,;\n]|\band then\b|\band\b", goal) if len(c.strip(" .")) > 2]
+    tasks = []
+    for number, clause in enumerate(clauses[:8], 1):
+        tasks.append(
+            {
+                "title": clause[:1].upper() + clause[1:120],
+                "description": f"Part of: {goal[:300]}",
+                "due_in_days": 3 * number,
+                "assignee": members[(number - 1) % len(members)] if members else "",
+            }
+        )
+    return {"tasks": tasks or [{"title": "Plan the work", "description": goal[:300], "due_in_days": 7, "assignee": ""}]}
+
+
+def _document(user: str) -> dict:
+    match = re.search(r"document:\s*(.+)", user, re.I | re.S)
+    text = (match.group(1) if match else user).strip()
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    dates = []
+    for found in re.finditer(r"\b(\d{4}-\d{2}-\d{2})\b", text):
+        dates.append({"date": found.group(1), "what": _around(text, found)})
+    for found in re.finditer(rf"\b(\d{{1,2}}) ({'|'.join(MONTHS)}) (\d{{4}})\b", text, re.I):
+        day, month, year = int(found.group(1)), MONTHS.index(found.group(2).lower()) + 1, found.group(3)
+        dates.append({"date": f"{year}-{month:02d}-{day:02d}", "what": _around(text, found)})
+    amounts = [
+        {"amount": found.group(0).strip(), "what": _around(text, found)}
+        for found in re.finditer(r"(?:USD|EUR|\$|€|£)\s?\d[\d,]*(?:\.\d{2})?|\d[\d,]*(?:\.\d{2})? ?(?:USD|EUR)\b", text)
+    ]
+    tasks = []
+    for line in text.splitlines():
+        item = re.match(r"\s*(?:[-*•]|todo:|action:)\s*(.+)", line, re.I)
+        if item and len(item.group(1).strip()) > 2:
+            tasks.append({"title": item.group(1).strip()[:120], "description": "From the document.", "due_in_days": 7})
+    return {
+        "summary": " ".join(sentences[:2])[:600] or "The document is empty.",
+        "key_dates": dates[:10],
+        "amounts": amounts[:10],
+        "tasks": tasks[:10],
+    }
+
+
+def _around(text: str, found) -> str:
+    start = text.rfind("\n", 0, found.start()) + 1
+    end = text.find("\n", found.end())
+    return " ".join(text[start : end if end != -1 else len(text)].split())[:160]
+
+
+def _digest(user: str) -> dict:
+    items = re.findall(r"^#(\d+) \[([^\]]*)\] (.*)$", user, re.M)
+    urgent = ("failed", "overdue", "suspended", "expired")
+    ranked = sorted(items, key=lambda item: (not any(word in item[1] + item[2].lower() for word in urgent),))
+    need_action = sum(1 for item in items if any(word in item[1] + item[2].lower() for word in urgent))
+    return {
+        "headline": f"{len(items)} unread; {need_action} need your attention first.",
+        "order": [int(item[0]) for item in ranked],
+    }
+
+
+def _narrative(user: str) -> str:
+    facts = [line.strip() for line in user.splitlines() if ":" in line and line.strip()][:12]
+    return "Reading the figures: " + "; ".join(facts) + ". Start with the first item on the list."
+
+
 @bp.post("/v1/chat/completions")
 def chat_completions():
     auth = request.headers.get("Authorization", "")
@@ -188,9 +283,23 @@ def chat_completions():
         return _error(500, "The sandbox was asked to fail.", "server_error")
     if "[sandbox:slow]" in everything:
         time.sleep(0.5)
+    if "[sandbox:hang]" in everything:
+        time.sleep(2.5)  # past a 1-second client timeout, for tests of timeouts
     wanted = _request_text(system, user)
     lowered = system.lower()
-    if "workflow" in lowered and "json" in lowered:
+    if "[sandbox:badjson]" in everything:
+        content = "Here is what I found: {tasks: [unterminated"
+    elif "[sandbox:wrongshape]" in everything:
+        content = json.dumps({"tasks": "none", "summary": 42, "order": "first"})
+    elif "propose tasks" in lowered:
+        content = json.dumps(_proposed_tasks(user))
+    elif "key_dates" in lowered:
+        content = json.dumps(_document(user))
+    elif "daily digest" in lowered:
+        content = json.dumps(_digest(user))
+    elif "run history" in lowered or ("project" in lowered and "figures" in lowered):
+        content = _narrative(user)
+    elif "workflow" in lowered and "json" in lowered:
         content = json.dumps(_draft(wanted))
     elif "caption" in lowered or "hashtag" in lowered:
         content = json.dumps(_caption(user))

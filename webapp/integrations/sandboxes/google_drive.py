@@ -164,11 +164,26 @@ def _file_json(row: SandboxGoogleDriveFile) -> dict:
 
 
 def _content(row: SandboxGoogleDriveFile) -> bytes:
+    """A file's bytes: what the control endpoint gave (a PDF given as text becomes a real PDF of that
+    text), else its name repeated to its size."""
     if row.content is not None:
+        if row.mime_type == "application/pdf" and not row.content.startswith(b"%PDF"):
+            return _pdf_of(row.content.decode("utf-8", "replace"))
         return row.content
     line = f"{row.name} ({row.file_id})\n".encode()
     size = row.size or len(line)
     return (line * (size // len(line) + 1))[:size]
+
+
+def _pdf_of(text: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in text.splitlines() or [""]:
+        pdf.multi_cell(0, 6, line.encode("latin-1", "replace").decode("latin-1") or " ", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
 
 
 def _top_fields(selector: str) -> set[str]:

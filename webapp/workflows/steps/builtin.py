@@ -88,6 +88,16 @@ class HttpRequestForm(Form):
         validators=[Optional(), Length(max=20000), json_template],
         description='e.g. {"text": {{ trigger.title | json }}}',
     )
+    timeout_seconds = IntegerField(
+        "Timeout (seconds)",
+        validators=[Optional(), NumberRange(1, 120)],
+        description="Empty: the organization's default.",
+    )
+    retries = IntegerField(
+        "Retries after a failure",
+        validators=[Optional(), NumberRange(0, 5)],
+        description="Asked again after a network error, a timeout or a 5xx/429 answer (empty: none).",
+    )
     credential_id = credential_field()
 
 
@@ -130,16 +140,23 @@ class HttpRequest(StepType):
         credential = step.credential if step is not None else None
         if credential is not None:
             headers.update(credential_headers(ctx, credential))
-        timeout = float(get("workflows.http_timeout_seconds"))
-        started = time.monotonic()
-        response, error = None, None
-        try:
-            response = fetch(method, url, headers=headers, content=content, timeout=timeout)
-            if not response.status_code < 400:
-                error = f"workflow_http answered {response.status_code}"
-        except (OutboundRefused, OutboundFailed) as problem:
-            error = str(problem)
-        _log_call(ctx, method, url, response, error, int((time.monotonic() - started) * 1000))
+        timeout = float(config.get("timeout_seconds") or get("workflows.http_timeout_seconds"))
+        attempts = 1 + max(0, min(int(config.get("retries") or 0), 5))
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            response, error, transient = None, None, False
+            try:
+                response = fetch(method, url, headers=headers, content=content, timeout=timeout)
+                if not response.status_code < 400:
+                    error = f"workflow_http answered {response.status_code}"
+                    transient = response.status_code >= 500 or response.status_code == 429
+            except OutboundRefused as problem:
+                error = str(problem)
+            except OutboundFailed as problem:
+                error, transient = str(problem), True
+            _log_call(ctx, method, url, response, error, int((time.monotonic() - started) * 1000), attempt)
+            if error is None or not transient:
+                break
         if credential is not None:
             ctx.credential_uses.append((credential.id, error is None))
         if error is not None:
@@ -147,7 +164,9 @@ class HttpRequest(StepType):
         return {"status": response.status_code, "body": _excerpt_body(response.content)}
 
 
-def _log_call(ctx: StepContext, method: str, url: str, response, error: str | None, duration_ms: int) -> None:
+def _log_call(
+    ctx: StepContext, method: str, url: str, response, error: str | None, duration_ms: int, attempt: int = 1
+) -> None:
     """One row in the staff call log per HTTP step, in its own transaction (it survives a rollback)."""
     from urllib.parse import urlsplit
 
@@ -166,7 +185,7 @@ def _log_call(ctx: StepContext, method: str, url: str, response, error: str | No
         error=error[:1000] if error else None,
         provider_request_id=None,
         duration_ms=duration_ms,
-        attempt=1,
+        attempt=attempt,
         details={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
     )
     with db.engine.begin() as conn:
