@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
-from webapp.billing.exports import _latin
+from webapp.billing.exports import _latin, parties
 from webapp.core.money import format_amount
 
 DESTINATIONS = {
@@ -21,12 +21,11 @@ def credit_note_pdf(note) -> bytes:
     pdf.set_title(f"Credit note {note.number}")
     pdf.set_creator("Tessera")
     pdf.add_page()
+    parties(pdf, org)
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _latin(f"Credit note {note.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     for label, value in (
-        ("Issued to", org.name),
-        ("E-mail", org.email),
         ("Invoice", invoice.number or ""),
         ("Issued", f"{note.issued_at:%d %b %Y}"),
         ("Reason", note.reason),

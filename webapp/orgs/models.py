@@ -21,8 +21,21 @@ class Organization(TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_personal: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None]
+    # The postal address and phone (seed 001), printed on the organization's invoices and credit notes.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
 
     memberships = relationship("Membership", back_populates="organization", cascade="all, delete-orphan")
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The address as printed on an invoice: street, postal code and city, country."""
+        from webapp.orgs.countries import country_name
+
+        city = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.address_line, city, country_name(self.country)) if line]
 
 
 class Membership(TimestampMixin, db.Model):
