@@ -174,6 +174,17 @@ def test_the_demo_has_a_past_every_12_month_chart_shows_a_trend(demo, make_clien
     assert sum(fig.churn_series) >= 2  # two customers left during the year
     assert len(fig.months) == 12 and len(set(fig.months)) == 12
 
+    # posts and their engagement over the year, usage in every month
+    from sqlalchemy import select
+
+    from webapp.studio.models import PublishedPost
+    from webapp.usage.models import UsageRecord
+
+    published = db.session.scalars(select(PublishedPost.published_at)).all()
+    assert len({(p.year, p.month) for p in published}) >= 10
+    periods = db.session.scalars(select(UsageRecord.period_start)).all()
+    assert len({(p.year, p.month) for p in periods}) >= 12
+
     # the page draws the same series: 12 bars of money collected, one per month, each titled
     staff = make_client()
     staff.login("staff@tessera.example", "tessera-demo-1")
