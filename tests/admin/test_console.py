@@ -176,7 +176,9 @@ def test_settings_list_every_definition_with_type_default_and_value(app, staff, 
     for key, definition in DEFINITIONS.items():
         row = re.search(rf'<tr id="setting-{re.escape(key.replace(".", "-"))}">(.*?)</tr>', page, re.S)
         assert row, key
-        assert f"<td>{definition.type.__name__}</td>" in row.group(1)
+        words = {"int": "Whole number", "str": "Text", "bool": "On or off", "list": "List"}[definition.type.__name__]
+        assert f"<td>{words}</td>" in row.group(1) and f"<code>{key}</code>" in row.group(1)
+        assert f"{definition.title}</strong>" in row.group(1)
         assert f"<code>{definition.dump(definition.default)}</code>" in row.group(1)
         assert "default</small>" in row.group(1)
 
@@ -187,7 +189,8 @@ def test_editing_a_setting_validates_its_type_and_is_audited(app, staff):
         assert response.status_code == 422 and message in _text(response), bad
         # the form macro: a labelled field, marked invalid, its error beside it, the value kept
         field = re.search(
-            r'<label for="value">Value\s*<input[^>]*>\s*<small id="value-help" class="field-error">', _text(response)
+            r'<label for="value">Page size\s*<input[^>]*>\s*<small id="value-help" class="field-error">',
+            _text(response),
         )
         assert field and 'aria-invalid="true"' in field.group(0) and f'value="{bad}"' in field.group(0)
     with app.app_context():

@@ -26,8 +26,10 @@ def test_describe_a_workflow_get_a_validated_draft_and_save_it(client, ctx):
         f"/o/{org.slug}/workflows/draft",
         {"description": "When a video is ready, post it to TikTok and YouTube and e-mail ops@example.com"},
     )
-    page = drafted.get_data(as_text=True)
-    assert drafted.status_code == 200, page[:2000]
+    assert drafted.status_code == 303, drafted.get_data(as_text=True)[:2000]  # post-redirect-get
+    shown = client.get(drafted.location)
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 200, page[:2000]
     assert "Schedule a post for a video" in page and "Send e-mail" in page and "video.ready" in page
     start = page.index('name="definition"')
     textarea = page[page.index(">", start) + 1 : page.index("</textarea>", start)]

@@ -283,7 +283,7 @@ def test_a_retried_workflow_draft_asks_the_provider_once(client, ctx, monkeypatc
     before = sum(_buckets(org))
     lost = lose_commits(monkeypatch)
     answer = client.post(f"/o/{org.slug}/workflows/draft", {"description": "When a video is ready, post to slack"})
-    assert answer.status_code == 200 and lost
+    assert answer.status_code == 303 and lost
     assert _ai_calls() == 1
     usage = db.session.scalars(select(AiCreditTransaction).where(AiCreditTransaction.type == "USAGE")).one()
     assert usage.details["state"] == "settled"

@@ -18,17 +18,12 @@ def link(endpoint: str, **values) -> str | None:
 
 @bp.get("/")
 def index():
-    from sqlalchemy import func, select
-
     from webapp.alerts.services import open_counts
-    from webapp.extensions import db
     from webapp.notifications.live import open_count
-    from webapp.support.models import SupportTicket
+    from webapp.support.services import open_ticket_count
 
     fig = business_figures()
-    open_tickets = db.session.scalar(
-        select(func.count(SupportTicket.id)).where(SupportTicket.status.not_in(("RESOLVED", "CLOSED")))
-    )
+    open_tickets = open_ticket_count()
     return render(
         "admin/index.html",
         fig=fig,

@@ -97,10 +97,15 @@ def _subscription_figures(fig: Figures, now: datetime) -> None:
     fig.churned_30_days = values[25]
     fig.months = [p.strftime("%b") for p in month_starts]
 
+    from webapp.orgs.models import Organization
+
+    # A personal workspace on the free plan is a sign-up, not a subscription the business counts.
     rows = db.session.execute(
         select(Plan.code, Plan.name, func.count(s.id))
         .join(Plan, Plan.id == s.plan_id)
+        .join(Organization, Organization.id == s.organization_id)
         .where(s.status.in_(("ACTIVE", "PAST_DUE")), s.ended_at.is_(None))
+        .where(~and_(Organization.is_personal.is_(True), Plan.monthly_price == 0))
         .group_by(Plan.code, Plan.name, Plan.sort_order)
         .order_by(Plan.sort_order, Plan.code)
     ).all()
@@ -159,65 +164,23 @@ def _discount_figures(currency: str, points, live_at, monthly) -> list[int]:
 
 
 def _billing_figures(fig: Figures, now: datetime) -> None:
-    from webapp.billing.models import BillingAccount, Invoice, Payment
+    # The same query as the console's invoice and payment pages and the customer's billing page.
+    from webapp.billing.models import BillingAccount
+    from webapp.billing.queries import collected_series, figures
 
-    i = Invoice
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((i.status.in_(("ISSUED", "PARTIAL", "OVERDUE")), i.amount_due), else_=0)), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            or_(i.status == "OVERDUE", and_(i.status.in_(("ISSUED", "PARTIAL")), i.due_at < now)),
-                            i.amount_due,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (or_(i.status == "OVERDUE", and_(i.status.in_(("ISSUED", "PARTIAL")), i.due_at < now)), 1),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-        ).where(i.currency == fig.currency, i.status.in_(("ISSUED", "PARTIAL", "OVERDUE")))
-    ).one()
-    fig.open_receivables, fig.overdue_total, fig.overdue_invoices = (int(v) for v in row)
+    money = figures(currency=fig.currency, now=now)
+    fig.open_receivables, fig.overdue_total = money["open"], money["overdue"]
+    fig.overdue_invoices = money["overdue_count"]
+    fig.collected_by_method, fig.collected_total = money["collected_by_method"], money["collected"]
     fig.suspended_accounts = (
         db.session.scalar(select(func.count(BillingAccount.id)).where(BillingAccount.status == "SUSPENDED")) or 0
     )
-
-    p = Payment
-    month_start = datetime(now.year, now.month, 1, tzinfo=UTC)
-    paid = and_(p.status == "PAID", p.currency == fig.currency)
-    rows = db.session.execute(
-        select(p.method, func.count(p.id), func.coalesce(func.sum(p.amount), 0))
-        .where(paid, p.completed_at >= month_start)
-        .group_by(p.method)
-        .order_by(func.sum(p.amount).desc())
-    ).all()
-    fig.collected_by_method = [(method, int(n), int(total)) for method, n, total in rows]
-    fig.collected_total = sum(t for _, _, t in fig.collected_by_method)
     ends = month_ends(now)
-    starts = [month_start_of(e) for e in ends]
-    series = db.session.execute(
-        select(
-            *[
-                func.coalesce(func.sum(case((and_(p.completed_at >= a, p.completed_at < b), p.amount), else_=0)), 0)
-                for a, b in zip(starts, ends, strict=True)
-            ]
-        ).where(paid, p.completed_at >= starts[0])
-    ).one()
-    fig.collected_series = [int(v) for v in series]
+    fig.collected_series = collected_series([month_start_of(e) for e in ends], ends, fig.currency)
 
 
 def business_figures(now: datetime | None = None, currency: str = "USD") -> Figures:
+    """``currency`` is the books' currency (``webapp.billing.queries.BOOKS_CURRENCY``)."""
     now = now or utcnow()
     fig = Figures(currency=currency)
     try:

@@ -14,6 +14,7 @@ from webapp.admin import admin_nav_item, bp
 from webapp.admin import services as console
 from webapp.admin.forms import ActionForm, BoolSettingForm, OrgSuspendForm, SettingForm, SuspendForm, TotpResetForm
 from webapp.audit.services import entity_types, entries_for, search_entries
+from webapp.core.display import label
 from webapp.core.errors import DomainError
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.pagination import page_arg
@@ -187,14 +188,18 @@ def settings():
 
 def _setting_form(definition, current: str):
     if definition.type is bool:
-        return BoolSettingForm(value=current == "true")
-    if definition.choices:
+        form = BoolSettingForm(value=current == "true")
+    elif definition.choices:
 
         class ChoiceForm(SettingForm):
-            value = SelectField("Value", choices=[SelectChoice(c) for c in definition.choices])
+            value = SelectField("Value", choices=[SelectChoice(c, label(c)) for c in definition.choices])
 
-        return ChoiceForm(value=current)
-    return SettingForm(value=current)
+        form = ChoiceForm(value=current)
+    else:
+        form = SettingForm(value=current)
+    form.value.label.text = definition.title  # the field reads as the setting, not "Value"
+    form.value.description = definition.description
+    return form
 
 
 @bp.route("/settings/<key>", methods=["GET", "POST"])
@@ -212,7 +217,7 @@ def settings_edit(key):
     return perform(
         lambda: update_setting(key, text or "", _staff()),
         then=url_for("admin.settings"),
-        success=f"{key} saved.",
+        success=f"{definition.title} saved.",
         form=form,
         field="value",  # the registry names the setting; on this form it is the value field
         failed=page,
@@ -226,7 +231,9 @@ def settings_reset(key):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.settings"))
     return perform(
-        lambda: reset_setting(key, _staff()), then=url_for("admin.settings"), success=f"{key} is back to its default."
+        lambda: reset_setting(key, _staff()),
+        then=url_for("admin.settings"),
+        success=f"{DEFINITIONS[key].title} is back to its default.",
     )
 
 

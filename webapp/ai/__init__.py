@@ -23,19 +23,23 @@ def init_app(app):
 def _report_usage_to_plan_limits() -> None:
     """The plan page shows how much of this period's AI grant is spent."""
     try:
-        from webapp.subscriptions.limits import usage_provider
+        from webapp.subscriptions.limits import allowance_provider, usage_provider
     except ImportError:
         return
 
     @usage_provider("ai_credits")
     def grant_spent(org) -> int:
-        from sqlalchemy import select
+        from webapp.ai.credits import credit_figures
 
-        from webapp.ai.models import AiCreditBalance
-        from webapp.extensions import db
+        figures = credit_figures(org)
+        return 0 if figures is None else figures["grant_used"]
 
-        row = db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
-        return 0 if row is None else max(0, row.period_grant - row.grant_remaining)
+    @allowance_provider("ai_credits")
+    def period_grant(org) -> int | None:
+        from webapp.ai.credits import credit_figures
+
+        figures = credit_figures(org)
+        return None if figures is None else figures["period_grant"]
 
 
 from webapp.ai import (  # noqa: E402,F401
@@ -44,6 +48,7 @@ from webapp.ai import (  # noqa: E402,F401
     jobs,
     models,
     panel,
+    results,
     routes,
     routes_documents,
     routes_projects,

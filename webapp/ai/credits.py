@@ -149,6 +149,21 @@ def balance_of(org, *, in_session: bool = False) -> AiCreditBalance:
     return db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
 
 
+def credit_figures(org) -> dict | None:
+    """The AI credit figures every page shows (dashboard card, AI page, subscription page): read-only,
+    None before the first AI request creates the balance row."""
+    row = db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
+    if row is None:
+        return None
+    return {
+        "balance": row.balance,
+        "period_grant": row.period_grant,
+        "grant_used": max(0, row.period_grant - row.grant_remaining),
+        "grant_remaining": row.grant_remaining,
+        "next_reset": row.next_reset,
+    }
+
+
 def _current(conn, org_id: int) -> int:
     return conn.execute(select(B.c.balance).where(B.c.organization_id == org_id)).scalar_one()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from webapp.ai.models import AiCreditBalance
-from webapp.extensions import db
+from webapp.ai.credits import credit_figures
 from webapp.orgs.dashboard import panel
 
 
 @panel("ai/_panel.html", "ai")
 def ai_panel(org) -> dict:
-    return {"balance": db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))}
+    return {"credits": credit_figures(org)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import url_for
+from flask import request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -12,9 +12,10 @@ from webapp.ai import bp, credits
 from webapp.ai import services as ai
 from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
 from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
+from webapp.ai.results import CAPTION, keep_result, kept_result
 from webapp.core.access import can, org_view
 from webapp.core.display import label
-from webapp.core.htmx import render
+from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
 from webapp.core.transaction import perform
@@ -130,7 +131,10 @@ def chat(org):
 @bp.route("/caption-suggestions", methods=["GET", "POST"])
 @org_view("studio")
 def caption_suggestions(org):
-    """A fragment the studio page includes: hx-post title (and topic) here, get a caption and hashtags."""
+    """A fragment the studio page includes: hx-post title (and topic) here, get a caption and hashtags.
+
+    The answer is kept (``webapp.ai.results``): without htmx the POST redirects to a GET that shows it,
+    so a reload never asks the AI again."""
     form = CaptionForm()
 
     def fragment(suggestion=None):
@@ -142,11 +146,24 @@ def caption_suggestions(org):
             status=422 if form.errors else 200,
         )
 
+    if request.method == "GET":
+        return fragment(kept_result(org, current_user.user, CAPTION, request.args.get("result")))
     if not (form.validate_on_submit() and can("ai")):
         return fragment()
+
+    def shown(kept):
+        if is_htmx():  # the region swaps in place; the page's own URL stays a plain GET
+            return fragment(kept.payload)
+        return redirect(url_for("ai.caption_suggestions", slug=org.slug, result=kept.id))
+
     return perform(
-        lambda: ai.suggest_caption(org, current_user.user, form.title.data, form.topic.data or ""),
-        then=fragment,
+        lambda: keep_result(
+            org,
+            current_user.user,
+            CAPTION,
+            ai.suggest_caption(org, current_user.user, form.title.data, form.topic.data or ""),
+        ),
+        then=shown,
         form=form,
         field="title",
         failed=lambda _: fragment(),

@@ -30,7 +30,11 @@ def init_app(app):
 
     load_providers()
     register_notification_type()
-    app.jinja_env.globals.update(invoice_payments=invoice_payments, account_payments=account_payments)
+    from webapp.billing.issuer import issuer_details
+
+    app.jinja_env.globals.update(
+        invoice_payments=invoice_payments, account_payments=account_payments, invoice_issuer=issuer_details
+    )
     app.cli.add_command(cli.billing_cli)
     if not getattr(init_app, "_nav_done", False):
         init_app._nav_done = True
@@ -40,4 +44,14 @@ def init_app(app):
         admin_nav_item("Billing", "billing_admin.invoices", 15)
 
 
-from webapp.billing import admin, jobs, models, payment_admin, payment_models, payment_routes, public, routes  # noqa: E402,F401
+from webapp.billing import (  # noqa: E402,F401
+    admin,
+    issuer,
+    jobs,
+    models,
+    payment_admin,
+    payment_models,
+    payment_routes,
+    public,
+    routes,
+)

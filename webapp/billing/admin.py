@@ -22,7 +22,7 @@ from webapp.billing.forms import (
     ServiceForm,
 )
 from webapp.billing.models import PAYMENT_STATUSES, BillingAccount, BillingRun, Credit, Invoice, Payment, Service
-from webapp.billing.queries import figures, filtered_invoices
+from webapp.billing.queries import BOOKS_CURRENCY, figures, filtered_invoices
 from webapp.core.errors import DomainError
 from webapp.core.htmx import redirect, render
 from webapp.core.models import utcnow
@@ -53,7 +53,7 @@ def _invoices_page(draft_form=None, run_form=None, status=200):
         block="invoice_list",
         page=page,
         filters=used,
-        figures=figures(),
+        figures=figures(currency=BOOKS_CURRENCY),
         runs=runs,
         orgs=orgs,
         draft_form=draft_form or DraftInvoiceForm(),
@@ -327,7 +327,7 @@ def payments():
         "billing/admin/payments.html",
         block="payment_list",
         page=page,
-        figures=figures(),
+        figures=figures(currency=BOOKS_CURRENCY),
         filters={"status": status, "method": method},
     )
 
@@ -434,7 +434,8 @@ def _org_billing_page(org, form=None, status=200):
         services=billing.services_of(org),
         invoices=invoices_,
         service_form=ServiceForm(organization=org.slug),
-        figures=figures(org.id),
+        figures=figures(org.id, currency=BOOKS_CURRENCY),
+        figures_of_org=org,
         status=status,
     )
 

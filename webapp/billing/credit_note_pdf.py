@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
-from webapp.billing.exports import _latin, _logo
+from webapp.billing.exports import _latin, _logo, parties
 from webapp.core.money import format_amount
 
 DESTINATIONS = {
@@ -22,12 +22,11 @@ def credit_note_pdf(note) -> bytes:
     pdf.set_creator("Tessera")
     pdf.add_page()
     _logo(pdf, org)
+    parties(pdf, org)
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _latin(f"Credit note {note.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     for label, value in (
-        ("Issued to", org.name),
-        ("E-mail", org.email),
         ("Invoice", invoice.number or ""),
         ("Issued", f"{note.issued_at:%d %b %Y}"),
         ("Reason", note.reason),

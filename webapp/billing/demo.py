@@ -93,12 +93,21 @@ def billing_demo() -> None:
             )
             for t, name, serial, fee in plan["services"]
         ]
+        # A year of history: each month billed through the same path and paid a few days after issue.
+        for offset in range(-11, -4):
+            start, _ = _month(offset)
+            issued = datetime(start.year, start.month, 1, 6, tzinfo=UTC)
+            old = _invoice(account, services, offset, issued)
+            _pay(old, plan["paid"][0][0], 1.0, 0)
+            backdate_paid(old, issued + timedelta(days=4 + offset % 5))
         split = _invoice(account, services, -4, now - timedelta(days=100))
         for n, (method, share) in enumerate(plan["paid_split"]):
             _pay(split, method, share, n)
+        backdate_paid(split, now - timedelta(days=95))
         paid = _invoice(account, services, -3, now - timedelta(days=70))
         for n, (method, share) in enumerate(plan["paid"]):
             _pay(paid, method, share, n)
+        backdate_paid(paid, now - timedelta(days=64))
         overdue = _invoice(account, services, -2, now - timedelta(days=19))  # due 5 days ago
         partial = _invoice(account, services, -1, now - timedelta(days=3))
         _pay(partial, plan["partial"], 0.4, 0)
@@ -110,4 +119,5 @@ def billing_demo() -> None:
 
 
 # Payments (saved cards, automatic collection, a credit note) add their own demo step.
-from webapp.billing import payment_demo  # noqa: E402,F401
+from webapp.billing import history_demo, payment_demo  # noqa: E402,F401
+from webapp.billing.history_demo import backdate_paid  # noqa: E402

@@ -76,6 +76,36 @@ def _logo(pdf: FPDF, org) -> None:
         pdf.image(io.BytesIO(png), x=pdf.w - pdf.r_margin - 20, y=pdf.t_margin, w=20, h=20)
 
 
+def parties(pdf: FPDF, org) -> None:
+    """The issuer (system settings) on the left and the customer (the organization's address) on the
+    right, as at the top of the invoice page."""
+    from webapp.billing.issuer import issuer_details
+
+    issuer = issuer_details()
+    left = [issuer["name"], *issuer["address_lines"]]
+    if issuer["tax_number"]:
+        left.append(f"Tax / reg. no. {issuer['tax_number']}")
+    left.append(issuer["email"])
+    right = [org.name, *org.address_lines]
+    if org.phone:
+        right.append(f"Phone {org.phone}")
+    right.append(org.email)
+    top = pdf.get_y()
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.cell(95, 5, "From", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    for line in left:
+        pdf.cell(95, 5, _latin(line)[:70], new_x="LMARGIN", new_y="NEXT")
+    bottom = pdf.get_y()
+    pdf.set_xy(110, top)
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.cell(65, 5, "Billed to", new_x="LEFT", new_y="NEXT")  # 65 mm: the logo sits in the corner beside it
+    pdf.set_font("Helvetica", "", 9)
+    for line in right:
+        pdf.cell(65, 5, _latin(line)[:44], new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin, max(bottom, pdf.get_y()) + 4)
+
+
 def invoice_pdf(invoice) -> bytes:
     """The same content as the invoice page: parties, number, dates, lines, totals, payments."""
     org = invoice.organization
@@ -85,12 +115,11 @@ def invoice_pdf(invoice) -> bytes:
     pdf.set_creator("Tessera")
     pdf.add_page()
     _logo(pdf, org)
+    parties(pdf, org)
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _latin(f"Invoice {invoice.display_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     rows = [
-        ("Billed to", org.name),
-        ("E-mail", org.email),
         ("Status", invoice.status.title()),
         ("Period", f"{invoice.period_start:%d %b %Y} - {invoice.period_end:%d %b %Y}"),
         ("Issued", f"{invoice.issued_at:%d %b %Y}" if invoice.issued_at else "-"),

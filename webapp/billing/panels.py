@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.billing.models import OPEN_STATUSES, Invoice
-from webapp.billing.services import billing_account_for, open_amount
+from webapp.billing.queries import figures
+from webapp.billing.services import billing_account_for
 from webapp.extensions import db
 from webapp.orgs.dashboard import panel
 
@@ -19,4 +20,5 @@ def billing_panel(org) -> dict:
         .order_by(Invoice.due_at)
         .limit(1)
     )
-    return {"account": account, "open_amount": open_amount(account), "next_due": next_due}
+    # The same figure as the billing page's "Open amount" (one query for both).
+    return {"account": account, "open_amount": figures(org.id, currency=account.currency)["open"], "next_due": next_due}

@@ -41,7 +41,7 @@ def overview(org):
         account=account,
         open_invoices=open_invoices,
         recent=recent,
-        figures=figures(org.id),
+        figures=figures(org.id, currency=account.currency),
         services=services_of(org),
     )
 

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
     "members": frozenset({OWNER, ADMIN}),
     "owner": frozenset({OWNER}),
+    # The address and phone printed on invoices.
+    "org_address": frozenset({OWNER, ADMIN}),
     "billing": frozenset({OWNER, ADMIN, BILLING}),
     # Saved cards: the issue gives them to owners and the billing role (admins see billing, not cards).
     "payment_methods": frozenset({OWNER, BILLING}),

@@ -265,3 +265,55 @@ def payer_message(payment) -> str:
     if reason:
         return f"{name} did not complete the payment (it said “{reason}”); nothing was charged."
     return "The payment did not go through; nothing was charged."
+
+
+# What a step or a payload returned, as fields a person reads (the JSON stays behind a "raw" toggle).
+RESULT_LABELS = {
+    "status": "Status code",
+    "status_code": "Status code",
+    "body": "Response excerpt",
+    "sent": "E-mails sent",
+    "email_ids": "E-mail IDs",
+    "notified": "People notified",
+    "in_app": "In-app notifications",
+    "ticket_id": "Support ticket",
+    "post_ids": "Posts",
+    "scheduled_for": "Scheduled for",
+    "pending_line_id": "Pending invoice line",
+    "holds": "Condition held",
+    "duration_ms": "Duration",
+}
+RESULT_TEXT_LIMIT = 300
+
+
+def _result_value(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None:
+        return "—"
+    if key.endswith("_ms") and isinstance(value, int | float):
+        return f"{value:,.0f} ms"
+    if isinstance(value, int | float):
+        return f"{value:,}" if not key.endswith(("_id", "status", "status_code")) else str(value)
+    if isinstance(value, list | tuple):
+        shown = [_result_value(key, v) for v in value[:5]]
+        more = len(value) - len(shown)
+        return (", ".join(shown) or "none") + (f" and {more} more" if more > 0 else "")
+    text = " ".join(str(value).split())
+    return text if len(text) <= RESULT_TEXT_LIMIT else text[: RESULT_TEXT_LIMIT - 1] + "…"
+
+
+def result_fields(output, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"status": 200, "body": "…"}`` → ``[("Status code", "200"), ("Response excerpt", "…")]``;
+    nested objects read "Parent · child"; anything that is not an object is one "Result" field."""
+    if not isinstance(output, dict):
+        return [] if output in (None, "", [], {}) else [(prefix or "Result", _result_value("", output))]
+    fields: list[tuple[str, str]] = []
+    for key, value in output.items():
+        name = RESULT_LABELS.get(str(key)) or label(str(key))
+        name = f"{prefix} · {name}" if prefix else name
+        if isinstance(value, dict) and value:
+            fields.extend(result_fields(value, name))
+        else:
+            fields.append((name, _result_value(str(key), value)))
+    return fields

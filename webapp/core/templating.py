@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     for name in ("label", "sentence", "count", "plural", "size", "mb_size", "join_words", "article", "role_label"):
         app.jinja_env.filters[name] = getattr(display, name)
     app.jinja_env.globals["provider_name"] = display.provider_name
+    app.jinja_env.globals["result_fields"] = display.result_fields
     app.jinja_env.globals["payer_message"] = display.payer_message
     app.jinja_env.globals["entity_url"] = display.entity_url
     app.jinja_env.globals["audit_details"] = display.audit_details

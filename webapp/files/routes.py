@@ -48,7 +48,7 @@ def _page(org, form=None, status=200):
         links=links,
         usage=usage,
         kind=kind,
-        used=sum(usage.values()),
+        used=files.bytes_used(org),
         quota=files.quota_bytes(org),
         form=form or _choices(org, UploadForm()),
         types=FILE_TYPES,

@@ -3,21 +3,10 @@ from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Email, Length
 
 from webapp.core.access import ROLES
+from webapp.orgs.countries import COUNTRY_NAMES
 
 ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
-COUNTRIES = [
-    SelectChoice(code, name)
-    for code, name in (
-        ("ZW", "Zimbabwe"),
-        ("ZA", "South Africa"),
-        ("JP", "Japan"),
-        ("US", "United States"),
-        ("GB", "United Kingdom"),
-        ("DE", "Germany"),
-        ("KE", "Kenya"),
-        ("BW", "Botswana"),
-    )
-]
+COUNTRIES = [SelectChoice(code, name) for code, name in COUNTRY_NAMES.items()]
 COMMON_ZONES = [
     "UTC",
     "Africa/Harare",
@@ -46,6 +35,20 @@ class OrganizationForm(FlaskForm):
 
 class OrganizationSettingsForm(OrganizationForm):
     slug = None
+
+
+class AddressForm(FlaskForm):
+    """Printed on the organization's invoices and credit notes (the service checks the content)."""
+
+    address_line = StringField(
+        "Street address", validators=[Length(max=200)], description="Street and number, building"
+    )
+    postal_code = StringField("Postal code", validators=[Length(max=16)])
+    city = StringField("City", validators=[Length(max=100)])
+    country = SelectField("Country", choices=COUNTRIES)
+    phone = StringField(
+        "Phone", validators=[Length(max=32)], description="With the country code, e.g. +263 242 700 100"
+    )
 
 
 class InviteForm(FlaskForm):

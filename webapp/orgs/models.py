@@ -30,6 +30,11 @@ class Organization(TimestampMixin, db.Model):
     logo_file_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("file_uploads.id", ondelete="SET NULL", use_alter=True)
     )
+    # The postal address and phone (seed 001), printed on the organization's invoices and credit notes.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
 
     memberships = relationship("Membership", back_populates="organization", cascade="all, delete-orphan")
 
@@ -40,6 +45,14 @@ class Organization(TimestampMixin, db.Model):
     @property
     def initials(self) -> str:
         return initials_of(self.name)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The address as printed on an invoice: street, postal code and city, country."""
+        from webapp.orgs.countries import country_name
+
+        city = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.address_line, city, country_name(self.country)) if line]
 
 
 def initials_of(text: str) -> str:

@@ -11,6 +11,7 @@ from webapp.orgs import services as orgs
 from webapp.orgs.dashboard import panels_for
 from webapp.orgs.forms import (
     ROLE_CHOICES,
+    AddressForm,
     DeleteForm,
     EmptyForm,
     InviteForm,
@@ -190,6 +191,33 @@ def settings(org):
         success="Organization saved.",
         form=form,
         failed=lambda _: render("orgs/settings.html", org=org, form=form, delete_form=delete_form, status=422),
+    )
+
+
+@bp.route("/o/<slug>/settings/address", methods=["GET", "POST"])
+@org_view("org_address")
+def address(org):
+    form = AddressForm(obj=org)
+
+    def page(status=200):
+        return render("orgs/address.html", org=org, form=form, status=status)
+
+    if not form.validate_on_submit():
+        return page(422 if form.is_submitted() else 200)
+    return perform(
+        lambda: orgs.update_address(
+            org,
+            current_user.user,
+            address_line=form.address_line.data,
+            postal_code=form.postal_code.data,
+            city=form.city.data,
+            country=form.country.data,
+            phone=form.phone.data,
+        ),
+        then=url_for("orgs.address", slug=org.slug),
+        success="Address saved. New invoices and PDFs print it.",
+        form=form,
+        failed=lambda _: page(422),
     )
 
 

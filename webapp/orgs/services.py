@@ -313,6 +313,54 @@ def update_organization(org: Organization, actor: User, name: str, email: str, c
     record(actor, "organization.updated", org)
 
 
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
+_POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,15}$")
+
+
+def update_address(
+    org: Organization,
+    actor: User,
+    *,
+    address_line: str,
+    postal_code: str,
+    city: str,
+    country: str,
+    phone: str,
+) -> None:
+    """The postal address and phone printed on invoices; empty fields are cleared, bad ones refused."""
+    from webapp.orgs.countries import COUNTRY_NAMES
+
+    values = {
+        "address_line": " ".join((address_line or "").split()),
+        "postal_code": (postal_code or "").strip().upper(),
+        "city": " ".join((city or "").split()),
+        "phone": " ".join((phone or "").split()),
+    }
+    limits_ = {"address_line": 200, "postal_code": 16, "city": 100, "phone": 32}
+    for name, value in values.items():
+        if len(value) > limits_[name]:
+            raise DomainError(f"Keep this under {limits_[name]} characters.", field=name)
+        if any(ord(ch) < 32 for ch in value):
+            raise DomainError("Remove the control characters.", field=name)
+    if values["phone"] and (not _PHONE.match(values["phone"]) or sum(ch.isdigit() for ch in values["phone"]) < 5):
+        raise DomainError("Write the phone number with digits, spaces and an optional leading +.", field="phone")
+    if values["postal_code"] and not _POSTAL.match(values["postal_code"]):
+        raise DomainError("A postal code has letters, digits, spaces and dashes only.", field="postal_code")
+    if values["city"] and not values["address_line"]:
+        raise DomainError("Add the street address that goes with the city.", field="address_line")
+    if (country or "").upper() not in COUNTRY_NAMES:
+        raise DomainError("Choose a country from the list.", field="country")
+    changed = {
+        name: value
+        for name, value in {**values, "country": country.upper()}.items()
+        if (getattr(org, name) or "") != value
+    }
+    for name, value in changed.items():
+        setattr(org, name, value or (None if name != "country" else value))
+    if changed:
+        record(actor, "organization.address_updated", org, {"fields": sorted(changed)})
+
+
 def delete_organization(org: Organization, actor: User, confirmation: str) -> None:
     """Soft delete: members lose access at once, records stay for accounting, the slug is freed."""
     if confirmation.strip() != org.slug:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,21 @@ from sqlalchemy import select
 
 from webapp.core.errors import DomainError
 from webapp.extensions import db
+
+_UNIT_SUFFIXES = {
+    "_days": "days",
+    "_hours": "hours",
+    "_minutes": "minutes",
+    "_seconds": "seconds",
+    "_bps": "basis points",
+    "_cents": "cents",
+    "_mb": "MB",
+    "_ms": "ms",
+    "_per_hour": "per hour",
+    "_per_day": "per day",
+    "_bytes": "bytes",
+    "_pct": "%",
+}
 
 
 @dataclass(frozen=True)
@@ -25,29 +41,62 @@ class Definition:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[str, ...] | None = None
+    # The name a person reads ("Net terms (days)"); derived from the key when not given.
+    label: str | None = None
+    max_length: int | None = None
+    # check(value) -> an error sentence, or None when the value is fine.
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        from webapp.core.display import label
+
+        name = self.key.split(".", 1)[-1]
+        for suffix, unit in _UNIT_SUFFIXES.items():
+            if name.endswith(suffix) and name != suffix.lstrip("_"):
+                return f"{label(name.removesuffix(suffix))} ({unit})"
+        return label(name)
+
+    @property
+    def area(self) -> str:
+        from webapp.core.display import label
+
+        return label(self.key.split(".", 1)[0]) if "." in self.key else ""
 
     def parse(self, text: str) -> Any:
+        value = self._parse(text)
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            raise DomainError(f"{self.title}: keep it under {self.max_length} characters", field=self.key)
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                raise DomainError(f"{self.title}: {problem}", field=self.key)
+        return value
+
+    def _parse(self, text: str) -> Any:
         text = (text or "").strip()
         if self.type is bool:
             if text.lower() in {"1", "true", "yes", "on"}:
                 return True
             if text.lower() in {"0", "false", "no", "off", ""}:
                 return False
-            raise DomainError(f"{self.key}: enter true or false", field=self.key)
+            raise DomainError(f"{self.title}: enter true or false", field=self.key)
         if self.type is int:
             try:
                 value = int(text)
             except ValueError:
-                raise DomainError(f"{self.key}: enter a whole number", field=self.key) from None
+                raise DomainError(f"{self.title}: enter a whole number", field=self.key) from None
             if self.minimum is not None and value < self.minimum:
-                raise DomainError(f"{self.key}: must be at least {self.minimum}", field=self.key)
+                raise DomainError(f"{self.title}: must be at least {self.minimum}", field=self.key)
             if self.maximum is not None and value > self.maximum:
-                raise DomainError(f"{self.key}: must be at most {self.maximum}", field=self.key)
+                raise DomainError(f"{self.title}: must be at most {self.maximum}", field=self.key)
             return value
         if self.type is list:
             return [part.strip() for part in text.split(",") if part.strip()]
         if self.choices and text not in self.choices:
-            raise DomainError(f"{self.key}: choose one of {', '.join(self.choices)}", field=self.key)
+            raise DomainError(f"{self.title}: choose one of {', '.join(self.choices)}", field=self.key)
         return text
 
     def dump(self, value: Any) -> str:

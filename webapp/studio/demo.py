@@ -101,8 +101,9 @@ def _video(org, owner, title: str, source: str, seconds: int) -> Video | None:
     return video
 
 
-def _published(org, owner, video, caption, days_ago, outcomes) -> None:
-    """A post published ``days_ago`` with a metric history; ``outcomes``: platform → None or failure reason."""
+def _published(org, owner, video, caption, days_ago, outcomes, every: int = 1) -> None:
+    """A post published ``days_ago`` with a metric history (a snapshot every ``every`` days);
+    ``outcomes``: platform → None or failure reason."""
     if db.session.scalar(select(Post.id).where(Post.organization_id == org.id, Post.caption == caption)):
         return
     at = utcnow() - timedelta(days=days_ago, hours=3)
@@ -170,7 +171,7 @@ def _published(org, owner, video, caption, days_ago, outcomes) -> None:
         db.session.add(published)
         db.session.flush()
         base = 300 + job.id * 37 % 500
-        for day in range(days_ago + 1):
+        for day in sorted({*range(0, days_ago + 1, every), days_ago}):
             views = int(base * (1 + day) ** 1.1)
             taken = at + timedelta(days=day, hours=1)
             snap = {
@@ -186,6 +187,20 @@ def _published(org, owner, video, caption, days_ago, outcomes) -> None:
     from webapp.studio.services.posts import rollup
 
     rollup(post)
+
+
+PAST_CAPTIONS = [
+    "New year mochi pounding",
+    "Plum blossoms at Kitano Tenmangu",
+    "Cherry blossom bento",
+    "Golden week street food",
+    "Rainy season warabi mochi",
+    "Gion Matsuri night stalls",
+    "Cold somen in the summer heat",
+    "Moon-viewing dango",
+    "Autumn leaves and roasted chestnuts",
+    "Yudofu at Nanzen-ji",
+]
 
 
 def _url(platform: str, remote_id: str) -> str:
@@ -237,6 +252,11 @@ def studio_demo() -> None:
             INSTAGRAM: "Instagram could not process the video: the audio track is not supported (2207026).",
         },
     )
+    # A year of posting: one post a month, its figures synced weekly since (engagement over time).
+    for month, caption in enumerate(PAST_CAPTIONS):
+        video = ready[month % len(ready)]
+        platforms = {TIKTOK: None, YOUTUBE: None} if month % 2 else {TIKTOK: None, INSTAGRAM: None}
+        _published(org, owner, video, caption, 335 - month * 30, platforms, every=7)
     # Posts scheduled next week, in Tokyo time.
     tz = ZoneInfo(org.timezone)
     next_monday = (datetime.now(tz) + timedelta(days=7 - datetime.now(tz).weekday())).date()

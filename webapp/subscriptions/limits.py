@@ -35,6 +35,45 @@ def usage_provider(name: str):
     return decorator
 
 
+ALLOWANCE_PROVIDERS: dict[str, Callable] = {}
+USAGE_READINGS: dict[str, Callable] = {}
+
+
+def usage_reading(name: str):
+    """Register ``func(org) -> str``: the usage of ``name`` as the owning domain shows it (storage: the
+    exact size the files page shows, not the MB rounded up for the limit check)."""
+
+    def decorator(func: Callable) -> Callable:
+        USAGE_READINGS[name] = func
+        return func
+
+    return decorator
+
+
+def current_reading(org, name: str) -> str | None:
+    return USAGE_READINGS[name](org) if name in USAGE_READINGS else None
+
+
+def allowance_provider(name: str):
+    """Register ``func(org) -> int | None`` as the allowance in force for ``name`` when its domain keeps
+    one of its own (AI: this period's grant, fixed when the period began); None = the plan's limit."""
+
+    def decorator(func: Callable) -> Callable:
+        ALLOWANCE_PROVIDERS[name] = func
+        return func
+
+    return decorator
+
+
+def current_allowance(org, name: str, plan_value: int | None) -> int | None:
+    """What the plan page shows as the limit: the domain's own allowance where it keeps one, else the plan's."""
+    if plan_value is not None and name in ALLOWANCE_PROVIDERS:
+        own = ALLOWANCE_PROVIDERS[name](org)
+        if own is not None:
+            return int(own)
+    return plan_value
+
+
 def _users(org) -> int:
     from webapp.orgs.models import Invitation, Membership
 

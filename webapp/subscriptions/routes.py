@@ -14,7 +14,7 @@ from webapp.core.transaction import perform
 from webapp.subscriptions import bp, coupons, services
 from webapp.subscriptions.catalog import catalog, plan_by_code
 from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, PromotionCodeForm, TrialForm
-from webapp.subscriptions.limits import current_usage
+from webapp.subscriptions.limits import current_allowance, current_reading, current_usage
 from webapp.subscriptions.models import LIMIT_LABELS, LIMITS
 
 
@@ -31,7 +31,13 @@ def _page(org, *, preview=None, refusal=None, change_form=None, trial_form=None,
         SelectChoice(p.code, p.name) for p in catalog() if not p.is_free and not p.is_custom_priced
     ]
     usage = [
-        {"name": name, "label": LIMIT_LABELS[name], "used": current_usage(org, name), "limit": sub.limit(name)}
+        {
+            "name": name,
+            "label": LIMIT_LABELS[name],
+            "used": current_usage(org, name),
+            "reading": current_reading(org, name),
+            "limit": current_allowance(org, name, sub.limit(name)),
+        }
         for name in LIMITS
     ]
     return render(

@@ -15,7 +15,7 @@ from webapp.extensions import db
 from webapp.support import admin_bp
 from webapp.support import services as desk
 from webapp.support.forms import AssignForm, PriorityForm, StaffReplyForm, StatusForm
-from webapp.support.models import PRIORITIES, STATUS_LABELS, STATUSES, SupportMessage, SupportTicket
+from webapp.support.models import PRIORITIES, STATUS_LABELS, STATUSES, UNRESOLVED, SupportMessage, SupportTicket
 from webapp.support.routes import download
 
 
@@ -36,7 +36,7 @@ def _queue_stmt(f: dict):
     if f["status"] in STATUSES:
         stmt = stmt.where(SupportTicket.status == f["status"])
     elif f["status"] == "active":
-        stmt = stmt.where(SupportTicket.status.not_in(("RESOLVED", "CLOSED")))
+        stmt = stmt.where(SupportTicket.status.in_(UNRESOLVED))
     if f["priority"] in PRIORITIES:
         stmt = stmt.where(SupportTicket.priority == f["priority"])
     if f["assignee"] == "unassigned":
@@ -68,6 +68,7 @@ def queue():
         priorities=PRIORITIES,
         staff=desk.staff_members(),
         figures=desk.response_figures(),
+        open_tickets=desk.open_ticket_count(),
         priority_rank=priority_rank,
     )
 

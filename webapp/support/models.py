@@ -18,6 +18,8 @@ OPEN, IN_PROGRESS, WAITING_ON_CLIENT, RESOLVED, CLOSED = (
     "CLOSED",
 )
 STATUSES = (OPEN, IN_PROGRESS, WAITING_ON_CLIENT, RESOLVED, CLOSED)
+# Not yet resolved: what the console counts as open tickets (business view and support queue).
+UNRESOLVED = (OPEN, IN_PROGRESS, WAITING_ON_CLIENT)
 STATUS_LABELS = {
     OPEN: "Open",
     IN_PROGRESS: "In progress",

@@ -274,3 +274,12 @@ def response_figures(days: int = 90) -> list[dict]:
             }
         )
     return figures
+
+
+def open_ticket_count() -> int:
+    """Tickets not yet resolved, across organizations: the console's one "open tickets" figure."""
+    from sqlalchemy import func, select
+
+    from webapp.support.models import UNRESOLVED, SupportTicket
+
+    return db.session.scalar(select(func.count(SupportTicket.id)).where(SupportTicket.status.in_(UNRESOLVED))) or 0

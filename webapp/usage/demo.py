@@ -29,6 +29,7 @@ KEYS = [
     ("Reporting dashboard", ["usage:read", "services:read", "invoices:read"], 1000),
 ]
 METRICS = [("pos.transaction", 40, 400), ("sms.sent", 2, 30), ("terminal.active", 3, 12)]
+HISTORY_DAYS = 365  # a year of usage, so every month's usage record has a value
 
 
 @step(order=40)
@@ -59,7 +60,7 @@ def _usage_history(org) -> None:
     rng = random.Random(org.slug)
     now = utcnow()
     rows = []
-    for days_ago in range(100, -1, -1):
+    for days_ago in range(HISTORY_DAYS, -1, -1):
         day = now - timedelta(days=days_ago)
         for metric, low, high in METRICS:
             for n in range(rng.randint(1, 4)):
@@ -80,7 +81,7 @@ def _usage_history(org) -> None:
                 )
     db.session.add_all(rows)
     db.session.flush()
-    start = usage.month_start(now - timedelta(days=100))
+    start = usage.month_start(now - timedelta(days=HISTORY_DAYS))
     while start <= now:
         usage.refresh_records(start, org.id)
         start = usage.next_month(start)

@@ -85,6 +85,7 @@ def template_detail(org):
 @org_view("workflows")
 def draft(org):
     """Describe a workflow in words; the AI drafts it; the draft is validated before it is shown."""
+    from webapp.ai.results import WORKFLOW_DRAFT, keep_result, kept_result
     from webapp.ai.services import draft_workflow
 
     form = DraftForm()
@@ -104,14 +105,17 @@ def draft(org):
             status=422 if form.errors or form.form_errors else 200,
         )
 
+    if request.method == "GET":
+        return page(kept_result(org, _user(), WORKFLOW_DRAFT, request.args.get("result")))
     if not form.validate_on_submit():
         return page()
     # A refused draft rolls back with the rest: no credit is charged for an answer that is not shown
     # (its reservation is refunded when the request ends). A retry after a lost race asks the AI once:
-    # ask() hands the second attempt the answer the first one got, and charges it once.
+    # ask() hands the second attempt the answer the first one got, and charges it once. The draft is
+    # kept and shown by a GET (post-redirect-get): a reload never asks the AI again.
     return perform(
-        lambda: draft_workflow(org, _user(), form.description.data),
-        then=page,
+        lambda: keep_result(org, _user(), WORKFLOW_DRAFT, draft_workflow(org, _user(), form.description.data)),
+        then=lambda kept: redirect(url_for("workflows.draft", slug=org.slug, result=kept.id)),
         form=form,
         field="description",
         failed=lambda _: page(),
