@@ -24,7 +24,7 @@ def _org(client):
 
 
 def test_a_workflow_draft_is_shown_by_a_get_and_a_reload_asks_the_ai_once(client, ctx, make_client):
-    owner, org = _org(client)
+    _owner, org = _org(client)
     drafted = client.post(f"/o/{org.slug}/workflows/draft", {"description": "When a video is ready, e-mail ops"})
     assert drafted.status_code == 303 and "result=" in drafted.location
     before = credits.balance_of(org).balance
