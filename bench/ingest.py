@@ -1,10 +1,17 @@
 """Usage-event ingestion benchmark (not a timed test).
 
 Starts gunicorn (2 workers with threads) on PostgreSQL + Redis against a fresh database on a free
-port, creates an organization and an API key, then measures:
-  (a) batches of 1,000 events  → events stored per second
+port, creates an organization and an API key, then measures, in one run under the same load:
+  (r) the reference: raw PostgreSQL (psycopg, COPY of 1,000 rows into a staging table, then
+      INSERT … ON CONFLICT DO NOTHING into a table with the events table's unique key and indexes),
+      as many client processes as (a) → rows stored per second
+  (a) batches of 1,000 events  → events stored per second, and the ratio to (r) (goal ≥ 0.8)
   (b) single-event requests    → requests per second and p95 latency
-  (c) bare /healthz            → requests per second, for the ratio with (b)
+  (c) bare /healthz            → requests per second, for the ratio with (b) (goal ≥ 0.5)
+Some batches and single events are sent twice on purpose; at the end the events table is counted:
+every event sent is stored exactly once (nothing lost, nothing double-counted) and the API answered
+"duplicate" for each repeat. The load average is printed beside the figures (the machine is shared;
+the ratios are what count).
 The load generator is several processes, each with its own keep-alive HTTP connection pool.
 
     .venv/bin/python bench/ingest.py [--pg postgresql://postgres@127.0.0.1:5432] [--redis redis://127.0.0.1:6379/4]
@@ -28,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 from _shared import free_port  # noqa: E402 (bench/ is the script's folder)
 
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # the interpreter running this script (its venv)
 
 
 def psql(base: str, sql: str) -> None:
@@ -40,6 +47,18 @@ def psql(base: str, sql: str) -> None:
         ],
         check=True,
     )
+
+
+def psql_db(dsn: str, sql: str, params=None) -> list:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def setup(env: dict) -> str:
@@ -66,57 +85,107 @@ with app.app_context():
     set_enterprise_terms(org, user, 0, 0, "MONTHLY", {})
     key, plain = keys.create_key(org, user, "bench", ["usage:write", "usage:read"], 1_000_000_000 // 1000, None)
     db.session.commit()
-    print(plain)
+    print(org.id, key.id, plain)
 """
     out = subprocess.run(
         [str(VENV_BIN / "python"), "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     )
-    return out.stdout.strip().splitlines()[-1]
+    org_id, key_id, plain = out.stdout.strip().splitlines()[-1].split()
+    return int(org_id), int(key_id), plain
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _batch(tag: str, b: int) -> list[dict]:
+    now = _now()
+    return [
+        {
+            "event_id": f"{tag}-{b}-{i}",
+            "event_type": "pos.transaction",
+            "quantity": 1 + i % 7,
+            "timestamp": now,
+            "data": {"terminal_id": f"T{i % 40}"},
+        }
+        for i in range(1000)
+    ]
+
+
 def batch_worker(args):
-    url, key, batches, tag = args
+    """Send batches ``first`` … ``last`` - 1 of client ``tag``; returns (accepted, duplicate)."""
+    url, key, first, last, tag = args
     headers = {"Authorization": f"Bearer {key}"}
-    stored = 0
+    accepted = duplicate = 0
     with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-        for b in range(batches):
-            events = [
-                {
-                    "event_id": f"{tag}-{b}-{i}",
-                    "event_type": "pos.transaction",
-                    "quantity": 1 + i % 7,
-                    "timestamp": _now(),
-                    "data": {"terminal_id": f"T{i % 40}"},
-                }
-                for i in range(1000)
-            ]
-            response = http.post("/api/v1/usage-events", json={"events": events})
+        for b in range(first, last):
+            body = {"events": _batch(tag, b)}
+            response = http.post("/api/v1/usage-events", json=body)
             response.raise_for_status()
-            stored += response.json()["counts"]["accepted"]
+            counts = response.json()["counts"]
+            accepted += counts["accepted"]
+            duplicate += counts["duplicate"]
+    return accepted, duplicate
+
+
+def reference_worker(args):
+    """The database's own limit: COPY 1,000 rows into a staging table, INSERT … ON CONFLICT DO NOTHING."""
+    import psycopg
+
+    dsn, org_id, key_id, batches, tag = args
+    stored = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE staging (event_id varchar(128), event_type varchar(64), quantity bigint,"
+            ' "timestamp" timestamptz, data json) ON COMMIT DELETE ROWS'
+        )
+        for b in range(batches):
+            now = datetime.now(UTC)
+            with conn.transaction(), conn.cursor() as cur:
+                with cur.copy('COPY staging (event_id, event_type, quantity, "timestamp", data) FROM STDIN') as copy:
+                    for i in range(1000):
+                        copy.write_row(
+                            (f"{tag}-{b}-{i}", "pos.transaction", 1 + i % 7, now, f'{{"terminal_id":"T{i % 40}"}}')
+                        )
+                cur.execute(
+                    "INSERT INTO reference_events (organization_id, api_key_id, event_id, event_type, quantity,"
+                    ' "timestamp", data, received_at)'
+                    ' SELECT %s, %s, event_id, event_type, quantity, "timestamp", data, now() FROM staging'
+                    " ON CONFLICT (organization_id, event_id) DO NOTHING",
+                    (org_id, key_id),
+                )
+                stored += cur.rowcount
     return stored
 
 
+REPEAT_EVERY = 10  # every tenth single event repeats the one sent just before (on purpose)
+
+
 def single_worker(args):
+    """Returns (latencies, distinct events sent, duplicates the API reported)."""
     url, key, requests, tag, path = args
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     latencies = []
+    distinct = duplicate = 0
+    event_id = None
     with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
         for i in range(requests):
             started = time.perf_counter()
             if path == "/healthz":
                 response = http.get(path)
             else:
+                if event_id is None or i % REPEAT_EVERY != REPEAT_EVERY - 1:
+                    event_id = f"{tag}-{i}"
+                    distinct += 1
                 response = http.post(
-                    path, json={"event_id": f"{tag}-{i}", "event_type": "api.request", "timestamp": _now()}
+                    path, json={"event_id": event_id, "event_type": "api.request", "timestamp": _now()}
                 )
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:200]}")
-    return latencies
+            if path != "/healthz":
+                duplicate += response.json()["counts"]["duplicate"]
+    return latencies, distinct, duplicate
 
 
 def run_pool(func, jobs):
@@ -157,7 +226,10 @@ def main() -> None:
     }
     server = None
     try:
-        key = setup(env)
+        org_id, key_id, key = setup(env)
+        dsn = f"{options.pg}/{database}"
+        # The reference table: the events table's columns, unique key and indexes (LIKE … INCLUDING ALL).
+        psql_db(dsn, "CREATE TABLE reference_events (LIKE usage_events INCLUDING ALL)")
         server = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
@@ -187,32 +259,81 @@ def main() -> None:
         else:
             sys.exit("gunicorn did not start")
         # Warm up both workers (auth cache, connection pools).
-        single_worker((url, key, 50, "warm", "/api/v1/usage-events"))
+        _, warm, _ = single_worker((url, key, 50, "warm", "/api/v1/usage-events"))
         single_worker((url, None, 50, "warm", "/healthz"))
+        print(f"load average before: {load()}")
 
         c = options.clients
-        stored, seconds = run_pool(batch_worker, [(url, key, options.batches, f"b{n}") for n in range(c)])
-        events = sum(stored)
-        print(f"(a) batches of 1,000: {events:,} events stored in {seconds:.2f} s = {events / seconds:,.0f} events/s")
+        stored, ref_seconds = run_pool(
+            reference_worker, [(dsn, org_id, key_id, options.batches, f"r{n}") for n in range(c)]
+        )
+        ref_rows = sum(stored)
+        ref_rate = ref_rows / ref_seconds
+        print(
+            f"(r) reference, raw PostgreSQL COPY + INSERT … ON CONFLICT, batches of 1,000: {ref_rows:,} rows "
+            f"in {ref_seconds:.2f} s = {ref_rate:,.0f} rows/s"
+        )
 
-        lat, seconds = run_pool(
+        results, seconds = run_pool(batch_worker, [(url, key, 0, options.batches, f"b{n}") for n in range(c)])
+        accepted = sum(r[0] for r in results)
+        rate = accepted / seconds
+        print(f"(a) batches of 1,000: {accepted:,} events stored in {seconds:.2f} s = {rate:,.0f} events/s")
+        # On purpose, untimed: each client sends its first two batches again; all must come back duplicate.
+        results, _ = run_pool(batch_worker, [(url, key, 0, 2, f"b{n}") for n in range(c)])
+        accepted += sum(r[0] for r in results)
+        batch_duplicates = sum(r[1] for r in results)
+
+        results, seconds = run_pool(
             single_worker, [(url, key, options.requests, f"s{n}", "/api/v1/usage-events") for n in range(c)]
         )
-        flat = [x for part in lat for x in part]
+        flat = [x for r in results for x in r[0]]
+        single_distinct = sum(r[1] for r in results)
+        single_duplicates = sum(r[2] for r in results)
         single_rps = len(flat) / seconds
         print(
-            f"(b) single events: {len(flat):,} requests in {seconds:.2f} s = {single_rps:,.0f} req/s, "
-            f"p95 {p95(flat) * 1000:.1f} ms"
+            f"(b) single events: {len(flat):,} requests ({single_duplicates:,} repeats) in {seconds:.2f} s "
+            f"= {single_rps:,.0f} req/s, p95 {p95(flat) * 1000:.1f} ms"
         )
 
-        lat, seconds = run_pool(single_worker, [(url, None, options.requests, f"h{n}", "/healthz") for n in range(c)])
-        flat = [x for part in lat for x in part]
+        results, seconds = run_pool(
+            single_worker, [(url, None, options.requests, f"h{n}", "/healthz") for n in range(c)]
+        )
+        flat = [x for r in results for x in r[0]]
         health_rps = len(flat) / seconds
         print(
             f"(c) /healthz: {len(flat):,} requests in {seconds:.2f} s = {health_rps:,.0f} req/s, "
             f"p95 {p95(flat) * 1000:.1f} ms"
         )
-        print(f"single-event / healthz = {single_rps / health_rps:.2f} (goal ≥ 0.33); batched goal ≥ 20,000 events/s")
+        print(f"load average after: {load()}")
+        batch_ratio, single_ratio = rate / ref_rate, single_rps / health_rps
+        print(
+            f"batched / reference = {batch_ratio:.2f} (goal ≥ 0.80) {'ok' if batch_ratio >= 0.8 else 'MISSED'}; "
+            f"single-event / healthz = {single_ratio:.2f} (goal ≥ 0.50) {'ok' if single_ratio >= 0.5 else 'MISSED'}"
+        )
+
+        # Nothing lost, nothing double-counted: the table holds each distinct event exactly once.
+        expected_batch, expected_single = options.batches * 1000 * c, single_distinct
+        rows = dict(
+            psql_db(
+                dsn,
+                "SELECT event_type, count(*) FROM usage_events WHERE organization_id = %s GROUP BY event_type",
+                (org_id,),
+            )
+        )
+        stored_batch, stored_single = rows.get("pos.transaction", 0), rows.get("api.request", 0) - warm
+        checks = [
+            ("batch events stored", stored_batch, expected_batch),
+            ("batch events answered accepted", accepted, expected_batch),
+            ("batch repeats answered duplicate", batch_duplicates, 2000 * c),
+            ("single events stored", stored_single, expected_single),
+            ("single repeats answered duplicate", single_duplicates, len(flat) - expected_single),
+        ]
+        failed = [(name, got, want) for name, got, want in checks if got != want]
+        for name, got, want in checks:
+            print(f"  {name}: {got:,} (expected {want:,})")
+        if failed:
+            sys.exit(f"COUNTS WRONG: {failed}")
+        print("counts: no event lost, none double-counted")
     finally:
         if server is not None:
             server.terminate()

@@ -93,6 +93,8 @@ class BoundedIntConverter(IntegerConverter):
 # ---------------------------------------------------------------- JSON
 
 
+# NUL or a surrogate, raw or escaped (\u0000, \uD800 to \uDFFF); a surrogate pair also matches (then the walk decides).
+_MAY_HOLD_FORBIDDEN = re.compile(r"[\x00\ud800-\udfff]|\\u(?:0000|[dD][89a-fA-F])")
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
@@ -137,7 +139,9 @@ def load_json(raw: bytes | str, *, max_depth: int = JSON_MAX_DEPTH, **json_kwarg
             f"The JSON body is nested more than {max_depth} levels deep.", code="json_too_deep", where="json"
         )
     value = json.loads(text, **json_kwargs)
-    found = _forbidden_path(value)
+    # A parsed string can hold NUL or a lone surrogate only if the text does, raw or as a \u escape;
+    # when neither is there (nearly always) the walk over every value is skipped.
+    found = _forbidden_path(value) if _MAY_HOLD_FORBIDDEN.search(text) else None
     if found is not None:
         raise _refuse_characters(found, "json")
     return value

@@ -105,12 +105,17 @@ def _parse_time(value) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
-    """(row, None, None) for a good event, else (None, code, message)."""
+_FIELDS = frozenset({"event_id", "event_type", "quantity", "timestamp", "data"})
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # = json.dumps(…, separators=…), one encoder
+
+
+def validate(raw, now: datetime, times: dict | None = None) -> tuple[tuple | None, str | None, str | None]:
+    """(row, None, None) for a good event, else (None, code, message). ``times`` caches parsed
+    timestamps within one batch (its events often share one)."""
     if not isinstance(raw, dict):
         return None, "invalid_event", "Each event is a JSON object."
-    unknown = set(raw) - {"event_id", "event_type", "quantity", "timestamp", "data"}
-    if unknown:
+    if not raw.keys() <= _FIELDS:
+        unknown = set(raw) - _FIELDS
         return None, "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown))}."
     event_id = raw.get("event_id")
     if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
@@ -129,7 +134,15 @@ def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
         return None, "invalid_quantity", "quantity is a whole number from 0 to 10^12."
     if "timestamp" not in raw:
         return None, "missing_timestamp", "timestamp is required (ISO 8601 with a time zone)."
-    moment = _parse_time(raw["timestamp"])
+    stamp = raw["timestamp"]
+    if times is None:
+        moment = _parse_time(stamp)
+    elif isinstance(stamp, str) and stamp in times:
+        moment = times[stamp]
+    else:
+        moment = _parse_time(stamp)
+        if isinstance(stamp, str):
+            times[stamp] = moment
     if moment is None:
         return None, "invalid_timestamp", "timestamp is ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z."
     if moment < now - MAX_AGE:
@@ -141,7 +154,7 @@ def validate(raw, now: datetime) -> tuple[tuple | None, str | None, str | None]:
     if data is not None:
         if not isinstance(data, dict):
             return None, "invalid_data", "data is a JSON object."
-        data_text = json.dumps(data, separators=(",", ":"))
+        data_text = _compact_json(data)
         if len(data_text) > MAX_DATA_BYTES:
             return None, "data_too_large", "data is larger than 4 KB."
     return (event_id, event_type, quantity, moment, data_text), None, None
@@ -276,8 +289,9 @@ def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | No
     in_batch_duplicates: list[str] = []
     current = month_start(now)
     earlier: dict[datetime, list[int]] = {}
+    times: dict = {}
     for index, raw in enumerate(events):
-        row, code, message = validate(raw, now)
+        row, code, message = validate(raw, now, times)
         if row is None:
             event_id = raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
             rejected.append({"index": index, "event_id": event_id, "code": code, "message": message})
