@@ -9,6 +9,7 @@ def test_staff_sign_in_lands_on_the_console_not_a_personal_workspace(client, ctx
     response = client.login("staff-landing@example.com")
     assert response.headers["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+    assert client.get("/").headers["Location"] == "/admin/"  # the front door too, later in the day
 
 
 def test_a_customer_lands_in_their_organization_and_next_still_wins(client, ctx):

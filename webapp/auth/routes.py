@@ -35,8 +35,7 @@ def _failed(response) -> bool:
 
 def _next_page() -> str:
     """Where a sign-in lands without a ``next``: staff on the console, everyone else in their organization."""
-    staff = current_user.is_authenticated and current_user.is_staff
-    return accounts.safe_next(request.args.get("next"), url_for("admin.index" if staff else "orgs.home"))
+    return accounts.safe_next(request.args.get("next"), accounts.landing_url(current_user))
 
 
 def _signed_in(signed_in):

@@ -444,3 +444,11 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
     return target
+
+
+def landing_url(user) -> str:
+    """Where a signed-in person starts (after sign-in, and at ``/``): staff on the console, everyone
+    else in their organization."""
+    from flask import url_for
+
+    return url_for("admin.index" if user.is_authenticated and user.is_staff else "orgs.home")

@@ -12,7 +12,11 @@ from webapp.extensions import db, limiter
 
 @bp.get("/")
 def index():
-    return redirect(url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    from webapp.auth.services import landing_url
+
+    return redirect(landing_url(current_user))
 
 
 @bp.get("/favicon.ico")
