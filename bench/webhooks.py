@@ -121,7 +121,11 @@ def main(n: int) -> int:
                         stderr=log,
                     )
                 )
-            time.sleep(3)
+            # The clock starts once every worker listens (starting one takes over a minute on a loaded machine).
+            logs = [Path(instance) / f"worker{i}.log" for i in range(workers)]
+            until = time.monotonic() + 300
+            while time.monotonic() < until and not all("Listening on" in log.read_text() for log in logs):
+                time.sleep(0.5)
             print(f"{n} events x {ENDPOINTS} endpoints ({len(ordered_paths)} ordered), {workers} workers")
             started = time.time()
             for start in range(0, n, 50):  # events arrive as a busy organization's would: 50 per transaction
