@@ -14,15 +14,25 @@ Workflow HTTP steps (and any later feature that calls a customer's URL) send thr
 * reports a refusal with one message whatever the port's state: nothing is ever sent to an internal
   address, so "refused", "closed" and "timed out" cannot be told apart.
 
+What is reused: one TLS context per process (built once, read-only afterwards, safe to share between
+threads); and, inside ``reuse_connections()`` (one job's scope), open connections per vetted
+(scheme, host, port, address): every request is vetted again first, and a connection is only reused
+for the very name and address it was opened for (so TLS SNI and the ``Host`` header always match the
+connection). Outside that scope each ``fetch`` opens and closes its own connections.
+
 A self-hoster names internal hosts that may be called in the setting
 ``outbound.allowed_internal_hosts`` (host names or IP literals exactly as written in the URL).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import ssl
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -176,8 +186,53 @@ def check_destination(url: str) -> None:
         return
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    """Vets the destination of each request (every redirect hop passes here) and connects to that IP."""
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The process's one TLS context (certificate verification on, the CA bundle loaded once)."""
+    global _ssl_context
+    if _ssl_context is None:
+        with _ssl_lock:
+            if _ssl_context is None:
+                _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
+
+
+# Open connections of the current ``reuse_connections()`` scope, by (scheme, host, port, vetted address).
+_pools: ContextVar[dict | None] = ContextVar("outbound_pools", default=None)
+
+
+@contextlib.contextmanager
+def reuse_connections():
+    """Within this block, ``fetch`` keeps connections open for the next request to the same vetted
+    (scheme, host, port, address); all are closed when it ends. For one job that sends many requests."""
+    pools: dict = {}
+    token = _pools.set(pools)
+    try:
+        yield
+    finally:
+        _pools.reset(token)
+        for transport in pools.values():
+            with contextlib.suppress(Exception):
+                transport.close()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Vets the destination of each request (every redirect hop passes here) and connects to that IP,
+    through a connection kept for exactly that (scheme, host, port, address)."""
+
+    def __init__(self, pools: dict | None = None):
+        self._shared = pools is not None
+        self._pools = pools if pools is not None else {}
+
+    def _transport(self, key) -> httpx.HTTPTransport:
+        transport = self._pools.get(key)
+        if transport is None:
+            transport = httpx.HTTPTransport(verify=ssl_context(), retries=0, trust_env=False)
+            self._pools[key] = transport
+        return transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -194,7 +249,7 @@ class GuardedTransport(httpx.HTTPTransport):
         inner = httpx.Request(
             request.method, pinned, headers=request.headers, stream=request.stream, extensions=extensions
         )
-        response = super().handle_request(inner)
+        response = self._transport((url.scheme, host.lower(), port, ip)).handle_request(inner)
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if peer is not None and not _allowed_internal(host):
@@ -203,6 +258,13 @@ class GuardedTransport(httpx.HTTPTransport):
                 response.close()
                 raise OutboundRefused(REFUSED.format(host=host))
         return response
+
+    def close(self) -> None:
+        if self._shared:
+            return  # the scope's connections outlive this request; ``reuse_connections`` closes them
+        for transport in self._pools.values():
+            transport.close()
+        self._pools.clear()
 
 
 @dataclass
@@ -246,7 +308,7 @@ def fetch(
     # Compressed bodies are not inflated (a small gzip can expand past any cap): ask for none.
     headers.setdefault("Accept-Encoding", "identity")
     client = httpx.Client(
-        transport=GuardedTransport(retries=0),
+        transport=GuardedTransport(_pools.get()),
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from webapp.core.transaction import commit_progress
-from webapp.jobs import enqueue, job, periodic
-
-BATCH = 50  # deliveries one job sends before handing over to a fresh job (other endpoints get workers too)
+from webapp.jobs import job, periodic
 
 
 @job(queue="integrations", retries=0, timeout=900)
 def deliver_endpoint(endpoint_id: int) -> str:
-    """Idempotent: each run sends what is due now, one request at a time, each attempt committed as it ends."""
-    from webapp.developers.services import deliver_next, job_started
+    """Idempotent: each run drains what is due now (a bounded batch under the endpoint's lock, one
+    request at a time, each attempt committed as it ends) and queues the next run if more is due."""
+    from webapp.developers.services import drain
 
-    job_started(endpoint_id)
-    outcome = "idle"
-    for _ in range(BATCH):
-        outcome = deliver_next(endpoint_id)
-        # Records the attempt and releases the endpoint's advisory lock before the next request.
-        commit_progress("each webhook attempt is recorded as it happens, and the endpoint lock released")
-        if outcome != "sent":
-            return outcome
-    enqueue(deliver_endpoint, endpoint_id)
-    return outcome
+    return drain(endpoint_id)
 
 
 @periodic("* * * * *")

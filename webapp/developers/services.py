@@ -3,8 +3,11 @@
 Signature (as Stripe's): ``Tessera-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>``;
 for 24 hours after a rotation a second ``v1=`` entry is signed with the previous secret.
 
-Delivery: a job per endpoint takes a PostgreSQL advisory lock (one request in flight per endpoint),
-sends the next due delivery through ``webapp.core.outbound.fetch``, records the attempt and commits.
+Delivery: a job per endpoint takes the endpoint's PostgreSQL advisory lock (one request in flight per
+endpoint) and drains its due deliveries in order, a bounded batch (``BATCH`` deliveries or
+``BATCH_SECONDS``) under that one lock: each is sent through ``webapp.core.outbound.fetch`` (the TLS
+context and the connection to the endpoint reused within the batch), its attempt recorded and
+committed before the next is sent; a batch that stops with more due queues the next job.
 A failure is retried with exponential backoff until the delivery's retry window (3 days) ends; an
 endpoint that has failed for that long is disabled and its owners and admins are e-mailed. An
 endpoint that asks for ordering gets its deliveries strictly in creation order (a failing one holds
@@ -406,10 +409,80 @@ def retry_wait(attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_RETRY_WAIT)
 
 
+def _lock_key(endpoint_id: int) -> tuple[int, int]:
+    return LOCK_CLASS, endpoint_id % 2**31
+
+
 def _lock(endpoint_id: int) -> bool:
+    """The endpoint's lock for this transaction only (one delivery sent outside a batch)."""
     if db.engine.dialect.name != "postgresql":
         return True  # SQLite has one writer anyway
-    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_CLASS, endpoint_id % 2**31))))
+    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(*_lock_key(endpoint_id)))))
+
+
+@contextlib.contextmanager
+def _batch_lock(endpoint_id: int):
+    """The endpoint's lock for a whole batch: a session-level advisory lock on a connection of its own,
+    so the batch's commits (one per attempt) do not release it. Released at the end; if the process
+    dies, PostgreSQL releases it with the connection. Yields whether it was taken."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    connection = db.engine.connect()
+    taken = False
+    try:
+        taken = bool(connection.scalar(select(func.pg_try_advisory_lock(*_lock_key(endpoint_id)))))
+        connection.commit()  # hold the lock, not an idle transaction
+        yield taken
+    finally:
+        try:
+            if taken:
+                connection.scalar(select(func.pg_advisory_unlock(*_lock_key(endpoint_id))))
+                connection.commit()
+        except Exception:
+            connection.invalidate()  # never hand a connection that may still hold the lock back to the pool
+            raise
+        finally:
+            connection.close()
+
+
+BATCH = 100  # deliveries one job sends before handing over to a fresh job (other endpoints get workers too)
+BATCH_SECONDS = 20.0  # and the time it may take: a request starts only if its timeout fits in what is left
+
+
+def drain(endpoint_id: int) -> str:
+    """Send the endpoint's due deliveries in order, a bounded batch under one lock, each attempt
+    committed as it ends. Returns the last outcome: "sent" (the batch was full: the next job is
+    queued), "busy", "idle", "waiting" or "paused". Idempotent: what succeeded is never sent again."""
+    from webapp.core.transaction import commit_progress
+
+    job_started(endpoint_id)
+    started = time.monotonic()
+    outcome = "idle"
+    with _batch_lock(endpoint_id) as taken:
+        if not taken:
+            return "busy"
+        with outbound.reuse_connections():
+            for count in range(BATCH):
+                timeout = float(get("webhooks.timeout_seconds"))
+                if count and time.monotonic() - started + timeout > BATCH_SECONDS:
+                    break  # a slow endpoint does not hold the worker past the batch's time
+                outcome = deliver_next(endpoint_id, locked=True)
+                commit_progress("each webhook attempt is recorded (exactly once) before the next is sent")
+                if outcome != "sent":
+                    break
+    if outcome == "sent" or (outcome in ("idle", "waiting") and _due_now(endpoint_id)):
+        # More is due: the batch was full, or a job woken while this one held the lock left at once.
+        wake(endpoint_id)
+        commit_progress("the endpoint's next job is queued")
+    return outcome
+
+
+def _due_now(endpoint_id: int) -> bool:
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+    if endpoint is None or not endpoint.enabled:
+        return False
+    return _next(endpoint, utcnow())[0] is not None
 
 
 def _next(endpoint: WebhookEndpoint, now: datetime) -> tuple[WebhookDelivery | None, datetime | None]:
@@ -432,11 +505,12 @@ def _next(endpoint: WebhookEndpoint, now: datetime) -> tuple[WebhookDelivery | N
     )
 
 
-def deliver_next(endpoint_id: int) -> str:
-    """Send one due delivery of the endpoint: "sent", "busy" (another worker holds it), "idle" or "waiting"."""
+def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
+    """Send one due delivery of the endpoint: "sent", "busy" (another worker holds it), "idle",
+    "waiting" or "paused". ``locked``: the caller (``drain``) holds the endpoint's lock."""
     from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
 
-    if not _lock(endpoint_id):
+    if not locked and not _lock(endpoint_id):
         return "busy"
     from webapp.orgs.suspension import skip_if_suspended
 
