@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import ssl
-import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,26 +19,11 @@ from urllib.parse import urlsplit
 import httpx
 from flask import current_app
 
+from webapp.core.outbound import ssl_context
 from webapp.extensions import db
 from webapp.integrations.models import OutboundCall
 
 log = logging.getLogger(__name__)
-_TLS: ssl.SSLContext | None = None
-_TLS_LOCK = threading.Lock()
-
-
-def tls_context() -> ssl.SSLContext:
-    """httpx's default verifying context (certifi's CA bundle), built once per process: building it
-    loads the whole bundle, tens of milliseconds of CPU that every client paid again (a publishing
-    step makes one). An SSLContext is safe to share between clients and threads."""
-    global _TLS
-    if _TLS is None:
-        with _TLS_LOCK:
-            if _TLS is None:
-                _TLS = httpx.create_ssl_context()
-    return _TLS
-
-
 REQUEST_ID_HEADERS = (
     "X-Freee-Request-ID",
     "X-Request-Id",
@@ -122,7 +105,7 @@ class ProviderClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
-        self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=tls_context())
+        self._http = httpx.Client(timeout=self.timeout, transport=transport, verify=ssl_context())
 
     def close(self) -> None:
         self._http.close()
