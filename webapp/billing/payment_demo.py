@@ -2,8 +2,11 @@
 default card, a failed automatic attempt waiting for its retry, and a credit note (idempotent:
 skipped once the organization has a saved card).
 
-The cards are records of cards saved at Stripe; the built-in Stripe sandbox keeps its objects in
-memory, so after a restart it does not know them: add a card on the Saved cards page to charge one.
+The customer and its two cards are made at Stripe (the built-in sandbox, through the same client
+as every other Stripe call: test cards ``pm_card_visa`` and ``pm_card_mastercard`` attached to the
+customer), so paying the demo's invoices by card works. The sandbox keeps its objects in memory:
+after a sandbox restart, or when it was not running at seed time, the cards are records only, and
+adding a card on the Saved cards page makes one Stripe knows.
 """
 
 from __future__ import annotations
@@ -27,11 +30,30 @@ from webapp.extensions import db
 from webapp.orgs.demo import demo_org
 
 
-def _card(account, brand, last4, month, year, default, suffix) -> PaymentMethod:
+def _at_stripe(account) -> dict[str, str]:
+    """The account's Stripe customer and the test cards attached to it, by suffix ({} when Stripe
+    cannot be reached: the demo then keeps records only)."""
+    from stripe import StripeError
+
+    from webapp.billing.providers.stripe import customer_id_for, stripe_client
+    from webapp.integrations.providers.client import ProviderError
+
+    try:
+        customer = customer_id_for(account)
+        client = stripe_client(account.organization_id)
+        return {
+            suffix: client.v1.payment_methods.attach(test_card, params={"customer": customer}).id
+            for suffix, test_card in (("visa", "pm_card_visa"), ("mc", "pm_card_mastercard"))
+        }
+    except (StripeError, ProviderError, OSError):
+        return {}
+
+
+def _card(account, brand, last4, month, year, default, suffix, stripe_ids: dict[str, str]) -> PaymentMethod:
     method = PaymentMethod(
         organization_id=account.organization_id,
         account_id=account.id,
-        stripe_payment_method_id=f"pm_demo{account.id}{suffix}",
+        stripe_payment_method_id=stripe_ids.get(suffix) or f"pm_demo{account.id}{suffix}",
         card_brand=brand,
         card_last4=last4,
         card_exp_month=month,
@@ -79,11 +101,15 @@ def payments_demo() -> None:
     account = billing.billing_account_for(org)
     if db.session.scalar(select(PaymentMethod.id).where(PaymentMethod.account_id == account.id).limit(1)):
         return
-    db.session.add(
-        ProviderCustomer(
-            organization_id=org.id, account_id=account.id, provider="stripe", customer_id=f"cus_demo{account.id}"
+    stripe_ids = _at_stripe(account)
+    if not stripe_ids and not db.session.scalar(
+        select(ProviderCustomer.id).where(ProviderCustomer.account_id == account.id)
+    ):
+        db.session.add(
+            ProviderCustomer(
+                organization_id=org.id, account_id=account.id, provider="stripe", customer_id=f"cus_demo{account.id}"
+            )
         )
-    )
     # An invoice the default card paid on its own, the day it was issued.
     issued = now - timedelta(days=130)
     collected = _invoice(account, date(issued.year, issued.month, 1), "Card reader rental", 2_500, issued)
@@ -122,8 +148,8 @@ def payments_demo() -> None:
 
     # The cards come after the invoices, so finalizing them above did not queue real charges.
     soon = (now.replace(day=1) + timedelta(days=40)).replace(day=1)  # expires at the end of next month
-    visa = _card(account, "visa", "4242", 12, now.year + 3, True, "visa")
-    _card(account, "mastercard", "4444", soon.month, soon.year, False, "mc")
+    visa = _card(account, "visa", "4242", 12, now.year + 3, True, "visa", stripe_ids)
+    _card(account, "mastercard", "4444", soon.month, soon.year, False, "mc", stripe_ids)
     _attempt(collected, visa, 1, ATTEMPT_SUCCEEDED, collected_at, payment)
     retry_at = issued + timedelta(days=3)
     _attempt(failing, visa, 1, ATTEMPT_FAILED, issued, failed, "Your card has insufficient funds.", retry_at)
