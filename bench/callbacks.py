@@ -136,6 +136,34 @@ def one_at_a_time(url: str, body: list, count: int = 30) -> None:
     print(f"sequential {count} repeated callbacks: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms")
 
 
+def with_ab(url: str, body: list, count: int) -> None:
+    """The same bursts from ApacheBench (``ab``, C, Debian's apache2-utils) when it is installed: the
+    Python client above spends about as much CPU per request as the server, on the same two cores,
+    so ab shows what the server itself answers. Identical callbacks only (ab sends one body)."""
+    import re
+    import shutil
+    from urllib.parse import urlencode
+
+    if shutil.which("ab") is None:
+        print("ab: not installed (apt-get install apache2-utils) - skipped")
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".form", delete=False) as file:
+        file.write(urlencode([tuple(pair) for pair in body]))
+    form = ["-p", file.name, "-T", "application/x-www-form-urlencoded"]
+    for name, path, extra in (("GET /healthz", "/healthz", []), ("POST /webhooks/paynow", "/webhooks/paynow", form)):
+        argv = ["ab", "-q", "-n", str(count), "-c", str(count), "-s", "60", *extra, f"{url}{path}"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+        cut = dict(re.findall(r"^\s+(\d+)%\s+(\d+)", out, re.M))
+        failed = re.search(r"Failed requests:\s+(\d+)", out)
+        non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+        print(
+            f"ab {count} x {name} at once: p50 {cut.get('50', '?')} ms, p95 {cut.get('95', '?')} ms, "
+            f"max {cut.get('100', '?')} ms, failed {failed.group(1) if failed else '?'}, "
+            f"non-2xx {non2xx.group(1) if non2xx else 0}"
+        )
+    os.unlink(file.name)
+
+
 def reference(url: str, count: int) -> float:
     """The machine's own figure for this burst: the same number of GET /healthz at once (a Flask
     request on the page threads that touches nothing), from the same client. Returns its p95."""
@@ -230,6 +258,7 @@ def main() -> None:
         floor = reference(url, options.callbacks)
         same = scenario("same", url, dsn, [bodies[0]] * options.callbacks, 1, floor=floor)
         one_at_a_time(url, bodies[0])
+        with_ab(url, bodies[0], options.callbacks)
         # counts include (a)
         distinct = scenario("distinct", url, dsn, bodies[1:], options.callbacks + 1, wait=300, floor=floor)
         ok = same and distinct

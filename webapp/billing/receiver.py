@@ -52,7 +52,9 @@ class CallbackReceiver:
     async def start(self) -> None:
         if self.enabled and self.engine is None:
             url = self.app.config["SQLALCHEMY_DATABASE_URI"]
-            self.engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_pre_ping=True)
+            # No pre-ping (a round trip per callback): a connection that died with a database restart
+            # fails its callback with a 503 (Paynow calls again) and the pool drops it.
+            self.engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
     async def stop(self) -> None:
         if self.engine is not None:
