@@ -118,9 +118,11 @@ def avatar(obj, size: int = 28, css: str = ""):
         return Markup(
             f'<img class="{escape(classes)}" src="{escape(url)}" alt="" width="{size}" height="{size}" loading="lazy">'
         )
+    # The initials are drawn by the stylesheet from the attribute: decoration, not part of the text
+    # around them (a switcher reads "Acme Farms", not "AF Acme Farms").
     return Markup(
         f'<span class="{escape(classes)} avatar-initials" aria-hidden="true" '
-        f'data-size="{size}">{escape(getattr(obj, "initials", "?"))}</span>'
+        f'data-size="{size}" data-initials="{escape(getattr(obj, "initials", "?"))}"></span>'
     )
 
 
