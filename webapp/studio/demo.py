@@ -154,22 +154,7 @@ def _published(org, owner, video, caption, days_ago, outcomes, every: int = 1) -
             continue
         remote_id = {TIKTOK: "73", INSTAGRAM: "180", YOUTUBE: "yt"}[platform] + f"{int(at.timestamp())}{job.id:06d}"
         job.status, job.completed_at, job.platform_post_id, job.step = PublishJob.COMPLETED, at, remote_id, "published"
-        db.session.add(PublishAttempt(job=job, attempt_number=1, step="published", outcome="ok", created_at=at))
-        published = PublishedPost(
-            organization_id=org.id,
-            created_by_id=owner.id,
-            post_id=post.id,
-            job_id=job.id,
-            video_id=video.id,
-            platform=platform,
-            platform_post_id=remote_id,
-            url=_url(platform, remote_id),
-            caption=caption,
-            hashtags=post.hashtags,
-            published_at=at,
-        )
-        db.session.add(published)
-        db.session.flush()
+        published = record_published(org, owner, post, job, video, platform, remote_id, caption, at)
         base = 300 + job.id * 37 % 500
         for day in sorted({*range(0, days_ago + 1, every), days_ago}):
             views = int(base * (1 + day) ** 1.1)
@@ -201,6 +186,28 @@ PAST_CAPTIONS = [
     "Autumn leaves and roasted chestnuts",
     "Yudofu at Nanzen-ji",
 ]
+
+
+def record_published(org, owner, post, job, video, platform, remote_id, caption, at) -> PublishedPost:
+    """A target the demo publishes by hand: its successful attempt and the published post (also used
+    by demo_history.py)."""
+    db.session.add(PublishAttempt(job=job, attempt_number=1, step="published", outcome="ok", created_at=at))
+    published = PublishedPost(
+        organization_id=org.id,
+        created_by_id=owner.id,
+        post_id=post.id,
+        job_id=job.id,
+        video_id=video.id,
+        platform=platform,
+        platform_post_id=remote_id,
+        url=_url(platform, remote_id),
+        caption=caption,
+        hashtags=post.hashtags,
+        published_at=at,
+    )
+    db.session.add(published)
+    db.session.flush()
+    return published
 
 
 def _url(platform: str, remote_id: str) -> str:

@@ -21,8 +21,6 @@ from webapp.studio.models import (
     YOUTUBE,
     MetricSnapshot,
     Post,
-    PublishAttempt,
-    PublishedPost,
     PublishJob,
     Video,
 )
@@ -91,7 +89,7 @@ def studio_history_demo() -> None:
 
 
 def _archived(org, owner, video, platform, conn, at, views, rng) -> None:
-    from webapp.studio.demo import _url
+    from webapp.studio.demo import record_published
 
     caption = f"{MARK} {rng.choice(CAPTIONS)} in Kyoto"
     post = Post(
@@ -127,22 +125,7 @@ def _archived(org, owner, video, platform, conn, at, views, rng) -> None:
     db.session.flush()
     remote_id = {TIKTOK: "74", INSTAGRAM: "181", YOUTUBE: "ya"}[platform] + f"{int(at.timestamp())}{job.id:06d}"
     job.platform_post_id = remote_id
-    db.session.add(PublishAttempt(job=job, attempt_number=1, step="published", outcome="ok", created_at=at))
-    published = PublishedPost(
-        organization_id=org.id,
-        created_by_id=owner.id,
-        post_id=post.id,
-        job_id=job.id,
-        video_id=video.id,
-        platform=platform,
-        platform_post_id=remote_id,
-        url=_url(platform, remote_id),
-        caption=caption,
-        hashtags=post.hashtags,
-        published_at=at,
-    )
-    db.session.add(published)
-    db.session.flush()
+    published = record_published(org, owner, post, job, video, platform, remote_id, caption, at)
     like_rate = rng.uniform(0.06, 0.09)
     now = utcnow()
     # Syncs at varied hours: after a day, three days, near the end of the first week, a month.
