@@ -241,6 +241,14 @@ def analyse_project(org, project, actor) -> AiReport:
         {"project_name": project.name, "figures": figures_text(figures)},
         operation="project_analysis",
     )
+    report = narrated_report(org, actor, answer, AiReport.PROJECT, project.id, project.name, figures)
+    record(actor, "ai.project_analysed", report, {"project_id": project.id, "credits": answer.credits}, org=org)
+    return report
+
+
+def narrated_report(org, actor, answer, kind: str, subject_id: int, title: str, figures: dict, details=None):
+    """Store the AI's narrative beside the figures it was given, charging the answer in the same
+    transaction; an empty answer is refused and charges nothing (project analysis, workflow review)."""
     narrative = answer.content.strip()
     if not narrative:
         answer.refuse("The AI answered with nothing.")
@@ -249,17 +257,17 @@ def analyse_project(org, project, actor) -> AiReport:
     report = AiReport(
         organization_id=org.id,
         created_by_id=actor.id,
-        kind=AiReport.PROJECT,
-        subject_id=project.id,
-        title=project.name,
+        kind=kind,
+        subject_id=subject_id,
+        title=title,
         figures=figures,
         narrative=narrative[:20_000],
         usage_log_id=answer.usage_log_id,
         credits_used=answer.credits,
+        **({"details": details} if details is not None else {}),
     )
     db.session.add(report)
     db.session.flush()
-    record(actor, "ai.project_analysed", report, {"project_id": project.id, "credits": answer.credits}, org=org)
     return report
 
 

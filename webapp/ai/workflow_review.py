@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.ai import services as ai
 from webapp.ai.models import AiReport
+from webapp.ai.projects import narrated_report
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
 from webapp.extensions import db
@@ -174,25 +175,9 @@ def review_workflow(org, workflow, actor) -> AiReport:
         {"workflow_name": workflow.name, "figures": figures_text(workflow, figures, suggestions)},
         operation="workflow_review",
     )
-    narrative = answer.content.strip()
-    if not narrative:
-        answer.refuse("The AI answered with nothing.")
-        raise ai.AiUnavailable("The AI answered with nothing; nothing was charged. Try again.")
-    answer.charge()
-    report = AiReport(
-        organization_id=org.id,
-        created_by_id=actor.id,
-        kind=AiReport.WORKFLOW,
-        subject_id=workflow.id,
-        title=workflow.name,
-        figures=figures,
-        narrative=narrative[:20_000],
-        details={"suggestions": suggestions},
-        usage_log_id=answer.usage_log_id,
-        credits_used=answer.credits,
+    report = narrated_report(
+        org, actor, answer, AiReport.WORKFLOW, workflow.id, workflow.name, figures, {"suggestions": suggestions}
     )
-    db.session.add(report)
-    db.session.flush()
     record(
         actor, "ai.workflow_reviewed", report, {"workflow_id": workflow.id, "suggestions": len(suggestions)}, org=org
     )
