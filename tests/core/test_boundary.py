@@ -18,7 +18,7 @@ from webapp.api import services as api_keys
 from webapp.api.models import SCOPES, ApiKey
 from webapp.core.boundary import JSON_MAX_DEPTH, load_json
 from webapp.core.models import utcnow
-from webapp.core.parsing import BIGINT_MAX, parse_date, parse_int, parse_month
+from webapp.core.parsing import BIGINT_MAX, parse_date, parse_instant, parse_int, parse_month
 from webapp.extensions import db
 from webapp.orgs.models import Organization
 from webapp.support.models import SupportTicket
@@ -191,6 +191,27 @@ def test_parsers_accept_only_what_a_person_means():
     assert parse_month("2026-11").month == 11
     with pytest.raises(ValueError):
         parse_month("0000-03")
+
+
+def test_instants_need_a_zone_and_a_year_that_converts_to_utc():
+    assert parse_instant("2026-11-23t10:00:00z").isoformat() == "2026-11-23T10:00:00+00:00"
+    assert parse_instant("2026-11-23T10:00:00+09:00").hour == 1
+    assert parse_instant("2016-12-31T23:59:60Z").second == 59
+    # Year 1 east of UTC and year 9999 west of it overflow on the way to UTC; no zone is no moment.
+    for bad in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "2026-11-23T10:00:00", 20261123, "x" * 41):
+        assert parse_instant(bad) is None, bad
+
+
+def test_a_timestamp_at_the_edge_of_the_calendar_is_a_422_not_a_500(client, ctx):
+    user, org = _owner(client)
+    headers = {"Authorization": f"Bearer {_key(org, user)}"}
+    for stamp in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"):
+        event = {"event_id": "edge", "event_type": "a", "timestamp": stamp}
+        answer = client.client.post("/api/v1/usage-events", json=event, headers=headers)
+        assert answer.status_code == 422, stamp
+        assert answer.json["error"]["details"]["rejected"][0]["code"] == "invalid_timestamp", stamp
+        listed = client.get("/api/v1/events", query_string={"created[gte]": stamp}, headers=headers)
+        assert listed.status_code == 422 and listed.json["error"]["code"] == "invalid_parameter", stamp
 
 
 # ------------------------------------------------------------------ JSON depth and body size

@@ -10,7 +10,7 @@ number a route reads from a query string, a form or a cursor goes through ``pars
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 BIGINT_MAX = 2**63 - 1
 # Dates outside this window are typing mistakes or probes (year 0, year 9999 + 1 day overflows).
@@ -21,6 +21,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _SIGNED = re.compile(r"-?[0-9]+")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_RFC3339_T = re.compile(r"(?<=[0-9])[tT](?=[0-9])")
 
 
 def parse_int(text: str | None, *, minimum: int = 0, maximum: int = BIGINT_MAX, signed: bool = False) -> int:
@@ -79,3 +80,21 @@ def parse_month(text: str | None, *, earliest: date = MIN_DATE, latest: date = M
     if not earliest.replace(day=1) <= value <= latest:
         raise ValueError(f"Enter a month from {earliest:%Y-%m} to {latest:%Y-%m}.")
     return value
+
+
+def parse_instant(text: object) -> datetime | None:
+    """An ISO 8601 / RFC 3339 date-time *with* a time zone → the moment in UTC, else None.
+
+    RFC 3339 allows a lower-case ``t`` and ``z`` and a leap second, which Python's parser takes
+    neither of; a moment outside ``MIN_DATE``..``MAX_DATE`` is refused before converting, since
+    ``0001-01-01T00:00+00:01`` overflows on the way to UTC."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    normal = _RFC3339_T.sub("T", text).replace("z", "Z").replace(":60", ":59")
+    try:
+        moment = datetime.fromisoformat(normal)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not MIN_DATE.year <= moment.year <= MAX_DATE.year:
+        return None
+    return moment.astimezone(UTC)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import jsonify, request
 from sqlalchemy import select
 
 from webapp.api import public_bp
 from webapp.api.v1 import ApiFailure, _page, endpoint
+from webapp.core.parsing import parse_instant
 from webapp.developers.catalog import TYPES
 from webapp.developers.models import Event
 from webapp.developers.services import event_payload
@@ -23,19 +23,12 @@ def _time(name: str) -> datetime | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    value = None
-    if len(raw) <= 40:
-        # RFC 3339 allows a lower-case t and z and a leap second; Python's parser takes neither.
-        text = re.sub(r"(?<=[0-9])[tT](?=[0-9])", "T", raw).replace("z", "Z").replace(":60", ":59")
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            value = None
-    if value is None or value.tzinfo is None:
+    value = parse_instant(raw)
+    if value is None:
         raise ApiFailure(
             422, "invalid_parameter", f"{name} is an ISO 8601 date-time with a time zone.", {"param": name}
         )
-    return value.astimezone(UTC)
+    return value
 
 
 def _visible(org_id: int):

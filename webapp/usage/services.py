@@ -16,6 +16,7 @@ from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.core.models import utcnow
+from webapp.core.parsing import parse_instant
 from webapp.extensions import db
 from webapp.usage.models import (
     COUNT,
@@ -93,18 +94,6 @@ def metric_for(code: str, metrics: dict[str, UsageMetric]) -> UsageMetric:
 # ------------------------------------------------------------------ ingestion (hot path)
 
 
-def _parse_time(value) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC)
-
-
 _FIELDS = frozenset({"event_id", "event_type", "quantity", "timestamp", "data"})
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode  # = json.dumps(…, separators=…), one encoder
 
@@ -136,11 +125,11 @@ def validate(raw, now: datetime, times: dict | None = None) -> tuple[tuple | Non
         return None, "missing_timestamp", "timestamp is required (ISO 8601 with a time zone)."
     stamp = raw["timestamp"]
     if times is None:
-        moment = _parse_time(stamp)
+        moment = parse_instant(stamp)
     elif isinstance(stamp, str) and stamp in times:
         moment = times[stamp]
     else:
-        moment = _parse_time(stamp)
+        moment = parse_instant(stamp)
         if isinstance(stamp, str):
             times[stamp] = moment
     if moment is None:
