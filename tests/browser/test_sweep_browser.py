@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import CHROMIUM
@@ -148,6 +149,19 @@ def check_axe(axe, page, role: str, failures: list) -> None:
             )
 
 
+def goto(page, url: str):
+    """``page.goto``, once more when Chromium aborted it: a navigation the previous page started as
+    it was left (an htmx poll answering with a redirect) supersedes ours, which is not this page's
+    doing. A page that aborts its own loading aborts again and is reported."""
+    try:
+        return page.goto(url)
+    except PlaywrightError as error:
+        if "net::ERR_ABORTED" not in error.message:
+            raise
+        page.wait_for_load_state("load")
+        return page.goto(url)
+
+
 def crawl(page, origin: str, role: str, watch: Watch, checked: Checked, failures: list) -> tuple[list[str], dict]:
     queue, seen, shapes = deque([(page.url, "the landing page")]), {page.url}, set()
     visited, forms = [], {}
@@ -158,7 +172,11 @@ def crawl(page, origin: str, role: str, watch: Watch, checked: Checked, failures
             continue
         shapes.add(kind)
         watch.where = url.removeprefix(origin)
-        response = page.goto(url)
+        try:
+            response = goto(page, url)
+        except PlaywrightError as error:
+            failures.append(f"[{role}] {watch.where} (linked from {source}) did not load: {error.message}")
+            continue
         visited.append(url)
         status = response.status if response else 0
         if status in (403, 404):
@@ -227,7 +245,7 @@ def submit_forms(page, origin: str, role: str, watch: Watch, forms: dict, checke
         if not checked.first("form " + shape(urlsplit(action).path)):
             continue  # another role submits this kind of form
         watch.where = f"{form['page'].removeprefix(origin)} form {action.removeprefix(origin)}"
-        response = page.goto(form["page"])
+        response = goto(page, form["page"])
         if not response or response.status >= 400:
             continue  # an earlier submission took this page away (it was the sweep's own doing)
         candidates = [f for f in page.locator("form").all() if f.evaluate(ACTION) == action]
