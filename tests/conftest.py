@@ -17,7 +17,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
+# Under pytest-xdist each worker (gw0, gw1, …) has a database and a Redis database of its own: every
+# test truncates the tables and flushes Redis, which must not reach a test running beside it.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+if WORKER:
+    _base, _, _number = TEST_REDIS_URL.rpartition("/")
+    TEST_REDIS_URL = f"{_base}/{int(_number or 0) - WORKER}"
 _tmp = Path(tempfile.mkdtemp(prefix="tessera-tests-"))
 os.environ.setdefault("INSTANCE_PATH", str(_tmp / "instance"))
 
@@ -34,6 +40,25 @@ DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp / 'test.
 if DATABASE_URL.startswith("postgresql://"):
     DATABASE_URL = "postgresql+psycopg://" + DATABASE_URL.removeprefix("postgresql://")
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def _worker_database(url: str) -> str:
+    """The worker's own PostgreSQL database beside the one TEST_DATABASE_URL names, created if missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    main = make_url(url)
+    own = main.set(database=f"{main.database}_w{WORKER}")
+    engine = create_engine(main, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+if IS_POSTGRES and WORKER:
+    DATABASE_URL = _worker_database(DATABASE_URL)
 
 
 CHROMIUM = "/usr/bin/chromium"
