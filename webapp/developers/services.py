@@ -19,14 +19,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.audit import record
 from webapp.core import outbound
@@ -458,18 +461,31 @@ def drain(endpoint_id: int) -> str:
 
     job_started(endpoint_id)
     started = time.monotonic()
-    outcome = "idle"
+    outcome, sent = "idle", 0
     with _batch_lock(endpoint_id) as taken:
         if not taken:
             return "busy"
         with outbound.reuse_connections():
-            for count in range(BATCH):
-                timeout = float(get("webhooks.timeout_seconds"))
-                if count and time.monotonic() - started + timeout > BATCH_SECONDS:
-                    break  # a slow endpoint does not hold the worker past the batch's time
-                outcome = deliver_next(endpoint_id, locked=True)
-                commit_progress("each webhook attempt is recorded (exactly once) before the next is sent")
-                if outcome != "sent":
+            while sent < BATCH and outcome in ("idle", "sent"):
+                endpoint, outcome = _usable(endpoint_id)
+                if endpoint is None:
+                    break
+                chunk, due_at = _due(endpoint, utcnow(), min(CHUNK, BATCH - sent))
+                if not chunk:
+                    outcome = _wait_for(endpoint, due_at)
+                    break
+                out_of_time = False
+                for due in chunk:
+                    timeout = float(get("webhooks.timeout_seconds"))
+                    if sent and time.monotonic() - started + timeout > BATCH_SECONDS:
+                        out_of_time = True  # a slow endpoint does not hold the worker past the batch's time
+                        break
+                    ok = _attempt(endpoint, due)
+                    commit_progress("each webhook attempt is recorded (exactly once) before the next is sent")
+                    sent, outcome = sent + 1, "sent"
+                    if not ok and endpoint.ordered:
+                        break  # a failed head holds back the later ones: the next read sees it waiting
+                if out_of_time:
                     break
     if outcome == "sent" or (outcome in ("idle", "waiting") and _due_now(endpoint_id)):
         # More is due: the batch was full, or a job woken while this one held the lock left at once.
@@ -478,59 +494,100 @@ def drain(endpoint_id: int) -> str:
     return outcome
 
 
-def _due_now(endpoint_id: int) -> bool:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
-    if endpoint is None or not endpoint.enabled:
-        return False
-    return _next(endpoint, utcnow())[0] is not None
+CHUNK = 20  # due deliveries read in one query; the endpoint is re-read before each is sent
 
 
-def _next(endpoint: WebhookEndpoint, now: datetime) -> tuple[WebhookDelivery | None, datetime | None]:
-    """The delivery to send now, else when the next one is due."""
-    pending = select(WebhookDelivery).where(
-        WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING
-    )
-    if endpoint.ordered:
-        head = db.session.scalar(pending.order_by(WebhookDelivery.id).limit(1))
-        if head is None:
-            return None, None
-        return (head, None) if head.next_attempt_at <= now else (None, head.next_attempt_at)
-    due = db.session.scalar(pending.where(WebhookDelivery.next_attempt_at <= now).order_by(WebhookDelivery.id).limit(1))
-    if due is not None:
-        return due, None
-    return None, db.session.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at)).where(
-            WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING
-        )
-    )
+@dataclass(frozen=True)
+class _Due:
+    """What sending one delivery needs, read before the attempts' commits expire the ORM objects."""
+
+    id: int
+    attempts: int
+    window_started_at: datetime
+    is_test: bool
+    event_public_id: str
+    body: bytes
 
 
-def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
-    """Send one due delivery of the endpoint: "sent", "busy" (another worker holds it), "idle",
-    "waiting" or "paused". ``locked``: the caller (``drain``) holds the endpoint's lock."""
-    from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
-
-    if not locked and not _lock(endpoint_id):
-        return "busy"
+def _usable(endpoint_id: int) -> tuple[WebhookEndpoint | None, str]:
+    """The endpoint, fresh, when deliveries may go out now; else None and why ("idle", "paused")."""
     from webapp.orgs.suspension import skip_if_suspended
 
     endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
     if endpoint is None or not endpoint.enabled:
-        return "idle"
+        return None, "idle"
     if skip_if_suspended(endpoint.organization_id, f"webhook endpoint {endpoint_id}"):
-        return "paused"  # deliveries stay PENDING, attempts unspent
-    now = utcnow()
-    if endpoint.previous_secret_expires_at is not None and endpoint.previous_secret_expires_at <= now:
+        return None, "paused"  # deliveries stay PENDING, attempts unspent
+    if endpoint.previous_secret_expires_at is not None and endpoint.previous_secret_expires_at <= utcnow():
         expire_previous_secret(endpoint)
-    delivery, due_at = _next(endpoint, now)
-    if delivery is None:
-        if due_at is not None:
-            wake(endpoint.id, at=due_at)
-            return "waiting"
+    return endpoint, "idle"
+
+
+def _due(endpoint: WebhookEndpoint, now: datetime, limit: int) -> tuple[list[_Due], datetime | None]:
+    """Up to ``limit`` deliveries to send now, oldest first — for an ordered endpoint only the run of
+    due ones from the head of its queue — else none and when the next one is due."""
+    pending = (
+        select(WebhookDelivery)
+        .options(joinedload(WebhookDelivery.event))
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING)
+        .order_by(WebhookDelivery.id)
+    )
+    if endpoint.ordered:
+        queue = db.session.scalars(pending.limit(limit)).all()
+        due = list(itertools.takewhile(lambda d: d.next_attempt_at <= now, queue))
+        next_at = queue[0].next_attempt_at if queue and not due else None
+    else:
+        due = db.session.scalars(pending.where(WebhookDelivery.next_attempt_at <= now).limit(limit)).all()
+        next_at = None
+        if not due:
+            next_at = db.session.scalar(
+                select(func.min(WebhookDelivery.next_attempt_at)).where(
+                    WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING
+                )
+            )
+    chunk = [
+        _Due(d.id, d.attempts, d.window_started_at, d.event.is_test, d.event.public_id, event_body(d.event))
+        for d in due
+    ]
+    return chunk, next_at
+
+
+def _wait_for(endpoint: WebhookEndpoint, due_at: datetime | None) -> str:
+    if due_at is None:
         return "idle"
-    body = event_body(delivery.event)
+    wake(endpoint.id, at=due_at)
+    return "waiting"
+
+
+def _due_now(endpoint_id: int) -> bool:
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+    if endpoint is None or not endpoint.enabled:
+        return False
+    return bool(_due(endpoint, utcnow(), 1)[0])
+
+
+def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
+    """Send one due delivery of the endpoint: "sent", "busy" (another worker holds it), "idle",
+    "waiting" or "paused". ``locked``: the caller holds the endpoint's lock."""
+    if not locked and not _lock(endpoint_id):
+        return "busy"
+    endpoint, why = _usable(endpoint_id)
+    if endpoint is None:
+        return why
+    chunk, due_at = _due(endpoint, utcnow(), 1)
+    if not chunk:
+        return _wait_for(endpoint, due_at)
+    _attempt(endpoint, chunk[0])
+    return "sent"
+
+
+def _attempt(endpoint: WebhookEndpoint, due: _Due) -> bool:
+    """Send one delivery, record the attempt and its outcome (in the caller's transaction); True when
+    the endpoint took it. A failure is retried with backoff until the delivery's window ends."""
+    from webapp.core.outbound import OutboundFailed, OutboundRefused, fetch
+
     timestamp = int(time.time())
-    header = signature_header(endpoint, timestamp, body)
+    header = signature_header(endpoint, timestamp, due.body)
     status, excerpt, error, duration = None, "", None, 0
     started = time.monotonic()
     try:
@@ -541,9 +598,9 @@ def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
                 "Content-Type": "application/json",
                 "User-Agent": "Tessera-Webhooks/1.0",
                 SIGNATURE_HEADER: header,
-                "Tessera-Event-Id": delivery.event.public_id,
+                "Tessera-Event-Id": due.event_public_id,
             },
-            content=body,
+            content=due.body,
             timeout=float(get("webhooks.timeout_seconds")),
             max_response_bytes=MAX_RESPONSE_BYTES,
         )
@@ -555,14 +612,13 @@ def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
     duration = duration or int((time.monotonic() - started) * 1000)
     ok = status is not None and 200 <= status < 300
     now = utcnow()
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    db.session.add(
-        WebhookAttempt(
+    attempts = due.attempts + 1
+    db.session.execute(
+        insert(WebhookAttempt).values(
             organization_id=endpoint.organization_id,
-            delivery_id=delivery.id,
-            number=delivery.attempts,
-            request_body=body.decode(),
+            delivery_id=due.id,
+            number=attempts,
+            request_body=due.body.decode(),
             signature=header[:400],
             response_status=status,
             response_excerpt=excerpt,
@@ -572,24 +628,24 @@ def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
             created_at=now,
         )
     )
-    if ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = SUCCEEDED, now, None
-        endpoint.failing_since = None
-        return "sent"
+    outcome: dict = {"attempts": attempts, "last_attempt_at": now}
     window = timedelta(hours=get("webhooks.retry_window_hours"))
-    window_end = delivery.window_started_at + window
-    if delivery.event.is_test:
-        delivery.status, delivery.next_attempt_at = FAILED, None  # a test event is sent once
-        return "sent"
-    if now >= window_end:
-        delivery.status, delivery.next_attempt_at = FAILED, None
+    window_end = due.window_started_at + window
+    if ok:
+        outcome.update(status=SUCCEEDED, delivered_at=now, next_attempt_at=None)
+        if endpoint.failing_since is not None:
+            endpoint.failing_since = None
+    elif due.is_test or now >= window_end:  # a test event is sent once
+        outcome.update(status=FAILED, next_attempt_at=None)
     else:  # the last retry falls at the window's end
-        delivery.next_attempt_at = min(now + retry_wait(delivery.attempts), window_end)
-    if endpoint.failing_since is None:
-        endpoint.failing_since = min(now, delivery.window_started_at)  # failing since this undelivered event
-    if now - endpoint.failing_since >= window:
-        disable_failing(endpoint, now)
-    return "sent"
+        outcome.update(next_attempt_at=min(now + retry_wait(attempts), window_end))
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == due.id).values(**outcome))
+    if not ok and not due.is_test:
+        if endpoint.failing_since is None:
+            endpoint.failing_since = min(now, due.window_started_at)  # failing since this undelivered event
+        if now - endpoint.failing_since >= window:
+            disable_failing(endpoint, now)
+    return ok
 
 
 def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
