@@ -27,10 +27,6 @@ from webapp.orgs.models import Membership, Organization
 OBJECT_RULES = {
     "files.delete": "only the uploader or an owner deletes a file (the sample file is the owner's)",
     "files.download": "a download link must carry an unexpired signature; the bare URL answers 403",
-    # An open finding, not a rule: a member's POST succeeds on its own (checked by hand), but in the
-    # sweep, after the other roles' permitted writes, the route's own can("ai") check refuses the
-    # member. Listed so the sweep keeps guarding every other route; it fails once the cause is fixed.
-    "ai.analyse_project": "OPEN FINDING: refused to a member after the sweep's earlier writes (cause not found yet)",
 }
 
 # Routes open to every member ("view"): the table's catch-all, so each is listed with why (a new route

@@ -156,6 +156,12 @@ def test_failures_charge_nothing_and_say_so(client, ctx):
     db.session.commit()
     broke = client.post(f"/o/{org.slug}/ai/projects/{project.id}/tasks", {"goal": "Plan the launch party now"})
     assert broke.status_code == 422 and "Not enough AI credits" in broke.get_data(as_text=True)
+    # a button without a form: the limit's own message on the page it came from, not a role refusal
+    analysis = f"/o/{org.slug}/ai/projects/{project.id}/analysis"
+    refused = client.post(analysis)
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(analysis)
+    page = client.get(analysis).get_data(as_text=True)
+    assert "Not enough AI credits" in page and "does not allow" not in page
 
 
 def test_roles_and_other_organizations(client, make_client, ctx):

@@ -21,7 +21,9 @@ transaction back, so nothing is half-written, and answers:
 - with ``form=``: the message on the form's field (the error's own, else ``field=``, else the form),
   then ``failed(error)`` (re-render the page, 422);
 - with ``failed=``: whatever ``failed(error)`` returns (a URL string redirects there);
-- otherwise: the message as a flash, and a redirect to ``then`` when it is a URL.
+- otherwise: a ``Forbidden`` or ``NotFound`` answers the page of its status, like a refusal before
+  the action; any other refusal — a plan or credit limit included, whose message says how to go
+  beyond it, not "your role does not allow that" — is a flash and a redirect to ``then`` (a URL).
 
 ``then`` is what a success answers: a URL (303 redirect, which htmx turns into ``HX-Redirect``) or a
 callable given the service's result. ``trigger`` adds an ``HX-Trigger`` event to the success.
@@ -57,7 +59,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from webapp.core.errors import Conflict, DomainError
+from webapp.core.errors import Conflict, DomainError, LimitExceeded
 from webapp.core.forms import apply_error
 from webapp.core.htmx import redirect, set_trigger
 from webapp.extensions import db
@@ -174,7 +176,8 @@ def refuse(
 
     if wants_json():
         return error_response(error.status, error.code, error.message, error.details)
-    if error.status in (403, 404) and form is None and failed is None:
+    limit_with_a_way_back = isinstance(error, LimitExceeded) and isinstance(then, str)
+    if form is None and failed is None and error.status in (403, 404) and not limit_with_a_way_back:
         abort(error.status)  # the page of that status, like a refusal before the action
     if form is not None:
         apply_error(form, error, field=field)
