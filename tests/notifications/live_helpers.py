@@ -47,6 +47,27 @@ class EventReader:
                 event, data = None, []
         raise AssertionError(f"no {name!r} event within {timeout}s")
 
+    def first_of_each(self, *names: str, timeout: float = 30.0) -> dict[str, str]:
+        """The first event of each name, in whatever order they come (a notification and the count it
+        changes are two events with no order between them)."""
+        deadline = time.monotonic() + timeout
+        found: dict[str, str] = {}
+        event, data = None, []
+        for line in self.lines:
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                data.append(line.split(":", 1)[1].strip())
+            elif line == "":
+                if event in names and event not in found:
+                    found[event] = "\n".join(data)
+                if len(found) == len(names) or time.monotonic() > deadline:
+                    break
+                event, data = None, []
+        missing = [name for name in names if name not in found]
+        assert not missing, f"no {missing} event within {timeout}s (got {sorted(found)})"
+        return found
+
     def wait_for(self, name: str, needle: str, timeout: float = 15.0) -> str:
         """Read ``name`` events until one contains ``needle`` (a stream may send intermediate counts)."""
         deadline = time.monotonic() + timeout
