@@ -86,8 +86,9 @@ def parse_instant(text: object) -> datetime | None:
     """An ISO 8601 / RFC 3339 date-time *with* a time zone → the moment in UTC, else None.
 
     RFC 3339 allows a lower-case ``t`` and ``z`` and a leap second, which Python's parser takes
-    neither of; a moment outside ``MIN_DATE``..``MAX_DATE`` is refused before converting, since
-    ``0001-01-01T00:00+00:01`` overflows on the way to UTC."""
+    neither of. A moment the calendar cannot hold once in UTC (``0001-01-01T00:00+00:01`` is before
+    its first instant, ``9999-12-31T23:59-00:01`` after its last) is its nearest end: as old, or as
+    far ahead, as a moment can be — what a range check then says about it is the answer."""
     if not isinstance(text, str) or len(text) > 40:
         return None
     normal = _RFC3339_T.sub("T", text).replace("z", "Z").replace(":60", ":59")
@@ -95,6 +96,9 @@ def parse_instant(text: object) -> datetime | None:
         moment = datetime.fromisoformat(normal)
     except ValueError:
         return None
-    if moment.tzinfo is None or not MIN_DATE.year <= moment.year <= MAX_DATE.year:
+    if moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
