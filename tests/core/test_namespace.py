@@ -127,16 +127,6 @@ def test_a_worker_of_one_instance_never_runs_the_other_instances_jobs(app, other
 def test_rate_limit_counters_do_not_cross(app, other):
     from webapp.api import ratelimit
 
-    with app.app_context():
-        assert ratelimit.hit(1, 1, 2, None).remaining == 1
-        assert ratelimit.hit(1, 1, 2, None).remaining == 0
-        assert ratelimit.hit(1, 1, 2, None).refused == "rate_limited"
-        assert ratelimit.api_calls_this_month(1) == 2
-    with other.app_context():
-        first = ratelimit.hit(1, 1, 2, None)  # the same key and organization ids, another instance
-        assert first.refused is None and first.remaining == 1
-        assert ratelimit.api_calls_this_month(1) == 1
-
     # Flask-Limiter (sign-in throttling): each instance's counters under its own prefix.
     redis = Redis.from_url(TEST_REDIS_URL)
     mine, theirs = app.config["RATELIMIT_KEY_PREFIX"], other.config["RATELIMIT_KEY_PREFIX"]
@@ -150,10 +140,25 @@ def test_rate_limit_counters_do_not_cross(app, other):
     assert counts[mine] and counts[theirs]
     assert max(counts[mine]) == 1 and max(counts[theirs]) == 1  # one attempt each, never two
 
-    # every key the API limiter wrote carries an instance prefix
+    # The API's hourly limit is Flask-Limiter's: it counts within an API request, under the process's prefix.
+    limiter._key_prefix = mine
+    with app.test_request_context("/api/v1/usage"):
+        assert ratelimit.hit(1, 1, 2, None).remaining == 1
+        assert ratelimit.hit(1, 1, 2, None).remaining == 0
+        assert ratelimit.hit(1, 1, 2, None).refused == "rate_limited"
+        assert ratelimit.api_calls_this_month(1) == 2
+    limiter._key_prefix = theirs
+    with other.test_request_context("/api/v1/usage"):
+        first = ratelimit.hit(1, 1, 2, None)  # the same key and organization ids, another instance
+        assert first.refused is None and first.remaining == 1
+        assert ratelimit.api_calls_this_month(1) == 1
+
+    # every key the API's limits wrote carries an instance prefix (Flask-Limiter's own "LIMITS:LIMITER/" before it)
     for k in redis.keys("*api*"):
-        assert k.decode().startswith(
-            (f"tessera:{app.config['TESSERA_INSTANCE']}:", "tessera:" + other.config["TESSERA_INSTANCE"])
+        assert (
+            k.decode()
+            .removeprefix("LIMITS:LIMITER/")
+            .startswith((f"tessera:{app.config['TESSERA_INSTANCE']}:", "tessera:" + other.config["TESSERA_INSTANCE"]))
         )
 
 

@@ -1,9 +1,9 @@
 """Where rate limits count: Redis, or this process's memory while Redis is unreachable.
 
-Two limiters count: Flask-Limiter (sign-in, sign-up, reset, public pages), whose in-memory fallback is
-on (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``) and which goes back to Redis by itself when it answers,
-and the API's own per-key limiter (``webapp.api.ratelimit``), which does the same. While either counts
-in memory the limits still hold, per process, and start again from zero: ``/readyz`` says
+One limiter counts: Flask-Limiter (sign-in, sign-up, reset, public pages, and each API key's hourly
+limit, ``webapp.api.ratelimit``), whose in-memory fallback is on (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``)
+and which goes back to Redis by itself when it answers; the API's monthly allowance follows it. While it
+counts in memory the limits still hold, per process, and start again from zero: ``/readyz`` says
 ``degraded: in memory`` and the console gets one alert per outage and process.
 """
 
@@ -31,12 +31,10 @@ def _configured_in_memory() -> bool:
 
 
 def falling_back() -> bool:
-    """Does either limiter count in memory although Redis is configured?"""
-    from webapp.api import ratelimit
+    """Does the limiter count in memory although Redis is configured?"""
     from webapp.extensions import limiter
 
-    flask_limiter = limiter.initialized and limiter.limiter.storage is not limiter.storage
-    return flask_limiter or ratelimit.redis_unreachable()
+    return limiter.initialized and limiter.limiter.storage is not limiter.storage
 
 
 def state(*, probe: bool = False) -> str:
@@ -70,7 +68,7 @@ def _raise_alert(app: Flask) -> None:
 
 
 def notice() -> None:
-    """After each request: the first request that finds a limiter counting in memory raises the alert
+    """After each request: the first request that finds the limiter counting in memory raises the alert
     (on its own thread and transaction, apart from the request's); recovering arms it again."""
     global _alerted
     degraded = falling_back()

@@ -13,21 +13,29 @@ come from configuration (``<PREFIX>_AUTHORIZE_URL`` …), defaulting to its buil
   access token saved in one commit; only ``invalid_grant`` moves it to EXPIRED.
 - ``access_token(connection)`` / ``authorized_request(connection, …)`` for API calls.
 - ``revoke(connection)``: revoke at the provider when it can, delete the tokens, DISCONNECTED.
+
+The protocol itself (authorization URL with PKCE S256, code exchange, refresh, RFC 7009 revocation,
+client authentication) is Authlib's OAuth 2 client. It sends through ``ProviderSession``, i.e. through
+the provider client, so every token, refresh and revoke call is timed and written to the call log
+like any other provider call. What stays ours: where the state lives, the row locks, the states of a
+connection and the messages people read.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import logging
-import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_qs
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.client import OAuth2Client
 from flask import current_app, url_for
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column, object_session
@@ -186,9 +194,81 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+# ----------------------------------------------------------------------------- the OAuth client
+
+
+class ProviderSession:
+    """The HTTP session Authlib's client talks through: the provider client.
+
+    Authlib hands it the form fields and a client-authentication object; the request goes out through
+    ``ProviderClient.request`` under ``action``, so it is logged, timed out, and retried only when
+    ``retry`` says so (a code or a single-use refresh token must never be spent twice). An error status
+    raises ``ProviderError`` as for any provider call, before Authlib reads the answer.
+    """
+
+    def __init__(self, client: ProviderClient, action: str, *, retry: bool = False):
+        self.client = client
+        self.action = action
+        self.retry = retry
+
+    def post(self, url: str, data: dict | None = None, headers: dict | None = None, auth=None, **kwargs):
+        return self.request("POST", url, data=data, headers=headers, auth=auth, **kwargs)
+
+    def request(self, method: str, url: str, data: dict | None = None, headers: dict | None = None, auth=None, **_):
+        body = urlencode(list((data or {}).items()))
+        headers = dict(headers or {})  # Authlib passes its module-level default headers: never write into them
+        if auth is not None:
+            url, headers, body = auth.prepare(method, url, headers, body)
+        return self.client.request(self.action, method, url, retry=self.retry, content=body, headers=headers)
+
+
+def _client_post_as(param: str):
+    """Client id and secret in the form body, the id under the provider's own name (TikTok: client_key)."""
+
+    def encode(auth, method, uri, headers, body):
+        body = add_params_to_qs(body or "", [(param, auth.client_id), ("client_secret", auth.client_secret or "")])
+        return uri, headers, body
+
+    return encode
+
+
+_AUTHLIB_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def _authlib_client(provider: OAuthProvider, session, redirect_uri: str | None = None) -> OAuth2Client:
+    if provider.client_auth == "basic":
+        method = "client_secret_basic"
+    elif provider.client_id_param == "client_id":
+        method = "client_secret_post"
+    else:
+        method = f"{provider.client_id_param}_post"
+    client = OAuth2Client(
+        session,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        token_endpoint_auth_method=method,
+        revocation_endpoint_auth_method=method,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256" if provider.pkce else None,
+    )
+    if method not in _AUTHLIB_AUTH_METHODS:
+        client.register_client_auth_method((method, _client_post_as(provider.client_id_param)))
+    return client
+
+
+@contextlib.contextmanager
+def oauth_client(
+    provider: OAuthProvider, org_id: int | None, action: str, *, retry: bool = False, redirect_uri: str | None = None
+) -> Iterator[OAuth2Client]:
+    """Authlib's OAuth 2 client for ``provider``, sending through the provider client under ``action``."""
+    with ProviderClient(provider.name, org_id=org_id) as http:
+        yield _authlib_client(provider, ProviderSession(http, action, retry=retry), redirect_uri)
+
+
+def _rename_query_param(url: str, old: str, new: str) -> str:
+    parts = urlsplit(url)
+    query = [(new if k == old else k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def begin_authorization(provider_name: str, org, user, *, session_id: int | None = None, return_to: str | None = None):
@@ -201,7 +281,7 @@ def begin_authorization(provider_name: str, org, user, *, session_id: int | None
     real_user = getattr(user, "user", user)
     if session_id is None and getattr(user, "session", None) is not None:
         session_id = user.session.id
-    state = secrets.token_urlsafe(32)
+    state = generate_token(48)
     row = OAuthState(
         state_hash=_hash(state),
         provider=provider.name,
@@ -212,22 +292,19 @@ def begin_authorization(provider_name: str, org, user, *, session_id: int | None
     )
     db.session.add(row)
     db.session.flush()
-    params = {
-        "response_type": "code",
-        provider.client_id_param: provider.client_id,
-        "redirect_uri": provider.redirect_uri(),
-        "state": state,
-    }
-    if provider.scopes:
-        params["scope"] = provider.scope_separator.join(provider.scopes)
+    verifier = None
     if provider.pkce:
-        verifier = secrets.token_urlsafe(64)
+        verifier = generate_token(64)
         encrypt_field(row, "code_verifier", verifier)
-        params["code_challenge"] = _challenge(verifier)
-        params["code_challenge_method"] = "S256"
-    params.update(provider.authorize_params)
+    scope = provider.scope_separator.join(provider.scopes) or None
+    client = _authlib_client(provider, None, redirect_uri=provider.redirect_uri())  # building a URL sends nothing
+    url, _ = client.create_authorization_url(
+        provider.url("authorize"), state=state, code_verifier=verifier, scope=scope, **provider.authorize_params
+    )
+    if provider.client_id_param != "client_id":  # Authlib always says client_id; TikTok reads client_key
+        url = _rename_query_param(url, "client_id", provider.client_id_param)
     record(real_user, "connection.authorization_started", None, {"provider": provider.name}, org=org)
-    return f"{provider.url('authorize')}?{urlencode(params)}"
+    return url
 
 
 def _claim_state(provider: OAuthProvider, state: str | None, user) -> OAuthState:
@@ -270,33 +347,20 @@ def pending_state(provider_name: str, state: str | None) -> OAuthState | None:
 # ----------------------------------------------------------------------------- token endpoint
 
 
-def _token_request(provider: OAuthProvider, org_id: int | None, action: str, data: dict) -> TokenSet:
-    headers = {"Accept": "application/json"}
-    auth = None
-    data = dict(data)
-    if provider.client_auth == "basic":
-        auth = (provider.client_id, provider.client_secret)
-    else:
-        data[provider.client_id_param] = provider.client_id
-        data["client_secret"] = provider.client_secret
-    with ProviderClient(provider.name, org_id=org_id) as client:
-        # Never retried: a code or a single-use refresh token must not be spent twice.
-        response = client.request(
-            action, "POST", provider.url("token"), retry=False, data=data, headers=headers, auth=auth
-        )
-    return parse_token_response(response)
-
-
-def parse_token_response(response: ProviderResponse) -> TokenSet:
+def _token_set(call: Callable[[], dict]) -> TokenSet:
+    """Run one Authlib token call and read its answer; ``ProviderError`` (an error status) passes through."""
     try:
-        payload = response.json()
+        payload = call()
+    except OAuth2Error:  # a success status whose body says "error"
+        raise OAuthError("The provider's token response carried no access token.") from None
     except ValueError:
         raise OAuthError("The provider answered with something that is not a token response.") from None
-    if not isinstance(payload, dict) or not payload.get("access_token"):
+    if not payload.get("access_token"):
         raise OAuthError("The provider's token response carried no access token.")
     body = payload.get("data") if isinstance(payload.get("data"), dict) else payload  # some wrap it
-    secret_keys = {"access_token", "refresh_token", "id_token"}
-    extra = {k: v for k, v in body.items() if k not in secret_keys and not isinstance(v, dict | list)}
+    # expires_at is Authlib's own addition (now + expires_in); the expiry is computed from expires_in below.
+    not_extra = {"access_token", "refresh_token", "id_token", "expires_at"}
+    extra = {k: v for k, v in body.items() if k not in not_extra and not isinstance(v, dict | list)}
 
     def _int(key):
         try:
@@ -312,6 +376,29 @@ def parse_token_response(response: ProviderResponse) -> TokenSet:
         scope=str(body.get("scope") or ""),
         extra=extra,
     )
+
+
+def exchange_code(provider: OAuthProvider, org_id: int, code: str, verifier: str | None) -> TokenSet:
+    """The authorization code for tokens (never retried: a code is spent once)."""
+    with oauth_client(provider, org_id, "oauth_connected", redirect_uri=provider.redirect_uri()) as client:
+        return _token_set(
+            lambda: client.fetch_token(
+                provider.url("token"), grant_type="authorization_code", code=code, code_verifier=verifier
+            )
+        )
+
+
+def refresh_tokens(provider: OAuthProvider, org_id: int, refresh_token: str) -> TokenSet:
+    """A refresh-token grant (never retried: a rotating refresh token is spent once).
+
+    When the provider sends no new refresh token, Authlib hands back the one it sent; that is no
+    rotation, so the answer carries none and the stored token keeps its expiry.
+    """
+    with oauth_client(provider, org_id, "token_refreshed") as client:
+        tokens = _token_set(lambda: client.refresh_token(provider.url("token"), refresh_token=refresh_token))
+    if tokens.refresh_token == refresh_token and not tokens.refresh_expires_in:
+        tokens.refresh_token = None
+    return tokens
 
 
 def store_tokens(connection: Connection, provider: OAuthProvider, tokens: TokenSet, now: datetime) -> None:
@@ -354,11 +441,9 @@ def complete_authorization(provider_name: str, args, user) -> Connection:
     if not code:
         raise OAuthError(f"{provider.label} sent no authorization code. Nothing was saved.")
 
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": provider.redirect_uri()}
-    if provider.pkce:
-        data["code_verifier"] = decrypt_field(pending, "code_verifier")
+    verifier = decrypt_field(pending, "code_verifier") if provider.pkce else None
     try:
-        tokens = _token_request(provider, org_id, "oauth_connected", data)
+        tokens = exchange_code(provider, org_id, code, verifier)
         with ProviderClient(provider.name, org_id=org_id) as client:
             account = provider.identify(tokens, client)
     except ProviderError as error:
@@ -480,12 +565,7 @@ def refresh_if_needed(connection: Connection, *, margin: timedelta = REFRESH_MAR
             session.commit()
         else:
             try:
-                tokens = _token_request(
-                    provider,
-                    row.organization_id,
-                    "token_refreshed",
-                    {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                )
+                tokens = refresh_tokens(provider, row.organization_id, refresh_token)
             except (ProviderError, OAuthError) as error:
                 row.last_error = f"Token refresh failed: {_short(error)}"
                 row.last_error_at = utcnow()
@@ -598,16 +678,10 @@ def revoke(connection: Connection, actor) -> bool:
     token_name = provider.revoke_token if connection.refresh_token_ciphertext else "access_token"
     token = decrypt_field(connection, token_name) if connection.status != Connection.DISCONNECTED else None
     if url and token:
-        data = {"token": token, "token_type_hint": token_name}
-        auth = None
-        if provider.client_auth == "basic":
-            auth = (provider.client_id, provider.client_secret)
-        else:
-            data[provider.client_id_param] = provider.client_id
-            data["client_secret"] = provider.client_secret
         try:
-            with ProviderClient(provider.name, org_id=connection.organization_id) as client:
-                client.request("oauth_revoked", "POST", url, data=data, auth=auth, retry=True)
+            # Safe to repeat: revoking a revoked token changes nothing.
+            with oauth_client(provider, connection.organization_id, "oauth_revoked", retry=True) as client:
+                client.revoke_token(url, token=token, token_type_hint=token_name)
             revoked = True
         except ProviderError as error:
             log.warning("revocation at %s failed: %s", provider.name, error.kind)

@@ -69,6 +69,13 @@ class ProviderResponse:
     def text(self) -> str:
         return self.content.decode(errors="replace")
 
+    def raise_for_status(self) -> None:
+        """As on an httpx response, for a library that reads one (Authlib's OAuth client)."""
+        if 200 <= self.status_code < 300:
+            return
+        kind = "rate_limited" if self.status_code == 429 else "server" if self.status_code >= 500 else "client"
+        raise ProviderError(f"answered {self.status_code}", kind=kind, status_code=self.status_code)
+
 
 def _endpoint(url: str) -> str:
     parts = urlsplit(url)
