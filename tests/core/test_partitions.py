@@ -62,8 +62,12 @@ def test_the_job_keeps_last_month_this_month_and_three_ahead_with_a_default(ctx)
     db.session.execute(text(f'DROP TABLE {partitions.SCHEMA}."{furthest}"'))  # as if the job had not run yet
     db.session.commit()
     assert furthest not in _names("outbound_calls")
+    early = _call(months[-1] + timedelta(days=2))  # a call of that month before its partition exists
+    db.session.commit()
+    assert partitions.partition_holding("outbound_calls", early.id) == "history.outbound_calls_default"
 
     maintain_partitions()
+    assert partitions.partition_holding("outbound_calls", early.id) == f"history.{furthest}"
     for table in partitions.TABLES:
         names = _names(table)
         assert {partitions.month_name(table, m) for m in months} <= names, table

@@ -125,7 +125,12 @@ def _columns(table: str) -> list[str]:
 
 
 def split_default(table: str) -> int:
-    """Move the rows the DEFAULT partition caught into partitions of their months; returns how many.
+    """Move the rows the DEFAULT partition caught into partitions of their months; returns how many."""
+    return _split_default(table)[0]
+
+
+def _split_default(table: str) -> tuple[int, list[str]]:
+    """``split_default``, also naming the partitions it had to create.
 
     The DEFAULT partition is detached, a fresh one attached, the months its rows need created, and
     its rows copied through the parent (so each lands in its month) before the old one is dropped:
@@ -134,7 +139,7 @@ def split_default(table: str) -> int:
     default = default_name(table)
     column = TABLES[table]
     if not db.session.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.{_q(default)})")):
-        return 0
+        return 0, []
     db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     db.session.execute(text(f"LOCK TABLE {_q(table)} IN ACCESS EXCLUSIVE MODE"))
     months = db.session.scalars(
@@ -144,14 +149,17 @@ def split_default(table: str) -> int:
     db.session.execute(text(f"ALTER TABLE {_q(table)} DETACH PARTITION {SCHEMA}.{_q(default)}"))
     db.session.execute(text(f"ALTER TABLE {SCHEMA}.{_q(default)} RENAME TO {_q(moving)}"))
     db.session.execute(text(f"CREATE TABLE {SCHEMA}.{_q(default)} PARTITION OF {_q(table)} DEFAULT"))
+    existing = {p.name for p in partitions(table)}
+    created = []
     for month in months:
-        _create_month(table, month.replace(tzinfo=UTC))
+        if month_name(table, month.replace(tzinfo=UTC)) not in existing:
+            created.append(_create_month(table, month.replace(tzinfo=UTC)))
     columns = ", ".join(_q(c) for c in _columns(table))
     moved = db.session.execute(
         text(f"INSERT INTO {_q(table)} ({columns}) SELECT {columns} FROM {SCHEMA}.{_q(moving)}")
     ).rowcount
     db.session.execute(text(f"DROP TABLE {SCHEMA}.{_q(moving)}"))
-    return moved or 0
+    return moved or 0, created
 
 
 def ensure_partitions(now: datetime | None = None, since: datetime | None = None) -> dict[str, list[str]]:
@@ -168,19 +176,19 @@ def ensure_partitions(now: datetime | None = None, since: datetime | None = None
     db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     created: dict[str, list[str]] = {}
     for table in TABLES:
-        existing = {p.name for p in partitions(table)}
         made = []
-        if default_name(table) not in existing:
+        if default_name(table) not in {p.name for p in partitions(table)}:
             db.session.execute(
                 text(f"CREATE TABLE {SCHEMA}.{_q(default_name(table))} PARTITION OF {_q(table)} DEFAULT")
             )
+        # First: a month cannot be created while the DEFAULT partition holds rows of it.
+        made += _split_default(table)[1]
+        existing = {p.name for p in partitions(table)}
         month = first
         while month <= last:
             if month_name(table, month) not in existing:
                 made.append(_create_month(table, month))
             month = next_month(month)
-        if split_default(table):
-            made.append(default_name(table))
         created[table] = made
     return created
 
@@ -216,5 +224,5 @@ def prune_before(model, cutoff: datetime) -> dict:
 
 
 def partition_holding(table: str, row_id: int) -> str | None:
-    """The partition a row is stored in (for the admin's curiosity and the tests)."""
+    """The partition a row is stored in, schema-qualified (``history.audit_entries_2026_12``)."""
     return db.session.scalar(text(f"SELECT tableoid::regclass::text FROM {_q(table)} WHERE id = :id"), {"id": row_id})
