@@ -623,7 +623,9 @@ def prune_events(now: datetime | None = None) -> dict:
         months = []
         month = month_start(oldest) if oldest else limit
         while month < limit:
-            months.append(month)
+            held = select(UsageEvent.id).where(UsageEvent.timestamp >= month, UsageEvent.timestamp < next_month(month))
+            if db.session.scalar(held.limit(1)) is not None:  # as PostgreSQL lists only months with a partition
+                months.append(month)
             month = next_month(month)
     deleted, dropped, kept_open = 0, [], []
     for month in months:
