@@ -236,3 +236,35 @@ def test_usage_page_shows_charts_records_and_filtered_events(client, ctx):
         f"/o/{org.slug}/usage?event_type=sms.sent", htmx=True, headers={"HX-Target": "usage_events"}
     ).get_data(as_text=True)
     assert "<svg" not in fragment and "sms-" in fragment
+
+
+def test_an_event_id_is_stored_once_even_with_timestamps_in_two_months(client, ctx):
+    """Idempotency is by event id alone: on PostgreSQL the events are partitioned by timestamp month,
+    and a repeat with another month's timestamp (another partition) is still a duplicate."""
+    from webapp.core import partitions
+    from webapp.usage.services import month_start
+
+    _, org, _, plain = org_with_key()
+    now = utcnow()
+    earlier = now - timedelta(days=33)  # always last month or the one before: a month has at most 31 days
+    assert month_start(earlier) != month_start(now)
+    for first, second, event_id in ((earlier, now, "evt-old-first"), (now, earlier, "evt-new-first")):
+        r = client.client.post(
+            "/api/v1/usage-events", json=_event(event_id, timestamp=first.isoformat()), headers=bearer(plain)
+        )
+        assert r.json["accepted"] == [f"evt-{event_id}"]
+        r = client.client.post(
+            "/api/v1/usage-events",
+            json={"events": [_event(event_id, timestamp=second.isoformat(), quantity=7)]},
+            headers=bearer(plain),
+        )
+        assert r.status_code == 200 and r.json["accepted"] == [] and r.json["duplicate"] == [f"evt-{event_id}"]
+        (stored,) = db.session.scalars(select(UsageEvent).where(UsageEvent.event_id == f"evt-{event_id}")).all()
+        assert stored.timestamp == first and stored.quantity == 2
+        if partitions.partitioned():
+            held = partitions.partition_holding("usage_events", stored.id)
+            assert held in {
+                f"history.{partitions.month_name('usage_events', month_start(first))}",
+                "history.usage_events_default",
+            }
+    assert _stored(org.id) == 2

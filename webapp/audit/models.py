@@ -12,6 +12,9 @@ from webapp.extensions import db
 
 
 class AuditEntry(db.Model):
+    """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the primary key
+    there is ``(id, created_at)``; ids still come from one sequence."""
+
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index("ix_audit_entries_org_id", "organization_id", "id"),

@@ -147,11 +147,13 @@ def dispatch_scheduled_syncs() -> None:
 @periodic("17 3 * * *")
 @job(queue="maintenance", retries=1)
 def prune_outbound_calls() -> None:
+    """Calls older than 90 days go. On PostgreSQL a whole month goes once its last day is 90 days old
+    (its partition is dropped), so a call is kept 90 to about 121 days."""
+    from webapp.core.partitions import prune_before
     from webapp.integrations.models import OutboundCall
 
-    cutoff = utcnow() - timedelta(days=CALL_LOG_DAYS)
-    deleted = db.session.execute(delete(OutboundCall).where(OutboundCall.created_at < cutoff)).rowcount
-    record(None, "maintenance.outbound_calls_pruned", None, {"deleted": deleted or 0, "older_than_days": CALL_LOG_DAYS})
+    pruned = prune_before(OutboundCall, utcnow() - timedelta(days=CALL_LOG_DAYS))
+    record(None, "maintenance.outbound_calls_pruned", None, {**pruned, "older_than_days": CALL_LOG_DAYS})
 
 
 @periodic("23 3 * * *")

@@ -19,6 +19,9 @@ from webapp.secrets import encrypted_fields
 
 
 class OutboundCall(db.Model):
+    """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the primary key
+    there is ``(id, created_at)``; ids still come from one sequence."""
+
     __tablename__ = "outbound_calls"
     __table_args__ = (
         Index("ix_outbound_calls_org_id", "organization_id", "id"),

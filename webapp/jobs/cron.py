@@ -31,6 +31,7 @@ def load_job_modules() -> list[Periodic]:
     from webapp import DOMAINS
 
     importlib.import_module("webapp.jobs.outbox")  # the outbox's relay and pruning
+    importlib.import_module("webapp.jobs.partitions")  # history tables' months ahead
     for name in DOMAINS:
         module = f"webapp.{name}.jobs"
         try:

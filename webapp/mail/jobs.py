@@ -1,4 +1,4 @@
-"""Delivery over SMTP. Safe to run twice: a message already SENT is not sent again."""
+"""Delivery over SMTP (safe to run twice: a message already SENT is not sent again); the log's retention."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from flask import current_app
 
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.jobs import job
+from webapp.jobs import job, periodic
 from webapp.mail.models import EmailMessage
-from webapp.mail.services import forget_live_parts, live_parts
+from webapp.mail.services import forget_live_parts, live_parts, prune_log
 
 
 def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
@@ -53,3 +53,14 @@ def deliver_email(message_id: int) -> None:
     message.error = None
     message.failed_at = None
     message.sent_at = utcnow()
+
+
+@periodic("43 3 * * *")
+@job(queue="maintenance", retries=1)
+def prune_email_log() -> dict:
+    """Daily: messages past ``mail.log_retention_days`` leave the e-mail log."""
+    from webapp.audit import record
+
+    pruned = prune_log()
+    record(None, "maintenance.email_log_pruned", None, pruned)
+    return pruned

@@ -17,6 +17,9 @@ from webapp.secrets import encrypted_fields
 
 
 class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
+    """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the
+    primary key there is ``(id, created_at)``; ids still come from one sequence."""
+
     __tablename__ = "email_messages"
     __table_args__ = (
         Index("ix_email_messages_status_id", "status", "id"),

@@ -18,6 +18,16 @@ from werkzeug.routing import RequestRedirect
 from webapp.extensions import db
 from webapp.mail.models import EmailMessage
 from webapp.secrets import clear_field, decrypt_field, encrypt_field
+from webapp.settings import define, get
+
+define(
+    "mail.log_retention_days",
+    int,
+    365,
+    "Days messages stay in the e-mail log (a month goes whole once its last day is that old)",
+    minimum=30,
+    maximum=3650,
+)
 
 # URL parameters that are bearer secrets: the token of a reset, verification, invitation or payment link.
 SECRET_URL_PARAMETERS = frozenset({"token"})
@@ -141,3 +151,15 @@ def search_messages(*, status: str | None = None, recipient: str | None = None, 
     elif recipient:
         stmt = stmt.where(func.lower(EmailMessage.to_address).contains(recipient.lower(), autoescape=True))
     return keyset(stmt, EmailMessage.id, before, per_page)
+
+
+def prune_log(now=None) -> dict:
+    """Retention of the e-mail log: messages older than ``mail.log_retention_days`` go (on PostgreSQL
+    by whole months, their partitions dropped). Returns ``{"deleted", "partitions", "older_than_days"}``."""
+    from datetime import timedelta
+
+    from webapp.core.models import utcnow
+    from webapp.core.partitions import prune_before
+
+    days = get("mail.log_retention_days")
+    return {**prune_before(EmailMessage, (now or utcnow()) - timedelta(days=days)), "older_than_days": days}

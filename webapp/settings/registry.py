@@ -17,6 +17,7 @@ from webapp.core.errors import DomainError
 from webapp.extensions import db
 
 _UNIT_SUFFIXES = {
+    "_months": "months",
     "_days": "days",
     "_hours": "hours",
     "_minutes": "minutes",

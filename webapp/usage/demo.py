@@ -6,10 +6,11 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from webapp.api import services as api_keys
 from webapp.api.models import ApiKey
+from webapp.core import partitions
 from webapp.core.models import utcnow
 from webapp.demo import step
 from webapp.extensions import db
@@ -17,7 +18,7 @@ from webapp.orgs.demo import demo_org, demo_user
 from webapp.subscriptions import services as subscriptions
 from webapp.subscriptions.catalog import plan_by_code
 from webapp.usage import services as usage
-from webapp.usage.models import UsageEvent
+from webapp.usage.models import UsageEvent, usage_event_keys
 
 PLANS = {
     "harare-retail": ("TEAM_PREMIUM", "YEARLY", "active"),
@@ -79,9 +80,11 @@ def _usage_history(org) -> None:
                         received_at=moment,
                     )
                 )
-    db.session.add_all(rows)
-    db.session.flush()
     start = usage.month_start(now - timedelta(days=HISTORY_DAYS))
+    partitions.ensure_partitions(since=start)  # the year of history gets its months, not the DEFAULT one
+    db.session.add_all(rows)
+    db.session.execute(insert(usage_event_keys), [{"organization_id": org.id, "event_id": r.event_id} for r in rows])
+    db.session.flush()
     while start <= now:
         usage.refresh_records(start, org.id)
         start = usage.next_month(start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -28,12 +28,23 @@ class UsageMetric(TimestampMixin, db.Model):
     unit: Mapped[str] = mapped_column(String(32), default="units")
 
 
+# Idempotency: an event id is stored once per organization, whatever its timestamp. On PostgreSQL
+# ``usage_events`` is partitioned by timestamp month and a unique key there would have to include the
+# timestamp, so the keys live in their own table, written by the same statement (docs/partitioning.md).
+usage_event_keys = db.Table(
+    "usage_event_keys",
+    Column("organization_id", BigId, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+)
+
+
 class UsageEvent(db.Model):
-    """One event as the client sent it. ``(organization_id, event_id)`` is unique: that is idempotency."""
+    """One event as the client sent it, once per ``(organization_id, event_id)`` (``usage_event_keys``).
+
+    On PostgreSQL partitioned by the month of ``timestamp`` (primary key ``(id, timestamp)``)."""
 
     __tablename__ = "usage_events"
     __table_args__ = (
-        UniqueConstraint("organization_id", "event_id", name="uq_usage_events_org_event_id"),
         Index("ix_usage_events_org_time", "organization_id", "timestamp"),
         Index("ix_usage_events_org_type_time", "organization_id", "event_type", "timestamp"),
     )

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from webapp.core.models import utcnow
 from webapp.core.parsing import parse_instant
 from webapp.extensions import db
+from webapp.settings import define, get
 from webapp.usage.models import (
     COUNT,
     MAX,
@@ -27,6 +28,7 @@ from webapp.usage.models import (
     UsageMetric,
     UsagePeriod,
     UsageRecord,
+    usage_event_keys,
 )
 
 MAX_BATCH = 1000
@@ -161,27 +163,23 @@ def _closed_periods(org_id: int, starts: set[datetime]) -> set[datetime]:
 
 
 # The whole batch travels as one JSON text parameter (no per-value array escaping in the driver).
-_PG_INSERT = text(
-    """
-    INSERT INTO usage_events
-        (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)
-    SELECT :org, :key, e->>0, e->>1, CAST(e->>2 AS bigint), CAST(e->>3 AS timestamptz), CAST(e->>4 AS json), :now
-    FROM json_array_elements(CAST(:rows AS json)) AS e
-    ON CONFLICT (organization_id, event_id) DO NOTHING
-    RETURNING event_id
-    """
-)
-
-
+# One statement: the event ids new to ``usage_event_keys`` are claimed there (the idempotency key,
+# whatever the timestamp: ``usage_events`` is partitioned by it) and only those events are stored.
 _PG_INSERT_SQL = (
-    "INSERT INTO usage_events"
+    "WITH incoming AS ("
+    " SELECT e->>0 AS event_id, e->>1 AS event_type, CAST(e->>2 AS bigint) AS quantity,"
+    " CAST(e->>3 AS timestamptz) AS moment, CAST(e->>4 AS json) AS data"
+    " FROM json_array_elements(CAST(%(rows)s AS json)) AS e),"
+    " fresh AS ("
+    " INSERT INTO usage_event_keys (organization_id, event_id) SELECT %(org)s, event_id FROM incoming"
+    " ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id)"
+    " INSERT INTO usage_events"
     ' (organization_id, api_key_id, event_id, event_type, quantity, "timestamp", data, received_at)'
-    " SELECT %(org)s, %(key)s, e->>0, e->>1, CAST(e->>2 AS bigint), CAST(e->>3 AS timestamptz),"
-    " CAST(e->>4 AS json), %(now)s"
-    " FROM json_array_elements(CAST(%(rows)s AS json)) AS e"
-    " ON CONFLICT (organization_id, event_id) DO NOTHING"
+    " SELECT %(org)s, %(key)s, i.event_id, i.event_type, i.quantity, i.moment, i.data, %(now)s"
+    " FROM incoming i JOIN fresh f ON f.event_id = i.event_id"
     " RETURNING event_id"
 )
+_PG_INSERT = text(re.sub(r"%\((\w+)\)s", r":\1", _PG_INSERT_SQL))
 _INGEST_ENGINE = "tessera.usage_ingest_engine"
 
 
@@ -247,6 +245,14 @@ def _insert(org_id: int, api_key_id: int | None, rows: list[tuple], now: datetim
             # One statement is atomic on its own: autocommit saves the BEGIN/COMMIT round trips.
             return _insert_autocommit(params)
         return set(db.session.execute(_PG_INSERT, params).scalars())
+    new_ids = set(
+        db.session.execute(
+            sqlite_insert(usage_event_keys)
+            .values([{"organization_id": org_id, "event_id": r[0]} for r in rows])
+            .on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
+            .returning(usage_event_keys.c.event_id)
+        ).scalars()
+    )
     values = [
         {
             "organization_id": org_id,
@@ -259,14 +265,11 @@ def _insert(org_id: int, api_key_id: int | None, rows: list[tuple], now: datetim
             "received_at": now,
         }
         for r in rows
+        if r[0] in new_ids
     ]
-    stmt = (
-        sqlite_insert(UsageEvent.__table__)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
-        .returning(UsageEvent.__table__.c.event_id)
-    )
-    return set(db.session.execute(stmt).scalars())
+    if values:
+        db.session.execute(insert(UsageEvent.__table__).values(values))
+    return new_ids
 
 
 def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | None = None) -> dict:
@@ -574,3 +577,89 @@ def _as_datetime(value) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ retention
+
+define(
+    "usage.events_retention_months",
+    int,
+    13,
+    "Months raw usage events are kept after their billing period ends (a period not yet closed is kept)",
+    minimum=1,
+    maximum=120,
+)
+
+
+def _month_open(start: datetime) -> bool:
+    """True while some organization with events in the month has not had that billing period closed."""
+    end = next_month(start)
+    closed = select(UsagePeriod.id).where(
+        UsagePeriod.organization_id == UsageEvent.organization_id, UsagePeriod.period_start == start
+    )
+    stmt = (
+        select(UsageEvent.id)
+        .where(UsageEvent.timestamp >= start, UsageEvent.timestamp < end, ~closed.exists())
+        .limit(1)
+    )
+    return db.session.scalar(stmt) is not None
+
+
+def prune_events(now: datetime | None = None) -> dict:
+    """Retention of raw events: a month goes, whole, once it ended at least ``usage.events_retention_months``
+    months ago and every organization with events in it has had that period closed by billing (its
+    usage records are final). Its idempotency keys go with it. On PostgreSQL the month's partition is
+    dropped; on SQLite its rows are deleted. Returns what went and which old months were kept open."""
+    from webapp.core import partitions
+
+    limit = month_start(now or utcnow())
+    for _ in range(get("usage.events_retention_months")):
+        limit = partitions.previous_month(limit)
+    if partitions.partitioned():
+        partitions.split_default("usage_events")
+        months = [p.start for p in partitions.partitions_before("usage_events", limit)]
+    else:
+        oldest = db.session.scalar(select(func.min(UsageEvent.timestamp)).where(UsageEvent.timestamp < limit))
+        months = []
+        month = month_start(oldest) if oldest else limit
+        while month < limit:
+            held = select(UsageEvent.id).where(UsageEvent.timestamp >= month, UsageEvent.timestamp < next_month(month))
+            if db.session.scalar(held.limit(1)) is not None:  # as PostgreSQL lists only months with a partition
+                months.append(month)
+            month = next_month(month)
+    deleted, dropped, kept_open = 0, [], []
+    for month in months:
+        if _month_open(month):
+            kept_open.append(f"{month:%Y-%m}")
+            continue
+        deleted += _drop_month(month)
+        dropped.append(f"{month:%Y-%m}")
+    return {"deleted": deleted, "months": dropped, "kept_open": kept_open}
+
+
+def _drop_month(start: datetime) -> int:
+    from webapp.core import partitions
+
+    end = next_month(start)
+    if partitions.partitioned():
+        name = partitions.month_name("usage_events", start)
+        db.session.execute(
+            text(
+                f'DELETE FROM usage_event_keys k USING {partitions.SCHEMA}."{name}" e'
+                " WHERE k.organization_id = e.organization_id AND k.event_id = e.event_id"
+            )
+        )
+        return partitions.drop_partition("usage_events", partitions.Partition(name, start))
+    in_month = select(UsageEvent.id).where(
+        UsageEvent.organization_id == usage_event_keys.c.organization_id,
+        UsageEvent.event_id == usage_event_keys.c.event_id,
+        UsageEvent.timestamp >= start,
+        UsageEvent.timestamp < end,
+    )
+    db.session.execute(usage_event_keys.delete().where(in_month.exists()))
+    return (
+        db.session.execute(
+            UsageEvent.__table__.delete().where(UsageEvent.timestamp >= start, UsageEvent.timestamp < end)
+        ).rowcount
+        or 0
+    )
