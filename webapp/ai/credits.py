@@ -64,10 +64,8 @@ T = AiCreditTransaction.__table__
 
 def plan_grant(org) -> int:
     """The organization's plan allowance of AI credits per period (subscriptions), else the default."""
-    try:
-        from webapp.subscriptions.services import plan_limit
-    except ImportError:
-        return get("ai.default_period_grant")
+    from webapp.subscriptions.services import plan_limit
+
     try:
         allowed = plan_limit(org, "ai_credits")
     except Exception:  # no subscription yet, or the catalog is not seeded: fall back to the default
@@ -456,10 +454,8 @@ def purchase_packs(org, actor, packs: int) -> AiCreditPurchase:
 
 
 def _invoice_purchase(org, actor, purchase: AiCreditPurchase, packs: int, price: int) -> int:
-    try:
-        from webapp.billing import services as billing
-    except ImportError:
-        raise DomainError("Purchases need billing, which is not available here.") from None
+    from webapp.billing import services as billing
+
     account = billing.billing_account_for(org)
     today = utcnow().date()
     invoice = billing.create_draft_invoice(

@@ -123,10 +123,8 @@ def _load(key_hash: str) -> KeyInfo | None:
 
 
 def _account_suspended(org_id: int) -> bool:
-    try:
-        from webapp.billing.models import BillingAccount
-    except ImportError:
-        return False
+    from webapp.billing.models import BillingAccount
+
     status = db.session.scalar(select(BillingAccount.status).where(BillingAccount.organization_id == org_id))
     return status == "SUSPENDED"
 

@@ -33,11 +33,7 @@ def load_job_modules() -> list[Periodic]:
     importlib.import_module("webapp.jobs.outbox")  # the outbox's relay and pruning
     for name in DOMAINS:
         module = f"webapp.{name}.jobs"
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
+        if importlib.util.find_spec(module) is not None:  # not every domain has periodic work
             importlib.import_module(module)
     return list(PERIODIC)
 

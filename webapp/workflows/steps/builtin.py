@@ -291,12 +291,9 @@ class NotifyMembers(StepType):
         from sqlalchemy import select
 
         from webapp.extensions import db
+        from webapp.notifications import notify
         from webapp.orgs.models import Membership
 
-        try:
-            from webapp.notifications import notify
-        except ImportError:
-            raise StepFailed("Notifications are not available in this installation.") from None
         roles = list(config.get("roles") or [])
         members = db.session.scalars(
             select(Membership).where(Membership.organization_id == ctx.org.id, Membership.role.in_(roles))
