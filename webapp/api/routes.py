@@ -7,10 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.api import bp, services
-from webapp.api.forms import ApiKeyForm, EmptyForm
+from webapp.api.forms import ApiKeyForm
 from webapp.api.models import ApiKey
 from webapp.core import reveal
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
 from webapp.extensions import db

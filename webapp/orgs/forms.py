@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from webapp.core.access import ROLES
@@ -66,9 +66,3 @@ class TransferForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     confirm_slug = StringField("Type the organization's address to confirm", validators=[DataRequired()])
-
-
-class EmptyForm(FlaskForm):
-    """Buttons that only need the CSRF token."""
-
-    next = HiddenField()
