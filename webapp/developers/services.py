@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -45,6 +46,8 @@ from webapp.developers.models import (
 from webapp.extensions import db
 from webapp.secrets.fields import clear_field, decrypt_field, encrypt_field, has_field
 from webapp.settings import define, get
+
+log = logging.getLogger(__name__)
 
 define(
     "webhooks.events_retention_days",
@@ -366,7 +369,8 @@ def _mark_queued(endpoint_id: int) -> bool:
 
     try:
         return bool(redis_connection().set(_queued_key(endpoint_id), "1", nx=True, ex=QUEUED_TTL))
-    except RedisError:
+    except RedisError:  # queue one more job rather than none (the job takes a lease)
+        log.warning("webhooks: Redis did not answer for endpoint %s; queueing its job", endpoint_id, exc_info=True)
         return True
 
 
@@ -378,8 +382,10 @@ def job_started(endpoint_id: int) -> None:
 
     if backend() != "rq":
         return
-    with contextlib.suppress(RedisError):
+    try:
         redis_connection().delete(_queued_key(endpoint_id))
+    except RedisError:  # the mark expires on its own (QUEUED_TTL)
+        log.warning("webhooks: Redis did not answer clearing endpoint %s's mark", endpoint_id, exc_info=True)
 
 
 def wake_due(now: datetime | None = None) -> int:
