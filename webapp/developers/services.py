@@ -600,7 +600,7 @@ def deliver_next(endpoint_id: int, *, locked: bool = False) -> str:
 
 def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
     """Failing for the whole retry window: disabled, its pending deliveries given up, its admins e-mailed."""
-    from webapp.core.access import ADMIN, OWNER
+    from webapp.core.access import roles_with
     from webapp.mail.services import send_email
     from webapp.orgs.models import Membership, Organization
 
@@ -617,7 +617,7 @@ def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
     )
     org = db.session.get(Organization, endpoint.organization_id)
     memberships = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_((OWNER, ADMIN)))
+        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_(roles_with("api")))
     ).all()
     link = current_app.config["BASE_URL"] + f"/o/{org.slug}/developers/webhooks/{endpoint.id}"
     for membership in memberships:

@@ -12,14 +12,15 @@ import logging
 from flask import url_for
 from sqlalchemy import select
 
+from webapp.core.access import roles_with
 from webapp.core.events import Event, subscribe
 from webapp.extensions import db
 from webapp.notifications.services import notify
 
 log = logging.getLogger(__name__)
 
-BILLING_ROLES = ("OWNER", "ADMIN", "BILLING")
-MANAGER_ROLES = ("OWNER", "ADMIN")
+BILLING_ROLES = roles_with("billing")
+MANAGER_ROLES = roles_with("members")  # those who run the organization
 
 
 def members_with_roles(org_id: int | None, roles: tuple[str, ...]) -> list[int]:

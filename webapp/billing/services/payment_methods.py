@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.audit import record
 from webapp.billing.models import BillingAccount
 from webapp.billing.payment_models import METHOD_ACTIVE, METHOD_REMOVED, PaymentMethod
+from webapp.core.access import roles_with
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -189,7 +190,14 @@ def _notify_billing_members(org, title: str, body: str, link: str) -> None:
     from webapp.notifications.services import notify
     from webapp.notifications.subscribers import members_with_roles
 
-    notify(members_with_roles(org.id, ("OWNER", "BILLING")), "payment_method.expiring", title, body, link, org=org.id)
+    notify(
+        members_with_roles(org.id, roles_with("payment_methods")),
+        "payment_method.expiring",
+        title,
+        body,
+        link,
+        org=org.id,
+    )
 
 
 def register_notification_type() -> None:

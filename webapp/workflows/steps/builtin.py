@@ -12,6 +12,7 @@ from wtforms import Form, IntegerField, SelectField, SelectMultipleField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 import webapp.core.outbound  # noqa: F401  (defines the outbound.* settings)
+from webapp.core.access import ADMIN, BILLING, MEMBER, OWNER
 from webapp.core.models import utcnow
 from webapp.core.parsing import int_or_none
 from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
@@ -20,7 +21,7 @@ from webapp.workflows.templating import check_expression, check_syntax
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 PRIORITIES = [("LOW", "Low"), ("NORMAL", "Normal"), ("HIGH", "High"), ("URGENT", "Urgent")]
 PLATFORMS = [("tiktok", "TikTok"), ("instagram", "Instagram"), ("youtube", "YouTube")]
-ROLES = [("OWNER", "Owners"), ("ADMIN", "Admins"), ("MEMBER", "Members"), ("BILLING", "Billing")]
+ROLES = [(OWNER, "Owners"), (ADMIN, "Admins"), (MEMBER, "Members"), (BILLING, "Billing")]
 
 
 def template_syntax(form, field):
@@ -269,7 +270,7 @@ class SendEmail(StepType):
 
 
 class NotifyForm(Form):
-    roles = SelectMultipleField("Who", choices=opts(ROLES), default=["OWNER", "ADMIN"], validators=[DataRequired()])
+    roles = SelectMultipleField("Who", choices=opts(ROLES), default=[OWNER, ADMIN], validators=[DataRequired()])
     title = StringField("Title", validators=[DataRequired(), Length(max=200), template_syntax])
     message = TextAreaField("Message", validators=[Optional(), Length(max=4000), template_syntax])
     link = StringField("Link", validators=[Optional(), Length(max=500), template_syntax])
