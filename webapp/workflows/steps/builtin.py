@@ -171,26 +171,22 @@ def _log_call(
     """One row in the staff call log per HTTP step, in its own transaction (it survives a rollback)."""
     from urllib.parse import urlsplit
 
-    from webapp.extensions import db
-    from webapp.integrations.models import OutboundCall
+    from webapp.integrations.call_log import record_call
 
     parts = urlsplit(url)
-    row = dict(
+    record_call(
         organization_id=ctx.org.id,
         provider="workflow_http",
         action="step_http_request",
-        method=method.upper(),
-        endpoint=f"{parts.scheme}://{parts.netloc}{parts.path}"[:500],
+        method=method,
+        endpoint=f"{parts.scheme}://{parts.netloc}{parts.path}",
         status_code=response.status_code if response is not None else None,
         success=error is None,
-        error=error[:1000] if error else None,
-        provider_request_id=None,
+        error=error,
         duration_ms=duration_ms,
         attempt=attempt,
         details={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
     )
-    with db.engine.begin() as conn:
-        conn.execute(OutboundCall.__table__.insert().values(**row))
 
 
 def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
