@@ -32,6 +32,6 @@ def metered_usage_batch_source(accounts, period_start, period_end) -> dict:
 def register() -> None:
     """Metered usage joins the billing run as one batch source (one query per batch of accounts)."""
     from webapp.billing.services import BILLING_RUN_BATCH_SOURCES
+    from webapp.core.registry import add_once
 
-    if metered_usage_batch_source not in BILLING_RUN_BATCH_SOURCES:
-        BILLING_RUN_BATCH_SOURCES.append(metered_usage_batch_source)
+    add_once(BILLING_RUN_BATCH_SOURCES, metered_usage_batch_source)
