@@ -28,7 +28,7 @@ def run_all(log=print) -> None:
 
     for name in DOMAINS:
         module = f"webapp.{name}.demo"
-        if importlib.util.find_spec(module) is not None:
+        if importlib.util.find_spec(module) is not None:  # not every domain has demo data
             importlib.import_module(module)
     for _order, module, func in sorted(STEPS, key=lambda s: s[0]):
         log(f"demo: {module}.{func.__name__}")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import REDIS_UP, _free_port
 from tests.factories import make_user
 from webapp.extensions import db
+from webapp.integrations.models import OutboundCall
 from webapp.jobs.runner import get_queue, queue_name
 from webapp.mail import send_email
 from webapp.mail.models import EmailMessage
@@ -54,6 +55,31 @@ def test_message_is_logged_queued_then_sent_with_html_and_text_parts(ctx, mailbo
     assert row.attempts == 1 and row.message_id == received["Message-ID"]
 
 
+def _smtp_calls(message):
+    calls = db.session.scalars(select(OutboundCall).where(OutboundCall.provider == "smtp").order_by(OutboundCall.id))
+    return [c for c in calls if c.details.get("email_id") == message.id]
+
+
+def test_each_smtp_send_is_in_the_outbound_call_log_without_the_message(app, ctx, mailbox, run_jobs):
+    message = _queue_invitation()
+    run_jobs()
+    db.session.expire_all()
+    [call] = _smtp_calls(message)
+    config = app.config
+    assert call.endpoint == f"smtp://{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    assert (call.action, call.method, call.success, call.status_code, call.error) == (
+        "send_email",
+        "SMTP",
+        True,
+        250,
+        None,
+    )
+    assert call.attempt == 1 and call.duration_ms >= 0
+    assert call.details == {"email_id": message.id, "template": "auth/verify"}
+    logged = " ".join(str(v) for v in (call.endpoint, call.error, call.details))
+    assert "auth/verify/abc" not in logged and "Rudo" not in logged  # neither the body nor its link
+
+
 def test_a_sent_message_is_not_sent_twice(ctx, mailbox, run_jobs):
     from webapp.mail.jobs import deliver_email
 
@@ -87,7 +113,7 @@ def refusing_server():
     controller.stop()
 
 
-def test_an_unreachable_server_marks_the_message_failed_with_the_error(ctx, mailbox, run_jobs, mail_port):
+def test_an_unreachable_server_marks_the_message_failed_with_the_error(app, ctx, mailbox, run_jobs, mail_port):
     mail_port(_free_port())  # nothing listens there
     message = _queue_invitation()
     run_jobs()
@@ -96,6 +122,9 @@ def test_an_unreachable_server_marks_the_message_failed_with_the_error(ctx, mail
     assert row.status == EmailMessage.FAILED
     assert row.error.startswith("ConnectionRefusedError")
     assert row.attempts == 1 and row.sent_at is None
+    [call] = _smtp_calls(message)
+    assert (call.success, call.status_code) == (False, None)
+    assert call.error.startswith("ConnectionRefusedError") and call.endpoint.endswith(f":{app.config['MAIL_PORT']}")
 
 
 @needs_redis
@@ -115,6 +144,8 @@ def test_a_refusing_server_fails_the_message_and_rq_retries_it_later(app, ctx, m
     row = db.session.get(EmailMessage, message.id)
     assert row.status == EmailMessage.FAILED
     assert "SMTPRecipientsRefused" in row.error and "mailbox unavailable" in row.error
+    [call] = _smtp_calls(message)
+    assert (call.success, call.status_code, call.attempt) == (False, 550, 1)
     job.refresh()
     retry_at = queue.scheduled_job_registry.get_scheduled_time(job)
     assert 28 <= (retry_at - started).total_seconds() <= 32  # retried after its backoff, not dropped
@@ -128,6 +159,7 @@ def test_a_refusing_server_fails_the_message_and_rq_retries_it_later(app, ctx, m
     db.session.expire_all()
     row = db.session.get(EmailMessage, message.id)
     assert row.status == EmailMessage.SENT and row.attempts == 2 and row.error is None
+    assert [(c.attempt, c.success, c.status_code) for c in _smtp_calls(message)] == [(1, False, 550), (2, True, 250)]
     assert mailbox.last_to("later@example.com")["Subject"] == "Confirm your e-mail address"
 
 

@@ -44,6 +44,17 @@ def test_billing_event_reaches_billing_roles_only(ctx, run_jobs):
     assert len(_rows(billing)) == 1
     assert _rows(member) == []
     assert "#999999" in _rows(owner)[0].title
+    # The notice opens the invoice itself, not the organization's dashboard.
+    assert _rows(owner)[0].link == f"/o/{org.slug}/billing/invoices/999999"
+
+
+def test_account_notices_open_the_billing_page(ctx):
+    owner = make_user()
+    org = make_org(owner)
+    emit("account.suspended", org=org)
+    emit("payment.failed", org=org, payment_id=1)
+    db.session.commit()
+    assert sorted(n.link for n in _rows(owner)) == [f"/o/{org.slug}/billing/"] * 2
 
 
 def test_post_event_goes_to_actor_when_post_is_unknown(ctx):

@@ -52,11 +52,9 @@ ADMIN_NAV: list[AdminNavItem] = []
 
 def admin_nav_item(label: str, endpoint: str, order: int = 50) -> None:
     """A console sidebar entry. Safe to call more than once (e.g. from ``init_app`` in each test app)."""
-    for i, item in enumerate(ADMIN_NAV):
-        if item.endpoint == endpoint:
-            ADMIN_NAV[i] = AdminNavItem(label, endpoint, order)
-            return
-    ADMIN_NAV.append(AdminNavItem(label, endpoint, order))
+    from webapp.core.registry import put
+
+    put(ADMIN_NAV, AdminNavItem(label, endpoint, order), key=lambda item: item.endpoint)
 
 
 def admin_nav_items() -> list[dict]:

@@ -53,7 +53,6 @@ class Figures:
     mrr_series: list[int] = field(default_factory=list)
     collected_series: list[int] = field(default_factory=list)
     churn_series: list[int] = field(default_factory=list)
-    available: bool = True
 
     @property
     def mrr_change(self) -> int:
@@ -125,11 +124,9 @@ def _discount_figures(currency: str, points, live_at, monthly) -> list[int]:
     """What coupons take off the monthly figure at each point: repeating and forever discounts while
     they run, on plans they apply to (once discounts are one-off, as Stripe leaves them out of MRR).
     Rounded as the invoice rounds (percent half up; a fixed amount capped at the price)."""
-    try:
-        from webapp.subscriptions.coupon_models import ONCE, Coupon, SubscriptionDiscount, coupon_plans
-        from webapp.subscriptions.models import Subscription
-    except ImportError:
-        return [0] * len(points)
+    from webapp.subscriptions.coupon_models import ONCE, Coupon, SubscriptionDiscount, coupon_plans
+    from webapp.subscriptions.models import Subscription
+
     s, d, c = Subscription, SubscriptionDiscount, Coupon
     restricted = select(coupon_plans.c.coupon_id).where(coupon_plans.c.coupon_id == c.id).exists()
     on_plan = (
@@ -183,11 +180,8 @@ def business_figures(now: datetime | None = None, currency: str = "USD") -> Figu
     """``currency`` is the books' currency (``webapp.billing.queries.BOOKS_CURRENCY``)."""
     now = now or utcnow()
     fig = Figures(currency=currency)
-    try:
-        _subscription_figures(fig, now)
-        _billing_figures(fig, now)
-    except ImportError:
-        fig.available = False
+    _subscription_figures(fig, now)
+    _billing_figures(fig, now)
     return fig
 
 

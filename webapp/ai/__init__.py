@@ -22,10 +22,7 @@ def init_app(app):
 
 def _report_usage_to_plan_limits() -> None:
     """The plan page shows how much of this period's AI grant is spent."""
-    try:
-        from webapp.subscriptions.limits import allowance_provider, usage_provider
-    except ImportError:
-        return
+    from webapp.subscriptions.limits import allowance_provider, usage_provider
 
     @usage_provider("ai_credits")
     def grant_spent(org) -> int:

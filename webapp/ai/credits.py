@@ -38,14 +38,6 @@ from webapp.extensions import db
 from webapp.settings import define, get
 
 define(
-    "ai.default_period_grant",
-    int,
-    200,
-    "AI credits granted per period when no plan says otherwise",
-    minimum=0,
-    maximum=10_000_000,
-)
-define(
     "ai.unlimited_period_grant",
     int,
     100_000,
@@ -63,15 +55,11 @@ T = AiCreditTransaction.__table__
 
 
 def plan_grant(org) -> int:
-    """The organization's plan allowance of AI credits per period (subscriptions), else the default."""
-    try:
-        from webapp.subscriptions.services import plan_limit
-    except ImportError:
-        return get("ai.default_period_grant")
-    try:
-        allowed = plan_limit(org, "ai_credits")
-    except Exception:  # no subscription yet, or the catalog is not seeded: fall back to the default
-        return get("ai.default_period_grant")
+    """The organization's plan allowance of AI credits per period (an organization without a
+    subscription is on FREE, so every organization has a plan)."""
+    from webapp.subscriptions.services import plan_limit
+
+    allowed = plan_limit(org, "ai_credits")
     return get("ai.unlimited_period_grant") if allowed is None else int(allowed)
 
 
@@ -456,10 +444,8 @@ def purchase_packs(org, actor, packs: int) -> AiCreditPurchase:
 
 
 def _invoice_purchase(org, actor, purchase: AiCreditPurchase, packs: int, price: int) -> int:
-    try:
-        from webapp.billing import services as billing
-    except ImportError:
-        raise DomainError("Purchases need billing, which is not available here.") from None
+    from webapp.billing import services as billing
+
     account = billing.billing_account_for(org)
     today = utcnow().date()
     invoice = billing.create_draft_invoice(

@@ -29,7 +29,3 @@ class ApiKeyForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=3650)],
         description="Leave empty for a key that does not expire",
     )
-
-
-class EmptyForm(FlaskForm):
-    pass

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from webapp.api.services import flush_last_used
 from webapp.jobs import job, periodic
+from webapp.jobs.runner import redis_if_used
 
 
 @periodic("* * * * *")
 @job(queue="maintenance", retries=1)
 def flush_api_key_last_used() -> int:
-    if current_app.extensions.get("tessera.jobs_backend") != "rq":
-        return 0
-    return flush_last_used(current_app.extensions["tessera.redis"])
+    redis = redis_if_used()
+    return 0 if redis is None else flush_last_used(redis)

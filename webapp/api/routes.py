@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.api import bp, services
-from webapp.api.forms import ApiKeyForm, EmptyForm
+from webapp.api.forms import ApiKeyForm
 from webapp.api.models import ApiKey
 from webapp.core import reveal
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
 from webapp.extensions import db
+from webapp.jobs.runner import redis_if_used
 
 
 def _page(org, form=None, new_key=None, status=200):
     keys = list(db.session.scalars(select(ApiKey).where(ApiKey.organization_id == org.id).order_by(ApiKey.id.desc())))
-    redis = (
-        current_app.extensions["tessera.redis"] if current_app.extensions.get("tessera.jobs_backend") == "rq" else None
-    )
+    redis = redis_if_used()
     return render(
         "api/keys.html",
         block="api_keys",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
 from webapp.api.models import SCOPES, ApiKey
@@ -18,6 +20,8 @@ from webapp.core.models import utcnow
 from webapp.core.transaction import side_write
 from webapp.extensions import db
 from webapp.jobs import namespace
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "tsk_"
 AUTH_CACHE_SECONDS = 5.0  # a revoked key stops working in other processes within this time
@@ -123,10 +127,8 @@ def _load(key_hash: str) -> KeyInfo | None:
 
 
 def _account_suspended(org_id: int) -> bool:
-    try:
-        from webapp.billing.models import BillingAccount
-    except ImportError:
-        return False
+    from webapp.billing.models import BillingAccount
+
     status = db.session.scalar(select(BillingAccount.status).where(BillingAccount.organization_id == org_id))
     return status == "SUSPENDED"
 
@@ -194,7 +196,8 @@ def last_used_map(redis, keys: list[ApiKey]) -> dict[int, datetime | None]:
         return result
     try:
         raw = redis.hmget(last_used_key(), [str(k.id) for k in keys])
-    except Exception:
+    except RedisError:  # the page still shows the times the database holds
+        log.warning("API keys: Redis did not answer for the last-used times", exc_info=True)
         return result
     for key, value in zip(keys, raw, strict=True):
         if value:

@@ -14,12 +14,12 @@ def init_app(app):
     from webapp.admin import admin_nav_item
     from webapp.billing import cli, panels  # noqa: F401
     from webapp.billing.services.invoices import create_account_for_new_org
+    from webapp.core.registry import add_once
     from webapp.extensions import csrf, limiter
     from webapp.orgs.dashboard import nav_item
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
 
-    if create_account_for_new_org not in ORGANIZATION_CREATED_HOOKS:
-        ORGANIZATION_CREATED_HOOKS.append(create_account_for_new_org)
+    add_once(ORGANIZATION_CREATED_HOOKS, create_account_for_new_org)
 
     for webhook in (public.paynow_webhook, public.stripe_webhook):
         csrf.exempt(webhook)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import url_for
 from sqlalchemy import select
 
@@ -9,6 +11,8 @@ from webapp.billing.models import BillingAccount, BillingRun, Invoice
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.jobs import job, lease, periodic
+
+log = logging.getLogger(__name__)
 
 SUBJECTS = {
     "issued": "Invoice {number} from Tessera: {amount} due {due}",
@@ -23,10 +27,14 @@ def _email_invoice(invoice: Invoice, kind: str) -> None:
     from webapp.core.money import format_amount
     from webapp.mail import send_email
 
-    if kind not in SUBJECTS or not invoice.is_finalized:
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown invoice e-mail {kind!r}")
+    if not invoice.is_finalized:
+        log.warning("invoice %s: no %s e-mail for a draft", invoice.id, kind)
         return
     if kind != "receipt" and not invoice.is_open:
-        return  # paid or voided since it was queued
+        log.info("invoice %s: no %s e-mail, it is %s since it was queued", invoice.id, kind, invoice.status)
+        return
     ensure_payment_link(invoice)
     org = invoice.organization
     amount = format_amount(invoice.amount_due if kind != "receipt" else invoice.total, invoice.currency)
@@ -48,8 +56,10 @@ def _email_invoice(invoice: Invoice, kind: str) -> None:
 @job(queue="email")
 def send_invoice_email(invoice_id: int, kind: str) -> None:
     invoice = db.session.get(Invoice, invoice_id)
-    if invoice is not None:
-        _email_invoice(invoice, kind)
+    if invoice is None:
+        log.info("invoice %s is gone: no %s e-mail", invoice_id, kind)
+        return
+    _email_invoice(invoice, kind)
 
 
 @job(queue="email", timeout=3600)
@@ -62,8 +72,11 @@ def send_invoice_emails(invoice_ids: list[int], kind: str) -> None:
 def send_account_email(account_id: int, kind: str) -> None:
     from webapp.mail import send_email
 
+    if kind != "suspended":
+        raise ValueError(f"unknown account e-mail {kind!r}")
     account = db.session.get(BillingAccount, account_id)
-    if account is None or kind != "suspended" or account.status != "SUSPENDED":
+    if account is None or account.status != "SUSPENDED":
+        log.info("billing account %s is not suspended any more: no e-mail", account_id)
         return
     org = account.organization
     send_email(
@@ -85,6 +98,7 @@ def billing_run_job(run_id: int) -> None:
     # queued again by the lease sweeper (billing skips accounts already billed for the period).
     owner = lease.claim(BillingRun, run_id, BillingRun.status.in_((BillingRun.QUEUED, BillingRun.RUNNING)))
     if owner is None:
+        log.info("billing run %s is taken or finished: nothing to do", run_id)
         return
     run = db.session.get(BillingRun, run_id)
     with lease.held(BillingRun, run_id, owner, max_seconds=billing_run_job.timeout):

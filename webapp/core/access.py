@@ -49,6 +49,12 @@ def role_allows(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission]
 
 
+def roles_with(permission: str) -> tuple[str, ...]:
+    """The roles holding ``permission``, in ``ROLES`` order: who a notice or a choice is for, read off
+    the same table as the routes (never a role list typed again)."""
+    return tuple(role for role in ROLES if role in PERMISSIONS[permission])
+
+
 def load_membership(slug: str, user_id: int):
     from webapp.orgs.models import Membership, Organization
 

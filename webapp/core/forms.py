@@ -1,10 +1,15 @@
-"""Form helpers: carry a service's DomainError onto the form so it shows beside the field."""
+"""Form helpers: the CSRF-only form of every button, and a service's DomainError carried onto the form
+so it shows beside the field."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
 from webapp.core.errors import DomainError
+
+
+class EmptyForm(FlaskForm):
+    """A button that posts nothing but the CSRF token (delete, revoke, retry...)."""
 
 
 def apply_error(form: FlaskForm, error: DomainError, field: str | None = None) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from webapp.core import ratelimits
 from webapp.core_pages import bp
 from webapp.extensions import db, limiter
+from webapp.jobs.runner import redis_connection
 
 
 @bp.get("/")
@@ -47,7 +48,7 @@ def readyz():
         checks["database"] = f"error: {type(error).__name__}"
     if current_app.extensions["tessera.jobs_backend"] == "rq":
         try:
-            current_app.extensions["tessera.redis"].ping()
+            redis_connection().ping()
             checks["redis"] = "ok"
         except RedisError as error:
             checks["redis"] = f"error: {type(error).__name__}"  # jobs wait in the outbox meanwhile

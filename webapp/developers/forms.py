@@ -20,7 +20,3 @@ class EndpointForm(FlaskForm):
         "Ordered delivery",
         description="Send events strictly in the order they happened (a failing one holds back the rest)",
     )
-
-
-class EmptyForm(FlaskForm):
-    pass

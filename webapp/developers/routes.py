@@ -9,12 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from webapp.core import reveal
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.parsing import int_arg
 from webapp.core.transaction import perform
 from webapp.developers import bp, services
 from webapp.developers.catalog import CATALOG
-from webapp.developers.forms import EmptyForm, EndpointForm
+from webapp.developers.forms import EndpointForm
 from webapp.developers.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webapp.extensions import db
 from webapp.secrets.fields import decrypt_field

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ from webapp.developers.models import (
 from webapp.extensions import db
 from webapp.secrets.fields import clear_field, decrypt_field, encrypt_field, has_field
 from webapp.settings import define, get
+
+log = logging.getLogger(__name__)
 
 define(
     "webhooks.events_retention_days",
@@ -369,7 +372,8 @@ def _mark_queued(endpoint_id: int) -> bool:
 
     try:
         return bool(redis_connection().set(_queued_key(endpoint_id), "1", nx=True, ex=QUEUED_TTL))
-    except RedisError:
+    except RedisError:  # queue one more job rather than none (the job takes a lease)
+        log.warning("webhooks: Redis did not answer for endpoint %s; queueing its job", endpoint_id, exc_info=True)
         return True
 
 
@@ -381,8 +385,10 @@ def job_started(endpoint_id: int) -> None:
 
     if backend() != "rq":
         return
-    with contextlib.suppress(RedisError):
+    try:
         redis_connection().delete(_queued_key(endpoint_id))
+    except RedisError:  # the mark expires on its own (QUEUED_TTL)
+        log.warning("webhooks: Redis did not answer clearing endpoint %s's mark", endpoint_id, exc_info=True)
 
 
 def wake_due(now: datetime | None = None) -> int:
@@ -650,7 +656,7 @@ def _attempt(endpoint: WebhookEndpoint, due: _Due) -> bool:
 
 def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
     """Failing for the whole retry window: disabled, its pending deliveries given up, its admins e-mailed."""
-    from webapp.core.access import ADMIN, OWNER
+    from webapp.core.access import roles_with
     from webapp.mail.services import send_email
     from webapp.orgs.models import Membership, Organization
 
@@ -667,7 +673,7 @@ def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
     )
     org = db.session.get(Organization, endpoint.organization_id)
     memberships = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_((OWNER, ADMIN)))
+        select(Membership).where(Membership.organization_id == org.id, Membership.role.in_(roles_with("api")))
     ).all()
     link = current_app.config["BASE_URL"] + f"/o/{org.slug}/developers/webhooks/{endpoint.id}"
     for membership in memberships:

@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import select
 
 from webapp.audit import record
+from webapp.core.access import OWNER
 from webapp.core.errors import DomainError
 from webapp.extensions import db
 from webapp.files.images import Crop, square_png
@@ -32,7 +33,7 @@ def personal_organization(user):
         .join(Membership, Membership.organization_id == Organization.id)
         .where(
             Membership.user_id == user.id,
-            Membership.role == "OWNER",
+            Membership.role == OWNER,
             Organization.is_personal.is_(True),
             Organization.deleted_at.is_(None),
         )

@@ -16,10 +16,6 @@ FREQUENCIES = _choices(("off", "Manual only"), ("hourly", "Every hour"), ("daily
 SYNC_TYPES = _choices(("incremental", "Changes since last sync"), ("full", "Full rescan"))
 
 
-class EmptyForm(FlaskForm):
-    pass
-
-
 class FreeeSyncForm(FlaskForm):
     direction = SelectField("Direction", choices=DIRECTIONS, default="IMPORT")
     entity_types = SelectMultipleField(

@@ -140,8 +140,8 @@ def dispatch_scheduled_syncs() -> None:
         try:
             with db.session.begin_nested():
                 services.start_sync(connection, None, trigger="scheduled")
-        except DomainError:
-            continue  # already running, or not connected any more
+        except DomainError as error:  # already running, or not connected any more
+            log.info("scheduled sync of connection %s not started: %s", connection.id, error.message)
 
 
 @periodic("17 3 * * *")

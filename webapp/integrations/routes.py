@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import KeysetPage, keyset, paginate
 from webapp.core.transaction import get_may_write, perform
@@ -11,7 +12,6 @@ from webapp.integrations import bp, oauth, public_bp, services
 from webapp.integrations import drive_files as drive_rules
 from webapp.integrations.forms import (
     DriveSyncForm,
-    EmptyForm,
     FolderForm,
     FreeeSyncForm,
     LinkFileForm,

@@ -34,11 +34,7 @@ def load_job_modules() -> list[Periodic]:
     importlib.import_module("webapp.jobs.partitions")  # history tables' months ahead
     for name in DOMAINS:
         module = f"webapp.{name}.jobs"
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
+        if importlib.util.find_spec(module) is not None:  # not every domain has periodic work
             importlib.import_module(module)
     return list(PERIODIC)
 

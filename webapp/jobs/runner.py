@@ -202,7 +202,20 @@ def backend() -> str:
 
 
 def redis_connection() -> Redis:
+    """This app's Redis client, built once in ``choose_backend``: the one way code reaches Redis."""
     return current_app.extensions["tessera.redis"]
+
+
+def redis_if_used() -> Redis | None:
+    """The Redis client when jobs run on RQ; None with the in-process backend (Redis is then unused)."""
+    return redis_connection() if backend() == "rq" else None
+
+
+def async_redis_client(app):
+    """An asyncio client to the same Redis, with the same connect timeout (the live streams' pub/sub)."""
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1)
 
 
 def queue_name(name: str) -> str:
@@ -242,7 +255,7 @@ def drain_inline() -> None:
 
 def choose_backend(app) -> None:
     """Pick RQ when Redis answers, else the in-process fallback; say which."""
-    redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5)
+    redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5)  # the only one
     app.extensions["tessera.redis"] = redis
     wanted = app.config["JOBS_BACKEND"]
     if wanted == "auto":

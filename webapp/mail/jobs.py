@@ -1,8 +1,11 @@
-"""Delivery over SMTP (safe to run twice: a message already SENT is not sent again); the log's retention."""
+"""Delivery over SMTP. Safe to run twice: a message already SENT is not sent again. Each attempt is a
+row in the outbound-call log (server, outcome, duration; never the message or the credentials).
+The log's retention."""
 
 from __future__ import annotations
 
 import smtplib
+import time
 from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
 
@@ -35,19 +38,23 @@ def deliver_email(message_id: int) -> None:
     config = current_app.config
     message.attempts += 1
     message.message_id = message.message_id or make_msgid(domain="tessera.local")
+    mime = build_mime(message, config["MAIL_DEFAULT_SENDER"])
+    started = time.monotonic()
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
             if config["MAIL_USE_TLS"]:
                 smtp.starttls()
             if config["MAIL_USERNAME"]:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(build_mime(message, config["MAIL_DEFAULT_SENDER"]))
+            smtp.send_message(mime)
     except (OSError, smtplib.SMTPException) as error:
+        _log_attempt(message, started, error)
         message.status = EmailMessage.FAILED
         message.error = f"{type(error).__name__}: {error}"[:2000]
         message.failed_at = utcnow()
         db.session.commit()  # keep the failure visible even though the job retries
         raise
+    _log_attempt(message, started, None)
     message.status = EmailMessage.SENT
     forget_live_parts(message)
     message.error = None
@@ -64,3 +71,33 @@ def prune_email_log() -> dict:
     pruned = prune_log()
     record(None, "maintenance.email_log_pruned", None, pruned)
     return pruned
+
+
+def _smtp_code(error: Exception | None) -> int | None:
+    """The server's reply code when it answered (250 on success); None when it could not be reached."""
+    if error is None:
+        return 250
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        return next(iter(error.recipients.values()))[0]
+    return None
+
+
+def _log_attempt(message: EmailMessage, started: float, error: Exception | None) -> None:
+    from webapp.integrations.call_log import record_call
+
+    config = current_app.config
+    record_call(
+        organization_id=message.organization_id,
+        provider="smtp",
+        action="send_email",
+        method="SMTP",
+        endpoint=f"smtp://{config['MAIL_SERVER']}:{config['MAIL_PORT']}",
+        status_code=_smtp_code(error),
+        success=error is None,
+        error=f"{type(error).__name__}: {error}" if error else None,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        attempt=message.attempts,
+        details={"email_id": message.id, "template": message.template},
+    )

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from webapp.extensions import db
 from webapp.jobs import namespace
+from webapp.jobs.runner import async_redis_client
 from webapp.notifications import live
 from webapp.notifications import services as notes
 from webapp.settings import get
@@ -89,7 +90,7 @@ class StreamHub:
             return
         self.started = True
         if self.app.extensions.get("tessera.redis") is not None:
-            client = aioredis.Redis.from_url(self.app.config["REDIS_URL"], socket_connect_timeout=1)
+            client = async_redis_client(self.app)
             try:
                 await client.ping()
                 self.redis = client

@@ -1,27 +1,26 @@
 """Notifications for what other domains report through domain events.
 
-Handlers rely only on the event's ``org_id`` and the ids in its data, and look rows up defensively:
-a domain that is not built (or a row that is gone) means a plainer message, never an error in the
-emitter's transaction.
+Handlers rely only on the event's ``org_id`` and the ids in its data: a row that is gone means a
+plainer message, and a handler that fails is logged and rolled back to its savepoint, never an error
+in the emitter's transaction.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from flask import url_for
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
+from webapp.core.access import roles_with
 from webapp.core.events import Event, subscribe
 from webapp.extensions import db
 from webapp.notifications.services import notify
 
 log = logging.getLogger(__name__)
 
-BILLING_ROLES = ("OWNER", "ADMIN", "BILLING")
-MANAGER_ROLES = ("OWNER", "ADMIN")
+BILLING_ROLES = roles_with("billing")
+MANAGER_ROLES = roles_with("members")  # those who run the organization
 
 
 def members_with_roles(org_id: int | None, roles: tuple[str, ...]) -> list[int]:
@@ -36,39 +35,22 @@ def members_with_roles(org_id: int | None, roles: tuple[str, ...]) -> list[int]:
     )
 
 
-def lookup(module: str, names: tuple[str, ...], object_id):
-    """The row ``object_id`` of the first model in ``module`` called one of ``names``, or None."""
+def lookup(model, object_id):
+    """The row ``object_id`` of ``model``, or None when the event names none or the row is gone."""
     if object_id is None:
         return None
-    try:
-        models = importlib.import_module(module)
-    except ImportError:
-        return None
-    for name in names:
-        model = getattr(models, name, None)
-        if model is not None:
-            try:
-                with db.session.begin_nested():  # a table not migrated yet must not abort the transaction
-                    return db.session.get(model, int(object_id))
-            except Exception:
-                log.warning("could not look up %s %s", name, object_id)
-                return None
-    return None
+    return db.session.get(model, int(object_id))
 
 
 def org_link(org_id: int | None, endpoint: str, **values) -> str | None:
-    """A path inside the organization, falling back to its dashboard while a page does not exist."""
+    """A path inside the organization (None without one). A wrong endpoint raises: the handler's
+    savepoint logs it, where a fallback once sent every invoice notice to the dashboard unseen."""
     from webapp.orgs.models import Organization
 
     org = db.session.get(Organization, org_id) if org_id else None
     if org is None:
         return None
-    for candidate, extra in ((endpoint, values), ("orgs.dashboard", {})):
-        try:
-            return url_for(candidate, slug=org.slug, _external=False, **extra)
-        except BuildError:
-            continue
-    return None
+    return url_for(endpoint, slug=org.slug, _external=False, **values)
 
 
 def _label(row, *attrs, default: str) -> str:
@@ -80,7 +62,7 @@ def _label(row, *attrs, default: str) -> str:
 
 
 def _safe(handler):
-    """Run inside a savepoint: a failed lookup (a table not migrated yet, a bad id) rolls back only the
+    """Run inside a savepoint: a failed handler (a bad id in the event) rolls back only the
     notification, never the emitter's transaction."""
 
     def wrapped(event: Event) -> None:
@@ -123,13 +105,15 @@ def invoice_event(event: Event) -> None:
 @_safe
 def _invoice_notice(event: Event) -> None:
     invoice_id = event.data.get("invoice_id")
-    invoice = lookup("webapp.billing.models", ("Invoice",), invoice_id)
+    from webapp.billing.models import Invoice
+
+    invoice = lookup(Invoice, invoice_id)
     number = _label(invoice, "number", default=f"#{invoice_id}" if invoice_id else "")
     if event.name == "invoice.issued":
         title, body = f"Invoice {number} was issued", "A new invoice is ready to view and pay."
     else:
         title, body = f"Invoice {number} is overdue", "Please pay it to keep your services running."
-    link = org_link(event.org_id, "billing.invoice", invoice_id=invoice_id) if invoice_id else None
+    link = org_link(event.org_id, "billing.invoice_detail", invoice_id=invoice_id) if invoice_id else None
     notify(
         members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id, about=invoice
     )
@@ -143,7 +127,7 @@ def payment_event(event: Event) -> None:
         title, body = "Payment received", "Thank you: your payment was recorded."
     else:
         title, body = "A payment failed", "The payment could not be completed. Check your payment details."
-    link = org_link(event.org_id, "billing.index")
+    link = org_link(event.org_id, "billing.overview")
     notify(members_with_roles(event.org_id, BILLING_ROLES), event.name, title, body, link, org=event.org_id)
     log.debug("payment %s", payment_id)
 
@@ -151,7 +135,7 @@ def payment_event(event: Event) -> None:
 @subscribe("account.suspended")
 @_safe
 def account_suspended(event: Event) -> None:
-    link = org_link(event.org_id, "billing.index")
+    link = org_link(event.org_id, "billing.overview")
     notify(
         members_with_roles(event.org_id, BILLING_ROLES),
         "account.suspended",
@@ -169,7 +153,9 @@ def account_suspended(event: Event) -> None:
 @_safe
 def post_event(event: Event) -> None:
     post_id = event.data.get("post_id")
-    post = lookup("webapp.studio.models", ("Post", "ScheduledPost", "SocialPost"), post_id)
+    from webapp.studio.models import Post
+
+    post = lookup(Post, post_id)
     creator = getattr(post, "created_by_id", None) or event.actor_id
     recipients = [creator] if creator else members_with_roles(event.org_id, MANAGER_ROLES)
     name = _label(post, "title", "caption", default="Your post")[:80]
@@ -188,10 +174,10 @@ def post_event(event: Event) -> None:
 @_safe
 def integration_event(event: Event) -> None:
     connection_id = event.data.get("connection_id")
-    connection = lookup(
-        "webapp.integrations.models", ("Connection", "IntegrationConnection", "ProviderConnection"), connection_id
-    )
-    owner = getattr(connection, "created_by_id", None) or getattr(connection, "user_id", None)
+    from webapp.integrations.models import Connection
+
+    connection = lookup(Connection, connection_id)
+    owner = getattr(connection, "created_by_id", None)
     recipients = [owner] if owner else members_with_roles(event.org_id, MANAGER_ROLES)
     provider = _label(connection, "provider", "name", default=str(event.data.get("provider") or "An integration"))
     if event.name == "connection.expired":
@@ -208,8 +194,10 @@ def integration_event(event: Event) -> None:
 @subscribe("ticket.replied")
 @_safe
 def ticket_replied(event: Event) -> None:
-    ticket = lookup("webapp.support.models", ("SupportTicket",), event.data.get("ticket_id"))
-    message = lookup("webapp.support.models", ("SupportMessage",), event.data.get("message_id"))
+    from webapp.support.models import SupportMessage, SupportTicket
+
+    ticket = lookup(SupportTicket, event.data.get("ticket_id"))
+    message = lookup(SupportMessage, event.data.get("message_id"))
     if ticket is None or message is None or message.is_internal or message.ticket_id != ticket.id:
         return  # internal notes never reach customers, not even as a notification
     text = message.body if len(message.body) <= 1500 else message.body[:1500] + "…"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webapp.core.access import can
+from webapp.core.registry import put
 
 
 @dataclass
@@ -21,8 +22,7 @@ PANELS: list[Panel] = []
 def panel(template: str, permission: str = "view"):
     def decorator(load: Callable) -> Callable:
         # Re-registering (a second app in the same process) replaces the entry instead of doubling it.
-        PANELS[:] = [p for p in PANELS if p.template != template]
-        PANELS.append(Panel(template, permission, load))
+        put(PANELS, Panel(template, permission, load), key=lambda p: p.template)
         return load
 
     return decorator
@@ -45,8 +45,7 @@ NAV: list[NavItem] = []
 
 def nav_item(label: str, endpoint: str, permission: str, order: int = 50) -> None:
     """A domain's entry in the organization sidebar, shown to roles that have ``permission``."""
-    NAV[:] = [item for item in NAV if item.endpoint != endpoint]
-    NAV.append(NavItem(label, endpoint, permission, order))
+    put(NAV, NavItem(label, endpoint, permission, order), key=lambda item: item.endpoint)
 
 
 def nav_items(org) -> list[dict]:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.auth import services as accounts
 from webapp.auth.models import User
-from webapp.core.access import ROLES
+from webapp.core.access import ADMIN, BILLING, MEMBER, OWNER, ROLES
 from webapp.core.models import utcnow
 from webapp.demo import DEMO_PASSWORD, step
 from webapp.extensions import db
@@ -20,7 +20,7 @@ ORGANIZATIONS = [
     ("Bulawayo Foods", "bulawayo-foods", "ZW", "Africa/Harare"),
     ("Kyoto Creators", "kyoto-creators", "JP", "Asia/Tokyo"),
 ]
-PEOPLE = {"OWNER": "Owner", "ADMIN": "Admin", "MEMBER": "Member", "BILLING": "Billing"}
+PEOPLE = {OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", BILLING: "Billing"}
 
 
 def demo_user(email: str, name: str, staff: bool = False) -> User:
@@ -41,13 +41,11 @@ def staff_and_organizations() -> None:
     demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
     for name, slug, country, zone in ORGANIZATIONS:
         org = demo_org(slug)
-        owner = demo_user(f"owner@{slug}.example", f"{PEOPLE['OWNER']} of {name}")
+        owner = demo_user(f"owner@{slug}.example", f"{PEOPLE[OWNER]} of {name}")
         if org is None:
             org = orgs.create_organization(owner, name, slug, f"accounts@{slug}.example", country, zone)
         for role in ROLES:
-            user = (
-                owner if role == "OWNER" else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
-            )
+            user = owner if role == OWNER else demo_user(f"{role.lower()}@{slug}.example", f"{PEOPLE[role]} at {name}")
             existing = db.session.scalar(
                 select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
             )

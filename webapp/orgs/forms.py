@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from webapp.core.access import ROLES
+from webapp.core.access import MEMBER, ROLES
 from webapp.orgs.countries import COUNTRY_NAMES
 
 ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
@@ -53,7 +53,7 @@ class AddressForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email()])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="MEMBER")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=MEMBER)
 
 
 class RoleForm(FlaskForm):
@@ -66,9 +66,3 @@ class TransferForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     confirm_slug = StringField("Type the organization's address to confirm", validators=[DataRequired()])
-
-
-class EmptyForm(FlaskForm):
-    """Buttons that only need the CSRF token."""
-
-    next = HiddenField()

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.core.access import MEMBER
 from webapp.core.models import BigId, TimestampMixin, utcnow
 from webapp.extensions import db
 
@@ -70,7 +71,7 @@ class Membership(TimestampMixin, db.Model):
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="MEMBER")
+    role: Mapped[str] = mapped_column(String(16), default=MEMBER)
 
     organization: Mapped[Organization] = relationship(back_populates="memberships", lazy="joined")
     user = relationship("User", back_populates="memberships")

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from webapp.core.access import OWNER, org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import render
 from webapp.core.parsing import int_or_none
 from webapp.core.transaction import perform
@@ -13,7 +14,6 @@ from webapp.orgs.forms import (
     ROLE_CHOICES,
     AddressForm,
     DeleteForm,
-    EmptyForm,
     InviteForm,
     OrganizationForm,
     OrganizationSettingsForm,

@@ -14,6 +14,7 @@ from flask import current_app, url_for
 from sqlalchemy import exists, select
 
 from webapp.audit import record
+from webapp.core.access import OWNER
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -46,7 +47,7 @@ def skip_if_suspended(org_id: int | None, what: str) -> bool:
 
 def _owners(org: Organization) -> list:
     rows = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id, Membership.role == "OWNER")
+        select(Membership).where(Membership.organization_id == org.id, Membership.role == OWNER)
     ).all()
     return [m.user for m in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 from sqlalchemy import func, select
 
+from webapp.core.access import OWNER
 from webapp.core.events import Event, subscribe
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
@@ -52,7 +53,7 @@ def referral_first_payment(event: Event) -> None:
         return  # only the first paid invoice confirms
     owners = db.session.scalars(
         select(Membership.user_id).where(
-            Membership.organization_id == invoice.organization_id, Membership.role == "OWNER"
+            Membership.organization_id == invoice.organization_id, Membership.role == OWNER
         )
     ).all()
     for user_id in owners:

@@ -2,7 +2,7 @@ from flask import abort, make_response, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from webapp.core.access import org_view
+from webapp.core.access import org_view, role_allows
 from webapp.core.htmx import render
 from webapp.core.money import format_amount, parse_amount
 from webapp.core.transaction import get_may_write, perform
@@ -21,7 +21,7 @@ def _payout_form(form=None) -> PayoutForm:
     form.organization_id.choices = [
         SelectChoice(str(m.organization_id), m.organization.name)
         for m in memberships_of(current_user.id)
-        if m.role in ("OWNER", "ADMIN", "BILLING")
+        if role_allows(m.role, "billing")
     ]
     return form
 

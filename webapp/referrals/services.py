@@ -266,13 +266,13 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
     if method in ("STRIPE", "PAYPAL"):
         cleaned["account_email"] = _account_email(cleaned["account_email"], method)
     if method == "STORE_CREDIT":
-        from webapp.core.access import load_membership
+        from webapp.core.access import load_membership, role_allows
         from webapp.orgs.models import Organization
 
         org_id = int_or_none(cleaned["organization_id"])
         org = db.session.get(Organization, org_id) if org_id is not None else None
         membership = load_membership(org.slug, user.id) if org is not None else None
-        if membership is None or membership.role not in ("OWNER", "ADMIN", "BILLING"):
+        if membership is None or not role_allows(membership.role, "billing"):
             raise DomainError("Choose an organization whose billing you manage.", field="organization_id")
         cleaned["organization_id"] = org.id
         cleaned["organization_name"] = org.name

@@ -19,10 +19,6 @@ class RenameForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the video a title."), Length(max=200)])
 
 
-class EmptyForm(FlaskForm):
-    pass
-
-
 class PostForm(FlaskForm):
     video_id = SelectField("Video", coerce=int, validate_choice=False)
     caption = TextAreaField("Caption", validators=[Length(max=5000)])

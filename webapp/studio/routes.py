@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from webapp.core.access import org_object_or_404, org_view
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
+from webapp.core.forms import EmptyForm, apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.models import utcnow
 from webapp.core.pagination import page_arg, paginate
@@ -22,7 +22,6 @@ from webapp.storage import ObjectMissing, storage
 from webapp.studio import bp
 from webapp.studio.forms import (
     ApproveForm,
-    EmptyForm,
     MoveForm,
     PostForm,
     QueueSlotForm,

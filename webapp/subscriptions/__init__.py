@@ -30,14 +30,14 @@ coupons_admin_bp = staff_blueprint("coupons_admin", __name__, "/admin/coupons")
 
 def init_app(app):
     from webapp.admin import admin_nav_item
+    from webapp.core.registry import add_once
     from webapp.orgs.dashboard import nav_item
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
     from webapp.subscriptions.services import subscribe_new_organization
 
     if "coupons_admin" not in app.blueprints:
         app.register_blueprint(coupons_admin_bp)
-    if subscribe_new_organization not in ORGANIZATION_CREATED_HOOKS:
-        ORGANIZATION_CREATED_HOOKS.append(subscribe_new_organization)
+    add_once(ORGANIZATION_CREATED_HOOKS, subscribe_new_organization)
     nav_item("Subscription", "subscriptions.show", "billing", order=22)
     admin_nav_item("Plans", "subscriptions_admin.index", order=35)
     admin_nav_item("Coupons", "coupons_admin.index", order=36)

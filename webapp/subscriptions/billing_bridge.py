@@ -1,12 +1,11 @@
 """The one place subscriptions and metering call the billing module (its rules, never a copy).
 
 Billing owns invoices: this module only drafts an invoice for a subscription, adds lines and
-finalizes it through billing's services. With no billing module present nothing is invoiced.
+finalizes it through billing's services.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from webapp.extensions import db
@@ -15,21 +14,15 @@ log = logging.getLogger(__name__)
 
 
 def billing_services():
-    for name in ("webapp.billing.services", "webapp.billing.services.invoices"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "create_draft_invoice"):
-            return module
-    return None
+    """Billing's rules, imported when first needed (billing imports subscriptions' models)."""
+    from webapp.billing import services
+
+    return services
 
 
 def invoice_model():
-    try:
-        from webapp.billing.models import Invoice
-    except ImportError:
-        return None
+    from webapp.billing.models import Invoice
+
     return Invoice
 
 
@@ -52,9 +45,6 @@ def invoice_subscription(sub, lines, *, period_start, period_end, actor=None, up
     from webapp.audit import record
 
     services = billing_services()
-    if services is None:
-        log.warning("billing module missing: subscription %s not invoiced", sub.id)
-        return None
     key = services.upgrade_key(sub.id, upgrade_to) if upgrade_to else services.subscription_key(sub.id)
     first, last = billed_days(period_start, period_end)
     try:
@@ -119,16 +109,12 @@ def _add_discount_line(services, invoice, sub, lines, period_start, key, period,
 
 
 def invoice_open(invoice_id: int) -> bool:
-    model = invoice_model()
-    if model is None:
-        return False
-    invoice = db.session.get(model, invoice_id)
+    invoice = db.session.get(invoice_model(), invoice_id)
     return invoice is not None and invoice.is_open
 
 
 def subscription_of_invoice(invoice_id) -> int | None:
-    model = invoice_model()
-    if model is None or invoice_id is None:
+    if invoice_id is None:
         return None
-    invoice = db.session.get(model, invoice_id)
+    invoice = db.session.get(invoice_model(), invoice_id)
     return invoice.subscription_id if invoice is not None else None

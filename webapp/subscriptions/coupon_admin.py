@@ -8,13 +8,14 @@ from flask import request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import render
 from webapp.core.transaction import perform
 from webapp.extensions import db
 from webapp.subscriptions import coupons, coupons_admin_bp
 from webapp.subscriptions.catalog import catalog
 from webapp.subscriptions.coupon_models import Coupon, PromotionCode
-from webapp.subscriptions.forms import CouponForm, EmptyForm, PromotionCodeCreateForm
+from webapp.subscriptions.forms import CouponForm, PromotionCodeCreateForm
 
 
 def _end_of(day) -> datetime | None:

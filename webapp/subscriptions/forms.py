@@ -7,10 +7,6 @@ from webapp.subscriptions.models import INTERVALS
 INTERVAL_CHOICES = [SelectChoice(i, i.title()) for i in INTERVALS]
 
 
-class EmptyForm(FlaskForm):
-    pass
-
-
 class ChangePlanForm(FlaskForm):
     plan = SelectField("Plan", validators=[DataRequired()])
     interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])

@@ -8,12 +8,12 @@ from wtforms import SelectChoice
 
 from webapp.core.access import org_view
 from webapp.core.errors import DomainError
-from webapp.core.forms import apply_error
+from webapp.core.forms import EmptyForm, apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
 from webapp.subscriptions import bp, coupons, services
 from webapp.subscriptions.catalog import catalog, plan_by_code
-from webapp.subscriptions.forms import ChangePlanForm, EmptyForm, PayTrialForm, PromotionCodeForm, TrialForm
+from webapp.subscriptions.forms import ChangePlanForm, PayTrialForm, PromotionCodeForm, TrialForm
 from webapp.subscriptions.limits import current_allowance, current_reading, current_usage
 from webapp.subscriptions.models import LIMIT_LABELS, LIMITS
 

@@ -6,8 +6,6 @@ the month and computes the lines for all of them with set-based queries.
 
 from __future__ import annotations
 
-import importlib
-
 from webapp.usage.services import metered_lines, metered_lines_for_orgs
 
 
@@ -31,19 +29,9 @@ def metered_usage_batch_source(accounts, period_start, period_end) -> dict:
     return result
 
 
-def register() -> bool:
-    for name in ("webapp.billing.services", "webapp.billing.services.run"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        batch_sources = getattr(module, "BILLING_RUN_BATCH_SOURCES", None)
-        sources = getattr(module, "BILLING_RUN_SOURCES", None)
-        if batch_sources is None:
-            continue
-        if sources is not None and metered_usage_source in sources:
-            sources.remove(metered_usage_source)
-        if metered_usage_batch_source not in batch_sources:
-            batch_sources.append(metered_usage_batch_source)
-        return True
-    return False
+def register() -> None:
+    """Metered usage joins the billing run as one batch source (one query per batch of accounts)."""
+    from webapp.billing.services import BILLING_RUN_BATCH_SOURCES
+    from webapp.core.registry import add_once
+
+    add_once(BILLING_RUN_BATCH_SOURCES, metered_usage_batch_source)

@@ -19,24 +19,14 @@ def init_app(app):
     nav_item("Workflows", "workflows.index", "workflows", order=60)
     admin_nav_item("Workflow templates", "workflows_admin.templates", order=60)
     admin_nav_item("Workflow invoice lines", "workflows_admin.lines", order=61)
-    try:
-        from webapp.billing.services import BILLING_RUN_BATCH_SOURCES, BILLING_RUN_SOURCES
-    except ImportError:
-        pass
-    else:
-        from webapp.workflows.bridges import approved_lines_for_billing_batch, approved_lines_for_billing_run
+    from webapp.billing.services import BILLING_RUN_BATCH_SOURCES
+    from webapp.core.registry import add_once
+    from webapp.notifications.services import register_type
+    from webapp.workflows.bridges import approved_lines_for_billing_batch
 
-        # One call per batch of accounts (one query), not one per account.
-        if approved_lines_for_billing_run in BILLING_RUN_SOURCES:
-            BILLING_RUN_SOURCES.remove(approved_lines_for_billing_run)
-        if approved_lines_for_billing_batch not in BILLING_RUN_BATCH_SOURCES:
-            BILLING_RUN_BATCH_SOURCES.append(approved_lines_for_billing_batch)
-    try:
-        from webapp.notifications.services import register_type
-    except ImportError:
-        pass
-    else:
-        register_type("workflow.notice", "Messages from workflows")
+    # One call per batch of accounts (one query), not one per account.
+    add_once(BILLING_RUN_BATCH_SOURCES, approved_lines_for_billing_batch)
+    register_type("workflow.notice", "Messages from workflows")
 
 
 from webapp.workflows import (  # noqa: E402,F401

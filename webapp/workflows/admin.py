@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.core.boundary import load_json
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import render
 from webapp.core.transaction import perform
 from webapp.extensions import db
-from webapp.orgs.forms import EmptyForm
 from webapp.workflows import admin_bp
 from webapp.workflows import services as workflows
 from webapp.workflows.forms import TemplateForm

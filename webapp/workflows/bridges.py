@@ -26,11 +26,8 @@ def _acting_user(workflow):
 
 def open_support_ticket(org, workflow, subject: str, description: str, priority: str) -> int:
     from webapp.core.errors import DomainError
+    from webapp.support.services import open_ticket
 
-    try:
-        from webapp.support.services import open_ticket
-    except ImportError:
-        raise StepFailed("Support tickets are not available in this installation.") from None
     try:
         ticket = open_ticket(org, _acting_user(workflow), subject[:200], description, priority=priority)
     except DomainError as error:
@@ -40,12 +37,9 @@ def open_support_ticket(org, workflow, subject: str, description: str, priority:
 
 def schedule_video_posts(org, workflow, video_id, platforms, caption, hashtags, when) -> list[int]:
     from webapp.core.errors import DomainError
+    from webapp.studio.models import PROVIDER_OF
+    from webapp.studio.services.posts import PostDraft, TargetDraft, active_connections, parse_hashtags, save_post
 
-    try:
-        from webapp.studio.models import PROVIDER_OF
-        from webapp.studio.services.posts import PostDraft, TargetDraft, active_connections, parse_hashtags, save_post
-    except ImportError:
-        raise StepFailed("The studio is not available in this installation.") from None
     connected = active_connections(org)
     targets = []
     for name in platforms:
@@ -72,10 +66,8 @@ def schedule_video_posts(org, workflow, video_id, platforms, caption, hashtags, 
 
 
 def connection_of(org, connection_id: int):
-    try:
-        from webapp.integrations.models import Connection
-    except ImportError:
-        return None
+    from webapp.integrations.models import Connection
+
     return db.session.scalar(
         select(Connection).where(Connection.id == connection_id, Connection.organization_id == org.id)
     )
@@ -83,11 +75,9 @@ def connection_of(org, connection_id: int):
 
 def connection_token(credential) -> str:
     """A fresh bearer token from the integrations framework (it refreshes one connection at a time)."""
-    try:
-        from webapp.integrations import oauth
-        from webapp.integrations.models import Connection
-    except ImportError:
-        raise StepFailed("OAuth connections are not available in this installation.") from None
+    from webapp.integrations import oauth
+    from webapp.integrations.models import Connection
+
     connection = db.session.get(Connection, credential.connection_id) if credential.connection_id else None
     if connection is None or connection.organization_id != credential.organization_id:
         raise StepFailed(f"The credential “{credential.name}” has no connection any more.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.core.access import ADMIN, MEMBER, OWNER
 from webapp.demo import step
 from webapp.extensions import db
 from webapp.workflows import services
@@ -82,7 +83,7 @@ TEMPLATES = [
                     "type": "notify_members",
                     "name": "Notify owners and admins",
                     "config": {
-                        "roles": ["OWNER", "ADMIN"],
+                        "roles": [OWNER, ADMIN],
                         "title": "A post failed to publish",
                         "message": "{{ trigger.error | default('See the studio for details.') }}",
                         "link": "",
@@ -240,7 +241,7 @@ def demo_workflows() -> None:
         greeting = services.create_workflow(org, owner, "Welcome new members", "Runs by hand to show the run log.")
         notify = services.add_step(greeting, owner, "notify_members")
         notify.config = {
-            "roles": ["OWNER", "ADMIN", "MEMBER"],
+            "roles": [OWNER, ADMIN, MEMBER],
             "title": "Welcome to Tessera workflows",
             "message": "Every run is logged step by step.",
             "link": "",

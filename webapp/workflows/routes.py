@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import page_arg, paginate
 from webapp.core.transaction import flash_then, perform
 from webapp.extensions import db
-from webapp.orgs.forms import EmptyForm
 from webapp.workflows import bp
 from webapp.workflows import execution as runs
 from webapp.workflows import services as workflows

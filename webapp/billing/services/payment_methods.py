@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.audit import record
 from webapp.billing.models import BillingAccount
 from webapp.billing.payment_models import METHOD_ACTIVE, METHOD_REMOVED, PaymentMethod
+from webapp.core.access import roles_with
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -186,17 +187,20 @@ def send_expiry_notices(now: datetime | None = None) -> int:
 
 
 def _notify_billing_members(org, title: str, body: str, link: str) -> None:
-    try:
-        from webapp.notifications.services import notify
-        from webapp.notifications.subscribers import members_with_roles
-    except ImportError:  # notifications not installed: the e-mail is enough
-        return
-    notify(members_with_roles(org.id, ("OWNER", "BILLING")), "payment_method.expiring", title, body, link, org=org.id)
+    from webapp.notifications.services import notify
+    from webapp.notifications.subscribers import members_with_roles
+
+    notify(
+        members_with_roles(org.id, roles_with("payment_methods")),
+        "payment_method.expiring",
+        title,
+        body,
+        link,
+        org=org.id,
+    )
 
 
 def register_notification_type() -> None:
-    try:
-        from webapp.notifications.services import BOTH, register_type
-    except ImportError:
-        return
+    from webapp.notifications.services import BOTH, register_type
+
     register_type("payment_method.expiring", "A saved card is about to expire", BOTH)

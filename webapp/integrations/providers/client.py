@@ -20,8 +20,7 @@ import httpx
 from flask import current_app
 
 from webapp.core.outbound import ssl_context
-from webapp.extensions import db
-from webapp.integrations.models import OutboundCall
+from webapp.integrations.call_log import record_call
 
 log = logging.getLogger(__name__)
 REQUEST_ID_HEADERS = (
@@ -206,23 +205,20 @@ class ProviderClient:
         request_id = None
         if response is not None:
             request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
-        row = dict(
+        record_call(
             organization_id=self.org_id,
             provider=self.provider,
             action=action,
-            method=method.upper(),
+            method=method,
             endpoint=_endpoint(url),
             status_code=response.status_code if response is not None else None,
             success=error is None,
-            error=str(error)[:1000] if error else None,
+            error=str(error) if error else None,
             provider_request_id=request_id,
             duration_ms=duration_ms,
             attempt=attempt,
-            details=metadata or {},
+            details=metadata,
         )
-        # Its own connection and transaction: the log survives whatever the caller rolls back.
-        with db.engine.begin() as conn:
-            conn.execute(OutboundCall.__table__.insert().values(**row))
 
 
 def _summarize(payload) -> str:

@@ -91,7 +91,7 @@ def _recreate_changed_tables(engine) -> None:
 
 def create_sandbox_app(config: dict | None = None) -> Flask:
     from webapp.extensions import db
-    from webapp.studio import sandbox_kit
+    from webapp.integrations.sandboxes import _social_kit
 
     app = Flask(
         __name__,
@@ -123,7 +123,7 @@ def create_sandbox_app(config: dict | None = None) -> Flask:
         with db.engine.begin() as conn:
             for table in reversed(sandbox_tables()):
                 conn.execute(table.delete())
-        sandbox_kit.reset()
+        _social_kit.reset()
         for name in SANDBOXES:  # sandboxes that keep state in memory forget it too
             reset_memory = getattr(importlib.import_module(f"{__name__}.{name}"), "reset", None)
             if reset_memory is not None:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import httpx
 from flask import Blueprint, jsonify, redirect, request, url_for
 
-from webapp.studio import sandbox_kit as kit
+from webapp.integrations.sandboxes import _social_kit as kit
 
 P = "instagram"
 bp = Blueprint("sandbox_instagram", __name__)

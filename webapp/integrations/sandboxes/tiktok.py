@@ -1,6 +1,6 @@
 """TikTok sandbox: Login Kit OAuth (rotating refresh tokens), user info, Content Posting API Direct
 Post (creator_info/query, video/init with FILE_UPLOAD, chunked PUT with Content-Range,
-status/fetch) and video/query metrics. Faults: ``POST /_control`` (see ``webapp.studio.sandbox_kit``).
+status/fetch) and video/query metrics. Faults: ``POST /_control`` (see ``webapp.integrations.sandboxes._social_kit``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, redirect, request, url_for
 
-from webapp.studio import sandbox_kit as kit
+from webapp.integrations.sandboxes import _social_kit as kit
 
 P = "tiktok"
 bp = Blueprint("sandbox_tiktok", __name__)

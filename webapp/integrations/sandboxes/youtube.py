@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
-from webapp.studio import sandbox_kit as kit
+from webapp.integrations.sandboxes import _social_kit as kit
 
 P = "youtube"
 bp = Blueprint("sandbox_youtube", __name__)

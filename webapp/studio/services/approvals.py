@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from webapp.audit import record
-from webapp.core.access import role_allows
+from webapp.core.access import role_allows, roles_with
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -91,7 +91,7 @@ def submit(post: Post, user, when: datetime | None) -> None:
     approvers = db.session.scalars(
         select(Membership.user_id).where(
             Membership.organization_id == post.organization_id,
-            Membership.role.in_([r for r in ("OWNER", "ADMIN") if role_allows(r, "studio_approve")]),
+            Membership.role.in_(roles_with("studio_approve")),
         )
     ).all()
     if approvers:

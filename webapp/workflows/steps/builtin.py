@@ -12,6 +12,7 @@ from wtforms import Form, IntegerField, SelectField, SelectMultipleField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 import webapp.core.outbound  # noqa: F401  (defines the outbound.* settings)
+from webapp.core.access import ADMIN, BILLING, MEMBER, OWNER
 from webapp.core.models import utcnow
 from webapp.core.parsing import int_or_none
 from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
@@ -20,7 +21,7 @@ from webapp.workflows.templating import check_expression, check_syntax
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 PRIORITIES = [("LOW", "Low"), ("NORMAL", "Normal"), ("HIGH", "High"), ("URGENT", "Urgent")]
 PLATFORMS = [("tiktok", "TikTok"), ("instagram", "Instagram"), ("youtube", "YouTube")]
-ROLES = [("OWNER", "Owners"), ("ADMIN", "Admins"), ("MEMBER", "Members"), ("BILLING", "Billing")]
+ROLES = [(OWNER, "Owners"), (ADMIN, "Admins"), (MEMBER, "Members"), (BILLING, "Billing")]
 
 
 def template_syntax(form, field):
@@ -170,26 +171,22 @@ def _log_call(
     """One row in the staff call log per HTTP step, in its own transaction (it survives a rollback)."""
     from urllib.parse import urlsplit
 
-    from webapp.extensions import db
-    from webapp.integrations.models import OutboundCall
+    from webapp.integrations.call_log import record_call
 
     parts = urlsplit(url)
-    row = dict(
+    record_call(
         organization_id=ctx.org.id,
         provider="workflow_http",
         action="step_http_request",
-        method=method.upper(),
-        endpoint=f"{parts.scheme}://{parts.netloc}{parts.path}"[:500],
+        method=method,
+        endpoint=f"{parts.scheme}://{parts.netloc}{parts.path}",
         status_code=response.status_code if response is not None else None,
         success=error is None,
-        error=error[:1000] if error else None,
-        provider_request_id=None,
+        error=error,
         duration_ms=duration_ms,
         attempt=attempt,
         details={"workflow_id": ctx.workflow.id, "run_id": ctx.run.id, "step": ctx.position},
     )
-    with db.engine.begin() as conn:
-        conn.execute(OutboundCall.__table__.insert().values(**row))
 
 
 def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
@@ -269,7 +266,7 @@ class SendEmail(StepType):
 
 
 class NotifyForm(Form):
-    roles = SelectMultipleField("Who", choices=opts(ROLES), default=["OWNER", "ADMIN"], validators=[DataRequired()])
+    roles = SelectMultipleField("Who", choices=opts(ROLES), default=[OWNER, ADMIN], validators=[DataRequired()])
     title = StringField("Title", validators=[DataRequired(), Length(max=200), template_syntax])
     message = TextAreaField("Message", validators=[Optional(), Length(max=4000), template_syntax])
     link = StringField("Link", validators=[Optional(), Length(max=500), template_syntax])
@@ -291,12 +288,9 @@ class NotifyMembers(StepType):
         from sqlalchemy import select
 
         from webapp.extensions import db
+        from webapp.notifications import notify
         from webapp.orgs.models import Membership
 
-        try:
-            from webapp.notifications import notify
-        except ImportError:
-            raise StepFailed("Notifications are not available in this installation.") from None
         roles = list(config.get("roles") or [])
         members = db.session.scalars(
             select(Membership).where(Membership.organization_id == ctx.org.id, Membership.role.in_(roles))
