@@ -51,7 +51,8 @@ class Refusal:
 
     ``on`` lists the pydantic error types it answers (empty: any). ``message`` may name ``{param}``
     (the field as the client spells it) and ``{error}`` (the words of the parser that refused it).
-    ``details`` builds the details from pydantic's error; by default they name the parameter.
+    ``details`` builds the details from pydantic's error; by default they name a parameter (and are
+    empty for a body's field).
     A validator can also raise ``PydanticCustomError(<API code>, message, details)`` directly."""
 
     message: str
@@ -105,7 +106,10 @@ def _refusal_for(model: Any, error: dict) -> ApiFailure:
     param = str(loc[0]) if loc else ""
     for refusal in candidates:
         if not refusal.on or error["type"] in refusal.on:
-            details = refusal.details(error) if refusal.details else {"param": param}
+            if refusal.details:
+                details = refusal.details(error)
+            else:  # a parameter is named; a body's errors carry no details (as before the models)
+                details = {"param": param} if issubclass(model, Params) else {}
             return ApiFailure(refusal.status, refusal.code, _message(refusal, param, error), details)
     return ApiFailure(422, "invalid_parameter", f"{param or 'the request'}: {error['msg']}.", {"param": param})
 
