@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import ValidationError
 
-from webapp.api.contract import refusal
 from webapp.api.openapi import spec
+from webapp.core.contract import refusal
 from webapp.core.parsing import INSTANT_PATTERN
 from webapp.usage import services
 from webapp.usage.schemas import UsageEvent

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1/ (served at /api/v1/openapi.json, rendered at /api/docs).
 
 Built, not written: the paths from the operations declared where their routes are
-(``webapp.api.contract.OPERATIONS``), the schemas from their pydantic models. Schemas are JSON
+(``webapp.core.contract.OPERATIONS``), the schemas from their pydantic models. Schemas are JSON
 Schema 2020-12; the test suite validates real responses against them and fuzzes the API with them.
 """
 
@@ -12,8 +12,8 @@ import functools
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from webapp.api.contract import ERROR_CODES, OPERATIONS, DocumentSchema, InPath, Operation, _fields_by_name
 from webapp.api.models import SCOPES
+from webapp.core.contract import ERROR_CODES, OPERATIONS, DocumentSchema, InPath, Operation, _fields_by_name
 
 REF = "#/components/schemas/{model}"
 RATE_HEADERS = {
@@ -138,7 +138,7 @@ def _operations() -> list[Operation]:
 
 @functools.cache
 def spec() -> dict:
-    from webapp.api.schemas import Error
+    from webapp.core.api_schemas import Error
 
     operations = _operations()
     models: list[type[BaseModel]] = [Error]

@@ -9,7 +9,6 @@ from flask import g, jsonify, make_response, render_template, request
 from sqlalchemy import select
 
 from webapp.api import public_bp
-from webapp.api.contract import ApiFailure, Operation, declare, flask_rule, validate
 from webapp.api.openapi import spec
 from webapp.api.ratelimit import hit
 from webapp.api.schemas import (
@@ -17,12 +16,13 @@ from webapp.api.schemas import (
     InvoiceList,
     InvoiceListParams,
     InvoiceParams,
-    Page,
     ServiceList,
     ServiceListParams,
 )
 from webapp.api.services import authenticate
+from webapp.core.api_schemas import Page
 from webapp.core.boundary import body_limit
+from webapp.core.contract import ApiFailure, Operation, declare, flask_rule, validate
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
 from webapp.core.transaction import perform
@@ -137,7 +137,7 @@ def endpoint(scope: str):
 
 
 def operation(method: str, path: str, *, max_body: int | None = None, **declared):
-    """Declare the operation (``webapp.api.contract.Operation``: what the document says of it) and route
+    """Declare the operation (``webapp.core.contract.Operation``: what the document says of it) and route
     ``view`` to it: the key is checked, then the parameters and the body go through the declared models,
     and the view gets ``key`` and ``params`` / ``body`` already valid."""
     op = declare(Operation(method=method, path=path, **declared))

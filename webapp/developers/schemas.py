@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from webapp.api.contract import ApiModel, InPath, Params, Refusal
-from webapp.api.schemas import Instant, Page, page_of
+from webapp.core.api_schemas import Instant, Page, page_of
+from webapp.core.contract import ApiModel, InPath, Params, Refusal
 from webapp.developers.catalog import TYPES
 
 EVENT_ID_PATTERN = "^evt_[0-9a-f]{24}$"

@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from webapp.api.contract import ApiModel, DescribedAs, Params, Refusal
-from webapp.api.schemas import Instant
+from webapp.core.api_schemas import Instant
+from webapp.core.contract import ApiModel, DescribedAs, Params, Refusal
 from webapp.core.models import utcnow
 from webapp.core.parsing import parse_month
 from webapp.usage import services
