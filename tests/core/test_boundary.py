@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -194,31 +193,35 @@ def test_parsers_accept_only_what_a_person_means():
         parse_month("0000-03")
 
 
-def test_instants_need_a_zone_and_keep_to_the_calendar_in_utc():
+def test_instants_are_rfc_3339_with_a_zone_within_the_years_the_document_states():
     assert parse_instant("2026-11-23t10:00:00z").isoformat() == "2026-11-23T10:00:00+00:00"
     assert parse_instant("2026-11-23T10:00:00+09:00").hour == 1
     assert parse_instant("2016-12-31T23:59:60Z").second == 59
-    # Year 1 east of UTC and year 9999 west of it overflow on the way to UTC: the calendar's ends.
-    assert parse_instant("0001-01-01T00:00:00+00:01") == datetime.min.replace(tzinfo=UTC)
-    assert parse_instant("9999-12-31T23:59:59-00:01") == datetime.max.replace(tzinfo=UTC)
-    for bad in ("2026-11-23T10:00:00", "2026-13-01T00:00:00Z", 20261123, "x" * 41):
+    # Year 1 east of UTC overflows on the way to UTC; years outside the document's range, no zone,
+    # Python's wider ISO 8601 forms and non-strings are no instant.
+    for bad in (
+        "0001-01-01T00:00:00+00:01",
+        "9999-12-31T23:59:59-00:01",
+        "0972-02-19T23:46:55Z",
+        "2026-11-23T10:00:00",
+        "2026-11-23T10:00Z",
+        "2026-13-01T00:00:00Z",
+        20261123,
+        "x" * 41,
+    ):
         assert parse_instant(bad) is None, bad
 
 
-def test_a_timestamp_at_the_edge_of_the_calendar_is_too_old_or_ahead_not_a_500(client, ctx):
+def test_a_timestamp_at_the_edge_of_the_calendar_is_a_422_not_a_500(client, ctx):
     user, org = _owner(client)
     headers = {"Authorization": f"Bearer {_key(org, user)}"}
-    for stamp, code in (
-        ("0001-01-01T00:00:00+00:01", "timestamp_too_old"),
-        ("0972-02-19T23:46:55Z", "timestamp_too_old"),
-        ("9999-12-31T23:59:59-00:01", "timestamp_in_future"),
-    ):
+    for stamp in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"):
         event = {"event_id": "edge", "event_type": "a", "timestamp": stamp}
         answer = client.client.post("/api/v1/usage-events", json=event, headers=headers)
         assert answer.status_code == 422, stamp
-        assert answer.json["error"]["details"]["rejected"][0]["code"] == code, stamp
+        assert answer.json["error"]["details"]["rejected"][0]["code"] == "invalid_timestamp", stamp
         listed = client.get("/api/v1/events", query_string={"created[gte]": stamp}, headers=headers)
-        assert listed.status_code == 200 and (listed.json["data"] == []) == stamp.startswith("9999"), stamp
+        assert listed.status_code == 422 and listed.json["error"]["code"] == "invalid_parameter", stamp
 
 
 # ------------------------------------------------------------------ JSON depth and body size

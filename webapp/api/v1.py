@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import functools
-import re
 from datetime import UTC, date, datetime
 
 from flask import g, jsonify, make_response, render_template, request
 from sqlalchemy import select
 
 from webapp.api import public_bp
-from webapp.api.openapi import INVOICE_STATUSES, SERVICE_STATUSES, spec
+from webapp.api.openapi import spec
 from webapp.api.ratelimit import hit
+from webapp.api.schemas import (
+    Invoice,
+    InvoiceList,
+    InvoiceListParams,
+    InvoiceParams,
+    ServiceList,
+    ServiceListParams,
+)
 from webapp.api.services import authenticate
+from webapp.core.api_schemas import Page
 from webapp.core.boundary import body_limit
+from webapp.core.contract import ApiFailure, Operation, declare, flask_rule, validate
 from webapp.core.errors import DomainError
 from webapp.core.models import utcnow
-from webapp.core.parsing import BIGINT_MAX, parse_int
 from webapp.core.transaction import perform
 from webapp.extensions import db
+from webapp.usage.schemas import IngestResult, UsageEvent, UsageEventsBody, UsageList, UsageParams
 
 MAX_BODY = 5 * 1024 * 1024
-CURSOR = re.compile(r"[0-9]{1,19}")
-PAGE_DEFAULT, PAGE_MAX = 50, 200
 
 
 def error(status: int, code: str, message: str, details=None, headers=None):
@@ -31,12 +38,6 @@ def error(status: int, code: str, message: str, details=None, headers=None):
     for k, v in (headers or {}).items():
         response.headers[k] = str(v)
     return response
-
-
-class ApiFailure(Exception):
-    def __init__(self, status, code, message, details=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
 
 
 @public_bp.errorhandler(ApiFailure)
@@ -135,6 +136,31 @@ def endpoint(scope: str):
     return decorator
 
 
+def operation(method: str, path: str, *, max_body: int | None = None, **declared):
+    """Declare the operation (``webapp.core.contract.Operation``: what the document says of it) and route
+    ``view`` to it: the key is checked, then the parameters and the body go through the declared models,
+    and the view gets ``key`` and ``params`` / ``body`` already valid."""
+    op = declare(Operation(method=method, path=path, **declared))
+
+    def decorator(view):
+        @functools.wraps(view)
+        def checked(key, **path_args):
+            given = {}
+            if op.params is not None:
+                given["params"] = validate(op.params, {**request.args.to_dict(flat=True), **path_args})
+            if op.body is not None:
+                given["body"] = validate(op.body, request.get_json(silent=True))
+            return view(key, **given)
+
+        wrapped = endpoint(op.scope)(checked)
+        if max_body is not None:
+            wrapped = body_limit(max_body)(wrapped)
+        public_bp.add_url_rule("/v1" + flask_rule(op), view_func=wrapped, methods=[method.upper()])
+        return view
+
+    return decorator
+
+
 def _org_slug(org_id: int) -> str:
     from webapp.orgs.models import Organization
 
@@ -151,40 +177,8 @@ def _iso(value):
     return value
 
 
-def _limit() -> int:
-    try:
-        return parse_int(request.args.get("limit", str(PAGE_DEFAULT)), minimum=1, maximum=PAGE_MAX)
-    except ValueError:
-        raise ApiFailure(
-            422, "invalid_parameter", f"limit is a whole number from 1 to {PAGE_MAX}.", {"param": "limit"}
-        ) from None
-
-
-def _cursor() -> int | None:
-    """Ids below the cursor: up to 19 ASCII digits (a value past BIGINT's maximum reads as the maximum,
-    which every id is below); anything else, the empty string included, is refused."""
-    raw = request.args.get("cursor")
-    if raw is None:
-        return None
-    if not CURSOR.fullmatch(raw):
-        raise ApiFailure(422, "invalid_cursor", "Pass back the next_cursor of the previous page.", {"param": "cursor"})
-    return min(int(raw), BIGINT_MAX)
-
-
-def _status_filter(allowed: tuple[str, ...]) -> str | None:
-    """``?status=`` exactly as the document's enum spells it; anything else is refused, not ignored."""
-    status = request.args.get("status")
-    if status is None:
-        return None
-    if status not in allowed:
-        raise ApiFailure(
-            422, "invalid_parameter", f"status is one of {', '.join(allowed)}.", {"param": "status", "allowed": allowed}
-        )
-    return status
-
-
-def _page(stmt, id_column, serialize):
-    limit, cursor = _limit(), _cursor()
+def _page(stmt, id_column, serialize, page: Page):
+    limit, cursor = page.limit, page.below_id
     if cursor is not None:
         stmt = stmt.where(id_column < cursor)
     rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
@@ -196,30 +190,28 @@ def _page(stmt, id_column, serialize):
 # ---------------------------------------------------------------- usage events
 
 
-@public_bp.post("/v1/usage-events")
-@body_limit(MAX_BODY)
-@endpoint("usage:write")
-def post_usage_events(key):
-    from webapp.usage.services import MAX_BATCH, ingest
+@operation(
+    "post",
+    "/usage-events",
+    max_body=MAX_BODY,
+    operation_id="createUsageEvents",
+    summary="Send usage events",
+    description=(
+        'One event, or a batch of up to 1,000 as {"events": [...]}. Idempotent by event_id: an id '
+        "already stored is reported as duplicate and never counted twice, also when the same batch "
+        "arrives twice at once. Invalid events of a batch are listed under rejected with a code; the "
+        "rest are stored. A single invalid event answers 422 validation_failed."
+    ),
+    scope="usage:write",
+    body=UsageEventsBody,
+    response=IngestResult,
+    response_description="What was stored, duplicate and rejected.",
+    statuses=(409,),
+    components=(UsageEvent,),
+)
+def post_usage_events(key, body: UsageEventsBody):
+    from webapp.usage.services import ingest
 
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiFailure(422, "invalid_body", 'Send one event object, or {"events": [...]} with up to 1,000 events.')
-    single = "events" not in body
-    if not single and set(body) != {"events"}:
-        raise ApiFailure(422, "invalid_body", 'A batch is {"events": [...]} and nothing else.')
-    events = [body] if single else body["events"]
-    if not isinstance(events, list):
-        raise ApiFailure(422, "invalid_body", "events is a list of event objects.")
-    if not events:
-        raise ApiFailure(422, "empty_batch", "The batch has no events.")
-    if len(events) > MAX_BATCH:
-        raise ApiFailure(
-            413,
-            "batch_too_large",
-            f"A batch holds at most {MAX_BATCH:,} events.",
-            {"max_events": MAX_BATCH, "received": len(events)},
-        )
     if key.account_suspended:
         raise ApiFailure(
             409,
@@ -228,22 +220,35 @@ def post_usage_events(key):
         )
 
     def answer(result):
-        if single and result["rejected"]:
+        if body.single and result["rejected"]:
             raise ApiFailure(
                 422, "validation_failed", result["rejected"][0]["message"], {"rejected": result["rejected"]}
             )
         result["counts"] = {k: len(result[k]) for k in ("accepted", "duplicate", "rejected")}
         return jsonify(result)
 
-    return perform(lambda: ingest(key.organization_id, key.id, events), then=answer)
+    return perform(lambda: ingest(key.organization_id, key.id, body.events), then=answer)
 
 
-@public_bp.get("/v1/usage")
-@endpoint("usage:read")
-def get_usage(key):
+@operation(
+    "get",
+    "/usage",
+    operation_id="getUsage",
+    summary="Usage aggregates by metric and billing period",
+    description=(
+        "Billing periods are calendar months (UTC). Open periods are computed live. "
+        "to may not be before from, and one request covers at most 24 months "
+        "(422 invalid_parameter otherwise)."
+    ),
+    scope="usage:read",
+    params=UsageParams,
+    response=UsageList,
+    response_description="Aggregates.",
+)
+def get_usage(key, params: UsageParams):
     from webapp.usage.api import usage_aggregates
 
-    return jsonify({"data": usage_aggregates(key.organization_id, request.args)})
+    return jsonify({"data": usage_aggregates(key.organization_id, *params.months(), params.metric)})
 
 
 # ---------------------------------------------------------------- services and invoices (billing's models)
@@ -264,16 +269,23 @@ def _service_json(s):
     }
 
 
-@public_bp.get("/v1/services")
-@endpoint("services:read")
-def list_services(key):
+@operation(
+    "get",
+    "/services",
+    operation_id="listServices",
+    summary="List services",
+    scope="services:read",
+    params=ServiceListParams,
+    response=ServiceList,
+    response_description="Newest first.",
+)
+def list_services(key, params: ServiceListParams):
     from webapp.billing.models import Service
 
     stmt = select(Service).where(Service.organization_id == key.organization_id)
-    status = _status_filter(SERVICE_STATUSES)
-    if status:
-        stmt = stmt.where(Service.status == status)
-    return _page(stmt, Service.id, _service_json)
+    if params.status:
+        stmt = stmt.where(Service.status == params.status)
+    return _page(stmt, Service.id, _service_json, params)
 
 
 def _invoice_json(inv, lines=False):
@@ -315,24 +327,42 @@ def _visible_invoices(org_id):
     return select(Invoice).where(Invoice.organization_id == org_id, Invoice.finalized_at.is_not(None))
 
 
-@public_bp.get("/v1/invoices")
-@endpoint("invoices:read")
-def list_invoices(key):
+@operation(
+    "get",
+    "/invoices",
+    operation_id="listInvoices",
+    summary="List invoices",
+    description="Finalized invoices only (drafts are not shown), newest first.",
+    scope="invoices:read",
+    params=InvoiceListParams,
+    response=InvoiceList,
+    response_description="Newest first.",
+)
+def list_invoices(key, params: InvoiceListParams):
     from webapp.billing.models import Invoice
 
     stmt = _visible_invoices(key.organization_id)
-    status = _status_filter(INVOICE_STATUSES)
-    if status:
-        stmt = stmt.where(Invoice.status == status)
-    return _page(stmt, Invoice.id, _invoice_json)
+    if params.status:
+        stmt = stmt.where(Invoice.status == params.status)
+    return _page(stmt, Invoice.id, _invoice_json, params)
 
 
-@public_bp.get("/v1/invoices/<int:invoice_id>")
-@endpoint("invoices:read")
-def get_invoice(key, invoice_id: int):
-    from webapp.billing.models import Invoice
+@operation(
+    "get",
+    "/invoices/{invoice_id}",
+    operation_id="getInvoice",
+    summary="One invoice with its lines",
+    scope="invoices:read",
+    params=InvoiceParams,
+    response=Invoice,
+    response_description="The invoice.",
+    statuses=(404,),
+)
+def get_invoice(key, params: InvoiceParams):
+    from webapp.billing.models import Invoice as InvoiceRow
 
-    invoice = db.session.scalar(_visible_invoices(key.organization_id).where(Invoice.id == invoice_id))
+    invoice_id = params.invoice_id
+    invoice = db.session.scalar(_visible_invoices(key.organization_id).where(InvoiceRow.id == invoice_id))
     if invoice is None:
         raise ApiFailure(404, "not_found", "There is no invoice with that id.", {"invoice_id": invoice_id})
     return jsonify(_invoice_json(invoice, lines=True))

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from webapp.core.errors import DomainError
-from webapp.core.models import utcnow
-from webapp.core.parsing import parse_month
 from webapp.extensions import db
 from webapp.usage import services
 from webapp.usage.models import COUNT, MAX, SUM, UNIQUE_COUNT, UsageRecord
 
-MAX_MONTHS = 24
 
-
-def _month(value: str | None, name: str, default: datetime) -> datetime:
-    if value is None:
-        return default
-    try:
-        first = parse_month(value)
-    except ValueError as error:
-        raise DomainError(f"{name}: {error}", code="invalid_parameter", details={"param": name}) from None
-    return datetime(first.year, first.month, 1, tzinfo=UTC)
-
-
-def usage_aggregates(org_id: int, args) -> list[dict]:
-    current = services.month_start(utcnow())
-    start = _month(args.get("from"), "from", services.month_start(current - timedelta(days=1)))
-    end = _month(args.get("to"), "to", current)
-    if end < start:
-        raise DomainError("to is before from.", code="invalid_parameter", details={"param": "to"})
-    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-        raise DomainError("Ask for at most 24 months at a time.", code="invalid_parameter", details={"param": "from"})
-    metric_filter = args.get("metric") or None
+def usage_aggregates(org_id: int, start: datetime, end: datetime, metric: str | None) -> list[dict]:
+    """Each metric's aggregate for each month from ``start`` to ``end`` (both the first instants of a
+    month; ``webapp.usage.schemas.UsageParams`` checks the window)."""
+    metric_filter = metric or None
     closed = {
         (r.metric, r.period_start.astimezone(UTC)): r
         for r in db.session.scalars(

@@ -100,31 +100,48 @@ _FIELDS = frozenset({"event_id", "event_type", "quantity", "timestamp", "data"})
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode  # = json.dumps(…, separators=…), one encoder
 
 
+# Why an event is rejected: the code, and the words in the answer (the document lists the codes).
+REJECTIONS = {
+    "invalid_event": "Each event is a JSON object.",
+    "unknown_field": "Unknown field(s): {fields}.",
+    "invalid_event_id": "event_id is 1 to 128 letters, digits and . _ : - /, starting with a letter or digit.",
+    "invalid_event_type": "event_type is 1 to 64 lowercase letters, digits and . _ : -.",
+    "invalid_quantity": "quantity is a whole number from 0 to 10^12.",
+    "missing_timestamp": "timestamp is required (ISO 8601 with a time zone).",
+    "invalid_timestamp": "timestamp is ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z.",
+    "timestamp_too_old": "timestamp is more than 35 days ago.",
+    "timestamp_in_future": "timestamp is more than 5 minutes ahead.",
+    "invalid_data": "data is a JSON object.",
+    "data_too_large": "data is larger than 4 KB.",
+    "period_closed": "That billing period is already closed and invoiced.",
+}
+_REJECTED = {code: (None, code, message) for code, message in REJECTIONS.items()}
+
+
 def validate(raw, now: datetime, times: dict | None = None) -> tuple[tuple | None, str | None, str | None]:
     """(row, None, None) for a good event, else (None, code, message). ``times`` caches parsed
-    timestamps within one batch (its events often share one)."""
+    timestamps within one batch (its events often share one).
+
+    The hot path's own checks, kept fast by hand: ``webapp.usage.schemas.UsageEvent`` states the same
+    rules as a model (the document's schema is generated from it) and a generated test proves the two agree."""
     if not isinstance(raw, dict):
-        return None, "invalid_event", "Each event is a JSON object."
+        return _REJECTED["invalid_event"]
     if not raw.keys() <= _FIELDS:
         unknown = set(raw) - _FIELDS
-        return None, "unknown_field", f"Unknown field(s): {', '.join(sorted(unknown))}."
+        return None, "unknown_field", REJECTIONS["unknown_field"].format(fields=", ".join(sorted(unknown)))
     event_id = raw.get("event_id")
-    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
-        return (
-            None,
-            "invalid_event_id",
-            "event_id is 1 to 128 letters, digits and . _ : - /, starting with a letter or digit.",
-        )
+    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
+        return _REJECTED["invalid_event_id"]
     event_type = raw.get("event_type")
-    if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type):
-        return None, "invalid_event_type", "event_type is 1 to 64 lowercase letters, digits and . _ : -."
+    if not isinstance(event_type, str) or not EVENT_TYPE.fullmatch(event_type):
+        return _REJECTED["invalid_event_type"]
     quantity = raw.get("quantity", 1)
     if isinstance(quantity, float) and quantity.is_integer():
         quantity = int(quantity)  # JSON Schema's integer: 4384.0 is the whole number 4384
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
-        return None, "invalid_quantity", "quantity is a whole number from 0 to 10^12."
+        return _REJECTED["invalid_quantity"]
     if "timestamp" not in raw:
-        return None, "missing_timestamp", "timestamp is required (ISO 8601 with a time zone)."
+        return _REJECTED["missing_timestamp"]
     stamp = raw["timestamp"]
     if times is None:
         moment = parse_instant(stamp)
@@ -135,19 +152,19 @@ def validate(raw, now: datetime, times: dict | None = None) -> tuple[tuple | Non
         if isinstance(stamp, str):
             times[stamp] = moment
     if moment is None:
-        return None, "invalid_timestamp", "timestamp is ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z."
+        return _REJECTED["invalid_timestamp"]
     if moment < now - MAX_AGE:
-        return None, "timestamp_too_old", "timestamp is more than 35 days ago."
+        return _REJECTED["timestamp_too_old"]
     if moment > now + MAX_AHEAD:
-        return None, "timestamp_in_future", "timestamp is more than 5 minutes ahead."
+        return _REJECTED["timestamp_in_future"]
     data = raw.get("data")
     data_text = None
     if data is not None:
         if not isinstance(data, dict):
-            return None, "invalid_data", "data is a JSON object."
+            return _REJECTED["invalid_data"]
         data_text = _compact_json(data)
         if len(data_text) > MAX_DATA_BYTES:
-            return None, "data_too_large", "data is larger than 4 KB."
+            return _REJECTED["data_too_large"]
     return (event_id, event_type, quantity, moment, data_text), None, None
 
 
@@ -305,7 +322,7 @@ def ingest(org_id: int, api_key_id: int | None, events: list, now: datetime | No
                         "index": None,
                         "event_id": rows[i][0],
                         "code": "period_closed",
-                        "message": "That billing period is already closed and invoiced.",
+                        "message": REJECTIONS["period_closed"],
                     }
                 )
             rows = [r for i, r in enumerate(rows) if i not in drop]

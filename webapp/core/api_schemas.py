@@ -1,0 +1,91 @@
+"""The shapes every part of the JSON API shares: the error answer, cursor pages, an instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
+
+from webapp.core.contract import ERROR_CODES, ApiModel, Params, Refusal
+from webapp.core.parsing import BIGINT_MAX, INSTANT_PATTERN, parse_instant, parse_int
+
+PAGE_DEFAULT, PAGE_MAX = 50, 200
+
+
+def _instant(value: Any) -> datetime:
+    moment = parse_instant(value)
+    if moment is None:
+        raise ValueError("not an ISO 8601 date-time with a time zone")
+    return moment
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40, "pattern": INSTANT_PATTERN}),
+]
+
+
+class ErrorBody(ApiModel):
+    code: Literal[tuple(sorted({c for codes in ERROR_CODES.values() for c in codes}))]
+    message: str
+    details: dict[str, Any]
+
+
+class Error(ApiModel):
+    """Every error answer: a stable code, words for people, and details (which parameter, which limit)."""
+
+    error: ErrorBody
+
+
+# ------------------------------------------------------------------ cursor pages
+
+
+def _whole_number(value: Any) -> Any:
+    """A query string's digits as an int (``webapp.core.parsing``: ASCII digits only); bounds are the field's."""
+    return parse_int(value) if isinstance(value, str) else value
+
+
+class Page(Params):
+    limit: Annotated[
+        int,
+        Field(ge=1, le=PAGE_MAX, description=f"Items per page (1 to {PAGE_MAX}, default {PAGE_DEFAULT})."),
+        BeforeValidator(_whole_number),
+        Refusal(f"limit is a whole number from 1 to {PAGE_MAX}."),
+    ] = PAGE_DEFAULT
+    cursor: Annotated[
+        str | None,
+        Field(
+            pattern="^[0-9]{1,19}$",
+            description="The next_cursor of the previous page (up to 19 digits; leave it out for the first page).",
+        ),
+        Refusal("Pass back the next_cursor of the previous page.", code="invalid_cursor"),
+    ] = None
+
+    @property
+    def below_id(self) -> int | None:
+        """Ids below the cursor (a value past BIGINT's maximum reads as the maximum, which every id is below)."""
+        return None if self.cursor is None else min(int(self.cursor), BIGINT_MAX)
+
+
+def page_of(item: type[ApiModel], name: str) -> type[ApiModel]:
+    """``{"data": [item…], "next_cursor"}``, the answer of a cursor-paged list."""
+    return create_model(
+        name,
+        __base__=ApiModel,
+        __module__=item.__module__,
+        data=(list[item], ...),
+        next_cursor=(
+            str | None,
+            Field(description="Pass as cursor for the next page; null at the end."),
+        ),
+    )
+
+
+def status_filter(allowed: tuple[str, ...]) -> Any:
+    """``?status=`` exactly as the enum spells it; anything else is refused, not ignored."""
+    return Annotated[
+        Literal[allowed] | None,
+        Refusal(f"status is one of {', '.join(allowed)}.", details=lambda _e: {"param": "status", "allowed": allowed}),
+    ]
