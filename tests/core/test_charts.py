@@ -98,6 +98,17 @@ def test_every_mark_stays_inside_the_view_box_and_on_the_axis_scale(series, kind
     assert len(labelled) <= (len(series) if kind == HBAR else (4 if compact else 7))
 
 
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("n", [2, 5, 14, 30, 90])
+def test_axis_labels_never_overlap(compact, n):
+    days = [(f"2026-11-{d % 30 + 1:02d}", d) for d in range(n)]
+    marks = [m for m in Chart(id="c", title="t", points=days, compact=compact).layout().marks if m.label_x is not None]
+    assert len(marks) >= 2
+    width = len("2026-11-01") * 6.4
+    assert all(b.label_x - a.label_x >= width for a, b in pairwise(marks))
+    assert marks[-1].label == days[-1][0]  # the last day is always labelled
+
+
 def test_a_value_sits_where_its_tick_says():
     chart = Chart(id="c", title="t", points=[("a", 0), ("b", 50), ("c", 100)])
     layout = chart.layout()

@@ -16,7 +16,7 @@ the figure beside it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from webapp.core import display
 from webapp.core.money import format_amount
@@ -212,7 +212,9 @@ class Chart:
         n = max(len(self.points), 1)
         slot = (right - left) / n
         bar_w = round(min(slot * 0.7, 48.0), 1)
-        labelled = _spread(len(self.points), _MAX_X_LABELS[self.compact])
+        widest = max((len(p.label) for p in self.points), default=1) * _CHAR_WIDTH + 10
+        fit = max(int((width - 4) // widest), 2)  # labels that fit side by side without touching
+        labelled = _spread(len(self.points), min(_MAX_X_LABELS[self.compact], fit))
         marks = []
         for i, p in enumerate(self.points):
             cx = round(left + (i + 0.5) * slot, 1)
@@ -242,6 +244,7 @@ class Chart:
                     label_y=height - 8.0,
                 )
             )
+        marks = _drop_touching_labels(marks, widest - 10)
         polyline = " ".join(f"{m.cx},{m.cy}" for m in marks) if self.kind == LINE and len(marks) > 1 else ""
         return Layout(
             width,
@@ -317,6 +320,22 @@ def _spread(n: int, most: int) -> set[int]:
     if n <= most:
         return set(range(n))
     return {round(k * (n - 1) / (most - 1)) for k in range(most)}
+
+
+def _drop_touching_labels(marks: list[Mark], width: float) -> list[Mark]:
+    """Keep the first and last labels; drop any between that would touch its kept neighbour (the
+    last label moves in at the edge, so it can come close to the one before it)."""
+    shown = [i for i, m in enumerate(marks) if m.label_x is not None]
+    if len(shown) < 3:
+        return marks
+    first, last = shown[0], shown[-1]
+    kept = [first]
+    for i in shown[1:-1]:
+        x = marks[i].label_x
+        if x - marks[kept[-1]].label_x >= width and marks[last].label_x - x >= width:
+            kept.append(i)
+    kept.append(last)
+    return [m if i in kept else replace(m, label_x=None) for i, m in enumerate(marks)]
 
 
 def _clamp(center: float, half: float, width: int) -> float:

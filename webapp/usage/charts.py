@@ -55,6 +55,7 @@ def daily_chart(metric: UsageMetric, series: dict[str, int], start: date, days: 
         label_heading="Day",
         value_heading=f"{metric.name} ({metric.unit})",
         note=note,
+        compact=True,
         zero_is_empty=not series,
         empty_text=f"No events in the last {days} days.",
     )
