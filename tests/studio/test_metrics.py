@@ -33,7 +33,14 @@ def test_engagement_sync_charts_and_dashboard(creator, run_jobs):
     assert len(db.session.scalars(select(MetricSnapshot)).all()) == 6
 
     page = creator.client.get(f"/o/{creator.slug}/studio/posts").get_data(as_text=True)
-    assert "<polyline" in page and 'aria-label="TikTok views over time"' in page
+    assert '<title id="chart-views-tiktok-svg-title">TikTok views over time</title>' in page
+    tiktok = page.split('id="chart-views-tiktok"')[1].split("</figure>")[0]
+    days = {s.taken_at.date() for r in rows if r.platform == "TIKTOK" for s in r.snapshots}
+    # one dot per day with figures; a line joins them once there are two days (one day: a single point)
+    assert tiktok.count('class="dot"') == len(days) and ("<polyline" in tiktok) == (len(days) > 1)
+    assert 'aria-labelledby="chart-views-tiktok-svg-title"' in tiktok
+    tiktok_row = next(r for r in rows if r.platform == "TIKTOK")
+    assert f'data-value="{tiktok_row.views}">{tiktok_row.views:,} views</td>' in tiktok  # the table's last day
     assert f"{rows[0].views:,}" in page
     dashboard = creator.client.get(f"/o/{creator.slug}/").get_data(as_text=True)
     total = sum(r.views for r in rows)

@@ -4,7 +4,7 @@ from flask import url_for
 from werkzeug.routing import BuildError
 
 from webapp.admin import bp
-from webapp.admin.figures import bars, business_figures, line
+from webapp.admin.figures import business_charts, business_figures
 from webapp.core.htmx import render
 
 
@@ -28,9 +28,7 @@ def index():
         "admin/index.html",
         fig=fig,
         link=link,
-        mrr_line=line(fig.mrr_series),
-        collected_bars=bars(fig.collected_series),
-        churn_bars=bars(fig.churn_series),
+        charts=business_charts(fig) if fig.available else [],
         alerts=open_counts(),
         live_sessions=open_count(),
         open_tickets=open_tickets or 0,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
+from webapp.core.charts import LINE, MONEY, Chart
 from webapp.core.models import utcnow
 from webapp.extensions import db
 
@@ -185,23 +186,33 @@ def business_figures(now: datetime | None = None, currency: str = "USD") -> Figu
     return fig
 
 
-def bars(values: list[int], width: int = 240, height: int = 60) -> list[dict]:
-    """Bar geometry for an inline SVG (attributes only)."""
-    top = max(values) if values and max(values) > 0 else 1
-    step = width / max(len(values), 1)
-    out = []
-    for index, value in enumerate(values):
-        h = round(height * value / top, 1)
-        out.append(
-            {"x": round(index * step + 1, 1), "y": round(height - h, 1), "w": round(step - 2, 1), "h": h, "v": value}
-        )
-    return out
-
-
-def line(values: list[int], width: int = 240, height: int = 60) -> str:
-    """``points`` for an SVG polyline."""
-    if not values:
-        return ""
-    top = max(values) if max(values) > 0 else 1
-    step = width / max(len(values) - 1, 1)
-    return " ".join(f"{round(i * step, 1)},{round(height - height * v / top, 1)}" for i, v in enumerate(values))
+def business_charts(fig: Figures) -> list[Chart]:
+    """The business view's three 12-month charts as the chart component, from the same series as the
+    figures above them."""
+    money = {"unit": MONEY, "currency": fig.currency, "label_heading": "Month", "compact": True}
+    return [
+        Chart(
+            id="chart-mrr",
+            title="MRR, last 12 months",
+            points=list(zip(fig.months, fig.mrr_series, strict=True)),
+            kind=LINE,
+            value_heading="MRR",
+            **money,
+        ),
+        Chart(
+            id="chart-collected",
+            title="Payments collected per month",
+            points=list(zip(fig.months, fig.collected_series, strict=True)),
+            value_heading="Collected",
+            **money,
+        ),
+        Chart(
+            id="chart-churn",
+            title="Churned subscriptions per month",
+            points=list(zip(fig.months, fig.churn_series, strict=True)),
+            noun="subscriptions",
+            label_heading="Month",
+            value_heading="Churned",
+            compact=True,
+        ),
+    ]

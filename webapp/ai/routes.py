@@ -14,6 +14,7 @@ from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
 from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
 from webapp.ai.results import CAPTION, keep_result, kept_result
 from webapp.core.access import can, org_view
+from webapp.core.charts import HBAR, Chart
 from webapp.core.display import label
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.models import utcnow
@@ -22,7 +23,9 @@ from webapp.core.transaction import perform
 from webapp.extensions import db
 
 
-def usage_by_service(org, days: int = 30) -> list[dict]:
+def usage_by_service(org, days: int = 30) -> Chart:
+    """Credits used per service over the last ``days``, every service listed (a zero is a reading);
+    nothing used at all shows the empty state."""
     since = utcnow() - timedelta(days=days)
     rows = dict(
         db.session.execute(
@@ -31,16 +34,17 @@ def usage_by_service(org, days: int = 30) -> list[dict]:
             .group_by(AiUsageLog.service)
         ).all()
     )
-    peak = max([int(v) for v in rows.values()] + [1])
-    return [
-        {
-            "service": s,
-            "label": label(s),
-            "credits": int(rows.get(s, 0)),
-            "width": int(int(rows.get(s, 0)) * 300 / peak),
-        }
-        for s in SERVICES
-    ]
+    return Chart(
+        id="chart-ai-by-service",
+        title=f"Credits used by service in the last {days} days",
+        points=[(label(s), int(rows.get(s, 0))) for s in SERVICES],
+        kind=HBAR,
+        noun="credits",
+        label_heading="Service",
+        value_heading="Credits used",
+        zero_is_empty=True,
+        empty_text=f"No credits used in the last {days} days.",
+    )
 
 
 def _page(org, purchase_form=None, status=200):
@@ -68,7 +72,7 @@ def _page(org, purchase_form=None, status=200):
         balance=balance,
         transactions=transactions,
         usage=usage,
-        chart=usage_by_service(org),
+        service_chart=usage_by_service(org),
         purchases=purchases,
         purchase_form=purchase_form or PurchaseForm(),
         pack_size=credits.get("ai.credit_pack_size"),

@@ -32,7 +32,7 @@ def _page(org, status=200, **forms):
     if program is not None:
         context |= {
             "stats": referrals.statistics(program),
-            "chart_points": _chart_points(referrals.weekly_series(program)),
+            "charts": referrals.weekly_charts(program),
             "referrals": db.session.scalars(
                 db.select(Referral).where(Referral.program_id == program.id).order_by(Referral.id.desc()).limit(100)
             ).all(),
@@ -47,10 +47,6 @@ def _page(org, status=200, **forms):
         **forms,
     }
     return render("referrals/index.html", minimum=get("referrals.payout_minimum_cents"), **context, **forms)
-
-
-def _chart_points(series) -> dict:
-    return {key: [(w["week"].strftime("%d %b"), w[key]) for w in series] for key in ("clicks", "signups", "confirmed")}
 
 
 def program_payouts(program):

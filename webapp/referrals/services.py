@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from webapp.audit import record
 from webapp.auth.models import User
+from webapp.core.charts import Chart
 from webapp.core.errors import DomainError, IllegalTransition
 from webapp.core.models import utcnow
 from webapp.core.parsing import int_or_none
@@ -486,3 +487,22 @@ def weekly_series(program: ReferralProgram, weeks: int = 12, now=None) -> list[d
         if confirmed_at and (bucket := slot(confirmed_at)) is not None:
             bucket["confirmed"] += 1
     return buckets
+
+
+def weekly_charts(program: ReferralProgram, now=None) -> list[Chart]:
+    """Clicks and sign-ups per week as the chart component; a program with neither yet shows the
+    empty state rather than twelve empty weeks."""
+    weeks = weekly_series(program, now=now)
+    return [
+        Chart(
+            id=f"chart-referral-{key}",
+            title=title,
+            points=[(w["week"].strftime("%d %b"), w[key]) for w in weeks],
+            noun=noun,
+            label_heading="Week of",
+            value_heading=title,
+            compact=True,
+            zero_is_empty=True,
+        )
+        for key, title, noun in (("clicks", "Clicks per week", "clicks"), ("signups", "Sign-ups per week", "sign-ups"))
+    ]

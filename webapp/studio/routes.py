@@ -632,5 +632,5 @@ def analytics(org):
         .order_by(PublishedPost.published_at.desc())
         .limit(200)
     ).all()
-    charts = {p: metrics.chart(metrics.history(org, p)) for p in PLATFORMS}
+    charts = {p: metrics.views_chart(org, p) for p in PLATFORMS}
     return render("studio/posts.html", org=org, published=rows, charts=charts, per_platform=metrics.per_platform(org))

@@ -1,40 +1,14 @@
-"""Daily series per metric for the usage page, drawn as inline SVG by the template (attributes only)."""
+"""Daily series per metric for the usage page, as the one chart component (``webapp.core.charts``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, cast, func, select
 
+from webapp.core.charts import Chart
 from webapp.extensions import db
-from webapp.usage.models import COUNT, MAX, UNIQUE_COUNT, UsageEvent, UsageMetric
-
-WIDTH, HEIGHT, LEFT, BOTTOM = 640, 150, 44, 18
-
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    day: str
-    value: int
-
-
-@dataclass
-class Chart:
-    metric: UsageMetric
-    bars: list[Bar]
-    peak: int
-    total: int
-    first: str
-    last: str
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    bottom: int = BOTTOM
+from webapp.usage.models import COUNT, MAX, SUM, UNIQUE_COUNT, UsageEvent, UsageMetric
 
 
 def _day(column):
@@ -65,16 +39,23 @@ def daily_series(org_id: int, metric: UsageMetric, since: datetime) -> dict[str,
     return {str(d): int(v or 0) for d, v in db.session.execute(stmt)}
 
 
-def build_chart(metric: UsageMetric, series: dict[str, int], start: date, days: int) -> Chart:
+def daily_chart(metric: UsageMetric, series: dict[str, int], start: date, days: int) -> Chart:
+    """One bar per day of the period (a count of the metric's unit), days without events at zero; a
+    period with no events at all shows the empty state rather than a flat line."""
     labels = [(start + timedelta(days=i)).isoformat() for i in range(days)]
-    values = [series.get(label, 0) for label in labels]
-    peak = max(values) if values else 0
-    plot_w, plot_h = WIDTH - LEFT, HEIGHT - BOTTOM
-    step = plot_w / max(1, days)
-    bars = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        h = 0 if peak == 0 else round(plot_h * value / peak, 1)
-        bars.append(
-            Bar(round(LEFT + i * step + 0.5, 1), round(plot_h - h, 1), round(max(1.0, step - 1), 1), h, label, value)
-        )
-    return Chart(metric, bars, peak, sum(values), labels[0], labels[-1])
+    points = [(label, series.get(label, 0)) for label in labels]
+    total = sum(value for _, value in points)
+    summed = metric.aggregation in (SUM, COUNT)
+    note = f"{metric.aggregation.replace('_', ' ')} per day" + (f" · {total:,} {metric.unit}" if summed else "")
+    return Chart(
+        id=f"chart-{metric.code.replace('.', '-')}",
+        title=metric.name,
+        points=points,
+        noun=metric.unit,
+        label_heading="Day",
+        value_heading=f"{metric.name} ({metric.unit})",
+        note=note,
+        compact=True,
+        zero_is_empty=not series,
+        empty_text=f"No events in the last {days} days.",
+    )

@@ -14,7 +14,7 @@ from webapp.core.pagination import keyset
 from webapp.core.parsing import int_arg
 from webapp.extensions import db
 from webapp.usage import bp, services
-from webapp.usage.charts import build_chart, daily_series
+from webapp.usage.charts import daily_chart, daily_series
 from webapp.usage.models import UsageEvent
 
 RANGES = (7, 30, 90)
@@ -37,7 +37,7 @@ def index(org):
         if event_type and code != event_type:
             continue
         metric = services.metric_for(code, metrics)
-        charts.append(build_chart(metric, daily_series(org.id, metric, start), start.date(), days))
+        charts.append(daily_chart(metric, daily_series(org.id, metric, start), start.date(), days))
     stmt = select(UsageEvent).where(UsageEvent.organization_id == org.id)
     if event_type:
         stmt = stmt.where(UsageEvent.event_type == event_type)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
+from webapp.core.charts import LINE, Chart
 from webapp.core.models import utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
@@ -17,7 +18,7 @@ from webapp.integrations.models import Connection
 from webapp.integrations.providers import instagram, tiktok, youtube
 from webapp.integrations.providers.client import ProviderClient, ProviderError
 from webapp.settings import get
-from webapp.studio.models import TIKTOK, YOUTUBE, MetricSnapshot, PublishedPost, PublishJob
+from webapp.studio.models import PLATFORM_LABELS, TIKTOK, YOUTUBE, MetricSnapshot, PublishedPost, PublishJob
 from webapp.studio.services import quota
 
 log = logging.getLogger(__name__)
@@ -137,19 +138,17 @@ def history(org, platform: str, days: int = 14) -> list[tuple[str, int]]:
     return out
 
 
-def chart(points: list[tuple[str, int]], width: int = 320, height: int = 90) -> dict:
-    """Coordinates for an inline SVG line chart (attributes only)."""
-    if not points:
-        return {"width": width, "height": height, "polyline": "", "points": [], "max": 0}
-    top = max(v for _, v in points) or 1
-    step = width / max(1, len(points) - 1)
-    coords = [
-        (round(i * step, 1), round(height - 8 - (v / top) * (height - 20), 1), d, v) for i, (d, v) in enumerate(points)
-    ]
-    return {
-        "width": width,
-        "height": height,
-        "polyline": " ".join(f"{x},{y}" for x, y, _, _ in coords),
-        "points": coords,
-        "max": top,
-    }
+def views_chart(org, platform: str, days: int = 14) -> Chart:
+    """A platform's views per day as the one chart component (a line: the views add up over time)."""
+    label = PLATFORM_LABELS[platform]
+    return Chart(
+        id=f"chart-views-{platform.lower()}",
+        title=f"{label} views over time",
+        points=history(org, platform, days),
+        kind=LINE,
+        noun="views",
+        label_heading="Day",
+        value_heading="Views",
+        compact=True,
+        empty_text="No figures yet",
+    )
