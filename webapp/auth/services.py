@@ -306,8 +306,14 @@ def change_password(user: User, current: str, new: str, keep_session_id: int | N
     record(user, "user.password_changed", user, {"sessions_revoked": revoked})
 
 
-def update_profile(user: User, name: str) -> None:
+def update_profile(user: User, name: str, locale: str | None = None) -> None:
+    """Name and language; an unknown language is refused (the form offers only ours)."""
+    from webapp.core.i18n import LANGUAGES
+
+    if locale is not None and locale not in LANGUAGES:
+        raise DomainError("Choose one of the languages offered.")
     user.name = name.strip()[:120]
+    user.locale = locale
     record(user, "user.profile_updated", user)
 
 

@@ -1,10 +1,12 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.subscriptions.models import INTERVALS
 
-INTERVAL_CHOICES = [SelectChoice(i, i.title()) for i in INTERVALS]
+# Labels read in the reader's language ("Monthly" is in the catalogue through webapp.core.terms).
+INTERVAL_CHOICES = [SelectChoice(i, _l(i.title())) for i in INTERVALS]
 
 
 class EmptyForm(FlaskForm):
@@ -12,20 +14,20 @@ class EmptyForm(FlaskForm):
 
 
 class ChangePlanForm(FlaskForm):
-    plan = SelectField("Plan", validators=[DataRequired()])
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])
+    plan = SelectField(_l("Plan"), validators=[DataRequired()])
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES, validators=[DataRequired()])
 
 
 class PromotionCodeForm(FlaskForm):
-    code = StringField("Promotion code", validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Promotion code"), validators=[DataRequired(), Length(max=40)])
 
 
 class TrialForm(FlaskForm):
-    plan = SelectField("Plan to try", validators=[DataRequired()])
+    plan = SelectField(_l("Plan to try"), validators=[DataRequired()])
 
 
 class PayTrialForm(FlaskForm):
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES, validators=[DataRequired()])
 
 
 class MoneyField(StringField):
@@ -72,7 +74,7 @@ class EnterpriseForm(FlaskForm):
     org_slug = StringField("Organization address (slug)", validators=[DataRequired()])
     monthly_price = MoneyField("Monthly price", validators=[InputRequired()])
     yearly_price = MoneyField("Yearly price", validators=[InputRequired()])
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES)
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES)
     users = _limit_field("Users")
     storage_mb = _limit_field("Storage (MB)")
     ai_credits = _limit_field("AI credits per period")

@@ -1,0 +1,211 @@
+"""Japanese: every customer and creator page of the demo reads in Japanese, with nothing left in English.
+
+The demo is seeded; each page is rendered as a demo user twice, once with the browser asking for
+English and once for Japanese. A run of ASCII words in a text node of the Japanese page fails when it
+holds a word of the English catalogue (the ``msgid``s of ``messages.po``) or reads the same on the
+English page (a string nobody marked), unless the run is data (found in the database: names,
+subjects, captions the customers typed) or only names and codes of the short allow-list, which read
+the same in both languages."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import String, Text, select
+
+from webapp.core.i18n import TRANSLATIONS
+from webapp.extensions import db
+
+DEMO_PASSWORD = "tessera-demo-1"
+RETAIL = "harare-retail"
+CREATORS = "kyoto-creators"
+# (who, the page): the pages this branch translated, for each role that reads them.
+PAGES = [
+    ("owner", RETAIL, "/o/{slug}/"),
+    ("billing", RETAIL, "/o/{slug}/"),
+    ("member", RETAIL, "/o/{slug}/"),
+    ("owner", RETAIL, "/o/{slug}/subscription"),
+    ("billing", RETAIL, "/o/{slug}/subscription"),
+    ("owner", RETAIL, "/o/{slug}/billing/"),
+    ("billing", RETAIL, "/o/{slug}/billing/invoices"),
+    ("owner", RETAIL, "{invoice}"),
+]
+# Names and codes that read the same in Japanese.
+ALLOWED = {
+    "tessera",
+    "usd",
+    "zwg",
+    "jpy",
+    "api",
+    "pdf",
+    "csv",
+    "url",
+    "stripe",
+    "paynow",
+    "freee",
+    "ecocash",
+    "innbucks",
+    "onemoney",
+    "visa",
+    "mastercard",
+    "google",
+    "drive",
+    "youtube",
+    "tiktok",
+    "instagram",
+    "oauth",
+    "html",
+    "cat",
+    "jst",
+    "utc",
+    "english",
+    "webhook",
+}
+SKIPPED = {"script", "style", "svg"}
+
+
+class TextNodes(HTMLParser):
+    """The visible text nodes of a page (not scripts, styles or chart drawings)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.nodes: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIPPED:
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        text = " ".join(data.split())
+        if text and not self._skip:
+            self.nodes.append(text)
+
+
+def text_nodes(html: str) -> list[str]:
+    reader = TextNodes()
+    reader.feed(html)
+    reader.close()
+    return reader.nodes
+
+
+def catalogue_words() -> set[str]:
+    with open(f"{TRANSLATIONS}/ja/LC_MESSAGES/messages.po", "rb") as source:
+        catalog = read_po(source)
+    words = set()
+    for message in catalog:
+        for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
+            text = re.sub(r"%\(\w+\)s", " ", msgid or "")
+            words |= {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)}
+    return words - ALLOWED
+
+
+def database_text() -> str:
+    """Every string the demo stored: what customers and the demo typed is data, shown as typed."""
+    parts = []
+    for table in db.metadata.sorted_tables:
+        if "email" in table.name or "audit" in table.name:
+            continue  # what the product wrote in English about itself, not what customers typed
+        columns = [c for c in table.columns if isinstance(c.type, (String, Text))]
+        if columns:
+            for row in db.session.execute(select(*columns)):
+                parts.extend(str(v) for v in row if v)
+    from webapp.billing.issuer import issuer_details
+
+    issuer = issuer_details()  # the seller's own name and address, from the settings
+    parts.extend([issuer["name"], *issuer["address_lines"]])
+    return "\n".join(parts)
+
+
+ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.'\u2019:;()&+\-]*[A-Za-z0-9.)]|[A-Za-z]")
+
+
+def untranslated(nodes: list[str], words: set[str], stored: str, english: str = "") -> list[str]:
+    """The runs of English in ``nodes`` that are neither data (``stored``) nor allowed names."""
+    found = []
+    for node in nodes:
+        for run in ASCII_RUN.findall(node):
+            tokens = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", run)}
+            if not tokens - ALLOWED or run in stored:
+                continue
+            if tokens & words or run in english:
+                found.append(f"{run!r} in {node!r}")
+    return found
+
+
+def test_the_reader_finds_english_left_in_a_japanese_page():
+    nodes = text_nodes("<p>請求書 <b>Pay now</b></p><script>var paid = 1;</script><p>Harare Retail の請求書</p>")
+    assert nodes == ["請求書", "Pay now", "Harare Retail の請求書"]
+    assert untranslated(nodes, {"pay", "now", "retail"}, "Harare Retail") == ["'Pay now' in 'Pay now'"]
+    # A string nobody marked is caught by reading the same on the English page.
+    assert untranslated(["Leave soon"], set(), "", "Leave soon\nStay") == ["'Leave soon' in 'Leave soon'"]
+    assert untranslated(["USD 12.00 · JST"], {"usd"}, "", "USD 12.00 · JST") == []
+
+
+@pytest.fixture
+def demo(ctx, live_server):
+    from webapp.demo import run_all
+
+    run_all(log=lambda _line: None)
+    db.session.remove()
+
+
+def first_invoice_url(slug: str) -> str:
+    from webapp.billing.models import Invoice
+    from webapp.orgs.demo import demo_org
+
+    invoice = db.session.scalar(
+        select(Invoice).where(Invoice.organization_id == demo_org(slug).id, Invoice.number.is_not(None)).limit(1)
+    )
+    return f"/o/{slug}/billing/invoices/{invoice.id}"
+
+
+def test_every_translated_page_of_the_demo_reads_in_japanese(demo, make_client):
+    words = catalogue_words()
+    assert len(words) > 200  # the catalogue is a real one, so the check has words to look for
+    stored = database_text()
+    clients = {}
+    problems: dict[str, list[str]] = {}
+    for role, slug, page in PAGES:
+        url = page.format(slug=slug, invoice=first_invoice_url(slug) if "{invoice}" in page else "")
+        if (role, slug) not in clients:
+            clients[(role, slug)] = make_client()
+            clients[(role, slug)].login(f"{role}@{slug}.example", DEMO_PASSWORD)
+        client = clients[(role, slug)]
+        english = client.get(url, headers={"Accept-Language": "en"})
+        japanese = client.get(url, headers={"Accept-Language": "ja,en;q=0.5"})
+        assert english.status_code == japanese.status_code == 200, (role, url, english.status_code)
+        english_nodes = text_nodes(english.get_data(as_text=True))
+        japanese_nodes = text_nodes(japanese.get_data(as_text=True))
+        assert set(japanese_nodes) != set(english_nodes), (role, url)  # the page did change language
+        left = untranslated(japanese_nodes, words, stored, "\n".join(english_nodes))
+        if left:
+            problems[f"{url} as {role}"] = left
+    assert not problems, "English left in Japanese pages:\n" + "\n".join(
+        f"{where}:\n  " + "\n  ".join(found) for where, found in problems.items()
+    )
+
+
+def test_a_person_chooses_their_language_on_their_profile(ctx, client):
+    from tests.factories import make_user
+
+    user = make_user(email="hana@example.com")
+    client.login(user.email)
+    # No choice yet: the browser's Accept-Language decides.
+    assert "アカウント" in client.get("/account/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "Your account" in client.get("/account/", headers={"Accept-Language": "ja;q=0.1,en"}).get_data(as_text=True)
+    saved = client.post("/account/profile", {"name": "Hana", "locale": "ja"})
+    assert saved.status_code == 303
+    page = client.get("/account/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "アカウント" in page and "Your account" not in page
+    refused = client.post("/account/profile", {"name": "Hana", "locale": "xx"})
+    assert refused.status_code != 303  # a language we do not have is refused on the form
+    db.session.refresh(user)
+    assert user.locale == "ja"
