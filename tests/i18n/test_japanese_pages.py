@@ -32,6 +32,29 @@ PAGES = [
     ("owner", RETAIL, "/o/{slug}/billing/"),
     ("billing", RETAIL, "/o/{slug}/billing/invoices"),
     ("owner", RETAIL, "{invoice}"),
+    ("billing", RETAIL, "/o/{slug}/billing/payments"),
+    ("owner", RETAIL, "/o/{slug}/api-keys"),
+    ("owner", RETAIL, "/o/{slug}/usage"),
+    ("owner", RETAIL, "/o/{slug}/integrations/"),
+    ("owner", CREATORS, "/o/{slug}/integrations/"),
+    ("member", RETAIL, "/o/{slug}/support/"),
+    ("member", RETAIL, "/o/{slug}/support/new"),
+    ("owner", RETAIL, "{ticket}"),
+    ("owner", RETAIL, "/o/{slug}/workflows/"),
+    ("owner", RETAIL, "/o/{slug}/settings"),
+    ("owner", RETAIL, "/account/"),
+    ("owner", CREATORS, "/o/{slug}/"),
+    ("owner", CREATORS, "/o/{slug}/studio/calendar"),
+    ("owner", CREATORS, "/o/{slug}/studio/calendar?view=list"),
+    ("owner", CREATORS, "/o/{slug}/studio/queue"),
+    ("owner", CREATORS, "/o/{slug}/studio/videos"),
+    ("owner", CREATORS, "{video}"),
+    ("owner", CREATORS, "/o/{slug}/studio/posts"),
+    ("owner", CREATORS, "{post}"),
+    ("owner", CREATORS, "/o/{slug}/studio/posts/new"),
+    ("owner", CREATORS, "/o/{slug}/studio/connections"),
+    ("owner", CREATORS, "/o/{slug}/studio/settings"),
+    ("member", CREATORS, "/o/{slug}/studio/calendar"),
 ]
 # Names and codes that read the same in Japanese.
 ALLOWED = {
@@ -63,6 +86,12 @@ ALLOWED = {
     "utc",
     "english",
     "webhook",
+    "json",
+    "tsk",
+    "png",
+    "jpeg",
+    "webp",
+    "gif",
 }
 SKIPPED = {"script", "style", "svg"}
 
@@ -124,14 +153,19 @@ def database_text() -> str:
     return "\n".join(parts)
 
 
-ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.'\u2019:;()&+\-]*[A-Za-z0-9.)]|[A-Za-z]")
+# A run of English: words of letters joined by spaces and light punctuation (digits, brackets and
+# Japanese end it).
+ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*(?:[ ,.&+]+[A-Za-z][A-Za-z'\u2019\-]*)*")
+# Codes that read the same in any language: URLs with their method, scopes and event names
+# ("usage:read", "connection.expired"), identifiers and zone keys ("tsk_…", "Europe/London").
+CODES = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*")
 
 
 def untranslated(nodes: list[str], words: set[str], stored: str, english: str = "") -> list[str]:
     """The runs of English in ``nodes`` that are neither data (``stored``) nor allowed names."""
     found = []
     for node in nodes:
-        for run in ASCII_RUN.findall(node):
+        for run in ASCII_RUN.findall(CODES.sub(" ", node)):
             tokens = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", run)}
             if not tokens - ALLOWED or run in stored:
                 continue
@@ -147,6 +181,14 @@ def test_the_reader_finds_english_left_in_a_japanese_page():
     # A string nobody marked is caught by reading the same on the English page.
     assert untranslated(["Leave soon"], set(), "", "Leave soon\nStay") == ["'Leave soon' in 'Leave soon'"]
     assert untranslated(["USD 12.00 · JST"], {"usd"}, "", "USD 12.00 · JST") == []
+    # Codes are not English: a URL with its method, a scope, an event name, a zone key.
+    codes = [
+        "GET https://x.example/v1/files",
+        "usage:read — 利用集計",
+        "イベント · connection.expired",
+        "Europe/London",
+    ]
+    assert untranslated(codes, {"get", "usage", "read", "connection", "expired", "europe", "files"}, "", "") == []
 
 
 @pytest.fixture
@@ -155,6 +197,30 @@ def demo(ctx, live_server):
 
     run_all(log=lambda _line: None)
     db.session.remove()
+
+
+def first_ticket_url(slug: str) -> str:
+    from webapp.orgs.demo import demo_org
+    from webapp.support.models import SupportTicket
+
+    ticket = db.session.scalar(select(SupportTicket).where(SupportTicket.organization_id == demo_org(slug).id).limit(1))
+    return f"/o/{slug}/support/{ticket.id}"
+
+
+def first_video_url(slug: str) -> str:
+    from webapp.orgs.demo import demo_org
+    from webapp.studio.models import Video
+
+    video = db.session.scalar(select(Video).where(Video.organization_id == demo_org(slug).id).limit(1))
+    return f"/o/{slug}/studio/videos/{video.id}"
+
+
+def first_post_url(slug: str) -> str:
+    from webapp.orgs.demo import demo_org
+    from webapp.studio.models import Post
+
+    post = db.session.scalar(select(Post).where(Post.organization_id == demo_org(slug).id).limit(1))
+    return f"/o/{slug}/studio/posts/{post.id}"
 
 
 def first_invoice_url(slug: str) -> str:
@@ -174,7 +240,13 @@ def test_every_translated_page_of_the_demo_reads_in_japanese(demo, make_client):
     clients = {}
     problems: dict[str, list[str]] = {}
     for role, slug, page in PAGES:
-        url = page.format(slug=slug, invoice=first_invoice_url(slug) if "{invoice}" in page else "")
+        url = page.format(
+            slug=slug,
+            invoice=first_invoice_url(slug) if "{invoice}" in page else "",
+            ticket=first_ticket_url(slug) if "{ticket}" in page else "",
+            video=first_video_url(slug) if "{video}" in page else "",
+            post=first_post_url(slug) if "{post}" in page else "",
+        )
         if (role, slug) not in clients:
             clients[(role, slug)] = make_client()
             clients[(role, slug)].login(f"{role}@{slug}.example", DEMO_PASSWORD)

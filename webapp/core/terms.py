@@ -80,7 +80,33 @@ TERMS = (
     # intervals
     N_("Monthly"),
     N_("Yearly"),
+    # workflow triggers and aggregations
+    N_("Schedule"),
+    N_("Event"),
+    N_("Inbound webhook"),
+    N_("Manual"),
+    N_("sum"),
+    N_("count"),
+    N_("max"),
+    N_("unique count"),
+    N_("last"),
+    # YouTube visibility, weekdays
+    N_("Public"),
+    N_("Unlisted"),
+    N_("Private"),
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+    # calendar views
+    N_("Month"),
+    N_("Week"),
+    N_("List"),
     # payment methods
+    N_("Credit"),
     N_("Bank transfer"),
     N_("Cash"),
     N_("Card (Stripe)"),
