@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 from babel.messages.pofile import read_po
-from sqlalchemy import String, Text, select
+from sqlalchemy import JSON, String, Text, select
 
 from webapp.core.i18n import TRANSLATIONS
 from webapp.extensions import db
@@ -87,6 +87,9 @@ ALLOWED = {
     "english",
     "webhook",
     "json",
+    "fps",
+    "stitch",
+    "duet",
     "tsk",
     "png",
     "jpeg",
@@ -136,16 +139,26 @@ def catalogue_words() -> set[str]:
     return words - ALLOWED
 
 
+def strings_in(value) -> list[str]:
+    """The strings of a column value; a list also as the page joins it ("kyoto, japanfood")."""
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in strings_in(v)]
+    if isinstance(value, (list, tuple)):
+        return [", ".join(str(v) for v in value)] + [text for v in value for text in strings_in(v)]
+    return [str(value)] if value else []
+
+
 def database_text() -> str:
     """Every string the demo stored: what customers and the demo typed is data, shown as typed."""
     parts = []
     for table in db.metadata.sorted_tables:
         if "email" in table.name or "audit" in table.name:
             continue  # what the product wrote in English about itself, not what customers typed
-        columns = [c for c in table.columns if isinstance(c.type, (String, Text))]
+        columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
         if columns:
             for row in db.session.execute(select(*columns)):
-                parts.extend(str(v) for v in row if v)
+                for value in row:
+                    parts.extend(strings_in(value))
     from webapp.billing.issuer import issuer_details
 
     issuer = issuer_details()  # the seller's own name and address, from the settings
@@ -158,7 +171,9 @@ def database_text() -> str:
 ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*(?:[ ,.&+]+[A-Za-z][A-Za-z'\u2019\-]*)*")
 # Codes that read the same in any language: URLs with their method, scopes and event names
 # ("usage:read", "connection.expired"), identifiers and zone keys ("tsk_…", "Europe/London").
-CODES = re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*")
+CODES = re.compile(
+    r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*|#\w+|(?<!\w)\.\w+"
+)
 
 
 def untranslated(nodes: list[str], words: set[str], stored: str, english: str = "") -> list[str]:

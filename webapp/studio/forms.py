@@ -74,7 +74,7 @@ class PostForm(FlaskForm):
         validators=[Length(max=2000)],
     )
     youtube_privacy = SelectField(
-        _l("YouTube visibility"), choices=[SelectChoice(p, p.title()) for p in YOUTUBE_PRIVACY], default="public"
+        _l("YouTube visibility"), choices=[SelectChoice(p, _l(p.title())) for p in YOUTUBE_PRIVACY], default="public"
     )
 
     hashtag_group = SelectField(
@@ -125,7 +125,7 @@ class QueueSlotForm(FlaskForm):
         _l("Day"),
         coerce=int,
         choices=[
-            SelectChoice(i, d)
+            SelectChoice(i, _l(d))
             for i, d in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
         ],
     )
