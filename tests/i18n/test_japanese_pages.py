@@ -43,6 +43,10 @@ PAGES = [
     ("owner", RETAIL, "/o/{slug}/workflows/"),
     ("owner", RETAIL, "/o/{slug}/settings"),
     ("owner", RETAIL, "/account/"),
+    ("owner", RETAIL, "/o/{slug}/members"),
+    ("owner", RETAIL, "/notifications/"),
+    ("billing", RETAIL, "/o/{slug}/billing/credits"),
+    ("owner", RETAIL, "/o/{slug}/billing/payment-methods"),
     ("owner", CREATORS, "/o/{slug}/"),
     ("owner", CREATORS, "/o/{slug}/studio/calendar"),
     ("owner", CREATORS, "/o/{slug}/studio/calendar?view=list"),
@@ -172,7 +176,7 @@ ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*(?:[ ,.&+]+[A-Za-z][A-Za-z'\u
 # Codes that read the same in any language: URLs with their method, scopes and event names
 # ("usage:read", "connection.expired"), identifiers and zone keys ("tsk_…", "Europe/London").
 CODES = re.compile(
-    r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*|#\w+|(?<!\w)\.\w+"
+    r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*|#[A-Za-z]\w*|(?<!\w)\.\w+"
 )
 
 
@@ -296,3 +300,38 @@ def test_a_person_chooses_their_language_on_their_profile(ctx, client):
     assert refused.status_code != 303  # a language we do not have is refused on the form
     db.session.refresh(user)
     assert user.locale == "ja"
+
+
+def test_an_invoice_e_mail_reads_in_its_recipients_language(ctx, app):
+    """The invoice e-mail goes to the organization's address and reads in its owner's language."""
+    from tests.billing.helpers import make_invoice, org_with_owner
+    from webapp.billing.jobs import _email_invoice
+    from webapp.mail.models import EmailMessage
+
+    org, owner = org_with_owner("keiko@example.com")
+    invoice = make_invoice(org)
+    with app.test_request_context("/"):
+        _email_invoice(invoice, "issued")
+        owner.locale = "ja"
+        _email_invoice(invoice, "issued")
+    *_earlier, english, japanese = db.session.scalars(
+        select(EmailMessage)
+        .where(EmailMessage.about_id == invoice.id, EmailMessage.template == "billing/issued")
+        .order_by(EmailMessage.id)
+    ).all()
+    assert english.subject.startswith(f"Invoice {invoice.number} from Tessera: USD ")
+    assert "is ready" in english.text_body and "See invoice" in english.html_body
+    assert japanese.subject.startswith(f"Tessera からの請求書 {invoice.number}:$")
+    assert "年" in japanese.subject  # the due date as a Japanese date
+    assert "を発行しました" in japanese.text_body and "請求書を見る" in japanese.text_body
+    assert 'lang="ja"' in japanese.html_body and "is ready" not in japanese.html_body
+
+
+def test_a_computed_text_is_translated_but_neither_formatted_nor_trusted(app):
+    """A flash message or stored label goes through ``translated``: looked up in the catalogue, still
+    escaped, and a "%" in it is only a character."""
+    from flask import render_template_string
+
+    with app.test_request_context("/", headers={"Accept-Language": "ja"}):
+        page = render_template_string("{{ translated(a) }}|{{ translated(b) }}", a="Profile saved.", b="50% <b>off</b>")
+    assert page == "プロフィールを保存しました。|50% &lt;b&gt;off&lt;/b&gt;"

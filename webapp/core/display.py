@@ -61,15 +61,16 @@ def label(value) -> str:
     return translated(_label(value))
 
 
-def translated(text: str) -> str:
-    """``text`` from the catalogue when the page is not in English and the catalogue knows it."""
+def translated(text) -> str:
+    """``text`` from the catalogue when the page is not in English and the catalogue knows it; the text
+    itself otherwise (a customer's words, a number). Never formats with ``%`` nor marks anything safe."""
     from webapp.core.i18n import is_english
 
     if not text or is_english():
         return text
     from flask_babel import gettext
 
-    return gettext(text)
+    return gettext(str(text))
 
 
 def _label(value) -> str:

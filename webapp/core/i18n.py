@@ -3,7 +3,7 @@
 - The language is the user's own choice (``users.locale``, set on the account page); without one,
   the browser's Accept-Language decides; English when neither names a language we have.
 - The staff console (``/admin``) reads in English for everyone, so staff compare organizations in
-  one language.
+  one language; so do the JSON API and provider callbacks, which programs read.
 - E-mails are rendered in the recipient's language (``for_user`` around the rendering).
 - The catalogues are ``translations/<lang>/LC_MESSAGES/messages.po``; the compiled ``.mo`` is
   built from them when the app starts (and is not kept in git), so a checkout always runs with
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,6 +27,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 LANGUAGES = {"en": "English", "ja": "日本語"}
 DEFAULT = "en"
+# The staff console, and what programs read (the JSON API, provider callbacks): English for everyone.
+ENGLISH_ONLY = ("/admin", "/api", "/webhooks")
 TRANSLATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "translations")
 
 
@@ -61,7 +64,7 @@ def choose_locale() -> str:
     """The person's language: their profile's, else their browser's, else English."""
     if not has_request_context():
         return g.get("mail_locale") or DEFAULT
-    if request.path.startswith("/admin"):
+    if request.path.startswith(ENGLISH_ONLY):
         return DEFAULT
     from flask_login import current_user
 
@@ -108,7 +111,10 @@ def in_english(func: Callable[P, R]) -> Callable[P, R]:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", os.path.abspath(TRANSLATIONS))
-    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    try:
+        compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    except OSError as error:  # a read-only checkout: the .mo compiled at install time, or English only
+        logging.getLogger(__name__).warning("translations not compiled: %s", error)
     Babel(app, locale_selector=choose_locale)
     # ``{% trans %}`` blocks keyed on their words, not on the template's line breaks and indentation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -104,6 +104,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dtz"] = local_time_named
     for name in ("label", "sentence", "count", "plural", "size", "mb_size", "join_words", "article", "role_label"):
         app.jinja_env.filters[name] = getattr(display, name)
+    # A text computed elsewhere (a flash message, a stored label) in the reader's language when the
+    # catalogue has it. Not ``_()``: that one formats its argument with ``%`` and marks it safe, which a
+    # text that may hold a "%" or a customer's words must not be.
+    app.jinja_env.globals["translated"] = display.translated
     app.jinja_env.globals["provider_name"] = display.provider_name
     app.jinja_env.globals["result_fields"] = display.result_fields
     app.jinja_env.globals["payer_message"] = display.payer_message

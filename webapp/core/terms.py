@@ -107,6 +107,15 @@ TERMS = (
     N_("List"),
     # payment methods
     N_("Credit"),
+    # credit kinds
+    N_("Credit note"),
+    N_("Grant"),
+    N_("Bonus"),
+    N_("Refund"),
+    N_("Overpayment"),
+    N_("Admin adjustment"),
+    N_("Purchase"),
+    N_("Subscription grant"),
     N_("Bank transfer"),
     N_("Cash"),
     N_("Card (Stripe)"),
