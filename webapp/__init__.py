@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from webapp import extensions
-    from webapp.core import boundary, htmx, outage, ratelimits, security, templating, transaction  # noqa: F401 (commit guard)
+    from webapp.core import boundary, htmx, i18n, outage, ratelimits, security, templating, transaction  # noqa: F401 (commit guard)
     from webapp.jobs import namespace
     from webapp.jobs.runner import choose_backend
 
@@ -85,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     security.init_app(app)
     outage.init_app(app)
+    i18n.init_app(app)
     templating.init_app(app)
 
     for name in DOMAINS:

@@ -1,4 +1,5 @@
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from webapp.account import bp
@@ -48,9 +49,9 @@ def update_profile():
     if not form.validate_on_submit():
         return _page(profile_form=form)
     return perform(
-        lambda: accounts.update_profile(current_user.user, form.name.data or ""),
+        lambda: accounts.update_profile(current_user.user, form.name.data or "", form.locale.data or None),
         then=url_for("account.profile"),
-        success="Profile saved.",
+        success=_("Profile saved."),
     )
 
 

@@ -29,6 +29,8 @@ class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # The language of their pages and e-mails ("en", "ja"); none: their browser's Accept-Language decides.
+    locale: Mapped[str | None] = mapped_column(String(8))
     totp_enabled_at: Mapped[datetime | None]
     # The avatar (seed 004 USER_AVATAR): a processed square PNG stored among the personal organization's files.
     avatar_file_id: Mapped[int | None] = mapped_column(

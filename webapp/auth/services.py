@@ -12,6 +12,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -131,7 +132,7 @@ def send_verification(user: User) -> None:
     send_email(
         user.email,
         "auth/verify",
-        subject="Confirm your e-mail address",
+        subject=lazy_gettext("Confirm your e-mail address"),
         user=user,
         link=link,
         name=user.display_name,
@@ -281,7 +282,14 @@ def request_password_reset(email: str) -> None:
         return
     token = issue_token(user, RESET)
     link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
-    send_email(user.email, "auth/reset", subject="Reset your password", user=user, link=link, name=user.display_name)
+    send_email(
+        user.email,
+        "auth/reset",
+        subject=lazy_gettext("Reset your password"),
+        user=user,
+        link=link,
+        name=user.display_name,
+    )
     record(user, "user.password_reset_requested", user)
 
 
@@ -306,8 +314,14 @@ def change_password(user: User, current: str, new: str, keep_session_id: int | N
     record(user, "user.password_changed", user, {"sessions_revoked": revoked})
 
 
-def update_profile(user: User, name: str) -> None:
+def update_profile(user: User, name: str, locale: str | None = None) -> None:
+    """Name and language; an unknown language is refused (the form offers only ours)."""
+    from webapp.core.i18n import LANGUAGES
+
+    if locale is not None and locale not in LANGUAGES:
+        raise DomainError("Choose one of the languages offered.")
     user.name = name.strip()[:120]
+    user.locale = locale
     record(user, "user.profile_updated", user)
 
 

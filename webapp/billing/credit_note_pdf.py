@@ -5,6 +5,7 @@ from __future__ import annotations
 from fpdf import FPDF
 
 from webapp.billing.exports import _latin, _logo, parties
+from webapp.core.i18n import in_english
 from webapp.core.money import format_amount
 
 DESTINATIONS = {
@@ -13,6 +14,7 @@ DESTINATIONS = {
 }
 
 
+@in_english
 def credit_note_pdf(note) -> bytes:
     invoice = note.invoice
     org = invoice.organization

@@ -7,6 +7,7 @@ import io
 
 from fpdf import FPDF
 
+from webapp.core.i18n import in_english
 from webapp.core.money import format_amount
 
 CSV_COLUMNS = (
@@ -106,6 +107,7 @@ def parties(pdf: FPDF, org) -> None:
     pdf.set_xy(pdf.l_margin, max(bottom, pdf.get_y()) + 4)
 
 
+@in_english
 def invoice_pdf(invoice) -> bytes:
     """The same content as the invoice page: parties, number, dates, lines, totals, payments."""
     org = invoice.organization

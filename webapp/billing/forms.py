@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -21,11 +22,11 @@ def money_field_check(form, field):
 
 class WebPayForm(FlaskForm):
     method = SelectField(
-        "Pay with",
+        _l("Pay with"),
         choices=[
-            SelectChoice("PAYNOW_WEB", "Paynow checkout"),
-            SelectChoice("PAYNOW_VISA", "Visa"),
-            SelectChoice("PAYNOW_MASTERCARD", "Mastercard"),
+            SelectChoice("PAYNOW_WEB", _l("Paynow checkout")),
+            SelectChoice("PAYNOW_VISA", _l("Visa")),
+            SelectChoice("PAYNOW_MASTERCARD", _l("Mastercard")),
         ],
         default="PAYNOW_WEB",
     )
@@ -33,41 +34,41 @@ class WebPayForm(FlaskForm):
 
 class ExpressPayForm(FlaskForm):
     method = SelectField(
-        "Wallet",
+        _l("Wallet"),
         choices=[
-            SelectChoice("PAYNOW_ECOCASH", "EcoCash"),
-            SelectChoice("PAYNOW_ONEMONEY", "OneMoney"),
-            SelectChoice("PAYNOW_INNBUCKS", "InnBucks"),
+            SelectChoice("PAYNOW_ECOCASH", _l("EcoCash")),
+            SelectChoice("PAYNOW_ONEMONEY", _l("OneMoney")),
+            SelectChoice("PAYNOW_INNBUCKS", _l("InnBucks")),
         ],
     )
-    phone = StringField("Mobile number", validators=[DataRequired("Enter your mobile number."), Length(max=20)])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired("Enter your mobile number."), Length(max=20)])
 
 
 class ManualPaymentForm(FlaskForm):
-    amount = StringField("Amount", validators=[DataRequired("Enter the amount."), money_field_check])
+    amount = StringField(_l("Amount"), validators=[DataRequired("Enter the amount."), money_field_check])
     method = SelectField(
-        "Method", choices=[SelectChoice("BANK_TRANSFER", "Bank transfer"), SelectChoice("CASH", "Cash")]
+        _l("Method"), choices=[SelectChoice("BANK_TRANSFER", _l("Bank transfer")), SelectChoice("CASH", _l("Cash"))]
     )
     reference = StringField(
-        "Reference", validators=[DataRequired("Give the bank or receipt reference."), Length(max=120)]
+        _l("Reference"), validators=[DataRequired("Give the bank or receipt reference."), Length(max=120)]
     )
 
 
 class CreditForm(FlaskForm):
-    amount = StringField("Amount", validators=[DataRequired("Enter the amount."), money_field_check])
-    reason = TextAreaField("Reason", validators=[DataRequired("Say why the credit is issued."), Length(max=1000)])
+    amount = StringField(_l("Amount"), validators=[DataRequired("Enter the amount."), money_field_check])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired("Say why the credit is issued."), Length(max=1000)])
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=1000)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired("Give a reason."), Length(max=1000)])
 
 
 class ServiceForm(FlaskForm):
-    organization = StringField("Organization (slug)", validators=[Optional(), Length(max=63)])
-    type = SelectField("Type", choices=[SelectChoice(t, t.replace("_", " ").title()) for t in SERVICE_TYPES])
-    name = StringField("Name", validators=[DataRequired("Name the service."), Length(max=120)])
-    hardware_serial = StringField("Hardware serial", validators=[Optional(), Length(max=64)])
-    monthly_fee = StringField("Monthly fee", validators=[DataRequired("Enter the monthly fee.")])
+    organization = StringField(_l("Organization (slug)"), validators=[Optional(), Length(max=63)])
+    type = SelectField(_l("Type"), choices=[SelectChoice(t, t.replace("_", " ").title()) for t in SERVICE_TYPES])
+    name = StringField(_l("Name"), validators=[DataRequired("Name the service."), Length(max=120)])
+    hardware_serial = StringField(_l("Hardware serial"), validators=[Optional(), Length(max=64)])
+    monthly_fee = StringField(_l("Monthly fee"), validators=[DataRequired("Enter the monthly fee.")])
 
     def validate_monthly_fee(self, field):
         try:
@@ -79,16 +80,16 @@ class ServiceForm(FlaskForm):
 
 
 class DraftInvoiceForm(FlaskForm):
-    organization = StringField("Organization (slug)", validators=[DataRequired(), Length(max=63)])
-    period = StringField("Period (YYYY-MM)", validators=[DataRequired(), Length(max=7)])
+    organization = StringField(_l("Organization (slug)"), validators=[DataRequired(), Length(max=63)])
+    period = StringField(_l("Period (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
 
 
 class LineForm(FlaskForm):
-    description = StringField("Description", validators=[DataRequired("Describe the line."), Length(max=300)])
-    quantity = IntegerField("Quantity", default=1, validators=[NumberRange(1, 1_000_000)])
-    unit_price = StringField("Unit price", validators=[DataRequired("Enter the unit price.")])
+    description = StringField(_l("Description"), validators=[DataRequired("Describe the line."), Length(max=300)])
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[NumberRange(1, 1_000_000)])
+    unit_price = StringField(_l("Unit price"), validators=[DataRequired("Enter the unit price.")])
     # A service's line bills the invoice's period of it (refused when a live invoice already did).
-    service = StringField("Service (bills the invoice's period)", validators=[Optional(), Length(max=19)])
+    service = StringField(_l("Service (bills the invoice's period)"), validators=[Optional(), Length(max=19)])
 
     def validate_service(self, field):
         text = (field.data or "").strip()
@@ -107,8 +108,8 @@ class LineForm(FlaskForm):
 
 
 class RunForm(FlaskForm):
-    period = StringField("Period (YYYY-MM)", validators=[DataRequired(), Length(max=7)])
+    period = StringField(_l("Period (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
 
 
 class GraceForm(FlaskForm):
-    grace_period_days = IntegerField("Grace period (days)", validators=[NumberRange(0, 365)])
+    grace_period_days = IntegerField(_l("Grace period (days)"), validators=[NumberRange(0, 365)])

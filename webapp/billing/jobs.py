@@ -5,26 +5,40 @@ from __future__ import annotations
 import logging
 
 from flask import url_for
+from flask_babel import LazyString, lazy_gettext
 from sqlalchemy import select
 
 from webapp.billing.models import BillingAccount, BillingRun, Invoice
 from webapp.core.models import utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.jobs import job, lease, periodic
 
 log = logging.getLogger(__name__)
 
+# Lazy: each subject is written when the e-mail is, in its recipient's language (``send_email``).
 SUBJECTS = {
-    "issued": "Invoice {number} from Tessera: {amount} due {due}",
-    "reminder": "Reminder: invoice {number} ({amount}) is due {due}",
-    "overdue": "Overdue: invoice {number} ({amount}) was due {due}",
-    "receipt": "Receipt: invoice {number} is paid",
+    "issued": N_("Invoice %(number)s from Tessera: %(amount)s due %(due)s"),
+    "reminder": N_("Reminder: invoice %(number)s (%(amount)s) is due %(due)s"),
+    "overdue": N_("Overdue: invoice %(number)s (%(amount)s) was due %(due)s"),
+    "receipt": N_("Receipt: invoice %(number)s is paid"),
 }
+
+
+def _due_date(when) -> str:
+    """ "04 Dec 2026" in English (as the subjects always read), "2026年12月4日" in Japanese."""
+    from webapp.core.i18n import is_english, language
+
+    if is_english():
+        return f"{when:%d %b %Y}"
+    from babel.dates import format_date
+
+    return format_date(when, "yyyy年M月d日", locale=language())
 
 
 def _email_invoice(invoice: Invoice, kind: str) -> None:
     from webapp.billing.services import ensure_payment_link
-    from webapp.core.money import format_amount
+    from webapp.core.templating import money
     from webapp.mail import send_email
 
     if kind not in SUBJECTS:
@@ -37,8 +51,9 @@ def _email_invoice(invoice: Invoice, kind: str) -> None:
         return
     ensure_payment_link(invoice)
     org = invoice.organization
-    amount = format_amount(invoice.amount_due if kind != "receipt" else invoice.total, invoice.currency)
-    subject = SUBJECTS[kind].format(number=invoice.number, amount=amount, due=f"{invoice.due_at:%d %b %Y}")
+    amount = LazyString(money, invoice.amount_due if kind != "receipt" else invoice.total, invoice.currency)
+    due = LazyString(_due_date, invoice.due_at)
+    subject = lazy_gettext(SUBJECTS[kind], number=invoice.number, amount=amount, due=due)
     pay_link = url_for("billing_public.pay", token=invoice.payment_token, _external=True) if invoice.is_open else None
     send_email(
         org.email,
@@ -82,7 +97,7 @@ def send_account_email(account_id: int, kind: str) -> None:
     send_email(
         org.email,
         "billing/suspended",
-        subject=f"{org.name}: services suspended for non-payment",
+        subject=lazy_gettext("%(org)s: services suspended for non-payment", org=org.name),
         org=org,
         about=account,
         org_name=org.name,

@@ -287,9 +287,11 @@ class Payment(TimestampMixin, OrgOwnedMixin, db.Model):
 
     @property
     def method_label(self) -> str:
+        from webapp.core.display import translated
+
         if self.method == "STRIPE_CARD":
-            return "Card (Stripe)"
-        return self.method.replace("PAYNOW_", "Paynow ").replace("_", " ").title()
+            return translated("Card (Stripe)")
+        return translated(self.method.replace("PAYNOW_", "Paynow ").replace("_", " ").title())
 
 
 # --- credits -----------------------------------------------------------------------------------

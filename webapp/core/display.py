@@ -8,6 +8,10 @@
 - ``join_words``, ``article``: lists and roles in a sentence ("Owner, Admin and Billing", "an Admin").
 - ``provider_sentence``: what a person reads when a provider call failed; the call log keeps the
   technical detail (exception class, status, body) for staff.
+
+In Japanese (``webapp.core.i18n``) the same filters read in Japanese: ``label`` looks its English
+words up in the catalogue (the status words are listed in ``webapp.core.terms``), ``plural`` and
+``count`` use Babel's number format, ``join_words`` joins with "、". English output is unchanged.
 """
 
 from __future__ import annotations
@@ -53,7 +57,23 @@ _ENUM = re.compile(r"^[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)*$")
 
 
 def label(value) -> str:
-    """A stored value (enum, code, key) as words a person reads."""
+    """A stored value (enum, code, key) as words a person reads (in the reader's language)."""
+    return translated(_label(value))
+
+
+def translated(text) -> str:
+    """``text`` from the catalogue when the page is not in English and the catalogue knows it; the text
+    itself otherwise (a customer's words, a number). Never formats with ``%`` nor marks anything safe."""
+    from webapp.core.i18n import is_english
+
+    if not text or is_english():
+        return text
+    from flask_babel import gettext
+
+    return gettext(str(text))
+
+
+def _label(value) -> str:
     if value is None:
         return ""
     text = str(value).strip()
@@ -87,8 +107,14 @@ def sentence(value) -> str:
 
 
 def count(value) -> str:
-    """A number with thousands separators ("12,285", "1,234.5")."""
-    return f"{value or 0:,}"
+    """A number with thousands separators ("12,285", "1,234.5"), in the reader's locale."""
+    from webapp.core.i18n import is_english
+
+    if is_english():
+        return f"{value or 0:,}"
+    from flask_babel import format_decimal
+
+    return format_decimal(value or 0)
 
 
 IRREGULAR = {"entry": "entries", "copy": "copies", "person": "people", "reply": "replies", "category": "categories"}
@@ -97,6 +123,13 @@ IRREGULAR = {"entry": "entries", "copy": "copies", "person": "people", "reply": 
 def plural(n, singular: str, plural_form: str | None = None) -> str:
     """ "1 run", "2 runs", "0 runs", "1,204 entries"."""
     n = int(n or 0)
+    from webapp.core.i18n import is_english
+
+    if not is_english():
+        # Japanese has no plural: the noun from the catalogue, then the number and its counter.
+        from flask_babel import gettext
+
+        return gettext("%(noun)s: %(num)s", noun=gettext(singular), num=count(n))
     if n == 1:
         return f"1 {singular}"
     many = plural_form or IRREGULAR.get(singular) or (singular + ("es" if singular.endswith(("s", "x", "ch")) else "s"))
@@ -130,6 +163,10 @@ def join_words(items: Iterable) -> str:
     items = [str(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
+    from webapp.core.i18n import is_english
+
+    if not is_english():
+        return "、".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 

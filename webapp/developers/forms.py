@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
@@ -11,12 +12,12 @@ class CheckboxesField(SelectMultipleField):
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("Endpoint URL", validators=[DataRequired(), Length(max=2000)])
-    description = StringField("Description", validators=[Length(max=200)])
+    url = StringField(_l("Endpoint URL"), validators=[DataRequired(), Length(max=2000)])
+    description = StringField(_l("Description"), validators=[Length(max=200)])
     event_types = CheckboxesField(
-        "Events to send", choices=[SelectChoice(name, f"{name} — {t.description}") for name, t in CATALOG.items()]
+        _l("Events to send"), choices=[SelectChoice(name, f"{name} — {t.description}") for name, t in CATALOG.items()]
     )
     ordered = BooleanField(
-        "Ordered delivery",
-        description="Send events strictly in the order they happened (a failing one holds back the rest)",
+        _l("Ordered delivery"),
+        description=_l("Send events strictly in the order they happened (a failing one holds back the rest)"),
     )

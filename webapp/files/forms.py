@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
@@ -26,10 +27,12 @@ class UploadForm(FlaskForm):
 class ImageForm(FlaskForm):
     """An avatar or logo: the picture, and optionally the square to keep (else the centred one)."""
 
-    file = FileField("Picture (PNG, JPEG, WebP or GIF)", validators=[FileRequired("Choose a picture to upload.")])
-    crop_x = IntegerField("Crop: left (px)", validators=[Optional(), NumberRange(min=0, max=MAX_SIDE)])
-    crop_y = IntegerField("Crop: top (px)", validators=[Optional(), NumberRange(min=0, max=MAX_SIDE)])
-    crop_size = IntegerField("Crop: side (px)", validators=[Optional(), NumberRange(min=MIN_SIDE, max=MAX_SIDE)])
+    file = FileField(
+        _l("Picture (PNG, JPEG, WebP or GIF)"), validators=[FileRequired(_l("Choose a picture to upload."))]
+    )
+    crop_x = IntegerField(_l("Crop: left (px)"), validators=[Optional(), NumberRange(min=0, max=MAX_SIDE)])
+    crop_y = IntegerField(_l("Crop: top (px)"), validators=[Optional(), NumberRange(min=0, max=MAX_SIDE)])
+    crop_size = IntegerField(_l("Crop: side (px)"), validators=[Optional(), NumberRange(min=MIN_SIDE, max=MAX_SIDE)])
 
     def crop(self) -> Crop | None:
         """The chosen square, or None for the centred one; a partly filled box is refused."""

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional
@@ -17,41 +18,41 @@ SYNC_TYPES = _choices(("incremental", "Changes since last sync"), ("full", "Full
 
 
 class FreeeSyncForm(FlaskForm):
-    direction = SelectField("Direction", choices=DIRECTIONS, default="IMPORT")
+    direction = SelectField(_l("Direction"), choices=DIRECTIONS, default="IMPORT")
     entity_types = SelectMultipleField(
-        "What to sync",
+        _l("What to sync"),
         choices=ENTITIES,
         default=["partners", "invoices", "deals"],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    full_sync = BooleanField("Full sync (everything, not only changes)", default=True)
-    since_date = DateField("Since", validators=[Optional()], description="Only records changed or issued since")
+    full_sync = BooleanField(_l("Full sync (everything, not only changes)"), default=True)
+    since_date = DateField(_l("Since"), validators=[Optional()], description=_l("Only records changed or issued since"))
 
 
 EXPORT_AS = _choices(("invoices", "freee invoices (invoice API)"), ("deals", "Income deals (取引)"))
 
 
 class ScheduleForm(FlaskForm):
-    frequency = SelectField("Scheduled sync", choices=FREQUENCIES)
+    frequency = SelectField(_l("Scheduled sync"), choices=FREQUENCIES)
     # freee only: how Tessera's finalized invoices are exported. Absent from other providers' forms.
-    export_as = SelectField("Export Tessera invoices as", choices=EXPORT_AS, validators=[Optional()])
+    export_as = SelectField(_l("Export Tessera invoices as"), choices=EXPORT_AS, validators=[Optional()])
 
 
 class DriveSyncForm(FlaskForm):
-    sync_type = SelectField("Kind", choices=SYNC_TYPES)
+    sync_type = SelectField(_l("Kind"), choices=SYNC_TYPES)
 
 
 class LinkFileForm(FlaskForm):
-    project_id = SelectField("Project", coerce=int, choices=[], validate_choice=False)
-    task_id = SelectField("Task", coerce=int, choices=[], validate_choice=False)
+    project_id = SelectField(_l("Project"), coerce=int, choices=[], validate_choice=False)
+    task_id = SelectField(_l("Task"), coerce=int, choices=[], validate_choice=False)
 
 
 class FolderForm(FlaskForm):
     # A Drive folder id ("" = the whole Drive). Checked with files.get before it is saved.
-    folder_id = HiddenField("Folder", validators=[Optional(), Length(max=128)])
+    folder_id = HiddenField(_l("Folder"), validators=[Optional(), Length(max=128)])
 
 
 class ProjectFolderForm(FlaskForm):
-    project_id = SelectField("Project", coerce=int, choices=[], validate_choice=False)
-    folder_id = HiddenField("Folder", validators=[Optional(), Length(max=128)])
+    project_id = SelectField(_l("Project"), coerce=int, choices=[], validate_choice=False)
+    folder_id = HiddenField(_l("Folder"), validators=[Optional(), Length(max=128)])

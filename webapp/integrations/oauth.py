@@ -37,6 +37,7 @@ from authlib.common.urls import add_params_to_qs
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.client import OAuth2Client
 from flask import current_app, url_for
+from flask_babel import lazy_gettext
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column, object_session
 
@@ -626,7 +627,7 @@ def _on_expired(connection: Connection, reason: str) -> None:
             membership.user.email,
             "integrations/connection_expired",
             about=connection,
-            subject=f"Your {provider.label} connection needs to be renewed",
+            subject=lazy_gettext("Your %(provider)s connection needs to be renewed", provider=provider.label),
             org=org,
             user=membership.user,
             provider_label=provider.label,

@@ -77,14 +77,39 @@ def forget_live_parts(message: EmailMessage) -> None:
         clear_field(message, "live_body")
 
 
+def reader_of(to: str, user=None, org=None):
+    """Whose language an e-mail is written in: the user it is for, else the account with that address,
+    else (a message to an organization's own address) the organization's owner; none: English."""
+    from sqlalchemy import func, select
+
+    from webapp.auth.models import User
+    from webapp.orgs.models import Membership
+
+    if user is not None:
+        return user if isinstance(user, User) else db.session.get(User, user)
+    found = db.session.scalar(select(User).where(func.lower(User.email) == (to or "").lower()))
+    if found is not None or org is None:
+        return found
+    return db.session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == getattr(org, "id", org), Membership.role == "OWNER")
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
 def send_email(to: str, template: str, *, subject: str, org=None, user=None, about=None, **context) -> EmailMessage:
     """``template`` names ``templates/emails/<template>.html`` and ``.txt``, e.g. ``auth/verify``.
     ``about`` is the row the message is about (an invoice, a ticket, an invitation…): the console links to it."""
+    from webapp.core.i18n import for_user
     from webapp.mail.jobs import deliver_email
 
-    context = {"subject": subject, **context}
-    html = render_template(f"emails/{template}.html", **context)
-    text = render_template(f"emails/{template}.txt", **context)
+    with for_user(reader_of(to, user, org)):
+        subject = str(subject)  # a lazy subject ("Invoice %(number)s …") reads in the recipient's language
+        context = {"subject": subject, **context}
+        html = render_template(f"emails/{template}.html", **context)
+        text = render_template(f"emails/{template}.txt", **context)
     tokens = secret_tokens(html, text)
     message = EmailMessage(
         organization_id=getattr(org, "id", org),

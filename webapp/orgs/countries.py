@@ -13,4 +13,12 @@ COUNTRY_NAMES = {
 
 
 def country_name(code: str | None) -> str:
-    return COUNTRY_NAMES.get((code or "").upper(), code or "")
+    """The country in the reader's language: these names in English, CLDR's (through Babel) in others."""
+    from webapp.core.i18n import is_english, language
+
+    key = (code or "").upper()
+    if key and not is_english():
+        from babel import Locale
+
+        return Locale.parse(language()).territories.get(key) or COUNTRY_NAMES.get(key, code or "")
+    return COUNTRY_NAMES.get(key, code or "")

@@ -1,12 +1,15 @@
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from webapp.core.access import MEMBER, ROLES
-from webapp.orgs.countries import COUNTRY_NAMES
+from webapp.orgs.countries import COUNTRY_NAMES, country_name
 
 ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
-COUNTRIES = [SelectChoice(code, name) for code, name in COUNTRY_NAMES.items()]
+# Each name read in the reader's language when the form renders (``country_name`` asks Babel's CLDR names).
+COUNTRIES = [SelectChoice(code, LazyString(country_name, code)) for code in COUNTRY_NAMES]
 COMMON_ZONES = [
     "UTC",
     "Africa/Harare",
@@ -22,15 +25,15 @@ COMMON_ZONES = [
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     slug = StringField(
-        "Address",
+        _l("Address"),
         validators=[DataRequired(), Length(min=3, max=63)],
-        description="Lowercase letters, digits and dashes: /o/<address>/",
+        description=_l("Lowercase letters, digits and dashes: /o/<address>/"),
     )
-    email = EmailField("Contact e-mail", validators=[DataRequired(), Email()])
-    country = SelectField("Country", choices=COUNTRIES)
-    timezone = SelectField("Time zone", choices=[SelectChoice(z) for z in COMMON_ZONES])
+    email = EmailField(_l("Contact e-mail"), validators=[DataRequired(), Email()])
+    country = SelectField(_l("Country"), choices=COUNTRIES)
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(z) for z in COMMON_ZONES])
 
 
 class OrganizationSettingsForm(OrganizationForm):
@@ -41,28 +44,28 @@ class AddressForm(FlaskForm):
     """Printed on the organization's invoices and credit notes (the service checks the content)."""
 
     address_line = StringField(
-        "Street address", validators=[Length(max=200)], description="Street and number, building"
+        _l("Street address"), validators=[Length(max=200)], description=_l("Street and number, building")
     )
-    postal_code = StringField("Postal code", validators=[Length(max=16)])
-    city = StringField("City", validators=[Length(max=100)])
-    country = SelectField("Country", choices=COUNTRIES)
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=16)])
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    country = SelectField(_l("Country"), choices=COUNTRIES)
     phone = StringField(
-        "Phone", validators=[Length(max=32)], description="With the country code, e.g. +263 242 700 100"
+        _l("Phone"), validators=[Length(max=32)], description=_l("With the country code, e.g. +263 242 700 100")
     )
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email()])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=MEMBER)
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=MEMBER)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class TransferForm(FlaskForm):
-    member_id = SelectField("New owner", coerce=int, choices=[])
+    member_id = SelectField(_l("New owner"), coerce=int, choices=[])
 
 
 class DeleteForm(FlaskForm):
-    confirm_slug = StringField("Type the organization's address to confirm", validators=[DataRequired()])
+    confirm_slug = StringField(_l("Type the organization's address to confirm"), validators=[DataRequired()])

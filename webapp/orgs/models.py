@@ -78,7 +78,9 @@ class Membership(TimestampMixin, db.Model):
 
     @property
     def role_label(self) -> str:
-        return self.role.title()
+        from webapp.core.display import translated
+
+        return translated(self.role.title())
 
 
 class Invitation(TimestampMixin, db.Model):

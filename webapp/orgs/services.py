@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from flask import current_app, url_for
+from flask_babel import LazyString, lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +16,7 @@ from webapp.audit import record
 from webapp.auth.models import User, hash_token
 from webapp.core import limits
 from webapp.core.access import ADMIN, OWNER, ROLES
+from webapp.core.display import translated
 from webapp.core.errors import DomainError, Forbidden
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -200,13 +202,13 @@ def invite_member(org: Organization, actor_membership: Membership, email: str, r
     send_email(
         email,
         "orgs/invitation",
-        subject=f"{actor.display_name} invited you to {org.name} on Tessera",
+        subject=lazy_gettext("%(inviter)s invited you to %(org)s on Tessera", inviter=actor.display_name, org=org.name),
         org=org,
         about=invitation,
         link=link,
         org_name=org.name,
         inviter=actor.display_name,
-        role=role.title(),
+        role=LazyString(translated, role.title()),  # in the recipient's language, as the e-mail is
     )
     return invitation, token
 

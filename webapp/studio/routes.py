@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, after_this_request, flash, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -468,7 +469,7 @@ def _queue_page(org, slot_form=None, status=200):
         .where(Connection.organization_id == org.id, Connection.provider.in_(PROVIDER_OF.values()))
         .order_by(Connection.provider, Connection.id)
     ).all()
-    form.connection_id.choices = [("", "Every account")] + [
+    form.connection_id.choices = [("", _l("Every account"))] + [
         (str(c.id), f"{PLATFORM_LABELS[PLATFORM_OF[c.provider]]} @{c.account_name}") for c in accounts
     ]
     return render(

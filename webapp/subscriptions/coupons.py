@@ -65,6 +65,29 @@ def percent_of(amount: int, bps: int) -> int:
     return min(amount, (amount * bps * 2 + 10000) // 20000)
 
 
+def describe_coupon_for_reader(coupon: Coupon) -> str:
+    """The coupon's terms on a page, in the reader's language (``describe_coupon`` is the English one
+    stored on invoice lines and in the audit log)."""
+    from flask_babel import gettext as _
+
+    from webapp.core.i18n import is_english
+
+    if is_english():
+        return describe_coupon(coupon)
+    if coupon.is_percent:
+        bps = coupon.percent_off_bps
+        off = f"{bps // 100}%" if bps % 100 == 0 else f"{bps / 100:.2f}".rstrip("0") + "%"
+    else:
+        from webapp.core.templating import money
+
+        off = money(coupon.amount_off, coupon.currency)
+    if coupon.duration == ONCE:
+        return _("%(off)s off once", off=off)
+    if coupon.duration == REPEATING:
+        return _("%(off)s off for %(months)s months", off=off, months=coupon.duration_in_months)
+    return _("%(off)s off forever", off=off)
+
+
 def describe_coupon(coupon: Coupon) -> str:
     if coupon.is_percent:
         bps = coupon.percent_off_bps

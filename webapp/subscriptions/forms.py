@@ -1,27 +1,29 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.subscriptions.models import INTERVALS
 
-INTERVAL_CHOICES = [SelectChoice(i, i.title()) for i in INTERVALS]
+# Labels read in the reader's language ("Monthly" is in the catalogue through webapp.core.terms).
+INTERVAL_CHOICES = [SelectChoice(i, _l(i.title())) for i in INTERVALS]
 
 
 class ChangePlanForm(FlaskForm):
-    plan = SelectField("Plan", validators=[DataRequired()])
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])
+    plan = SelectField(_l("Plan"), validators=[DataRequired()])
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES, validators=[DataRequired()])
 
 
 class PromotionCodeForm(FlaskForm):
-    code = StringField("Promotion code", validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Promotion code"), validators=[DataRequired(), Length(max=40)])
 
 
 class TrialForm(FlaskForm):
-    plan = SelectField("Plan to try", validators=[DataRequired()])
+    plan = SelectField(_l("Plan to try"), validators=[DataRequired()])
 
 
 class PayTrialForm(FlaskForm):
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES, validators=[DataRequired()])
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES, validators=[DataRequired()])
 
 
 class MoneyField(StringField):
@@ -47,28 +49,30 @@ class MoneyField(StringField):
 
 
 def _limit_field(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=10**12)], description="Empty = unlimited")
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=0, max=10**12)], description=_l("Empty = unlimited")
+    )
 
 
 class PlanForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired()])
-    description = StringField("Description")
-    monthly_price = MoneyField("Monthly price", validators=[InputRequired()])
-    yearly_price = MoneyField("Yearly price", validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired()])
+    description = StringField(_l("Description"))
+    monthly_price = MoneyField(_l("Monthly price"), validators=[InputRequired()])
+    yearly_price = MoneyField(_l("Yearly price"), validators=[InputRequired()])
     max_users = _limit_field("Users")
     max_storage_mb = _limit_field("Storage (MB)")
     max_ai_credits = _limit_field("AI credits per period")
     max_api_calls = _limit_field("API calls per month")
     metered_prices = TextAreaField(
-        "Metered prices (JSON)", description='{"pos.transaction": {"unit_price": 1, "per": 1, "included": 5000}}'
+        _l("Metered prices (JSON)"), description='{"pos.transaction": {"unit_price": 1, "per": 1, "included": 5000}}'
     )
 
 
 class EnterpriseForm(FlaskForm):
-    org_slug = StringField("Organization address (slug)", validators=[DataRequired()])
-    monthly_price = MoneyField("Monthly price", validators=[InputRequired()])
-    yearly_price = MoneyField("Yearly price", validators=[InputRequired()])
-    interval = SelectField("Billing interval", choices=INTERVAL_CHOICES)
+    org_slug = StringField(_l("Organization address (slug)"), validators=[DataRequired()])
+    monthly_price = MoneyField(_l("Monthly price"), validators=[InputRequired()])
+    yearly_price = MoneyField(_l("Yearly price"), validators=[InputRequired()])
+    interval = SelectField(_l("Billing interval"), choices=INTERVAL_CHOICES)
     users = _limit_field("Users")
     storage_mb = _limit_field("Storage (MB)")
     ai_credits = _limit_field("AI credits per period")
@@ -108,34 +112,42 @@ class PercentField(StringField):
 
 
 class CouponForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    percent_off = PercentField("Percent off", description="25 or 12.5 (leave empty for a fixed amount)")
-    amount_off = OptionalMoneyField("Amount off", description="Per invoice, e.g. 10.00 (leave empty for a percentage)")
-    currency = StringField("Currency of the amount", default="USD", validators=[Length(max=3)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    percent_off = PercentField(_l("Percent off"), description=_l("25 or 12.5 (leave empty for a fixed amount)"))
+    amount_off = OptionalMoneyField(
+        _l("Amount off"), description=_l("Per invoice, e.g. 10.00 (leave empty for a percentage)")
+    )
+    currency = StringField(_l("Currency of the amount"), default="USD", validators=[Length(max=3)])
     duration = SelectField(
-        "Duration",
+        _l("Duration"),
         choices=[
-            SelectChoice("ONCE", "Once (the next invoice)"),
-            SelectChoice("REPEATING", "Repeating for some months"),
-            SelectChoice("FOREVER", "Forever"),
+            SelectChoice("ONCE", _l("Once (the next invoice)")),
+            SelectChoice("REPEATING", _l("Repeating for some months")),
+            SelectChoice("FOREVER", _l("Forever")),
         ],
     )
-    duration_in_months = IntegerField("Months (repeating)", validators=[Optional(), NumberRange(min=1, max=120)])
+    duration_in_months = IntegerField(_l("Months (repeating)"), validators=[Optional(), NumberRange(min=1, max=120)])
     max_redemptions = IntegerField(
-        "Max redemptions", validators=[Optional(), NumberRange(min=1, max=10**9)], description="Empty = no limit"
+        _l("Max redemptions"),
+        validators=[Optional(), NumberRange(min=1, max=10**9)],
+        description=_l("Empty = no limit"),
     )
-    redeem_by = DateField("Redeem by", validators=[Optional()], description="Last day it can be redeemed (UTC)")
-    plans = SelectMultipleField("Only for plans", description="None chosen = every plan")
+    redeem_by = DateField(_l("Redeem by"), validators=[Optional()], description=_l("Last day it can be redeemed (UTC)"))
+    plans = SelectMultipleField(_l("Only for plans"), description=_l("None chosen = every plan"))
 
 
 class PromotionCodeCreateForm(FlaskForm):
-    coupon_id = SelectField("Coupon", coerce=int, validators=[DataRequired()])
+    coupon_id = SelectField(_l("Coupon"), coerce=int, validators=[DataRequired()])
     code = StringField(
-        "Code", validators=[DataRequired(), Length(max=40)], description="Customers type it; case does not matter"
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Customers type it; case does not matter"),
     )
     code_max_redemptions = IntegerField(
-        "Max redemptions",
+        _l("Max redemptions"),
         validators=[Optional(), NumberRange(min=1, max=10**9)],
-        description="Empty = the coupon's limit",
+        description=_l("Empty = the coupon's limit"),
     )
-    code_expires_at = DateField("Expires", validators=[Optional()], description="Last day it can be redeemed (UTC)")
+    code_expires_at = DateField(
+        _l("Expires"), validators=[Optional()], description=_l("Last day it can be redeemed (UTC)")
+    )

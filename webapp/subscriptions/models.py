@@ -103,7 +103,9 @@ class Subscription(TimestampMixin, OrgOwnedMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return self.status.replace("_", " ").title()
+        from webapp.core.display import translated
+
+        return translated(self.status.replace("_", " ").title())
 
     def limit(self, name: str) -> int | None:
         if name in (self.custom_limits or {}):

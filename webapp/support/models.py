@@ -59,7 +59,9 @@ class SupportTicket(TimestampMixin, OrgOwnedMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        from webapp.core.display import translated
+
+        return translated(STATUS_LABELS.get(self.status, self.status))
 
     @property
     def public_messages(self) -> list[SupportMessage]:

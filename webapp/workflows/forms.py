@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -22,66 +23,68 @@ TRIGGER_CHOICES = [
 
 
 class WorkflowForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    trigger_type = SelectField("Trigger", choices=[SelectChoice(*c) for c in TRIGGER_CHOICES], default="manual")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    trigger_type = SelectField(_l("Trigger"), choices=[SelectChoice(*c) for c in TRIGGER_CHOICES], default="manual")
     cron = StringField(
-        "Cron expression",
+        _l("Cron expression"),
         validators=[Optional(), Length(max=120)],
-        description="Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00).",
+        description=_l("Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00)."),
     )
-    event = SelectField("Event", choices=[SelectChoice(*c) for c in [("", "—"), *EVENTS.items()]], default="")
-    max_concurrency = IntegerField("Runs at the same time", default=1, validators=[Optional(), NumberRange(1, 20)])
+    event = SelectField(_l("Event"), choices=[SelectChoice(*c) for c in [("", "—"), *EVENTS.items()]], default="")
+    max_concurrency = IntegerField(_l("Runs at the same time"), default=1, validators=[Optional(), NumberRange(1, 20)])
 
     def trigger_config(self) -> dict:
         return {"cron": self.cron.data or "", "event": self.event.data or ""}
 
 
 class AddStepForm(FlaskForm):
-    type = SelectField("Step type", choices=[])
+    type = SelectField(_l("Step type"), choices=[])
 
 
 class CredentialForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    kind = SelectField("Kind", choices=[SelectChoice(*c) for c in WorkflowCredential.KINDS.items()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(*c) for c in WorkflowCredential.KINDS.items()])
     header_name = StringField(
-        "Header name", validators=[Optional(), Length(max=80)], description="For an API key header, e.g. X-API-Key."
+        _l("Header name"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("For an API key header, e.g. X-API-Key."),
     )
-    username = StringField("User name", validators=[Optional(), Length(max=120)], description="For basic auth.")
+    username = StringField(_l("User name"), validators=[Optional(), Length(max=120)], description=_l("For basic auth."))
     secret = PasswordField(
-        "Secret", validators=[Optional(), Length(max=4000)], description="Stored encrypted; never shown again."
+        _l("Secret"), validators=[Optional(), Length(max=4000)], description=_l("Stored encrypted; never shown again.")
     )
-    connection_id = IntegerField("OAuth connection", validators=[Optional()])
+    connection_id = IntegerField(_l("OAuth connection"), validators=[Optional()])
 
 
 class ReplaceSecretForm(FlaskForm):
-    secret = PasswordField("New secret", validators=[DataRequired(), Length(max=4000)])
+    secret = PasswordField(_l("New secret"), validators=[DataRequired(), Length(max=4000)])
 
 
 class DraftForm(FlaskForm):
     description = TextAreaField(
-        "Describe the workflow",
+        _l("Describe the workflow"),
         validators=[DataRequired(), Length(min=10, max=2000)],
-        description="e.g. When a video is ready, post it to TikTok and tell the team in Slack.",
+        description=_l("e.g. When a video is ready, post it to TikTok and tell the team in Slack."),
     )
 
 
 class SaveDraftForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    definition = TextAreaField("Definition", validators=[DataRequired(), Length(max=50000)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    definition = TextAreaField(_l("Definition"), validators=[DataRequired(), Length(max=50000)])
 
 
 class TemplateForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     slug = StringField(
-        "Address",
+        _l("Address"),
         validators=[
             DataRequired(),
             Length(max=80),
             Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Lowercase letters, digits, dashes."),
         ],
     )
-    category = StringField("Category", validators=[DataRequired(), Length(max=40)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
-    definition = TextAreaField("Definition (JSON)", validators=[DataRequired(), Length(max=50000)])
-    published = BooleanField("Published")
+    category = StringField(_l("Category"), validators=[DataRequired(), Length(max=40)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    definition = TextAreaField(_l("Definition (JSON)"), validators=[DataRequired(), Length(max=50000)])
+    published = BooleanField(_l("Published"))

@@ -39,13 +39,15 @@ class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret")
 
     @property
     def trigger_label(self) -> str:
+        from webapp.core.display import translated
+
         if self.trigger_type == TRIGGER_SCHEDULE:
-            return f"Schedule · {self.trigger_config.get('cron', '')}"
+            return f"{translated('Schedule')} · {self.trigger_config.get('cron', '')}"
         if self.trigger_type == TRIGGER_EVENT:
-            return f"Event · {self.trigger_config.get('event', '')}"
+            return f"{translated('Event')} · {self.trigger_config.get('event', '')}"
         if self.trigger_type == TRIGGER_WEBHOOK:
-            return "Inbound webhook"
-        return "Manual"
+            return translated("Inbound webhook")
+        return translated("Manual")
 
     @property
     def missing_credentials(self) -> list[WorkflowStep]:

@@ -20,6 +20,29 @@ class Day:
     posts: list
 
 
+def _month_title(first: date) -> str:
+    """ "December 2026"; "2026年12月" on a Japanese page."""
+    from webapp.core.i18n import is_english, language
+
+    if is_english():
+        return first.strftime("%B %Y")
+    from babel.dates import format_date
+
+    return format_date(first, "yyyy年M月", locale=language())
+
+
+def _week_title(start: date) -> str:
+    """ "Week of 7 December 2026"; "2026年12月7日の週" on a Japanese page."""
+    from webapp.core.i18n import is_english, language
+
+    if is_english():
+        return f"Week of {start.strftime('%-d %B %Y')}"
+    from babel.dates import format_date
+    from flask_babel import gettext
+
+    return gettext("Week of %(date)s", date=format_date(start, "yyyy年M月d日", locale=language()))
+
+
 def _range_utc(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
     tz = ZoneInfo(zone)
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz).astimezone(UTC)
@@ -64,7 +87,7 @@ def month(org, anchor: date, **filters) -> dict:
         d += timedelta(days=1)
     weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     prev_month = (first - timedelta(days=1)).replace(day=1)
-    return {"weeks": weeks, "title": first.strftime("%B %Y"), "prev": prev_month, "next": next_month, "start": first}
+    return {"weeks": weeks, "title": _month_title(first), "prev": prev_month, "next": next_month, "start": first}
 
 
 def week(org, anchor: date, **filters) -> dict:
@@ -75,7 +98,7 @@ def week(org, anchor: date, **filters) -> dict:
     days = [Day(start + timedelta(days=i), True, by_day.get(start + timedelta(days=i), [])) for i in range(7)]
     return {
         "weeks": [days],
-        "title": f"Week of {start.strftime('%-d %B %Y')}",
+        "title": _week_title(start),
         "prev": start - timedelta(days=7),
         "next": start + timedelta(days=7),
         "start": start,

@@ -6,6 +6,7 @@ import logging
 from contextlib import suppress
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -46,25 +47,25 @@ def form_choices(org, form, info) -> None:
     ready = db.session.scalars(
         select(Video).where(Video.organization_id == org.id, Video.status == Video.READY).order_by(Video.id.desc())
     ).all()
-    form.video_id.choices = [SelectChoice(0, "Choose a video…")] + [
+    form.video_id.choices = [SelectChoice(0, _l("Choose a video…"))] + [
         SelectChoice(v.id, f"{v.title} ({v.duration_seconds:.0f} s)") for v in ready
     ]
     conns = active_connections(org)
     for platform in PLATFORMS:
         field = getattr(form, f"{platform.lower()}_account")
-        field.choices = [SelectChoice("", "Don't post here")] + [
+        field.choices = [SelectChoice("", _l("Don't post here"))] + [
             SelectChoice(str(c.id), f"@{c.account_name}") for c in conns[platform]
         ]
     from webapp.studio.services.versions import groups
 
-    form.hashtag_group.choices = [SelectChoice("", "None")] + [
+    form.hashtag_group.choices = [SelectChoice("", _l("None"))] + [
         SelectChoice(str(g.id), f"{g.name}: {g.text}", render_kw={"data-tags": g.text}) for g in groups(org)
     ]
     options = None
     for item in (info or {}).values():
         options = item.get("privacy_level_options") or options
     if options:
-        form.tiktok_privacy.choices = [SelectChoice("", "Choose…")] + [
+        form.tiktok_privacy.choices = [SelectChoice("", _l("Choose…"))] + [
             SelectChoice(o, TIKTOK_PRIVACY.get(o, o)) for o in options
         ]
 

@@ -7,16 +7,18 @@ from collections import defaultdict
 
 from sqlalchemy import Select, func, or_, select
 
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.studio.models import Post, PublishedPost, Video
 
+# Shown through ``_()`` on the page (the names are in the catalogue through ``N_``).
 SORTS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "name": "Name",
-    "largest": "Largest",
-    "longest": "Longest",
-    "most_used": "Most used",
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "name": N_("Name"),
+    "largest": N_("Largest"),
+    "longest": N_("Longest"),
+    "most_used": N_("Most used"),
 }
 STATUSES = (Video.READY, Video.PROCESSING, Video.FAILED)
 MAX_QUERY = 100

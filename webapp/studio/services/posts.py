@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp.audit import record
@@ -34,10 +35,10 @@ from webapp.studio.models import (
 from webapp.studio.services import versions
 
 TIKTOK_PRIVACY = {
-    "PUBLIC_TO_EVERYONE": "Everyone",
-    "MUTUAL_FOLLOW_FRIENDS": "Friends",
-    "FOLLOWER_OF_CREATOR": "Followers",
-    "SELF_ONLY": "Only me",
+    "PUBLIC_TO_EVERYONE": _l("Everyone"),
+    "MUTUAL_FOLLOW_FRIENDS": _l("Friends"),
+    "FOLLOWER_OF_CREATOR": _l("Followers"),
+    "SELF_ONLY": _l("Only me"),
 }
 YOUTUBE_PRIVACY = ("public", "unlisted", "private")
 HASHTAG = re.compile(r"^[\w]{1,100}$", re.UNICODE)

@@ -71,7 +71,10 @@ class Slot:
 
     @property
     def day(self) -> str:
-        return WEEKDAYS[self.weekday]
+        """The weekday in the reader's language ("Monday", "月曜日")."""
+        from webapp.core.display import translated
+
+        return translated(WEEKDAYS[self.weekday])
 
     @property
     def at(self) -> str:
@@ -95,12 +98,19 @@ class Slot:
 
     @property
     def description(self) -> str:
+        from flask_babel import gettext, ngettext
+
+        from webapp.core.display import count
+
         if not self.posts:
-            return f"{self.label}: no posts"
-        noun = "post" if self.posts == 1 else "posts"
-        return (
-            f"{self.label}: {self.posts} {noun}, {self.avg_views:,} views and {self.avg_likes:,} likes on average "
-            f"in the first week"
+            return gettext("%(slot)s: no posts", slot=self.label)
+        return ngettext(
+            "%(slot)s: %(num)s post, %(views)s views and %(likes)s likes on average in the first week",
+            "%(slot)s: %(num)s posts, %(views)s views and %(likes)s likes on average in the first week",
+            self.posts,
+            slot=self.label,
+            views=count(self.avg_views),
+            likes=count(self.avg_likes),
         )
 
 
