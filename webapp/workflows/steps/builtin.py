@@ -234,6 +234,7 @@ class SendEmail(StepType):
     label = "Send e-mail"
     description = "Send a plain message to one or more addresses."
     form = SendEmailForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -410,6 +411,7 @@ class AddInvoiceLine(StepType):
     label = "Add a line to the next invoice"
     description = "Propose a charge on the next invoice; staff approve it before billing sees it."
     form = InvoiceLineForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -444,6 +446,7 @@ class Wait(StepType):
     label = "Wait"
     description = "Pause the run, then continue with the next step."
     form = WaitForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -478,6 +481,7 @@ class Condition(StepType):
     label = "Condition"
     description = "Stop the run here unless an expression holds."
     form = ConditionForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
