@@ -232,8 +232,9 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     step that reaches outside, after ``LIVE_LOG_SECONDS``, or with the run's last state (the commit
     that releases its lease): a run of contained steps only is claimed in one commit and saved in one.
     A worker that dies with contained steps unsaved leaves the run between two steps, so the sweeper
-    queues it again from the first of them: nothing of them happened. Each contained step runs in a
-    savepoint, so a crash in one undoes that step only.
+    queues it again from the first of them: nothing of them happened. A crash (a bug) in a contained
+    step undoes the unsaved steps with it, and the run fails at the first of them, so a retry runs
+    them again with their outputs.
     """
     run_id = run.id
     workflow = run.workflow
@@ -245,6 +246,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     steps = list(workflow.steps)
     total = len(steps)
     unsaved_since: float | None = None  # when the oldest contained step not yet committed started
+    unsaved_from = run.next_position  # and its position
 
     def stop_here() -> str:
         """The run is no longer ours: contained steps not yet saved never happened; the rest is saved."""
@@ -258,15 +260,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     for index, step in enumerate(steps[run.next_position - 1 :], start=run.next_position):
         kind = STEP_TYPES.get(step.type)
         contained = _is_contained(step)
-        step_run = WorkflowStepRun(
-            run_id=run.id,
-            position=step.position,
-            step_type=step.type,
-            name=step.name,
-            status=WorkflowStepRun.RUNNING,
-            attempt=run.attempt,
-            started_at=utcnow(),
-        )
+        step_run = _step_row(run, step)
         if not contained:
             if not _still_ours(run, owner, beat):
                 return stop_here()
@@ -276,11 +270,11 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         else:
             db.session.add(step_run)
             if unsaved_since is None:
-                unsaved_since = time.monotonic()
+                unsaved_since, unsaved_from = time.monotonic(), step.position
         ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
         started = time.monotonic()
         outcome, output, error, wait_until = "ok", None, None, None
-        savepoint = db.session.begin_nested() if contained else None
+        fail_at = step.position
         try:
             if kind is None:
                 raise StepFailed(f"Unknown step type “{step.type}”.")
@@ -293,16 +287,18 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             outcome, error = "failed", str(failure)
         except Exception as failure:  # a bug in a step must still end the run with a readable reason
             log.exception("workflow step %s of run %s crashed", step.position, run.id)
-            if savepoint is not None:
-                savepoint.rollback()  # this step's writes only: the contained steps before it stay
-                savepoint = None
-            else:
-                db.session.rollback()
+            db.session.rollback()
             outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
             run = db.session.get(WorkflowRun, run_id)
-            step_run = db.session.get(WorkflowStepRun, step_run.id)
-        if savepoint is not None:
-            savepoint.commit()
+            if contained:  # its row went with the rollback, and so did the unsaved steps before it
+                step_run = _step_row(run, step)
+                db.session.add(step_run)
+                if unsaved_from < step.position:
+                    fail_at = unsaved_from
+                    error += f" Steps {unsaved_from} to {step.position - 1} were undone with it; a retry runs them too."
+                unsaved_since = None
+            else:
+                step_run = db.session.get(WorkflowStepRun, step_run.id)
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
@@ -318,8 +314,8 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         if outcome == "failed":
             step_run.status = WorkflowStepRun.FAILED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT]
-            run.failed_position = step.position
-            run.next_position = step.position
+            run.failed_position = fail_at
+            run.next_position = fail_at
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
             run.add_error(step_run.error, step=step.position)
             _start_next_queued(workflow.id, commit=False)
@@ -358,6 +354,18 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     run.mark_finished(WorkflowRun.SUCCEEDED)
     _start_next_queued(workflow.id, commit=False)
     return WorkflowRun.SUCCEEDED  # committed as the lease is released
+
+
+def _step_row(run: WorkflowRun, step) -> WorkflowStepRun:
+    return WorkflowStepRun(
+        run_id=run.id,
+        position=step.position,
+        step_type=step.type,
+        name=step.name,
+        status=WorkflowStepRun.RUNNING,
+        attempt=run.attempt,
+        started_at=utcnow(),
+    )
 
 
 def _record_success(run: WorkflowRun, step, step_run: WorkflowStepRun, output, ctx: StepContext, total: int) -> None:
