@@ -43,6 +43,12 @@ def _commits(db, name: str) -> int:
         return conn.execute(text("SELECT xact_commit FROM pg_stat_database WHERE datname = :n"), {"n": name}).scalar()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a worker process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _start_workers(instance: str, count: int) -> list[subprocess.Popen]:
     fork = os.environ.get("BENCH_FORK") == "1"
     argv = [sys.executable, "-m", "flask", "--app", "wsgi.py", "worker", "--queues", "default"]
@@ -93,6 +99,7 @@ def main(runs: int, reservations: int, inline: bool) -> None:
     app = create_app({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}})
     logging.getLogger().setLevel(logging.WARNING)
     procs: list[subprocess.Popen] = []
+    idle = 0.0
     try:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"), revision="heads")
@@ -128,6 +135,7 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                 mode = "in this process, one after another"
             else:
                 procs = _start_workers(instance, workers)
+                idle = sum(_cpu_seconds(proc.pid) for proc in procs)  # start-up, not runs
                 before = _commits(db, name)
                 started = time.perf_counter()
                 for first in range(0, runs, 50):  # triggers start runs in transactions of their own
@@ -144,6 +152,7 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                 forked = os.environ.get("BENCH_FORK") == "1"
                 mode = f"{workers} RQ workers ({'fork per job' if forked else '--no-fork'})"
             commits = _commits(db, name) - before
+            cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - idle if procs else 0.0
             finished = db.session.execute(
                 select(WorkflowRun.status, WorkflowRun.queued_at, WorkflowRun.completed_at)
             ).all()
@@ -159,6 +168,11 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                     f"p95 {percentile(latency, 95):.2f} s"
                 )
             print(f"commits in the database while they ran: {commits} = {commits / runs:.1f} per run")
+            if procs:
+                print(
+                    f"worker CPU: {cpu:.1f} s = {cpu / runs * 1000:.1f} ms per run, so one core of workers "
+                    f"runs {runs / cpu:.0f} runs/s (PostgreSQL's and Redis's CPU not included)"
+                )
 
             balance = credits.balance_of(org)
             db.session.commit()
