@@ -1,7 +1,7 @@
-"""A hundred times the data: ``python bench/scale.py [--factor F] [--heavy-events N] [--keep]``.
+"""A hundred times the data: ``python bench/scale.py [--factor F] [--heavy-events N] [--no-billing]``.
 
 Creates its own PostgreSQL database (BENCH_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/tessera_scale, emptied unless ``--keep``) and
+postgresql://postgres@127.0.0.1:5432/tessera_scale, its schema emptied) and
 fills it with COPY, not the ORM, at ``F`` x (100,000 organizations with billing accounts and 1-3
 services each, 10,000,000 usage events, 5,000,000 audit entries, 1,000,000 outbound calls and
 1,000,000 e-mails). The organization whose pages are measured is made through the real services
@@ -413,6 +413,20 @@ def run_bill(period: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def billing(orgs: int, factor: float) -> None:
+    """The billing run over every organization, then the same period again (0 new invoices)."""
+    bill_full = run_bill(PERIODS[1])
+    again = run_bill(PERIODS[1])
+    seconds_goal = 120 * factor
+    print(
+        f"\nbilling run over {orgs:,} organizations: {bill_full['invoices']:,} invoices "
+        f"in {bill_full['seconds']:.1f} s "
+        f"(goal < 120 s at full size, so < {seconds_goal:.0f} s at factor {factor}), "
+        f"peak RSS {bill_full['rss_mb']:.0f} MB (goal < 400 MB)"
+    )
+    print(f"re-run of the same period: {again['invoices']} new invoices in {again['seconds']:.1f} s (goal 0 new)")
+
+
 def report(label: str, results: dict[str, dict], goal_ms: dict[str, float]) -> None:
     print(f"\n{label}")
     print(f"  {'page':<34} {'status':>6} {'p95 ms':>8} {'goal':>7} {'queries':>8}")
@@ -426,7 +440,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--factor", type=float, default=1.0)
     parser.add_argument("--heavy-events", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="measure the database as it is (filled before)")
+    parser.add_argument("--no-billing", action="store_true", help="skip the billing run at full size")
     parser.add_argument("--bill", help=argparse.SUPPRESS)
     args = parser.parse_args()
     database = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tessera_scale")
@@ -449,15 +463,13 @@ def main() -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     rng = random.Random(19)
     print(f"factor {args.factor}: {orgs:,} organizations; heavy organization {args.heavy_events:,} events")
-    if not args.keep:
-        fresh_database(database)
+    fresh_database(database)
     app = _app()
     logging.getLogger().setLevel(logging.WARNING)
     with app.app_context():
-        if not args.keep:
-            upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         engine = db.engine
-    slug = measured_setup(app) if not args.keep else "scale-holdings"
+    slug = measured_setup(app)
     Redis.from_url(redis_url).flushdb()
     began = time.perf_counter()
     counts = fill(engine, 0, small, args.factor, now, rng)
@@ -485,16 +497,10 @@ def main() -> int:
         ).all()
     print("rows: " + ", ".join(f"{name} {n:,}" for name, n in sizes))
 
-    bill_full = run_bill(PERIODS[1])
-    again = run_bill(PERIODS[1])
-    seconds_goal = 120 * args.factor
-    print(
-        f"\nbilling run over {orgs:,} organizations: {bill_full['invoices']:,} invoices "
-        f"in {bill_full['seconds']:.1f} s "
-        f"(goal < 120 s at full size, so < {seconds_goal:.0f} s at factor {args.factor}), "
-        f"peak RSS {bill_full['rss_mb']:.0f} MB (goal < 400 MB)"
-    )
-    print(f"re-run of the same period: {again['invoices']} new invoices in {again['seconds']:.1f} s (goal 0 new)")
+    if args.no_billing:
+        print("\nbilling run at full size: skipped (--no-billing)")
+    else:
+        billing(orgs, args.factor)
     at_full = measure(app, slug)
     report(f"at {orgs:,} organizations", at_full, goals)
     print(f"\nqueries per request, {small:,} -> {orgs:,} organizations (goal: the same)")
