@@ -30,3 +30,24 @@ def recreate_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
+
+
+def fresh_database(url: str) -> None:
+    """The PostgreSQL database ``url`` names (a benchmark's own), created if missing, its schema emptied.
+
+    Emptying the schema instead of dropping the database: DROP DATABASE waits for a checkpoint, which
+    takes minutes on a busy machine; CREATE DATABASE (WAL_LOG strategy) does not."""
+    from sqlalchemy import create_engine, text
+
+    base, name = url.rsplit("/", 1)
+    driver = base.replace("postgresql://", "postgresql+psycopg://")
+    engine = create_engine(driver + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    engine = create_engine(driver + "/" + name, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

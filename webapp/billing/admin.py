@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from webapp.billing import admin_bp
 from webapp.billing import services as billing
@@ -45,8 +45,12 @@ def _org_by_slug(slug: str) -> Organization | None:
 
 def _invoices_page(draft_form=None, run_form=None, status=200):
     stmt, used = filtered_invoices(request.args)
-    page = paginate(stmt, request.args.get("page", 1, type=int))
-    runs = db.session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(5)).all()
+    # Each row names its organization: loaded for the page in one query, not one per row.
+    page = paginate(stmt.options(selectinload(Invoice.organization)), request.args.get("page", 1, type=int))
+    # A run's report lists every account it billed: the list shows the runs' progress, not that.
+    runs = db.session.scalars(
+        select(BillingRun).options(defer(BillingRun.report)).order_by(BillingRun.id.desc()).limit(5)
+    ).all()
     orgs = db.session.execute(select(Organization.id, Organization.name).order_by(Organization.name).limit(500)).all()
     return render(
         "billing/admin/invoices.html",

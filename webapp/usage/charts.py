@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, case, cast, func, select, text
 
 from webapp.core.charts import Chart
 from webapp.extensions import db
@@ -17,26 +17,64 @@ def _day(column):
     return cast(func.date(column), String)
 
 
-def daily_series(org_id: int, metric: UsageMetric, since: datetime) -> dict[str, int]:
+def event_types(org_id: int) -> list[str]:
+    """The event types an organization has sent, sorted. On PostgreSQL a loose index scan (one probe
+    of the (organization, type, time) index per type), so an organization with millions of events
+    costs as little as one with ten; a plain DISTINCT would read every one of its index entries."""
+    if db.engine.dialect.name != "postgresql":
+        stmt = select(UsageEvent.event_type).where(UsageEvent.organization_id == org_id).distinct()
+        return sorted(db.session.scalars(stmt))
+    found = text(
+        """
+        WITH RECURSIVE t(event_type) AS (
+            (SELECT event_type FROM usage_events WHERE organization_id = :org ORDER BY event_type LIMIT 1)
+            UNION ALL
+            SELECT (SELECT e.event_type FROM usage_events e
+                    WHERE e.organization_id = :org AND e.event_type > t.event_type
+                    ORDER BY e.event_type LIMIT 1)
+            FROM t WHERE t.event_type IS NOT NULL
+        )
+        SELECT event_type FROM t WHERE event_type IS NOT NULL
+        """
+    )
+    return list(db.session.scalars(found, {"org": org_id}))
+
+
+def daily_series_for(org_id: int, metrics: list[UsageMetric], since: datetime) -> dict[str, dict[str, int]]:
+    """The daily values of several metrics in one pass over the events (one statement, however many
+    types the organization sends): per type and day the count, sum and maximum, and the distinct
+    values of each unique-count metric's field."""
+    if not metrics:
+        return {}
     day = _day(UsageEvent.timestamp)
-    if metric.aggregation == COUNT:
-        value = func.count()
-    elif metric.aggregation == MAX:
-        value = func.max(UsageEvent.quantity)
-    elif metric.aggregation == UNIQUE_COUNT and metric.unique_field:
-        value = func.count(func.distinct(UsageEvent.data[metric.unique_field].as_string()))
-    else:
-        value = func.sum(UsageEvent.quantity)
+    unique = [m for m in metrics if m.aggregation == UNIQUE_COUNT and m.unique_field]
+    columns = [UsageEvent.event_type, day, func.count(), func.sum(UsageEvent.quantity), func.max(UsageEvent.quantity)]
+    for metric in unique:
+        field = case((UsageEvent.event_type == metric.code, UsageEvent.data[metric.unique_field].as_string()))
+        columns.append(func.count(func.distinct(field)))
     stmt = (
-        select(day, value)
+        select(*columns)
         .where(
             UsageEvent.organization_id == org_id,
-            UsageEvent.event_type == metric.code,
+            UsageEvent.event_type.in_([m.code for m in metrics]),
             UsageEvent.timestamp >= since,
         )
-        .group_by(day)
+        .group_by(UsageEvent.event_type, day)
     )
-    return {str(d): int(v or 0) for d, v in db.session.execute(stmt)}
+    by_code = {m.code: m for m in metrics}
+    series: dict[str, dict[str, int]] = {m.code: {} for m in metrics}
+    for code, d, count, total, peak, *distinct in db.session.execute(stmt):
+        metric = by_code[code]
+        if metric.aggregation == COUNT:
+            value = count
+        elif metric.aggregation == MAX:
+            value = peak
+        elif metric in unique:
+            value = distinct[unique.index(metric)]
+        else:
+            value = total
+        series[code][str(d)] = int(value or 0)
+    return series
 
 
 def daily_chart(metric: UsageMetric, series: dict[str, int], start: date, days: int) -> Chart:

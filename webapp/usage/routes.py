@@ -12,9 +12,8 @@ from webapp.core.htmx import render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
 from webapp.core.parsing import int_arg
-from webapp.extensions import db
 from webapp.usage import bp, services
-from webapp.usage.charts import daily_chart, daily_series
+from webapp.usage.charts import daily_chart, daily_series_for, event_types
 from webapp.usage.models import UsageEvent
 
 RANGES = (7, 30, 90)
@@ -28,16 +27,11 @@ def index(org):
     event_type = (request.args.get("event_type") or "").strip()
     event_id = (request.args.get("event_id") or "").strip()
     metrics = services.known_metrics()
-    types = sorted(
-        set(db.session.scalars(select(UsageEvent.event_type).where(UsageEvent.organization_id == org.id).distinct()))
-    )
+    types = event_types(org.id)
     start = (utcnow() - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    charts = []
-    for code in types:
-        if event_type and code != event_type:
-            continue
-        metric = services.metric_for(code, metrics)
-        charts.append(daily_chart(metric, daily_series(org.id, metric, start), start.date(), days))
+    shown = [services.metric_for(code, metrics) for code in types if not event_type or code == event_type]
+    series = daily_series_for(org.id, shown, start)
+    charts = [daily_chart(metric, series[metric.code], start.date(), days) for metric in shown]
     stmt = select(UsageEvent).where(UsageEvent.organization_id == org.id)
     if event_type:
         stmt = stmt.where(UsageEvent.event_type == event_type)

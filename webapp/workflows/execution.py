@@ -1,5 +1,6 @@
 """Runs: queued by a trigger, claimed under the workflow's concurrency limit, executed step by step
-with every step's status written (and committed) as it happens, retried from the failed step.
+with every step's status written as it happens (a step that reaches outside committed on its own,
+contained steps committed together, see ``_execute``), retried from the failed step.
 
 Job bodies live here; ``jobs.py`` wraps them as RQ jobs.
 """
@@ -212,7 +213,29 @@ def _still_ours(run: WorkflowRun, owner: str, beat) -> bool:
     return run.status == WorkflowRun.RUNNING and run.lease_owner == owner and not beat.lost
 
 
+#: Contained steps that finish within this long of the oldest unsaved one are saved in one commit:
+#: the run page (which polls) still shows steps as they complete, a fraction of a second late.
+LIVE_LOG_SECONDS = 0.5
+
+
+def _is_contained(step) -> bool:
+    kind = STEP_TYPES.get(step.type)
+    return kind is not None and kind.contained
+
+
 def _execute(run: WorkflowRun, owner: str, beat) -> str:
+    """The steps from ``next_position``, with the fewest commits the live log and the lease allow.
+
+    A step that reaches outside (an HTTP call) gets its row committed before it starts and its result
+    committed after it ends, so a worker that dies in it leaves a RUNNING row for the sweeper to judge.
+    Contained steps (``StepType.contained``) are saved together at the next commit point: before a
+    step that reaches outside, after ``LIVE_LOG_SECONDS``, or with the run's last state (the commit
+    that releases its lease): a run of contained steps only is claimed in one commit and saved in one.
+    A worker that dies with contained steps unsaved leaves the run between two steps, so the sweeper
+    queues it again from the first of them: nothing of them happened. A crash (a bug) in a contained
+    step undoes the unsaved steps with it, and the run fails at the first of them, so a retry runs
+    them again with their outputs.
+    """
     run_id = run.id
     workflow = run.workflow
     org = db.session.get(Organization, workflow.organization_id)
@@ -222,25 +245,36 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         waiting.completed_at = utcnow()
     steps = list(workflow.steps)
     total = len(steps)
-    commit_progress("the run's state is saved before the first step runs")
-    for step in steps[run.next_position - 1 :]:
-        if not _still_ours(run, owner, beat):
-            return run.status
+    unsaved_since: float | None = None  # when the oldest contained step not yet committed started
+    unsaved_from = run.next_position  # and its position
+
+    def stop_here() -> str:
+        """The run is no longer ours: contained steps not yet saved never happened; the rest is saved."""
+        if unsaved_since is not None:
+            db.session.rollback()
+        else:
+            commit_progress("the step of a run cancelled meanwhile is logged as it ended")
+        _start_next_queued(workflow.id)
+        return db.session.get(WorkflowRun, run_id).status
+
+    for index, step in enumerate(steps[run.next_position - 1 :], start=run.next_position):
         kind = STEP_TYPES.get(step.type)
-        step_run = WorkflowStepRun(
-            run_id=run.id,
-            position=step.position,
-            step_type=step.type,
-            name=step.name,
-            status=WorkflowStepRun.RUNNING,
-            attempt=run.attempt,
-            started_at=utcnow(),
-        )
-        db.session.add(step_run)
-        commit_progress("each step's row exists before the step reaches outside")
+        contained = _is_contained(step)
+        step_run = _step_row(run, step)
+        if not contained:
+            if not _still_ours(run, owner, beat):
+                return stop_here()
+            db.session.add(step_run)
+            commit_progress("each step's row exists before the step reaches outside")
+            unsaved_since = None
+        else:
+            db.session.add(step_run)
+            if unsaved_since is None:
+                unsaved_since, unsaved_from = time.monotonic(), step.position
         ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
         started = time.monotonic()
         outcome, output, error, wait_until = "ok", None, None, None
+        fail_at = step.position
         try:
             if kind is None:
                 raise StepFailed(f"Unknown step type “{step.type}”.")
@@ -256,26 +290,36 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             db.session.rollback()
             outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
             run = db.session.get(WorkflowRun, run_id)
-            step_run = db.session.get(WorkflowStepRun, step_run.id)
+            if contained:  # its row went with the rollback, and so did the unsaved steps before it
+                step_run = _step_row(run, step)
+                db.session.add(step_run)
+                if unsaved_from < step.position:
+                    fail_at = unsaved_from
+                    error += f" Steps {unsaved_from} to {step.position - 1} were undone with it; a retry runs them too."
+                unsaved_since = None
+            else:
+                step_run = db.session.get(WorkflowStepRun, step_run.id)
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
-        if not _still_ours(run, owner, beat):  # cancelled (or swept) while the step ran: log the step, leave the run be
+        if outcome == "ok" and contained and index < total:
+            following = steps[index]
+            if _is_contained(following) and time.monotonic() - unsaved_since < LIVE_LOG_SECONDS:
+                _record_success(run, step, step_run, output, ctx, total)
+                continue  # saved with the next commit point
+        if not _still_ours(run, owner, beat):  # cancelled (or swept) while the step ran: leave the run be
             step_run.status = WorkflowStepRun.FAILED if outcome == "failed" else WorkflowStepRun.SUCCEEDED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT] if error else None
-            commit_progress("the step of a run cancelled meanwhile is logged as it ended")
-            _start_next_queued(workflow.id)
-            return run.status
+            return stop_here()
         if outcome == "failed":
             step_run.status = WorkflowStepRun.FAILED
             step_run.error = scrub(error, ctx.secrets)[:EXCERPT]
-            run.failed_position = step.position
-            run.next_position = step.position
+            run.failed_position = fail_at
+            run.next_position = fail_at
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
             run.add_error(step_run.error, step=step.position)
-            commit_progress("a failed step fails its run, for everyone to see now")
-            _start_next_queued(workflow.id)
-            return WorkflowRun.FAILED
+            _start_next_queued(workflow.id, commit=False)
+            return WorkflowRun.FAILED  # committed as the lease is released
         if outcome == "wait":
             step_run.status = WorkflowStepRun.WAITING
             step_run.output_excerpt = f"Waiting until {wait_until.isoformat(timespec='seconds')}"
@@ -288,17 +332,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             _resume_later(run.id, wait_until)
             _start_next_queued(workflow.id)
             return WorkflowRun.QUEUED
-        step_run.status = WorkflowStepRun.SUCCEEDED
-        step_run.output_excerpt = _excerpt(output, ctx.secrets)
-        outputs = dict(run.outputs or {})
-        stored = json_safe(output)
-        if len(json.dumps(stored)) > OUTPUT_LIMIT:
-            stored = {"truncated": True, "excerpt": step_run.output_excerpt}
-        outputs[str(step.position)] = json.loads(scrub(json.dumps(stored), ctx.secrets))
-        run.outputs = outputs
-        run.next_position = step.position + 1
-        run.report_progress(step.position, total)
-        run.bump("steps_succeeded")
+        _record_success(run, step, step_run, output, ctx, total)
         if outcome == "stop":
             for later in steps[step.position :]:
                 db.session.add(
@@ -312,14 +346,40 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
                     )
                 )
             run.mark_finished(WorkflowRun.SUCCEEDED)
-            commit_progress("the run has succeeded: saved before the next queued run starts")
-            _start_next_queued(workflow.id)
-            return WorkflowRun.SUCCEEDED
-        commit_progress("each finished step is saved before the next one runs")
+            _start_next_queued(workflow.id, commit=False)
+            return WorkflowRun.SUCCEEDED  # committed as the lease is released
+        if index < total:
+            commit_progress("the steps so far are saved: the run page shows them")
+            unsaved_since = None
     run.mark_finished(WorkflowRun.SUCCEEDED)
-    commit_progress("the run has succeeded")
-    _start_next_queued(workflow.id)
-    return WorkflowRun.SUCCEEDED
+    _start_next_queued(workflow.id, commit=False)
+    return WorkflowRun.SUCCEEDED  # committed as the lease is released
+
+
+def _step_row(run: WorkflowRun, step) -> WorkflowStepRun:
+    return WorkflowStepRun(
+        run_id=run.id,
+        position=step.position,
+        step_type=step.type,
+        name=step.name,
+        status=WorkflowStepRun.RUNNING,
+        attempt=run.attempt,
+        started_at=utcnow(),
+    )
+
+
+def _record_success(run: WorkflowRun, step, step_run: WorkflowStepRun, output, ctx: StepContext, total: int) -> None:
+    step_run.status = WorkflowStepRun.SUCCEEDED
+    step_run.output_excerpt = _excerpt(output, ctx.secrets)
+    outputs = dict(run.outputs or {})
+    stored = json_safe(output)
+    if len(json.dumps(stored)) > OUTPUT_LIMIT:
+        stored = {"truncated": True, "excerpt": step_run.output_excerpt}
+    outputs[str(step.position)] = json.loads(scrub(json.dumps(stored), ctx.secrets))
+    run.outputs = outputs
+    run.next_position = step.position + 1
+    run.report_progress(step.position, total)
+    run.bump("steps_succeeded")
 
 
 def _resume_later(run_id: int, when) -> None:
@@ -333,9 +393,23 @@ def _resume_later(run_id: int, when) -> None:
 
 
 def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
-    """A slot is free: wake the oldest run of this workflow still waiting for one."""
+    """A slot is free: wake the oldest run of this workflow still waiting for one.
+
+    Only when the workflow was full as this run ended: a claim is refused only then, and a queued run
+    that was never refused still has its own job on the way (waking it too would run every job twice).
+    A run refused in a race the count misses is re-queued by the minute dispatcher."""
     from webapp.workflows.jobs import execute_run
 
+    workflow = db.session.get(Workflow, workflow_id)
+    limit = (workflow.max_concurrency if workflow is not None else 1) or 1
+    if limit > 1:
+        running = db.session.scalar(
+            select(func.count(WorkflowRun.id)).where(
+                WorkflowRun.workflow_id == workflow_id, WorkflowRun.status == WorkflowRun.RUNNING
+            )
+        )
+        if running + 1 < limit:
+            return
     waiting = db.session.scalar(
         select(WorkflowRun.id)
         .where(

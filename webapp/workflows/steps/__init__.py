@@ -56,6 +56,10 @@ class StepType:
     form: type[Form] = Form
     uses_credential: bool = False
     credential_kinds: tuple[str, ...] = ()
+    #: Every effect of the step is a write in the run's own transaction (rows, e-mails and jobs through
+    #: the outbox), nothing reaches outside while it runs: a worker that dies before the commit leaves
+    #: no trace of it. The runner saves such steps together (see ``execution._execute``).
+    contained: bool = False
 
     @classmethod
     def make_form(cls, config: dict | None = None, formdata=None, prefix: str = "") -> Form:

@@ -231,6 +231,7 @@ class SendEmail(StepType):
     label = "Send e-mail"
     description = "Send a plain message to one or more addresses."
     form = SendEmailForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -404,6 +405,7 @@ class AddInvoiceLine(StepType):
     label = "Add a line to the next invoice"
     description = "Propose a charge on the next invoice; staff approve it before billing sees it."
     form = InvoiceLineForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -438,6 +440,7 @@ class Wait(StepType):
     label = "Wait"
     description = "Pause the run, then continue with the next step."
     form = WaitForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
@@ -472,6 +475,7 @@ class Condition(StepType):
     label = "Condition"
     description = "Stop the run here unless an expression holds."
     form = ConditionForm
+    contained = True
 
     @classmethod
     def summary(cls, config):
