@@ -28,7 +28,7 @@ def index():
         "admin/index.html",
         fig=fig,
         link=link,
-        charts=business_charts(fig) if fig.available else [],
+        charts=business_charts(fig),
         alerts=open_counts(),
         live_sessions=open_count(),
         open_tickets=open_tickets or 0,
