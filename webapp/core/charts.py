@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from flask_babel import gettext, lazy_gettext
+
 from webapp.core import display
 from webapp.core.money import format_amount
 
@@ -138,12 +140,12 @@ class Chart:
     currency: str | None = None
     kind: str = BAR
     noun: str = ""
-    label_heading: str = "Period"
+    label_heading: str = lazy_gettext("Period")
     value_heading: str = ""
     note: str = ""
     compact: bool = False
     zero_is_empty: bool = False
-    empty_text: str = "No data yet"
+    empty_text: str = lazy_gettext("No data yet")
     _layout: Layout | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -173,19 +175,26 @@ class Chart:
     def summary(self) -> str:
         """One sentence a screen reader announces with the title; the table below has every value."""
         if self.empty:
-            return self.empty_text + "."
+            return f"{self.empty_text}."
         if len(self.points) == 1:
             (only,) = self.points
-            return f"One reading: {only.label}, {self.reading(only.value)}."
+            return gettext("One reading: %(label)s, %(value)s.", label=only.label, value=self.reading(only.value))
         top = max(self.points, key=lambda p: p.value)
         if self.kind == HBAR:
-            return (
-                f"{len(self.points)} {self.label_heading.lower()} rows; highest {top.label}, {self.reading(top.value)}."
+            return gettext(
+                "%(count)s rows; highest %(label)s, %(value)s.",
+                count=len(self.points),
+                label=top.label,
+                value=self.reading(top.value),
             )
         first, last = self.points[0], self.points[-1]
-        return (
-            f"{first.label} to {last.label}; highest {top.label}, {self.reading(top.value)}; "
-            f"latest {last.label}, {self.reading(last.value)}."
+        return gettext(
+            "%(first)s to %(last)s; highest %(top)s, %(top_value)s; latest %(last)s, %(last_value)s.",
+            first=first.label,
+            last=last.label,
+            top=top.label,
+            top_value=self.reading(top.value),
+            last_value=self.reading(last.value),
         )
 
     # ------------------------------------------------------------------ geometry

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import String, case, cast, func, select, text
 
+from webapp.core import display
 from webapp.core.charts import Chart
 from webapp.extensions import db
 from webapp.usage.models import COUNT, MAX, SUM, UNIQUE_COUNT, UsageEvent, UsageMetric
@@ -84,16 +86,17 @@ def daily_chart(metric: UsageMetric, series: dict[str, int], start: date, days: 
     points = [(label, series.get(label, 0)) for label in labels]
     total = sum(value for _, value in points)
     summed = metric.aggregation in (SUM, COUNT)
-    note = f"{metric.aggregation.replace('_', ' ')} per day" + (f" · {total:,} {metric.unit}" if summed else "")
+    how = display.translated(metric.aggregation.replace("_", " "))
+    note = gettext("%(how)s per day", how=how) + (f" · {display.count(total)} {metric.unit}" if summed else "")
     return Chart(
         id=f"chart-{metric.code.replace('.', '-')}",
         title=metric.name,
         points=points,
         noun=metric.unit,
-        label_heading="Day",
+        label_heading=gettext("Day"),
         value_heading=f"{metric.name} ({metric.unit})",
         note=note,
         compact=True,
         zero_is_empty=not series,
-        empty_text=f"No events in the last {days} days.",
+        empty_text=gettext("No events in the last %(days)s days.", days=days),
     )

@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from webapp.core.charts import LINE, Chart
@@ -143,12 +144,12 @@ def views_chart(org, platform: str, days: int = 14) -> Chart:
     label = PLATFORM_LABELS[platform]
     return Chart(
         id=f"chart-views-{platform.lower()}",
-        title=f"{label} views over time",
+        title=gettext("%(platform)s views over time", platform=label),
         points=history(org, platform, days),
         kind=LINE,
-        noun="views",
-        label_heading="Day",
-        value_heading="Views",
+        noun=gettext("views"),
+        label_heading=gettext("Day"),
+        value_heading=gettext("Views"),
         compact=True,
-        empty_text="No figures yet",
+        empty_text=gettext("No figures yet"),
     )
