@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index("ix_audit_entries_org_id", "organization_id", "id"),

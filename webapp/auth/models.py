@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.secrets import encrypted_fields
 
 
@@ -19,7 +19,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
+class User(TimestampMixin, encrypted_fields("totp_secret"), Model):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -60,7 +60,7 @@ class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
         return self.totp_enabled_at is not None
 
 
-class UserSession(TimestampMixin, db.Model):
+class UserSession(TimestampMixin, Model):
     """A signed-in browser. Revoking it logs that browser out on its next request."""
 
     __tablename__ = "user_sessions"
@@ -80,7 +80,7 @@ class UserSession(TimestampMixin, db.Model):
         return self.revoked_at is None and self.expires_at > utcnow()
 
 
-class AuthToken(TimestampMixin, db.Model):
+class AuthToken(TimestampMixin, Model):
     """Single-use, expiring link token: purpose ``verify_email`` or ``reset_password``."""
 
     __tablename__ = "auth_tokens"
@@ -94,7 +94,7 @@ class AuthToken(TimestampMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(TimestampMixin, db.Model):
+class RecoveryCode(TimestampMixin, Model):
     """A one-time TOTP recovery code, stored as its SHA-256 (the code has 80 random bits)."""
 
     __tablename__ = "user_recovery_codes"

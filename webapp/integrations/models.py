@@ -13,12 +13,12 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import encrypted_fields
 
 
-class OutboundCall(db.Model):
+class OutboundCall(Model):
     __tablename__ = "outbound_calls"
     __table_args__ = (
         Index("ix_outbound_calls_org_id", "organization_id", "id"),
@@ -40,7 +40,7 @@ class OutboundCall(db.Model):
     details: Mapped[dict] = mapped_column(default=dict)
 
 
-class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token", "refresh_token"), db.Model):
+class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token", "refresh_token"), Model):
     """One OAuth2 connection of an organization to one account at one provider.
 
     ``created_by_id`` is the member who connected it. Tokens live only in the encrypted columns.
@@ -91,7 +91,7 @@ class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token",
 # ----------------------------------------------------------------------------- freee
 
 
-class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
+class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, Model):
     """Seed 000 ``FreeeSyncJob`` on the background-run pattern. ``counts`` holds per-entity results."""
 
     __tablename__ = "freee_sync_jobs"
@@ -111,7 +111,7 @@ class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Mo
     connection: Mapped[Connection] = relationship()
 
 
-class FreeePartner(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeePartner(TimestampMixin, OrgOwnedMixin, Model):
     """A freee partner (取引先) mirrored locally, or a Tessera customer exported as one."""
 
     __tablename__ = "freee_partners"
@@ -127,7 +127,7 @@ class FreeePartner(TimestampMixin, OrgOwnedMixin, db.Model):
     source_organization_id: Mapped[int | None] = mapped_column(BigId)
 
 
-class FreeeDeal(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeeDeal(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "freee_deals"
     __table_args__ = (UniqueConstraint("connection_id", "freee_id"),)
 
@@ -141,7 +141,7 @@ class FreeeDeal(TimestampMixin, OrgOwnedMixin, db.Model):
     ref_number: Mapped[str | None] = mapped_column(String(64))
 
 
-class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeeInvoice(TimestampMixin, OrgOwnedMixin, Model):
     """An invoice at freee (imported, or a Tessera invoice exported there: ``local_invoice_id``)."""
 
     __tablename__ = "freee_invoices"
@@ -158,7 +158,7 @@ class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
     local_invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
 
-class FreeeExport(OrgOwnedMixin, db.Model):
+class FreeeExport(OrgOwnedMixin, Model):
     """What Tessera has created at a freee company: one row per local record, so an export never
     creates it twice. ``entity_type`` is partner (an organization), invoice or deal (a Tessera invoice)."""
 
@@ -178,7 +178,7 @@ class FreeeExport(OrgOwnedMixin, db.Model):
 # ----------------------------------------------------------------------------- Google Drive
 
 
-class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
+class DriveFile(TimestampMixin, OrgOwnedMixin, Model):
     """Seed 004 ``DriveFile``: one file seen in a connected Drive."""
 
     __tablename__ = "drive_files"
@@ -231,7 +231,7 @@ class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
         )
 
 
-class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, db.Model):
+class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, Model):
     """A Drive folder chosen for a project: synced beside the root folder, its files linked to the project."""
 
     __tablename__ = "drive_project_folders"
@@ -245,7 +245,7 @@ class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, db.Model):
     project = relationship("Project")
 
 
-class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
+class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, Model):
     """Seed 004 ``DriveSyncLog``: full or incremental; files scanned/added/updated/removed in ``counts``."""
 
     __tablename__ = "drive_sync_logs"

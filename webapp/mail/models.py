@@ -12,11 +12,11 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.secrets import encrypted_fields
 
 
-class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
+class EmailMessage(TimestampMixin, encrypted_fields("live_body"), Model):
     __tablename__ = "email_messages"
     __table_args__ = (
         Index("ix_email_messages_status_id", "status", "id"),

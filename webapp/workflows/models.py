@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import encrypted_fields
 
@@ -16,7 +16,7 @@ TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL = "schedule", "
 TRIGGER_TYPES = (TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL)
 
 
-class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret"), db.Model):
+class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret"), Model):
     __tablename__ = "workflows"
     __table_args__ = (Index("ix_workflows_due", "trigger_type", "enabled", "next_run_at"),)
 
@@ -52,7 +52,7 @@ class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret")
         return [s for s in self.steps if s.credential_placeholder and s.credential_id is None]
 
 
-class WorkflowStep(TimestampMixin, db.Model):
+class WorkflowStep(TimestampMixin, Model):
     __tablename__ = "workflow_steps"
 
     workflow_id: Mapped[int] = mapped_column(BigId, ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
@@ -70,7 +70,7 @@ class WorkflowStep(TimestampMixin, db.Model):
     credential = relationship("WorkflowCredential")
 
 
-class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret"), db.Model):
+class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret"), Model):
     """A secret a step uses; written once, shown again only as a fingerprint."""
 
     __tablename__ = "workflow_credentials"
@@ -98,7 +98,7 @@ class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret
         return self.KINDS.get(self.kind, self.kind)
 
 
-class CredentialUsage(db.Model):
+class CredentialUsage(Model):
     """Seed 003 credential usage log: which workflow, run and step used a credential, when, and whether it worked."""
 
     __tablename__ = "workflow_credential_usages"
@@ -114,7 +114,7 @@ class CredentialUsage(db.Model):
     success: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
+class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, Model):
     """One execution (seed 003 ``ExecutionLog``), written as it goes."""
 
     __tablename__ = "workflow_runs"
@@ -142,7 +142,7 @@ class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
         return self.status == self.QUEUED and self.resume_at is not None
 
 
-class WorkflowStepRun(db.Model):
+class WorkflowStepRun(Model):
     __tablename__ = "workflow_step_runs"
 
     PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, WAITING = (
@@ -169,7 +169,7 @@ class WorkflowStepRun(db.Model):
     run: Mapped[WorkflowRun] = relationship(back_populates="step_runs")
 
 
-class WorkflowTemplate(TimestampMixin, db.Model):
+class WorkflowTemplate(TimestampMixin, Model):
     """Marketplace entry, published by staff: a workflow definition with credential placeholders."""
 
     __tablename__ = "workflow_templates"
@@ -183,7 +183,7 @@ class WorkflowTemplate(TimestampMixin, db.Model):
     install_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PendingInvoiceLine(TimestampMixin, db.Model):
+class PendingInvoiceLine(TimestampMixin, Model):
     """A workflow's "add a line to the next invoice": waits for staff approval before billing sees it."""
 
     __tablename__ = "workflow_invoice_lines"
