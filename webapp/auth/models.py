@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, Text
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
 from webapp.extensions import Model
-from webapp.secrets import encrypted_fields
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 
 def hash_token(token: str) -> str:
@@ -19,7 +20,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class User(TimestampMixin, encrypted_fields("totp_secret"), Model):
+if TYPE_CHECKING:
+    _TotpSecret = EncryptedColumns
+else:
+    _TotpSecret = encrypted_fields("totp_secret")
+
+
+class User(TimestampMixin, _TotpSecret, Model):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)

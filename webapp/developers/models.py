@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import Model
-from webapp.secrets.fields import encrypted_fields
+from webapp.secrets.fields import EncryptedColumns, encrypted_fields
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -35,7 +36,13 @@ class Event(Model):
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)  # "send test event": never listed by the API
 
 
-class WebhookEndpoint(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret", "previous_secret"), Model):
+if TYPE_CHECKING:
+    _WebhookSecrets = EncryptedColumns
+else:
+    _WebhookSecrets = encrypted_fields("secret", "previous_secret")
+
+
+class WebhookEndpoint(TimestampMixin, OrgOwnedMixin, _WebhookSecrets, Model):
     __tablename__ = "webhook_endpoints"
 
     url: Mapped[str] = mapped_column(String(2000))

@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select
 from webapp.audit import record
 from webapp.core import outbound
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.developers.catalog import API_VERSION, CATALOG, TEST_TYPE
 from webapp.developers.models import (
     FAILED,
@@ -323,7 +323,7 @@ def resend(delivery: WebhookDelivery, actor) -> WebhookDelivery:
 def prune_events(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=get("webhooks.events_retention_days"))
     result = db.session.execute(delete(Event).where(Event.created_at < cutoff))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------- delivery

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -107,9 +107,11 @@ def _remove(log: DriveSyncLog, file_ids: list[str]) -> None:
     from webapp.integrations.drive_files import drop_caches
 
     drop_caches(log.connection_id, file_ids)
-    removed = db.session.execute(
-        delete(DriveFile).where(DriveFile.connection_id == log.connection_id, DriveFile.drive_file_id.in_(file_ids))
-    ).rowcount
+    removed = rowcount(
+        db.session.execute(
+            delete(DriveFile).where(DriveFile.connection_id == log.connection_id, DriveFile.drive_file_id.in_(file_ids))
+        )
+    )
     log.bump("removed", removed or 0)
 
 

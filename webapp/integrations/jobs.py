@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from webapp.audit import record
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
 from webapp.jobs import job, lease, periodic
@@ -150,7 +150,7 @@ def prune_outbound_calls() -> None:
     from webapp.integrations.models import OutboundCall
 
     cutoff = utcnow() - timedelta(days=CALL_LOG_DAYS)
-    deleted = db.session.execute(delete(OutboundCall).where(OutboundCall.created_at < cutoff)).rowcount
+    deleted = rowcount(db.session.execute(delete(OutboundCall).where(OutboundCall.created_at < cutoff)))
     record(None, "maintenance.outbound_calls_pruned", None, {"deleted": deleted or 0, "older_than_days": CALL_LOG_DAYS})
 
 
@@ -191,13 +191,13 @@ def prune_sync_jobs() -> None:
     counts = {}
     for model in (FreeeSyncJob, DriveSyncLog):
         counts[model.__tablename__] = (
-            db.session.execute(
-                delete(model).where(model.status == model.SUCCEEDED, model.completed_at < cutoff)
-            ).rowcount
+            rowcount(
+                db.session.execute(delete(model).where(model.status == model.SUCCEEDED, model.completed_at < cutoff))
+            )
             or 0
         )
-    counts["oauth_states"] = (
-        db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1))).rowcount or 0
+    counts["oauth_states"] = rowcount(
+        db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1)))
     )
     record(None, "maintenance.sync_jobs_pruned", None, {"deleted": counts, "older_than_days": SYNC_JOB_DAYS})
 

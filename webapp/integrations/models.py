@@ -8,6 +8,7 @@ domains (studio) use the same table for TikTok, Instagram and YouTube.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
-from webapp.secrets import encrypted_fields
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 
 class OutboundCall(Model):
@@ -40,7 +41,13 @@ class OutboundCall(Model):
     details: Mapped[dict] = mapped_column(default=dict)
 
 
-class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token", "refresh_token"), Model):
+if TYPE_CHECKING:
+    _Tokens = EncryptedColumns
+else:
+    _Tokens = encrypted_fields("access_token", "refresh_token")
+
+
+class Connection(TimestampMixin, OrgOwnedMixin, _Tokens, Model):
     """One OAuth2 connection of an organization to one account at one provider.
 
     ``created_by_id`` is the member who connected it. Tokens live only in the encrypted columns.

@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.orgs.models import Membership, Organization
 
@@ -131,14 +131,16 @@ def resume_waiting_work(org: Organization) -> dict:
         resumed["syncs"] += len(waiting)
     # A target whose time came while suspended would be "missed"; it is due now instead.
     now = utcnow()
-    resumed["publish_targets"] = db.session.execute(
-        update(PublishJob)
-        .where(
-            PublishJob.status == PublishJob.PENDING,
-            PublishJob.due_at < now,
-            PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
+    resumed["publish_targets"] = rowcount(
+        db.session.execute(
+            update(PublishJob)
+            .where(
+                PublishJob.status == PublishJob.PENDING,
+                PublishJob.due_at < now,
+                PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
+            )
+            .values(due_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(due_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return resumed

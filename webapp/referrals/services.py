@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from webapp.audit import record
 from webapp.auth.models import User
 from webapp.core.errors import DomainError, IllegalTransition
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.mail import send_email
@@ -299,14 +299,16 @@ def request_payout(program: ReferralProgram, actor: User, amount: int, method: s
     if amount < minimum:
         raise DomainError(f"The smallest payout is {minimum / 100:.2f} {program.currency}.", field="amount")
     cleaned = _clean_details(method, details, actor)
-    reserved = db.session.execute(
-        update(ReferralProgram)
-        .where(ReferralProgram.id == program.id, ReferralProgram.available_balance >= amount)
-        .values(
-            available_balance=ReferralProgram.available_balance - amount,
-            pending_payout=ReferralProgram.pending_payout + amount,
+    reserved = rowcount(
+        db.session.execute(
+            update(ReferralProgram)
+            .where(ReferralProgram.id == program.id, ReferralProgram.available_balance >= amount)
+            .values(
+                available_balance=ReferralProgram.available_balance - amount,
+                pending_payout=ReferralProgram.pending_payout + amount,
+            )
         )
-    ).rowcount
+    )
     if not reserved:
         raise DomainError("That is more than your available balance.", field="amount", code="insufficient_balance")
     payout = ReferralPayout(
@@ -394,11 +396,13 @@ def _settle(payout: ReferralPayout, *, paid: bool) -> None:
         values["paid_out"] = ReferralProgram.paid_out + payout.amount
     else:
         values["available_balance"] = ReferralProgram.available_balance + payout.amount
-    moved = db.session.execute(
-        update(ReferralProgram)
-        .where(ReferralProgram.id == payout.program_id, ReferralProgram.pending_payout >= payout.amount)
-        .values(**values)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(ReferralProgram)
+            .where(ReferralProgram.id == payout.program_id, ReferralProgram.pending_payout >= payout.amount)
+            .values(**values)
+        )
+    )
     if not moved:
         raise DomainError("The program's pending balance does not cover this payout.", code="balance_mismatch")
 
@@ -430,11 +434,13 @@ def _mail_payout(payout: ReferralPayout, step: str) -> None:
 def purge_tracking(now=None) -> int:
     """Erase click IP addresses and user agents older than the retention setting."""
     cutoff = (now or utcnow()) - timedelta(days=get("referrals.tracking_retention_days"))
-    return db.session.execute(
-        update(ReferralClick)
-        .where(ReferralClick.created_at < cutoff, ReferralClick.ip_address.is_not(None))
-        .values(ip_address=None, user_agent=None)
-    ).rowcount
+    return rowcount(
+        db.session.execute(
+            update(ReferralClick)
+            .where(ReferralClick.created_at < cutoff, ReferralClick.ip_address.is_not(None))
+            .values(ip_address=None, user_agent=None)
+        )
+    )
 
 
 def statistics(program: ReferralProgram) -> dict:

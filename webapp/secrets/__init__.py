@@ -6,6 +6,7 @@ the ciphertext to its table, row and column, so a value copied to another row wi
 
 from webapp.secrets.fields import (
     DecryptionError,
+    EncryptedColumns,
     clear_field,
     decrypt_field,
     encrypt_field,
@@ -16,6 +17,7 @@ from webapp.secrets.fields import (
 
 __all__ = [
     "DecryptionError",
+    "EncryptedColumns",
     "clear_field",
     "decrypt_field",
     "encrypt_field",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from webapp.audit import record
 from webapp.core.errors import Conflict
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs import lease
@@ -143,7 +143,7 @@ def claim(run_id: int) -> WorkflowRun | None:
         .execution_options(synchronize_session=False)
     )
     commit_progress("the run is claimed for this worker before its steps start")
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     db.session.refresh(run)
     return run
@@ -447,7 +447,7 @@ def dispatch_due(now=None) -> dict:
             .values(next_run_at=following)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if rowcount(claimed) == 1:
             start_run(workflow, TRIGGER_SCHEDULE, {"scheduled_for": due_at.isoformat(), "fired_at": now.isoformat()})
             started += 1
         commit_progress("each scheduled workflow is claimed and started on its own")

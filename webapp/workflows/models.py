@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,13 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
 from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
-from webapp.secrets import encrypted_fields
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL = "schedule", "webhook", "event", "manual"
 TRIGGER_TYPES = (TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL)
 
 
-class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret"), Model):
+if TYPE_CHECKING:
+    _WebhookSecret = EncryptedColumns
+else:
+    _WebhookSecret = encrypted_fields("webhook_secret")
+
+
+class Workflow(TimestampMixin, OrgOwnedMixin, _WebhookSecret, Model):
     __tablename__ = "workflows"
     __table_args__ = (Index("ix_workflows_due", "trigger_type", "enabled", "next_run_at"),)
 
@@ -70,7 +77,13 @@ class WorkflowStep(TimestampMixin, Model):
     credential = relationship("WorkflowCredential")
 
 
-class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret"), Model):
+if TYPE_CHECKING:
+    _CredentialSecret = EncryptedColumns
+else:
+    _CredentialSecret = encrypted_fields("secret")
+
+
+class WorkflowCredential(TimestampMixin, OrgOwnedMixin, _CredentialSecret, Model):
     """A secret a step uses; written once, shown again only as a fingerprint."""
 
     __tablename__ = "workflow_credentials"

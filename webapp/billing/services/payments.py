@@ -34,7 +34,7 @@ from webapp.billing.models import (
 from webapp.billing.services.invoices import billing_account_for, transition
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 
 
@@ -177,12 +177,14 @@ def pay_from_credit(invoice: Invoice, actor=None) -> Payment:
     amount = min(account.credit_balance, invoice.amount_due)
     if amount <= 0:
         raise DomainError("There is no credit balance to use.", code="no_credit")
-    taken = db.session.execute(
-        update(BillingAccount)
-        .where(BillingAccount.id == account.id, BillingAccount.credit_balance >= amount)
-        .values(credit_balance=BillingAccount.credit_balance - amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    taken = rowcount(
+        db.session.execute(
+            update(BillingAccount)
+            .where(BillingAccount.id == account.id, BillingAccount.credit_balance >= amount)
+            .values(credit_balance=BillingAccount.credit_balance - amount)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if taken != 1:
         raise Conflict("The credit balance changed; try again.")
     db.session.refresh(account, ["credit_balance"])
@@ -269,12 +271,14 @@ def settle_payment(payment: Payment, status: str, *, external_status: str | None
         values["failed_at"] = now
         values["error_message"] = error
     allowed_from = [s for s, rank in PAYMENT_RANK.items() if rank < PAYMENT_RANK[status]]
-    moved = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(allowed_from))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status.in_(allowed_from))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.refresh(payment)
     if moved != 1:
         return False  # another request moved it first, or it was already further along

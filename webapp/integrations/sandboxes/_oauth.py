@@ -17,7 +17,7 @@ from flask import abort, jsonify, render_template, request
 from flask import redirect as flask_redirect
 from sqlalchemy import select, update
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 
 
@@ -174,9 +174,11 @@ class SandboxOAuth:
                 digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
                 if digest != code.code_challenge:
                     return oauth_error("invalid_grant", "PKCE verification failed")
-            claimed = db.session.execute(
-                update(self.Token).where(self.Token.id == code.id, self.Token.used_at.is_(None)).values(used_at=now)
-            ).rowcount
+            claimed = rowcount(
+                db.session.execute(
+                    update(self.Token).where(self.Token.id == code.id, self.Token.used_at.is_(None)).values(used_at=now)
+                )
+            )
             if claimed != 1:
                 db.session.rollback()
                 return oauth_error("invalid_grant", "The authorization code was already used")
@@ -186,9 +188,11 @@ class SandboxOAuth:
             if old is None or old.revoked_at or old.expires_at <= now:
                 return oauth_error("invalid_grant", "The refresh token is invalid or expired")
             # Single use, atomically: of two racing refreshes with the same token only one wins.
-            claimed = db.session.execute(
-                update(self.Token).where(self.Token.id == old.id, self.Token.used_at.is_(None)).values(used_at=now)
-            ).rowcount
+            claimed = rowcount(
+                db.session.execute(
+                    update(self.Token).where(self.Token.id == old.id, self.Token.used_at.is_(None)).values(used_at=now)
+                )
+            )
             if claimed != 1:
                 db.session.rollback()
                 return oauth_error("invalid_grant", "The refresh token was already used")

@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -292,12 +292,14 @@ def recover_lost_target(job: PublishJob) -> tuple[str, str]:
 def _cross_irreversible(job: PublishJob) -> bool:
     """Mark, durably, that the publishing call is about to go out; False if someone already did."""
     now = utcnow()
-    changed = db.session.execute(
-        update(PublishJob)
-        .where(PublishJob.id == job.id, PublishJob.irreversible_at.is_(None))
-        .values(irreversible_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(PublishJob)
+            .where(PublishJob.id == job.id, PublishJob.irreversible_at.is_(None))
+            .values(irreversible_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     commit_progress("each publishing step saves its state as it goes (its own job)")
     db.session.refresh(job)
     return changed == 1
