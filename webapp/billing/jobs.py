@@ -6,7 +6,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from webapp.billing.models import BillingAccount, BillingRun, Invoice
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.jobs import job, lease, periodic
 
@@ -86,7 +86,7 @@ def billing_run_job(run_id: int) -> None:
     owner = lease.claim(BillingRun, run_id, BillingRun.status.in_((BillingRun.QUEUED, BillingRun.RUNNING)))
     if owner is None:
         return
-    run = db.session.get(BillingRun, run_id)
+    run = get_existing(BillingRun, run_id)
     with lease.held(BillingRun, run_id, owner, max_seconds=billing_run_job.timeout):
         run_billing(run.period, run=run, commit=True)
 
