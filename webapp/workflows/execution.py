@@ -10,13 +10,14 @@ import json
 import logging
 import time
 from datetime import timedelta
+from typing import overload
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from webapp.audit import record
 from webapp.core.errors import Conflict
-from webapp.core.models import rowcount, utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs import lease
@@ -42,6 +43,14 @@ def json_safe(data) -> dict:
         return json.loads(json.dumps(data, default=str))
     except (TypeError, ValueError):
         return {"value": str(data)[:EXCERPT]}
+
+
+@overload
+def scrub(text: str, secrets: list[str]) -> str: ...
+
+
+@overload
+def scrub(text: str | None, secrets: list[str]) -> str | None: ...
 
 
 def scrub(text: str | None, secrets: list[str]) -> str | None:
@@ -200,6 +209,8 @@ def execute(run_id: int) -> str | None:
     if run is None:
         return None
     owner = run.lease_owner
+    if owner is None:  # claim() just set it: a run without a holder was not claimed by us
+        raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
     with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
         status = _execute(run, owner, beat)
     commit_progress("the run's last state is saved as its lease is released")
@@ -215,7 +226,7 @@ def _still_ours(run: WorkflowRun, owner: str, beat) -> bool:
 def _execute(run: WorkflowRun, owner: str, beat) -> str:
     run_id = run.id
     workflow = run.workflow
-    org = db.session.get(Organization, workflow.organization_id)
+    org = get_existing(Organization, workflow.organization_id)
     # Steps left waiting by a wait step are done once the run resumes.
     for waiting in [s for s in run.step_runs if s.status == WorkflowStepRun.WAITING]:
         waiting.status = WorkflowStepRun.SUCCEEDED
@@ -255,8 +266,8 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             log.exception("workflow step %s of run %s crashed", step.position, run.id)
             db.session.rollback()
             outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
-            run = db.session.get(WorkflowRun, run_id)
-            step_run = db.session.get(WorkflowStepRun, step_run.id)
+            run = get_existing(WorkflowRun, run_id)
+            step_run = get_existing(WorkflowStepRun, step_run.id)
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
@@ -268,7 +279,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             return run.status
         if outcome == "failed":
             step_run.status = WorkflowStepRun.FAILED
-            step_run.error = scrub(error, ctx.secrets)[:EXCERPT]
+            step_run.error = scrub(error or "", ctx.secrets)[:EXCERPT]  # a failed outcome carries its error
             run.failed_position = step.position
             run.next_position = step.position
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
@@ -276,7 +287,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             commit_progress("a failed step fails its run, for everyone to see now")
             _start_next_queued(workflow.id)
             return WorkflowRun.FAILED
-        if outcome == "wait":
+        if wait_until is not None:  # outcome == "wait"
             step_run.status = WorkflowStepRun.WAITING
             step_run.output_excerpt = f"Waiting until {wait_until.isoformat(timespec='seconds')}"
             run.status = WorkflowRun.QUEUED
@@ -438,8 +449,10 @@ def dispatch_due(now=None) -> dict:
         )
     ).all()
     for workflow_id, due_at in due:
-        workflow = db.session.get(Workflow, workflow_id)
-        org = db.session.get(Organization, workflow.organization_id)
+        if due_at is None:  # the query asked for next_run_at <= now: never, but the column allows it
+            continue
+        workflow = get_existing(Workflow, workflow_id)
+        org = get_existing(Organization, workflow.organization_id)
         following = next_fire(workflow, max(now, due_at), org.timezone)
         claimed = db.session.execute(
             update(Workflow)
