@@ -330,7 +330,9 @@ def totp_uri(user: User) -> str | None:
 
 def totp_code_valid(user: User, code: str) -> bool:
     secret = decrypt_field(user, "totp_secret")
-    return bool(secret) and pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
+    if not secret:
+        return False
+    return pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
 
 
 def check_second_factor(user: User, code: str, ip: str | None = None) -> bool:
@@ -369,8 +371,9 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(
-        select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    return (
+        db.session.scalar(select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+        or 0  # a COUNT is never NULL
     )
 
 

@@ -17,7 +17,7 @@ from werkzeug.routing import RequestRedirect
 
 from webapp.extensions import db
 from webapp.mail.models import EmailMessage
-from webapp.secrets import clear_field, decrypt_field, encrypt_field, has_field
+from webapp.secrets import clear_field, decrypt_required, encrypt_field, has_field
 
 # URL parameters that are bearer secrets: the token of a reset, verification, invitation or payment link.
 SECRET_URL_PARAMETERS = frozenset({"token"})
@@ -57,7 +57,7 @@ def redact(body: str, tokens: set[str]) -> str:
 def live_parts(message: EmailMessage) -> tuple[str, str]:
     """The parts to deliver: the live ones while they are kept, else the stored (redacted) ones."""
     if has_field(message, "live_body"):
-        parts = json.loads(decrypt_field(message, "live_body"))
+        parts = json.loads(decrypt_required(message, "live_body"))
         return parts["html"], parts["text"]
     return message.html_body, message.text_body
 

@@ -105,7 +105,12 @@ def reactivate_organization(org: Organization, staff) -> dict:
     org.suspended_reason = None
     org.suspended_by_id = None
     resumed = resume_waiting_work(org)
-    record(staff, "organization.reactivated", org, {"suspended_since": since.isoformat(), "resumed": resumed})
+    record(
+        staff,
+        "organization.reactivated",
+        org,
+        {"suspended_since": since.isoformat() if since else None, "resumed": resumed},
+    )
     link = current_app.config["BASE_URL"] + url_for("orgs.dashboard", slug=org.slug)
     _tell_owners(org, "orgs/reactivated", f"{org.name} is active again on Tessera", link=link)
     _forget_api_keys()

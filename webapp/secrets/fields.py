@@ -92,6 +92,14 @@ def decrypt_field(obj: Any, name: str) -> str | None:
     return plain.decode()
 
 
+def decrypt_required(obj: Any, name: str) -> str:
+    """A secret the row must hold (the caller checked ``has_field``, or it is always set)."""
+    plain = decrypt_field(obj, name)
+    if plain is None:
+        raise DecryptionError(f"{obj.__tablename__}.{name} of row {obj.id}: no secret stored")
+    return plain
+
+
 def clear_field(obj: Any, name: str) -> None:
     for suffix in ("ciphertext", "iv", "tag", "key_id"):
         setattr(obj, f"{name}_{suffix}", None)
