@@ -146,7 +146,8 @@ def balance_of(org, *, in_session: bool = False) -> AiCreditBalance:
             )
     except IntegrityError:
         pass  # another request created it first
-    return db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
+    # Ours or the one another request created first: there is one now.
+    return db.session.execute(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id)).scalar_one()
 
 
 def credit_figures(org) -> dict | None:
@@ -216,7 +217,10 @@ def reserve(org_id: int, cost: int, *, user_id: int | None, service: str, operat
                 created_at=now,
             )
         )
-        return result.inserted_primary_key[0]
+        key = result.inserted_primary_key
+        if key is None:  # an INSERT of one row always has its key
+            raise RuntimeError("the credit reservation came back without its id")
+        return key[0]
 
 
 def _give_back(ex, org_id: int, transaction_id: int, keep: int | None, operation: str, note: dict) -> int | None:

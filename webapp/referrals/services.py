@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from webapp.audit import record
 from webapp.auth.models import User
 from webapp.core.errors import DomainError, IllegalTransition
-from webapp.core.models import rowcount, utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.mail import send_email
@@ -236,7 +237,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
         )
     )
     record(None, "referral.confirmed", referral, {"invoice_id": invoice_id, "reward": reward})
-    program = db.session.get(ReferralProgram, referral.program_id)
+    program = get_existing(ReferralProgram, referral.program_id)
     db.session.refresh(program)
     send_email(
         program.user.email,
@@ -257,7 +258,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
 def _clean_details(method: str, details: dict, user: User) -> dict:
     if method not in METHOD_FIELDS:
         raise DomainError("Choose a payout method.", field="method")
-    cleaned = {}
+    cleaned: dict[str, Any] = {}
     for name in METHOD_FIELDS[method]:
         value = str(details.get(name) or "").strip()
         if not value:
@@ -272,7 +273,7 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         org_id = int_or_none(cleaned["organization_id"])
         org = db.session.get(Organization, org_id) if org_id is not None else None
         membership = load_membership(org.slug, user.id) if org is not None else None
-        if membership is None or membership.role not in ("OWNER", "ADMIN", "BILLING"):
+        if org is None or membership is None or membership.role not in ("OWNER", "ADMIN", "BILLING"):
             raise DomainError("Choose an organization whose billing you manage.", field="organization_id")
         cleaned["organization_id"] = org.id
         cleaned["organization_name"] = org.name
@@ -419,7 +420,7 @@ def _credit_store(payout: ReferralPayout, actor: User) -> None:
 
 
 def _mail_payout(payout: ReferralPayout, step: str) -> None:
-    program = db.session.get(ReferralProgram, payout.program_id)
+    program = get_existing(ReferralProgram, payout.program_id)
     send_email(
         program.user.email,
         "referrals/payout",
