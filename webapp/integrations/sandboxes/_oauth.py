@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, jsonify, render_template, request
@@ -56,7 +58,7 @@ class SandboxOAuth:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.code_ttl = code_ttl
-        self.token_extras = token_extras or (lambda account: {})
+        self.token_extras: Callable[[Any], dict] = token_extras or (lambda account: {})
         self.client_id_param = client_id_param
 
     # ------------------------------------------------------------------ faults
@@ -254,7 +256,10 @@ class SandboxOAuth:
         )
 
     def fault_response(self, status: int, retry_after: int | None):
-        body = {"status_code": status, "errors": [{"type": "status", "messages": [f"Sandbox fault {status}"]}]}
+        body: dict[str, Any] = {
+            "status_code": status,
+            "errors": [{"type": "status", "messages": [f"Sandbox fault {status}"]}],
+        }
         if status == 429:
             body["errors"][0]["messages"] = ["Too many requests. Retry later."]
         if status == 403:
