@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -36,10 +37,10 @@ from webapp.audit import record
 from webapp.core.errors import DomainError
 from webapp.core.models import BigId, utcnow
 from webapp.core.transaction import own_session
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.integrations.models import Connection
 from webapp.integrations.providers.client import ProviderClient, ProviderError, ProviderResponse
-from webapp.secrets import clear_field, decrypt_field, encrypt_field, encrypted_fields
+from webapp.secrets import EncryptedColumns, clear_field, decrypt_field, encrypt_field, encrypted_fields, has_field
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,13 @@ def get_provider(name: str) -> OAuthProvider:
 # ----------------------------------------------------------------------------- pending authorizations
 
 
-class OAuthState(encrypted_fields("code_verifier"), db.Model):
+if TYPE_CHECKING:
+    _CodeVerifier = EncryptedColumns
+else:
+    _CodeVerifier = encrypted_fields("code_verifier")
+
+
+class OAuthState(_CodeVerifier, Model):
     """A started authorization: bound to the user's server-side session and the organization, single-use."""
 
     __tablename__ = "oauth_states"
@@ -294,7 +301,8 @@ def parse_token_response(response: ProviderResponse) -> TokenSet:
         raise OAuthError("The provider answered with something that is not a token response.") from None
     if not isinstance(payload, dict) or not payload.get("access_token"):
         raise OAuthError("The provider's token response carried no access token.")
-    body = payload.get("data") if isinstance(payload.get("data"), dict) else payload  # some wrap it
+    data = payload.get("data")
+    body = data if isinstance(data, dict) else payload  # some wrap it
     secret_keys = {"access_token", "refresh_token", "id_token"}
     extra = {k: v for k, v in body.items() if k not in secret_keys and not isinstance(v, dict | list)}
 
@@ -595,7 +603,7 @@ def revoke(connection: Connection, actor) -> bool:
     provider = get_provider(connection.provider)
     revoked = False
     url = provider.url("revoke")
-    token_name = provider.revoke_token if connection.refresh_token_ciphertext else "access_token"
+    token_name = provider.revoke_token if has_field(connection, "refresh_token") else "access_token"
     token = decrypt_field(connection, token_name) if connection.status != Connection.DISCONNECTED else None
     if url and token:
         data = {"token": token, "token_type_hint": token_name}

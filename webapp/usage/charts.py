@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
 
 from webapp.extensions import db
 from webapp.usage.models import COUNT, MAX, UNIQUE_COUNT, UsageEvent, UsageMetric
@@ -45,6 +46,7 @@ def _day(column):
 
 def daily_series(org_id: int, metric: UsageMetric, since: datetime) -> dict[str, int]:
     day = _day(UsageEvent.timestamp)
+    value: ColumnElement[Any]
     if metric.aggregation == COUNT:
         value = func.count()
     elif metric.aggregation == MAX:
