@@ -13,7 +13,7 @@ install:
 	@bin/install
 
 lint:
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 format:
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -25,7 +25,8 @@ def create_asgi_app(flask_app: Flask | None = None, *, threads: int | None = Non
 
     flask_app = flask_app or create_app()
     threads = threads or int(os.environ.get("WEB_THREADS", "4"))
-    pages = WSGIMiddleware(flask_app, workers=threads)
+    # a2wsgi types the WSGI app with its own environ TypedDict; Flask's __call__ takes any environ dict.
+    pages = WSGIMiddleware(flask_app, workers=threads)  # type: ignore[arg-type]
     hub = StreamHub(flask_app)
     callbacks = CallbackReceiver(flask_app)
 

@@ -94,7 +94,7 @@ def worker(burst, queues, no_fork):
     unknown = [name for name in names if name not in QUEUES]
     if unknown:
         raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types its LocalProxy as Flask
     if app.config["JOBS_BACKEND"] == "inline":
         raise click.ClickException("JOBS_BACKEND=inline runs every job in-process: there is nothing for a worker to do")
     # A worker is an RQ process even if Redis was away as it started (JOBS_BACKEND=auto then picks

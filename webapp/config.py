@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 MIN_KEY_LENGTH = 32
@@ -65,7 +66,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     # provider URL below defaults to it. bin/run and the tests start it and set SANDBOX_URL.
     sandbox_url = (overrides.get("SANDBOX_URL") or env.get("SANDBOX_URL", "http://127.0.0.1:5001")).rstrip("/")
 
-    config = {
+    config: dict[str, Any] = {
         "ENV_NAME": mode,
         "TESTING": False,
         "SECRET_KEY": secret_key,

@@ -8,9 +8,19 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 STEPS: list[tuple[int, str, Callable]] = []
 DEMO_PASSWORD = "tessera-demo-1"
+
+
+def seeded(row: T | None, what: str) -> T:
+    """A row an earlier demo step made (a user, a template, a plan): there, or the demo stops naming it."""
+    if row is None:
+        raise LookupError(f"the demo data lacks {what}: did an earlier step fail?")
+    return row
 
 
 def step(order: int):

@@ -22,11 +22,16 @@ def require_staff():
     return None
 
 
+class StaffBlueprint(Blueprint):
+    """A blueprint the staff-only test finds by its ``staff_only`` mark."""
+
+    staff_only = True
+
+
 def staff_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
     """A blueprint whose every route is staff-only (``url_prefix`` under ``/admin``)."""
-    blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    blueprint = StaffBlueprint(name, import_name, url_prefix=url_prefix)
     blueprint.before_request(require_staff)
-    blueprint.staff_only = True
     return blueprint
 
 

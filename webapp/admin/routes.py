@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import Response, abort, request, url_for
 from flask_login import current_user
@@ -280,7 +281,7 @@ def audit():
     since, until = _date("since", errors), _date("until", errors)
     if since and until and until < since:
         errors["until"] = "The end date is before the start date."
-    filters = {
+    filters: dict[str, Any] = {
         "actor": request.args.get("actor") or None,
         "action": request.args.get("action") or None,
         "entity_type": request.args.get("entity_type") or None,
@@ -355,7 +356,7 @@ def emails_resend(email_id):
 
 @bp.get("/jobs")
 def jobs():
-    context = {"in_process": not queues.uses_redis(), "stats": [], "failed": [], "error": None}
+    context: dict[str, Any] = {"in_process": not queues.uses_redis(), "stats": [], "failed": [], "error": None}
     if not context["in_process"]:
         try:
             context["stats"] = queues.queue_stats()

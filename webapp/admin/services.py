@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 from webapp.audit import record
 from webapp.auth.models import User, UserSession
 from webapp.core.errors import Conflict, NotFound
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.pagination import Page, paginate
 from webapp.extensions import db
 from webapp.orgs.models import Membership, Organization
@@ -112,12 +112,14 @@ def suspend_user(user: User, actor, reason: str = "") -> int:
         raise Conflict("This account is already suspended.", code="already_suspended")
     now = utcnow()
     user.suspended_at = now
-    revoked = db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    revoked = rowcount(
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     record(actor, "user.suspended", user, {"reason": reason.strip()[:500], "sessions_revoked": revoked})
     return revoked
 

@@ -33,7 +33,7 @@ from webapp.ai.models import (
 )
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -134,7 +134,8 @@ def balance_of(org, *, in_session: bool = False) -> AiCreditBalance:
             )
     except IntegrityError:
         pass  # another request created it first
-    return db.session.scalar(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id))
+    # Ours or the one another request created first: there is one now.
+    return db.session.execute(select(AiCreditBalance).where(AiCreditBalance.organization_id == org.id)).scalar_one()
 
 
 def credit_figures(org) -> dict | None:
@@ -204,7 +205,10 @@ def reserve(org_id: int, cost: int, *, user_id: int | None, service: str, operat
                 created_at=now,
             )
         )
-        return result.inserted_primary_key[0]
+        key = result.inserted_primary_key
+        if key is None:  # an INSERT of one row always has its key
+            raise RuntimeError("the credit reservation came back without its id")
+        return key[0]
 
 
 def _give_back(ex, org_id: int, transaction_id: int, keep: int | None, operation: str, note: dict) -> int | None:
@@ -348,7 +352,7 @@ def add_credits(
         values["grant_remaining"] = AiCreditBalance.grant_remaining + amount
     if type_ == PURCHASE:
         values["total_purchased"] = AiCreditBalance.total_purchased + amount
-    changed = db.session.execute(stmt.values(**values).execution_options(synchronize_session=False)).rowcount
+    changed = rowcount(db.session.execute(stmt.values(**values).execution_options(synchronize_session=False)))
     if changed != 1:
         raise Conflict("The balance is smaller than that adjustment.", code="insufficient_credits")
     db.session.refresh(balance)
@@ -388,19 +392,21 @@ def reset_period(balance: AiCreditBalance, org, now: datetime | None = None) -> 
     grant = plan_grant(org)
     expired = balance.grant_remaining
     following = next_period(max(now, balance.next_reset))
-    changed = db.session.execute(
-        update(AiCreditBalance)
-        .where(AiCreditBalance.id == balance.id, AiCreditBalance.next_reset == balance.next_reset)
-        .values(
-            balance=AiCreditBalance.balance - AiCreditBalance.grant_remaining + grant,
-            grant_remaining=grant,
-            period_grant=grant,
-            last_reset=now,
-            next_reset=following,
-            updated_at=now,
+    changed = rowcount(
+        db.session.execute(
+            update(AiCreditBalance)
+            .where(AiCreditBalance.id == balance.id, AiCreditBalance.next_reset == balance.next_reset)
+            .values(
+                balance=AiCreditBalance.balance - AiCreditBalance.grant_remaining + grant,
+                grant_remaining=grant,
+                period_grant=grant,
+                last_reset=now,
+                next_reset=following,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         return False
     db.session.refresh(balance)
@@ -468,12 +474,14 @@ def grant_paid_purchase(invoice_id: int, actor=None) -> AiCreditPurchase | None:
     purchase = db.session.scalar(stmt)
     if purchase is None or purchase.status != AiCreditPurchase.PENDING:
         return None
-    claimed = db.session.execute(
-        update(AiCreditPurchase)
-        .where(AiCreditPurchase.id == purchase.id, AiCreditPurchase.status == AiCreditPurchase.PENDING)
-        .values(status=AiCreditPurchase.PAID, paid_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = rowcount(
+        db.session.execute(
+            update(AiCreditPurchase)
+            .where(AiCreditPurchase.id == purchase.id, AiCreditPurchase.status == AiCreditPurchase.PENDING)
+            .values(status=AiCreditPurchase.PAID, paid_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
     if claimed != 1:
         return None
     db.session.refresh(purchase)

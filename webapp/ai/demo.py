@@ -3,6 +3,8 @@ with AI-proposed tasks and an analysis, and one daily-digest setting on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from webapp.ai import credits
@@ -99,7 +101,7 @@ def ai_project_tasks_and_analysis() -> None:
     project = projects.create_project(org, owner, "Winter promotion", "Posters, staff briefing and a TikTok teaser.")
     log = _charge(org, owner, proposed)
     goal = "Print the posters, brief the store managers and schedule the TikTok teaser before June"
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {"title": "Print the posters", "description": f"Part of: {goal}", "due_in_days": 3, "assignee_id": member.id},
         {
             "title": "Brief the store managers",

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 SERVICES = (
     "TASK_GENERATION",
@@ -31,7 +31,7 @@ PURCHASE, SUBSCRIPTION_GRANT, USAGE, REFUND, BONUS, ADMIN_ADJUSTMENT = (
 TRANSACTION_TYPES = (PURCHASE, SUBSCRIPTION_GRANT, USAGE, REFUND, BONUS, ADMIN_ADJUSTMENT)
 
 
-class AiCreditBalance(TimestampMixin, db.Model):
+class AiCreditBalance(TimestampMixin, Model):
     """One per organization. ``grant_remaining`` is the part of ``balance`` that came from the plan
     grant of the current period: it is spent first and expires at the next reset."""
 
@@ -48,7 +48,7 @@ class AiCreditBalance(TimestampMixin, db.Model):
     next_reset: Mapped[datetime] = mapped_column(index=True)
 
 
-class AiCreditTransaction(db.Model):
+class AiCreditTransaction(Model):
     __tablename__ = "ai_credit_transactions"
     __table_args__ = (Index("ix_ai_credit_transactions_org_id", "organization_id", "id"),)
 
@@ -67,7 +67,7 @@ class AiCreditTransaction(db.Model):
     user = relationship("User")
 
 
-class AiUsageLog(db.Model):
+class AiUsageLog(Model):
     __tablename__ = "ai_usage_logs"
     __table_args__ = (Index("ix_ai_usage_logs_org_id", "organization_id", "id"),)
 
@@ -86,7 +86,7 @@ class AiUsageLog(db.Model):
     error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class AiCreditPurchase(TimestampMixin, db.Model):
+class AiCreditPurchase(TimestampMixin, Model):
     """Credits bought through billing: granted only when the invoice is paid."""
 
     __tablename__ = "ai_credit_purchases"
@@ -103,7 +103,7 @@ class AiCreditPurchase(TimestampMixin, db.Model):
     paid_at: Mapped[datetime | None]
 
 
-class AiPromptTemplate(TimestampMixin, db.Model):
+class AiPromptTemplate(TimestampMixin, Model):
     """Seed 003 ``AIPromptTemplate``: staff-managed prompts, one active per service and purpose."""
 
     __tablename__ = "ai_prompt_templates"
@@ -121,7 +121,7 @@ class AiPromptTemplate(TimestampMixin, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class AiChatMessage(db.Model):
+class AiChatMessage(Model):
     """The organization chat assistant's conversation, per member."""
 
     __tablename__ = "ai_chat_messages"
@@ -134,7 +134,7 @@ class AiChatMessage(db.Model):
     content: Mapped[str] = mapped_column(Text)
 
 
-class AiTaskProposal(TimestampMixin, OrgOwnedMixin, db.Model):
+class AiTaskProposal(TimestampMixin, OrgOwnedMixin, Model):
     """Tasks the AI proposed for a project (from a goal, or from an analysed document), stored so the
     page after the redirect reads them instead of asking again; accepted once, into real tasks."""
 
@@ -155,7 +155,7 @@ class AiTaskProposal(TimestampMixin, OrgOwnedMixin, db.Model):
     project = relationship("Project")
 
 
-class AiReport(TimestampMixin, OrgOwnedMixin, db.Model):
+class AiReport(TimestampMixin, OrgOwnedMixin, Model):
     """One AI analysis: of a project, a document or a workflow's runs. ``figures`` are what Tessera
     computed from its own data (shown as such); ``narrative`` is what the AI wrote about them."""
 

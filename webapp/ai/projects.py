@@ -12,7 +12,7 @@ from webapp.ai import services as ai
 from webapp.ai.models import AiReport, AiTaskProposal
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -132,12 +132,14 @@ def accept_proposal(proposal: AiTaskProposal, actor, rows: list[dict]) -> list:
     for number, row in enumerate(kept, 1):
         if not (row.get("title") or "").strip():
             raise DomainError(f"Task {number} needs a title.")
-    claimed = db.session.execute(
-        update(AiTaskProposal)
-        .where(AiTaskProposal.id == proposal.id, AiTaskProposal.status == AiTaskProposal.PROPOSED)
-        .values(status=AiTaskProposal.ACCEPTED, accepted_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = rowcount(
+        db.session.execute(
+            update(AiTaskProposal)
+            .where(AiTaskProposal.id == proposal.id, AiTaskProposal.status == AiTaskProposal.PROPOSED)
+            .values(status=AiTaskProposal.ACCEPTED, accepted_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    )
     if claimed != 1:
         raise Conflict("These tasks were created already.", code="proposal_closed")
     project = proposal.project

@@ -12,12 +12,12 @@ from sqlalchemy import ForeignKey, Index, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 CAPTION, WORKFLOW_DRAFT = "caption", "workflow_draft"
 
 
-class AiResult(db.Model):
+class AiResult(Model):
     __tablename__ = "ai_results"
     __table_args__ = (Index("ix_ai_results_org_user_kind", "organization_id", "user_id", "kind"),)
 

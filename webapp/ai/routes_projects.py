@@ -6,6 +6,8 @@ everyone who sees the project."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -66,13 +68,15 @@ def _proposal_page(org, proposal, form=None, rows=None, error=None, status=200):
     members = ai_projects.members_of(org)
     if rows is None:
         rows = [{**t, "keep": True, "due_date": ai_projects.due_date_of(t.get("due_in_days"))} for t in proposal.tasks]
-    created = []
+    created: list[Any] = []
     if proposal.created_task_ids:
         from webapp.projects.models import Task
 
-        created = db.session.scalars(
-            select(Task).where(Task.organization_id == org.id, Task.id.in_(proposal.created_task_ids))
-        ).all()
+        created = list(
+            db.session.scalars(
+                select(Task).where(Task.organization_id == org.id, Task.id.in_(proposal.created_task_ids))
+            ).all()
+        )
     return render(
         "ai/proposal.html",
         org=org,

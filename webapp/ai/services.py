@@ -58,7 +58,7 @@ class AiAnswer:
     input_tokens: int
     output_tokens: int
     usage_log_id: int | None = None
-    transaction_id: int | None = None
+    transaction_id: int = 0  # the credit reservation (USAGE transaction) this call holds
     reserved: int = 0
     operation: str = ""
     usage: dict = field(default_factory=dict)  # the usage-log values that do not change
@@ -115,7 +115,10 @@ def estimate_tokens(messages: list[dict]) -> int:
 
 def _log_usage(**values) -> int:
     with db.engine.begin() as conn:
-        return conn.execute(AiUsageLog.__table__.insert().values(**values)).inserted_primary_key[0]
+        key = conn.execute(AiUsageLog.__table__.insert().values(**values)).inserted_primary_key
+    if key is None:  # an INSERT of one row always has its key
+        raise RuntimeError("the usage log row came back without its id")
+    return key[0]
 
 
 def _answers() -> dict | None:

@@ -55,4 +55,7 @@ def resolve(alert_id):
 def _same_site(url: str | None) -> bool:
     from urllib.parse import urlsplit
 
-    return bool(url) and urlsplit(url).netloc == request.host and urlsplit(url).path.startswith("/admin/alerts")
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.netloc == request.host and parts.path.startswith("/admin/alerts")

@@ -8,13 +8,13 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 INFO, WARNING, ERROR, CRITICAL = "info", "warning", "error", "critical"
 SEVERITIES = (INFO, WARNING, ERROR, CRITICAL)
 
 
-class SystemAlert(TimestampMixin, db.Model):
+class SystemAlert(TimestampMixin, Model):
     __tablename__ = "system_alerts"
     __table_args__ = (
         Index("ix_system_alerts_open", "resolved_at", "severity", "id"),

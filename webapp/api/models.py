@@ -8,12 +8,12 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 SCOPES = ("usage:write", "usage:read", "services:read", "invoices:read", "events:read")
 
 
-class ApiKey(TimestampMixin, OrgOwnedMixin, db.Model):
+class ApiKey(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "api_keys"
 
     audit_actor_type = "api_key"

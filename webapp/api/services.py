@@ -202,7 +202,8 @@ def last_used_map(redis, keys: list[ApiKey]) -> dict[int, datetime | None]:
     for key, value in zip(keys, raw, strict=True):
         if value:
             when = datetime.fromtimestamp(float(value), UTC)
-            if result[key.id] is None or when > result[key.id]:
+            known = result[key.id]
+            if known is None or when > known:
                 result[key.id] = when
     return result
 

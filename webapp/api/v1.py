@@ -130,7 +130,7 @@ def endpoint(scope: str):
                 response.headers[k] = str(v)
             return response
 
-        wrapped.api_scope = scope
+        wrapped.__dict__["api_scope"] = scope  # the scope the view requires, kept on the view function
         return wrapped
 
     return decorator

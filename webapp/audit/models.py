@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the primary key
     there is ``(id, created_at)``; ids still come from one sequence."""
 

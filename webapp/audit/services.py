@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 
 from webapp.audit.models import AuditEntry
+from webapp.core.models import Base
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 
@@ -115,4 +116,4 @@ def entries_for(*, organization_id: int | None = None, user_id: int | None = Non
 
 def entity_types() -> list[str]:
     """Names an entry's entity can have (every mapped model), for the filter's suggestions."""
-    return sorted({mapper.class_.__name__ for mapper in db.Model.registry.mappers})
+    return sorted({mapper.class_.__name__ for mapper in Base.registry.mappers})

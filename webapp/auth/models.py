@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
-from webapp.secrets import encrypted_fields
+from webapp.extensions import Model
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 
 def hash_token(token: str) -> str:
@@ -19,7 +20,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
+if TYPE_CHECKING:
+    _TotpSecret = EncryptedColumns
+else:
+    _TotpSecret = encrypted_fields("totp_secret")
+
+
+class User(TimestampMixin, _TotpSecret, Model):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -62,7 +69,7 @@ class User(TimestampMixin, encrypted_fields("totp_secret"), db.Model):
         return self.totp_enabled_at is not None
 
 
-class UserSession(TimestampMixin, db.Model):
+class UserSession(TimestampMixin, Model):
     """A signed-in browser. Revoking it logs that browser out on its next request."""
 
     __tablename__ = "user_sessions"
@@ -82,7 +89,7 @@ class UserSession(TimestampMixin, db.Model):
         return self.revoked_at is None and self.expires_at > utcnow()
 
 
-class AuthToken(TimestampMixin, db.Model):
+class AuthToken(TimestampMixin, Model):
     """Single-use, expiring link token: purpose ``verify_email`` or ``reset_password``."""
 
     __tablename__ = "auth_tokens"
@@ -96,7 +103,7 @@ class AuthToken(TimestampMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(TimestampMixin, db.Model):
+class RecoveryCode(TimestampMixin, Model):
     """A one-time TOTP recovery code, stored as its SHA-256 (the code has 80 random bits)."""
 
     __tablename__ = "user_recovery_codes"

@@ -20,10 +20,10 @@ from webapp.audit import record
 from webapp.auth.models import AuthToken, RecoveryCode, SessionUser, User, UserSession, hash_token
 from webapp.core.errors import DomainError
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.mail import send_email
-from webapp.secrets import clear_field, decrypt_field, encrypt_field
+from webapp.secrets import clear_field, decrypt_field, encrypt_field, has_field
 
 VERIFY, RESET = "verify_email", "reset_password"
 TOKEN_LIFETIMES = {VERIFY: timedelta(days=2), RESET: timedelta(hours=1)}
@@ -86,7 +86,7 @@ def end_outstanding_tokens(user: User, purpose: str, *, except_id: int | None = 
     )
     if except_id is not None:
         stmt = stmt.where(AuthToken.id != except_id)
-    return db.session.execute(stmt.values(used_at=utcnow()), execution_options={"synchronize_session": False}).rowcount
+    return rowcount(db.session.execute(stmt.values(used_at=utcnow()), execution_options={"synchronize_session": False}))
 
 
 def issue_token(user: User, purpose: str) -> str:
@@ -250,7 +250,7 @@ def revoke_other_sessions(user: User, keep_session_id: int | None = None) -> int
     stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_session_id is not None:
         stmt = stmt.where(UserSession.id != keep_session_id)
-    return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
+    return rowcount(db.session.execute(stmt.values(revoked_at=utcnow())))
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:
@@ -344,7 +344,9 @@ def totp_uri(user: User) -> str | None:
 
 def totp_code_valid(user: User, code: str) -> bool:
     secret = decrypt_field(user, "totp_secret")
-    return bool(secret) and pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
+    if not secret:
+        return False
+    return pyotp.TOTP(secret).verify((code or "").replace(" ", ""), valid_window=1)
 
 
 def check_second_factor(user: User, code: str, ip: str | None = None) -> bool:
@@ -383,8 +385,9 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(
-        select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    return (
+        db.session.scalar(select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+        or 0  # a COUNT is never NULL
     )
 
 
@@ -434,7 +437,7 @@ def staff_reset_totp(user: User, staff: User, reason: str = "") -> None:
     """A member of staff turns off a user's second factor (a lost phone and no recovery code left):
     audited, and the user is told by e-mail so a reset they did not ask for does not go unnoticed."""
     db.session.refresh(user, with_for_update=True)  # two staff members at once: one reset, one refusal
-    if not user.totp_enabled and not user.totp_secret_ciphertext:
+    if not user.totp_enabled and not has_field(user, "totp_secret"):
         raise DomainError("This user has no second factor to reset.", code="totp_not_enabled")
     _clear_totp(user)
     record(staff, "user.totp_reset_by_staff", user, {"reason": reason.strip()[:500]})

@@ -10,6 +10,9 @@ admin_bp = staff_blueprint("billing_admin", __name__, "/admin")
 public_bp = Blueprint("billing_public", __name__)
 
 
+_nav_done = False  # the navigation items are registered once, whatever the number of apps
+
+
 def init_app(app):
     from webapp.admin import admin_nav_item
     from webapp.billing import cli, panels  # noqa: F401
@@ -36,8 +39,9 @@ def init_app(app):
         invoice_payments=invoice_payments, account_payments=account_payments, invoice_issuer=issuer_details
     )
     app.cli.add_command(cli.billing_cli)
-    if not getattr(init_app, "_nav_done", False):
-        init_app._nav_done = True
+    global _nav_done
+    if not _nav_done:
+        _nav_done = True
         nav_item("Billing", "billing.overview", "billing", 30)
         nav_item("Services", "billing.services", "services", 32)
         # One entry: every page of the billing staff blueprint lights it; the pages carry a sub-menu.

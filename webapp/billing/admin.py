@@ -3,6 +3,8 @@ Every action calls a billing service; nothing here repeats a rule."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,7 +27,7 @@ from webapp.billing.models import PAYMENT_STATUSES, BillingAccount, BillingRun, 
 from webapp.billing.queries import BOOKS_CURRENCY, figures, filtered_invoices
 from webapp.core.errors import DomainError
 from webapp.core.htmx import redirect, render
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.core.pagination import paginate
 from webapp.core.transaction import perform
 from webapp.extensions import db
@@ -146,7 +148,7 @@ def _invoice_or_404(invoice_id) -> Invoice:
 
 
 def _invoice_page(invoice, status=200, **forms):
-    defaults = dict(
+    defaults: dict[str, Any] = dict(
         line_form=LineForm(),
         payment_form=ManualPaymentForm(),
         credit_form=CreditForm(),
@@ -239,7 +241,7 @@ def credit(invoice_id):
         return _invoice_page(invoice, status=422, credit_form=form)
     return perform(
         lambda: billing.issue_credit(
-            db.session.get(BillingAccount, invoice.account_id),
+            get_existing(BillingAccount, invoice.account_id),
             _staff(),
             form.amount.cents,
             form.reason.data,

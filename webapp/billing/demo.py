@@ -4,6 +4,7 @@ method, and a credit, for the demo organizations (idempotent: skipped once servi
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from webapp.demo import step
 from webapp.extensions import db
 from webapp.orgs.demo import demo_org
 
-PLANS = {
+PLANS: dict[str, dict[str, Any]] = {
     "harare-retail": {
         "services": [
             ("POS_TERMINAL", "POS Terminal #1 (Sam Levy's)", "PAX-A920-0001", 3_500),

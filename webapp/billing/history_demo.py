@@ -62,7 +62,7 @@ def backdate_paid(invoice, when: datetime) -> None:
 
 @step(order=45)
 def business_history() -> None:
-    from webapp.subscriptions.catalog import plan_by_code
+    from webapp.subscriptions.catalog import catalog_plan
     from webapp.subscriptions.services import FREE, _new_subscription, current_subscription
 
     if demo_org(HISTORY[0][1]) is not None:
@@ -77,7 +77,7 @@ def business_history() -> None:
     for name, slug, city, code, started, churned, method in HISTORY:
         org = orgs.create_organization(owner, name, slug, f"accounts@{slug}.example", "ZW", "Africa/Harare")
         org.address_line, org.city, org.phone = f"{10 + len(name)} Main Street", city, "+263 77 000 0000"
-        plan = plan_by_code(code)
+        plan = catalog_plan(code)
         sub = current_subscription(org)
         begin = _at(started, 3)
         sub.plan_id, sub.plan, sub.status, sub.amount = plan.id, plan, "ACTIVE", plan.price("MONTHLY")
@@ -93,13 +93,13 @@ def business_history() -> None:
             billing.finalize_invoice(invoice, None, send_email=False, at=max(issued, begin))
             if months_ago > 0 or churned is not None:
                 _paid(invoice, method, min(_at(months_ago, 6 + len(slug) % 7), now))
-        sub.current_period_start, sub.current_period_end = _month(-last)[0], _month(-last)[1]
-        sub.current_period_start = datetime.combine(sub.current_period_start, datetime.min.time(), UTC)
-        sub.current_period_end = datetime.combine(sub.current_period_end, datetime.min.time(), UTC) + timedelta(days=1)
+        first_day, last_day = _month(-last)
+        sub.current_period_start = datetime.combine(first_day, datetime.min.time(), UTC)
+        sub.current_period_end = datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(days=1)
         if churned is not None:
             ended = _at(churned, 5)
             sub.status, sub.canceled_at, sub.ended_at = "CANCELED", ended - timedelta(days=20), ended
             db.session.flush()
-            free = _new_subscription(org, plan_by_code(FREE), "MONTHLY", ended)
+            free = _new_subscription(org, catalog_plan(FREE), "MONTHLY", ended)
             free.created_at = ended
         db.session.flush()

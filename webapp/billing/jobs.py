@@ -9,7 +9,7 @@ from flask_babel import LazyString, lazy_gettext
 from sqlalchemy import select
 
 from webapp.billing.models import BillingAccount, BillingRun, Invoice
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.jobs import job, lease, periodic
@@ -115,7 +115,7 @@ def billing_run_job(run_id: int) -> None:
     if owner is None:
         log.info("billing run %s is taken or finished: nothing to do", run_id)
         return
-    run = db.session.get(BillingRun, run_id)
+    run = get_existing(BillingRun, run_id)
     with lease.held(BillingRun, run_id, owner, max_seconds=billing_run_job.timeout):
         run_billing(run.period, run=run, commit=True)
 

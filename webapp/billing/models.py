@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 
 # --- billing account ---------------------------------------------------------------------------
@@ -28,7 +28,7 @@ ACCOUNT_ACTIVE, ACCOUNT_OVERDUE, ACCOUNT_SUSPENDED = "ACTIVE", "OVERDUE", "SUSPE
 ACCOUNT_STATUSES = (ACCOUNT_ACTIVE, ACCOUNT_OVERDUE, ACCOUNT_SUSPENDED)
 
 
-class BillingAccount(TimestampMixin, OrgOwnedMixin, db.Model):
+class BillingAccount(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "billing_accounts"
     __table_args__ = (UniqueConstraint("organization_id", name="uq_billing_accounts_organization_id"),)
 
@@ -49,7 +49,7 @@ SERVICE_ACTIVE, SERVICE_SUSPENDED, SERVICE_CANCELLED = "ACTIVE", "SUSPENDED", "C
 SERVICE_STATUSES = (SERVICE_ACTIVE, SERVICE_SUSPENDED, SERVICE_CANCELLED)
 
 
-class Service(TimestampMixin, OrgOwnedMixin, db.Model):
+class Service(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "billing_services"
 
     type: Mapped[str] = mapped_column(String(32), index=True)
@@ -113,7 +113,7 @@ FROZEN_COLUMNS = (
 )
 
 
-class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
+class Invoice(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "billing_invoices"
     __table_args__ = (Index("ix_billing_invoices_account_run_period", "account_id", "run_period"),)
 
@@ -181,7 +181,7 @@ class Invoice(TimestampMixin, OrgOwnedMixin, db.Model):
 PAYMENT_LINK = "invoice-payment-link"
 
 
-class InvoiceLineItem(TimestampMixin, db.Model):
+class InvoiceLineItem(TimestampMixin, Model):
     __tablename__ = "billing_invoice_lines"
 
     invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_invoices.id", ondelete="CASCADE"), index=True)
@@ -199,7 +199,7 @@ class InvoiceLineItem(TimestampMixin, db.Model):
     service: Mapped[Service | None] = relationship()
 
 
-class BilledPeriod(TimestampMixin, OrgOwnedMixin, db.Model):
+class BilledPeriod(TimestampMixin, OrgOwnedMixin, Model):
     """What a line bills: a billable thing (``key``) from ``start`` to ``end`` (dates, inclusive).
 
     Written only by ``services/periods.py``. A live row (``released_at`` NULL) means those days are
@@ -226,7 +226,7 @@ class BilledPeriod(TimestampMixin, OrgOwnedMixin, db.Model):
     line: Mapped[InvoiceLineItem] = relationship()
 
 
-class InvoiceNumberCounter(db.Model):
+class InvoiceNumberCounter(Model):
     """One row per calendar year; the row lock makes numbering gapless under concurrency."""
 
     __tablename__ = "billing_invoice_counters"
@@ -256,7 +256,7 @@ PAYMENT_STATUSES = (PAY_PENDING, PAY_PAID, PAY_FAILED, PAY_CANCELLED, PAY_REFUND
 PAYMENT_RANK = {PAY_PENDING: 0, PAY_FAILED: 1, PAY_CANCELLED: 1, PAY_PAID: 2, PAY_REFUNDED: 3}
 
 
-class Payment(TimestampMixin, OrgOwnedMixin, db.Model):
+class Payment(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "billing_payments"
     __table_args__ = (UniqueConstraint("provider", "external_reference", name="uq_billing_payments_provider_ref"),)
 
@@ -299,7 +299,7 @@ class Payment(TimestampMixin, OrgOwnedMixin, db.Model):
 CREDIT_GRANT, CREDIT_OVERPAYMENT, CREDIT_APPLIED, CREDIT_NOTE = "GRANT", "OVERPAYMENT", "APPLIED", "CREDIT_NOTE"
 
 
-class Credit(TimestampMixin, OrgOwnedMixin, db.Model):
+class Credit(TimestampMixin, OrgOwnedMixin, Model):
     """A credit-ledger entry: positive adds to the balance, negative (APPLIED) uses it."""
 
     __tablename__ = "billing_credits"
@@ -321,7 +321,7 @@ class Credit(TimestampMixin, OrgOwnedMixin, db.Model):
 # --- billing runs ------------------------------------------------------------------------------
 
 
-class BillingRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
+class BillingRun(LeaseMixin, JobRunMixin, TimestampMixin, Model):
     __tablename__ = "billing_runs"
 
     period: Mapped[str] = mapped_column(String(7), index=True)

@@ -77,6 +77,8 @@ def poll_pending_payments() -> None:
     ).all()
     for payment_id in ids:
         payment = db.session.get(Payment, payment_id)
+        if payment is None:  # deleted since the query (an organization removed): nothing to refresh
+            continue
         try:
             if _unanswered_charge(payment):
                 continue

@@ -10,10 +10,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class ProviderCustomer(TimestampMixin, OrgOwnedMixin, db.Model):
+class ProviderCustomer(TimestampMixin, OrgOwnedMixin, Model):
     """The billing account's customer object at a provider (Stripe ``cus_…``)."""
 
     __tablename__ = "billing_provider_customers"
@@ -30,7 +30,7 @@ class ProviderCustomer(TimestampMixin, OrgOwnedMixin, db.Model):
 METHOD_ACTIVE, METHOD_REMOVED = "ACTIVE", "REMOVED"
 
 
-class PaymentMethod(TimestampMixin, OrgOwnedMixin, db.Model):
+class PaymentMethod(TimestampMixin, OrgOwnedMixin, Model):
     """A saved card (seed 004 ``PaymentMethod``): only what can be shown, never a card number."""
 
     __tablename__ = "billing_payment_methods"
@@ -81,7 +81,7 @@ class PaymentMethod(TimestampMixin, OrgOwnedMixin, db.Model):
 EVENT_RECEIVED, EVENT_PROCESSED, EVENT_FAILED, EVENT_IGNORED = "RECEIVED", "PROCESSED", "FAILED", "IGNORED"
 
 
-class ProviderEvent(db.Model):
+class ProviderEvent(Model):
     """A webhook or callback as it arrived, after its signature or hash was checked. Unique per
     provider and event id, so a delivery repeated any number of times is recorded, and handled, once."""
 
@@ -102,7 +102,7 @@ class ProviderEvent(db.Model):
 ATTEMPT_PENDING, ATTEMPT_SUCCEEDED, ATTEMPT_FAILED, ATTEMPT_ACTION = "PENDING", "SUCCEEDED", "FAILED", "REQUIRES_ACTION"
 
 
-class CollectionAttempt(TimestampMixin, OrgOwnedMixin, db.Model):
+class CollectionAttempt(TimestampMixin, OrgOwnedMixin, Model):
     """One automatic charge of an invoice to the saved default method."""
 
     __tablename__ = "billing_collection_attempts"
@@ -130,7 +130,7 @@ REFUND_PENDING, REFUND_SUCCEEDED, REFUND_FAILED = "PENDING", "SUCCEEDED", "FAILE
 TO_PROVIDER, TO_CREDIT = "provider", "credit"
 
 
-class Refund(TimestampMixin, OrgOwnedMixin, db.Model):
+class Refund(TimestampMixin, OrgOwnedMixin, Model):
     """Money given back for a payment: to its provider (Stripe's refund API, or a refund made by hand
     with its reference) or to the account's credit balance. Each refund has its credit note."""
 
@@ -152,7 +152,7 @@ class Refund(TimestampMixin, OrgOwnedMixin, db.Model):
     payment = relationship("Payment")
 
 
-class CreditNoteNumberCounter(db.Model):
+class CreditNoteNumberCounter(Model):
     """One row per calendar year, like the invoice counter: the row lock keeps numbers gapless."""
 
     __tablename__ = "billing_credit_note_counters"
@@ -161,7 +161,7 @@ class CreditNoteNumberCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class CreditNote(TimestampMixin, OrgOwnedMixin, db.Model):
+class CreditNote(TimestampMixin, OrgOwnedMixin, Model):
     """``CN-<year>-<6 digits>``, numbered at issue; nothing but ``emailed_at`` changes afterwards."""
 
     __tablename__ = "billing_credit_notes"
@@ -188,7 +188,7 @@ class CreditNote(TimestampMixin, OrgOwnedMixin, db.Model):
     )
 
 
-class CreditNoteLine(db.Model):
+class CreditNoteLine(Model):
     __tablename__ = "billing_credit_note_lines"
 
     credit_note_id: Mapped[int] = mapped_column(

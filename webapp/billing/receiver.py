@@ -115,7 +115,8 @@ class CallbackReceiver:
 
 async def _read(receive, limit: int) -> bytes | None:
     """The request body, or None once it passes ``limit`` bytes (counted as read, chunked or not)."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

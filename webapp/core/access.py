@@ -91,7 +91,7 @@ def org_view(permission: str):
             g.membership = membership
             return view(org=membership.organization, **kwargs)
 
-        wrapped.org_permission = permission
+        wrapped.__dict__["org_permission"] = permission  # a function attribute the role sweep reads
         return wrapped
 
     return decorator

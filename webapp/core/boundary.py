@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -172,7 +172,7 @@ class _StrictLimitedStream(io.RawIOBase):
     """A body without Content-Length (chunked) read through Werkzeug's limit is cut off at the limit
     without a word; this one answers 413 as soon as a byte past the limit arrives."""
 
-    def __init__(self, inner: IO[bytes], limit: int):
+    def __init__(self, inner: io.RawIOBase, limit: int):
         self._inner, self._limit, self._read = inner, limit, 0
 
     def readable(self) -> bool:
@@ -195,6 +195,8 @@ def _apply_body_limit() -> None:
     if limit is not None and request.content_length is None and "wsgi.input_terminated" in request.environ:
         # Werkzeug refuses a too-long Content-Length up front; a streamed body is counted as it is read.
         inner = get_input_stream(request.environ, max_content_length=limit + 1)
+        if not isinstance(inner, io.RawIOBase):  # Werkzeug's LimitedStream, which it types as IO[bytes]
+            raise TypeError(f"unexpected request stream {type(inner).__name__}")
         request.__dict__["stream"] = _StrictLimitedStream(inner, limit)
 
 

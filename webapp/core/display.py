@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 # Words that keep their own spelling wherever they stand (brands, acronyms).
 SPELLING = {
@@ -250,7 +251,8 @@ def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str 
     try:
         if entity_type in ENTITY_PAGES:
             endpoint, arg = ENTITY_PAGES[entity_type]
-            return url_for(endpoint, **{arg: int(entity_id)})
+            values: dict[str, Any] = {arg: int(entity_id)}
+            return url_for(endpoint, **values)
         if entity_type in ORG_PAGES and organization_id:
             return url_for(ORG_PAGES[entity_type], org_id=int(organization_id))
     except (BuildError, ValueError, TypeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -13,9 +14,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
 )
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
 NAMING = {
@@ -52,6 +55,11 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model here is mapped to a Table (DeclarativeBase allows any FromClause), and code
+        # builds Core statements from it: ``Model.__table__.insert()``.
+        __table__: ClassVar[Table]
+
     registry = registry(
         metadata=MetaData(naming_convention=NAMING),
         type_annotation_map={datetime: UTCDateTime(), dict: JSON, list: JSON, bytes: LargeBinary},
@@ -129,3 +137,26 @@ class JobRunMixin:
         if status == self.SUCCEEDED:
             self.progress = 100
         self.completed_at = utcnow()
+
+
+M = TypeVar("M", bound=Base)
+
+
+def get_existing(model: type[M], row_id: int, **options: Any) -> M:
+    """A row the caller holds the id of (a claim, a lease, a job's argument, a foreign key just read):
+    loaded, or a plain error naming it if it was deleted meanwhile, rather than a None failing later
+    on its first attribute."""
+    from webapp.extensions import db
+
+    row = db.session.get(model, row_id, **options)
+    if row is None:
+        raise LookupError(f"{model.__name__} {row_id} no longer exists")
+    return row
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows a Core or ORM-enabled UPDATE / DELETE / INSERT touched. ``Session.execute`` is typed
+    as returning any ``Result``; for those statements it is a ``CursorResult``, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} carries no row count: not an UPDATE, DELETE or INSERT")
+    return result.rowcount or 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from webapp.extensions import db
@@ -21,16 +21,16 @@ RETRY_AFTER_SECONDS = 15
 MESSAGE = "Tessera cannot reach its database right now. Nothing was changed; try again in a moment."
 
 
-def outage_response():
+def outage_response() -> tuple[Response | str, int, dict[str, str]]:
     from webapp.core.security import wants_json
 
+    body: Response | str
     if wants_json():
-        response = jsonify({"error": {"code": "database_unavailable", "message": MESSAGE, "details": {}}})
+        body = jsonify({"error": {"code": "database_unavailable", "message": MESSAGE, "details": {}}})
     else:
         # Straight from the Jinja environment: Flask's context processors would load the signed-in user.
-        response = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGE)
-    response = (response, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"})
-    return response
+        body = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGE)
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
 
 def init_app(app: Flask) -> None:

@@ -156,7 +156,7 @@ def resolve_public(host: str, port: int) -> list[str]:
         raise OutboundUnresolvable(f"The host {host} could not be resolved.") from None
     addresses = []
     for info in infos:
-        text = info[4][0]
+        text = str(info[4][0])  # an IP address as text for the stream sockets asked for
         address = ipaddress.ip_address(text.split("%", 1)[0])
         addresses.append((text, address))
     if not addresses:

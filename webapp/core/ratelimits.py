@@ -78,7 +78,7 @@ def notice() -> None:
         _alerted = degraded
     if degraded:
         log.warning("rate limits count in memory: Redis is unreachable")
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types its LocalProxy as Flask
         threading.Thread(target=_raise_alert, args=(app,), name="rate-limit-alert", daemon=True).start()
     else:
         log.info("rate limits count in Redis again")

@@ -1,6 +1,6 @@
 import os
 
-from flask import Response, current_app, jsonify, redirect, url_for
+from flask import Response, abort, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -26,6 +26,8 @@ def favicon():
     """Browsers ask for /favicon.ico whatever the page links; the answer is the SVG icon (no 404 per page)."""
     icon = current_app.extensions.get("tessera.favicon")
     if icon is None:
+        if current_app.static_folder is None:  # the app is made with its static folder
+            abort(404)
         with open(os.path.join(current_app.static_folder, "favicon.svg"), "rb") as file:
             icon = current_app.extensions["tessera.favicon"] = file.read()
     return Response(icon, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
-from webapp.secrets.fields import encrypted_fields
+from webapp.extensions import Model
+from webapp.secrets.fields import EncryptedColumns, encrypted_fields
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -17,7 +18,7 @@ PENDING, SUCCEEDED, FAILED = "PENDING", "SUCCEEDED", "FAILED"
 DELIVERY_STATUSES = (PENDING, SUCCEEDED, FAILED)
 
 
-class Event(db.Model):
+class Event(Model):
     """One event of an organization; ``public_id`` (evt_…) is what customers see, ``id`` orders and pages."""
 
     __tablename__ = "events"
@@ -35,7 +36,13 @@ class Event(db.Model):
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)  # "send test event": never listed by the API
 
 
-class WebhookEndpoint(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret", "previous_secret"), db.Model):
+if TYPE_CHECKING:
+    _WebhookSecrets = EncryptedColumns
+else:
+    _WebhookSecrets = encrypted_fields("secret", "previous_secret")
+
+
+class WebhookEndpoint(TimestampMixin, OrgOwnedMixin, _WebhookSecrets, Model):
     __tablename__ = "webhook_endpoints"
 
     url: Mapped[str] = mapped_column(String(2000))
@@ -55,7 +62,7 @@ class WebhookEndpoint(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret", 
         return f"webhook endpoint {self.url[:80]}"
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event for one endpoint; sent until it succeeds or its retry window ends."""
 
     __tablename__ = "webhook_deliveries"
@@ -80,7 +87,7 @@ class WebhookDelivery(db.Model):
     event: Mapped[Event] = relationship()
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """One HTTP request of a delivery: what was sent and what came back."""
 
     __tablename__ = "webhook_attempts"

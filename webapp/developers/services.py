@@ -35,7 +35,7 @@ from sqlalchemy.orm import joinedload
 from webapp.audit import record
 from webapp.core import outbound
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.developers.catalog import API_VERSION, CATALOG, TEST_TYPE
 from webapp.developers.models import (
     FAILED,
@@ -47,7 +47,7 @@ from webapp.developers.models import (
     WebhookEndpoint,
 )
 from webapp.extensions import db
-from webapp.secrets.fields import clear_field, decrypt_field, encrypt_field, has_field
+from webapp.secrets.fields import clear_field, decrypt_required, encrypt_field, has_field
 from webapp.settings import define, get
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,13 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
     """The current secret, then the previous one while its 24 hours last."""
     now = now or utcnow()
-    found = [decrypt_field(endpoint, "secret")]
+    found = [decrypt_required(endpoint, "secret")]
     if (
         has_field(endpoint, "previous_secret")
         and endpoint.previous_secret_expires_at is not None
         and endpoint.previous_secret_expires_at > now
     ):
-        found.append(decrypt_field(endpoint, "previous_secret"))
+        found.append(decrypt_required(endpoint, "previous_secret"))
     return found
 
 
@@ -210,7 +210,7 @@ def update_endpoint(endpoint: WebhookEndpoint, actor, url: str, event_types, ord
 def rotate_secret(endpoint: WebhookEndpoint, actor, now: datetime | None = None) -> str:
     """A new secret; the one it replaces keeps signing (a second v1=) for 24 hours."""
     now = now or utcnow()
-    old = decrypt_field(endpoint, "secret")
+    old = decrypt_required(endpoint, "secret")  # every endpoint is made with one
     secret = _new_secret()
     encrypt_field(endpoint, "previous_secret", old)
     endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
@@ -329,7 +329,7 @@ def resend(delivery: WebhookDelivery, actor) -> WebhookDelivery:
 def prune_events(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=get("webhooks.events_retention_days"))
     result = db.session.execute(delete(Event).where(Event.created_at < cutoff))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------- delivery
@@ -671,7 +671,7 @@ def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
     record(
         None, "webhook_endpoint.disabled", endpoint, {"reason": endpoint.disabled_reason}, org=endpoint.organization_id
     )
-    org = db.session.get(Organization, endpoint.organization_id)
+    org = get_existing(Organization, endpoint.organization_id)
     memberships = db.session.scalars(
         select(Membership).where(Membership.organization_id == org.id, Membership.role.in_(roles_with("api")))
     ).all()

@@ -135,6 +135,7 @@ def document_logo(org, inline: bool = False):
 
     if not getattr(org, "logo_file_id", None):
         return Markup("")
+    src: str | None
     if inline:
         png = branding.logo_bytes(org)
         if png is None:

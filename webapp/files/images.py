@@ -62,7 +62,7 @@ def square_png(data: bytes, crop: Crop | None = None, side: int = OUTPUT_SIDE) -
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             image_format = image.format
             width, height = image.size
             if image_format not in FORMATS:

@@ -1,5 +1,6 @@
 from sqlalchemy import select
 
+from webapp.core.models import get_existing
 from webapp.extensions import db
 from webapp.files import services as files
 from webapp.files.models import FileUpload, StorageUsage
@@ -14,7 +15,7 @@ def scan_upload(file_id: int) -> None:
     with lease.held(FileUpload, file_id, owner, max_seconds=scan_upload.timeout):
         # The row stays locked through the scan (against a delete meanwhile); the sweeper skips a
         # locked row, and a dead worker's lock goes with its connection.
-        upload = db.session.get(FileUpload, file_id, with_for_update=True, populate_existing=True)
+        upload = get_existing(FileUpload, file_id, with_for_update=True, populate_existing=True)
         files.finish_scan(upload)
 
 

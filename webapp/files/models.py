@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 
 Bytes = BigInteger().with_variant(Integer, "sqlite")
@@ -27,7 +27,7 @@ CATEGORY = {  # storage-usage category of each file type
 CATEGORIES = ("task_attachments", "project_assets", "user_avatars", "temporary_files", "drive_cache", "studio_videos")
 
 
-class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
+class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, Model):
     __tablename__ = "file_uploads"
     __table_args__ = (
         Index("ix_file_uploads_org_live", "organization_id", "deleted_at", "id"),
@@ -60,7 +60,7 @@ class FileUpload(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
         return self.status == self.COMPLETED and self.deleted_at is None
 
 
-class StorageUsage(db.Model):
+class StorageUsage(Model):
     """Bytes and files per organization and category; kept current on each upload and delete, and
     recalculated from the files by a daily job."""
 

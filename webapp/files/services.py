@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from webapp.audit import record
 from webapp.core.errors import DomainError, LimitExceeded
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.files.models import CATEGORIES, CATEGORY, FILE_TYPES, FileUpload, StorageUsage
@@ -159,11 +159,13 @@ def count_stored(org_id: int, category: str, delta_bytes: int, delta_files: int 
 
 
 def _adjust_usage(org_id: int, category: str, delta_bytes: int, delta_files: int) -> None:
-    changed = db.session.execute(
-        update(StorageUsage)
-        .where(StorageUsage.organization_id == org_id, StorageUsage.category == category)
-        .values(bytes_used=StorageUsage.bytes_used + delta_bytes, file_count=StorageUsage.file_count + delta_files)
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(StorageUsage)
+            .where(StorageUsage.organization_id == org_id, StorageUsage.category == category)
+            .values(bytes_used=StorageUsage.bytes_used + delta_bytes, file_count=StorageUsage.file_count + delta_files)
+        )
+    )
     if not changed:
         db.session.add(
             StorageUsage(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from webapp.audit import record
 from webapp.core.errors import DomainError, NotFound
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.integrations.models import Connection, DriveFile, DriveProjectFolder
 from webapp.integrations.providers.client import ProviderError
@@ -80,7 +80,8 @@ def folder_listing(connection: Connection, parent_id: str | None) -> dict:
             current = _call("That folder", api.get, parent_id)
             if current.get("mimeType") != FOLDER or current.get("trashed"):
                 raise DomainError("That is not a folder of this Drive.", code="not_a_folder", field="folder_id")
-        folders, page_token = [], None
+        folders: list[dict] = []
+        page_token = None
         while len(folders) < 500:
             body = _call("That folder", api.folders, parent_id, page_token)
             folders.extend(f for f in body.get("files") or [] if f.get("id"))
@@ -193,7 +194,7 @@ def sync_file(drive_file: DriveFile, actor) -> str:
     """``files.get`` for one file now: "updated", or "removed" when Drive has it no more (or in the trash)."""
     from webapp.integrations.drive_sync import _apply
 
-    connection = db.session.get(Connection, drive_file.connection_id)
+    connection = get_existing(Connection, drive_file.connection_id)
     api = _drive(connection)
     try:
         data = api.get(drive_file.drive_file_id)
@@ -229,7 +230,7 @@ def unlink(drive_file: DriveFile, actor) -> None:
 def trash(drive_file: DriveFile, actor) -> None:
     """Delete: the file moves to the Drive trash (``files.update trashed=true``, restorable there for
     30 days), then leaves Tessera."""
-    connection = db.session.get(Connection, drive_file.connection_id)
+    connection = get_existing(Connection, drive_file.connection_id)
     api = _drive(connection)
     try:
         _call("That file", api.trash, drive_file.drive_file_id)
@@ -264,7 +265,7 @@ def cache_content(drive_file: DriveFile, actor=None) -> None:
     limit = get("files.max_file_mb") * files.MIB
     if size > limit:
         raise DomainError(f"The file is larger than {limit // files.MIB} MB: it is opened at Google, not cached.")
-    connection = db.session.get(Connection, drive_file.connection_id)
+    connection = get_existing(Connection, drive_file.connection_id)
     api = _drive(connection)
     try:
         content = _call("That file", api.download, drive_file.drive_file_id)

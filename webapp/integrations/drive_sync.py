@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -55,9 +55,11 @@ def _apply(row: DriveFile, data: dict, project_id: int | None = None) -> None:
     row.web_view_link = (data.get("webViewLink") or None) and str(data["webViewLink"])[:1000]
     row.web_content_link = (data.get("webContentLink") or None) and str(data["webContentLink"])[:1000]
     row.thumbnail_link = (data.get("thumbnailLink") or None) and str(data["thumbnailLink"])[:1000]
-    permissions = data.get("permissions") if isinstance(data.get("permissions"), list) else []
+    listed = data.get("permissions")
+    permissions = listed if isinstance(listed, list) else []
     row.is_public = any(isinstance(p, dict) and p.get("type") == "anyone" for p in permissions)
-    capabilities = data.get("capabilities") if isinstance(data.get("capabilities"), dict) else {}
+    given = data.get("capabilities")
+    capabilities = given if isinstance(given, dict) else {}
     row.can_edit = bool(capabilities.get("canEdit"))
     row.can_share = bool(capabilities.get("canShare"))
     row.synced_at = utcnow()
@@ -107,9 +109,11 @@ def _remove(log: DriveSyncLog, file_ids: list[str]) -> None:
     from webapp.integrations.drive_files import drop_caches
 
     drop_caches(log.connection_id, file_ids)
-    removed = db.session.execute(
-        delete(DriveFile).where(DriveFile.connection_id == log.connection_id, DriveFile.drive_file_id.in_(file_ids))
-    ).rowcount
+    removed = rowcount(
+        db.session.execute(
+            delete(DriveFile).where(DriveFile.connection_id == log.connection_id, DriveFile.drive_file_id.in_(file_ids))
+        )
+    )
     log.bump("removed", removed or 0)
 
 
@@ -137,10 +141,10 @@ def run(log: DriveSyncLog) -> None:
             _full(log, api, roots)
     except ProviderError as error:
         db.session.rollback()
-        log = db.session.get(DriveSyncLog, log.id)
+        log = get_existing(DriveSyncLog, log.id)
         log.duration_ms = int((time.monotonic() - started) * 1000)
         log.mark_finished(log.FAILED, f"Google Drive did not answer as expected: {str(error)[:300]}")
-        connection = db.session.get(Connection, log.connection_id)
+        connection = get_existing(Connection, log.connection_id)
         connection.last_error = log.error_message
         connection.last_error_at = utcnow()
         return
@@ -150,7 +154,7 @@ def run(log: DriveSyncLog) -> None:
         return
     finally:
         api.close()
-    connection = db.session.get(Connection, log.connection_id)
+    connection = get_existing(Connection, log.connection_id)
     connection.last_sync_at = utcnow()
     log.duration_ms = int((time.monotonic() - started) * 1000)
     log.mark_finished(log.SUCCEEDED)
@@ -193,7 +197,7 @@ def _full(log: DriveSyncLog, api: DriveAPI, roots: dict[str, int | None]) -> Non
         select(DriveFile.drive_file_id).where(DriveFile.connection_id == log.connection_id)
     ).all()
     _remove(log, [file_id for file_id in stale if file_id not in seen])
-    connection = db.session.get(Connection, log.connection_id)
+    connection = get_existing(Connection, log.connection_id)
     connection.set_detail(PAGE_TOKEN, start_token)
 
 
@@ -239,7 +243,7 @@ def _incremental(log: DriveSyncLog, api: DriveAPI, token: str, roots: dict[str, 
         pages += 1
         log.progress = min(95, pages * 20)
         if body.get("newStartPageToken"):
-            connection = db.session.get(Connection, log.connection_id)
+            connection = get_existing(Connection, log.connection_id)
             connection.set_detail(PAGE_TOKEN, str(body["newStartPageToken"]))
             commit_progress("a Drive sync saves each page as it goes (a long job)")
             return

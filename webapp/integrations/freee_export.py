@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.core.models import get_existing
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations.freee_sync import EXPORTERS, EntityFailed, Stats
@@ -83,7 +84,7 @@ def ensure_partner(job, api) -> int | None:
     existing = _mapping(job, ("partner",), job.organization_id)
     if existing is not None:
         return existing.freee_id
-    org = db.session.get(Organization, job.organization_id)
+    org = get_existing(Organization, job.organization_id)
     code, name, email, country = _partner_code(org), org.name, org.email, org.country
     try:
         partner = _call(api.create_partner, name, code, email, country)
@@ -197,7 +198,7 @@ def deal_payload(invoice, partner_id: int, account_item_id: int) -> dict:
 def export_invoices(job, api, since, share, page_size) -> None:
     from webapp.integrations.freee_sync import _progress
 
-    connection = db.session.get(Connection, job.connection_id)
+    connection = get_existing(Connection, job.connection_id)
     mode = export_as(connection)
     account_item_id = int((connection.details or {}).get("deal_account_item_id") or SALES_ACCOUNT_ITEM_ID)
     invoices = _finalized_invoices(job)

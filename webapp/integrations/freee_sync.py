@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -70,7 +70,7 @@ def run(job: FreeeSyncJob, page_size: dict | None = None) -> None:
         return
     finally:
         api.close()
-    connection = db.session.get(Connection, job.connection_id)
+    connection = get_existing(Connection, job.connection_id)
     connection.last_sync_at = utcnow()
     if failed_steps:
         connection.last_error = f"Sync stopped for {', '.join(failed_steps)}; see the sync job."

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from webapp.audit import record
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.extensions import db
 from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
 from webapp.jobs import job, lease, periodic
@@ -38,14 +38,14 @@ def _run_safely(model, run_id: int, body, timeout: int) -> None:
     owner = lease.claim(model, run_id, model.status.in_((model.QUEUED, model.RUNNING)))
     if owner is None:
         return
-    row = db.session.get(model, run_id)
+    row = get_existing(model, run_id)
     with lease.held(model, run_id, owner, max_seconds=timeout):
         try:
             body(row)
         except Exception:  # a bug must not leave the bar spinning forever
             log.exception("%s %s crashed", model.__name__, run_id)
             db.session.rollback()
-            row = db.session.get(model, run_id)
+            row = get_existing(model, run_id)
             row.mark_finished(row.FAILED, "The sync stopped because of an unexpected error; try again.")
     from webapp.core.events import emit
 
@@ -193,13 +193,13 @@ def prune_sync_jobs() -> None:
     counts = {}
     for model in (FreeeSyncJob, DriveSyncLog):
         counts[model.__tablename__] = (
-            db.session.execute(
-                delete(model).where(model.status == model.SUCCEEDED, model.completed_at < cutoff)
-            ).rowcount
+            rowcount(
+                db.session.execute(delete(model).where(model.status == model.SUCCEEDED, model.completed_at < cutoff))
+            )
             or 0
         )
-    counts["oauth_states"] = (
-        db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1))).rowcount or 0
+    counts["oauth_states"] = rowcount(
+        db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - timedelta(days=1)))
     )
     record(None, "maintenance.sync_jobs_pruned", None, {"deleted": counts, "older_than_days": SYNC_JOB_DAYS})
 

@@ -8,17 +8,18 @@ domains (studio) use the same table for TikTok, Instagram and YouTube.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
-from webapp.secrets import encrypted_fields
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 
-class OutboundCall(db.Model):
+class OutboundCall(Model):
     """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the primary key
     there is ``(id, created_at)``; ids still come from one sequence."""
 
@@ -43,7 +44,13 @@ class OutboundCall(db.Model):
     details: Mapped[dict] = mapped_column(default=dict)
 
 
-class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token", "refresh_token"), db.Model):
+if TYPE_CHECKING:
+    _Tokens = EncryptedColumns
+else:
+    _Tokens = encrypted_fields("access_token", "refresh_token")
+
+
+class Connection(TimestampMixin, OrgOwnedMixin, _Tokens, Model):
     """One OAuth2 connection of an organization to one account at one provider.
 
     ``created_by_id`` is the member who connected it. Tokens live only in the encrypted columns.
@@ -94,7 +101,7 @@ class Connection(TimestampMixin, OrgOwnedMixin, encrypted_fields("access_token",
 # ----------------------------------------------------------------------------- freee
 
 
-class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
+class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, Model):
     """Seed 000 ``FreeeSyncJob`` on the background-run pattern. ``counts`` holds per-entity results."""
 
     __tablename__ = "freee_sync_jobs"
@@ -114,7 +121,7 @@ class FreeeSyncJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Mo
     connection: Mapped[Connection] = relationship()
 
 
-class FreeePartner(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeePartner(TimestampMixin, OrgOwnedMixin, Model):
     """A freee partner (取引先) mirrored locally, or a Tessera customer exported as one."""
 
     __tablename__ = "freee_partners"
@@ -130,7 +137,7 @@ class FreeePartner(TimestampMixin, OrgOwnedMixin, db.Model):
     source_organization_id: Mapped[int | None] = mapped_column(BigId)
 
 
-class FreeeDeal(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeeDeal(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "freee_deals"
     __table_args__ = (UniqueConstraint("connection_id", "freee_id"),)
 
@@ -144,7 +151,7 @@ class FreeeDeal(TimestampMixin, OrgOwnedMixin, db.Model):
     ref_number: Mapped[str | None] = mapped_column(String(64))
 
 
-class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
+class FreeeInvoice(TimestampMixin, OrgOwnedMixin, Model):
     """An invoice at freee (imported, or a Tessera invoice exported there: ``local_invoice_id``)."""
 
     __tablename__ = "freee_invoices"
@@ -161,7 +168,7 @@ class FreeeInvoice(TimestampMixin, OrgOwnedMixin, db.Model):
     local_invoice_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
 
-class FreeeExport(OrgOwnedMixin, db.Model):
+class FreeeExport(OrgOwnedMixin, Model):
     """What Tessera has created at a freee company: one row per local record, so an export never
     creates it twice. ``entity_type`` is partner (an organization), invoice or deal (a Tessera invoice)."""
 
@@ -181,7 +188,7 @@ class FreeeExport(OrgOwnedMixin, db.Model):
 # ----------------------------------------------------------------------------- Google Drive
 
 
-class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
+class DriveFile(TimestampMixin, OrgOwnedMixin, Model):
     """Seed 004 ``DriveFile``: one file seen in a connected Drive."""
 
     __tablename__ = "drive_files"
@@ -234,7 +241,7 @@ class DriveFile(TimestampMixin, OrgOwnedMixin, db.Model):
         )
 
 
-class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, db.Model):
+class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, Model):
     """A Drive folder chosen for a project: synced beside the root folder, its files linked to the project."""
 
     __tablename__ = "drive_project_folders"
@@ -248,7 +255,7 @@ class DriveProjectFolder(TimestampMixin, OrgOwnedMixin, db.Model):
     project = relationship("Project")
 
 
-class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, db.Model):
+class DriveSyncLog(OrgOwnedMixin, LeaseMixin, JobRunMixin, Model):
     """Seed 004 ``DriveSyncLog``: full or incremental; files scanned/added/updated/removed in ``counts``."""
 
     __tablename__ = "drive_sync_logs"

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.common.security import generate_token
@@ -45,10 +46,10 @@ from webapp.audit import record
 from webapp.core.errors import DomainError
 from webapp.core.models import BigId, utcnow
 from webapp.core.transaction import own_session
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.integrations.models import Connection
 from webapp.integrations.providers.client import ProviderClient, ProviderError, ProviderResponse
-from webapp.secrets import clear_field, decrypt_field, encrypt_field, encrypted_fields
+from webapp.secrets import EncryptedColumns, clear_field, decrypt_field, encrypt_field, encrypted_fields, has_field
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,13 @@ def get_provider(name: str) -> OAuthProvider:
 # ----------------------------------------------------------------------------- pending authorizations
 
 
-class OAuthState(encrypted_fields("code_verifier"), db.Model):
+if TYPE_CHECKING:
+    _CodeVerifier = EncryptedColumns
+else:
+    _CodeVerifier = encrypted_fields("code_verifier")
+
+
+class OAuthState(_CodeVerifier, Model):
     """A started authorization: bound to the user's server-side session and the organization, single-use."""
 
     __tablename__ = "oauth_states"
@@ -358,7 +365,8 @@ def _token_set(call: Callable[[], dict]) -> TokenSet:
         raise OAuthError("The provider answered with something that is not a token response.") from None
     if not payload.get("access_token"):
         raise OAuthError("The provider's token response carried no access token.")
-    body = payload.get("data") if isinstance(payload.get("data"), dict) else payload  # some wrap it
+    data = payload.get("data")
+    body = data if isinstance(data, dict) else payload  # some wrap it
     # expires_at is Authlib's own addition (now + expires_in); the expiry is computed from expires_in below.
     not_extra = {"access_token", "refresh_token", "id_token", "expires_at"}
     extra = {k: v for k, v in body.items() if k not in not_extra and not isinstance(v, dict | list)}
@@ -676,7 +684,7 @@ def revoke(connection: Connection, actor) -> bool:
     provider = get_provider(connection.provider)
     revoked = False
     url = provider.url("revoke")
-    token_name = provider.revoke_token if connection.refresh_token_ciphertext else "access_token"
+    token_name = provider.revoke_token if has_field(connection, "refresh_token") else "access_token"
     token = decrypt_field(connection, token_name) if connection.status != Connection.DISCONNECTED else None
     if url and token:
         try:

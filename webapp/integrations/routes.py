@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -70,7 +72,7 @@ def connect(org, provider):
 
 
 def _connection_page(org, connection, freee_form=None, status=200):
-    counts = {}
+    counts: dict[str, Any] = {}
     if connection.provider == "freee":
         for label, model in (("partners", FreeePartner), ("deals", FreeeDeal), ("invoices", FreeeInvoice)):
             counts[label] = db.session.scalar(

@@ -32,12 +32,13 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Integer, String, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.core.models import utcnow
+from webapp.core.models import JobRunMixin, rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs.runner import job, periodic
@@ -66,10 +67,12 @@ class LeaseMixin:
     lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     lease_expiries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    def mark_finished(self, *args, **kwargs) -> None:
+    def mark_finished(self, status: str, error: str | None = None) -> None:
         """On run rows (``JobRunMixin``): the lease goes in the same commit as the final status, so a
         finished run never shows a holder. The heartbeat then finds nothing to renew and stops."""
-        super().mark_finished(*args, **kwargs)
+        if not isinstance(self, JobRunMixin):
+            raise TypeError(f"{type(self).__name__} has no run status to finish (not a JobRunMixin)")
+        JobRunMixin.mark_finished(self, status, error)
         self.lease_owner = None
         self.lease_expires_at = None
 
@@ -112,12 +115,14 @@ def claim(model, row_id: int, *conditions) -> str | None:
 
 def extend(model, row_id: int, owner: str, seconds: float) -> bool:
     """Keep the lease past a scheduled pause (the next step queued ``seconds`` from now)."""
-    changed = db.session.execute(
-        update(model)
-        .where(model.id == row_id, model.lease_owner == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds() + seconds))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(model)
+            .where(model.id == row_id, model.lease_owner == owner)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds() + seconds))
+            .execution_options(synchronize_session=False)
+        )
+    )
     return changed == 1
 
 
@@ -206,7 +211,8 @@ def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
 
 # ----------------------------------------------------------------------------- the sweeper
 
-HANDLERS: dict[type, Callable] = {}
+# Models with a LeaseMixin, each with its handler: (row) -> (outcome, reason).
+HANDLERS: dict[type[Any], Callable[[Any], tuple[str, str]]] = {}
 
 
 def on_expiry(model):

@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import cast
 
 from redis.exceptions import RedisError
 from rq import Retry
@@ -30,10 +31,10 @@ from rq.exceptions import DuplicateJobError
 from rq.utils import import_attribute
 from sqlalchemy import Engine, delete, func, select, update
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.jobs import namespace
 from webapp.jobs.models import JobOutbox
-from webapp.jobs.runner import backend, get_queue, job, periodic
+from webapp.jobs.runner import JobFunction, backend, get_queue, job, periodic
 
 log = logging.getLogger(__name__)
 TABLE = JobOutbox.__table__
@@ -49,7 +50,7 @@ def rq_job_id(row) -> str:
 
 def _send(row) -> None:
     """Hand one row to RQ; a job already there under its id counts as sent."""
-    run = import_attribute(row.func)
+    run = cast(JobFunction, import_attribute(row.func))  # the outbox stores only @job functions
     options = {"job_id": rq_job_id(row), "description": row.func, "job_timeout": run.timeout, "unique": True}
     if getattr(row, "at_front", False):
         options["at_front"] = True
@@ -226,4 +227,4 @@ def prune_outbox() -> int:
 
     cutoff = utcnow() - KEEP_DISPATCHED
     result = db.session.execute(delete(JobOutbox).where(JobOutbox.dispatched_at < cutoff))
-    return result.rowcount or 0
+    return rowcount(result)

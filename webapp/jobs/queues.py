@@ -79,7 +79,7 @@ def failed_jobs(queue_name: str | None = None, limit: int = 50) -> list[FailedJo
                 FailedJob(
                     id=job.id,
                     queue=name,
-                    description=job.description or job.func_name,
+                    description=job.description or job.func_name or "",
                     failed_at=job.ended_at,
                     enqueued_at=job.enqueued_at,
                     traceback=_traceback(job),

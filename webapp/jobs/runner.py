@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol, cast
 
 from flask import current_app, g, has_app_context, has_request_context
 from redis import Redis
@@ -48,6 +49,22 @@ class Periodic:
     name: str = field(default="")
 
 
+class JobFunction(Protocol):
+    """A ``@job`` function: callable in-process, with its queue and retry policy and ``delay`` to
+    enqueue it after the commit (attributes set on the wrapper by ``job``)."""
+
+    __name__: str
+    __module__: str
+    queue: str
+    retries: int
+    backoff: tuple[int, ...]
+    timeout: int
+
+    delay: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 PERIODIC: list[Periodic] = []
 _local = threading.local()
 _worker_app = None
@@ -66,7 +83,7 @@ def _app():
 def app_context():
     """Inside a request or test the current app is used; an RQ worker builds one app per process."""
     if has_app_context():
-        yield current_app._get_current_object()
+        yield current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types its LocalProxy as Flask
         return
     app = _app()
     with app.app_context():
@@ -78,9 +95,9 @@ def job(queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
 
-    def decorator(func):
+    def decorator(func: Callable[..., Any]) -> JobFunction:
         @functools.wraps(func)
-        def run(*args, **kwargs):
+        def run(*args: Any, **kwargs: Any) -> Any:
             from webapp.extensions import db
 
             with app_context():
@@ -99,12 +116,14 @@ def job(queue: str = "default", retries: int = 3, backoff: tuple[int, ...] = (10
                 drain_inline()
                 return result
 
-        run.queue = queue
-        run.retries = retries
-        run.backoff = backoff
-        run.timeout = timeout
-        run.delay = lambda *a, **kw: enqueue(run, *a, **kw)
-        return run
+        # A plain function, so RQ imports it by name; the attributes make it a JobFunction.
+        declared = cast(JobFunction, run)
+        declared.queue = queue
+        declared.retries = retries
+        declared.backoff = backoff
+        declared.timeout = timeout
+        declared.delay = lambda *a, **kw: enqueue(declared, *a, **kw)
+        return declared
 
     return decorator
 

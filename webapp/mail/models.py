@@ -7,16 +7,22 @@ link also keeps its live parts encrypted (``live_body``) until it is sent, then 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin
-from webapp.extensions import db
-from webapp.secrets import encrypted_fields
+from webapp.extensions import Model
+from webapp.secrets import EncryptedColumns, encrypted_fields
+
+if TYPE_CHECKING:
+    _LiveBody = EncryptedColumns
+else:
+    _LiveBody = encrypted_fields("live_body")
 
 
-class EmailMessage(TimestampMixin, encrypted_fields("live_body"), db.Model):
+class EmailMessage(TimestampMixin, _LiveBody, Model):
     """On PostgreSQL partitioned by the month of ``created_at`` (``webapp/core/partitions.py``): the
     primary key there is ``(id, created_at)``; ids still come from one sequence."""
 

@@ -17,7 +17,7 @@ from werkzeug.routing import RequestRedirect
 
 from webapp.extensions import db
 from webapp.mail.models import EmailMessage
-from webapp.secrets import clear_field, decrypt_field, encrypt_field
+from webapp.secrets import clear_field, decrypt_required, encrypt_field, has_field
 from webapp.settings import define, get
 
 define(
@@ -66,14 +66,14 @@ def redact(body: str, tokens: set[str]) -> str:
 
 def live_parts(message: EmailMessage) -> tuple[str, str]:
     """The parts to deliver: the live ones while they are kept, else the stored (redacted) ones."""
-    if message.live_body_ciphertext is not None:
-        parts = json.loads(decrypt_field(message, "live_body"))
+    if has_field(message, "live_body"):
+        parts = json.loads(decrypt_required(message, "live_body"))
         return parts["html"], parts["text"]
     return message.html_body, message.text_body
 
 
 def forget_live_parts(message: EmailMessage) -> None:
-    if message.live_body_ciphertext is not None:
+    if has_field(message, "live_body"):
         clear_field(message, "live_body")
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.auth.services import find_user_by_email
 from webapp.core.models import utcnow
-from webapp.demo import step
+from webapp.demo import seeded, step
 from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.notifications.services import notify
@@ -36,7 +36,8 @@ def notifications() -> None:
         owner, "sync.failed", "Freee sync failed", "The last sync did not finish: the token was refused.", base, org=org
     )
     notify(owner, "post.published", "Published: Winter specials", "The post is live.", base, org=org)
-    first = db.session.scalar(
-        select(Notification).where(Notification.user_id == owner.id, Notification.type == "general")
+    first = seeded(
+        db.session.scalar(select(Notification).where(Notification.user_id == owner.id, Notification.type == "general")),
+        "the owner's first notification",
     )
     first.read_at = utcnow()

@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import render_template
 from sqlalchemy import func, select, update
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.notifications.models import LiveSession
 from webapp.settings import define, get
@@ -128,7 +128,7 @@ def close_silent() -> int:
         .values(status=LiveSession.STALE, closed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def open_count() -> int:

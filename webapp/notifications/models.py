@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class Notification(TimestampMixin, db.Model):
+class Notification(TimestampMixin, Model):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at", "id"),)
 
@@ -32,7 +32,7 @@ class Notification(TimestampMixin, db.Model):
         return self.read_at is not None
 
 
-class NotificationPreference(TimestampMixin, db.Model):
+class NotificationPreference(TimestampMixin, Model):
     """How one user wants one type delivered: ``in_app``, ``email``, ``both`` or ``none``."""
 
     __tablename__ = "notification_preferences"
@@ -43,7 +43,7 @@ class NotificationPreference(TimestampMixin, db.Model):
     channel: Mapped[str] = mapped_column(String(8))
 
 
-class LiveSession(TimestampMixin, db.Model):
+class LiveSession(TimestampMixin, Model):
     """One open live connection (seed 003 ``WebSocketSession``; here a server-sent-events stream)."""
 
     __tablename__ = "live_sessions"
@@ -63,7 +63,7 @@ class LiveSession(TimestampMixin, db.Model):
     user = relationship("User")
 
 
-class DigestSetting(TimestampMixin, db.Model):
+class DigestSetting(TimestampMixin, Model):
     """A user's choice of one daily e-mail digest instead of one e-mail per notification (off by default)."""
 
     __tablename__ = "notification_digest_settings"
@@ -72,7 +72,7 @@ class DigestSetting(TimestampMixin, db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class DigestSent(TimestampMixin, db.Model):
+class DigestSent(TimestampMixin, Model):
     """One row per user and day a digest went out: the daily job's idempotency key."""
 
     __tablename__ = "notification_digests"

@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.core.errors import DomainError, NotFound
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.notifications.models import Notification, NotificationPreference
 
@@ -245,7 +245,7 @@ def mark_all_read(user_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     publish_after_commit(user_channel(user_id), {"kind": "read"})
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # --- preferences ------------------------------------------------------------------------------

@@ -176,8 +176,10 @@ class StreamHub:
     # ------------------------------------------------------------------ thread-side work (Flask, SQL)
 
     def _admit(self, scope):
-        environ = build_environ(scope, _EmptyBody())
-        with self.app.request_context(environ):
+        # a2wsgi types the body as its own Body class and the environ as a TypedDict; it only stores
+        # the body as wsgi.input, and Flask takes any environ dict.
+        environ = build_environ(scope, _EmptyBody())  # type: ignore[arg-type]
+        with self.app.request_context(environ):  # type: ignore[arg-type]
             viewer = live.viewer_of_request()
         if viewer is None:
             return None
@@ -246,8 +248,11 @@ class StreamHub:
             self._push(user_id, live.sse("notification", event))
 
     async def _listen(self) -> None:
+        redis = self.redis
+        if redis is None:  # started only with Redis; without it each process pushes its own counts
+            return
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self.user_prefix + "*")
                 await pubsub.subscribe(self.control_channel)

@@ -32,7 +32,7 @@ def demo_user(email: str, name: str, staff: bool = False) -> User:
     return user
 
 
-def demo_org(slug: str) -> Organization:
+def demo_org(slug: str) -> Organization | None:
     return db.session.scalar(select(Organization).where(Organization.slug == slug))
 
 

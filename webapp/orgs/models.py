@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.access import MEMBER
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class Organization(TimestampMixin, db.Model):
+class Organization(TimestampMixin, Model):
     __tablename__ = "organizations"
 
     name: Mapped[str] = mapped_column(String(120))
@@ -65,7 +65,7 @@ def initials_of(text: str) -> str:
     return letters.upper()
 
 
-class Membership(TimestampMixin, db.Model):
+class Membership(TimestampMixin, Model):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("organization_id", "user_id"),)
 
@@ -83,7 +83,7 @@ class Membership(TimestampMixin, db.Model):
         return translated(self.role.title())
 
 
-class Invitation(TimestampMixin, db.Model):
+class Invitation(TimestampMixin, Model):
     __tablename__ = "invitations"
 
     organization_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

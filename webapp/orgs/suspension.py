@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from webapp.audit import record
 from webapp.core.access import OWNER
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 from webapp.orgs.models import Membership, Organization
 
@@ -106,7 +106,12 @@ def reactivate_organization(org: Organization, staff) -> dict:
     org.suspended_reason = None
     org.suspended_by_id = None
     resumed = resume_waiting_work(org)
-    record(staff, "organization.reactivated", org, {"suspended_since": since.isoformat(), "resumed": resumed})
+    record(
+        staff,
+        "organization.reactivated",
+        org,
+        {"suspended_since": since.isoformat() if since else None, "resumed": resumed},
+    )
     link = current_app.config["BASE_URL"] + url_for("orgs.dashboard", slug=org.slug)
     _tell_owners(org, "orgs/reactivated", f"{org.name} is active again on Tessera", link=link)
     _forget_api_keys()
@@ -132,14 +137,16 @@ def resume_waiting_work(org: Organization) -> dict:
         resumed["syncs"] += len(waiting)
     # A target whose time came while suspended would be "missed"; it is due now instead.
     now = utcnow()
-    resumed["publish_targets"] = db.session.execute(
-        update(PublishJob)
-        .where(
-            PublishJob.status == PublishJob.PENDING,
-            PublishJob.due_at < now,
-            PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
+    resumed["publish_targets"] = rowcount(
+        db.session.execute(
+            update(PublishJob)
+            .where(
+                PublishJob.status == PublishJob.PENDING,
+                PublishJob.due_at < now,
+                PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
+            )
+            .values(due_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(due_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return resumed

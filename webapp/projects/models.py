@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class Project(TimestampMixin, OrgOwnedMixin, db.Model):
+class Project(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "projects"
 
     ACTIVE, ARCHIVED = "ACTIVE", "ARCHIVED"
@@ -23,7 +23,7 @@ class Project(TimestampMixin, OrgOwnedMixin, db.Model):
     tasks = relationship("Task", back_populates="project", order_by="Task.position, Task.id")
 
 
-class Task(TimestampMixin, OrgOwnedMixin, db.Model):
+class Task(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "tasks"
 
     TODO, DOING, DONE = "TODO", "DOING", "DONE"

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.core.access import OWNER
 from webapp.core.events import Event, subscribe
+from webapp.core.models import get_existing
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.referrals import services
@@ -31,7 +32,7 @@ def referral_signup(event: Event) -> None:
     if code:
         from webapp.auth.models import User
 
-        services.attach_signup(db.session.get(User, event.data["user_id"]), code, click_id)
+        services.attach_signup(get_existing(User, event.data["user_id"]), code, click_id)
 
 
 @subscribe("invoice.paid")

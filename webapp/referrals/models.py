@@ -8,12 +8,12 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 Cents = BigInteger().with_variant(db.Integer, "sqlite")
 
 
-class ReferralProgram(TimestampMixin, db.Model):
+class ReferralProgram(TimestampMixin, Model):
     __tablename__ = "referral_programs"
     __table_args__ = (
         CheckConstraint("available_balance >= 0", name="available_not_negative"),
@@ -38,7 +38,7 @@ class ReferralProgram(TimestampMixin, db.Model):
         return self.custom_slug or self.code
 
 
-class ReferralClick(db.Model):
+class ReferralClick(Model):
     """One visit of a referral link. IP and user agent are erased after the retention setting."""
 
     __tablename__ = "referral_clicks"
@@ -52,7 +52,7 @@ class ReferralClick(db.Model):
     user_agent: Mapped[str | None] = mapped_column(Text)
 
 
-class Referral(TimestampMixin, db.Model):
+class Referral(TimestampMixin, Model):
     __tablename__ = "referrals"
     # One live referral per e-mail address, whoever referred it (stored lower-case). An invitation
     # that expired unanswered no longer holds the address: another referrer may invite it.
@@ -84,7 +84,7 @@ class Referral(TimestampMixin, db.Model):
     program: Mapped[ReferralProgram] = relationship()
 
 
-class ReferralPayout(TimestampMixin, db.Model):
+class ReferralPayout(TimestampMixin, Model):
     __tablename__ = "referral_payouts"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -17,7 +18,7 @@ from webapp.audit import record
 from webapp.auth.models import User
 from webapp.core.charts import Chart
 from webapp.core.errors import DomainError, IllegalTransition
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.parsing import int_or_none
 from webapp.extensions import db
 from webapp.mail import send_email
@@ -237,7 +238,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
         )
     )
     record(None, "referral.confirmed", referral, {"invoice_id": invoice_id, "reward": reward})
-    program = db.session.get(ReferralProgram, referral.program_id)
+    program = get_existing(ReferralProgram, referral.program_id)
     db.session.refresh(program)
     send_email(
         program.user.email,
@@ -258,7 +259,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
 def _clean_details(method: str, details: dict, user: User) -> dict:
     if method not in METHOD_FIELDS:
         raise DomainError("Choose a payout method.", field="method")
-    cleaned = {}
+    cleaned: dict[str, Any] = {}
     for name in METHOD_FIELDS[method]:
         value = str(details.get(name) or "").strip()
         if not value:
@@ -273,7 +274,7 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         org_id = int_or_none(cleaned["organization_id"])
         org = db.session.get(Organization, org_id) if org_id is not None else None
         membership = load_membership(org.slug, user.id) if org is not None else None
-        if membership is None or not role_allows(membership.role, "billing"):
+        if org is None or membership is None or not role_allows(membership.role, "billing"):
             raise DomainError("Choose an organization whose billing you manage.", field="organization_id")
         cleaned["organization_id"] = org.id
         cleaned["organization_name"] = org.name
@@ -300,14 +301,16 @@ def request_payout(program: ReferralProgram, actor: User, amount: int, method: s
     if amount < minimum:
         raise DomainError(f"The smallest payout is {minimum / 100:.2f} {program.currency}.", field="amount")
     cleaned = _clean_details(method, details, actor)
-    reserved = db.session.execute(
-        update(ReferralProgram)
-        .where(ReferralProgram.id == program.id, ReferralProgram.available_balance >= amount)
-        .values(
-            available_balance=ReferralProgram.available_balance - amount,
-            pending_payout=ReferralProgram.pending_payout + amount,
+    reserved = rowcount(
+        db.session.execute(
+            update(ReferralProgram)
+            .where(ReferralProgram.id == program.id, ReferralProgram.available_balance >= amount)
+            .values(
+                available_balance=ReferralProgram.available_balance - amount,
+                pending_payout=ReferralProgram.pending_payout + amount,
+            )
         )
-    ).rowcount
+    )
     if not reserved:
         raise DomainError("That is more than your available balance.", field="amount", code="insufficient_balance")
     payout = ReferralPayout(
@@ -395,11 +398,13 @@ def _settle(payout: ReferralPayout, *, paid: bool) -> None:
         values["paid_out"] = ReferralProgram.paid_out + payout.amount
     else:
         values["available_balance"] = ReferralProgram.available_balance + payout.amount
-    moved = db.session.execute(
-        update(ReferralProgram)
-        .where(ReferralProgram.id == payout.program_id, ReferralProgram.pending_payout >= payout.amount)
-        .values(**values)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(ReferralProgram)
+            .where(ReferralProgram.id == payout.program_id, ReferralProgram.pending_payout >= payout.amount)
+            .values(**values)
+        )
+    )
     if not moved:
         raise DomainError("The program's pending balance does not cover this payout.", code="balance_mismatch")
 
@@ -416,7 +421,7 @@ def _credit_store(payout: ReferralPayout, actor: User) -> None:
 
 
 def _mail_payout(payout: ReferralPayout, step: str) -> None:
-    program = db.session.get(ReferralProgram, payout.program_id)
+    program = get_existing(ReferralProgram, payout.program_id)
     send_email(
         program.user.email,
         "referrals/payout",
@@ -431,11 +436,13 @@ def _mail_payout(payout: ReferralPayout, step: str) -> None:
 def purge_tracking(now=None) -> int:
     """Erase click IP addresses and user agents older than the retention setting."""
     cutoff = (now or utcnow()) - timedelta(days=get("referrals.tracking_retention_days"))
-    return db.session.execute(
-        update(ReferralClick)
-        .where(ReferralClick.created_at < cutoff, ReferralClick.ip_address.is_not(None))
-        .values(ip_address=None, user_agent=None)
-    ).rowcount
+    return rowcount(
+        db.session.execute(
+            update(ReferralClick)
+            .where(ReferralClick.created_at < cutoff, ReferralClick.ip_address.is_not(None))
+            .values(ip_address=None, user_agent=None)
+        )
+    )
 
 
 def statistics(program: ReferralProgram) -> dict:

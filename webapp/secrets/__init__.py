@@ -6,8 +6,10 @@ the ciphertext to its table, row and column, so a value copied to another row wi
 
 from webapp.secrets.fields import (
     DecryptionError,
+    EncryptedColumns,
     clear_field,
     decrypt_field,
+    decrypt_required,
     encrypt_field,
     encrypted_fields,
     has_field,
@@ -16,8 +18,10 @@ from webapp.secrets.fields import (
 
 __all__ = [
     "DecryptionError",
+    "EncryptedColumns",
     "clear_field",
     "decrypt_field",
+    "decrypt_required",
     "encrypt_field",
     "encrypted_fields",
     "has_field",

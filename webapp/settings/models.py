@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
-class SystemSetting(TimestampMixin, db.Model):
+class SystemSetting(TimestampMixin, Model):
     __tablename__ = "system_settings"
 
     key: Mapped[str] = mapped_column(String(96), unique=True)

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from typing import BinaryIO
+from typing import Any, Protocol
+
+
+class ByteSource(Protocol):
+    """What ``save`` reads from: an upload, or a wrapper counting or hashing it as it goes."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class ByteStream(Protocol):
+    """What ``open`` gives: read it, close it (or use it in ``with``)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: Any) -> Any: ...
+
 
 CHUNK_SIZE = 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,511}$")
@@ -31,11 +50,11 @@ def valid_key(key: str) -> str:
 
 class Storage(ABC):
     @abstractmethod
-    def save(self, key: str, stream: BinaryIO, *, max_bytes: int | None = None, content_type: str = "") -> int:
+    def save(self, key: str, stream: ByteSource, *, max_bytes: int | None = None, content_type: str = "") -> int:
         """Write the stream under ``key`` chunk by chunk; return its size. Over ``max_bytes``: TooLarge."""
 
     @abstractmethod
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> ByteStream:
         """A readable binary file object (close it)."""
 
     @abstractmethod

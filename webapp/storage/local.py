@@ -8,10 +8,9 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlencode
 
-from webapp.storage.base import CHUNK_SIZE, ObjectMissing, Storage, TooLarge, valid_key
+from webapp.storage.base import CHUNK_SIZE, ByteSource, ByteStream, ObjectMissing, Storage, TooLarge, valid_key
 
 
 def _signature(secret: str, key: str, expires: int) -> str:
@@ -25,7 +24,7 @@ class LocalStorage(Storage):
     def path(self, key: str) -> Path:
         return self.root / valid_key(key)
 
-    def save(self, key: str, stream: BinaryIO, *, max_bytes: int | None = None, content_type: str = "") -> int:
+    def save(self, key: str, stream: ByteSource, *, max_bytes: int | None = None, content_type: str = "") -> int:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         written = 0
@@ -44,7 +43,7 @@ class LocalStorage(Storage):
             raise
         return written
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> ByteStream:
         try:
             return self.path(key).open("rb")
         except FileNotFoundError:

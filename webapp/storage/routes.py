@@ -19,7 +19,7 @@ def fetch(key: str):
         abort(404)
     args = request.args
     if not LocalStorage.check_signature(
-        current_app.config["SECRET_KEY"], key, args.get("expires"), args.get("signature")
+        current_app.config["SECRET_KEY"], key, args.get("expires", ""), args.get("signature", "")
     ):
         abort(403)
     try:

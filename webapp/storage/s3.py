@@ -6,15 +6,22 @@ memory; signed URLs are presigned GETs.
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
-from webapp.storage.base import CHUNK_SIZE, ObjectMissing, Storage, StorageError, TooLarge, valid_key
+from webapp.storage.base import (
+    CHUNK_SIZE,
+    ByteSource,
+    ByteStream,
+    ObjectMissing,
+    Storage,
+    StorageError,
+    TooLarge,
+    valid_key,
+)
 
 
 class _Limited:
     """A read-through wrapper that refuses to pass ``max_bytes``."""
 
-    def __init__(self, stream: BinaryIO, max_bytes: int | None):
+    def __init__(self, stream: ByteSource, max_bytes: int | None):
         self.stream, self.max_bytes, self.count = stream, max_bytes, 0
 
     def read(self, size: int = -1) -> bytes:
@@ -58,7 +65,7 @@ class S3Storage(Storage):
         code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
         return code in ("404", "NoSuchKey", "NotFound")
 
-    def save(self, key: str, stream: BinaryIO, *, max_bytes: int | None = None, content_type: str = "") -> int:
+    def save(self, key: str, stream: ByteSource, *, max_bytes: int | None = None, content_type: str = "") -> int:
         from botocore.exceptions import BotoCoreError, ClientError
 
         limited = _Limited(stream, max_bytes)
@@ -75,7 +82,7 @@ class S3Storage(Storage):
             raise StorageError(f"S3 upload failed: {error}") from None
         return limited.count
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> ByteStream:
         from botocore.exceptions import ClientError
 
         try:

@@ -100,6 +100,8 @@ def refresh_instagram_tokens() -> int:
     refreshed = 0
     for conn_id in ids:
         conn = db.session.get(Connection, conn_id)
+        if conn is None:  # removed since the query: nothing to refresh
+            continue
         try:
             refreshed += bool(instagram.refresh_token_if_needed(conn))
         except oauth.ConnectionUnavailable:

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 
 TIKTOK, INSTAGRAM, YOUTUBE = "TIKTOK", "INSTAGRAM", "YOUTUBE"
@@ -21,7 +21,7 @@ PLATFORM_OF = {v: k for k, v in PROVIDER_OF.items()}
 CONNECTION_STATUS = {"CONNECTED": "ACTIVE", "EXPIRED": "EXPIRED", "DISCONNECTED": "REVOKED", "ERROR": "ERROR"}
 
 
-class Video(TimestampMixin, OrgOwnedMixin, db.Model):
+class Video(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "studio_videos"
 
     PROCESSING, READY, FAILED = "PROCESSING", "READY", "FAILED"
@@ -52,7 +52,7 @@ class Video(TimestampMixin, OrgOwnedMixin, db.Model):
         return f"{self.width}x{self.height}" if self.width else ""
 
 
-class Post(TimestampMixin, OrgOwnedMixin, db.Model):
+class Post(TimestampMixin, OrgOwnedMixin, Model):
     """A video with caption and hashtags, published to one or more platform targets."""
 
     __tablename__ = "studio_posts"
@@ -104,7 +104,7 @@ class Post(TimestampMixin, OrgOwnedMixin, db.Model):
         return f"{self.caption}\n\n{tags}".strip() if tags else self.caption
 
 
-class StudioSettings(TimestampMixin, db.Model):
+class StudioSettings(TimestampMixin, Model):
     """The organization's own Studio settings (one row per organization, made on first change)."""
 
     __tablename__ = "studio_org_settings"
@@ -114,7 +114,7 @@ class StudioSettings(TimestampMixin, db.Model):
     queue_paused: Mapped[bool] = mapped_column(Boolean, default=False)  # nothing queued goes out while paused
 
 
-class HashtagGroup(TimestampMixin, OrgOwnedMixin, db.Model):
+class HashtagGroup(TimestampMixin, OrgOwnedMixin, Model):
     """A saved set of hashtags the organization's creators add to a post in one click."""
 
     __tablename__ = "studio_hashtag_groups"
@@ -128,7 +128,7 @@ class HashtagGroup(TimestampMixin, OrgOwnedMixin, db.Model):
         return " ".join(f"#{t}" for t in self.hashtags or [])
 
 
-class QueueSlot(TimestampMixin, db.Model):
+class QueueSlot(TimestampMixin, Model):
     """A weekly posting time of the queue: weekday (0 Monday) and minute of the day, wall clock in the
     organization's zone; for every account (``connection_id`` null) or one platform account."""
 
@@ -146,7 +146,7 @@ class QueueSlot(TimestampMixin, db.Model):
         return f"{self.minute // 60:02d}:{self.minute % 60:02d}"
 
 
-class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
+class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, Model):
     """One platform target of a post and its publishing run (seed 002 ``PublishJob``)."""
 
     __tablename__ = "studio_publish_jobs"
@@ -205,7 +205,7 @@ class PublishJob(TimestampMixin, OrgOwnedMixin, LeaseMixin, db.Model):
         return PLATFORM_LABELS[self.platform]
 
 
-class PublishAttempt(db.Model):
+class PublishAttempt(Model):
     __tablename__ = "studio_publish_attempts"
     __table_args__ = (Index("ix_studio_publish_attempts_created_at", "created_at"),)  # retention
 
@@ -221,7 +221,7 @@ class PublishAttempt(db.Model):
     job: Mapped[PublishJob] = relationship(back_populates="attempts")
 
 
-class PublishedPost(TimestampMixin, OrgOwnedMixin, db.Model):
+class PublishedPost(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "studio_published_posts"
     __table_args__ = (UniqueConstraint("platform", "platform_post_id"),)
 
@@ -247,7 +247,7 @@ class PublishedPost(TimestampMixin, OrgOwnedMixin, db.Model):
     )
 
 
-class MetricSnapshot(db.Model):
+class MetricSnapshot(Model):
     """Metric history: one row per sync, for the charts."""
 
     __tablename__ = "studio_metric_snapshots"
@@ -266,7 +266,7 @@ class MetricSnapshot(db.Model):
     published_post: Mapped[PublishedPost] = relationship(back_populates="snapshots")
 
 
-class YouTubeQuota(TimestampMixin, db.Model):
+class YouTubeQuota(TimestampMixin, Model):
     """Units used per Pacific quota day and bucket ("upload", "other"); the API project's quota is global."""
 
     __tablename__ = "studio_youtube_quota"

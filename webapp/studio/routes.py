@@ -104,8 +104,8 @@ def disconnect(org, connection_id):
 def _videos_page(org, form=None, status=200):
     """The video library: search by name, filter by status, sort by size, length or use."""
     args = request.args
-    sort = args.get("sort") if args.get("sort") in library.SORTS else "newest"
-    state = args.get("status") if args.get("status") in library.STATUSES else ""
+    sort = args.get("sort", "newest") if args.get("sort") in library.SORTS else "newest"
+    state = args.get("status", "") if args.get("status") in library.STATUSES else ""
     query = (args.get("q") or "").strip()[: library.MAX_QUERY]
     page = paginate(library.search(org, query, state, sort), page_arg(args.get("page")), rows=True)
     return render(

@@ -88,9 +88,10 @@ def enterprise():
         if org is None:
             raise DomainError("There is no organization at that address.", field="org_slug")
         limits = {name: getattr(form, name).data for name in LIMITS}
-        services.set_enterprise_terms(
-            org, current_user.user, form.monthly_price.data, form.yearly_price.data, form.interval.data, limits
-        )
+        monthly, yearly = form.monthly_price.data, form.yearly_price.data
+        if monthly is None or yearly is None:  # both are required: a validated form carries them
+            raise DomainError("Give the monthly and the yearly price.", field="monthly_price")
+        services.set_enterprise_terms(org, current_user.user, monthly, yearly, form.interval.data, limits)
         return org
 
     return perform(

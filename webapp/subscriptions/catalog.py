@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.core.errors import DomainError
 from webapp.extensions import db
 from webapp.subscriptions.models import Plan
 
@@ -109,6 +110,15 @@ def plan_by_code(code: str) -> Plan | None:
     plan = db.session.scalar(select(Plan).where(Plan.code == code))
     if plan is None and code in PLAN_CODES:
         plan = ensure_catalog()[code]
+    return plan
+
+
+def catalog_plan(code: str) -> Plan:
+    """A plan the code names for certain (FREE, ENTERPRISE, a form's validated choice): the catalog's
+    plans are created on first use, so only a code outside it is refused, with a message."""
+    plan = plan_by_code(code)
+    if plan is None:
+        raise DomainError(f"There is no plan {code!r}.", field="plan")
     return plan
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.subscriptions.models import Plan
 
 ONCE, REPEATING, FOREVER = "ONCE", "REPEATING", "FOREVER"
@@ -40,7 +40,7 @@ coupon_plans = Table(
 )
 
 
-class Coupon(TimestampMixin, db.Model):
+class Coupon(TimestampMixin, Model):
     """What a discount takes off and for how long. Exactly one of ``percent_off_bps`` and
     ``amount_off`` is set (the database says so too)."""
 
@@ -79,7 +79,7 @@ class Coupon(TimestampMixin, db.Model):
         return self.percent_off_bps is not None
 
 
-class PromotionCode(TimestampMixin, db.Model):
+class PromotionCode(TimestampMixin, Model):
     """A code customers type. Stored upper-cased, so ``summer25`` and ``SUMMER25`` are one code."""
 
     __tablename__ = "promotion_codes"
@@ -97,7 +97,7 @@ class PromotionCode(TimestampMixin, db.Model):
     coupon: Mapped[Coupon] = relationship(lazy="joined")
 
 
-class SubscriptionDiscount(TimestampMixin, db.Model):
+class SubscriptionDiscount(TimestampMixin, Model):
     """A coupon applied to one subscription from ``start``; a repeating one stops at ``end``, a once
     one after the invoice that used it (``ended_at``). One coupon per organization, ever; at most one
     live discount per subscription."""

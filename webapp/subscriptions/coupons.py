@@ -89,11 +89,11 @@ def describe_coupon_for_reader(coupon: Coupon) -> str:
 
 
 def describe_coupon(coupon: Coupon) -> str:
-    if coupon.is_percent:
-        bps = coupon.percent_off_bps
+    bps = coupon.percent_off_bps
+    if bps is not None:  # coupon.is_percent
         off = f"{bps // 100}%" if bps % 100 == 0 else f"{bps / 100:.2f}".rstrip("0") + "%"
     else:
-        off = format_amount(coupon.amount_off, coupon.currency)
+        off = format_amount(coupon.amount_off, coupon.currency or "")  # a fixed amount always has one
     if coupon.duration == ONCE:
         how_long = "once"
     elif coupon.duration == REPEATING:
@@ -125,11 +125,13 @@ def discount_for(sub: Subscription, amount: int, at: datetime, plan: Plan | None
     if not coupon.applies_to(plan):
         return None
     label = discount.promotion_code.code if discount.promotion_code else coupon.name
-    if coupon.is_percent:
+    if coupon.percent_off_bps is not None:  # coupon.is_percent
         off = percent_of(amount, coupon.percent_off_bps)
         return AppliedDiscount(discount, off, f"Discount {label}: {describe_coupon(coupon)}") if off else None
     if (coupon.currency or "").upper() != (plan.currency or sub.currency or "").upper():
         return None
+    if coupon.amount_off is None:  # neither a percentage nor an amount: a coupon staff could not have made
+        raise ValueError(f"coupon {coupon.id} takes nothing off")
     off = min(coupon.amount_off, amount)
     capped = off < coupon.amount_off
     text = f"Discount {label}: {describe_coupon(coupon)}"

@@ -5,6 +5,7 @@ its next renewal (the business view's MRR is net of it)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from webapp.orgs.demo import STAFF_EMAIL, demo_org, demo_user
 from webapp.subscriptions import coupons, services
 from webapp.subscriptions.coupon_models import Coupon, PromotionCode, SubscriptionDiscount
 
-COUPONS = [
+COUPONS: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
     # name, terms, promotion codes
     (
         "Creators 20",

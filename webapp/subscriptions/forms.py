@@ -29,6 +29,8 @@ class PayTrialForm(FlaskForm):
 class MoneyField(StringField):
     """'12.50' in the form, cents in ``.data``; an error says how to write it."""
 
+    data: int | None
+
     def process_formdata(self, valuelist):
         from webapp.core.money import parse_amount
 

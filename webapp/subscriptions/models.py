@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model
 
 MONTHLY, YEARLY = "MONTHLY", "YEARLY"
 INTERVALS = (MONTHLY, YEARLY)
@@ -27,7 +27,7 @@ LIMIT_LABELS = {
 }
 
 
-class Plan(TimestampMixin, db.Model):
+class Plan(TimestampMixin, Model):
     """One row per catalog plan. A limit of ``None`` means unlimited."""
 
     __tablename__ = "plans"
@@ -58,7 +58,7 @@ class Plan(TimestampMixin, db.Model):
         return self.monthly_price == 0 and self.yearly_price == 0 and not self.is_custom_priced
 
 
-class Subscription(TimestampMixin, OrgOwnedMixin, db.Model):
+class Subscription(TimestampMixin, OrgOwnedMixin, Model):
     """An organization's subscription. Exactly one per organization is current (``ended_at`` is null);
     ended ones stay as history (CANCELED, INCOMPLETE_EXPIRED)."""
 

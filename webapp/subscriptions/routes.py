@@ -12,7 +12,7 @@ from webapp.core.forms import EmptyForm, apply_error
 from webapp.core.htmx import redirect, render
 from webapp.core.transaction import perform
 from webapp.subscriptions import bp, coupons, services
-from webapp.subscriptions.catalog import catalog, plan_by_code
+from webapp.subscriptions.catalog import catalog, catalog_plan
 from webapp.subscriptions.forms import ChangePlanForm, PayTrialForm, PromotionCodeForm, TrialForm
 from webapp.subscriptions.limits import current_allowance, current_reading, current_usage
 from webapp.subscriptions.models import LIMIT_LABELS, LIMITS
@@ -76,7 +76,7 @@ def preview(org):
         return _page(org, change_form=form, status=422)
     try:
         result = services.preview_change(
-            services.current_subscription(org), plan_by_code(form.plan.data), form.interval.data
+            services.current_subscription(org), catalog_plan(form.plan.data), form.interval.data
         )
     except DomainError as error:
         if error.code == "subscription_past_due":  # the preview says why and offers no Confirm
@@ -115,7 +115,7 @@ def change(org):
     return perform(
         lambda: services.change_plan(
             services.current_subscription(org, lock=True),
-            plan_by_code(form.plan.data),
+            catalog_plan(form.plan.data),
             form.interval.data,
             request_user(),
         ),
@@ -184,7 +184,7 @@ def trial(org):
     if not form.validate_on_submit():
         return _page(org, trial_form=form, status=422)
     return perform(
-        lambda: services.start_trial(org, plan_by_code(form.plan.data), request_user()),
+        lambda: services.start_trial(org, catalog_plan(form.plan.data), request_user()),
         then=_show_url(org),
         success=lambda sub: f"Your {sub.plan.name} trial runs until {sub.trial_end:%Y-%m-%d}.",
         form=form,

@@ -19,7 +19,7 @@ from webapp.core.money import prorate
 from webapp.extensions import db
 from webapp.settings import get as setting
 from webapp.subscriptions import billing_bridge
-from webapp.subscriptions.catalog import ENTERPRISE, FREE, catalog, plan_by_code
+from webapp.subscriptions.catalog import ENTERPRISE, FREE, catalog, catalog_plan, plan_by_code
 from webapp.subscriptions.models import (
     ACTIVE,
     CANCELED,
@@ -49,7 +49,7 @@ def current_subscription(org, *, lock: bool = False) -> Subscription:
         stmt = stmt.with_for_update(of=Subscription)
     sub = db.session.scalar(stmt)
     if sub is None:
-        sub = _new_subscription(org, plan_by_code(FREE), MONTHLY, utcnow())
+        sub = _new_subscription(org, catalog_plan(FREE), MONTHLY, utcnow())
     return sub
 
 
@@ -104,13 +104,12 @@ def subscribe_new_organization(org, owner) -> Subscription:
     days = setting("subscriptions.new_org_trial_days")
     now = utcnow()
     if days > 0 and not org.is_personal:
-        plan = plan_by_code(setting("subscriptions.trial_plan")) or plan_by_code(FREE)
-        sub = _new_subscription(
-            org, plan, MONTHLY, now, status=TRIALING, trial_start=now, trial_end=now + timedelta(days=days)
-        )
-        sub.current_period_end = sub.trial_end
+        plan = plan_by_code(setting("subscriptions.trial_plan")) or catalog_plan(FREE)
+        trial_end = now + timedelta(days=days)
+        sub = _new_subscription(org, plan, MONTHLY, now, status=TRIALING, trial_start=now, trial_end=trial_end)
+        sub.current_period_end = trial_end
     else:
-        sub = _new_subscription(org, plan_by_code(FREE), MONTHLY, now)
+        sub = _new_subscription(org, catalog_plan(FREE), MONTHLY, now)
     record(owner, "subscription.created", sub, {"plan": sub.plan.code, "status": sub.status}, org=org)
     db.session.flush()
     emit("subscription.created", org=org, actor=owner, subscription_id=sub.id)
@@ -122,7 +121,7 @@ def _end(sub: Subscription, status: str, actor, now: datetime, reason: str) -> S
     sub.status = status
     sub.ended_at = now
     db.session.flush()
-    free = _new_subscription(sub.organization_id, plan_by_code(FREE), MONTHLY, now)
+    free = _new_subscription(sub.organization_id, catalog_plan(FREE), MONTHLY, now)
     record(actor, f"subscription.{reason}", sub, {"plan": sub.plan.code, "status": status}, org=sub.organization_id)
     emit(
         "subscription.changed",
@@ -512,7 +511,7 @@ def set_enterprise_terms(
     The plan and limits apply at once; the new price is invoiced from the next renewal."""
     _check_interval(interval)
     sub = current_subscription(org, lock=True)
-    plan = plan_by_code(ENTERPRISE)
+    plan = catalog_plan(ENTERPRISE)
     if sub.status == TRIALING:
         sub.status, sub.trial_end = ACTIVE, utcnow()
     sub.custom_monthly_price, sub.custom_yearly_price = monthly_price, yearly_price

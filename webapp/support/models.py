@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin
-from webapp.extensions import db
+from webapp.extensions import Model
 
 OPEN, IN_PROGRESS, WAITING_ON_CLIENT, RESOLVED, CLOSED = (
     "OPEN",
@@ -30,7 +30,7 @@ STATUS_LABELS = {
 PRIORITIES = ("LOW", "NORMAL", "HIGH", "URGENT")
 
 
-class SupportTicket(TimestampMixin, OrgOwnedMixin, db.Model):
+class SupportTicket(TimestampMixin, OrgOwnedMixin, Model):
     __tablename__ = "support_tickets"
     __table_args__ = (
         Index("ix_support_tickets_status_id", "status", "id"),
@@ -68,7 +68,7 @@ class SupportTicket(TimestampMixin, OrgOwnedMixin, db.Model):
         return [m for m in self.messages if not m.is_internal]
 
 
-class SupportMessage(TimestampMixin, db.Model):
+class SupportMessage(TimestampMixin, Model):
     __tablename__ = "support_messages"
 
     ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("support_tickets.id", ondelete="CASCADE"), index=True)
@@ -81,7 +81,7 @@ class SupportMessage(TimestampMixin, db.Model):
     sender = relationship("User")
 
 
-class SupportAttachment(TimestampMixin, db.Model):
+class SupportAttachment(TimestampMixin, Model):
     __tablename__ = "support_attachments"
 
     ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("support_tickets.id", ondelete="CASCADE"), index=True)

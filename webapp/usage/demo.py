@@ -16,7 +16,7 @@ from webapp.demo import step
 from webapp.extensions import db
 from webapp.orgs.demo import demo_org, demo_user
 from webapp.subscriptions import services as subscriptions
-from webapp.subscriptions.catalog import plan_by_code
+from webapp.subscriptions.catalog import catalog_plan
 from webapp.usage import services as usage
 from webapp.usage.models import UsageEvent, usage_event_keys
 
@@ -43,9 +43,9 @@ def plans_keys_and_usage() -> None:
         sub = subscriptions.current_subscription(org)
         if sub.plan.is_free and sub.status == "ACTIVE":
             if state == "trialing":
-                subscriptions.start_trial(org, plan_by_code(code), owner)
+                subscriptions.start_trial(org, catalog_plan(code), owner)
             else:
-                subscriptions.change_plan(sub, plan_by_code(code), interval, owner)
+                subscriptions.change_plan(sub, catalog_plan(code), interval, owner)
                 if state == "past_due":
                     subscriptions.subscription_overdue(sub.id)
         for name, scopes, limit in KEYS:

@@ -9,14 +9,14 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 COUNT, SUM, MAX, UNIQUE_COUNT = "count", "sum", "max", "unique_count"
 AGGREGATIONS = (COUNT, SUM, MAX, UNIQUE_COUNT)
 Quantity = BigInteger().with_variant(Integer, "sqlite")
 
 
-class UsageMetric(TimestampMixin, db.Model):
+class UsageMetric(TimestampMixin, Model):
     """How events of one ``event_type`` are measured. Unknown event types are summed."""
 
     __tablename__ = "usage_metrics"
@@ -38,7 +38,7 @@ usage_event_keys = db.Table(
 )
 
 
-class UsageEvent(db.Model):
+class UsageEvent(Model):
     """One event as the client sent it, once per ``(organization_id, event_id)`` (``usage_event_keys``).
 
     On PostgreSQL partitioned by the month of ``timestamp`` (primary key ``(id, timestamp)``)."""
@@ -59,7 +59,7 @@ class UsageEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class UsageRecord(TimestampMixin, db.Model):
+class UsageRecord(TimestampMixin, Model):
     """Aggregates of one metric for one organization and billing period (a calendar month, UTC).
 
     All four aggregations are kept; the metric's ``aggregation`` says which one is billed (``value``).
@@ -85,7 +85,7 @@ class UsageRecord(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None]  # exact and final: the billing run read it
 
 
-class UsagePeriod(db.Model):
+class UsagePeriod(Model):
     """A billing period of one organization that the billing run has closed: its records are final and
     late events for it are refused (``period_closed``)."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from webapp.core.access import ADMIN, MEMBER, OWNER
-from webapp.demo import step
+from webapp.demo import seeded, step
 from webapp.extensions import db
 from webapp.workflows import services
 from webapp.workflows.models import Workflow, WorkflowTemplate
@@ -17,7 +19,7 @@ CHAT_POST = {
     "body": '{"text": {{ ("Invoice " ~ trigger.invoice_id ~ " is overdue") | json }}}',
 }
 
-TEMPLATES = [
+TEMPLATES: list[tuple[str, str, str, str, dict[str, Any]]] = [
     (
         "post-ready-videos",
         "Post every READY video to all platforms",
@@ -215,7 +217,7 @@ def demo_workflows() -> None:
             continue
         from webapp.auth.services import find_user_by_email
 
-        owner = find_user_by_email(f"owner@{slug}.example")
+        owner = seeded(find_user_by_email(f"owner@{slug}.example"), f"the owner of {slug}")
         credential = services.create_credential(
             org, owner, name="Team chat webhook", kind="bearer", secret=f"demo-{slug}-chat-token-not-real"
         )
@@ -227,14 +229,21 @@ def demo_workflows() -> None:
             header_name="X-API-Key",
             secret=f"demo-{slug}-crm-key-not-real",
         )
-        template = db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "chat-on-overdue-invoice"))
+        template = seeded(
+            db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "chat-on-overdue-invoice")),
+            "the template chat-on-overdue-invoice",
+        )
         services.install_template(template, org, owner, {"chat": credential.id})
-        weekly = db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "weekly-monday-summary"))
+        weekly = seeded(
+            db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "weekly-monday-summary")),
+            "the template weekly-monday-summary",
+        )
         monday = services.install_template(weekly, org, owner, {})
         monday.steps[0].config = {**monday.steps[0].config, "to": f"team@{slug}.example"}
         services.set_enabled(monday, org, owner, True)
-        tickets = db.session.scalar(
-            select(WorkflowTemplate).where(WorkflowTemplate.slug == "ticket-on-expired-connection")
+        tickets = seeded(
+            db.session.scalar(select(WorkflowTemplate).where(WorkflowTemplate.slug == "ticket-on-expired-connection")),
+            "the template ticket-on-expired-connection",
         )
         services.set_enabled(services.install_template(tickets, org, owner, {}), org, owner, True)
 

@@ -11,13 +11,14 @@ import json
 import logging
 import time
 from datetime import timedelta
+from typing import overload
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from webapp.audit import record
 from webapp.core.errors import Conflict
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.jobs import lease
@@ -43,6 +44,14 @@ def json_safe(data) -> dict:
         return json.loads(json.dumps(data, default=str))
     except (TypeError, ValueError):
         return {"value": str(data)[:EXCERPT]}
+
+
+@overload
+def scrub(text: str, secrets: list[str]) -> str: ...
+
+
+@overload
+def scrub(text: str | None, secrets: list[str]) -> str | None: ...
 
 
 def scrub(text: str | None, secrets: list[str]) -> str | None:
@@ -144,7 +153,7 @@ def claim(run_id: int) -> WorkflowRun | None:
         .execution_options(synchronize_session=False)
     )
     commit_progress("the run is claimed for this worker before its steps start")
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     db.session.refresh(run)
     return run
@@ -201,6 +210,8 @@ def execute(run_id: int) -> str | None:
     if run is None:
         return None
     owner = run.lease_owner
+    if owner is None:  # claim() just set it: a run without a holder was not claimed by us
+        raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
     with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
         status = _execute(run, owner, beat)
     commit_progress("the run's last state is saved as its lease is released")
@@ -238,7 +249,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     """
     run_id = run.id
     workflow = run.workflow
-    org = db.session.get(Organization, workflow.organization_id)
+    org = get_existing(Organization, workflow.organization_id)
     # Steps left waiting by a wait step are done once the run resumes.
     for waiting in [s for s in run.step_runs if s.status == WorkflowStepRun.WAITING]:
         waiting.status = WorkflowStepRun.SUCCEEDED
@@ -289,7 +300,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             log.exception("workflow step %s of run %s crashed", step.position, run.id)
             db.session.rollback()
             outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
-            run = db.session.get(WorkflowRun, run_id)
+            run = get_existing(WorkflowRun, run_id)
             if contained:  # its row went with the rollback, and so did the unsaved steps before it
                 step_run = _step_row(run, step)
                 db.session.add(step_run)
@@ -298,7 +309,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
                     error += f" Steps {unsaved_from} to {step.position - 1} were undone with it; a retry runs them too."
                 unsaved_since = None
             else:
-                step_run = db.session.get(WorkflowStepRun, step_run.id)
+                step_run = get_existing(WorkflowStepRun, step_run.id)
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
@@ -313,7 +324,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             return stop_here()
         if outcome == "failed":
             step_run.status = WorkflowStepRun.FAILED
-            step_run.error = scrub(error, ctx.secrets)[:EXCERPT]
+            step_run.error = scrub(error or "", ctx.secrets)[:EXCERPT]
             run.failed_position = fail_at
             run.next_position = fail_at
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
@@ -512,8 +523,10 @@ def dispatch_due(now=None) -> dict:
         )
     ).all()
     for workflow_id, due_at in due:
-        workflow = db.session.get(Workflow, workflow_id)
-        org = db.session.get(Organization, workflow.organization_id)
+        if due_at is None:  # the query asked for next_run_at <= now: never, but the column allows it
+            continue
+        workflow = get_existing(Workflow, workflow_id)
+        org = get_existing(Organization, workflow.organization_id)
         following = next_fire(workflow, max(now, due_at), org.timezone)
         claimed = db.session.execute(
             update(Workflow)
@@ -521,7 +534,7 @@ def dispatch_due(now=None) -> dict:
             .values(next_run_at=following)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if rowcount(claimed) == 1:
             start_run(workflow, TRIGGER_SCHEDULE, {"scheduled_for": due_at.isoformat(), "fired_at": now.isoformat()})
             started += 1
         commit_progress("each scheduled workflow is claimed and started on its own")

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
-from webapp.secrets import encrypted_fields
+from webapp.secrets import EncryptedColumns, encrypted_fields
 
 TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL = "schedule", "webhook", "event", "manual"
 TRIGGER_TYPES = (TRIGGER_SCHEDULE, TRIGGER_WEBHOOK, TRIGGER_EVENT, TRIGGER_MANUAL)
 
 
-class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret"), db.Model):
+if TYPE_CHECKING:
+    _WebhookSecret = EncryptedColumns
+else:
+    _WebhookSecret = encrypted_fields("webhook_secret")
+
+
+class Workflow(TimestampMixin, OrgOwnedMixin, _WebhookSecret, Model):
     __tablename__ = "workflows"
     __table_args__ = (Index("ix_workflows_due", "trigger_type", "enabled", "next_run_at"),)
 
@@ -54,7 +61,7 @@ class Workflow(TimestampMixin, OrgOwnedMixin, encrypted_fields("webhook_secret")
         return [s for s in self.steps if s.credential_placeholder and s.credential_id is None]
 
 
-class WorkflowStep(TimestampMixin, db.Model):
+class WorkflowStep(TimestampMixin, Model):
     __tablename__ = "workflow_steps"
 
     workflow_id: Mapped[int] = mapped_column(BigId, ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
@@ -72,7 +79,13 @@ class WorkflowStep(TimestampMixin, db.Model):
     credential = relationship("WorkflowCredential")
 
 
-class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret"), db.Model):
+if TYPE_CHECKING:
+    _CredentialSecret = EncryptedColumns
+else:
+    _CredentialSecret = encrypted_fields("secret")
+
+
+class WorkflowCredential(TimestampMixin, OrgOwnedMixin, _CredentialSecret, Model):
     """A secret a step uses; written once, shown again only as a fingerprint."""
 
     __tablename__ = "workflow_credentials"
@@ -100,7 +113,7 @@ class WorkflowCredential(TimestampMixin, OrgOwnedMixin, encrypted_fields("secret
         return self.KINDS.get(self.kind, self.kind)
 
 
-class CredentialUsage(db.Model):
+class CredentialUsage(Model):
     """Seed 003 credential usage log: which workflow, run and step used a credential, when, and whether it worked."""
 
     __tablename__ = "workflow_credential_usages"
@@ -116,7 +129,7 @@ class CredentialUsage(db.Model):
     success: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
+class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, Model):
     """One execution (seed 003 ``ExecutionLog``), written as it goes."""
 
     __tablename__ = "workflow_runs"
@@ -144,7 +157,7 @@ class WorkflowRun(LeaseMixin, JobRunMixin, TimestampMixin, db.Model):
         return self.status == self.QUEUED and self.resume_at is not None
 
 
-class WorkflowStepRun(db.Model):
+class WorkflowStepRun(Model):
     __tablename__ = "workflow_step_runs"
 
     PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED, WAITING = (
@@ -171,7 +184,7 @@ class WorkflowStepRun(db.Model):
     run: Mapped[WorkflowRun] = relationship(back_populates="step_runs")
 
 
-class WorkflowTemplate(TimestampMixin, db.Model):
+class WorkflowTemplate(TimestampMixin, Model):
     """Marketplace entry, published by staff: a workflow definition with credential placeholders."""
 
     __tablename__ = "workflow_templates"
@@ -185,7 +198,7 @@ class WorkflowTemplate(TimestampMixin, db.Model):
     install_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PendingInvoiceLine(TimestampMixin, db.Model):
+class PendingInvoiceLine(TimestampMixin, Model):
     """A workflow's "add a line to the next invoice": waits for staff approval before billing sees it."""
 
     __tablename__ = "workflow_invoice_lines"

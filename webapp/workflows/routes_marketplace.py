@@ -74,10 +74,10 @@ def template_detail(org):
 
     if request.method != "POST":
         return page()
-    choices = {
-        key: int_or_none(request.form.get(f"credential-{key}")) or None
-        for key in template.definition.get("credentials", {})
+    chosen = {
+        key: int_or_none(request.form.get(f"credential-{key}")) for key in template.definition.get("credentials", {})
     }
+    choices = {key: credential_id for key, credential_id in chosen.items() if credential_id}
     return perform(lambda: workflows.install_template(template, org, _user(), choices), then=installed, failed=page)
 
 

@@ -16,7 +16,7 @@ from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.secrets import clear_field, decrypt_field, encrypt_field
+from webapp.secrets import clear_field, decrypt_field, encrypt_field, has_field
 from webapp.settings import define
 from webapp.workflows.definitions import InvalidDefinition, check_trigger, validate_definition
 from webapp.workflows.models import (
@@ -104,7 +104,7 @@ def update_workflow(
     workflow.description = (description or "").strip()
     workflow.trigger_type = trigger_type
     workflow.max_concurrency = max(1, min(int(max_concurrency or 1), 20))
-    if trigger_type == TRIGGER_WEBHOOK and workflow.webhook_secret_ciphertext is None:
+    if trigger_type == TRIGGER_WEBHOOK and not has_field(workflow, "webhook_secret"):
         encrypt_field(workflow, "webhook_secret", secrets.token_urlsafe(24))
     _reschedule(workflow, org)
     record(actor, "workflow.updated", workflow, {"trigger": trigger_type})
@@ -170,7 +170,9 @@ def webhook_secret(workflow: Workflow) -> str | None:
 
 def webhook_secret_matches(workflow: Workflow, given: str) -> bool:
     expected = webhook_secret(workflow)
-    return bool(expected) and hmac.compare_digest(expected.encode(), (given or "").encode())
+    if not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), (given or "").encode())
 
 
 # --- steps ----------------------------------------------------------------------------------------

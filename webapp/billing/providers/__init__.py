@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from webapp.billing.models import PAY_PENDING, Invoice, Payment
 from webapp.core.errors import DomainError
+from webapp.core.models import get_existing
 from webapp.core.transaction import commit_progress
-from webapp.extensions import db
+
+if TYPE_CHECKING:
+    from webapp.billing.models import BillingAccount
+    from webapp.billing.payment_models import CollectionAttempt, PaymentMethod
 
 
 class PaymentProviderError(DomainError):
@@ -95,11 +101,39 @@ class PaymentProvider:
             )
         return RefundResult("SUCCEEDED", reference[:120])
 
+    # Saved cards: only a provider that keeps cards (Stripe) answers these.
+
+    def charge(
+        self,
+        invoice: Invoice,
+        method: PaymentMethod,
+        *,
+        off_session: bool,
+        return_url_for: Callable[[Payment], str] | None = None,
+        attempt: CollectionAttempt | None = None,
+    ) -> Checkout:
+        raise DomainError(f"{self.label} does not charge saved cards.")
+
+    def start_setup(self, account: BillingAccount, *, return_url: str, cancel_url: str) -> str:
+        raise DomainError(f"{self.label} does not save cards.")
+
+    def setup_result(self, account: BillingAccount, session_id: str) -> dict | None:
+        raise DomainError(f"{self.label} does not save cards.")
+
+    def set_default(self, account: BillingAccount, method: PaymentMethod) -> None:
+        raise DomainError(f"{self.label} does not save cards.")
+
+    def detach(self, method: PaymentMethod) -> None:
+        raise DomainError(f"{self.label} does not save cards.")
+
 
 PROVIDERS: dict[str, PaymentProvider] = {}
 
 
-def register(provider: PaymentProvider) -> PaymentProvider:
+P = TypeVar("P", bound=PaymentProvider)
+
+
+def register(provider: P) -> P:
     PROVIDERS[provider.name] = provider
     return provider
 
@@ -112,12 +146,16 @@ def provider_for(name: str) -> PaymentProvider:
         raise DomainError(f"No payment provider is called {name!r}.") from None
 
 
+_loaded = False
+
+
 def load_providers() -> dict[str, PaymentProvider]:
     """Import every provider module of this package once (each registers itself)."""
-    if not getattr(load_providers, "_done", False):
+    global _loaded
+    if not _loaded:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
-        load_providers._done = True
+        _loaded = True
     return PROVIDERS
 
 
@@ -131,7 +169,7 @@ def refresh_payment(payment: Payment) -> bool:
     provider = provider_for(ref.provider)
     commit_progress("no transaction stays open while the payment provider answers")
     status = provider.check(ref)
-    payment = db.session.get(Payment, ref.id)
+    payment = get_existing(Payment, ref.id)
     if status is None or payment.status != PAY_PENDING:
         return False
     return provider.apply_check(payment, status)

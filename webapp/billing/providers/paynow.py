@@ -28,6 +28,7 @@ from webapp.billing.providers import (
 from webapp.billing.services import settle_payment, start_provider_payment
 from webapp.core.display import provider_sentence
 from webapp.core.errors import DomainError
+from webapp.core.models import get_existing
 from webapp.extensions import db
 from webapp.integrations.providers.client import ProviderError
 from webapp.integrations.providers.paynow import (
@@ -63,6 +64,8 @@ class PaynowProvider(PaymentProvider):
         from flask import url_for
 
         invoice = payment.invoice
+        if invoice is None:
+            raise PaymentProviderError("This payment is for no invoice; there is nothing to collect.")
         client = PaynowClient(org_id=payment.organization_id)
         common = dict(
             reference=payment.external_reference,
@@ -188,7 +191,7 @@ def confirm_payment(payment_id: int) -> bool:
         ref = PaymentRef.of(payment)
         status = PROVIDER.check(ref)
         if status is not None and status.normalized in REFUNDED_STATUSES:
-            return apply_checked(db.session.get(Payment, ref.id), status)
+            return apply_checked(get_existing(Payment, ref.id), status)
     return False
 
 

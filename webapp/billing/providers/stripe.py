@@ -15,9 +15,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from stripe.params import PaymentIntentCreateParams
+from stripe.params.checkout import SessionCreateParams
 
 from webapp.audit import record
 from webapp.billing.models import PAY_CANCELLED, PAY_FAILED, PAY_PAID, PAY_PENDING, BillingAccount, Invoice, Payment
@@ -32,6 +35,7 @@ from webapp.billing.providers import (
 )
 from webapp.billing.services import settle_payment, start_provider_payment
 from webapp.billing.services.provider_events import EVENT_HANDLERS
+from webapp.core.models import get_existing
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations.providers.stripe import CardError, StripeError, stripe_client, stripe_configured
@@ -74,8 +78,16 @@ def _as_dict(obj) -> dict | None:
 # --- customers ---------------------------------------------------------------------------------
 
 
+@overload
+def customer_id_for(account: BillingAccount, *, create: Literal[True] = True) -> str: ...
+
+
+@overload
+def customer_id_for(account: BillingAccount, *, create: bool) -> str | None: ...
+
+
 def customer_id_for(account: BillingAccount, *, create: bool = True) -> str | None:
-    """The account's Stripe customer, created at Stripe on first use."""
+    """The account's Stripe customer, created at Stripe on first use (``create=False``: None if none)."""
     found = db.session.scalar(
         select(ProviderCustomer.customer_id).where(
             ProviderCustomer.account_id == account.id, ProviderCustomer.provider == "stripe"
@@ -99,7 +111,10 @@ def customer_id_for(account: BillingAccount, *, create: bool = True) -> str | No
                 )
             )
     except IntegrityError:  # another request made it at the same moment: use theirs
-        return customer_id_for(account, create=False)
+        theirs = customer_id_for(account, create=False)
+        if theirs is None:
+            raise RuntimeError(f"Stripe customer of billing account {account.id}: conflict, yet no row") from None
+        return theirs
     record(None, "stripe.customer_created", account, {"customer": customer.id})
     return customer.id
 
@@ -118,7 +133,7 @@ def account_of_customer(customer_id: str | None) -> BillingAccount | None:
 # --- the provider --------------------------------------------------------------------------------
 
 
-def _metadata(payment: Payment, invoice: Invoice) -> dict:
+def _metadata(payment: Payment, invoice: Invoice) -> dict[str, str]:
     return {"tessera_payment_id": str(payment.id), "invoice_number": invoice.number or ""}
 
 
@@ -136,7 +151,9 @@ class StripeProvider(PaymentProvider):
     def send(self, payment: Payment, *, return_url: str, cancel_url: str) -> Checkout:
         """A Checkout Session for what is due; the browser goes to Stripe's hosted page."""
         invoice = payment.invoice
-        account = db.session.get(BillingAccount, payment.account_id)
+        if invoice is None:
+            raise PaymentProviderError("This payment is for no invoice; there is nothing to check out.")
+        account = get_existing(BillingAccount, payment.account_id)
         metadata = _metadata(payment, invoice)
         try:
             session = stripe_client(payment.organization_id).v1.checkout.sessions.create(
@@ -185,9 +202,9 @@ class StripeProvider(PaymentProvider):
         if attempt is not None:
             attempt.payment_id = payment.id
         payment_id, org_id = payment.id, payment.organization_id
-        account = db.session.get(BillingAccount, invoice.account_id)
+        account = get_existing(BillingAccount, invoice.account_id)
         customer = customer_id_for(account)
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": payment.amount,
             "currency": payment.currency.lower(),
             "customer": customer,
@@ -196,27 +213,29 @@ class StripeProvider(PaymentProvider):
             "off_session": off_session,
             "description": f"Invoice {invoice.number}",
             "metadata": _metadata(payment, invoice),
-            "payment_method_types": ["card"],
+            # Stripe's types for this API version omit the parameter the API still takes.
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
         }
         if not off_session and return_url_for is not None:
             params["return_url"] = return_url_for(payment)  # after authenticating, the payer lands here
         key = stripe_key("payment", payment)
         commit_progress("the PaymentIntent's webhook may arrive before its answer; the payment must exist")
-        payment = db.session.get(Payment, payment_id)
+        payment = get_existing(Payment, payment_id)
         try:
-            intent = stripe_client(org_id).v1.payment_intents.create(params=params, options={"idempotency_key": key})
+            created = stripe_client(org_id).v1.payment_intents.create(params=params, options={"idempotency_key": key})
         except CardError as error:
-            intent = _as_dict(((error.json_body or {}).get("error") or {}).get("payment_intent"))
-            apply_intent(payment, intent or {}, failure=(_error_code(error), error_message(error)))
+            body = error.json_body if isinstance(error.json_body, dict) else {}
+            failed = _as_dict((body.get("error") or {}).get("payment_intent"))
+            apply_intent(payment, failed or {}, failure=(_error_code(error), error_message(error)))
             return Checkout(payment)
         except StripeError as error:
-            if getattr(error, "http_status", None) and error.http_status < 500:
+            if error.http_status and error.http_status < 500:
                 settle_payment(payment, PAY_FAILED, external_status=_error_code(error), error=error_message(error))
             else:  # no answer: the outcome is unknown until the webhook or a retrieve tells us
                 payment.external_status = "unknown"
                 payment.error_message = error_message(error)
             return Checkout(payment)
-        intent = _as_dict(intent)
+        intent = _as_dict(created) or {}
         apply_intent(payment, intent)
         next_action = (intent.get("next_action") or {}).get("redirect_to_url") or {}
         return Checkout(payment, next_action.get("url"))
@@ -243,15 +262,15 @@ class StripeProvider(PaymentProvider):
         if payment.status != PAY_PENDING or not (payment.external_reference or "").startswith("cs_"):
             return False
         try:
-            stripe_client(payment.organization_id).v1.checkout.sessions.expire(payment.external_reference)
+            stripe_client(payment.organization_id).v1.checkout.sessions.expire(payment.external_reference or "")
         except StripeError as error:
             log.info("could not expire %s: %s", payment.external_reference, error)
             return False  # already complete or expired: the next check will tell
         return settle_payment(payment, PAY_CANCELLED, external_status="expired", error="checkout left")
 
     def refund(self, payment: Payment, amount: int, *, key: str, reason: str, reference: str | None) -> RefundResult:
-        intent = payment.provider_reference or payment.external_reference
-        if not (intent or "").startswith("pi_"):
+        intent = payment.provider_reference or payment.external_reference or ""
+        if not intent.startswith("pi_"):
             raise PaymentProviderError("This payment has no Stripe PaymentIntent to refund.")
         try:
             refund = stripe_client(payment.organization_id).v1.refunds.create(
@@ -274,18 +293,20 @@ class StripeProvider(PaymentProvider):
         if not stripe_configured():
             raise PaymentProviderError("Card payments are not set up (STRIPE_SECRET_KEY).")
         try:
-            session = stripe_client(account.organization_id).v1.checkout.sessions.create(
-                params={
-                    "mode": "setup",
-                    "customer": customer_id_for(account),
-                    "payment_method_types": ["card"],
-                    "success_url": return_url,
-                    "cancel_url": cancel_url,
-                    "metadata": {"tessera_account_id": str(account.id)},
-                }
-            )
+            params: SessionCreateParams = {
+                "mode": "setup",
+                "customer": customer_id_for(account),
+                # Stripe's types for this API version omit the parameter the API still takes.
+                "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+                "success_url": return_url,
+                "cancel_url": cancel_url,
+                "metadata": {"tessera_account_id": str(account.id)},
+            }
+            session = stripe_client(account.organization_id).v1.checkout.sessions.create(params=params)
         except StripeError as error:
             raise PaymentProviderError(f"Stripe could not start saving a card: {error_message(error)}") from None
+        if not session.url:  # a hosted session always has one; without it there is nowhere to send the payer
+            raise PaymentProviderError("Stripe started the card setup without a page to send you to.")
         return session.url
 
     def setup_result(self, account: BillingAccount, session_id: str) -> dict | None:
@@ -306,7 +327,7 @@ class StripeProvider(PaymentProvider):
         return self.payment_method(account.organization_id, intent["payment_method"])
 
     def payment_method(self, org_id: int, method_id: str) -> dict:
-        return _as_dict(stripe_client(org_id).v1.payment_methods.retrieve(method_id))
+        return _as_dict(stripe_client(org_id).v1.payment_methods.retrieve(method_id)) or {}
 
     def set_default(self, account: BillingAccount, method: PaymentMethod) -> None:
         customer = customer_id_for(account, create=False)
@@ -377,8 +398,8 @@ def apply_intent(payment: Payment, intent: dict, *, failure: tuple[str | None, s
 
 
 def payment_for_intent(intent: dict) -> Payment | None:
-    payment_id = (intent.get("metadata") or {}).get("tessera_payment_id")
-    payment = db.session.get(Payment, int(payment_id)) if str(payment_id or "").isdigit() else None
+    payment_id = str((intent.get("metadata") or {}).get("tessera_payment_id") or "")
+    payment = db.session.get(Payment, int(payment_id)) if payment_id.isdigit() else None
     if payment is not None and payment.provider == "stripe":
         if payment.provider_reference and intent.get("id") and payment.provider_reference != intent["id"]:
             return None  # another PaymentIntent: never applied to this payment
@@ -399,9 +420,11 @@ def _on_checkout_completed(session: dict) -> bool:
         if account is None or not session.get("setup_intent"):
             return False
         intent = _as_dict(stripe_client(account.organization_id).v1.setup_intents.retrieve(session["setup_intent"]))
-        return _save_from_setup(account, intent)
-    payment_id = (session.get("metadata") or {}).get("tessera_payment_id") or session.get("client_reference_id")
-    payment = db.session.get(Payment, int(payment_id)) if str(payment_id or "").isdigit() else None
+        return _save_from_setup(account, intent or {})
+    payment_id = str(
+        (session.get("metadata") or {}).get("tessera_payment_id") or session.get("client_reference_id") or ""
+    )
+    payment = db.session.get(Payment, int(payment_id)) if payment_id.isdigit() else None
     if payment is None or payment.provider != "stripe" or payment.external_reference != session.get("id"):
         return False
     if session.get("payment_intent") and not payment.provider_reference:

@@ -11,8 +11,8 @@ from webapp.billing.models import Invoice, Payment
 from webapp.billing.providers import Checkout, PaymentProviderError, provider_for, refresh_payment
 from webapp.core.display import provider_name
 from webapp.core.errors import DomainError
+from webapp.core.models import get_existing
 from webapp.core.transaction import commit_progress
-from webapp.extensions import db
 from webapp.integrations.providers.client import ProviderError
 from webapp.integrations.providers.paynow import PaynowError
 
@@ -32,7 +32,7 @@ def start_checkout(
     provider = provider_for(provider_name)
     payment = provider.begin(invoice, method, phone=phone)
     commit_progress("the provider's callback may arrive before its reply; the payment must exist")
-    payment = db.session.get(Payment, payment.id)
+    payment = get_existing(Payment, payment.id)
     return_url, cancel_url = urls(payment)
     try:
         return provider.send(payment, return_url=return_url, cancel_url=cancel_url)

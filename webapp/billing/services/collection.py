@@ -23,7 +23,7 @@ from webapp.billing.payment_models import (
     PaymentMethod,
 )
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -152,7 +152,7 @@ def attempt_settled(payment: Payment) -> None:
     attempt = db.session.scalar(select(CollectionAttempt).where(CollectionAttempt.payment_id == payment.id))
     if attempt is None or attempt.status != ATTEMPT_PENDING:
         return
-    invoice = db.session.get(Invoice, attempt.invoice_id)
+    invoice = get_existing(Invoice, attempt.invoice_id)
     if payment.status == PAY_PAID:
         attempt.status = ATTEMPT_SUCCEEDED
         record(None, "collection.succeeded", invoice, {"attempt": attempt.number, "payment_id": payment.id})

@@ -46,7 +46,7 @@ from webapp.billing.services.invoices import allocate_numbers, tax_for, transiti
 from webapp.billing.services.payments import _add_credit_balance, _lock_invoice, settle_payment
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 
 
@@ -64,7 +64,7 @@ def credited_by_line(invoice_id: int) -> dict[int, int]:
         .where(CreditNote.invoice_id == invoice_id, CreditNoteLine.invoice_line_id.is_not(None))
         .group_by(CreditNoteLine.invoice_line_id)
     ).all()
-    return {line_id: int(total) for line_id, total in rows}
+    return {line_id: int(total) for line_id, total in rows if line_id is not None}  # the query keeps set ids
 
 
 def credited_totals(invoice_id: int) -> tuple[int, int]:
@@ -243,7 +243,7 @@ def _after_refund(payment: Payment, refund: Refund) -> None:
 
 
 def _credit_balance(invoice: Invoice, amount: int, reason: str, actor) -> None:
-    account = db.session.get(BillingAccount, invoice.account_id)
+    account = get_existing(BillingAccount, invoice.account_id)
     db.session.add(
         Credit(
             organization_id=invoice.organization_id,
@@ -332,7 +332,7 @@ def refund_payment(
     ``destination``. ``lines`` None credits everything left, which must fit in the payment."""
     if payment.invoice_id is None:
         raise DomainError("This payment is not on an invoice.")
-    invoice = db.session.get(Invoice, payment.invoice_id)
+    invoice = get_existing(Invoice, payment.invoice_id)
     return issue_credit_note(
         invoice, actor, reason, lines=lines, payment=payment, destination=destination, reference=reference
     )
@@ -350,7 +350,7 @@ def record_provider_refund(payment: Payment, refund_data: dict) -> bool:
         key = (refund_data.get("metadata") or {}).get("tessera_refund_key")
         existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == key)) if key else None
     status = {"succeeded": REFUND_SUCCEEDED, "failed": REFUND_FAILED, "canceled": REFUND_FAILED}.get(
-        refund_data.get("status"), REFUND_PENDING
+        str(refund_data.get("status")), REFUND_PENDING
     )
     if existing is not None:
         if existing.status == status:
@@ -359,7 +359,7 @@ def record_provider_refund(payment: Payment, refund_data: dict) -> bool:
         existing.provider_reference = existing.provider_reference or refund_id
         return True
     amount = int(refund_data.get("amount") or 0)
-    invoice = _lock_invoice(payment.invoice) if payment.invoice_id else None
+    invoice = _lock_invoice(payment.invoice) if payment.invoice is not None else None
     if invoice is None or amount <= 0 or invoice.status != PAID:
         return False
     credited_total, credited_tax = credited_totals(invoice.id)

@@ -54,7 +54,7 @@ def run_dunning(now: datetime | None = None) -> dict:
         select(Invoice).where(Invoice.status.in_((ISSUED, PARTIAL)), Invoice.due_at < now).with_for_update()
     ).all()
     for invoice in past_due:
-        transition(invoice, OVERDUE, None, due_at=invoice.due_at.isoformat())
+        transition(invoice, OVERDUE, None, due_at=invoice.due_at.isoformat() if invoice.due_at else None)
         invoice.overdue_at = now
         ensure_payment_link(invoice)
         emit("invoice.overdue", org=invoice.organization_id, invoice_id=invoice.id, account_id=invoice.account_id)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, event, func, insert, inspect, select, update
+from sqlalchemy import Insert, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit import record
@@ -183,7 +183,8 @@ class DraftOutcome:
 
     invoice: Invoice | None = None
     refusal: DomainError | None = None
-    refused_lines: list[tuple[LineSpec, DomainError]] = field(default_factory=list)
+    # A pair's error is None only for a moment: a line refused after the flush gets its error below.
+    refused_lines: list[tuple[LineSpec, DomainError | None]] = field(default_factory=list)
 
 
 class ClaimRace(Exception):
@@ -425,7 +426,7 @@ def allocate_numbers(year: int, count: int = 1, *, counter=InvoiceNumberCounter,
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(counter).values(year=year, last_number=0).on_conflict_do_nothing()
+        stmt: Insert = pg_insert(counter).values(year=year, last_number=0).on_conflict_do_nothing()
     else:
         stmt = insert(counter).values(year=year, last_number=0).prefix_with("OR IGNORE")
     exists = db.session.scalar(select(counter.id).where(counter.year == year))
@@ -508,7 +509,7 @@ def finalize_invoices(
             results[i] = (invoices[i], error)
             continue
         results[i] = (invoices[i], None)
-    payable = [invoice.id for invoice, error in results if error is None and invoice.status == ISSUED]
+    payable = [r[0].id for r in results if r is not None and r[1] is None and r[0].status == ISSUED]
     if send_email and payable:
         from webapp.billing.jobs import send_invoice_email, send_invoice_emails
 
@@ -516,7 +517,7 @@ def finalize_invoices(
             send_invoice_email.delay(payable[0], "issued")
         else:
             send_invoice_emails.delay(payable, "issued")
-    return results
+    return [result for result in results if result is not None]  # each invoice got its result above
 
 
 def _check_finalizable(invoice: Invoice) -> None:
@@ -666,6 +667,6 @@ def _refuse_changes_to_finalized(session: Session, flush_context, instances) -> 
             if isinstance(obj, InvoiceLineItem):
                 if collection is session.dirty and not session.is_modified(obj):
                     continue
-                invoice = obj.invoice or (obj.invoice_id and session.get(Invoice, obj.invoice_id))
+                invoice = obj.invoice or (session.get(Invoice, obj.invoice_id) if obj.invoice_id else None)
                 if invoice is not None and _was_finalized(invoice):
                     raise InvoiceFinalized(f"Invoice {invoice.number} is finalized; its lines cannot change.")

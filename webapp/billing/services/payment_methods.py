@@ -17,7 +17,7 @@ from webapp.billing.models import BillingAccount
 from webapp.billing.payment_models import METHOD_ACTIVE, METHOD_REMOVED, PaymentMethod
 from webapp.core.access import roles_with
 from webapp.core.errors import DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -78,7 +78,10 @@ def save_card(account: BillingAccount, details: dict, actor=None) -> PaymentMeth
         with db.session.begin_nested():
             db.session.add(method)
     except IntegrityError:  # the webhook and the return page saved it at the same moment
-        return db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == method_id))
+        theirs = db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == method_id))
+        if theirs is None:
+            raise  # not the same card saved twice: another constraint, which stays an error
+        return theirs
     record(
         actor,
         "payment_method.added",
@@ -153,7 +156,11 @@ def expiring_methods(now: datetime | None = None) -> list[PaymentMethod]:
             PaymentMethod.card_exp_year.in_({year for year, _ in months}),
         )
     )
-    return [m for m in candidates if (m.card_exp_year, m.card_exp_month) in months and m.expires_on >= now.date()]
+    return [
+        m
+        for m in candidates
+        if (m.card_exp_year, m.card_exp_month) in months and m.expires_on is not None and m.expires_on >= now.date()
+    ]
 
 
 def send_expiry_notices(now: datetime | None = None) -> int:
@@ -165,7 +172,7 @@ def send_expiry_notices(now: datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
     for method in expiring_methods(now):
-        account = db.session.get(BillingAccount, method.account_id)
+        account = get_existing(BillingAccount, method.account_id)
         org = account.organization
         link = url_for("billing.payment_methods", slug=org.slug, _external=True)
         subject = f"{org.name}: your {method.label} expires on {method.expires_on:%d %b %Y}"

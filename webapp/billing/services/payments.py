@@ -3,6 +3,8 @@ payment from the credit balance, credits and credit notes, and reactivation once
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
 from webapp.audit import record
@@ -34,7 +36,7 @@ from webapp.billing.models import (
 from webapp.billing.services.invoices import billing_account_for, transition
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.extensions import db
 
 
@@ -57,9 +59,9 @@ def _add_credit_balance(account: BillingAccount, amount: int) -> None:
 
 def _apply_to_invoice(payment: Payment, actor=None) -> Payment:
     """Put a PAID payment's money on its invoice; anything beyond what is due becomes credit."""
-    account = db.session.get(BillingAccount, payment.account_id)
+    account = get_existing(BillingAccount, payment.account_id)
     remaining = payment.amount
-    invoice = _lock_invoice(payment.invoice) if payment.invoice_id else None
+    invoice = _lock_invoice(payment.invoice) if payment.invoice is not None else None
     if invoice is not None and invoice.status in OPEN_STATUSES and invoice.amount_due > 0:
         applied = min(remaining, invoice.amount_due)
         invoice.amount_paid += applied
@@ -173,16 +175,18 @@ def pay_from_credit(invoice: Invoice, actor=None) -> Payment:
     """Use the account's credit balance on this invoice (as much as is due)."""
     if invoice.status not in OPEN_STATUSES:
         raise IllegalTransition(f"This invoice is {invoice.status.title()}; nothing is due.")
-    account = db.session.get(BillingAccount, invoice.account_id)
+    account = get_existing(BillingAccount, invoice.account_id)
     amount = min(account.credit_balance, invoice.amount_due)
     if amount <= 0:
         raise DomainError("There is no credit balance to use.", code="no_credit")
-    taken = db.session.execute(
-        update(BillingAccount)
-        .where(BillingAccount.id == account.id, BillingAccount.credit_balance >= amount)
-        .values(credit_balance=BillingAccount.credit_balance - amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    taken = rowcount(
+        db.session.execute(
+            update(BillingAccount)
+            .where(BillingAccount.id == account.id, BillingAccount.credit_balance >= amount)
+            .values(credit_balance=BillingAccount.credit_balance - amount)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if taken != 1:
         raise Conflict("The credit balance changed; try again.")
     db.session.refresh(account, ["credit_balance"])
@@ -262,19 +266,21 @@ def settle_payment(payment: Payment, status: str, *, external_status: str | None
     if PAYMENT_RANK[status] <= PAYMENT_RANK[payment.status] and status != payment.status:
         return False
     now = utcnow()
-    values = {"status": status, "external_status": external_status}
+    values: dict[str, Any] = {"status": status, "external_status": external_status}
     if status == PAY_PAID:
         values["completed_at"] = now
     elif status in (PAY_FAILED, PAY_CANCELLED):
         values["failed_at"] = now
         values["error_message"] = error
     allowed_from = [s for s, rank in PAYMENT_RANK.items() if rank < PAYMENT_RANK[status]]
-    moved = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(allowed_from))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status.in_(allowed_from))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.refresh(payment)
     if moved != 1:
         return False  # another request moved it first, or it was already further along

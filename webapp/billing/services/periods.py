@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.audit import record
 from webapp.billing.models import BilledPeriod, Invoice, InvoiceLineItem
 from webapp.core.errors import Conflict
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 
 EXCLUSION = "ex_billing_billed_periods_live_overlap"
@@ -185,7 +185,7 @@ def _release(stmt_where, reason: str) -> int:
         .values(released_at=utcnow(), release_reason=reason[:200], updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def release_invoice_periods(invoice: Invoice, actor=None, reason: str = "invoice voided") -> int:

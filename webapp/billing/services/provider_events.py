@@ -25,7 +25,7 @@ from webapp.billing.payment_models import (
     ProviderEvent,
 )
 from webapp.core.errors import DomainError
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.integrations.providers.client import ProviderError
 
@@ -120,10 +120,10 @@ def handle_event(event_id: int) -> str | None:
     except Exception as error:
         log.exception("provider event %s failed", event_id)
         db.session.rollback()
-        event = db.session.get(ProviderEvent, event_id)
+        event = get_existing(ProviderEvent, event_id)
         event.status, event.error = EVENT_FAILED, f"{type(error).__name__}: {error}"[:1000]
     else:
-        event = db.session.get(ProviderEvent, event_id)  # a handler may have committed part-way
+        event = get_existing(ProviderEvent, event_id)  # a handler may have committed part-way
         event.status = EVENT_PROCESSED if acted else EVENT_IGNORED
     event.processed_at = utcnow()
     return event.status

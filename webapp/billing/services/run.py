@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
@@ -47,6 +48,7 @@ from webapp.billing.services.invoices import (
 from webapp.billing.services.periods import AlreadyBilled, live_periods, service_key, uncovered
 from webapp.core import display
 from webapp.core.errors import DomainError
+from webapp.core.models import get_existing
 from webapp.core.money import prorate
 from webapp.extensions import db
 from webapp.orgs.models import Organization
@@ -219,15 +221,15 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
 
     batch_lines: dict[int, list[LineSpec]] = defaultdict(list)
     for batch_source in BILLING_RUN_BATCH_SOURCES:
-        for account_id, specs in (batch_source(accounts, start, end) or {}).items():
-            batch_lines[account_id].extend(specs)
+        for account_id, account_specs in (batch_source(accounts, start, end) or {}).items():
+            batch_lines[account_id].extend(account_specs)
 
     counts = {"invoices": 0, "already_billed": 0, "nothing_to_bill": 0, "lines_already_billed": 0, "skipped": 0}
     drafts: list[tuple[Invoice, dict]] = []
     entries: list[dict] = []
     pending: list[tuple[BillingAccount, list[LineSpec], dict]] = []
     for account in accounts:
-        entry = {
+        entry: dict[str, Any] = {
             "organization_id": account.organization_id,
             "organization": names.get(account.organization_id, ""),
             "billed": None,
@@ -288,7 +290,7 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
 
 
 def _already(what: str, billed) -> dict:
-    invoice = billed.invoice or db.session.get(Invoice, billed.invoice_id)
+    invoice = billed.invoice or get_existing(Invoice, billed.invoice_id)
     return {
         "line": what,
         "invoice": invoice.display_number,

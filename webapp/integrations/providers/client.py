@@ -162,6 +162,8 @@ class ProviderClient:
             if response is not None and not raise_for_status:
                 return ProviderResponse(response.status_code, response.headers, response.content)
             if error is None:
+                if response is None:  # no exception means an answer: never, but then say so
+                    raise ProviderError(f"{self.provider} gave no answer", kind="network")
                 return ProviderResponse(response.status_code, response.headers, response.content)
 
             wait = self._wait_before_retry(error, attempt) if retry else None
@@ -231,7 +233,7 @@ def _summarize(payload) -> str:
             return str(err.get("message") or err.get("code") or "")[:300]
         return f"{err}: {payload.get('error_description', '')}"[:300]
     if "errors" in payload and isinstance(payload["errors"], list):
-        messages = []
+        messages: list[str] = []
         for item in payload["errors"]:
             if isinstance(item, dict):
                 messages.extend(item.get("messages") or [item.get("message", "")])

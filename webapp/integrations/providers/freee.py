@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
@@ -68,7 +69,10 @@ class FreeeAPI:
         self.connection = connection
         self.company_id = int(connection.account_id)
         self.client = client or ProviderClient("freee", org_id=connection.organization_id)
-        self.base = FREEE.url("api")
+        base = FREEE.url("api")
+        if base is None:  # the sandbox's address when nothing is configured: never, unless the settings say nothing
+            raise ProviderError("freee's API address is not configured", kind="client")
+        self.base = base
 
     def close(self) -> None:
         self.client.close()
@@ -90,14 +94,14 @@ class FreeeAPI:
         return response.json() or {}
 
     def partners(self, offset: int, limit: int = PARTNER_PAGE, since: str | None = None) -> tuple[list, int]:
-        params = {"company_id": self.company_id, "offset": offset, "limit": min(limit, PARTNER_PAGE)}
+        params: dict[str, Any] = {"company_id": self.company_id, "offset": offset, "limit": min(limit, PARTNER_PAGE)}
         if since:
             params["start_update_date"] = since
         body = self._call("partners_listed", "GET", "/api/1/partners", params=params)
         return body.get("partners") or [], int((body.get("meta") or {}).get("total_count") or 0)
 
     def deals(self, offset: int, limit: int = DEAL_PAGE, since: str | None = None) -> tuple[list, int]:
-        params = {"company_id": self.company_id, "offset": offset, "limit": min(limit, DEAL_PAGE)}
+        params: dict[str, Any] = {"company_id": self.company_id, "offset": offset, "limit": min(limit, DEAL_PAGE)}
         if since:
             params["start_issue_date"] = since  # deals have no updated-since filter
         body = self._call("deals_listed", "GET", "/api/1/deals", params=params)

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from webapp.integrations import oauth
 from webapp.integrations.models import Connection
-from webapp.integrations.providers.client import ProviderClient
+from webapp.integrations.providers.client import ProviderClient, ProviderError
 
 FILE_FIELDS = (
     "id,name,mimeType,size,webViewLink,webContentLink,thumbnailLink,createdTime,modifiedTime,parents,trashed,"
@@ -76,7 +76,10 @@ class DriveAPI:
     def __init__(self, connection: Connection, client: ProviderClient | None = None):
         self.connection = connection
         self.client = client or ProviderClient("google_drive", org_id=connection.organization_id)
-        self.base = GOOGLE_DRIVE.url("api")
+        base = GOOGLE_DRIVE.url("api")
+        if base is None:  # the sandbox's address when nothing is configured: never, unless the settings say nothing
+            raise ProviderError("Google Drive's API address is not configured", kind="client")
+        self.base = base
 
     def close(self) -> None:
         self.client.close()

@@ -86,7 +86,8 @@ PROVIDER = register(
 
 def _invalid_token(error: ProviderError) -> bool:
     payload = error.payload if isinstance(error.payload, dict) else {}
-    err = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    found = payload.get("error")
+    err = found if isinstance(found, dict) else {}
     return err.get("code") == 190 or (err.get("type") == "OAuthException" and error.status_code in (400, 401))
 
 

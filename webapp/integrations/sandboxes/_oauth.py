@@ -10,14 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, jsonify, render_template, request
 from flask import redirect as flask_redirect
 from sqlalchemy import select, update
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 
 
@@ -56,7 +58,7 @@ class SandboxOAuth:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.code_ttl = code_ttl
-        self.token_extras = token_extras or (lambda account: {})
+        self.token_extras: Callable[[Any], dict] = token_extras or (lambda account: {})
         self.client_id_param = client_id_param
 
     # ------------------------------------------------------------------ faults
@@ -174,9 +176,11 @@ class SandboxOAuth:
                 digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
                 if digest != code.code_challenge:
                     return oauth_error("invalid_grant", "PKCE verification failed")
-            claimed = db.session.execute(
-                update(self.Token).where(self.Token.id == code.id, self.Token.used_at.is_(None)).values(used_at=now)
-            ).rowcount
+            claimed = rowcount(
+                db.session.execute(
+                    update(self.Token).where(self.Token.id == code.id, self.Token.used_at.is_(None)).values(used_at=now)
+                )
+            )
             if claimed != 1:
                 db.session.rollback()
                 return oauth_error("invalid_grant", "The authorization code was already used")
@@ -186,9 +190,11 @@ class SandboxOAuth:
             if old is None or old.revoked_at or old.expires_at <= now:
                 return oauth_error("invalid_grant", "The refresh token is invalid or expired")
             # Single use, atomically: of two racing refreshes with the same token only one wins.
-            claimed = db.session.execute(
-                update(self.Token).where(self.Token.id == old.id, self.Token.used_at.is_(None)).values(used_at=now)
-            ).rowcount
+            claimed = rowcount(
+                db.session.execute(
+                    update(self.Token).where(self.Token.id == old.id, self.Token.used_at.is_(None)).values(used_at=now)
+                )
+            )
             if claimed != 1:
                 db.session.rollback()
                 return oauth_error("invalid_grant", "The refresh token was already used")
@@ -250,7 +256,10 @@ class SandboxOAuth:
         )
 
     def fault_response(self, status: int, retry_after: int | None):
-        body = {"status_code": status, "errors": [{"type": "status", "messages": [f"Sandbox fault {status}"]}]}
+        body: dict[str, Any] = {
+            "status_code": status,
+            "errors": [{"type": "status", "messages": [f"Sandbox fault {status}"]}],
+        }
         if status == 429:
             body["errors"][0]["messages"] = ["Too many requests. Retry later."]
         if status == 403:

@@ -192,7 +192,7 @@ def _authenticate():
 def _company() -> int:
     raw = request.args.get("company_id") or (request.get_json(silent=True) or {}).get("company_id")
     try:
-        company = int(raw)
+        company = int(raw if raw is not None else "")
     except (TypeError, ValueError):
         abort(_freee_error(400, "company_id is required.", "validation"))
     if company != g.sandbox_company:

@@ -412,10 +412,13 @@ def _offset(token: str | None) -> int:
 
 @bp.get("/drive/v3/about")
 def about():
-    used = db.session.scalar(
-        select(func.coalesce(func.sum(SandboxGoogleDriveFile.size), 0)).where(
-            SandboxGoogleDriveFile.account == g.sandbox_account, SandboxGoogleDriveFile.removed.is_(False)
+    used = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(SandboxGoogleDriveFile.size), 0)).where(
+                SandboxGoogleDriveFile.account == g.sandbox_account, SandboxGoogleDriveFile.removed.is_(False)
+            )
         )
+        or 0
     )
     body = {
         "kind": "drive#about",

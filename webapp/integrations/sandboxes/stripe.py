@@ -42,10 +42,12 @@ import secrets
 import string
 import threading
 import time
+from typing import Any, Literal, overload
 from urllib.parse import parse_qsl
 
 import httpx
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 bp = Blueprint("sandbox_stripe", __name__)
 
@@ -168,7 +170,15 @@ def _params() -> dict:
     return parse_form(request.get_data(as_text=True))
 
 
-def _int(params: dict, name: str, *, required=True) -> int | None:
+@overload
+def _int(params: dict, name: str, *, required: Literal[True] = True) -> int: ...
+
+
+@overload
+def _int(params: dict, name: str, *, required: bool) -> int | None: ...
+
+
+def _int(params: dict, name: str, *, required: bool = True) -> int | None:
     value = params.get(name)
     if value in (None, ""):
         if required:
@@ -262,7 +272,7 @@ def _expand(obj: dict, params: dict) -> dict:
 
 
 def _emit(type_: str, obj: dict) -> dict:
-    event = {
+    event: dict[str, Any] = {
         "id": new_id("evt"),
         "object": "event",
         "api_version": "2026-10-28.endive",
@@ -361,7 +371,7 @@ def customer_payment_methods(params, customer_id):
 
 def _create_payment_method(number: str, exp_month: int, exp_year: int, *, keep_id: str | None = None) -> dict:
     card = CARDS.get(number, {"brand": "mastercard" if number.startswith("5") else "visa"})
-    method = {
+    method: dict[str, Any] = {
         "id": keep_id or new_id("pm"),
         "object": "payment_method",
         "type": "card",
@@ -535,7 +545,7 @@ def confirm_intent(intent: dict, *, off_session: bool, authenticated: bool = Fal
 def _new_intent(amount: int, currency: str, *, payment_method: str | None = None, **fields) -> dict:
     if payment_method:
         _get(payment_method, "payment_method")
-    intent = {
+    intent: dict[str, Any] = {
         "id": new_id("pi"),
         "object": "payment_intent",
         "amount": amount,
@@ -620,7 +630,7 @@ def confirm_payment_intent(params, intent_id):
 
 
 def _new_setup_intent(customer: str | None, usage: str = "off_session", metadata: dict | None = None) -> dict:
-    intent = {
+    intent: dict[str, Any] = {
         "id": new_id("seti"),
         "object": "setup_intent",
         "customer": customer,
@@ -887,7 +897,7 @@ def _read_card(form) -> tuple[str | None, int, int, str | None]:
     return number, exp_month, exp_year, None
 
 
-def _finish_session(session: dict) -> Response:
+def _finish_session(session: dict) -> WerkzeugResponse:
     session["status"] = "complete"
     if session["mode"] == "payment":
         session["payment_status"] = "paid"
@@ -918,7 +928,7 @@ def _pay_session(session: dict, method: dict, authenticated: bool = False) -> st
     return intent["last_payment_error"]["message"]
 
 
-def _to_authenticate(intent_id: str) -> Response:
+def _to_authenticate(intent_id: str) -> WerkzeugResponse:
     return redirect(url_for("sandbox_stripe.authenticate", intent_id=intent_id, _external=True), code=303)
 
 
@@ -931,7 +941,7 @@ def checkout(session_id):
         error = None
         if request.method == "POST" and session["status"] == "open":
             number, exp_month, exp_year, error = _read_card(request.form)
-            if error is None:
+            if error is None and number is not None:  # a card without an error has its number
                 method = _create_payment_method(number, exp_month, exp_year)
                 if session["mode"] == "setup":
                     card = CARDS.get(number, {})

@@ -217,9 +217,9 @@ def upload(publish_id: str):
     header = request.headers.get("Content-Range", "")
     try:
         unit, rest = header.split(" ", 1)
-        span, total = rest.split("/")
+        span, total_text = rest.split("/")
         start, end = (int(x) for x in span.split("-"))
-        total = int(total)
+        total = int(total_text)
     except ValueError:
         return _err(400, "invalid_params", "Content-Range must be 'bytes start-end/total'")
     data = request.get_data()

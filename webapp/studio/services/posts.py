@@ -70,7 +70,7 @@ class PostDraft:
 
 
 def parse_hashtags(text: str) -> list[str]:
-    tags = []
+    tags: list[str] = []
     for raw in re.split(r"[\s,]+", text or ""):
         tag = raw.strip().lstrip("#")
         if tag and tag.lower() not in {t.lower() for t in tags}:
@@ -175,7 +175,7 @@ def validate(org, draft: PostDraft, *, creator_info: dict | None = None) -> tupl
             )
     if draft.when is not None and draft.when < utcnow() - timedelta(minutes=1):
         errors["schedule_date"] = "Pick a time in the future (or use Post now)."
-    if errors:
+    if errors or video is None:  # no video is an error above
         raise PostInvalid(errors)
     return video, connections
 
@@ -190,7 +190,7 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
         draft.when = utcnow()
     if action == "draft" and draft.when is None and post is not None:
         draft.when = post.scheduled_at
-    validate(org, draft, creator_info=creator_info)
+    video, _ = validate(org, draft, creator_info=creator_info)
     from webapp.studio.services import approvals
 
     gated = action != "draft" and approvals.required_for(org, user)
@@ -199,7 +199,7 @@ def save_post(org, user, draft: PostDraft, action: str, *, post: Post | None = N
         db.session.add(post)
     else:
         _require_editable(post)
-    post.video_id = draft.video_id
+    post.video_id = video.id  # the draft's video, found in the organization
     post.caption = draft.caption.strip()
     post.hashtags = draft.hashtags
     post.timezone = org.timezone or "UTC"

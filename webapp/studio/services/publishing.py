@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from webapp.core.events import emit
-from webapp.core.models import utcnow
+from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.integrations import oauth
@@ -234,7 +234,7 @@ def mark_missed() -> int:
         .all()
     )
     for job_id in ids:
-        job = db.session.get(PublishJob, job_id, populate_existing=True)
+        job = get_existing(PublishJob, job_id, populate_existing=True)
         rollup(job.post)
         _emit_failed(job)
     commit_progress("each publishing step saves its state as it goes (its own job)")
@@ -292,12 +292,14 @@ def recover_lost_target(job: PublishJob) -> tuple[str, str]:
 def _cross_irreversible(job: PublishJob) -> bool:
     """Mark, durably, that the publishing call is about to go out; False if someone already did."""
     now = utcnow()
-    changed = db.session.execute(
-        update(PublishJob)
-        .where(PublishJob.id == job.id, PublishJob.irreversible_at.is_(None))
-        .values(irreversible_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(PublishJob)
+            .where(PublishJob.id == job.id, PublishJob.irreversible_at.is_(None))
+            .values(irreversible_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     commit_progress("each publishing step saves its state as it goes (its own job)")
     db.session.refresh(job)
     return changed == 1
@@ -349,10 +351,11 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
     """Run the next step of one claimed target. Each step (creator info + init, upload, each status
     check, publish) is its own job; ends in COMPLETED, FAILED, DELAYED, a scheduled retry, or the
     next step queued. Returns its status."""
-    token = _lease(job_id, token)
-    if token is None:
+    held = _lease(job_id, token)
+    if held is None:
         return None  # someone else has it (a step delivered twice), or it was cancelled
-    job = db.session.get(PublishJob, job_id, populate_existing=True)
+    token = held
+    job = get_existing(PublishJob, job_id, populate_existing=True)
     if resume and job.attempts:
         attempt = job.attempts[-1]
     else:
@@ -382,7 +385,7 @@ def run(job_id: int, token: str, *, resume: bool = False) -> str | None:
     except Exception as error:  # a bug or an unexpected answer: fail it plainly, never re-run blindly
         log.exception("publishing target %s failed unexpectedly", job_id)
         db.session.rollback()
-        job = db.session.get(PublishJob, job_id, populate_existing=True)
+        job = get_existing(PublishJob, job_id, populate_existing=True)
         attempt = job.attempts[-1]
         _handle(
             job,
@@ -600,9 +603,9 @@ def _run_tiktok(job: PublishJob) -> tuple[str, str]:
                         kind="unknown",
                         unknown=True,
                     )
-                data = storage().read_range(video.storage_key, start, end - start + 1)
+                piece = storage().read_range(video.storage_key, start, end - start + 1)
                 try:
-                    tiktok.put_chunk(client, remote["upload_url"], data, start, size, content_type(video))
+                    tiktok.put_chunk(client, remote["upload_url"], piece, start, size, content_type(video))
                 except ProviderError as error:
                     raise _problem(error, TIKTOK, "upload", irreversible=last) from None
                 _save(job, "processing" if last else None, uploaded=end + 1)

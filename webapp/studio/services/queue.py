@@ -29,20 +29,24 @@ QUEUED_STATUSES = (Post.SCHEDULED, Post.NEEDS_APPROVAL)
 
 
 def slots(org) -> list[QueueSlot]:
-    return db.session.scalars(
-        select(QueueSlot)
-        .where(QueueSlot.organization_id == org.id)
-        .order_by(QueueSlot.weekday, QueueSlot.minute, QueueSlot.connection_id.nulls_first(), QueueSlot.id)
-    ).all()
+    return list(
+        db.session.scalars(
+            select(QueueSlot)
+            .where(QueueSlot.organization_id == org.id)
+            .order_by(QueueSlot.weekday, QueueSlot.minute, QueueSlot.connection_id.nulls_first(), QueueSlot.id)
+        ).all()
+    )
 
 
 def queued(org) -> list[Post]:
     """What goes out when: the queued posts in order."""
-    return db.session.scalars(
-        select(Post)
-        .where(Post.organization_id == org.id, Post.queued.is_(True), Post.status.in_(QUEUED_STATUSES))
-        .order_by(Post.scheduled_at.nulls_last(), Post.id)
-    ).all()
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.organization_id == org.id, Post.queued.is_(True), Post.status.in_(QUEUED_STATUSES))
+            .order_by(Post.scheduled_at.nulls_last(), Post.id)
+        ).all()
+    )
 
 
 def _connections_of(post: Post) -> set[int]:
@@ -174,6 +178,8 @@ def move(org, post: Post, user, direction: str) -> Post:
     _require_editable(post)
     _require_editable(other)
     mine, theirs = post.scheduled_at, other.scheduled_at
+    if mine is None or theirs is None:  # queued posts are scheduled: never, but a move needs both times
+        raise Conflict("This post is not in the queue.", code="not_queued")
     _set_time(post, theirs)
     _set_time(other, mine)
     db.session.flush()
@@ -197,7 +203,9 @@ def move_to(org, post: Post, user, position: int) -> Post:
         raise Conflict("It is already there.", code="queue_same_place")
     order = rows[:old] + rows[old + 1 :]
     order.insert(new, post)
-    times = [p.scheduled_at for p in rows]  # queued() lists them by time: the slots, in order
+    times = [p.scheduled_at for p in rows if p.scheduled_at is not None]  # queued() lists them by time, in order
+    if len(times) != len(rows):  # queued posts are scheduled: never, but each place needs its time
+        raise Conflict("A post in the queue has no time.", code="not_queued")
     changed = [(p, when) for p, when in zip(order, times, strict=True) if p.scheduled_at != when]
     for moved, _ in changed:
         _require_editable(moved)
@@ -210,7 +218,7 @@ def move_to(org, post: Post, user, position: int) -> Post:
         user,
         "post.queue_moved",
         post,
-        {"from": old + 1, "to": position, "at": times[new].isoformat() if times[new] else None},
+        {"from": old + 1, "to": position, "at": times[new].isoformat()},
     )
     return post
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp.core.models import rowcount
 from webapp.extensions import db
 from webapp.settings import get
 from webapp.studio.models import YouTubeQuota
@@ -53,7 +54,7 @@ def consume(bucket: str, cost: int, now: datetime | None = None) -> bool:
         .values(used=YouTubeQuota.used + cost, limit=limit)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def usage(now: datetime | None = None) -> dict[str, tuple[int, int]]:

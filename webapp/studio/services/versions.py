@@ -205,9 +205,11 @@ def check(version: Version, errors: dict[str, str]) -> None:
 
 
 def groups(org) -> list[HashtagGroup]:
-    return db.session.scalars(
-        select(HashtagGroup).where(HashtagGroup.organization_id == org.id).order_by(HashtagGroup.name)
-    ).all()
+    return list(
+        db.session.scalars(
+            select(HashtagGroup).where(HashtagGroup.organization_id == org.id).order_by(HashtagGroup.name)
+        ).all()
+    )
 
 
 def create_group(org, user, name: str, text: str) -> HashtagGroup:

@@ -313,7 +313,7 @@ def backfill_thumbnails(limit: int = 50) -> int:
     unmeasured = select(Video).where(Video.thumbnail_key.is_not(None), Video.thumbnail_size == 0).order_by(Video.id)
     for video in db.session.scalars(unmeasured.limit(limit)).all():
         try:
-            video.thumbnail_size = storage().size(video.thumbnail_key)
+            video.thumbnail_size = storage().size(video.thumbnail_key or "")  # the query asked for a key
         except ObjectMissing:
             video.thumbnail_key = None  # made again on the next run
             continue

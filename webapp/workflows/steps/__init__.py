@@ -5,11 +5,17 @@ drafts) and the runner all read ``STEP_TYPES``.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice
+
+if TYPE_CHECKING:
+    from webapp.orgs.models import Organization
+    from webapp.workflows.models import Workflow, WorkflowRun
 
 STEP_TYPES: dict[str, type[StepType]] = {}
 
@@ -32,9 +38,9 @@ class WaitUntil(Exception):
 class StepContext:
     """What an executor may use: the run's organization, its scope for placeholders, and the log."""
 
-    org: object
-    workflow: object
-    run: object
+    org: Organization
+    workflow: Workflow
+    run: WorkflowRun
     position: int
     scope: dict
     secrets: list[str] = field(default_factory=list)
@@ -53,7 +59,7 @@ class StepType:
     type: str = ""
     label: str = ""
     description: str = ""
-    form: type[Form] = Form
+    form: builtins.type[Form] = Form  # builtins: the class's own ``type`` is the step's name
     uses_credential: bool = False
     credential_kinds: tuple[str, ...] = ()
     #: Every effect of the step is a write in the run's own transaction (rows, e-mails and jobs through

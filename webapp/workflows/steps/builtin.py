@@ -50,8 +50,8 @@ def json_template(form, field):
     if "{{" not in text and "{%" not in text:
         try:
             json.loads(text)
-        except ValueError as error:
-            raise ValidationError(f"The body is not valid JSON ({error.msg}).") from None
+        except json.JSONDecodeError as invalid:
+            raise ValidationError(f"The body is not valid JSON ({invalid.msg}).") from None
 
 
 def credential_field():
@@ -135,8 +135,8 @@ class HttpRequest(StepType):
         if body and method != "GET":
             try:
                 content = json.dumps(json.loads(body)).encode()
-            except ValueError as error:
-                raise StepFailed(f"The body is not valid JSON after filling placeholders ({error.msg}).") from None
+            except json.JSONDecodeError as invalid:
+                raise StepFailed(f"The body is not valid JSON after filling placeholders ({invalid.msg}).") from None
             headers.setdefault("Content-Type", "application/json")
         credential = step.credential if step is not None else None
         if credential is not None:
@@ -162,6 +162,8 @@ class HttpRequest(StepType):
             ctx.credential_uses.append((credential.id, error is None))
         if error is not None:
             raise StepFailed(error)
+        if response is None:  # no error: the last attempt was answered
+            raise StepFailed("workflow_http got no answer")
         return {"status": response.status_code, "body": _excerpt_body(response.content)}
 
 
