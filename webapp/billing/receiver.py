@@ -44,6 +44,7 @@ class CallbackReceiver:
         self.key = app.config["PAYNOW_INTEGRATION_KEY"]
         with app.app_context():
             self.channel = outbox.channel()
+        self.notify = select(func.pg_notify(self.channel, ""))
         self.engine: AsyncEngine | None = None
 
     def handles(self, scope) -> bool:
@@ -88,7 +89,7 @@ class CallbackReceiver:
         assert self.engine is not None
         try:
             async with self.engine.begin() as connection:
-                statement = event_insert(
+                statement, params = event_insert(
                     "paynow",
                     callback.event_id,
                     callback.type,
@@ -96,15 +97,15 @@ class CallbackReceiver:
                     payment_reference=callback.reference,
                     dialect="postgresql",
                 )
-                row = (await connection.execute(statement)).first()
+                row = (await connection.execute(statement, params)).first()
                 if row is None:
                     return 200, "ok"  # the same callback again: recorded and handled already
                 if row.payment_id is None:
                     raise UnknownPayment("unknown reference")  # rolls the row back
                 from webapp.billing.payment_jobs import handle_provider_event
 
-                await connection.execute(runner.outbox_insert(handle_provider_event, (row.id,)))
-                await connection.execute(select(func.pg_notify(self.channel, "")))  # wakes the worker's relay
+                await connection.execute(*runner.outbox_insert(handle_provider_event, (row.id,)))
+                await connection.execute(self.notify)  # wakes the worker's relay
         except UnknownPayment as unknown:
             return unknown.status, unknown.message
         except (DBAPIError, OSError):

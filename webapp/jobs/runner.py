@@ -16,7 +16,7 @@ from flask import current_app, g, has_app_context, has_request_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import event, insert
+from sqlalchemy import Insert, bindparam, event, insert
 from sqlalchemy.orm import Session
 
 from webapp.core.models import utcnow
@@ -166,16 +166,17 @@ def outbox_insert(
     at: datetime | None = None,
     job_id: str | None = None,
     at_front: bool = False,
-):
-    """The ``INSERT … RETURNING id`` of one outbox row for ``run(*args, **kwargs)`` (also run on the
-    event loop by webapp.billing.receiver, whose NOTIFY wakes the worker's relay)."""
+) -> tuple[Insert, dict]:
+    """The ``INSERT … RETURNING id`` of one outbox row for ``run(*args, **kwargs)`` and its parameters
+    (also run on the event loop by webapp.billing.receiver, whose NOTIFY wakes the worker's relay).
+    The statement is built once, with bound parameters."""
     func = f"{run.__module__}.{run.__name__}"
     kwargs = dict(kwargs or {})
     try:
         json.dumps([args, kwargs])
     except (TypeError, ValueError) as error:
         raise TypeError(f"{func}: job arguments are stored as JSON; pass ids, strings, numbers, lists") from error
-    values = dict(
+    params = dict(
         func=func,
         args=list(args),
         kwargs=kwargs,
@@ -185,13 +186,24 @@ def outbox_insert(
         at_front=at_front,
         created_at=utcnow(),
     )
-    return insert(JobOutbox).values(**values).returning(JobOutbox.id)
+    return _outbox_insert(), params
+
+
+@functools.cache
+def _outbox_insert() -> Insert:
+    columns = JobOutbox.__table__.c
+    names = ("func", "args", "kwargs", "queue", "at", "job_id", "at_front", "created_at")
+    return (
+        insert(JobOutbox)
+        .values({name: bindparam(name, type_=columns[name].type) for name in names})
+        .returning(JobOutbox.id)
+    )
 
 
 def _write_outbox(
     session: Session, run, args: tuple, kwargs: dict, at: datetime | None, job_id: str | None, at_front: bool = False
 ) -> None:
-    row_id = session.execute(outbox_insert(run, args, kwargs, at, job_id, at_front)).scalar_one()
+    row_id = session.execute(*outbox_insert(run, args, kwargs, at, job_id, at_front)).scalar_one()
     session.info.setdefault(OUTBOX_KEY, []).append(row_id)
 
 

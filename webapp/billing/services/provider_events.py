@@ -8,11 +8,12 @@ IGNORED, or FAILED with the reason) in the same transaction as its effects.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
 import stripe
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, null, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,33 +53,49 @@ def event_insert(
     *,
     payment_reference: str | None = None,
     dialect: str | None = None,
-):
-    """The one statement that records an event: ``INSERT … ON CONFLICT DO NOTHING RETURNING id,
-    payment_id`` (no row: a repeated delivery). With ``payment_reference`` the row names the
-    provider's payment of that reference (NULL: not ours). Run by ``record_event`` and, on the
-    event loop, by ``webapp.billing.receiver``."""
-    payment_id = None
-    if payment_reference is not None:
-        payment_id = (
-            select(Payment.id)
-            .where(Payment.provider == provider, Payment.external_reference == payment_reference)
-            .limit(1)
-            .scalar_subquery()
-        )
-    values = dict(
-        provider=provider,
-        event_id=event_id[:128],
-        type=type_[:64],
-        payload=payload,
-        status=EVENT_RECEIVED,
-        payment_id=payment_id,
-        received_at=utcnow(),
-    )
+) -> tuple[Insert, dict]:
+    """The one statement that records an event and its parameters: ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING id, payment_id`` (no row: a repeated delivery). With ``payment_reference`` the row names
+    the provider's payment of that reference (NULL: not ours). Run by ``record_event`` and, on the
+    event loop, by ``webapp.billing.receiver``; the statement is built once (bound parameters), so a
+    burst of callbacks spends nothing on building and compiling it again."""
     dialect = dialect or db.session.get_bind().dialect.name
+    params = {
+        "provider": provider,
+        "event_id": event_id[:128],
+        "type": type_[:64],
+        "payload": payload,
+        "status": EVENT_RECEIVED,
+        "received_at": utcnow(),
+    }
+    if payment_reference is not None:
+        params["reference"] = payment_reference
+    return _event_insert(dialect, payment_reference is not None), params
+
+
+@functools.cache
+def _event_insert(dialect: str, by_reference: bool) -> Insert:
+    payment_id = (
+        select(Payment.id)
+        .where(Payment.provider == bindparam("provider"), Payment.external_reference == bindparam("reference"))
+        .limit(1)
+        .scalar_subquery()
+        if by_reference
+        else null()
+    )
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = ProviderEvent.__table__.c
     return (
         insert(ProviderEvent)
-        .values(**values)
+        .values(
+            provider=bindparam("provider"),
+            event_id=bindparam("event_id"),
+            type=bindparam("type"),
+            payload=bindparam("payload", type_=columns.payload.type),
+            status=bindparam("status"),
+            payment_id=payment_id,
+            received_at=bindparam("received_at", type_=columns.received_at.type),
+        )
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
         .returning(ProviderEvent.id, ProviderEvent.payment_id)
     )
@@ -92,7 +109,7 @@ def record_event(
     from webapp.billing.payment_jobs import handle_provider_event
 
     row = db.session.execute(
-        event_insert(provider, event_id, type_, payload, payment_reference=payment_reference)
+        *event_insert(provider, event_id, type_, payload, payment_reference=payment_reference)
     ).first()
     if row is None:
         return False  # a repeated delivery: recorded and handled already (or being handled)
