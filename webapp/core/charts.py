@@ -129,9 +129,10 @@ class Layout:
 @dataclass
 class Chart:
     """A titled series. ``points`` are ``Point``s (``series`` makes them from ``(label, value)`` pairs;
-    pairs given directly are converted too), oldest first (or in the categories' order). ``noun`` says what a count counts, in the plural ("views"); ``note`` is a line
-    under the title; ``zero_is_empty`` shows the empty state when every value is zero (a fresh
-    program's weeks), where a zero is otherwise a reading (no churn this month)."""
+    pairs given directly are converted too), oldest first (or in the categories' order). ``noun`` says
+    what a count counts, in the plural ("views"); ``note`` is a line under the title; ``zero_is_empty``
+    shows the empty state when every value is zero (a fresh program's weeks), where a zero is otherwise
+    a reading (no churn this month)."""
 
     id: str
     title: str
