@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
-from webapp.core.charts import LINE, MONEY, Chart
+from webapp.core.charts import LINE, MONEY, Chart, series
 from webapp.core.models import utcnow
 from webapp.extensions import db
 
@@ -189,27 +189,32 @@ def business_figures(now: datetime | None = None, currency: str = "USD") -> Figu
 def business_charts(fig: Figures) -> list[Chart]:
     """The business view's three 12-month charts as the chart component, from the same series as the
     figures above them."""
-    money = {"unit": MONEY, "currency": fig.currency, "label_heading": "Month", "compact": True}
     return [
         Chart(
             id="chart-mrr",
             title="MRR, last 12 months",
-            points=list(zip(fig.months, fig.mrr_series, strict=True)),
+            points=series(zip(fig.months, fig.mrr_series, strict=True)),
+            unit=MONEY,
+            currency=fig.currency,
             kind=LINE,
+            label_heading="Month",
             value_heading="MRR",
-            **money,
+            compact=True,
         ),
         Chart(
             id="chart-collected",
             title="Payments collected per month",
-            points=list(zip(fig.months, fig.collected_series, strict=True)),
+            points=series(zip(fig.months, fig.collected_series, strict=True)),
+            unit=MONEY,
+            currency=fig.currency,
+            label_heading="Month",
             value_heading="Collected",
-            **money,
+            compact=True,
         ),
         Chart(
             id="chart-churn",
             title="Churned subscriptions per month",
-            points=list(zip(fig.months, fig.churn_series, strict=True)),
+            points=series(zip(fig.months, fig.churn_series, strict=True)),
             noun="subscriptions",
             label_heading="Month",
             value_heading="Churned",

@@ -14,7 +14,7 @@ from webapp.ai.forms import CaptionForm, ChatForm, PurchaseForm
 from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, AiUsageLog
 from webapp.ai.results import CAPTION, keep_result, kept_result
 from webapp.core.access import can, org_view
-from webapp.core.charts import HBAR, Chart
+from webapp.core.charts import HBAR, Chart, Point
 from webapp.core.display import label
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.models import utcnow
@@ -37,7 +37,7 @@ def usage_by_service(org, days: int = 30) -> Chart:
     return Chart(
         id="chart-ai-by-service",
         title=f"Credits used by service in the last {days} days",
-        points=[(label(s), int(rows.get(s, 0))) for s in SERVICES],
+        points=[Point(label(s), int(rows.get(s, 0))) for s in SERVICES],
         kind=HBAR,
         noun="credits",
         label_heading="Service",

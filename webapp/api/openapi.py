@@ -8,6 +8,7 @@ Schema 2020-12; the test suite validates real responses against them and fuzzes 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -81,7 +82,11 @@ def _parameters(model: type[BaseModel]) -> list[dict]:
         prop = _absent_not_null(schema["properties"][name])
         description = prop.pop("description", None)
         in_path = any(isinstance(m, InPath) for m in info.metadata)
-        parameter = {"name": name, "in": "path" if in_path else "query", "required": in_path or name in required}
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "path" if in_path else "query",
+            "required": in_path or name in required,
+        }
         if description:
             parameter["description"] = description
         parameter["schema"] = prop

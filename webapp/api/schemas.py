@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from webapp.core.api_schemas import Page, page_of, status_filter
+from webapp.core.api_schemas import Page, page_of, status_refusal
 from webapp.core.contract import ApiModel, InPath, Params
 
-SERVICE_STATUSES = ("ACTIVE", "SUSPENDED", "CANCELLED")
-INVOICE_STATUSES = ("ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED")  # finalized ones: drafts are not shown
+ServiceStatus = Literal["ACTIVE", "SUSPENDED", "CANCELLED"]
+InvoiceStatus = Literal[
+    "ISSUED", "PARTIAL", "PAID", "OVERDUE", "VOID", "REFUNDED"
+]  # finalized ones: drafts are not shown
+SERVICE_STATUSES: tuple[str, ...] = get_args(ServiceStatus)
+INVOICE_STATUSES: tuple[str, ...] = get_args(InvoiceStatus)
 
 NullableText = str | None
 NullableTime = datetime | None
@@ -23,7 +27,7 @@ class Service(ApiModel):
     id: int
     type: str
     name: str
-    status: Literal[SERVICE_STATUSES]
+    status: ServiceStatus
     hardware_serial: NullableText
     monthly_fee: Annotated[int, Field(description="Cents.")]
     currency: Annotated[str, Field(min_length=3, max_length=3)]
@@ -36,7 +40,7 @@ ServiceList = page_of(Service, "ServiceList")
 
 
 class ServiceListParams(Page):
-    status: status_filter(SERVICE_STATUSES) = None
+    status: Annotated[ServiceStatus | None, status_refusal(SERVICE_STATUSES)] = None
 
 
 class InvoiceLine(ApiModel):
@@ -59,7 +63,7 @@ class InvoiceSummary(ApiModel):
     paid_at: NullableTime
     period_end: date
     period_start: date
-    status: Literal[INVOICE_STATUSES]
+    status: InvoiceStatus
     subscription_id: int | None
     subtotal: int
     tax: int
@@ -74,7 +78,7 @@ InvoiceList = page_of(InvoiceSummary, "InvoiceList")
 
 
 class InvoiceListParams(Page):
-    status: status_filter(INVOICE_STATUSES) = None
+    status: Annotated[InvoiceStatus | None, status_refusal(INVOICE_STATUSES)] = None
 
 
 class InvoiceParams(Params):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
 
@@ -27,8 +27,14 @@ Instant = Annotated[
 ]
 
 
+if TYPE_CHECKING:  # a Literal built from the table at run time; a type checker cannot read it, so a string
+    ErrorCode = str
+else:
+    ErrorCode = Literal[tuple(sorted({c for codes in ERROR_CODES.values() for c in codes}))]
+
+
 class ErrorBody(ApiModel):
-    code: Literal[tuple(sorted({c for codes in ERROR_CODES.values() for c in codes}))]
+    code: ErrorCode
     message: str
     details: dict[str, Any]
 
@@ -75,7 +81,8 @@ def page_of(item: type[ApiModel], name: str) -> type[ApiModel]:
         name,
         __base__=ApiModel,
         __module__=item.__module__,
-        data=(list[item], ...),
+        # create_model takes a type built at run time; a type checker only reads types written out
+        data=(list[item], ...),  # type: ignore[valid-type]
         next_cursor=(
             str | None,
             Field(description="Pass as cursor for the next page; null at the end."),
@@ -83,9 +90,9 @@ def page_of(item: type[ApiModel], name: str) -> type[ApiModel]:
     )
 
 
-def status_filter(allowed: tuple[str, ...]) -> Any:
-    """``?status=`` exactly as the enum spells it; anything else is refused, not ignored."""
-    return Annotated[
-        Literal[allowed] | None,
-        Refusal(f"status is one of {', '.join(allowed)}.", details=lambda _e: {"param": "status", "allowed": allowed}),
-    ]
+def status_refusal(allowed: tuple[str, ...]) -> Refusal:
+    """How ``?status=`` (typed ``Annotated[<the enum's Literal> | None, status_refusal(...)]``) refuses a
+    value other than the enum's, exactly as spelt: refused, not ignored."""
+    return Refusal(
+        f"status is one of {', '.join(allowed)}.", details=lambda _e: {"param": "status", "allowed": allowed}
+    )

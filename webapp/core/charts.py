@@ -128,10 +128,11 @@ class Layout:
 
 @dataclass
 class Chart:
-    """A titled series. ``points`` are ``Point``s or ``(label, value)`` pairs, oldest first (or in the
-    categories' order). ``noun`` says what a count counts, in the plural ("views"); ``note`` is a line
-    under the title; ``zero_is_empty`` shows the empty state when every value is zero (a fresh
-    program's weeks), where a zero is otherwise a reading (no churn this month)."""
+    """A titled series. ``points`` are ``Point``s (``series`` makes them from ``(label, value)`` pairs;
+    pairs given directly are converted too), oldest first (or in the categories' order). ``noun`` says
+    what a count counts, in the plural ("views"); ``note`` is a line under the title; ``zero_is_empty``
+    shows the empty state when every value is zero (a fresh program's weeks), where a zero is otherwise
+    a reading (no churn this month)."""
 
     id: str
     title: str
@@ -334,14 +335,15 @@ def _spread(n: int, most: int) -> set[int]:
 def _drop_touching_labels(marks: list[Mark], width: float) -> list[Mark]:
     """Keep the first and last labels; drop any between that would touch its kept neighbour (the
     last label moves in at the edge, so it can come close to the one before it)."""
-    shown = [i for i, m in enumerate(marks) if m.label_x is not None]
+    at = {i: m.label_x for i, m in enumerate(marks) if m.label_x is not None}
+    shown = list(at)
     if len(shown) < 3:
         return marks
     first, last = shown[0], shown[-1]
     kept = [first]
     for i in shown[1:-1]:
-        x = marks[i].label_x
-        if x - marks[kept[-1]].label_x >= width and marks[last].label_x - x >= width:
+        x = at[i]
+        if x - at[kept[-1]] >= width and at[last] - x >= width:
             kept.append(i)
     kept.append(last)
     return [m if i in kept else replace(m, label_x=None) for i, m in enumerate(marks)]

@@ -102,7 +102,7 @@ def _refusal_for(model: Any, error: dict) -> ApiFailure:
         ctx = {k: v for k, v in (error.get("ctx") or {}).items() if k != "error"}
         return ApiFailure(422, error["type"], error["msg"], ctx)
     info = _fields_by_name(model).get(loc[0]) if loc and error["type"] != "extra_forbidden" else None
-    candidates = [m for m in info.metadata if isinstance(m, Refusal)] if info else list(model.refusals)
+    candidates = [m for m in info.metadata if isinstance(m, Refusal)] if info else list(getattr(model, "refusals", ()))
     param = str(loc[0]) if loc else ""
     for refusal in candidates:
         if not refusal.on or error["type"] in refusal.on:
@@ -120,7 +120,8 @@ def first_error(errors: list[dict]) -> dict:
 
 
 def refusal(model: Any, exc: ValidationError) -> ApiFailure:
-    return _refusal_for(model, first_error(exc.errors(include_url=False)))
+    # pydantic types its errors as a TypedDict; as plain dicts they are what the refusal helpers read.
+    return _refusal_for(model, first_error([dict(e) for e in exc.errors(include_url=False)]))
 
 
 def validate(model: Any, data: Any, *, context: dict | None = None) -> Any:

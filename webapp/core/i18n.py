@@ -40,7 +40,7 @@ def compile_catalogues(directory: str = TRANSLATIONS) -> list[str]:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    compiled = []
+    compiled: list[str] = []
     if not os.path.isdir(directory):
         return compiled
     for lang in sorted(os.listdir(directory)):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, text
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.extensions import db
 
 SCHEMA = "history"
@@ -90,15 +90,16 @@ def partitions(table: str) -> list[Partition]:
         {"table": table},
     ).all()
     pattern = re.compile(rf"^{re.escape(table)}_(\d{{4}})_(\d{{2}})$")
-    found, default = [], []
+    months: list[tuple[datetime, str]] = []
+    default: list[Partition] = []
     for name, is_default in rows:
         if is_default:
             default.append(Partition(name, None))
             continue
         match = pattern.match(name)
         if match:
-            found.append(Partition(name, datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)))
-    return sorted(found, key=lambda p: p.start) + default
+            months.append((datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC), name))
+    return [Partition(name, start) for start, name in sorted(months)] + default
 
 
 def _create_month(table: str, start: datetime) -> str:
@@ -155,11 +156,11 @@ def _split_default(table: str) -> tuple[int, list[str]]:
         if month_name(table, month.replace(tzinfo=UTC)) not in existing:
             created.append(_create_month(table, month.replace(tzinfo=UTC)))
     columns = ", ".join(_q(c) for c in _columns(table))
-    moved = db.session.execute(
-        text(f"INSERT INTO {_q(table)} ({columns}) SELECT {columns} FROM {SCHEMA}.{_q(moving)}")
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(text(f"INSERT INTO {_q(table)} ({columns}) SELECT {columns} FROM {SCHEMA}.{_q(moving)}"))
+    )
     db.session.execute(text(f"DROP TABLE {SCHEMA}.{_q(moving)}"))
-    return moved or 0, created
+    return moved, created
 
 
 def ensure_partitions(now: datetime | None = None, since: datetime | None = None) -> dict[str, list[str]]:
@@ -195,7 +196,7 @@ def ensure_partitions(now: datetime | None = None, since: datetime | None = None
 
 def partitions_before(table: str, cutoff: datetime) -> list[Partition]:
     """Monthly partitions that end at or before ``cutoff``: every row in them is older than it."""
-    return [p for p in partitions(table) if p.start is not None and p.end <= cutoff]
+    return [p for p in partitions(table) if p.start is not None and next_month(p.start) <= cutoff]
 
 
 def drop_partition(table: str, partition: Partition) -> int:
@@ -213,7 +214,7 @@ def prune_before(model, cutoff: datetime) -> dict:
     table = model.__tablename__
     column = getattr(model, TABLES[table])
     if not partitioned():
-        deleted = db.session.execute(delete(model).where(column < cutoff)).rowcount or 0
+        deleted = rowcount(db.session.execute(delete(model).where(column < cutoff)))
         return {"deleted": deleted, "partitions": []}
     split_default(table)  # old rows the DEFAULT partition caught get their month first
     deleted, dropped = 0, []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -18,10 +18,16 @@ class EventData(ApiModel):
     object: Annotated[dict[str, Any], Field(description="The object as this API shows it, at the event's time.")]
 
 
+if TYPE_CHECKING:  # a Literal built from the catalogue at run time; a type checker cannot read it, so a string
+    EventType = str
+else:
+    EventType = Literal[TYPES]
+
+
 class Event(ApiModel):
     id: Annotated[str, Field(pattern=EVENT_ID_PATTERN, description="Stable: the same in a webhook.")]
     object: Literal["event"]
-    type: Literal[TYPES]
+    type: EventType
     api_version: str
     created_at: datetime
     data: EventData
@@ -30,21 +36,18 @@ class Event(ApiModel):
 EventList = page_of(Event, "EventList")
 
 
-def _time_filter(description: str) -> Any:
-    return Annotated[
-        Instant | None,
-        Field(description=description),
-        Refusal("{param} is an ISO 8601 date-time with a time zone."),
-    ]
+TimeFilter = Annotated[Instant | None, Refusal("{param} is an ISO 8601 date-time with a time zone.")]
 
 
 class EventListParams(Page):
-    type: Annotated[Literal[TYPES] | None, Refusal("type is one of the catalogue's event types.")] = None
+    type: Annotated[EventType | None, Refusal("type is one of the catalogue's event types.")] = None
     created_gte: Annotated[
-        _time_filter("Created at or after this time (ISO 8601 with time zone)."), Field(alias="created[gte]")
+        TimeFilter,
+        Field(alias="created[gte]", description="Created at or after this time (ISO 8601 with time zone)."),
     ] = None
     created_lte: Annotated[
-        _time_filter("Created at or before this time (ISO 8601 with time zone)."), Field(alias="created[lte]")
+        TimeFilter,
+        Field(alias="created[lte]", description="Created at or before this time (ISO 8601 with time zone)."),
     ] = None
 
 

@@ -540,10 +540,10 @@ def _due(endpoint: WebhookEndpoint, now: datetime, limit: int) -> tuple[list[_Du
     )
     if endpoint.ordered:
         queue = db.session.scalars(pending.limit(limit)).all()
-        due = list(itertools.takewhile(lambda d: d.next_attempt_at <= now, queue))
+        due = list(itertools.takewhile(lambda d: d.next_attempt_at is not None and d.next_attempt_at <= now, queue))
         next_at = queue[0].next_attempt_at if queue and not due else None
     else:
-        due = db.session.scalars(pending.where(WebhookDelivery.next_attempt_at <= now).limit(limit)).all()
+        due = list(db.session.scalars(pending.where(WebhookDelivery.next_attempt_at <= now).limit(limit)))
         next_at = None
         if not due:
             next_at = db.session.scalar(

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from webapp.audit import record
 from webapp.auth.models import User
-from webapp.core.charts import Chart
+from webapp.core.charts import Chart, Point
 from webapp.core.errors import DomainError, IllegalTransition
 from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.parsing import int_or_none
@@ -504,7 +504,7 @@ def weekly_charts(program: ReferralProgram, now=None) -> list[Chart]:
         Chart(
             id=f"chart-referral-{key}",
             title=title,
-            points=[(w["week"].strftime("%d %b"), w[key]) for w in weeks],
+            points=[Point(w["week"].strftime("%d %b"), w[key]) for w in weeks],
             noun=noun,
             label_heading="Week of",
             value_heading=title,

@@ -74,13 +74,13 @@ def describe_coupon_for_reader(coupon: Coupon) -> str:
 
     if is_english():
         return describe_coupon(coupon)
-    if coupon.is_percent:
-        bps = coupon.percent_off_bps
+    bps = coupon.percent_off_bps
+    if bps is not None:  # coupon.is_percent
         off = f"{bps // 100}%" if bps % 100 == 0 else f"{bps / 100:.2f}".rstrip("0") + "%"
     else:
         from webapp.core.templating import money
 
-        off = money(coupon.amount_off, coupon.currency)
+        off = money(coupon.amount_off, coupon.currency or "")  # a fixed amount always has one
     if coupon.duration == ONCE:
         return _("%(off)s off once", off=off)
     if coupon.duration == REPEATING:

@@ -35,7 +35,7 @@ def usage_aggregates(org_id: int, start: datetime, end: datetime, metric: str | 
         for code in sorted(codes):
             if metric_filter and code != metric_filter:
                 continue
-            metric = services.metric_for(code, metrics)
+            definition = services.metric_for(code, metrics)
             record = closed.get((code, month))
             if record is not None:
                 count, total, peak, unique = (
@@ -46,13 +46,13 @@ def usage_aggregates(org_id: int, start: datetime, end: datetime, metric: str | 
                 )
             else:
                 count, total, peak, unique = live[(org_id, code)]
-            value = {COUNT: count, SUM: total, MAX: peak, UNIQUE_COUNT: unique}[metric.aggregation]
+            value = {COUNT: count, SUM: total, MAX: peak, UNIQUE_COUNT: unique}[definition.aggregation]
             data.append(
                 {
                     "metric": code,
-                    "name": metric.name,
-                    "unit": metric.unit,
-                    "aggregation": metric.aggregation,
+                    "name": definition.name,
+                    "unit": definition.unit,
+                    "aggregation": definition.aggregation,
                     "period_start": month.isoformat().replace("+00:00", "Z"),
                     "period_end": services.next_month(month).isoformat().replace("+00:00", "Z"),
                     "value": value,

@@ -8,7 +8,7 @@ from flask_babel import gettext
 from sqlalchemy import String, case, cast, func, select, text
 
 from webapp.core import display
-from webapp.core.charts import Chart
+from webapp.core.charts import Chart, Point
 from webapp.extensions import db
 from webapp.usage.models import COUNT, MAX, SUM, UNIQUE_COUNT, UsageEvent, UsageMetric
 
@@ -83,8 +83,8 @@ def daily_chart(metric: UsageMetric, series: dict[str, int], start: date, days: 
     """One bar per day of the period (a count of the metric's unit), days without events at zero; a
     period with no events at all shows the empty state rather than a flat line."""
     labels = [(start + timedelta(days=i)).isoformat() for i in range(days)]
-    points = [(label, series.get(label, 0)) for label in labels]
-    total = sum(value for _, value in points)
+    points = [Point(label, series.get(label, 0)) for label in labels]
+    total = sum(p.value for p in points)
     summed = metric.aggregation in (SUM, COUNT)
     how = display.translated(metric.aggregation.replace("_", " "))
     note = gettext("%(how)s per day", how=how) + (f" · {display.count(total)} {metric.unit}" if summed else "")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from webapp.core.models import utcnow
+from webapp.core.models import rowcount, utcnow
 from webapp.core.parsing import parse_instant
 from webapp.extensions import db
 from webapp.settings import define, get
@@ -634,7 +634,8 @@ def prune_events(now: datetime | None = None) -> dict:
         limit = partitions.previous_month(limit)
     if partitions.partitioned():
         partitions.split_default("usage_events")
-        months = [p.start for p in partitions.partitions_before("usage_events", limit)]
+        # partitions_before lists months only (the DEFAULT partition, without a start, is never among them)
+        months = [p.start for p in partitions.partitions_before("usage_events", limit) if p.start is not None]
     else:
         oldest = db.session.scalar(select(func.min(UsageEvent.timestamp)).where(UsageEvent.timestamp < limit))
         months = []
@@ -674,9 +675,8 @@ def _drop_month(start: datetime) -> int:
         UsageEvent.timestamp < end,
     )
     db.session.execute(usage_event_keys.delete().where(in_month.exists()))
-    return (
+    return rowcount(
         db.session.execute(
             UsageEvent.__table__.delete().where(UsageEvent.timestamp >= start, UsageEvent.timestamp < end)
-        ).rowcount
-        or 0
+        )
     )

@@ -266,7 +266,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         else:
             commit_progress("the step of a run cancelled meanwhile is logged as it ended")
         _start_next_queued(workflow.id)
-        return db.session.get(WorkflowRun, run_id).status
+        return get_existing(WorkflowRun, run_id).status
 
     for index, step in enumerate(steps[run.next_position - 1 :], start=run.next_position):
         kind = STEP_TYPES.get(step.type)
@@ -315,7 +315,8 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
         _record_credential_uses(ctx)
         if outcome == "ok" and contained and index < total:
             following = steps[index]
-            if _is_contained(following) and time.monotonic() - unsaved_since < LIVE_LOG_SECONDS:
+            recent = unsaved_since is not None and time.monotonic() - unsaved_since < LIVE_LOG_SECONDS
+            if _is_contained(following) and recent:
                 _record_success(run, step, step_run, output, ctx, total)
                 continue  # saved with the next commit point
         if not _still_ours(run, owner, beat):  # cancelled (or swept) while the step ran: leave the run be
@@ -331,7 +332,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             run.add_error(step_run.error, step=step.position)
             _start_next_queued(workflow.id, commit=False)
             return WorkflowRun.FAILED  # committed as the lease is released
-        if outcome == "wait":
+        if wait_until is not None:  # outcome "wait": only a WaitUntil sets it
             step_run.status = WorkflowStepRun.WAITING
             step_run.output_excerpt = f"Waiting until {wait_until.isoformat(timespec='seconds')}"
             run.status = WorkflowRun.QUEUED
@@ -419,7 +420,7 @@ def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
                 WorkflowRun.workflow_id == workflow_id, WorkflowRun.status == WorkflowRun.RUNNING
             )
         )
-        if running + 1 < limit:
+        if (running or 0) + 1 < limit:
             return
     waiting = db.session.scalar(
         select(WorkflowRun.id)

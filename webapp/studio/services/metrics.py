@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
-from webapp.core.charts import LINE, Chart
+from webapp.core.charts import LINE, Chart, series
 from webapp.core.models import utcnow
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
@@ -145,7 +145,7 @@ def views_chart(org, platform: str, days: int = 14) -> Chart:
     return Chart(
         id=f"chart-views-{platform.lower()}",
         title=gettext("%(platform)s views over time", platform=label),
-        points=history(org, platform, days),
+        points=series(history(org, platform, days)),
         kind=LINE,
         noun=gettext("views"),
         label_heading=gettext("Day"),
