@@ -9,8 +9,7 @@ from flask import current_app
 from sqlalchemy import LargeBinary, String, select
 from sqlalchemy.orm import mapped_column
 
-from webapp.core.models import Base
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.secrets.crypto import derive_key, key_id, new_nonce, seal, unseal
 
 
@@ -107,7 +106,7 @@ def clear_field(obj: Any, name: str) -> None:
 
 def encrypted_models() -> list[Any]:
     """Every mapped class with secret columns (classes ``encrypted_fields`` built the columns of)."""
-    return [mapper.class_ for mapper in Base.registry.mappers if getattr(mapper.class_, "__encrypted_fields__", None)]
+    return [mapper.class_ for mapper in Model.registry.mappers if getattr(mapper.class_, "__encrypted_fields__", None)]
 
 
 def rotate_all(batch_size: int = 500) -> dict[str, int]:

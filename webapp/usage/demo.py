@@ -8,8 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
-from webapp.api import services as api_keys
-from webapp.api.models import ApiKey
 from webapp.core import partitions
 from webapp.core.models import utcnow
 from webapp.demo import step
@@ -35,6 +33,9 @@ HISTORY_DAYS = 365  # a year of usage, so every month's usage record has a value
 
 @step(order=40)
 def plans_keys_and_usage() -> None:
+    from webapp.api import services as api_keys  # the demo uses the API domain; usage does not
+    from webapp.api.models import ApiKey
+
     for slug, (code, interval, state) in PLANS.items():
         org = demo_org(slug)
         if org is None:
