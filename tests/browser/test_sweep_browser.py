@@ -150,13 +150,13 @@ def check_axe(axe, page, role: str, failures: list) -> None:
 
 
 def goto(page, url: str):
-    """``page.goto``, once more when Chromium aborted it: a navigation the previous page started as
+    """``page.goto``, once more when it was aborted or interrupted: a navigation the previous page started as
     it was left (an htmx poll answering with a redirect) supersedes ours, which is not this page's
     doing. A page that aborts its own loading aborts again and is reported."""
     try:
         return page.goto(url)
     except PlaywrightError as error:
-        if "net::ERR_ABORTED" not in error.message:
+        if "net::ERR_ABORTED" not in error.message and "interrupted by another navigation" not in error.message:
             raise
         page.wait_for_load_state("load")
         return page.goto(url)
