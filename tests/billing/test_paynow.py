@@ -24,7 +24,7 @@ from webapp.integrations.providers.paynow import PaynowClient, PaynowError, make
 from webapp.integrations.sandboxes.paynow import SandboxPaynowTransaction
 
 
-def wait_for(check, seconds=8.0, run_jobs=None):
+def wait_for(check, seconds=30.0, run_jobs=None):
     """Until ``check()`` holds; with ``run_jobs``, the queued jobs (the callback's confirmation) run
     in between, as a worker would run them."""
     deadline = time.monotonic() + seconds
