@@ -143,9 +143,8 @@ def test_call_log_retention_drops_only_whole_months_past_the_window(ctx):
     gone = [_call(long_ago), _call(before_window)]
     # Same month as the cutoff: one call older than 90 days, one inside the window. The month has a
     # row inside the window, so it stays whole, the older call with it.
-    kept = [_call(window_month + timedelta(minutes=1)), _call(cutoff + timedelta(hours=1)), _call(now)]
-    if window_month + timedelta(minutes=1) >= cutoff:
-        pytest.skip("the cutoff falls in the first minute of a month")
+    older_in_month = window_month + (cutoff - window_month) / 2  # between the month's start and the cutoff, always
+    kept = [_call(older_in_month), _call(cutoff + timedelta(hours=1)), _call(now)]
     db.session.commit()
     gone_ids, kept_ids = {c.id for c in gone}, {c.id for c in kept}
     partitions.split_default("outbound_calls")  # the old rows get their months (as the job does)

@@ -135,8 +135,8 @@ def _shared(schemas: dict) -> dict:
 
 def _operations() -> list[Operation]:
     # The routes declare their operations when they are imported.
-    from webapp.api import v1  # noqa: F401
-    from webapp.developers import api  # noqa: F401
+    from webapp.api import v1  # noqa: F401 (imported for its @operation declarations)
+    from webapp.developers import api  # noqa: F401 (the events API's declarations)
 
     return OPERATIONS
 
