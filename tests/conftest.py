@@ -314,7 +314,8 @@ def mailbox(smtp_server):
 
 @pytest.fixture
 def run_jobs(app):
-    """Run every queued job now, the way a worker would (RQ when Redis is up, else in-process)."""
+    """Run every queued job now, the way a worker would (RQ when Redis is up, else in-process): the
+    outbox rows its relay would move, and the retries whose time has come (the worker's scheduler)."""
 
     def run():
         from webapp.jobs import drain_inline
@@ -322,14 +323,12 @@ def run_jobs(app):
         with app.app_context():
             drain_inline()
             if app.extensions["tessera.jobs_backend"] == "rq":
-                from rq import SimpleWorker
-
-                from webapp.jobs import QUEUES
+                from tests.workers import work
+                from webapp.jobs import QUEUES, outbox
                 from webapp.jobs.runner import get_queue
 
-                SimpleWorker([get_queue(q) for q in QUEUES], connection=app.extensions["tessera.redis"]).work(
-                    burst=True, logging_level="WARNING"
-                )
+                outbox.relay()
+                work([get_queue(q) for q in QUEUES], app.extensions["tessera.redis"], with_scheduler=True)
 
     return run
 

@@ -333,9 +333,8 @@ def test_email_log_filters_by_status_and_recipient(app, staff):
 
 @needs_redis
 def test_job_queues_show_counts_failures_and_retry_or_delete(app, staff):
-    from rq import SimpleWorker
-
     from tests.core import jobs_for_tests as jobs
+    from tests.workers import work
     from webapp.jobs.runner import get_queue
 
     with app.app_context():
@@ -343,9 +342,7 @@ def test_job_queues_show_counts_failures_and_retry_or_delete(app, staff):
         jobs.always_fails.delay("two")
         jobs.write_audit.delay("waiting")
         db.session.commit()
-        SimpleWorker([get_queue("default")], connection=app.extensions["tessera.redis"]).work(
-            burst=True, logging_level="CRITICAL"
-        )
+        work([get_queue("default")], app.extensions["tessera.redis"], logging_level="CRITICAL")
         failed_ids = get_queue("default").failed_job_registry.get_job_ids()
     assert len(failed_ids) == 2
 

@@ -95,14 +95,13 @@ def test_scan_raises_for_providers_queues_and_refused_mail(ctx):
 
 
 def test_a_job_that_used_all_retries_raises_an_alert(ctx):
-    from rq import SimpleWorker
-
+    from tests.workers import work
     from webapp.jobs.runner import backend, get_queue, redis_connection
 
     if backend() != "rq":
         return  # without Redis there is no failed-job registry: jobs run in-process and log their errors
     get_queue("default").enqueue("webapp.alerts.checks.no_such_function", description="demo.broken_job")
-    SimpleWorker([get_queue("default")], connection=redis_connection()).work(burst=True, logging_level="ERROR")
+    work([get_queue("default")], redis_connection(), logging_level="ERROR")
     assert checks.failed_jobs() == 1
     assert checks.failed_jobs() == 0  # the same failed job is reported once
     alert = db.session.scalar(select(SystemAlert).where(SystemAlert.source == "jobs:default"))

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from rq import SimpleWorker
 from rq.job import JobStatus
 from rq.scheduler import RQScheduler
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from tests.conftest import REDIS_UP
 from tests.core import jobs_for_tests as jobs
 from tests.core.apps import make_app, shared_config
+from tests.workers import work
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
 from webapp.jobs import namespace, runner
@@ -34,9 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _work(app, *queues):
     with app.app_context():
-        SimpleWorker([get_queue(q) for q in queues], connection=app.extensions["tessera.redis"]).work(
-            burst=True, logging_level="WARNING"
-        )
+        work([get_queue(q) for q in queues], app.extensions["tessera.redis"])
 
 
 @needs_redis

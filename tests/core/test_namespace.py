@@ -114,11 +114,9 @@ def test_a_worker_of_one_instance_never_runs_the_other_instances_jobs(app, other
     assert _labels(other) == []
     with other.app_context():
         assert get_queue("maintenance").count == 1  # still waiting for its own worker
-        from rq import SimpleWorker
+        from tests.workers import work
 
-        SimpleWorker([get_queue(q) for q in QUEUES], connection=other.extensions["tessera.redis"]).work(
-            burst=True, logging_level="WARNING"
-        )
+        work([get_queue(q) for q in QUEUES], other.extensions["tessera.redis"])
     assert _labels(other) == ["for-the-other"]
     assert _labels(app) == ["for-the-suite"]
 

@@ -7,13 +7,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import func, insert, select, update
 
 from tests.conftest import REDIS_UP, Browserish
 from tests.core import jobs_for_tests as jobs
 from tests.core.apps import make_app, shared_config
 from tests.servers import start_redis
+from tests.workers import work
 from webapp.audit.models import AuditEntry
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -26,9 +26,7 @@ needs_redis = pytest.mark.skipif(not REDIS_UP, reason="needs Redis at TEST_REDIS
 
 def _burst(app) -> None:
     with app.app_context():
-        SimpleWorker([get_queue(q) for q in QUEUES], connection=app.extensions["tessera.redis"]).work(
-            burst=True, logging_level="WARNING"
-        )
+        work([get_queue(q) for q in QUEUES], app.extensions["tessera.redis"])
 
 
 def _rows(app) -> list[JobOutbox]:
