@@ -35,6 +35,11 @@ def deliver_email(message_id: int) -> None:
     message = db.session.get(EmailMessage, message_id, with_for_update=True)
     if message is None or message.status == EmailMessage.SENT:
         return
+    from webapp.orgs.suspension import holds_email
+
+    if holds_email(message):
+        message.status = EmailMessage.HELD
+        return
     config = current_app.config
     message.attempts += 1
     message.message_id = message.message_id or make_msgid(domain="tessera.local")

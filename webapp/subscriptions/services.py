@@ -402,11 +402,16 @@ def renew(sub: Subscription, now: datetime | None = None) -> Subscription:
 
 
 def renew_due(now: datetime | None = None) -> int:
+    """Renew what is due; a suspended organization's subscriptions wait (their period restarts on
+    reactivation, ``orgs/suspension.py``)."""
+    from webapp.orgs.suspension import suspended_ids
+
     now = now or utcnow()
     stmt = select(Subscription).where(
         Subscription.ended_at.is_(None),
         Subscription.status != TRIALING,
         Subscription.current_period_end <= now,
+        Subscription.organization_id.not_in(suspended_ids()),
     )
     subs = db.session.scalars(_skip_locked(stmt)).all()
     for sub in subs:
