@@ -21,6 +21,8 @@ what no invoice billed yet).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app, url_for
 from sqlalchemy import exists, select
@@ -97,6 +99,10 @@ HELD_EMAILS = frozenset(
 )
 
 
+# ``hook(org, now) -> {what: count}``, run on reactivation in its transaction; domains add theirs at start.
+REACTIVATION_HOOKS: list[Callable[[Organization, datetime], dict]] = []
+
+
 def suspended_ids():
     """The ids of suspended organizations, as a subquery for ``.not_in(...)`` in the job claimers."""
     return select(Organization.id).where(Organization.suspended_at.is_not(None))
@@ -119,10 +125,23 @@ def skip_if_suspended(org_id: int | None, what: str) -> bool:
 
 
 def holds_email(message) -> bool:
-    """For the delivery job: True (and a log line) when the message must wait for reactivation."""
-    if message.template not in HELD_EMAILS:
+    """For the delivery job: True (and a log line) when the message must wait for reactivation. The
+    organization's row is read FOR SHARE, so a reactivation in flight (FOR UPDATE) is waited for: a
+    message is never set HELD after the reactivation released the held ones."""
+    if message.template not in HELD_EMAILS or message.organization_id is None:
         return False
-    return skip_if_suspended(message.organization_id, f"e-mail {message.id} ({message.template})")
+    suspended_at = db.session.scalar(
+        select(Organization.suspended_at).where(Organization.id == message.organization_id).with_for_update(read=True)
+    )
+    if suspended_at is None:
+        return False
+    log.info(
+        "paused: e-mail %s (%s) is held, organization %s is suspended",
+        message.id,
+        message.template,
+        message.organization_id,
+    )
+    return True
 
 
 def _owners(org: Organization) -> list:
@@ -209,9 +228,8 @@ def resume_waiting_work(org: Organization) -> dict:
     from webapp.mail.jobs import deliver_email
     from webapp.mail.models import EmailMessage
     from webapp.studio.models import Post, PublishJob
-    from webapp.subscriptions.models import TRIALING, Subscription
 
-    resumed = {"syncs": 0, "publish_targets": 0, "emails": 0, "subscriptions": 0}
+    resumed = {"syncs": 0, "publish_targets": 0, "emails": 0}
     for model, job in ((FreeeSyncJob, run_freee_sync), (DriveSyncLog, run_drive_sync)):
         waiting = db.session.scalars(
             select(model.id).where(model.organization_id == org.id, model.status == model.QUEUED)
@@ -246,16 +264,6 @@ def resume_waiting_work(org: Organization) -> dict:
         for message_id in held:
             deliver_email.delay(message_id)
     resumed["emails"] = len(held)
-    # Paused time is not billed: the next period starts at reactivation (the renewal job invoices it).
-    overdue_renewals = db.session.scalars(
-        select(Subscription).where(
-            Subscription.organization_id == org.id,
-            Subscription.ended_at.is_(None),
-            Subscription.status != TRIALING,  # a trial's end is the trial job's, not a renewal
-            Subscription.current_period_end < now,
-        )
-    ).all()
-    for sub in overdue_renewals:
-        sub.current_period_end = now
-    resumed["subscriptions"] = len(overdue_renewals)
+    for hook in REACTIVATION_HOOKS:  # other domains' waiting work (subscriptions: a new period from now)
+        resumed.update(hook(org, now))
     return resumed

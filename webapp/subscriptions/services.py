@@ -419,6 +419,24 @@ def renew_due(now: datetime | None = None) -> int:
     return len(subs)
 
 
+def restart_after_suspension(org, now: datetime) -> dict:
+    """Reactivation of an organization suspended by staff (``orgs/suspension.py``): a subscription whose
+    period ended meanwhile starts its next period now, so the paused time is not billed; the renewal job
+    invoices that one period."""
+    waiting = db.session.scalars(
+        select(Subscription).where(
+            Subscription.organization_id == org.id,
+            Subscription.ended_at.is_(None),
+            Subscription.status != TRIALING,  # a trial's end is the trial job's, not a renewal
+            Subscription.current_period_end < now,
+        )
+    ).all()
+    for sub in waiting:
+        record(None, "subscription.paused_time_skipped", sub, {"period_end_was": sub.current_period_end.isoformat()})
+        sub.current_period_end = now
+    return {"subscriptions": len(waiting)}
+
+
 # ---------------------------------------------------------------- reactions to billing
 
 

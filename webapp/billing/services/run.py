@@ -199,19 +199,14 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
     claims its period; one already billed is reported with the invoice that billed it), then all
     drafts finalized by ``finalize_invoices``, the rules of the staff button. Returns counts and the
     report entries of the batch's organizations that had anything to say."""
-    names = dict(
-        db.session.execute(
-            select(Organization.id, Organization.name).where(Organization.id.in_([a.organization_id for a in accounts]))
-        ).all()
-    )
-    # Paused while suspended by staff: not invoiced, reported (``orgs/suspension.py``).
-    suspended = set(
-        db.session.scalars(
-            select(Organization.id).where(
-                Organization.id.in_([a.organization_id for a in accounts]), Organization.suspended_at.is_not(None)
-            )
+    rows = db.session.execute(
+        select(Organization.id, Organization.name, Organization.suspended_at).where(
+            Organization.id.in_([a.organization_id for a in accounts])
         )
-    )
+    ).all()
+    names = {org_id: name for org_id, name, _ in rows}
+    # Paused while suspended by staff: not invoiced, reported (``orgs/suspension.py``).
+    suspended = {org_id for org_id, _, since in rows if since is not None}
     paused = [_suspended_entry(a, names) for a in accounts if a.organization_id in suspended]
     accounts = [a for a in accounts if a.organization_id not in suspended]
     if not accounts:
