@@ -263,3 +263,46 @@ def test_every_periodic_job_is_named_as_pausing_or_running_for_a_suspended_organ
     assert not paused & running
     assert names - paused - running == set(), "say in orgs/suspension.py whether the new job pauses"
     assert (paused | running) - names == set(), "a job named in orgs/suspension.py is gone"
+
+
+def test_the_demo_shows_a_suspended_organizations_held_email_and_its_skip_in_the_run(ctx, run_jobs):
+    from webapp.billing.demo import suspended_organization_billing
+    from webapp.orgs.demo import SUSPENDED_SLUG, demo_org, staff_and_organizations, suspended_organization
+
+    for _ in range(2):  # idempotent
+        staff_and_organizations()
+        suspended_organization()
+        suspended_organization_billing()
+        db.session.commit()
+    run_jobs()
+    mutare = demo_org(SUSPENDED_SLUG)
+    (invoice,) = _invoices(mutare.id)
+    messages = db.session.scalars(
+        select(EmailMessage).where(EmailMessage.about_type == "Invoice", EmailMessage.about_id == invoice.id)
+    ).all()
+    assert messages and {m.status for m in messages} == {"HELD"}
+    run = billing.run_billing(billing.previous_period(utcnow().date()), commit=True)
+    entry = next(e for e in run.report if e["organization_id"] == mutare.id)
+    assert entry["skipped"] == [SKIP_TEXT] and len(_invoices(mutare.id)) == 1
+
+
+def test_the_demo_suspends_mutare_even_when_the_billing_history_made_it_first(ctx):
+    from webapp.orgs import services as orgs
+    from webapp.orgs.demo import SUSPENDED_SLUG, demo_org, staff_and_organizations, suspended_organization
+    from webapp.orgs.models import Membership, Organization
+
+    staff_and_organizations()
+    history_owner = make_user("rudo@books.example")
+    orgs.create_organization(history_owner, "Mutare Hardware", SUSPENDED_SLUG, "a@m.example", "ZW", "Africa/Harare")
+    db.session.commit()
+    suspended_organization()
+    db.session.commit()
+    mutare = demo_org(SUSPENDED_SLUG)
+    assert mutare.is_suspended
+    owners = db.session.scalars(
+        select(Membership.user_id).where(Membership.organization_id == mutare.id, Membership.role == "OWNER")
+    ).all()
+    assert len(owners) == 2  # the history's owner and owner@mutare-hardware.example
+    suspended_organization()  # a second run: suspended once, nothing more
+    db.session.commit()
+    assert db.session.get(Organization, mutare.id).is_suspended
