@@ -2,7 +2,7 @@
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import make_org, make_user
 from webapp.ai import credits
@@ -66,3 +66,37 @@ def test_caption_suggestions_fragment(client, ctx):
     assert "Sunrise over Harare rooftops — watch till the end!" in text and "#sunrise" in text
     empty = client.post(f"/o/{org.slug}/ai/caption-suggestions", {"title": ""}, htmx=True)
     assert empty.status_code == 422
+
+
+def test_caption_suggestions_are_metered_under_their_own_service_and_a_failure_charges_nothing(
+    client, make_client, ctx
+):
+    from webapp.ai.models import AiCreditBalance, AiUsageLog
+
+    def balance():
+        db.session.expire_all()
+        return db.session.scalar(select(AiCreditBalance.balance).where(AiCreditBalance.organization_id == org.id))
+
+    _, org = _owner(client)
+    before = balance()
+    answer = client.post(f"/o/{org.slug}/ai/caption-suggestions", {"title": "Market day", "topic": "food"}, htmx=True)
+    assert answer.status_code == 200
+    [log] = db.session.scalars(select(AiUsageLog).where(AiUsageLog.organization_id == org.id)).all()
+    assert log.service == "CAPTION_SUGGESTIONS" and log.success and log.credits_used > 0
+    assert balance() == before - log.credits_used
+    charged = balance()
+    failed = client.post(f"/o/{org.slug}/ai/caption-suggestions", {"title": "Market [sandbox:fail]"}, htmx=True)
+    assert failed.status_code == 422
+    assert balance() == charged
+    logs = db.session.scalars(
+        select(AiUsageLog).where(AiUsageLog.organization_id == org.id).order_by(AiUsageLog.id)
+    ).all()
+    assert [(x.service, x.success, x.credits_used) for x in logs[1:]] == [("CAPTION_SUGGESTIONS", False, 0)]
+    # another organization's member asks under this organization's address: 404, nothing logged
+    outsider = make_user()
+    make_org(outsider)
+    stranger = make_client()
+    stranger.login(outsider.email)
+    refused = stranger.post(f"/o/{org.slug}/ai/caption-suggestions", {"title": "Market day"}, htmx=True)
+    assert refused.status_code == 404
+    assert db.session.scalar(select(func.count(AiUsageLog.id)).where(AiUsageLog.organization_id == org.id)) == 2

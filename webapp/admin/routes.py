@@ -310,7 +310,7 @@ def audit():
 @bp.get("/emails")
 def emails():
     status = request.args.get("status", "")
-    if status not in ("", EmailMessage.QUEUED, EmailMessage.SENT, EmailMessage.FAILED):
+    if status not in ("", EmailMessage.QUEUED, EmailMessage.HELD, EmailMessage.SENT, EmailMessage.FAILED):
         status = ""
     recipient = request.args.get("to", "")
     errors: dict[str, str] = {}

@@ -214,8 +214,14 @@ def finalize(invoice_id):
     return perform(
         lambda: billing.finalize_invoice(invoice, _staff()),
         then=_invoice_url(invoice_id),
-        success="Invoice finalized and e-mailed.",
+        success=lambda done: _mailed("Invoice finalized", done),
     )
+
+
+def _mailed(what: str, invoice) -> str:
+    if invoice.organization.is_suspended:
+        return f"{what}; its e-mail is held until the organization is reactivated."
+    return f"{what} and e-mailed."
 
 
 @admin_bp.post("/invoices/<int:invoice_id>/void")
@@ -302,7 +308,7 @@ def resend(invoice_id):
     return perform(
         lambda: billing.resend_invoice_email(invoice, _staff()),
         then=_invoice_url(invoice_id),
-        success="E-mail queued.",
+        success=lambda _: "E-mail held until reactivation." if invoice.organization.is_suspended else "E-mail queued.",
     )
 
 

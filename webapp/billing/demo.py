@@ -119,6 +119,36 @@ def billing_demo() -> None:
     billing.run_dunning(now)
 
 
+@step(order=98)
+def suspended_organization_billing() -> None:
+    """What a staff suspension pauses, to see (after ``orgs.demo.suspended_organization``): Mutare
+    Hardware's terminal, which the billing run reports as "suspended", and an invoice staff finalized
+    afterwards whose e-mail waits HELD in the e-mail log until reactivation."""
+    from webapp.orgs.demo import SUSPENDED_SLUG
+
+    org = demo_org(SUSPENDED_SLUG)
+    if org is None or not org.is_suspended:
+        return
+    if db.session.scalar(select(Service.id).where(Service.organization_id == org.id).limit(1)):
+        return  # already seeded
+    now = utcnow()
+    billing.create_service(
+        org,
+        None,
+        type="POS_TERMINAL",
+        name="POS Terminal (Herbert Chitepo St)",
+        hardware_serial="PAX-A920-0417",
+        monthly_fee=3_500,
+        activated_at=now - timedelta(days=75),
+    )
+    first = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    invoice = billing.create_draft_invoice(
+        billing.billing_account_for(org), period_start=first, period_end=now.date().replace(day=1) - timedelta(days=1)
+    )
+    billing.add_line_item(invoice, "Installation visit", 1, 5_000)
+    billing.finalize_invoice(invoice, None)
+
+
 # Payments (saved cards, automatic collection, a credit note) add their own demo step.
 from webapp.billing import history_demo, payment_demo  # noqa: E402,F401
 from webapp.billing.history_demo import backdate_paid  # noqa: E402

@@ -12,7 +12,7 @@ from webapp.billing.credit_note_pdf import credit_note_pdf
 from webapp.billing.models import Credit, Invoice, Payment
 from webapp.billing.payment_forms import AccountCreditForm, RefundForm
 from webapp.billing.payment_models import CreditNote
-from webapp.billing.services import billing_account_for, issue_credit, issue_credit_note
+from webapp.billing.services import billing_account_for, issue_account_credit, issue_credit_note
 from webapp.billing.services.collection import collect_invoice
 from webapp.core.errors import DomainError
 from webapp.core.htmx import render
@@ -101,7 +101,9 @@ def credits():
     if kind:
         stmt = stmt.where(Credit.kind == kind)
     page = paginate(stmt, request.args.get("page", 1, type=int))
-    return render("billing/admin/credits.html", block="credit_list", page=page, filters={"kind": kind})
+    ids = {c.organization_id for c in page.items}
+    names = dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+    return render("billing/admin/credits.html", block="credit_list", page=page, filters={"kind": kind}, names=names)
 
 
 @admin_bp.post("/billing/<int:org_id>/credit")
@@ -113,7 +115,7 @@ def account_credit(org_id):
     if not form.validate_on_submit():
         return perform(lambda: _invalid(form), then=back)
     return perform(
-        lambda: issue_credit(billing_account_for(org), current_user.user, form.amount.cents, form.reason.data),
+        lambda: issue_account_credit(billing_account_for(org), current_user.user, form.amount.cents, form.reason.data),
         then=back,
         success=lambda credit: f"Credit of {credit.amount / 100:.2f} {credit.currency} issued.",
     )

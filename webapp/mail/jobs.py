@@ -15,7 +15,7 @@ from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.jobs import job, periodic
 from webapp.mail.models import EmailMessage
-from webapp.mail.services import forget_live_parts, live_parts, prune_log
+from webapp.mail.services import DELIVERY_HOLDS, forget_live_parts, live_parts, prune_log
 
 
 def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
@@ -34,6 +34,9 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
 def deliver_email(message_id: int) -> None:
     message = db.session.get(EmailMessage, message_id, with_for_update=True)
     if message is None or message.status == EmailMessage.SENT:
+        return
+    if any(hold(message) for hold in DELIVERY_HOLDS):
+        message.status = EmailMessage.HELD
         return
     config = current_app.config
     message.attempts += 1

@@ -33,6 +33,7 @@ class EmailMessage(TimestampMixin, _LiveBody, Model):
     )
 
     QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
+    HELD = "HELD"  # its organization is suspended: delivered on reactivation (``orgs/suspension.py``)
 
     organization_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("organizations.id", ondelete="SET NULL"), index=True

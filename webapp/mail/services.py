@@ -84,6 +84,11 @@ def forget_live_parts(message: EmailMessage) -> None:
 _reader: Callable[[str, Any, Any], Any] | None = None
 
 
+# ``hold(message) -> bool``: True keeps a message HELD instead of delivering it (organizations add
+# theirs at start: a suspended organization's billing e-mails), so mail reaches into no other domain.
+DELIVERY_HOLDS: list[Callable[[Any], bool]] = []
+
+
 def read_by(resolver: Callable[[str, Any, Any], Any]) -> None:
     global _reader
     _reader = resolver

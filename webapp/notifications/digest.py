@@ -60,7 +60,12 @@ def set_digest(user_id: int, enabled: bool) -> DigestSetting:
 
 
 def unread_for_digest(user_id: int, day: date) -> list[Notification]:
-    """Unread notifications since the last digest (at most a week back)."""
+    """Unread notifications since the last digest (at most a week back); a suspended organization's
+    wait on the notifications page, out of the digest (``orgs/suspension.py``)."""
+    from sqlalchemy import or_
+
+    from webapp.orgs.suspension import suspended_ids
+
     previous = db.session.scalar(
         select(DigestSent.created_at)
         .where(DigestSent.user_id == user_id, DigestSent.day < day)
@@ -71,7 +76,12 @@ def unread_for_digest(user_id: int, day: date) -> list[Notification]:
     return list(
         db.session.scalars(
             select(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None), Notification.created_at >= since)
+            .where(
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+                Notification.created_at >= since,
+                or_(Notification.organization_id.is_(None), Notification.organization_id.not_in(suspended_ids())),
+            )
             .order_by(Notification.id.desc())
             .limit(MAX_ITEMS)
         )
@@ -94,7 +104,7 @@ def _ai_order(user, items: list[Notification]):
         .where(Membership.user_id == user.id, Organization.is_personal.is_(True), Organization.deleted_at.is_(None))
         .limit(1)
     )
-    if org is None:
+    if org is None or org.is_suspended:  # nothing charged to a suspended organization: the rule ranks
         return None
     lines = "\n".join(f"#{n.id} [{n.type}] {n.title}" + (f" — {n.body[:160]}" if n.body else "") for n in items)
     try:

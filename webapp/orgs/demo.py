@@ -53,21 +53,40 @@ def staff_and_organizations() -> None:
                 db.session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
 
 
+def _ensure_member(org: Organization, user: User, role: str) -> None:
+    existing = db.session.scalar(
+        select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+    )
+    if existing is None:
+        db.session.add(Membership(organization_id=org.id, user_id=user.id, role=role))
+        db.session.flush()
+
+
 SUSPENDED_SLUG = "mutare-hardware"
 
 
 @step(order=97)
 def suspended_organization() -> None:
     """A fourth organization, suspended by staff, so the console and the members' page show it."""
+    from webapp.audit.models import AuditEntry
     from webapp.orgs.suspension import suspend_organization
 
     org = demo_org(SUSPENDED_SLUG)
     owner = demo_user(f"owner@{SUSPENDED_SLUG}.example", "Owner of Mutare Hardware")
-    if org is not None:
-        return  # made (and suspended) by an earlier run; staff may have reactivated it since
-    org = orgs.create_organization(
-        owner, "Mutare Hardware", SUSPENDED_SLUG, f"accounts@{SUSPENDED_SLUG}.example", "ZW", "Africa/Harare"
-    )
-    db.session.flush()
+    if org is None:
+        org = orgs.create_organization(
+            owner, "Mutare Hardware", SUSPENDED_SLUG, f"accounts@{SUSPENDED_SLUG}.example", "ZW", "Africa/Harare"
+        )
+        db.session.flush()
+    elif db.session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.action == "organization.suspended",
+            AuditEntry.entity_type == "Organization",
+            AuditEntry.entity_id == org.id,
+        )
+    ):
+        return  # suspended by an earlier run; staff may have reactivated it since
+    else:  # the billing history made it first (a customer for eleven months): its owner joins it
+        _ensure_member(org, owner, OWNER)
     staff = demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
     suspend_organization(org, staff, "Chargebacks on three card payments are under review by the bank.")

@@ -4,11 +4,25 @@ While an organization is suspended its members see a page that says so, its API 
 ``organization_suspended``, and its background work waits: each claimer leaves its rows out
 (``suspended_ids()``) and each single-item job checks ``is_suspended`` first, so nothing is failed —
 the rows stay due and the next run after reactivation takes them. Staff still open it in the console.
+
+This module is the one place that says what a suspension pauses: ``PAUSED_JOBS`` and
+``RUNS_WHILE_SUSPENDED`` name every periodic job (a test fails when a new one is in neither), the
+e-mails a suspended organization is not sent are ``HELD_EMAILS`` (held at delivery, released on
+reactivation), and ``resume_waiting_work`` hands back what waited.
+
+Invoicing follows Stripe's paused collection: a suspended organization is not invoiced while paused.
+The billing run leaves it out and says so in its report ("suspended"), subscriptions do not renew,
+dunning neither reminds nor marks overdue, nothing is charged. On reactivation a subscription whose
+period ended meanwhile starts its next period then (the paused time is not billed); a billing-run
+period that was skipped stays unbilled unless staff start that period's run again (it bills only
+what no invoice billed yet).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app, url_for
 from sqlalchemy import exists, select
@@ -22,6 +36,71 @@ from webapp.orgs.models import Membership, Organization
 
 log = logging.getLogger(__name__)
 MAX_REASON = 500
+
+
+# Periodic jobs that leave a suspended organization's work out, and where they do it.
+PAUSED_JOBS = {
+    "webapp.billing.jobs.monthly_billing_run": "billing run: the organization is skipped, reported as suspended",
+    "webapp.billing.jobs.daily_dunning": "no reminder, no overdue mark, no suspension for non-payment",
+    "webapp.billing.payment_jobs.collect_due_invoices": "no automatic charge (the invoice stays due)",
+    "webapp.billing.payment_jobs.card_expiry_notices": "the notice is held with the other billing e-mails",
+    "webapp.subscriptions.jobs.renew_subscriptions": "no renewal invoice; the period restarts on reactivation",
+    "webapp.developers.jobs.wake_due_webhooks": "deliveries wait, pending",
+    "webapp.workflows.jobs.dispatch_workflows": "no scheduled run; queued runs wait",
+    "webapp.integrations.jobs.dispatch_scheduled_syncs": "no scheduled sync; queued syncs wait",
+    "webapp.studio.jobs.claim_due_targets": "targets wait (neither published nor missed)",
+    "webapp.studio.jobs.sync_engagement": "no platform calls for its posts' figures",
+    "webapp.notifications.jobs.send_daily_digests": "its notifications wait out of digests; not charged to it",
+}
+# Periodic jobs that still run for a suspended organization, and why.
+RUNS_WHILE_SUSPENDED = {
+    "webapp.jobs.lease.sweep_expired_leases": "housekeeping of work already started",
+    "webapp.jobs.outbox.relay_outbox": "moves queued jobs; each job checks the suspension itself",
+    "webapp.jobs.outbox.prune_outbox": "retention",
+    "webapp.jobs.partitions.maintain_partitions": "retention",
+    "webapp.files.jobs.delete_expired_temporary_files": "retention",
+    "webapp.files.jobs.recalculate_storage_usage": "a figure staff read; acts on nothing outside",
+    "webapp.notifications.jobs.close_silent_sessions": "housekeeping",
+    "webapp.billing.payment_jobs.poll_pending_payments": "settles a payment the customer already started",
+    "webapp.developers.jobs.prune_old_events": "retention",
+    "webapp.support.jobs.close_resolved_tickets": "support goes on during a suspension",
+    "webapp.alerts.jobs.scan_for_alerts": "staff's own monitoring",
+    "webapp.workflows.jobs.prune_workflow_runs": "retention",
+    "webapp.ai.jobs.reset_ai_credit_periods": "a grant's period turns with the calendar; nothing is charged",
+    "webapp.referrals.jobs.purge_click_tracking": "privacy retention",
+    "webapp.referrals.jobs.expire_unanswered_invitations": "frees an address; no message, no charge",
+    "webapp.mail.jobs.prune_email_log": "retention",
+    "webapp.subscriptions.jobs.expire_trials": "a trial ends with the calendar; nothing is invoiced",
+    "webapp.usage.jobs.refresh_usage_records": "a figure; the billing run decides what is invoiced",
+    "webapp.usage.jobs.prune_usage_events": "retention",
+    "webapp.api.jobs.flush_api_key_last_used": "bookkeeping (its keys are refused anyway)",
+    "webapp.integrations.jobs.expire_drive_caches": "removes copies past their time",
+    "webapp.integrations.jobs.refresh_expiring_connections": "keeps its connections alive for reactivation",
+    "webapp.integrations.jobs.prune_outbound_calls": "retention",
+    "webapp.integrations.jobs.expire_connections": "marks connections the provider already expired",
+    "webapp.integrations.jobs.prune_sync_jobs": "retention",
+    "webapp.studio.jobs.prune_studio_history": "retention",
+    "webapp.studio.jobs.backfill_video_thumbnails": "local files only",
+    "webapp.studio.jobs.refresh_instagram_tokens": "keeps its connections alive for reactivation",
+}
+# E-mails a suspended organization is not sent: held at delivery (status HELD in the e-mail log) and
+# released on reactivation. Its owners' suspension notice, receipts and credit notes for money already
+# moved, support replies, invitations and sign-in mail still go out (the digest leaves it out itself).
+HELD_EMAILS = frozenset(
+    {
+        "billing/issued",
+        "billing/reminder",
+        "billing/overdue",
+        "billing/collection_failed",
+        "billing/card_expiring",
+        "billing/suspended",
+        "notifications/notification",  # e.g. "Invoice … was issued" for a held invoice
+    }
+)
+
+
+# ``hook(org, now) -> {what: count}``, run on reactivation in its transaction; domains add theirs at start.
+REACTIVATION_HOOKS: list[Callable[[Organization, datetime], dict]] = []
 
 
 def suspended_ids():
@@ -42,6 +121,26 @@ def skip_if_suspended(org_id: int | None, what: str) -> bool:
     if not is_suspended(org_id):
         return False
     log.info("paused: %s waits because organization %s is suspended", what, org_id)
+    return True
+
+
+def holds_email(message) -> bool:
+    """For the delivery job: True (and a log line) when the message must wait for reactivation. The
+    organization's row is read FOR SHARE, so a reactivation in flight (FOR UPDATE) is waited for: a
+    message is never set HELD after the reactivation released the held ones."""
+    if message.template not in HELD_EMAILS or message.organization_id is None:
+        return False
+    suspended_at = db.session.scalar(
+        select(Organization.suspended_at).where(Organization.id == message.organization_id).with_for_update(read=True)
+    )
+    if suspended_at is None:
+        return False
+    log.info(
+        "paused: e-mail %s (%s) is held, organization %s is suspended",
+        message.id,
+        message.template,
+        message.organization_id,
+    )
     return True
 
 
@@ -120,14 +219,17 @@ def reactivate_organization(org: Organization, staff) -> dict:
 
 def resume_waiting_work(org: Organization) -> dict:
     """Work with a job of its own (a sync started before the suspension, a publish target whose time
-    passed meanwhile) is re-queued or re-scheduled now; the rest is picked up by the periodic claimers."""
+    passed meanwhile, a held e-mail) is re-queued or re-scheduled now; a subscription whose period
+    ended meanwhile starts its next one now; the rest is picked up by the periodic claimers."""
     from sqlalchemy import update
 
     from webapp.integrations.jobs import run_drive_sync, run_freee_sync
     from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
+    from webapp.mail.jobs import deliver_email
+    from webapp.mail.models import EmailMessage
     from webapp.studio.models import Post, PublishJob
 
-    resumed = {"syncs": 0, "publish_targets": 0}
+    resumed = {"syncs": 0, "publish_targets": 0, "emails": 0}
     for model, job in ((FreeeSyncJob, run_freee_sync), (DriveSyncLog, run_drive_sync)):
         waiting = db.session.scalars(
             select(model.id).where(model.organization_id == org.id, model.status == model.QUEUED)
@@ -149,4 +251,19 @@ def resume_waiting_work(org: Organization) -> dict:
             .execution_options(synchronize_session=False)
         )
     )
+    held = db.session.scalars(
+        select(EmailMessage.id).where(EmailMessage.organization_id == org.id, EmailMessage.status == EmailMessage.HELD)
+    ).all()
+    if held:
+        db.session.execute(
+            update(EmailMessage)
+            .where(EmailMessage.id.in_(held), EmailMessage.status == EmailMessage.HELD)
+            .values(status=EmailMessage.QUEUED)
+            .execution_options(synchronize_session=False)
+        )
+        for message_id in held:
+            deliver_email.delay(message_id)
+    resumed["emails"] = len(held)
+    for hook in REACTIVATION_HOOKS:  # other domains' waiting work (subscriptions: a new period from now)
+        resumed.update(hook(org, now))
     return resumed

@@ -33,11 +33,13 @@ def init_app(app):
     from webapp.core.registry import add_once
     from webapp.orgs.dashboard import nav_item
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
-    from webapp.subscriptions.services import subscribe_new_organization
+    from webapp.orgs.suspension import REACTIVATION_HOOKS
+    from webapp.subscriptions.services import restart_after_suspension, subscribe_new_organization
 
     if "coupons_admin" not in app.blueprints:
         app.register_blueprint(coupons_admin_bp)
     add_once(ORGANIZATION_CREATED_HOOKS, subscribe_new_organization)
+    add_once(REACTIVATION_HOOKS, restart_after_suspension)
     nav_item("Subscription", "subscriptions.show", "billing", order=22)
     admin_nav_item("Plans", "subscriptions_admin.index", order=35)
     admin_nav_item("Coupons", "coupons_admin.index", order=36)

@@ -402,16 +402,39 @@ def renew(sub: Subscription, now: datetime | None = None) -> Subscription:
 
 
 def renew_due(now: datetime | None = None) -> int:
+    """Renew what is due; a suspended organization's subscriptions wait (their period restarts on
+    reactivation, ``orgs/suspension.py``)."""
+    from webapp.orgs.suspension import suspended_ids
+
     now = now or utcnow()
     stmt = select(Subscription).where(
         Subscription.ended_at.is_(None),
         Subscription.status != TRIALING,
         Subscription.current_period_end <= now,
+        Subscription.organization_id.not_in(suspended_ids()),
     )
     subs = db.session.scalars(_skip_locked(stmt)).all()
     for sub in subs:
         renew(sub, now)
     return len(subs)
+
+
+def restart_after_suspension(org, now: datetime) -> dict:
+    """Reactivation of an organization suspended by staff (``orgs/suspension.py``): a subscription whose
+    period ended meanwhile starts its next period now, so the paused time is not billed; the renewal job
+    invoices that one period."""
+    waiting = db.session.scalars(
+        select(Subscription).where(
+            Subscription.organization_id == org.id,
+            Subscription.ended_at.is_(None),
+            Subscription.status != TRIALING,  # a trial's end is the trial job's, not a renewal
+            Subscription.current_period_end < now,
+        )
+    ).all()
+    for sub in waiting:
+        record(None, "subscription.paused_time_skipped", sub, {"period_end_was": sub.current_period_end.isoformat()})
+        sub.current_period_end = now
+    return {"subscriptions": len(waiting)}
 
 
 # ---------------------------------------------------------------- reactions to billing

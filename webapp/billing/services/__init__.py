@@ -32,6 +32,7 @@ from webapp.billing.services.invoices import (
 )
 from webapp.billing.services.payments import (
     apply_payment,
+    issue_account_credit,
     issue_credit,
     pay_from_credit,
     reactivate_if_clear,
@@ -82,6 +83,7 @@ __all__ = [
     "finalize_invoice",
     "finalize_invoices",
     "invoice_by_token",
+    "issue_account_credit",
     "issue_credit",
     "issue_credit_note",
     "open_amount",

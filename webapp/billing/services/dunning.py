@@ -28,8 +28,10 @@ from webapp.settings import get
 
 
 def run_dunning(now: datetime | None = None) -> dict:
-    """One pass; safe to run twice (each step only touches rows not yet in the target state)."""
+    """One pass; safe to run twice (each step only touches rows not yet in the target state).
+    A suspended organization's invoices and account wait (``orgs/suspension.py``)."""
     from webapp.billing.jobs import send_account_email, send_invoice_email
+    from webapp.orgs.suspension import suspended_ids
 
     now = now or utcnow()
     counts = {"reminders": 0, "overdue": 0, "accounts_overdue": 0, "suspended": 0}
@@ -42,6 +44,7 @@ def run_dunning(now: datetime | None = None) -> dict:
                 Invoice.due_at > now,
                 Invoice.due_at <= now + timedelta(days=reminder_days),
                 Invoice.reminder_sent_at.is_(None),
+                Invoice.organization_id.not_in(suspended_ids()),
             )
         ).all()
         for invoice in due_soon:
@@ -51,7 +54,13 @@ def run_dunning(now: datetime | None = None) -> dict:
             counts["reminders"] += 1
 
     past_due = db.session.scalars(
-        select(Invoice).where(Invoice.status.in_((ISSUED, PARTIAL)), Invoice.due_at < now).with_for_update()
+        select(Invoice)
+        .where(
+            Invoice.status.in_((ISSUED, PARTIAL)),
+            Invoice.due_at < now,
+            Invoice.organization_id.not_in(suspended_ids()),
+        )
+        .with_for_update()
     ).all()
     for invoice in past_due:
         transition(invoice, OVERDUE, None, due_at=invoice.due_at.isoformat() if invoice.due_at else None)
@@ -69,7 +78,9 @@ def run_dunning(now: datetime | None = None) -> dict:
         .subquery()
     )
     rows = db.session.execute(
-        select(BillingAccount, oldest_due.c.oldest).join(oldest_due, oldest_due.c.account_id == BillingAccount.id)
+        select(BillingAccount, oldest_due.c.oldest)
+        .join(oldest_due, oldest_due.c.account_id == BillingAccount.id)
+        .where(BillingAccount.organization_id.not_in(suspended_ids()))
     ).all()
     for account, oldest in rows:
         if account.status == ACCOUNT_ACTIVE:

@@ -3,6 +3,7 @@ payment from the credit balance, credits and credit notes, and reactivation once
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -231,6 +232,35 @@ def issue_credit(account: BillingAccount, actor, amount: int, reason: str, invoi
     if invoice is not None and invoice.status in OPEN_STATUSES:
         pay_from_credit(invoice, actor)
     return credit
+
+
+SAME_CREDIT_WINDOW = timedelta(minutes=2)
+
+
+def issue_account_credit(account: BillingAccount, staff, amount: int, reason: str) -> Credit:
+    """Staff's account credit without an invoice. A second press of the same form (the same staff
+    member, amount and reason within two minutes) is refused rather than crediting twice; the
+    account row is locked so two presses in flight are decided one after the other."""
+    db.session.execute(select(BillingAccount.id).where(BillingAccount.id == account.id).with_for_update())
+    since = utcnow() - SAME_CREDIT_WINDOW
+    twin = db.session.scalar(
+        select(Credit.id).where(
+            Credit.account_id == account.id,
+            Credit.kind == CREDIT_GRANT,
+            Credit.invoice_id.is_(None),
+            Credit.issued_by_id == getattr(staff, "id", None),
+            Credit.amount == amount,
+            Credit.reason == (reason or "").strip()[:1000],
+            Credit.created_at >= since,
+        )
+    )
+    if twin is not None:
+        raise Conflict(
+            "The same credit was issued a moment ago (a second press?); it was not issued twice. "
+            "Change the reason to issue another.",
+            code="duplicate_credit",
+        )
+    return issue_credit(account, staff, amount, reason)
 
 
 # --- provider payments (Paynow, Stripe) --------------------------------------------------------

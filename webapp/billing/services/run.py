@@ -8,7 +8,8 @@ claims its period in ``services/periods.py``, and a
 service's days already billed by a live line (the demo, a staff draft, an earlier run) are left out
 and reported with the invoice that billed them. Drafts are finalized by ``finalize_invoices``, the
 same rules, audit entries and events as the staff button. The run's ``report`` says, per
-organization, what it billed, what was already billed and by which invoice, and what it skipped.
+organization, what it billed, what was already billed and by which invoice, and what it skipped
+(an organization suspended by staff is left out whole: "suspended", ``orgs/suspension.py``).
 
 The run works in batches of accounts (one query for their services, one for the periods already
 billed), committing after each batch so progress is visible live.
@@ -150,6 +151,7 @@ def run_billing(
         "nothing_to_bill": 0,
         "lines_already_billed": 0,
         "skipped": 0,
+        "suspended": 0,
     }
     report: list[dict] = []
     last_id = 0
@@ -197,10 +199,20 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
     claims its period; one already billed is reported with the invoice that billed it), then all
     drafts finalized by ``finalize_invoices``, the rules of the staff button. Returns counts and the
     report entries of the batch's organizations that had anything to say."""
+    rows = db.session.execute(
+        select(Organization.id, Organization.name, Organization.suspended_at).where(
+            Organization.id.in_([a.organization_id for a in accounts])
+        )
+    ).all()
+    names = {org_id: name for org_id, name, _ in rows}
+    # Paused while suspended by staff: not invoiced, reported (``orgs/suspension.py``).
+    suspended = {org_id for org_id, _, since in rows if since is not None}
+    paused = [_suspended_entry(a, names) for a in accounts if a.organization_id in suspended]
+    accounts = [a for a in accounts if a.organization_id not in suspended]
+    if not accounts:
+        empty = dict.fromkeys(("invoices", "already_billed", "nothing_to_bill", "lines_already_billed", "skipped"), 0)
+        return {**empty, "suspended": len(paused)}, paused
     org_ids = [a.organization_id for a in accounts]
-    names = dict(
-        db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))).all()
-    )
     end_excl = _day_start(end + timedelta(days=1))
     services_by_org: dict[int, list[Service]] = defaultdict(list)
     for service in db.session.scalars(
@@ -224,9 +236,16 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
         for account_id, account_specs in (batch_source(accounts, start, end) or {}).items():
             batch_lines[account_id].extend(account_specs)
 
-    counts = {"invoices": 0, "already_billed": 0, "nothing_to_bill": 0, "lines_already_billed": 0, "skipped": 0}
+    counts = {
+        "invoices": 0,
+        "already_billed": 0,
+        "nothing_to_bill": 0,
+        "lines_already_billed": 0,
+        "skipped": 0,
+        "suspended": len(paused),
+    }
     drafts: list[tuple[Invoice, dict]] = []
-    entries: list[dict] = []
+    entries: list[dict] = list(paused)
     pending: list[tuple[BillingAccount, list[LineSpec], dict]] = []
     for account in accounts:
         entry: dict[str, Any] = {
@@ -281,12 +300,26 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
         else:
             entry["skipped"].append(f"{invoice.display_number} is left as a draft for staff: {error.message}")
     for entry in entries:
-        if entry["billed"] is None:
+        if entry["billed"] is None and not entry.get("suspended"):
             if entry["skipped"]:
                 counts["skipped"] += 1
             elif entry["already_billed"]:
                 counts["already_billed"] += 1
     return counts, entries
+
+
+SUSPENDED_SKIP = "suspended: not invoiced while the organization is suspended by staff"
+
+
+def _suspended_entry(account: BillingAccount, names: dict) -> dict:
+    return {
+        "organization_id": account.organization_id,
+        "organization": names.get(account.organization_id, ""),
+        "billed": None,
+        "already_billed": [],
+        "skipped": [SUSPENDED_SKIP],
+        "suspended": True,
+    }
 
 
 def _already(what: str, billed) -> dict:

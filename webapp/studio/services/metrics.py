@@ -27,6 +27,9 @@ FIGURES = ("views", "likes", "comments", "shares")
 
 
 def due_posts(now: datetime | None = None) -> list[PublishedPost]:
+    """Recent posts whose figures are stale; never a suspended organization's (no platform calls for it)."""
+    from webapp.orgs.suspension import suspended_ids
+
     now = now or utcnow()
     stale = now - timedelta(minutes=get("studio.metrics_sync_minutes")) + timedelta(seconds=30)
     return list(
@@ -35,6 +38,7 @@ def due_posts(now: datetime | None = None) -> list[PublishedPost]:
             .where(
                 PublishedPost.published_at >= now - timedelta(days=get("studio.metrics_days")),
                 or_(PublishedPost.last_synced_at.is_(None), PublishedPost.last_synced_at <= stale),
+                PublishedPost.organization_id.not_in(suspended_ids()),
             )
             .order_by(PublishedPost.id)
         )
