@@ -46,6 +46,7 @@ PAGES = [
     ("member", RETAIL, "/o/{slug}/ai/"),
     ("owner", RETAIL, "/o/{slug}/ai/chat"),
     ("owner", RETAIL, "/o/{slug}/ai/documents"),
+    ("owner", RETAIL, "{document}"),
     ("owner", CREATORS, "/o/{slug}/ai/"),
     ("owner", RETAIL, "/notifications/preferences"),
     ("member", CREATORS, "/notifications/preferences"),
@@ -92,7 +93,33 @@ def page_urls(slug: str) -> dict[str, str]:
     return urls
 
 
+def analysed_document(slug: str) -> None:
+    """A document analysis as the AI answers one (the demo has none): what the customer's document said."""
+    from webapp.ai.models import AiReport
+    from webapp.orgs.demo import demo_org
+
+    db.session.add(
+        AiReport(
+            organization_id=demo_org(slug).id,
+            kind=AiReport.DOCUMENT,
+            title="Shop lease renewal.pdf",
+            figures={"characters": 5400, "notes": []},
+            narrative="The lease of the Avondale shop runs to March; the renewal asks for a deposit.",
+            details={
+                "source": "upload",
+                "source_id": None,
+                "key_dates": [{"date": "2027-03-31", "what": "The lease ends"}],
+                "amounts": [{"amount": "USD 1,200.00", "what": "Deposit for the renewal"}],
+                "tasks": [{"title": "Sign the renewal", "description": "", "due_in_days": 14}],
+            },
+            credits_used=3,
+        )
+    )
+    db.session.commit()
+
+
 def test_every_page_of_this_share_reads_in_japanese(demo, make_client):  # noqa: F811
+    analysed_document(RETAIL)
     words = catalogue_words()
     stored = database_text()
     urls = {slug: page_urls(slug) for slug in (RETAIL, CREATORS)}
