@@ -34,6 +34,7 @@ from webapp.ai.models import (
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import rowcount, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -333,12 +334,12 @@ def add_credits(
     service: str | None = None,
 ) -> AiCreditTransaction:
     if type_ not in (PURCHASE, BONUS, ADMIN_ADJUSTMENT, SUBSCRIPTION_GRANT):
-        raise DomainError("Unknown kind of credit change.")
+        raise DomainError(N_("Unknown kind of credit change."))
     balance = balance_of(org, in_session=True)
     if amount == 0:
-        raise DomainError("Enter a number of credits other than zero.", field="amount")
+        raise DomainError(N_("Enter a number of credits other than zero."), field="amount")
     if amount < 0 and type_ != ADMIN_ADJUSTMENT:
-        raise DomainError("Only an admin adjustment can remove credits.", field="amount")
+        raise DomainError(N_("Only an admin adjustment can remove credits."), field="amount")
     stmt = update(AiCreditBalance).where(AiCreditBalance.id == balance.id)
     if amount < 0:
         stmt = stmt.where(AiCreditBalance.balance >= -amount)
@@ -354,7 +355,7 @@ def add_credits(
         values["total_purchased"] = AiCreditBalance.total_purchased + amount
     changed = rowcount(db.session.execute(stmt.values(**values).execution_options(synchronize_session=False)))
     if changed != 1:
-        raise Conflict("The balance is smaller than that adjustment.", code="insufficient_credits")
+        raise Conflict(N_("The balance is smaller than that adjustment."), code="insufficient_credits")
     db.session.refresh(balance)
     row = AiCreditTransaction(
         organization_id=org.id,
@@ -377,9 +378,9 @@ def add_credits(
 def adjust(org, actor, amount: int, type_: str, reason: str) -> AiCreditTransaction:
     """Staff: a bonus (adds) or an admin adjustment (either way), always with a reason."""
     if not (reason or "").strip():
-        raise DomainError("Say why.", field="reason")
+        raise DomainError(N_("Say why."), field="reason")
     if type_ not in (BONUS, ADMIN_ADJUSTMENT):
-        raise DomainError("Choose bonus or admin adjustment.", field="type")
+        raise DomainError(N_("Choose bonus or admin adjustment."), field="type")
     return add_credits(org, amount, type_, actor, reason.strip())
 
 
@@ -430,7 +431,7 @@ def reset_period(balance: AiCreditBalance, org, now: datetime | None = None) -> 
 def purchase_packs(org, actor, packs: int) -> AiCreditPurchase:
     """An invoice for the packs; the credits arrive when billing says the invoice is paid."""
     if not isinstance(packs, int) or not 1 <= packs <= 100:
-        raise DomainError("Choose between 1 and 100 packs.", field="packs")
+        raise DomainError(N_("Choose between 1 and 100 packs."), field="packs")
     credits = packs * get("ai.credit_pack_size")
     price = get("ai.credit_pack_price_cents")
     purchase = AiCreditPurchase(

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
@@ -7,16 +8,16 @@ from webapp.ai.models import ADMIN_ADJUSTMENT, BONUS
 
 
 class ChatForm(FlaskForm):
-    question = TextAreaField("Ask the assistant", validators=[DataRequired(), Length(max=4000)])
+    question = TextAreaField(_l("Ask the assistant"), validators=[DataRequired(), Length(max=4000)])
 
 
 class CaptionForm(FlaskForm):
-    title = StringField("Video title", validators=[DataRequired(), Length(max=200)])
-    topic = StringField("What is it about?", validators=[Optional(), Length(max=500)])
+    title = StringField(_l("Video title"), validators=[DataRequired(), Length(max=200)])
+    topic = StringField(_l("What is it about?"), validators=[Optional(), Length(max=500)])
 
 
 class PurchaseForm(FlaskForm):
-    packs = IntegerField("Packs", default=1, validators=[DataRequired(), NumberRange(1, 100)])
+    packs = IntegerField(_l("Packs"), default=1, validators=[DataRequired(), NumberRange(1, 100)])
 
 
 class PromptForm(FlaskForm):
@@ -40,9 +41,9 @@ class AdjustForm(FlaskForm):
 
 class GoalForm(FlaskForm):
     goal = TextAreaField(
-        "What should this project achieve?",
+        _l("What should this project achieve?"),
         validators=[DataRequired(), Length(min=10, max=4000)],
-        description="A sentence or two; the AI proposes tasks you can edit or drop before anything is created.",
+        description=_l("A sentence or two; the AI proposes tasks you can edit or drop before anything is created."),
     )
 
 
@@ -51,10 +52,10 @@ class CsrfOnlyForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
-    document = FileField("Upload a text file or a PDF")
-    upload_id = SelectField("…or one of your files", coerce=str, choices=[], validate_choice=False)
-    drive_file_id = SelectField("…or a synced Google Drive file", coerce=str, choices=[], validate_choice=False)
+    document = FileField(_l("Upload a text file or a PDF"))
+    upload_id = SelectField(_l("…or one of your files"), coerce=str, choices=[], validate_choice=False)
+    drive_file_id = SelectField(_l("…or a synced Google Drive file"), coerce=str, choices=[], validate_choice=False)
 
 
 class TasksFromDocumentForm(FlaskForm):
-    project_id = SelectField("Into project", coerce=str, choices=[], validate_choice=False)
+    project_id = SelectField(_l("Into project"), coerce=str, choices=[], validate_choice=False)

@@ -13,6 +13,7 @@ from webapp.ai.models import AiReport, AiTaskProposal
 from webapp.audit import record
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import rowcount, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.settings import define, get
 
@@ -71,7 +72,7 @@ def propose_tasks(org, project, actor, goal: str) -> AiTaskProposal:
     """Ask for tasks that reach ``goal``; the checked proposal is stored with its charge (one commit)."""
     goal = (goal or "").strip()
     if len(goal) < 10:
-        raise DomainError("Describe the goal in a sentence or two.", field="goal")
+        raise DomainError(N_("Describe the goal in a sentence or two."), field="goal")
     names = ", ".join(name for _, name in members_of(org))
     answer = ai.ask(
         org,
@@ -102,7 +103,7 @@ def proposal_from_report(org, report: AiReport, project, actor) -> AiTaskProposa
     """A document's suggested tasks, as a proposal for ``project`` to review (no second AI call)."""
     tasks = [ProposedTask.model_validate(t) for t in (report.details or {}).get("tasks") or []]
     if not tasks:
-        raise DomainError("The analysis found no tasks in this document.", field="project_id")
+        raise DomainError(N_("The analysis found no tasks in this document."), field="project_id")
     proposal = AiTaskProposal(
         organization_id=report.organization_id,
         created_by_id=actor.id,
@@ -125,10 +126,10 @@ def accept_proposal(proposal: AiTaskProposal, actor, rows: list[dict]) -> list:
     from webapp.projects.models import Task
 
     if proposal.status != AiTaskProposal.PROPOSED:
-        raise Conflict("These tasks were created already.", code="proposal_closed")
+        raise Conflict(N_("These tasks were created already."), code="proposal_closed")
     kept = [row for row in rows if row.get("keep")]
     if not kept:
-        raise DomainError("Keep at least one task, or discard the proposal.")
+        raise DomainError(N_("Keep at least one task, or discard the proposal."))
     for number, row in enumerate(kept, 1):
         if not (row.get("title") or "").strip():
             raise DomainError(f"Task {number} needs a title.")
@@ -141,7 +142,7 @@ def accept_proposal(proposal: AiTaskProposal, actor, rows: list[dict]) -> list:
         )
     )
     if claimed != 1:
-        raise Conflict("These tasks were created already.", code="proposal_closed")
+        raise Conflict(N_("These tasks were created already."), code="proposal_closed")
     project = proposal.project
     created = []
     for row in kept:
@@ -165,7 +166,7 @@ def accept_proposal(proposal: AiTaskProposal, actor, rows: list[dict]) -> list:
 
 def discard_proposal(proposal: AiTaskProposal, actor) -> AiTaskProposal:
     if proposal.status != AiTaskProposal.PROPOSED:
-        raise Conflict("This proposal is closed already.", code="proposal_closed")
+        raise Conflict(N_("This proposal is closed already."), code="proposal_closed")
     proposal.status = AiTaskProposal.DISCARDED
     record(actor, "ai.tasks_discarded", proposal, {})
     return proposal

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from webapp.ai.models import SERVICES, AiCreditPurchase, AiCreditTransaction, Ai
 from webapp.ai.results import CAPTION, keep_result, kept_result
 from webapp.core.access import can, org_view
 from webapp.core.charts import HBAR, Chart, Point
-from webapp.core.display import label
+from webapp.core.display import count, label
 from webapp.core.htmx import is_htmx, redirect, render
 from webapp.core.models import utcnow
 from webapp.core.pagination import keyset
@@ -36,14 +37,14 @@ def usage_by_service(org, days: int = 30) -> Chart:
     )
     return Chart(
         id="chart-ai-by-service",
-        title=f"Credits used by service in the last {days} days",
+        title=_("Credits used by service in the last %(days)s days", days=days),
         points=[Point(label(s), int(rows.get(s, 0))) for s in SERVICES],
         kind=HBAR,
-        noun="credits",
-        label_heading="Service",
-        value_heading="Credits used",
+        noun=_("credits"),
+        label_heading=_("Service"),
+        value_heading=_("Credits used"),
         zero_is_empty=True,
-        empty_text=f"No credits used in the last {days} days.",
+        empty_text=_("No credits used in the last %(days)s days.", days=days),
     )
 
 
@@ -96,7 +97,9 @@ def purchase(org):
     return perform(
         lambda: credits.purchase_packs(org, current_user.user, form.packs.data),
         then=url_for("ai.index", slug=org.slug),
-        success=lambda bought: f"Invoice issued for {bought.credits:,} credits; they arrive as soon as it is paid.",
+        success=lambda bought: _(
+            "Invoice issued for %(credits)s credits; they arrive as soon as it is paid.", credits=count(bought.credits)
+        ),
         form=form,
         field="packs",
         failed=lambda _: _page(org, purchase_form=form, status=422),

@@ -18,6 +18,7 @@ from webapp.core.access import can, org_object_or_404, org_view
 from webapp.core.errors import DomainError
 from webapp.core.htmx import redirect, render
 from webapp.core.parsing import int_or_none
+from webapp.core.terms import N_
 from webapp.core.transaction import perform
 from webapp.extensions import db
 
@@ -77,16 +78,16 @@ def _chosen_document(org, form) -> docs.DocumentText:
             select(FileUpload).where(FileUpload.id == upload_id, FileUpload.organization_id == org.id)
         )
         if upload is None:
-            raise DomainError("Choose one of your files.", field="upload_id")
+            raise DomainError(N_("Choose one of your files."), field="upload_id")
         return docs.read_file_upload(upload)
     if drive_id:
         drive_file = db.session.scalar(
             select(DriveFile).where(DriveFile.id == drive_id, DriveFile.organization_id == org.id)
         )
         if drive_file is None:
-            raise DomainError("Choose one of your Google Drive files.", field="drive_file_id")
+            raise DomainError(N_("Choose one of your Google Drive files."), field="drive_file_id")
         return docs.read_drive_file(drive_file)
-    raise DomainError("Upload a file or choose one.", field="document")
+    raise DomainError(N_("Upload a file or choose one."), field="document")
 
 
 @bp.get("/documents")
@@ -158,7 +159,7 @@ def tasks_from_document(org, report_id):
 
     def propose():
         if project is None:
-            raise DomainError("Choose one of your projects.", field="project_id")
+            raise DomainError(N_("Choose one of your projects."), field="project_id")
         return ai_projects.proposal_from_report(org, report, project, current_user.user)
 
     return perform(

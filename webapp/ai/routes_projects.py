@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from webapp.ai import projects as ai_projects
 from webapp.ai.forms import CsrfOnlyForm, GoalForm
 from webapp.ai.models import AiReport, AiTaskProposal
 from webapp.core.access import can, org_object_or_404, org_view
+from webapp.core.display import plural
 from webapp.core.htmx import redirect, render
 from webapp.core.parsing import int_or_none, parse_date
 from webapp.core.transaction import perform
@@ -142,7 +144,7 @@ def accept_proposal(org, proposal_id):
     return perform(
         lambda: ai_projects.accept_proposal(proposal, current_user.user, rows),
         then=project_url,
-        success=lambda created: f"{len(created)} task{'s' if len(created) != 1 else ''} created.",
+        success=lambda created: _("%(tasks)s created.", tasks=plural(len(created), "task")),
         failed=lambda error: _proposal_page(org, proposal, rows=rows, error=error.message, status=422),
     )
 
@@ -155,7 +157,7 @@ def discard_proposal(org, proposal_id):
     return perform(
         lambda: ai_projects.discard_proposal(proposal, current_user.user),
         then=back,
-        success="Proposal discarded; no tasks were created.",
+        success=_("Proposal discarded; no tasks were created."),
     )
 
 
@@ -190,5 +192,5 @@ def analyse_project(org, project_id):
     return perform(
         lambda: ai_projects.analyse_project(org, project, current_user.user),
         then=here,
-        success=lambda report: f"Analysis written ({report.credits_used} credits).",
+        success=lambda report: _("Analysis written (%(credits)s credits).", credits=report.credits_used),
     )

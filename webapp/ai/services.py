@@ -30,6 +30,7 @@ from webapp.ai import credits
 from webapp.ai.models import AiChatMessage, AiUsageLog
 from webapp.ai.prompts import prompt_for, render_messages
 from webapp.core.errors import DomainError, LimitExceeded
+from webapp.core.terms import N_
 from webapp.core.transaction import commit_progress
 from webapp.extensions import db
 from webapp.settings import define, get
@@ -268,7 +269,7 @@ def draft_workflow(org, user, description: str) -> dict:
 
 def suggest_caption(org, user, title: str, topic: str = "", platforms: list[str] | None = None) -> dict:
     if not (title or "").strip():
-        raise DomainError("Give the video a title first.", field="title")
+        raise DomainError(N_("Give the video a title first."), field="title")
     answer = ask(
         org,
         user,
@@ -293,7 +294,7 @@ def suggest_caption(org, user, title: str, topic: str = "", platforms: list[str]
 def chat(org, user, question: str) -> AiChatMessage:
     question = (question or "").strip()
     if not question:
-        raise DomainError("Ask something.", field="question")
+        raise DomainError(N_("Ask something."), field="question")
     answer = ask(
         org, user, "CHAT_ASSISTANT", "org_chat", {"org_name": org.name, "question": question[:4000]}, operation="chat"
     )

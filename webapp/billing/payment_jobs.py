@@ -128,8 +128,10 @@ def send_collection_failed_email(attempt_id: int) -> None:
 @job(queue="email")
 def send_credit_note_email(credit_note_id: int) -> None:
     """The credit note to the organization with a link to its PDF; once (``emailed_at``)."""
+    from flask_babel import LazyString, lazy_gettext
+
     from webapp.billing.payment_models import CreditNote
-    from webapp.core.money import format_amount
+    from webapp.core.templating import money
     from webapp.mail import send_email
 
     note = db.session.get(CreditNote, credit_note_id)
@@ -140,8 +142,12 @@ def send_credit_note_email(credit_note_id: int) -> None:
         org.email,
         "billing/credit_note",
         about=note,
-        subject=f"Credit note {note.number} for invoice {note.invoice.number}: "
-        f"{format_amount(note.total, note.currency)}",
+        subject=lazy_gettext(
+            "Credit note %(number)s for invoice %(invoice)s: %(total)s",
+            number=note.number,
+            invoice=note.invoice.number,
+            total=LazyString(money, note.total, note.currency),
+        ),
         org=org,
         org_name=org.name,
         note=note,

@@ -14,10 +14,13 @@ class EmptyForm(FlaskForm):
 
 def apply_error(form: FlaskForm, error: DomainError, field: str | None = None) -> None:
     """The message beside the error's own field when the form has it, else beside ``field``, else on the form."""
+    from webapp.core.display import translated
+
+    message = translated(error.message)  # a refusal marked N_ reads in the viewer's language
     names = [n for n in (error.field, field) if n and hasattr(getattr(form, n, None), "errors")]
     target = getattr(form, names[0]) if names else None
     if target is not None:
         errors = list(target.errors) if isinstance(target.errors, list | tuple) else []
-        target.errors = [*errors, error.message]
+        target.errors = [*errors, message]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(message)

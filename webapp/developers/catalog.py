@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from webapp.core.events import Event as DomainEvent
 from webapp.core.events import subscribe
+from webapp.core.terms import N_
 from webapp.extensions import db
 
 API_VERSION = "2026-12-03"
@@ -168,33 +169,33 @@ CATALOG: dict[str, EventType] = {
     t.name: t
     for t in (
         EventType(
-            "invoice.finalized", "An invoice was finalized (numbered and issued).", "invoice.issued", invoice_object
+            "invoice.finalized", N_("An invoice was finalized (numbered and issued)."), "invoice.issued", invoice_object
         ),
-        EventType("invoice.paid", "An invoice was paid in full.", "invoice.paid", invoice_object),
-        EventType("invoice.overdue", "An invoice passed its due date unpaid.", "invoice.overdue", invoice_object),
-        EventType("payment.succeeded", "A payment was received.", "payment.succeeded", payment_object),
-        EventType("payment.failed", "A payment failed or was cancelled.", "payment.failed", payment_object),
-        EventType("credit_note.created", "A credit note was issued.", "credit_note.created", credit_note_object),
-        EventType("subscription.created", "A subscription started.", "subscription.created", subscription_object),
+        EventType("invoice.paid", N_("An invoice was paid in full."), "invoice.paid", invoice_object),
+        EventType("invoice.overdue", N_("An invoice passed its due date unpaid."), "invoice.overdue", invoice_object),
+        EventType("payment.succeeded", N_("A payment was received."), "payment.succeeded", payment_object),
+        EventType("payment.failed", N_("A payment failed or was cancelled."), "payment.failed", payment_object),
+        EventType("credit_note.created", N_("A credit note was issued."), "credit_note.created", credit_note_object),
+        EventType("subscription.created", N_("A subscription started."), "subscription.created", subscription_object),
         EventType(
             "subscription.updated",
-            "A subscription changed plan, interval or status.",
+            N_("A subscription changed plan, interval or status."),
             "subscription.changed",
             subscription_object,
             lambda e: e.data.get("reason") not in _NOT_UPDATES,
         ),
         EventType(
             "subscription.canceled",
-            "A subscription ended (cancelled at its period end, or a trial expired).",
+            N_("A subscription ended (cancelled at its period end, or a trial expired)."),
             "subscription.changed",
             ended_subscription_object,
             lambda e: e.data.get("reason") in _CANCEL_REASONS,
         ),
-        EventType("usage.limit_reached", "Usage reached a limit of the plan.", "usage.limit_reached", limit_object),
-        EventType("post.published", "A studio post was published on a platform.", "post.published", post_object),
-        EventType("post.failed", "A studio post could not be published.", "post.failed", post_object),
-        EventType("sync.completed", "An integration sync finished successfully.", "sync.completed", sync_object),
-        EventType("ticket.replied", "A support ticket got a reply.", "ticket.replied", ticket_object),
+        EventType("usage.limit_reached", N_("Usage reached a limit of the plan."), "usage.limit_reached", limit_object),
+        EventType("post.published", N_("A studio post was published on a platform."), "post.published", post_object),
+        EventType("post.failed", N_("A studio post could not be published."), "post.failed", post_object),
+        EventType("sync.completed", N_("An integration sync finished successfully."), "sync.completed", sync_object),
+        EventType("ticket.replied", N_("A support ticket got a reply."), "ticket.replied", ticket_object),
     )
 }
 TYPES = tuple(CATALOG)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -134,7 +135,7 @@ def update(org, endpoint_id: int):
             endpoint, current_user.user, form.url.data, form.event_types.data, form.ordered.data, form.description.data
         ),
         then=_back(org, endpoint),
-        success="The endpoint is saved.",
+        success=_("The endpoint is saved."),
     )
 
 
@@ -158,7 +159,7 @@ def rotate(org, endpoint_id: int):
     return perform(
         lambda: services.rotate_secret(endpoint, current_user.user),
         then=rotated,
-        success="A new secret is made; the previous one still signs for 24 hours.",
+        success=_("A new secret is made; the previous one still signs for 24 hours."),
         failed=_back(org, endpoint),
     )
 
@@ -167,14 +168,14 @@ def rotate(org, endpoint_id: int):
 @org_view("api")
 def disable(org, endpoint_id: int):
     endpoint = org_object_or_404(WebhookEndpoint, org, endpoint_id)
-    return _button(org, endpoint, lambda: services.set_enabled(endpoint, current_user.user, False), "Disabled.")
+    return _button(org, endpoint, lambda: services.set_enabled(endpoint, current_user.user, False), _("Disabled."))
 
 
 @bp.post("/webhooks/<int:endpoint_id>/enable")
 @org_view("api")
 def enable(org, endpoint_id: int):
     endpoint = org_object_or_404(WebhookEndpoint, org, endpoint_id)
-    return _button(org, endpoint, lambda: services.set_enabled(endpoint, current_user.user, True), "Enabled.")
+    return _button(org, endpoint, lambda: services.set_enabled(endpoint, current_user.user, True), _("Enabled."))
 
 
 @bp.post("/webhooks/<int:endpoint_id>/test")
@@ -182,7 +183,7 @@ def enable(org, endpoint_id: int):
 def send_test(org, endpoint_id: int):
     endpoint = org_object_or_404(WebhookEndpoint, org, endpoint_id)
     return _button(
-        org, endpoint, lambda: services.send_test_event(endpoint, current_user.user), "A test event is on its way."
+        org, endpoint, lambda: services.send_test_event(endpoint, current_user.user), _("A test event is on its way.")
     )
 
 
@@ -195,7 +196,7 @@ def delete(org, endpoint_id: int):
     return perform(
         lambda: services.delete_endpoint(endpoint, current_user.user),
         then=url_for("developers.webhooks", slug=org.slug),
-        success="The endpoint is deleted.",
+        success=_("The endpoint is deleted."),
     )
 
 
@@ -226,4 +227,4 @@ def resend(org, endpoint_id: int, delivery_id: int):
     back = url_for("developers.delivery", slug=org.slug, endpoint_id=endpoint.id, delivery_id=delivery.id)
     if not EmptyForm().validate_on_submit():
         return redirect(back)
-    return perform(lambda: services.resend(delivery, current_user.user), then=back, success="Sent again shortly.")
+    return perform(lambda: services.resend(delivery, current_user.user), then=back, success=_("Sent again shortly."))

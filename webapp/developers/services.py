@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
@@ -36,6 +37,7 @@ from webapp.audit import record
 from webapp.core import outbound
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import get_existing, rowcount, utcnow
+from webapp.core.terms import N_
 from webapp.developers.catalog import API_VERSION, CATALOG, TEST_TYPE
 from webapp.developers.models import (
     FAILED,
@@ -139,7 +141,7 @@ def _new_secret() -> str:
 def _clean_url(url: str) -> str:
     url = (url or "").strip()
     if not url:
-        raise DomainError("Enter the URL Tessera should send events to.", field="url")
+        raise DomainError(N_("Enter the URL Tessera should send events to."), field="url")
     if len(url) > MAX_URL:
         raise DomainError(f"The URL is longer than {MAX_URL} characters.", field="url")
     try:
@@ -149,11 +151,13 @@ def _clean_url(url: str) -> str:
         port_ok = False
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise DomainError("Enter a full http:// or https:// URL.", field="url")
+        raise DomainError(N_("Enter a full http:// or https:// URL."), field="url")
     if parts.username or parts.password:
-        raise DomainError("Leave user names and passwords out of the URL; verify the signature instead.", field="url")
+        raise DomainError(
+            N_("Leave user names and passwords out of the URL; verify the signature instead."), field="url"
+        )
     if any(c.isspace() for c in url):
-        raise DomainError("A URL has no spaces.", field="url")
+        raise DomainError(N_("A URL has no spaces."), field="url")
     try:  # the guarded client's own vetting, so an endpoint it would never reach is refused here
         outbound.check_destination(url)
     except outbound.OutboundRefused as error:
@@ -164,7 +168,7 @@ def _clean_url(url: str) -> str:
 def _clean_types(event_types) -> list[str]:
     chosen = [t for t in CATALOG if t in set(event_types or [])]
     if not chosen:
-        raise DomainError("Choose at least one event type.", field="event_types")
+        raise DomainError(N_("Choose at least one event type."), field="event_types")
     return chosen
 
 
@@ -301,7 +305,7 @@ def record_event(org_id: int, type_: str, obj: dict, *, is_test: bool = False, o
 
 def send_test_event(endpoint: WebhookEndpoint, actor) -> Event:
     if not endpoint.enabled:
-        raise Conflict("Enable the endpoint before sending it a test event.")
+        raise Conflict(N_("Enable the endpoint before sending it a test event."))
     obj = {"object": "test", "message": "A test event from Tessera.", "endpoint_id": endpoint.id}
     event = record_event(endpoint.organization_id, TEST_TYPE, obj, is_test=True, only_endpoint=endpoint)
     record(actor, "webhook_endpoint.test_sent", endpoint, {"event": event.public_id})
@@ -311,9 +315,9 @@ def send_test_event(endpoint: WebhookEndpoint, actor) -> Event:
 def resend(delivery: WebhookDelivery, actor) -> WebhookDelivery:
     """Send this delivery once more (a fresh retry window), whatever became of it."""
     if not delivery.endpoint.enabled:
-        raise Conflict("Enable the endpoint before resending to it.")
+        raise Conflict(N_("Enable the endpoint before resending to it."))
     if delivery.status == PENDING:
-        raise Conflict("This delivery is already waiting to be sent.")
+        raise Conflict(N_("This delivery is already waiting to be sent."))
     now = utcnow()
     delivery.status, delivery.next_attempt_at, delivery.window_started_at = PENDING, now, now
     record(
@@ -681,7 +685,7 @@ def disable_failing(endpoint: WebhookEndpoint, now: datetime) -> None:
             membership.user.email,
             "developers/endpoint_disabled",
             about=endpoint,
-            subject=f"Webhook endpoint disabled for {org.name}",
+            subject=lazy_gettext("Webhook endpoint disabled for %(org)s", org=org.name),
             org=org,
             user=membership.user,
             org_name=org.name,

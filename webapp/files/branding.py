@@ -13,6 +13,7 @@ from sqlalchemy import select
 from webapp.audit import record
 from webapp.core.access import OWNER
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.files.images import Crop, square_png
 from webapp.files.models import FileUpload
@@ -46,7 +47,7 @@ def _read_upload(stream) -> bytes:
     limit = get("files.image_max_mb") * MIB
     data = stream.read(limit + 1) if stream is not None else b""
     if not data:
-        raise DomainError("Choose a picture to upload.", field="file")
+        raise DomainError(N_("Choose a picture to upload."), field="file")
     if len(data) > limit:
         raise DomainError(f"The picture is over {limit // MIB} MB.", field="file", code="file_too_large")
     return data
@@ -73,7 +74,7 @@ def _store_png(org, user, png: bytes, name: str, file_type: str) -> FileUpload:
         raise DomainError(f"The picture could not be stored ({error}); try again.", field="file") from None
     upload.checksum_md5 = hashlib.md5(png, usedforsecurity=False).hexdigest()
     upload.status = FileUpload.COMPLETED
-    upload.scan_result = "re-encoded from its decoded pixels: none of the uploaded bytes are kept"
+    upload.scan_result = N_("re-encoded from its decoded pixels: none of the uploaded bytes are kept")
     _adjust_usage(org.id, upload.category, upload.size, 1)
     return upload
 
@@ -87,7 +88,7 @@ def _drop(file_id: int | None, actor) -> None:
 def set_avatar(user, stream, crop: Crop | None = None) -> FileUpload:
     org = personal_organization(user)
     if org is None:
-        raise DomainError("Your account has no personal organization to keep the picture in.", field="file")
+        raise DomainError(N_("Your account has no personal organization to keep the picture in."), field="file")
     png = square_png(_read_upload(stream), crop)
     db.session.refresh(user, with_for_update=True)  # two uploads at once: one avatar, the other's file dropped
     upload = _store_png(org, user, png, "avatar.png", "USER_AVATAR")
@@ -101,7 +102,7 @@ def set_avatar(user, stream, crop: Crop | None = None) -> FileUpload:
 def remove_avatar(user) -> None:
     db.session.refresh(user, with_for_update=True)
     if user.avatar_file_id is None:
-        raise DomainError("You have no picture to remove.", code="no_avatar")
+        raise DomainError(N_("You have no picture to remove."), code="no_avatar")
     previous, user.avatar_file_id = user.avatar_file_id, None
     _drop(previous, user)
     record(user, "user.avatar_removed", user, {"file_id": previous})
@@ -121,7 +122,7 @@ def set_logo(org, actor, stream, crop: Crop | None = None) -> FileUpload:
 def remove_logo(org, actor) -> None:
     db.session.refresh(org, with_for_update=True)
     if org.logo_file_id is None:
-        raise DomainError("This organization has no logo to remove.", code="no_logo")
+        raise DomainError(N_("This organization has no logo to remove."), code="no_logo")
     previous, org.logo_file_id = org.logo_file_id, None
     _drop(previous, actor)
     record(actor, "organization.logo_removed", org, {"file_id": previous})

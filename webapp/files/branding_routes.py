@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from flask import abort, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.core.access import org_view
@@ -40,7 +41,7 @@ def upload_logo(org):
     return perform(
         lambda: branding.set_logo(org, current_user.user, form.file.data.stream, form.crop()),
         then=url_for("files.logo", slug=org.slug),
-        success="Logo saved. It shows in the organization switcher and on invoices.",
+        success=_("Logo saved. It shows in the organization switcher and on invoices."),
         form=form,
         field="file",
         failed=lambda _: _logo_page(org, form, status=422),
@@ -54,7 +55,7 @@ def remove_logo(org):
     return perform(
         lambda: branding.remove_logo(org, current_user.user),
         then=url_for("files.logo", slug=org.slug),
-        success="Logo removed.",
+        success=_("Logo removed."),
     )
 
 

@@ -5,23 +5,24 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 from webapp.files.images import MAX_SIDE, MIN_SIDE, Crop
 
 TYPE_CHOICES = [
-    SelectChoice("PROJECT_ASSET", "Project asset"),
-    SelectChoice("TASK_ATTACHMENT", "Task attachment"),
-    SelectChoice("WORKSPACE_LOGO", "Organization logo"),
-    SelectChoice("USER_AVATAR", "Avatar"),
-    SelectChoice("TEMPORARY_UPLOAD", "Temporary file (deleted after a day)"),
+    SelectChoice("PROJECT_ASSET", _l("Project asset")),
+    SelectChoice("TASK_ATTACHMENT", _l("Task attachment")),
+    SelectChoice("WORKSPACE_LOGO", _l("Organization logo")),
+    SelectChoice("USER_AVATAR", _l("Avatar")),
+    SelectChoice("TEMPORARY_UPLOAD", _l("Temporary file (deleted after a day)")),
 ]
 
 
 class UploadForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
-    file_type = SelectField("What is it?", choices=TYPE_CHOICES, default="PROJECT_ASSET")
-    project_id = SelectField("Project", coerce=str, choices=[])
-    task_id = SelectField("Task", coerce=str, choices=[])
-    temporary = BooleanField("Temporary (expires automatically)")
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+    file_type = SelectField(_l("What is it?"), choices=TYPE_CHOICES, default="PROJECT_ASSET")
+    project_id = SelectField(_l("Project"), coerce=str, choices=[])
+    task_id = SelectField(_l("Task"), coerce=str, choices=[])
+    temporary = BooleanField(_l("Temporary (expires automatically)"))
 
 
 class ImageForm(FlaskForm):
@@ -40,5 +41,7 @@ class ImageForm(FlaskForm):
         if all(v is None for v in values):
             return None
         if any(v is None for v in values):
-            raise DomainError("Give the crop square's left, top and side, or leave all three empty.", field="crop_size")
+            raise DomainError(
+                N_("Give the crop square's left, top and side, or leave all three empty."), field="crop_size"
+            )
         return Crop(*values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 
 OUTPUT_SIDE = 256  # pixels of the stored square
 MAX_PIXELS = 25_000_000  # a 5000x5000 picture; more is refused before decoding
@@ -47,7 +48,7 @@ def crop_box(width: int, height: int, crop: Crop | None = None) -> tuple[int, in
     if crop.size < MIN_SIDE:
         raise DomainError(f"The crop square must be at least {MIN_SIDE} pixels.", field="crop_size", code="bad_crop")
     if crop.x < 0 or crop.y < 0:
-        raise DomainError("The crop square starts outside the picture.", field="crop_x", code="bad_crop")
+        raise DomainError(N_("The crop square starts outside the picture."), field="crop_x", code="bad_crop")
     if crop.x + crop.size > width or crop.y + crop.size > height:
         raise DomainError(
             f"The crop square ({crop.x}, {crop.y}, {crop.size} px) goes past the picture's edge ({width}x{height}).",

@@ -1,4 +1,5 @@
 from flask import abort, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -90,7 +91,7 @@ def upload(org):
             temporary=form.temporary.data,
         ),
         then=safe_next(request.form.get("next"), url_for("files.index", slug=org.slug)),
-        success=lambda uploaded: f"{uploaded.original_name} uploaded.",
+        success=lambda uploaded: _("%(name)s uploaded.", name=uploaded.original_name),
         form=form,
         field="file",
         failed=lambda _: _page(org, form, status=422),
@@ -107,7 +108,7 @@ def delete(org, file_id):
     return perform(
         lambda: files.delete_file(upload, current_user.user),
         then=url_for("files.index", slug=org.slug),
-        success=f"{upload.original_name} deleted.",
+        success=_("%(name)s deleted.", name=upload.original_name),
     )
 
 

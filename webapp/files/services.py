@@ -19,6 +19,7 @@ from webapp.audit import record
 from webapp.core.errors import DomainError, LimitExceeded
 from webapp.core.models import rowcount, utcnow
 from webapp.core.parsing import int_or_none
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.files.models import CATEGORIES, CATEGORY, FILE_TYPES, FileUpload, StorageUsage
 from webapp.settings import define, get
@@ -196,13 +197,13 @@ def upload_file(
 ) -> FileUpload:
     name = (filename or "").replace("\\", "/").split("/")[-1].strip()[:255]
     if not name:
-        raise DomainError("Choose a file to upload.", field="file")
+        raise DomainError(N_("Choose a file to upload."), field="file")
     if file_type not in FILE_TYPES:
-        raise DomainError("Choose what the file is for.", field="file_type")
+        raise DomainError(N_("Choose what the file is for."), field="file_type")
     temporary = temporary or file_type == "TEMPORARY_UPLOAD"
     size = _stream_size(stream)
     if size == 0:
-        raise DomainError("The file is empty.", field="file")
+        raise DomainError(N_("The file is empty."), field="file")
     max_bytes = get("files.max_file_mb") * MIB
     if size > max_bytes:
         raise DomainError(
@@ -248,7 +249,7 @@ def upload_file(
         scan_upload.delay(upload.id)
     else:
         upload.status = FileUpload.COMPLETED
-        upload.scan_result = "not scanned: no virus scanner (CLAMD_HOST) is configured"
+        upload.scan_result = N_("not scanned: no virus scanner (CLAMD_HOST) is configured")
     record(user, "file.uploaded", upload, {"name": name, "size": stored, "mime": mime})
     return upload
 
@@ -270,7 +271,7 @@ def store_drive_cache(org_id: int, name: str, mime: str, content: bytes, expires
         mime_type=(mime or "application/octet-stream")[:127],
         file_type="DRIVE_CACHE",
         status=FileUpload.COMPLETED,
-        scan_result="a cached copy of a Google Drive file",
+        scan_result=N_("a cached copy of a Google Drive file"),
         checksum_md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
         expires_at=expires_at,
     )
@@ -318,7 +319,7 @@ def fail_scan(upload: FileUpload, reason: str) -> None:
 
 def delete_file(upload: FileUpload, actor) -> None:
     if upload.deleted_at is not None:
-        raise DomainError("That file is already deleted.")
+        raise DomainError(N_("That file is already deleted."))
     storage().delete(upload.storage_key)
     upload.deleted_at = utcnow()
     if upload.status in (FileUpload.COMPLETED, FileUpload.SCAN_PENDING):
@@ -403,8 +404,8 @@ def download_url(org, upload: FileUpload) -> str:
 def check_download(org, upload: FileUpload, expires: str, signature: str) -> None:
     """The link must be this organization's, for this file, unexpired, and the file must be clean."""
     if int_or_none(expires) is None or int(expires) < time.time():
-        raise DomainError("This download link has expired. Open the file list for a new one.", code="link_expired")
+        raise DomainError(N_("This download link has expired. Open the file list for a new one."), code="link_expired")
     if not hmac.compare_digest(_signature(org.id, upload.id, int(expires)), signature or ""):
-        raise DomainError("This download link is not valid.", code="link_invalid")
+        raise DomainError(N_("This download link is not valid."), code="link_invalid")
     if not upload.downloadable:
-        raise DomainError("This file cannot be downloaded.", code="not_downloadable")
+        raise DomainError(N_("This file cannot be downloaded."), code="not_downloadable")

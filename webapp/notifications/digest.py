@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -136,7 +137,14 @@ def group(ordered: list[Notification]) -> list[dict]:
         if key not in groups:
             label = TYPES[n.type].label if n.type in TYPES else n.type
             org_name = n.organization.name if n.organization is not None else "Tessera"
-            groups[key] = {"title": f"{label} · {org_name}", "rank": rank, "items": [], "urgent": n.type in URGENT}
+            groups[key] = {
+                "title": f"{label} · {org_name}",
+                "label": label,
+                "org": org_name,
+                "rank": rank,
+                "items": [],
+                "urgent": n.type in URGENT,
+            }
         groups[key]["items"].append({"title": n.title, "body": n.body, "link": absolute_link(n.link)})
     return sorted(groups.values(), key=lambda g: g["rank"])
 
@@ -158,6 +166,7 @@ def compose_digest(user_id: int, day: date):
     if not items:
         return None, None
     answer, ai_written = None, False
+    shown_headline: object = None
     ranked = _ai_order(user, items)
     if ranked is not None:
         ordered, headline, answer = ranked
@@ -166,6 +175,12 @@ def compose_digest(user_id: int, day: date):
         ordered = rule_rank(items)
         urgent = sum(1 for n in items if n.type in URGENT)
         headline = f"{len(items)} unread" + (f"; {urgent} need your attention first." if urgent else ".")
+        # the e-mail reads it in its recipient's language; the row keeps the English
+        shown_headline = (
+            lazy_gettext("%(count)s unread; %(urgent)s need your attention first.", count=len(items), urgent=urgent)
+            if urgent
+            else lazy_gettext("%(count)s unread.", count=len(items))
+        )
     # the AI call ended the read transaction: the user and the items reload from here on
     if db.session.scalar(select(DigestSent.id).where(DigestSent.user_id == user_id, DigestSent.day == day)):
         return None, answer  # another worker sent it meanwhile; our reservation is refunded
@@ -175,9 +190,9 @@ def compose_digest(user_id: int, day: date):
     message = send_email(
         user.email,
         "notifications/digest",
-        subject=f"Your Tessera digest: {len(items)} unread",
+        subject=lazy_gettext("Your Tessera digest: %(count)s unread", count=len(items)),
         user=user,
-        headline=headline,
+        headline=shown_headline or headline,
         ai_written=ai_written,
         groups=group(ordered),
         day=day,

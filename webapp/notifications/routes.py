@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.core.htmx import redirect, render
@@ -50,7 +51,7 @@ def read_all():
     return perform(
         lambda: notes.mark_all_read(current_user.id),
         then=url_for("notifications.index"),
-        success=lambda marked: f"Marked {marked} as read." if marked else "Nothing unread.",
+        success=lambda marked: _("Marked %(count)s as read.", count=marked) if marked else _("Nothing unread."),
     )
 
 
@@ -81,7 +82,7 @@ def preferences():
     return perform(
         save,
         then=url_for("notifications.preferences"),
-        success="Notification preferences saved.",
+        success=_("Notification preferences saved."),
         failed=page,
     )
 

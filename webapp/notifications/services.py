@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from webapp.core.errors import DomainError, NotFound
 from webapp.core.models import rowcount, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.notifications.models import Notification, NotificationPreference
 
 log = logging.getLogger(__name__)
 
 IN_APP, EMAIL, BOTH, NONE = "in_app", "email", "both", "none"
-CHANNELS = {IN_APP: "In the app", EMAIL: "By e-mail", BOTH: "Both", NONE: "Off"}
+CHANNELS = {IN_APP: N_("In the app"), EMAIL: N_("By e-mail"), BOTH: N_("Both"), NONE: N_("Off")}
 PUBLISH_KEY = "tessera.pending_publish"
 
 
@@ -46,22 +47,22 @@ def register_type(name: str, label: str, default: str = IN_APP, staff_only: bool
 
 
 for _name, _label, _default in (
-    ("invoice.issued", "An invoice was issued", BOTH),
-    ("invoice.overdue", "An invoice is overdue", BOTH),
-    ("payment.received", "A payment was received", IN_APP),
-    ("payment.failed", "A payment failed", BOTH),
-    ("account.suspended", "The account was suspended", BOTH),
-    ("post.published", "A post was published", IN_APP),
-    ("post.failed", "A post failed to publish", BOTH),
-    ("connection.expired", "A connection expired", BOTH),
-    ("sync.failed", "A sync failed", IN_APP),
-    ("ticket.replied", "Support replied to a ticket", BOTH),
-    ("ticket.updated", "A support ticket changed", IN_APP),
-    ("general", "Other messages", IN_APP),
+    ("invoice.issued", N_("An invoice was issued"), BOTH),
+    ("invoice.overdue", N_("An invoice is overdue"), BOTH),
+    ("payment.received", N_("A payment was received"), IN_APP),
+    ("payment.failed", N_("A payment failed"), BOTH),
+    ("account.suspended", N_("The account was suspended"), BOTH),
+    ("post.published", N_("A post was published"), IN_APP),
+    ("post.failed", N_("A post failed to publish"), BOTH),
+    ("connection.expired", N_("A connection expired"), BOTH),
+    ("sync.failed", N_("A sync failed"), IN_APP),
+    ("ticket.replied", N_("Support replied to a ticket"), BOTH),
+    ("ticket.updated", N_("A support ticket changed"), IN_APP),
+    ("general", N_("Other messages"), IN_APP),
 ):
     register_type(_name, _label, _default)
-register_type("ticket.customer_replied", "A customer replied to a ticket assigned to you", BOTH, staff_only=True)
-register_type("alert.critical", "A critical system alert", EMAIL, staff_only=True)
+register_type("ticket.customer_replied", N_("A customer replied to a ticket assigned to you"), BOTH, staff_only=True)
+register_type("alert.critical", N_("A critical system alert"), EMAIL, staff_only=True)
 
 
 def user_channel(user_id: int) -> str:
@@ -225,7 +226,7 @@ def get_for(user_id: int, notification_id: int) -> Notification:
         select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
     )
     if row is None:
-        raise NotFound("There is no such notification.")
+        raise NotFound(N_("There is no such notification."))
     return row
 
 

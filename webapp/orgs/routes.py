@@ -1,4 +1,5 @@
 from flask import flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -215,7 +216,7 @@ def address(org):
             phone=form.phone.data,
         ),
         then=url_for("orgs.address", slug=org.slug),
-        success="Address saved. New invoices and PDFs print it.",
+        success=_("Address saved. New invoices and PDFs print it."),
         form=form,
         failed=lambda _: page(422),
     )

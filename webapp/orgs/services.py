@@ -19,6 +19,7 @@ from webapp.core.access import ADMIN, OWNER, ROLES
 from webapp.core.display import translated
 from webapp.core.errors import DomainError, Forbidden
 from webapp.core.models import utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.mail import send_email
 from webapp.orgs.models import Invitation, Membership, Organization
@@ -343,15 +344,15 @@ def update_address(
         if len(value) > limits_[name]:
             raise DomainError(f"Keep this under {limits_[name]} characters.", field=name)
         if any(ord(ch) < 32 for ch in value):
-            raise DomainError("Remove the control characters.", field=name)
+            raise DomainError(N_("Remove the control characters."), field=name)
     if values["phone"] and (not _PHONE.match(values["phone"]) or sum(ch.isdigit() for ch in values["phone"]) < 5):
-        raise DomainError("Write the phone number with digits, spaces and an optional leading +.", field="phone")
+        raise DomainError(N_("Write the phone number with digits, spaces and an optional leading +."), field="phone")
     if values["postal_code"] and not _POSTAL.match(values["postal_code"]):
-        raise DomainError("A postal code has letters, digits, spaces and dashes only.", field="postal_code")
+        raise DomainError(N_("A postal code has letters, digits, spaces and dashes only."), field="postal_code")
     if values["city"] and not values["address_line"]:
-        raise DomainError("Add the street address that goes with the city.", field="address_line")
+        raise DomainError(N_("Add the street address that goes with the city."), field="address_line")
     if (country or "").upper() not in COUNTRY_NAMES:
-        raise DomainError("Choose a country from the list.", field="country")
+        raise DomainError(N_("Choose a country from the list."), field="country")
     changed = {
         name: value
         for name, value in {**values, "country": country.upper()}.items()

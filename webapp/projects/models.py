@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, OrgOwnedMixin, TimestampMixin
+from webapp.core.terms import N_
 from webapp.extensions import Model
 
 
@@ -28,7 +29,7 @@ class Task(TimestampMixin, OrgOwnedMixin, Model):
 
     TODO, DOING, DONE = "TODO", "DOING", "DONE"
     STATUSES = (TODO, DOING, DONE)
-    LABELS = {TODO: "To do", DOING: "Doing", DONE: "Done"}
+    LABELS = {TODO: N_("To do"), DOING: N_("Doing"), DONE: N_("Done")}
 
     project_id: Mapped[int] = mapped_column(BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -1,4 +1,5 @@
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -17,7 +18,7 @@ from webapp.projects.models import Project, Task
 
 def _member_choices(org) -> list[SelectChoice]:
     members = db.session.scalars(select(Membership).where(Membership.organization_id == org.id)).all()
-    return [SelectChoice("", "Nobody")] + [SelectChoice(str(m.user_id), m.user.display_name) for m in members]
+    return [SelectChoice("", _("Nobody"))] + [SelectChoice(str(m.user_id), m.user.display_name) for m in members]
 
 
 def _task_form(org, task=None) -> TaskForm:
@@ -127,7 +128,7 @@ def create_task(org, project_id):
     return perform(
         create,
         then=url_for("projects.show", slug=org.slug, project_id=project.id, view=request.args.get("view")),
-        success="Task added.",
+        success=_("Task added."),
         form=form,
         field="title",
         failed=lambda _: _project_page(org, project, task_form=form, status=422),
@@ -198,7 +199,7 @@ def task(org, project_id, task_id):
     return perform(
         lambda: _save_task(task, form),
         then=url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id),
-        success="Task saved.",
+        success=_("Task saved."),
         form=form,
         field="title",
         failed=page,
@@ -216,5 +217,5 @@ def attach_drive_file(org, project_id, task_id):
     return perform(
         lambda: link_drive_file(drive_file, current_user.user, project.id, task.id),
         then=url_for("projects.task", slug=org.slug, project_id=project.id, task_id=task.id),
-        success=f"{drive_file.file_name} attached.",
+        success=_("%(name)s attached.", name=drive_file.file_name),
     )

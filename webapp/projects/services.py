@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from webapp.audit import record
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.projects.models import Project, Task
 
@@ -13,9 +14,9 @@ from webapp.projects.models import Project, Task
 def create_project(org, actor, name: str, description: str = "") -> Project:
     name = (name or "").strip()
     if not name:
-        raise DomainError("Give the project a name.", field="name")
+        raise DomainError(N_("Give the project a name."), field="name")
     if len(name) > 200:
-        raise DomainError("Keep the name under 200 characters.", field="name")
+        raise DomainError(N_("Keep the name under 200 characters."), field="name")
     project = Project(
         organization_id=org.id, created_by_id=getattr(actor, "id", None), name=name, description=description or ""
     )
@@ -28,9 +29,9 @@ def create_project(org, actor, name: str, description: str = "") -> Project:
 def create_task(project: Project, actor, title: str) -> Task:
     title = (title or "").strip()
     if not title:
-        raise DomainError("Give the task a title.", field="title")
+        raise DomainError(N_("Give the task a title."), field="title")
     if len(title) > 300:
-        raise DomainError("Keep the title under 300 characters.", field="title")
+        raise DomainError(N_("Keep the title under 300 characters."), field="title")
     task = Task(
         organization_id=project.organization_id,
         created_by_id=getattr(actor, "id", None),
@@ -65,7 +66,7 @@ def _assignee(project_org_id: int, assignee_id: int | None):
         )
     )
     if member is None:
-        raise DomainError("Choose a member of this organization.", field="assignee_id")
+        raise DomainError(N_("Choose a member of this organization."), field="assignee_id")
     return member
 
 
@@ -74,9 +75,9 @@ def update_task(
 ) -> Task:
     title = (title or "").strip()
     if not title:
-        raise DomainError("Give the task a title.", field="title")
+        raise DomainError(N_("Give the task a title."), field="title")
     if status not in Task.STATUSES:
-        raise DomainError("Choose a status from the list.", field="status")
+        raise DomainError(N_("Choose a status from the list."), field="status")
     task.title = title[:300]
     task.description = (description or "").strip()
     task.assignee_id = _assignee(task.organization_id, assignee_id)
@@ -90,7 +91,7 @@ def update_task(
 def move_task(task: Task, actor, status: str) -> Task:
     """Move a task to another column of the board, at the bottom."""
     if status not in Task.STATUSES:
-        raise DomainError("Choose a status from the list.", field="status")
+        raise DomainError(N_("Choose a status from the list."), field="status")
     if task.status == status:
         return task
     old = task.status

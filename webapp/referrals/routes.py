@@ -1,4 +1,5 @@
 from flask import abort, make_response, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -74,7 +75,7 @@ def open_program(org):
     return perform(
         lambda: referrals.open_program(current_user.user),
         then=url_for("referrals.index", slug=org.slug),
-        success="Your referral link is ready.",
+        success=_("Your referral link is ready."),
     )
 
 
@@ -87,7 +88,7 @@ def custom_link(org):
     return perform(
         lambda: referrals.set_custom_slug(_program_or_404(), current_user.user, form.slug.data),
         then=url_for("referrals.index", slug=org.slug),
-        success="Your custom link is saved.",
+        success=_("Your custom link is saved."),
         form=form,
         field="slug",
         failed=lambda _: _page(org, status=422, slug_form=form),
@@ -103,7 +104,7 @@ def message(org):
     return perform(
         lambda: referrals.update_message(_program_or_404(), current_user.user, form.message.data),
         then=url_for("referrals.index", slug=org.slug),
-        success="Message saved.",
+        success=_("Message saved."),
         form=form,
         field="message",
         failed=lambda _: _page(org, status=422, message_form=form),
@@ -120,7 +121,7 @@ def invite(org):
     return perform(
         lambda: referrals.invite_by_email(_program_or_404(), current_user.user, form.email.data),
         then=url_for("referrals.index", slug=org.slug),
-        success=f"We sent your link to {form.email.data}.",
+        success=_("We sent your link to %(email)s.", email=form.email.data),
         form=form,
         field="email",
         failed=lambda _: _page(org, status=422, invite_form=form),
@@ -141,7 +142,7 @@ def request_payout(org):
     return perform(
         lambda: referrals.request_payout(_program_or_404(), current_user.user, amount, form.method.data, form.data),
         then=url_for("referrals.index", slug=org.slug),
-        success="Payout requested.",
+        success=_("Payout requested."),
         form=form,
         field="amount",
         failed=lambda _: _page(org, status=422, payout_form=form),
@@ -155,8 +156,10 @@ def cancel_payout(org, payout_id):
     return perform(
         lambda: referrals.cancel_payout(payout_id, current_user.user),
         then=url_for("referrals.index", slug=org.slug),
-        success=lambda payout: (
-            f"Payout #{payout.id} canceled; {format_amount(payout.amount, payout.currency)} is available again."
+        success=lambda payout: _(
+            "Payout #%(id)s canceled; %(amount)s is available again.",
+            id=payout.id,
+            amount=format_amount(payout.amount, payout.currency),
         ),
     )
 

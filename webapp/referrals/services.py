@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, update
 
 from webapp.audit import record
@@ -20,6 +21,7 @@ from webapp.core.charts import Chart, Point
 from webapp.core.errors import DomainError, IllegalTransition
 from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.parsing import int_or_none
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.mail import send_email
 from webapp.referrals.models import Referral, ReferralClick, ReferralPayout, ReferralProgram
@@ -90,17 +92,17 @@ def open_program(user: User, message: str = "") -> ReferralProgram:
 
 def set_custom_slug(program: ReferralProgram, actor: User, slug: str) -> None:
     if program.custom_slug:
-        raise DomainError("The custom link can be chosen only once.", field="slug")
+        raise DomainError(N_("The custom link can be chosen only once."), field="slug")
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug):
-        raise DomainError("Use 3 to 40 lowercase letters, digits and dashes.", field="slug")
+        raise DomainError(N_("Use 3 to 40 lowercase letters, digits and dashes."), field="slug")
     taken = db.session.scalar(
         select(ReferralProgram.id).where(
             (ReferralProgram.custom_slug == slug) | (func.lower(ReferralProgram.code) == slug)
         )
     )
     if taken:
-        raise DomainError("That link is taken. Choose another.", field="slug")
+        raise DomainError(N_("That link is taken. Choose another."), field="slug")
     program.custom_slug = slug
     record(actor, "referral.custom_link_set", program, {"slug": slug})
 
@@ -160,11 +162,11 @@ def invite_by_email(program: ReferralProgram, actor: User, email: str) -> Referr
     """The referrer names someone; they get the link by e-mail and the referral waits as PENDING."""
     email = email.strip().lower()
     if email == actor.email.lower():
-        raise DomainError("You cannot refer yourself.", field="email", code="self_referral")
+        raise DomainError(N_("You cannot refer yourself."), field="email", code="self_referral")
     if _existing_referral(email) is not None:
-        raise DomainError("That address has already been referred.", field="email", code="duplicate_referral")
+        raise DomainError(N_("That address has already been referred."), field="email", code="duplicate_referral")
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
-        raise DomainError("That person already has an account.", field="email", code="already_customer")
+        raise DomainError(N_("That person already has an account."), field="email", code="already_customer")
     referral = Referral(program_id=program.id, referee_email=email, status=Referral.PENDING)
     db.session.add(referral)
     record(actor, "referral.invited", referral, {"email": email})
@@ -175,7 +177,7 @@ def invite_by_email(program: ReferralProgram, actor: User, email: str) -> Referr
         email,
         "referrals/invitation",
         about=referral,
-        subject=f"{actor.display_name} invites you to Tessera",
+        subject=lazy_gettext("%(name)s invites you to Tessera", name=actor.display_name),
         user=None,
         inviter=actor.display_name,
         message=program.custom_message,
@@ -244,7 +246,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
         program.user.email,
         "referrals/confirmed",
         about=referral,
-        subject="You earned a referral reward",
+        subject=lazy_gettext("You earned a referral reward"),
         user=program.user,
         reward=reward,
         currency=program.currency,
@@ -258,7 +260,7 @@ def confirm_referral(referee_user_id: int, invoice_id: int, invoice_total: int) 
 
 def _clean_details(method: str, details: dict, user: User) -> dict:
     if method not in METHOD_FIELDS:
-        raise DomainError("Choose a payout method.", field="method")
+        raise DomainError(N_("Choose a payout method."), field="method")
     cleaned: dict[str, Any] = {}
     for name in METHOD_FIELDS[method]:
         value = str(details.get(name) or "").strip()
@@ -275,7 +277,7 @@ def _clean_details(method: str, details: dict, user: User) -> dict:
         org = db.session.get(Organization, org_id) if org_id is not None else None
         membership = load_membership(org.slug, user.id) if org is not None else None
         if org is None or membership is None or not role_allows(membership.role, "billing"):
-            raise DomainError("Choose an organization whose billing you manage.", field="organization_id")
+            raise DomainError(N_("Choose an organization whose billing you manage."), field="organization_id")
         cleaned["organization_id"] = org.id
         cleaned["organization_name"] = org.name
     return cleaned
@@ -312,7 +314,7 @@ def request_payout(program: ReferralProgram, actor: User, amount: int, method: s
         )
     )
     if not reserved:
-        raise DomainError("That is more than your available balance.", field="amount", code="insufficient_balance")
+        raise DomainError(N_("That is more than your available balance."), field="amount", code="insufficient_balance")
     payout = ReferralPayout(
         program_id=program.id, amount=amount, currency=program.currency, method=method, details=cleaned
     )
@@ -322,7 +324,7 @@ def request_payout(program: ReferralProgram, actor: User, amount: int, method: s
     if method == "STORE_CREDIT":
         _credit_store(payout, actor)
     else:
-        _mail_payout(payout, "requested")
+        _mail_payout(payout, N_("requested"))
     return payout
 
 
@@ -335,37 +337,37 @@ def _move(payout: ReferralPayout, to: str, actor) -> None:
 def approve_payout(payout: ReferralPayout, actor: User) -> None:
     _move(payout, ReferralPayout.APPROVED, actor)
     record(actor, "referral.payout_approved", payout)
-    _mail_payout(payout, "approved")
+    _mail_payout(payout, N_("approved"))
 
 
 def mark_processing(payout: ReferralPayout, actor: User) -> None:
     _move(payout, ReferralPayout.PROCESSING, actor)
     payout.processed_at = utcnow()
     record(actor, "referral.payout_processing", payout)
-    _mail_payout(payout, "processing")
+    _mail_payout(payout, N_("processing"))
 
 
 def complete_payout(payout: ReferralPayout, actor, transaction_id: str) -> None:
     transaction_id = (transaction_id or "").strip()
     if not transaction_id:
-        raise DomainError("Enter the transaction id of the transfer.", field="transaction_id")
+        raise DomainError(N_("Enter the transaction id of the transfer."), field="transaction_id")
     _move(payout, ReferralPayout.COMPLETED, actor)
     _settle(payout, paid=True)
     payout.transaction_id = transaction_id[:128]
     payout.completed_at = utcnow()
     record(actor, "referral.payout_completed", payout, {"transaction_id": payout.transaction_id})
-    _mail_payout(payout, "completed")
+    _mail_payout(payout, N_("completed"))
 
 
 def fail_payout(payout: ReferralPayout, actor: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the payout failed.", field="reason")
+        raise DomainError(N_("Say why the payout failed."), field="reason")
     _move(payout, ReferralPayout.FAILED, actor)
     _settle(payout, paid=False)
     payout.error_message = reason[:1000]
     record(actor, "referral.payout_failed", payout, {"reason": payout.error_message})
-    _mail_payout(payout, "failed")
+    _mail_payout(payout, N_("failed"))
 
 
 def cancel_payout(payout_id: int, actor: User) -> ReferralPayout:
@@ -378,7 +380,7 @@ def cancel_payout(payout_id: int, actor: User) -> ReferralPayout:
     if payout is None or program is None or payout.program_id != program.id:
         from webapp.core.errors import NotFound
 
-        raise NotFound("No such payout.")
+        raise NotFound(N_("No such payout."))
     if payout.status != ReferralPayout.PENDING:
         raise IllegalTransition(
             f"This payout is {payout.status.lower()}: only a pending payout can be canceled.", code="not_pending"
@@ -387,7 +389,7 @@ def cancel_payout(payout_id: int, actor: User) -> ReferralPayout:
     _settle(payout, paid=False)
     payout.canceled_at = utcnow()
     record(actor, "referral.payout_canceled", payout, {"amount": payout.amount})
-    _mail_payout(payout, "canceled")
+    _mail_payout(payout, N_("canceled"))
     return payout
 
 
@@ -406,7 +408,7 @@ def _settle(payout: ReferralPayout, *, paid: bool) -> None:
         )
     )
     if not moved:
-        raise DomainError("The program's pending balance does not cover this payout.", code="balance_mismatch")
+        raise DomainError(N_("The program's pending balance does not cover this payout."), code="balance_mismatch")
 
 
 def _credit_store(payout: ReferralPayout, actor: User) -> None:
@@ -426,7 +428,7 @@ def _mail_payout(payout: ReferralPayout, step: str) -> None:
         program.user.email,
         "referrals/payout",
         about=payout,
-        subject=f"Referral payout {step}",
+        subject=lazy_gettext("Referral payout %(step)s", step=lazy_gettext(step)),
         user=program.user,
         payout=payout,
         step=step,
@@ -503,13 +505,27 @@ def weekly_charts(program: ReferralProgram, now=None) -> list[Chart]:
     return [
         Chart(
             id=f"chart-referral-{key}",
-            title=title,
-            points=[Point(w["week"].strftime("%d %b"), w[key]) for w in weeks],
-            noun=noun,
-            label_heading="Week of",
-            value_heading=title,
+            title=gettext(title),
+            points=[Point(_day_and_month(w["week"]), w[key]) for w in weeks],
+            noun=gettext(noun),
+            label_heading=gettext("Week of"),
+            value_heading=gettext(title),
             compact=True,
             zero_is_empty=True,
         )
-        for key, title, noun in (("clicks", "Clicks per week", "clicks"), ("signups", "Sign-ups per week", "sign-ups"))
+        for key, title, noun in (
+            ("clicks", N_("Clicks per week"), N_("clicks")),
+            ("signups", N_("Sign-ups per week"), N_("sign-ups")),
+        )
     ]
+
+
+def _day_and_month(when) -> str:
+    """ "04 Dec" in English, "12月4日" in Japanese."""
+    from webapp.core.i18n import is_english, language
+
+    if is_english():
+        return when.strftime("%d %b")
+    from babel.dates import format_date
+
+    return format_date(when.date(), "M月d日", locale=language())

@@ -21,12 +21,13 @@ def init_app(app):
     admin_nav_item("Workflow invoice lines", "workflows_admin.lines", order=61)
     from webapp.billing.services import BILLING_RUN_BATCH_SOURCES
     from webapp.core.registry import add_once
+    from webapp.core.terms import N_
     from webapp.notifications.services import register_type
     from webapp.workflows.bridges import approved_lines_for_billing_batch
 
     # One call per batch of accounts (one query), not one per account.
     add_once(BILLING_RUN_BATCH_SOURCES, approved_lines_for_billing_batch)
-    register_type("workflow.notice", "Messages from workflows")
+    register_type("workflow.notice", N_("Messages from workflows"))
 
 
 from webapp.workflows import (  # noqa: E402,F401

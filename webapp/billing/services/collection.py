@@ -199,6 +199,7 @@ def attempt_settled(payment: Payment) -> None:
 def collection_email(attempt: CollectionAttempt) -> None:
     """Tell the customer the card was not charged, when we try again, and how to pay another way."""
     from flask import url_for
+    from flask_babel import lazy_gettext
 
     from webapp.billing.services import ensure_payment_link
     from webapp.core.money import format_amount
@@ -209,12 +210,12 @@ def collection_email(attempt: CollectionAttempt) -> None:
         return
     ensure_payment_link(invoice)
     org = invoice.organization
-    card = attempt.payment_method.label if attempt.payment_method else "your card"
+    card = attempt.payment_method.label if attempt.payment_method else lazy_gettext("your card")
     send_email(
         org.email,
         "billing/collection_failed",
         about=invoice,
-        subject=f"We could not charge {card} for invoice {invoice.number}",
+        subject=lazy_gettext("We could not charge %(card)s for invoice %(number)s", card=card, number=invoice.number),
         org=org,
         org_name=org.name,
         invoice=invoice,

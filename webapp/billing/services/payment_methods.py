@@ -166,7 +166,9 @@ def expiring_methods(now: datetime | None = None) -> list[PaymentMethod]:
 def send_expiry_notices(now: datetime | None = None) -> int:
     """E-mail the organization and tell its owners and billing members in the app, once per card."""
     from flask import url_for
+    from flask_babel import LazyString, lazy_gettext
 
+    from webapp.billing.jobs import _due_date
     from webapp.mail import send_email
 
     now = now or utcnow()
@@ -175,15 +177,19 @@ def send_expiry_notices(now: datetime | None = None) -> int:
         account = get_existing(BillingAccount, method.account_id)
         org = account.organization
         link = url_for("billing.payment_methods", slug=org.slug, _external=True)
+        expires_on = LazyString(_due_date, method.expires_on)  # a date in the recipient's language
         subject = f"{org.name}: your {method.label} expires on {method.expires_on:%d %b %Y}"
         send_email(
             org.email,
             "billing/card_expiring",
-            subject=subject,
+            subject=lazy_gettext(
+                "%(org)s: your %(card)s expires on %(date)s", org=org.name, card=method.label, date=expires_on
+            ),
             org=org,
             about=method,
             org_name=org.name,
             method=method,
+            expires_on=expires_on,
             link=link,
         )
         _notify_billing_members(org, subject, "Add a new card so invoices keep being paid automatically.", link)
@@ -208,6 +214,7 @@ def _notify_billing_members(org, title: str, body: str, link: str) -> None:
 
 
 def register_notification_type() -> None:
+    from webapp.core.terms import N_
     from webapp.notifications.services import BOTH, register_type
 
-    register_type("payment_method.expiring", "A saved card is about to expire", BOTH)
+    register_type("payment_method.expiring", N_("A saved card is about to expire"), BOTH)

@@ -14,6 +14,7 @@ from webapp.audit import record
 from webapp.core.access import role_allows, roles_with
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.notifications.services import BOTH, IN_APP, notify, register_type
 from webapp.orgs.models import Membership
@@ -21,9 +22,9 @@ from webapp.studio.models import Post, PublishJob, StudioSettings
 
 COMMENT_MAX = 2000
 
-register_type("post.approval_requested", "A team member's post needs approval", IN_APP)
-register_type("post.approved", "Your post was approved", IN_APP)
-register_type("post.rejected", "Your post was sent back with a comment", BOTH)
+register_type("post.approval_requested", N_("A team member's post needs approval"), IN_APP)
+register_type("post.approved", N_("Your post was approved"), IN_APP)
+register_type("post.rejected", N_("Your post was sent back with a comment"), BOTH)
 
 
 def settings_for(org) -> StudioSettings:
