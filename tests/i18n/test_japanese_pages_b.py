@@ -237,3 +237,27 @@ def test_the_suspension_e_mail_reads_in_its_owners_language(ctx, app, locale):
     else:
         assert message.subject == f"{org.name} is suspended on Tessera"
         assert "The reason given: Unpaid since March" in message.text_body
+
+
+def test_a_failed_payment_is_explained_in_the_payers_language(app):
+    """The sentence a failed Paynow call leaves on the payment is stored in English (staff read it in
+    the console); the payer reads the same failure in their own language."""
+    from types import SimpleNamespace
+
+    from flask_babel import force_locale
+
+    from webapp.core.display import payer_message, provider_sentence
+
+    with app.test_request_context("/"), force_locale("en"):
+        stored = provider_sentence("paynow", "timeout", payment=True)
+    assert stored == "Paynow did not answer in time; nothing was charged. Try again in a minute."
+    failed = SimpleNamespace(provider="paynow", error_message=stored, status="FAILED")
+    cancelled = SimpleNamespace(provider="paynow", error_message="cancelled", status="CANCELLED")
+    with app.test_request_context("/", headers={"Accept-Language": "ja"}):
+        assert payer_message(failed) == (
+            "Paynow から時間内に応答がありませんでした。請求は発生していません。1分ほどしてからもう一度お試しください。"
+        )
+        assert payer_message(cancelled) == "Paynow でお支払いがキャンセルされました。請求は発生していません。"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert payer_message(failed) == stored
+        assert payer_message(cancelled) == "The payment was cancelled at Paynow; nothing was charged."
