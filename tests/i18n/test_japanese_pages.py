@@ -99,6 +99,10 @@ ALLOWED = {
     "jpeg",
     "webp",
     "gif",
+    "http",
+    "smtp",
+    "bearer",
+    "basic",
 }
 SKIPPED = {"script", "style", "svg"}
 
@@ -174,9 +178,11 @@ def database_text() -> str:
 # Japanese end it).
 ASCII_RUN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*(?:[ ,.&+]+[A-Za-z][A-Za-z'\u2019\-]*)*")
 # Codes that read the same in any language: URLs with their method, scopes and event names
-# ("usage:read", "connection.expired"), identifiers and zone keys ("tsk_…", "Europe/London").
+# ("usage:read", "connection.expired"), identifiers and zone keys ("tsk_…", "Europe/London"), and an
+# HTTP method on its own, in capitals (a step's "PATCH"; a "Delete" button is still English).
 CODES = re.compile(
     r"\b(?:GET|POST|PUT|PATCH|DELETE) https?://\S+|https?://\S+|\S*[A-Za-z][:_/.][A-Za-z]\S*|#[A-Za-z]\w*|(?<!\w)\.\w+"
+    r"|\b(?:GET|HEAD|POST|PUT|PATCH|DELETE)\b"
 )
 
 

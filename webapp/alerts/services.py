@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
 from webapp.alerts.models import CRITICAL, SEVERITIES, SystemAlert
@@ -78,7 +79,9 @@ def _email_staff_once(alert: SystemAlert) -> None:
             user.email,
             "alerts/critical",
             about=alert,
-            subject=f"[Tessera critical] {alert.source}: {alert.message[:80]}",
+            subject=lazy_gettext(
+                "[Tessera critical] %(source)s: %(message)s", source=alert.source, message=alert.message[:80]
+            ),
             user=user,
             alert=alert,
             link=link,

@@ -1,5 +1,6 @@
 from flask import current_app, flash, request, session, url_for
 from flask import redirect as flask_redirect
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import bp
@@ -63,7 +64,7 @@ def signup():
     return perform(
         sign_up,
         then=_signed_in,
-        success="Welcome! We sent you a link to confirm your e-mail address.",
+        success=gettext("Welcome! We sent you a link to confirm your e-mail address."),
         form=form,
         failed=lambda _: render("auth/signup.html", form=form),
     )
@@ -87,7 +88,7 @@ def login():
 
     def answer(outcome):
         if outcome is None:  # the failure is recorded and committed; the form says so
-            apply_error(form, DomainError(accounts.INVALID_CREDENTIALS), field="password")
+            apply_error(form, DomainError(gettext(accounts.INVALID_CREDENTIALS)), field="password")
             return render("auth/login.html", form=form)
         if not isinstance(outcome, accounts.SessionUser):
             session[PENDING_2FA] = outcome.id
@@ -123,7 +124,7 @@ def second_factor():
 
     def answer(signed_in):
         if signed_in is None:
-            apply_error(form, DomainError("That code is not right."), field="code")
+            apply_error(form, DomainError(gettext("That code is not right.")), field="code")
             return render("auth/second_factor.html", form=form)
         return _signed_in(signed_in)
 
@@ -135,7 +136,7 @@ def second_factor():
 def logout():
     def signed_out(_):
         logout_user()
-        flash("You are logged out.", "info")
+        flash(gettext("You are logged out."), "info")
         return redirect(url_for("auth.login"))
 
     return perform(lambda: accounts.log_out(current_user.user, current_user.session), then=signed_out)
@@ -151,7 +152,7 @@ def verify_email(token):
     return perform(
         lambda: accounts.verify_email(token),
         then=lambda _: redirect(url_for("orgs.home") if current_user.is_authenticated else url_for("auth.login")),
-        success="Your e-mail address is confirmed.",
+        success=gettext("Your e-mail address is confirmed."),
         failed=_token_problem,
     )
 
@@ -163,7 +164,7 @@ def resend_verification():
     return perform(
         lambda: accounts.resend_verification(current_user.user),
         then=url_for("account.profile"),
-        success="We sent a new confirmation link.",
+        success=gettext("We sent a new confirmation link."),
     )
 
 
@@ -176,7 +177,7 @@ def request_reset():
     return perform(
         lambda: accounts.request_password_reset(form.email.data),
         then=url_for("auth.login"),
-        success="If that address has an account, a reset link is on its way.",
+        success=gettext("If that address has an account, a reset link is on its way."),
     )
 
 
@@ -204,6 +205,6 @@ def reset_password(token):
     return perform(
         lambda: accounts.reset_password(token, form.password.data),
         then=changed,
-        success="Your password is changed. Log in with the new one.",
+        success=gettext("Your password is changed. Log in with the new one."),
         failed=refused,
     )

@@ -12,7 +12,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +21,7 @@ from webapp.auth.models import AuthToken, RecoveryCode, SessionUser, User, UserS
 from webapp.core.errors import DomainError
 from webapp.core.events import emit
 from webapp.core.models import rowcount, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import db
 from webapp.mail import send_email
 from webapp.secrets import clear_field, decrypt_field, encrypt_field, has_field
@@ -52,9 +53,9 @@ def password_matches(user: User, password: str) -> bool:
 
 def check_password_strength(password: str, email: str = "") -> None:
     if len(password) < MIN_PASSWORD:
-        raise DomainError(f"Use at least {MIN_PASSWORD} characters.", field="password")
+        raise DomainError(gettext("Use at least %(n)s characters.", n=MIN_PASSWORD), field="password")
     if email and password.lower() == email.lower():
-        raise DomainError("The password cannot be your e-mail address.", field="password")
+        raise DomainError(gettext("The password cannot be your e-mail address."), field="password")
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -66,7 +67,7 @@ def sign_up(email: str, password: str, name: str = "") -> User:
 
     email = email.strip().lower()
     if find_user_by_email(email):
-        raise DomainError("An account with this e-mail already exists. Log in instead.", field="email")
+        raise DomainError(gettext("An account with this e-mail already exists. Log in instead."), field="email")
     check_password_strength(password, email)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     db.session.add(user)
@@ -108,9 +109,9 @@ def _usable_token(token: str, purpose: str, *, lock: bool = False) -> AuthToken:
     stmt = select(AuthToken).where(AuthToken.token_hash == hash_token(token), AuthToken.purpose == purpose)
     row = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if row is None or row.used_at is not None:
-        raise DomainError("This link is not valid or was already used.", code="token_invalid")
+        raise DomainError(gettext("This link is not valid or was already used."), code="token_invalid")
     if row.expires_at <= utcnow():
-        raise DomainError("This link has expired. Ask for a new one.", code="token_expired")
+        raise DomainError(gettext("This link has expired. Ask for a new one."), code="token_expired")
     return row
 
 
@@ -154,7 +155,7 @@ def verify_email(token: str) -> User:
     return user
 
 
-INVALID_CREDENTIALS = "E-mail or password is not right."
+INVALID_CREDENTIALS = N_("E-mail or password is not right.")
 
 
 def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
@@ -169,7 +170,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
             login_failed(user, ip, step="password")
         return None
     if user.is_suspended:
-        raise DomainError("This account is suspended. Contact support.", code="account_suspended")
+        raise DomainError(gettext("This account is suspended. Contact support."), code="account_suspended")
     return user
 
 
@@ -194,11 +195,11 @@ def login_failed(user: User, ip: str | None, *, step: str) -> None:
         send_email(
             user.email,
             "auth/login_failures",
-            subject="Failed sign-in attempts on your Tessera account",
+            subject=lazy_gettext("Failed sign-in attempts on your Tessera account"),
             user=user,
             name=user.display_name,
             failures=failures,
-            ip=ip or "an unknown address",
+            ip=ip or lazy_gettext("an unknown address"),
             reset_link=current_app.config["BASE_URL"] + url_for("auth.request_reset"),
         )
         record(user, "user.login_failures_notified", user, {"failures": failures})
@@ -414,7 +415,7 @@ def use_recovery_code(user: User, code: str) -> bool:
 def enable_totp(user: User, code: str) -> list[str]:
     """Turn the second factor on; answers the ten recovery codes to show once."""
     if not totp_code_valid(user, code):
-        raise DomainError("That code is not right. Check the time on your phone and try again.", field="code")
+        raise DomainError(gettext("That code is not right. Check the time on your phone and try again."), field="code")
     user.totp_enabled_at = utcnow()
     record(user, "user.totp_enabled", user)
     return generate_recovery_codes(user)
@@ -445,7 +446,7 @@ def staff_reset_totp(user: User, staff: User, reason: str = "") -> None:
         user.email,
         "auth/totp_reset",
         about=user,
-        subject="Two-factor sign-in was turned off on your Tessera account",
+        subject=lazy_gettext("Two-factor sign-in was turned off on your Tessera account"),
         user=user,
         name=user.display_name,
         reason=reason.strip()[:500],

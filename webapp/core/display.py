@@ -172,8 +172,12 @@ def join_words(items: Iterable) -> str:
 
 
 def article(word) -> str:
-    """ "an Admin", "a Member"."""
+    """ "an Admin", "a Member"; the word alone in a language without articles (Japanese)."""
+    from webapp.core.i18n import is_english
+
     text = str(word)
+    if not is_english():
+        return text
     return ("an " if text[:1].lower() in "aeiou" else "a ") + text
 
 
@@ -188,19 +192,60 @@ def provider_name(provider) -> str:
     return _PROVIDER_NAMES.get(str(provider).lower(), label(provider))
 
 
+PROVIDER_FAILURES = ("timeout", "network", "rate_limited", "server", "refused")
+
+
 def provider_sentence(provider, kind: str, *, payment: bool = False) -> str:
-    """A failed provider call as a sentence the person can act on (no exception names, no status codes)."""
+    """A failed provider call as a sentence the person can act on (no exception names, no status codes),
+    in the reader's language."""
+    from flask_babel import gettext
+
     name = provider_name(provider)
-    nothing = " nothing was charged." if payment else " nothing changed."
-    later = "Try again in a minute."
-    sentences = {
-        "timeout": f"{name} did not answer in time;{nothing} {later}",
-        "network": f"We could not reach {name};{nothing} {later}",
-        "rate_limited": f"{name} is busy right now;{nothing} {later}",
-        "server": f"{name} had a problem on its side;{nothing} Try again in a few minutes.",
-    }
-    then = "Check the details, or choose another way to pay." if payment else "Check the details and try again."
-    return sentences.get(kind, f"{name} did not accept the request;{nothing} {then}")
+    if payment:
+        sentences = {
+            "timeout": gettext(
+                "%(name)s did not answer in time; nothing was charged. Try again in a minute.", name=name
+            ),
+            "network": gettext("We could not reach %(name)s; nothing was charged. Try again in a minute.", name=name),
+            "rate_limited": gettext(
+                "%(name)s is busy right now; nothing was charged. Try again in a minute.", name=name
+            ),
+            "server": gettext(
+                "%(name)s had a problem on its side; nothing was charged. Try again in a few minutes.", name=name
+            ),
+        }
+        refused = gettext(
+            "%(name)s did not accept the request; nothing was charged. "
+            "Check the details, or choose another way to pay.",
+            name=name,
+        )
+    else:
+        sentences = {
+            "timeout": gettext("%(name)s did not answer in time; nothing changed. Try again in a minute.", name=name),
+            "network": gettext("We could not reach %(name)s; nothing changed. Try again in a minute.", name=name),
+            "rate_limited": gettext("%(name)s is busy right now; nothing changed. Try again in a minute.", name=name),
+            "server": gettext(
+                "%(name)s had a problem on its side; nothing changed. Try again in a few minutes.", name=name
+            ),
+        }
+        refused = gettext(
+            "%(name)s did not accept the request; nothing changed. Check the details and try again.", name=name
+        )
+    return sentences.get(kind, refused)
+
+
+def _provider_failure_kind(provider, sentence: str) -> str | None:
+    """Which failure a stored (English) payment sentence tells, so the payer reads it in their language."""
+    from flask import has_app_context
+    from flask_babel import force_locale
+
+    if not has_app_context():
+        return None
+    with force_locale("en"):
+        for kind in PROVIDER_FAILURES:
+            if provider_sentence(provider, kind, payment=True) == sentence:
+                return kind
+    return None
 
 
 # The audit log: entities as links where a staff page shows them, amounts in cents as money.
@@ -293,17 +338,30 @@ def audit_details(entry) -> list[dict]:
 
 def payer_message(payment) -> str:
     """Why a payment did not go through, as the payer reads it (the call log keeps the detail)."""
+    from flask_babel import gettext
+
     name = provider_name(payment.provider or "")
     reason = (payment.error_message or "").strip()
+    kind = _provider_failure_kind(payment.provider or "", reason) if reason else None
+    if kind:
+        return provider_sentence(payment.provider or "", kind, payment=True)
     if reason.endswith(".") and " " in reason:
-        return reason if "charged" in reason else f"{reason} Nothing was charged."
+        shown = translated(reason)
+        return shown if "charged" in reason else gettext("%(reason)s Nothing was charged.", reason=shown)
     if reason.lower() == "cancelled" or payment.status == "CANCELLED":
-        return f"The payment was cancelled at {name}; nothing was charged."
+        return gettext("The payment was cancelled at %(name)s; nothing was charged.", name=name)
     if reason.lower() == "amount mismatch":
-        return f"{name} reported an amount other than this payment's, so it was not applied; nothing was charged."
+        return gettext(
+            "%(name)s reported an amount other than this payment's, so it was not applied; nothing was charged.",
+            name=name,
+        )
     if reason:
-        return f"{name} did not complete the payment (it said “{reason}”); nothing was charged."
-    return "The payment did not go through; nothing was charged."
+        return gettext(
+            "%(name)s did not complete the payment (it said “%(reason)s”); nothing was charged.",
+            name=name,
+            reason=reason,
+        )
+    return gettext("The payment did not go through; nothing was charged.")
 
 
 # What a step or a payload returned, as fields a person reads (the JSON stays behind a "raw" toggle).

@@ -72,6 +72,14 @@ def choose_locale() -> str:
         chosen = getattr(current_user.user, "locale", None)
         if chosen in LANGUAGES:
             return chosen
+    return browser_language()
+
+
+def browser_language() -> str:
+    """The language the browser asks for (Accept-Language), else English; what a payer without an
+    account reads, and the outage page, which cannot look anyone's profile up."""
+    if not has_request_context() or request.path.startswith(ENGLISH_ONLY):
+        return DEFAULT
     return request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT
 
 

@@ -12,13 +12,16 @@ import contextlib
 import logging
 
 from flask import Flask, Response, current_app, jsonify
+from flask_babel import force_locale
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from webapp.core.i18n import browser_language
+from webapp.core.terms import N_
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 15
-MESSAGE = "Tessera cannot reach its database right now. Nothing was changed; try again in a moment."
+MESSAGE = N_("Tessera cannot reach its database right now. Nothing was changed; try again in a moment.")
 
 
 def outage_response() -> tuple[Response | str, int, dict[str, str]]:
@@ -29,7 +32,9 @@ def outage_response() -> tuple[Response | str, int, dict[str, str]]:
         body = jsonify({"error": {"code": "database_unavailable", "message": MESSAGE, "details": {}}})
     else:
         # Straight from the Jinja environment: Flask's context processors would load the signed-in user.
-        body = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGE)
+        # The language from the browser alone, for the same reason (the profile's choice is a query).
+        with force_locale(browser_language()):
+            body = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGE)
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
 

@@ -6,6 +6,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,20 +45,23 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_response(400, "csrf_failed", "The form expired or was sent from elsewhere. Reload and try again.")
+        return error_response(
+            400, "csrf_failed", N_("The form expired or was sent from elsewhere. Reload and try again.")
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         return error_response(error.status, error.code, error.message, error.details)
 
+    # English here (the JSON API's words); the error page shows them in the reader's language.
     messages = {
-        400: ("bad_request", "The request could not be understood."),
-        403: ("forbidden", "Your role in this organization does not allow that."),
-        404: ("not_found", "There is nothing here."),
-        405: ("method_not_allowed", "That method is not allowed here."),
-        413: ("payload_too_large", "The request body is larger than this address accepts."),
-        429: ("rate_limited", "Too many attempts. Wait a moment and try again."),
-        500: ("internal_error", "Something went wrong on our side. It has been logged."),
+        400: ("bad_request", N_("The request could not be understood.")),
+        403: ("forbidden", N_("Your role in this organization does not allow that.")),
+        404: ("not_found", N_("There is nothing here.")),
+        405: ("method_not_allowed", N_("That method is not allowed here.")),
+        413: ("payload_too_large", N_("The request body is larger than this address accepts.")),
+        429: ("rate_limited", N_("Too many attempts. Wait a moment and try again.")),
+        500: ("internal_error", N_("Something went wrong on our side. It has been logged.")),
     }
     for status, (code, message) in messages.items():
         if status in (404, 405, 413):

@@ -10,11 +10,13 @@ def _choices(*pairs):
 
 
 DIRECTIONS = _choices(
-    ("IMPORT", "Import from freee"), ("EXPORT", "Export to freee"), ("BIDIRECTIONAL", "Both ways (import, then export)")
+    ("IMPORT", _l("Import from freee")),
+    ("EXPORT", _l("Export to freee")),
+    ("BIDIRECTIONAL", _l("Both ways (import, then export)")),
 )
-ENTITIES = _choices(("partners", "Partners"), ("invoices", "Invoices"), ("deals", "Deals"))
-FREQUENCIES = _choices(("off", "Manual only"), ("hourly", "Every hour"), ("daily", "Every day"))
-SYNC_TYPES = _choices(("incremental", "Changes since last sync"), ("full", "Full rescan"))
+ENTITIES = _choices(("partners", _l("Partners")), ("invoices", _l("Invoices")), ("deals", _l("Deals")))
+FREQUENCIES = _choices(("off", _l("Manual only")), ("hourly", _l("Every hour")), ("daily", _l("Every day")))
+SYNC_TYPES = _choices(("incremental", _l("Changes since last sync")), ("full", _l("Full rescan")))
 
 
 class FreeeSyncForm(FlaskForm):
@@ -30,7 +32,7 @@ class FreeeSyncForm(FlaskForm):
     since_date = DateField(_l("Since"), validators=[Optional()], description=_l("Only records changed or issued since"))
 
 
-EXPORT_AS = _choices(("invoices", "freee invoices (invoice API)"), ("deals", "Income deals (取引)"))
+EXPORT_AS = _choices(("invoices", _l("freee invoices (invoice API)")), ("deals", _l("Income deals (取引)")))
 
 
 class ScheduleForm(FlaskForm):

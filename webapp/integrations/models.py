@@ -14,9 +14,40 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import EncryptedColumns, encrypted_fields
+
+# What the sync pages show for a run's stored words (``label`` and ``translated`` look them up): its
+# direction and kind, and the counters its job bumps ("partners_added" reads "partners added").
+RUN_WORDS = (
+    N_("Import"),
+    N_("Export"),
+    N_("Bidirectional"),
+    N_("Full"),
+    N_("Incremental"),
+    N_("partners"),
+    N_("invoices"),
+    N_("deals"),
+    N_("partners added"),
+    N_("partners updated"),
+    N_("partners failed"),
+    N_("partners exported"),
+    N_("partners skipped"),
+    N_("invoices added"),
+    N_("invoices updated"),
+    N_("invoices failed"),
+    N_("invoices exported"),
+    N_("invoices skipped"),
+    N_("deals added"),
+    N_("deals updated"),
+    N_("deals failed"),
+    N_("scanned"),
+    N_("added"),
+    N_("updated"),
+    N_("removed"),
+)
 
 
 class OutboundCall(Model):

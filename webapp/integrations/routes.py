@@ -1,6 +1,7 @@
 from typing import Any
 
 from flask import abort, flash, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -117,7 +118,9 @@ def sync_now(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     if not EmptyForm().validate_on_submit():
         return redirect(_back_to(conn))
-    return perform(lambda: services.start_sync(conn, current_user.user), then=_back_to(conn), success="Sync started.")
+    return perform(
+        lambda: services.start_sync(conn, current_user.user), then=_back_to(conn), success=gettext("Sync started.")
+    )
 
 
 @bp.post("/connections/<int:connection_id>/freee-sync")
@@ -137,7 +140,7 @@ def freee_sync(org, connection_id):
             since_date=form.since_date.data,
         ),
         then=_back_to(conn),
-        success="freee sync started.",
+        success=gettext("freee sync started."),
         form=form,
         failed=lambda _: _connection_page(org, conn, freee_form=form, status=422),
     )
@@ -149,12 +152,12 @@ def drive_sync(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = DriveSyncForm()
     if not form.validate_on_submit():
-        flash("Choose a full or an incremental sync.", "error")
+        flash(gettext("Choose a full or an incremental sync."), "error")
         return redirect(_back_to(conn))
     return perform(
         lambda: services.start_drive_sync(conn, current_user.user, sync_type=form.sync_type.data),
         then=_back_to(conn),
-        success="Sync started.",
+        success=gettext("Sync started."),
     )
 
 
@@ -164,7 +167,7 @@ def schedule(org, connection_id):
     conn = org_object_or_404(Connection, org, connection_id)
     form = ScheduleForm()
     if not form.validate_on_submit():
-        flash("Choose manual, hourly or daily.", "error")
+        flash(gettext("Choose manual, hourly or daily."), "error")
         return redirect(_back_to(conn))
 
     def save():  # both settings in one transaction: a refusal of either saves neither
@@ -172,7 +175,7 @@ def schedule(org, connection_id):
             services.set_freee_export_as(conn, current_user.user, form.export_as.data)
         services.set_sync_frequency(conn, current_user.user, form.frequency.data)
 
-    return perform(save, then=_back_to(conn), success="Settings saved.")
+    return perform(save, then=_back_to(conn), success=gettext("Settings saved."))
 
 
 @bp.post("/connections/<int:connection_id>/disconnect")
@@ -185,7 +188,7 @@ def disconnect(org, connection_id):
     return perform(
         lambda: services.disconnect(conn, current_user.user),
         then=url_for(".index", slug=org.slug),
-        success=f"{label} disconnected; its tokens were deleted.",
+        success=gettext("%(provider)s disconnected; its tokens were deleted.", provider=label),
         failed=_back_to(conn),
         retry=False,  # the provider is told to revoke the tokens once
     )
@@ -232,7 +235,7 @@ def link_drive_file(org, drive_file_id):
     form = LinkFileForm()
     back = url_for(".drive_files", slug=org.slug, q=request.args.get("q") or None)
     if not form.validate_on_submit():
-        flash("Choose a project or a task.", "error")
+        flash(gettext("Choose a project or a task."), "error")
         return redirect(back)
     return perform(
         lambda: services.link_drive_file(
@@ -289,14 +292,14 @@ def choose_root_folder(org, connection_id):
     form = FolderForm()
     back = url_for(".drive_folders", slug=org.slug, connection_id=conn.id)
     if not form.validate_on_submit():
-        flash("That is not a Drive folder id.", "error")
+        flash(gettext("That is not a Drive folder id."), "error")
         return redirect(back)
     return perform(
         lambda: drive_rules.choose_root_folder(conn, current_user.user, form.folder_id.data or None),
         then=_back_to(conn),
-        success="Folder saved: the next sync walks only that folder."
+        success=gettext("Folder saved: the next sync walks only that folder.")
         if form.folder_id.data
-        else "Syncing the whole Drive.",
+        else gettext("Syncing the whole Drive."),
         failed=back,
     )
 
@@ -308,12 +311,12 @@ def choose_project_folder(org, connection_id):
     form = ProjectFolderForm()
     back = url_for(".drive_folders", slug=org.slug, connection_id=conn.id)
     if not form.validate_on_submit():
-        flash("Choose a project and a folder.", "error")
+        flash(gettext("Choose a project and a folder."), "error")
         return redirect(back)
     return perform(
         lambda: drive_rules.set_project_folder(conn, current_user.user, form.project_id.data, form.folder_id.data),
         then=_back_to(conn),
-        success="Project folder saved." if form.folder_id.data else "Project folder removed.",
+        success=gettext("Project folder saved.") if form.folder_id.data else gettext("Project folder removed."),
         failed=back,
     )
 
@@ -387,7 +390,7 @@ def open_cached_drive_file(org, drive_file_id):
 
     drive_file = _listed_file(org, drive_file_id)
     if drive_file.task_id is None or not drive_rules.can_cache(drive_file):
-        flash("Only a file attached to a task has a cached copy; open it at Google.", "error")
+        flash(gettext("Only a file attached to a task has a cached copy; open it at Google."), "error")
         return redirect(url_for(".drive_files", slug=org.slug))
     return perform(
         lambda: drive_rules.cached_copy(drive_file, current_user.user),

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext
 from sqlalchemy import exists, select
 
 from webapp.audit import record
@@ -190,7 +191,7 @@ def suspend_organization(org: Organization, staff, reason: str) -> Organization:
     org.suspended_reason = reason
     org.suspended_by_id = staff.id
     record(staff, "organization.suspended", org, {"reason": reason})
-    _tell_owners(org, "orgs/suspended", f"{org.name} is suspended on Tessera", reason=reason)
+    _tell_owners(org, "orgs/suspended", lazy_gettext("%(org)s is suspended on Tessera", org=org.name), reason=reason)
     _forget_api_keys()
     return org
 
@@ -212,7 +213,7 @@ def reactivate_organization(org: Organization, staff) -> dict:
         {"suspended_since": since.isoformat() if since else None, "resumed": resumed},
     )
     link = current_app.config["BASE_URL"] + url_for("orgs.dashboard", slug=org.slug)
-    _tell_owners(org, "orgs/reactivated", f"{org.name} is active again on Tessera", link=link)
+    _tell_owners(org, "orgs/reactivated", lazy_gettext("%(org)s is active again on Tessera", org=org.name), link=link)
     _forget_api_keys()
     return resumed
 

@@ -12,19 +12,20 @@ from __future__ import annotations
 from croniter import croniter
 
 from webapp.core.errors import DomainError
+from webapp.core.terms import N_
 from webapp.workflows.models import TRIGGER_EVENT, TRIGGER_SCHEDULE, TRIGGER_TYPES, WorkflowCredential
 from webapp.workflows.steps import STEP_TYPES
 
 EVENTS = {
-    "video.ready": "A video is ready",
-    "post.published": "A post was published",
-    "post.failed": "A post failed",
-    "invoice.issued": "An invoice was issued",
-    "invoice.overdue": "An invoice is overdue",
-    "invoice.paid": "An invoice was paid",
-    "payment.received": "A payment was received",
-    "ticket.opened": "A support ticket was opened",
-    "connection.expired": "A connection expired",
+    "video.ready": N_("A video is ready"),
+    "post.published": N_("A post was published"),
+    "post.failed": N_("A post failed"),
+    "invoice.issued": N_("An invoice was issued"),
+    "invoice.overdue": N_("An invoice is overdue"),
+    "invoice.paid": N_("An invoice was paid"),
+    "payment.received": N_("A payment was received"),
+    "ticket.opened": N_("A support ticket was opened"),
+    "connection.expired": N_("A connection expired"),
 }
 MAX_STEPS = 25
 

@@ -15,10 +15,10 @@ from webapp.workflows.definitions import EVENTS
 from webapp.workflows.models import WorkflowCredential
 
 TRIGGER_CHOICES = [
-    ("manual", "Manual (Run now button)"),
-    ("schedule", "Schedule (cron)"),
-    ("webhook", "Inbound webhook"),
-    ("event", "Tessera event"),
+    ("manual", _l("Manual (Run now button)")),
+    ("schedule", _l("Schedule (cron)")),
+    ("webhook", _l("Inbound webhook")),
+    ("event", _l("Tessera event")),
 ]
 
 
@@ -31,7 +31,11 @@ class WorkflowForm(FlaskForm):
         validators=[Optional(), Length(max=120)],
         description=_l("Five fields in the organization's time zone, e.g. 0 9 * * 1 (Mondays 09:00)."),
     )
-    event = SelectField(_l("Event"), choices=[SelectChoice(*c) for c in [("", "—"), *EVENTS.items()]], default="")
+    event = SelectField(
+        _l("Event"),
+        choices=[SelectChoice("", "—"), *(SelectChoice(name, _l(words)) for name, words in EVENTS.items())],
+        default="",
+    )
     max_concurrency = IntegerField(_l("Runs at the same time"), default=1, validators=[Optional(), NumberRange(1, 20)])
 
     def trigger_config(self) -> dict:
@@ -44,7 +48,9 @@ class AddStepForm(FlaskForm):
 
 class CredentialForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(*c) for c in WorkflowCredential.KINDS.items()])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(kind, _l(words)) for kind, words in WorkflowCredential.KINDS.items()]
+    )
     header_name = StringField(
         _l("Header name"),
         validators=[Optional(), Length(max=80)],

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigId, JobRunMixin, OrgOwnedMixin, TimestampMixin, utcnow
+from webapp.core.terms import N_
 from webapp.extensions import Model
 from webapp.jobs.lease import LeaseMixin
 from webapp.secrets import EncryptedColumns, encrypted_fields
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     _WebhookSecret = EncryptedColumns
 else:
     _WebhookSecret = encrypted_fields("webhook_secret")
+
+
+# The fields a run's trigger sends from Tessera itself, as its log names them (``label``).
+TRIGGER_WORDS = (N_("Started by"),)
 
 
 class Workflow(TimestampMixin, OrgOwnedMixin, _WebhookSecret, Model):
@@ -93,10 +98,10 @@ class WorkflowCredential(TimestampMixin, OrgOwnedMixin, _CredentialSecret, Model
 
     API_KEY_HEADER, BEARER, BASIC, OAUTH = "api_key_header", "bearer", "basic", "oauth_connection"
     KINDS = {
-        API_KEY_HEADER: "API key header",
-        BEARER: "Bearer token",
-        BASIC: "Basic auth",
-        OAUTH: "OAuth connection",
+        API_KEY_HEADER: N_("API key header"),
+        BEARER: N_("Bearer token"),
+        BASIC: N_("Basic auth"),
+        OAUTH: N_("OAuth connection"),
     }
 
     name: Mapped[str] = mapped_column(String(80))

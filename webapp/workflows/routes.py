@@ -5,11 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, flash, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.core.access import org_object_or_404, org_view
+from webapp.core.display import translated
 from webapp.core.forms import EmptyForm
 from webapp.core.htmx import redirect, render
 from webapp.core.pagination import page_arg, paginate
@@ -51,7 +53,7 @@ def step_form(step: WorkflowStep, credentials, formdata=None):
     if "credential_id" in form._fields:
         form.credential_id.choices = opts(
             [(0, "— none —")]
-            + [(c.id, f"{c.name} · {c.kind_label}") for c in credentials if c.kind in kind.credential_kinds]
+            + [(c.id, f"{c.name} · {translated(c.kind_label)}") for c in credentials if c.kind in kind.credential_kinds]
         )
     return form
 
@@ -117,7 +119,7 @@ def new(org):
             org, _user(), form.name.data, form.description.data, form.trigger_type.data, form.trigger_config()
         ),
         then=lambda workflow: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)),
-        success="Workflow created. Add its steps.",
+        success=gettext("Workflow created. Add its steps."),
         form=form,
         failed=lambda _: render("workflows/new.html", org=org, form=form, status=422),
     )
@@ -148,7 +150,7 @@ def save_settings(org, workflow_id):
             max_concurrency=form.max_concurrency.data or 1,
         ),
         then=url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id),
-        success="Saved.",
+        success=gettext("Saved."),
         form=form,
         failed=lambda _: _editor(org, workflow, settings_form=form, status=422),
     )
@@ -169,7 +171,7 @@ def enable(org, workflow_id):
     return perform(
         lambda: workflows.set_enabled(workflow, org, _user(), True),
         then=_back_to_list(org),
-        success=f"{workflow.name} is on.",
+        success=gettext("%(name)s is on.", name=workflow.name),
     )
 
 
@@ -180,7 +182,7 @@ def disable(org, workflow_id):
     return perform(
         lambda: workflows.set_enabled(workflow, org, _user(), False),
         then=_back_to_list(org),
-        success=f"{workflow.name} is off.",
+        success=gettext("%(name)s is off.", name=workflow.name),
     )
 
 
@@ -191,7 +193,7 @@ def duplicate(org, workflow_id):
     return perform(
         lambda: workflows.duplicate_workflow(workflow, org, _user()),
         then=lambda copy: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=copy.id)),
-        success="Duplicated (disabled until you enable it).",
+        success=gettext("Duplicated (disabled until you enable it)."),
         failed=url_for("workflows.index", slug=org.slug),
     )
 
@@ -203,7 +205,7 @@ def delete(org, workflow_id):
     return perform(
         lambda: workflows.delete_workflow(workflow, _user()),
         then=url_for("workflows.index", slug=org.slug),
-        success="Workflow deleted.",
+        success=gettext("Workflow deleted."),
     )
 
 
@@ -214,7 +216,7 @@ def rotate_secret(org, workflow_id):
     return perform(
         lambda: workflows.rotate_webhook_secret(workflow, _user()),
         then=url_for("workflows.edit", slug=org.slug, workflow_id=workflow_id),
-        success="New webhook address made; the old one no longer works.",
+        success=gettext("New webhook address made; the old one no longer works."),
     )
 
 
@@ -224,7 +226,7 @@ def run_now(org, workflow_id):
     workflow = org_object_or_404(Workflow, org, workflow_id)
     editor_url = url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)
     if not workflow.steps or workflow.missing_credentials:
-        flash("Add steps and choose their credentials before running.", "error")
+        flash(gettext("Add steps and choose their credentials before running."), "error")
         return redirect(editor_url)
     return perform(
         lambda: runs.start_run(workflow, "manual", {"started_by": _user().email}, actor=_user()),
@@ -271,7 +273,7 @@ def save_step(org, workflow_id, step_id):
     return perform(
         lambda: workflows.save_step(step, _user(), form, request.form.get(f"s{step.id}-step_name")),
         then=lambda _: _back(org, workflow),
-        success=lambda _: f"Step {step.position} saved.",
+        success=lambda _: gettext("Step %(number)s saved.", number=step.position),
         form=form,
         failed=lambda _: _editor(org, workflow, failed_step=(step.id, form), status=422),
     )
@@ -318,7 +320,7 @@ def run_list(org, workflow_id):
 @org_view("workflows")
 def run_detail(org, run_id):
     run = org_object_or_404(WorkflowRun, org, run_id)
-    return render("workflows/run.html", block="runlog", org=org, run=run, button=EmptyForm())
+    return render("workflows/run.html", block="runlog", org=org, run=run, step_types=STEP_TYPES, button=EmptyForm())
 
 
 @bp.post("/runs/<int:run_id>/retry")
@@ -328,7 +330,7 @@ def retry(org, run_id):
     return perform(
         lambda: runs.retry_run(run, _user()),
         then=url_for("workflows.run_detail", slug=org.slug, run_id=run.id),
-        success="Retrying from the failed step.",
+        success=gettext("Retrying from the failed step."),
     )
 
 
@@ -339,7 +341,7 @@ def cancel(org, run_id):
     return perform(
         lambda: runs.cancel_run(run, _user()),
         then=url_for("workflows.run_detail", slug=org.slug, run_id=run.id),
-        success="Run cancelled.",
+        success=gettext("Run cancelled."),
     )
 
 
@@ -386,7 +388,7 @@ def create_credential(org):
             connection_id=form.connection_id.data,
         ),
         then=url_for("workflows.credentials", slug=org.slug),
-        success=f"Credential “{form.name.data}” saved. Its secret will not be shown again.",
+        success=gettext("Credential “%(name)s” saved. Its secret will not be shown again.", name=form.name.data),
         form=form,
         failed=page,
     )
@@ -423,7 +425,7 @@ def credential_detail(org, credential_id):
     return perform(
         lambda: workflows.replace_secret(credential, _user(), form.secret.data),
         then=url_for("workflows.credential_detail", slug=org.slug, credential_id=credential.id),
-        success="Secret replaced.",
+        success=gettext("Secret replaced."),
         form=form,
         failed=page,
     )
@@ -436,7 +438,7 @@ def delete_credential(org, credential_id):
     return perform(
         lambda: workflows.delete_credential(credential, _user()),
         then=url_for("workflows.credentials", slug=org.slug),
-        success="Credential deleted. Steps that used it will fail until you choose another.",
+        success=gettext("Credential deleted. Steps that used it will fail until you choose another."),
     )
 
 

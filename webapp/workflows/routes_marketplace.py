@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import flash, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from webapp.core.access import org_view
@@ -17,7 +18,7 @@ from webapp.workflows import bp
 from webapp.workflows import services as workflows
 from webapp.workflows.definitions import validate_definition
 from webapp.workflows.forms import DraftForm, SaveDraftForm
-from webapp.workflows.models import WorkflowTemplate
+from webapp.workflows.models import WorkflowCredential, WorkflowTemplate
 from webapp.workflows.routes import _credentials, _user
 from webapp.workflows.steps import STEP_TYPES
 
@@ -61,15 +62,16 @@ def template_detail(org):
             entry=template,
             credentials=_credentials(org),
             step_types=STEP_TYPES,
+            kinds=WorkflowCredential.KINDS,
             error=problem.message if problem else None,
             status=422 if problem else 200,
         )
 
     def installed(workflow):
         if workflow.missing_credentials:
-            flash("Installed. Choose the credentials its steps need, then enable it.", "warning")
+            flash(gettext("Installed. Choose the credentials its steps need, then enable it."), "warning")
         else:
-            flash("Installed. Review it, then enable it.", "success")
+            flash(gettext("Installed. Review it, then enable it."), "success")
         return redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id))
 
     if request.method != "POST":
@@ -144,7 +146,7 @@ def save_draft(org):
     try:
         definition = load_json(form.definition.data)
     except ValueError:
-        form.definition.errors = ["The definition is not valid JSON."]
+        form.definition.errors = [gettext("The definition is not valid JSON.")]
         return page()
 
     def save():
@@ -154,7 +156,7 @@ def save_draft(org):
     return perform(
         save,
         then=lambda workflow: redirect(url_for("workflows.edit", slug=org.slug, workflow_id=workflow.id)),
-        success="Draft saved as a workflow. Review each step, then enable it.",
+        success=gettext("Draft saved as a workflow. Review each step, then enable it."),
         form=form,
         field="definition",
         failed=page,

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import force_locale
 
 from webapp.audit import record
 from webapp.billing.models import PAY_CANCELLED, PAY_FAILED, PAY_PAID, PAY_PENDING, PAY_REFUNDED, Invoice, Payment
@@ -82,9 +83,10 @@ class PaynowProvider(PaymentProvider):
                 result = client.initiate(**common)
         except ProviderError as error:
             # The payer reads a sentence; the exception, status and body stay in the call log (/admin/calls).
-            sentence = provider_sentence("paynow", error.kind, payment=True)
-            settle_payment(payment, PAY_FAILED, external_status="Error", error=sentence)
-            raise PaymentProviderError(sentence) from None
+            with force_locale("en"):  # stored in English, as staff read it; the payer reads their own language
+                stored = provider_sentence("paynow", error.kind, payment=True)
+            settle_payment(payment, PAY_FAILED, external_status="Error", error=stored)
+            raise PaymentProviderError(provider_sentence("paynow", error.kind, payment=True)) from None
         except PaynowError as error:  # Paynow's own refusal, in its words
             settle_payment(payment, PAY_FAILED, external_status="Error", error=str(error)[:500])
             raise PaymentProviderError(f"Paynow could not start the payment: {error}") from None

@@ -8,6 +8,8 @@ import json
 import time
 from datetime import timedelta
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import Form, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -15,13 +17,14 @@ import webapp.core.outbound  # noqa: F401  (defines the outbound.* settings)
 from webapp.core.access import ADMIN, BILLING, MEMBER, OWNER
 from webapp.core.models import utcnow
 from webapp.core.parsing import int_or_none
+from webapp.core.terms import N_
 from webapp.workflows.steps import StepContext, StepFailed, StepType, StopRun, WaitUntil, opts, register
 from webapp.workflows.templating import check_expression, check_syntax
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-PRIORITIES = [("LOW", "Low"), ("NORMAL", "Normal"), ("HIGH", "High"), ("URGENT", "Urgent")]
+PRIORITIES = [("LOW", _l("Low")), ("NORMAL", _l("Normal")), ("HIGH", _l("High")), ("URGENT", _l("Urgent"))]
 PLATFORMS = [("tiktok", "TikTok"), ("instagram", "Instagram"), ("youtube", "YouTube")]
-ROLES = [(OWNER, "Owners"), (ADMIN, "Admins"), (MEMBER, "Members"), (BILLING, "Billing")]
+ROLES = [(OWNER, _l("Owners")), (ADMIN, _l("Admins")), (MEMBER, _l("Members")), (BILLING, _l("Billing"))]
 
 
 def template_syntax(form, field):
@@ -55,7 +58,9 @@ def json_template(form, field):
 
 
 def credential_field():
-    return SelectField("Credential", coerce=int, choices=opts([(0, "— none —")]), default=0, validate_choice=True)
+    return SelectField(
+        _l("Credential"), coerce=int, choices=opts([(0, _l("— none —"))]), default=0, validate_choice=True
+    )
 
 
 def _parse_headers(text: str) -> dict[str, str]:
@@ -77,27 +82,27 @@ def _excerpt_body(content: bytes):
 
 
 class HttpRequestForm(Form):
-    method = SelectField("Method", choices=opts((m, m) for m in METHODS), default="POST")
-    url = StringField("URL", validators=[DataRequired(), Length(max=2000), http_url, template_syntax])
+    method = SelectField(_l("Method"), choices=opts((m, m) for m in METHODS), default="POST")
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000), http_url, template_syntax])
     headers = TextAreaField(
-        "Headers",
+        _l("Headers"),
         validators=[Optional(), Length(max=4000), header_lines, template_syntax],
-        description="One per line: Name: value. {{ placeholders }} allowed.",
+        description=_l("One per line: Name: value. {{ placeholders }} allowed."),
     )
     body = TextAreaField(
-        "JSON body",
+        _l("JSON body"),
         validators=[Optional(), Length(max=20000), json_template],
-        description='e.g. {"text": {{ trigger.title | json }}}',
+        description=_l('e.g. {"text": {{ trigger.title | json }}}'),
     )
     timeout_seconds = IntegerField(
-        "Timeout (seconds)",
+        _l("Timeout (seconds)"),
         validators=[Optional(), NumberRange(1, 120)],
-        description="Empty: the organization's default.",
+        description=_l("Empty: the organization's default."),
     )
     retries = IntegerField(
-        "Retries after a failure",
+        _l("Retries after a failure"),
         validators=[Optional(), NumberRange(0, 5)],
-        description="Asked again after a network error, a timeout or a 5xx/429 answer (empty: none).",
+        description=_l("Asked again after a network error, a timeout or a 5xx/429 answer (empty: none)."),
     )
     credential_id = credential_field()
 
@@ -105,8 +110,8 @@ class HttpRequestForm(Form):
 @register
 class HttpRequest(StepType):
     type = "http_request"
-    label = "HTTP request"
-    description = "Call any HTTP endpoint, optionally with a stored credential."
+    label = N_("HTTP request")
+    description = N_("Call any HTTP endpoint, optionally with a stored credential.")
     form = HttpRequestForm
     uses_credential = True
     credential_kinds = ("api_key_header", "bearer", "basic", "oauth_connection")
@@ -219,25 +224,25 @@ def credential_headers(ctx: StepContext, credential) -> dict[str, str]:
 
 class SendEmailForm(Form):
     to = StringField(
-        "To",
+        _l("To"),
         validators=[DataRequired(), Length(max=1000), template_syntax],
-        description="Comma-separated addresses; placeholders allowed.",
+        description=_l("Comma-separated addresses; placeholders allowed."),
     )
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200), template_syntax])
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000), template_syntax])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200), template_syntax])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000), template_syntax])
 
 
 @register
 class SendEmail(StepType):
     type = "send_email"
-    label = "Send e-mail"
-    description = "Send a plain message to one or more addresses."
+    label = N_("Send e-mail")
+    description = N_("Send a plain message to one or more addresses.")
     form = SendEmailForm
     contained = True
 
     @classmethod
     def summary(cls, config):
-        return f"to {config.get('to', '')}"
+        return gettext("to %(addresses)s", addresses=config.get("to", ""))
 
     @classmethod
     def execute(cls, ctx, config, step):
@@ -269,22 +274,23 @@ class SendEmail(StepType):
 
 
 class NotifyForm(Form):
-    roles = SelectMultipleField("Who", choices=opts(ROLES), default=[OWNER, ADMIN], validators=[DataRequired()])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200), template_syntax])
-    message = TextAreaField("Message", validators=[Optional(), Length(max=4000), template_syntax])
-    link = StringField("Link", validators=[Optional(), Length(max=500), template_syntax])
+    roles = SelectMultipleField(_l("Who"), choices=opts(ROLES), default=[OWNER, ADMIN], validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), template_syntax])
+    message = TextAreaField(_l("Message"), validators=[Optional(), Length(max=4000), template_syntax])
+    link = StringField(_l("Link"), validators=[Optional(), Length(max=500), template_syntax])
 
 
 @register
 class NotifyMembers(StepType):
     type = "notify_members"
-    label = "Notify members"
-    description = "An in-app notification (or e-mail, as each member prefers) to members by role."
+    label = N_("Notify members")
+    description = N_("An in-app notification (or e-mail, as each member prefers) to members by role.")
     form = NotifyForm
 
     @classmethod
     def summary(cls, config):
-        return ", ".join(r.title() for r in config.get("roles") or [])
+        names = dict(ROLES)
+        return ", ".join(str(names.get(r, r.title())) for r in config.get("roles") or [])
 
     @classmethod
     def execute(cls, ctx, config, step):
@@ -314,16 +320,16 @@ class NotifyMembers(StepType):
 
 
 class TicketForm(Form):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200), template_syntax])
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=10000), template_syntax])
-    priority = SelectField("Priority", choices=opts(PRIORITIES), default="NORMAL")
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200), template_syntax])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=10000), template_syntax])
+    priority = SelectField(_l("Priority"), choices=opts(PRIORITIES), default="NORMAL")
 
 
 @register
 class CreateTicket(StepType):
     type = "create_ticket"
-    label = "Create support ticket"
-    description = "Open a support ticket for this organization."
+    label = N_("Create support ticket")
+    description = N_("Open a support ticket for this organization.")
     form = TicketForm
 
     @classmethod
@@ -342,22 +348,24 @@ class CreateTicket(StepType):
 
 class SchedulePostForm(Form):
     video_id = StringField(
-        "Video",
+        _l("Video"),
         validators=[DataRequired(), Length(max=200), template_syntax],
         default="{{ trigger.video_id }}",
-        description="A video id, usually {{ trigger.video_id }}.",
+        description=_l("A video id, usually {{ trigger.video_id }}."),
     )
-    platforms = SelectMultipleField("Platforms", choices=opts(PLATFORMS), validators=[DataRequired()])
-    caption = TextAreaField("Caption", validators=[Optional(), Length(max=2200), template_syntax])
-    hashtags = StringField("Hashtags", validators=[Optional(), Length(max=500), template_syntax])
-    delay_minutes = IntegerField("Publish after (minutes)", default=0, validators=[Optional(), NumberRange(0, 43200)])
+    platforms = SelectMultipleField(_l("Platforms"), choices=opts(PLATFORMS), validators=[DataRequired()])
+    caption = TextAreaField(_l("Caption"), validators=[Optional(), Length(max=2200), template_syntax])
+    hashtags = StringField(_l("Hashtags"), validators=[Optional(), Length(max=500), template_syntax])
+    delay_minutes = IntegerField(
+        _l("Publish after (minutes)"), default=0, validators=[Optional(), NumberRange(0, 43200)]
+    )
 
 
 @register
 class SchedulePost(StepType):
     type = "schedule_post"
-    label = "Schedule a post for a video"
-    description = "Schedule the video on the chosen platforms (studio)."
+    label = N_("Schedule a post for a video")
+    description = N_("Schedule the video on the chosen platforms (studio).")
     form = SchedulePostForm
 
     @classmethod
@@ -396,16 +404,18 @@ def amount_text(form, field):
 
 
 class InvoiceLineForm(Form):
-    description = StringField("Line description", validators=[DataRequired(), Length(max=255), template_syntax])
-    amount = StringField("Amount", validators=[DataRequired(), amount_text], description="e.g. 25.00")
-    currency = SelectField("Currency", choices=opts([("USD", "USD"), ("ZWG", "ZWG"), ("JPY", "JPY")]), default="USD")
+    description = StringField(_l("Line description"), validators=[DataRequired(), Length(max=255), template_syntax])
+    amount = StringField(_l("Amount"), validators=[DataRequired(), amount_text], description=_l("e.g. 25.00"))
+    currency = SelectField(
+        _l("Currency"), choices=opts([("USD", "USD"), ("ZWG", "ZWG"), ("JPY", "JPY")]), default="USD"
+    )
 
 
 @register
 class AddInvoiceLine(StepType):
     type = "invoice_line"
-    label = "Add a line to the next invoice"
-    description = "Propose a charge on the next invoice; staff approve it before billing sees it."
+    label = N_("Add a line to the next invoice")
+    description = N_("Propose a charge on the next invoice; staff approve it before billing sees it.")
     form = InvoiceLineForm
     contained = True
 
@@ -433,20 +443,20 @@ class AddInvoiceLine(StepType):
 
 
 class WaitForm(Form):
-    minutes = IntegerField("Wait (minutes)", default=5, validators=[DataRequired(), NumberRange(1, 10080)])
+    minutes = IntegerField(_l("Wait (minutes)"), default=5, validators=[DataRequired(), NumberRange(1, 10080)])
 
 
 @register
 class Wait(StepType):
     type = "wait"
-    label = "Wait"
-    description = "Pause the run, then continue with the next step."
+    label = N_("Wait")
+    description = N_("Pause the run, then continue with the next step.")
     form = WaitForm
     contained = True
 
     @classmethod
     def summary(cls, config):
-        return f"{config.get('minutes')} min"
+        return gettext("%(minutes)s min", minutes=config.get("minutes"))
 
     @classmethod
     def repeatable(cls, config):
@@ -465,17 +475,17 @@ def expression_syntax(form, field):
 
 class ConditionForm(Form):
     expression = StringField(
-        "Continue only if",
+        _l("Continue only if"),
         validators=[DataRequired(), Length(max=1000), expression_syntax],
-        description="e.g. trigger.amount_due > 10000 or step1.status == 200",
+        description=_l("e.g. trigger.amount_due > 10000 or step1.status == 200"),
     )
 
 
 @register
 class Condition(StepType):
     type = "condition"
-    label = "Condition"
-    description = "Stop the run here unless an expression holds."
+    label = N_("Condition")
+    description = N_("Stop the run here unless an expression holds.")
     form = ConditionForm
     contained = True
 
