@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -35,6 +35,30 @@ usage_event_keys = db.Table(
     "usage_event_keys",
     Column("organization_id", BigId, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
     Column("event_id", String(128), primary_key=True),
+)
+
+
+# The daily rollup the usage page reads (never the raw events): per organization, metric (= event
+# type) and UTC day, the count, sum and maximum of the quantities, and for a unique-count metric the
+# distinct values of its field. A trigger on ``usage_events`` maintains both from the rows each
+# statement stores (ingestion, COPY, the ORM alike), in the same transaction, so a repeat that stores
+# nothing adds nothing (docs/subscriptions.md).
+usage_daily = db.Table(
+    "usage_daily",
+    Column("organization_id", BigId, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("event_count", Quantity, nullable=False),
+    Column("sum_quantity", Quantity, nullable=False),
+    Column("max_quantity", Quantity, nullable=False),
+)
+usage_daily_values = db.Table(
+    "usage_daily_values",
+    Column("organization_id", BigId, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    # the field's value as text; on PostgreSQL one longer than 1,000 characters is kept as "md5:" + its digest
+    Column("value", Text, primary_key=True),
 )
 
 
