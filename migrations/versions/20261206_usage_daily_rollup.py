@@ -1,6 +1,8 @@
 """usage: the daily rollup (organization, metric, UTC day) the usage page reads, kept by a trigger
 
-Two tables: ``usage_daily`` (count, sum and maximum of the quantities) and ``usage_daily_values``
+Two tables: ``usage_daily`` (count, sum and maximum of the quantities, in up to 16 shard rows a day
+that the reader adds up: one row per day would be a lock every concurrent writer of the
+organization queues on until the holder commits) and ``usage_daily_values``
 (the distinct values of a unique-count metric's field). A trigger on ``usage_events`` adds what each
 statement stored: on PostgreSQL one statement-level trigger over the rows the statement inserted
 (its transition table), set-based; on SQLite a row trigger. Whatever stores an event (the API's
@@ -35,6 +37,7 @@ UNIQUE_FIELDS = (
     " WHERE NOT EXISTS (SELECT 1 FROM usage_metrics WHERE code = 'terminal.active'))"
 )
 
+SHARDS = 16  # rows per organization, metric and day in usage_daily, summed by the reader
 PG_VALUE = "CASE WHEN length({v}) > 1000 THEN 'md5:' || md5({v}) ELSE {v} END"
 PG_FUNCTION = f"""
 CREATE FUNCTION usage_daily_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -43,10 +46,13 @@ BEGIN
         RETURN NULL;
     END IF;
     -- in key order, so two statements lock the rows they share in the same order (no deadlock)
-    INSERT INTO usage_daily AS d (organization_id, metric, day, event_count, sum_quantity, max_quantity)
-    SELECT organization_id, event_type, ("timestamp" AT TIME ZONE 'UTC')::date, count(*), sum(quantity), max(quantity)
+    -- the row of this connection's shard: concurrent writers of one organization and day rarely
+    -- share a row, so they do not queue on its lock until each other's commit
+    INSERT INTO usage_daily AS d (organization_id, metric, day, shard, event_count, sum_quantity, max_quantity)
+    SELECT organization_id, event_type, ("timestamp" AT TIME ZONE 'UTC')::date, pg_backend_pid() % {SHARDS},
+           count(*), sum(quantity), max(quantity)
     FROM stored GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    ON CONFLICT (organization_id, metric, day) DO UPDATE
+    ON CONFLICT (organization_id, metric, day, shard) DO UPDATE
     SET event_count = d.event_count + excluded.event_count,
         sum_quantity = d.sum_quantity + excluded.sum_quantity,
         max_quantity = greatest(d.max_quantity, excluded.max_quantity);
@@ -68,9 +74,9 @@ PG_TRIGGER = (
 SQLITE_TRIGGER = f"""
 CREATE TRIGGER usage_daily_rollup AFTER INSERT ON usage_events
 BEGIN
-    INSERT INTO usage_daily (organization_id, metric, day, event_count, sum_quantity, max_quantity)
-    VALUES (NEW.organization_id, NEW.event_type, date(NEW."timestamp"), 1, NEW.quantity, NEW.quantity)
-    ON CONFLICT (organization_id, metric, day) DO UPDATE
+    INSERT INTO usage_daily (organization_id, metric, day, shard, event_count, sum_quantity, max_quantity)
+    VALUES (NEW.organization_id, NEW.event_type, date(NEW."timestamp"), 0, 1, NEW.quantity, NEW.quantity)
+    ON CONFLICT (organization_id, metric, day, shard) DO UPDATE
     SET event_count = event_count + 1,
         sum_quantity = sum_quantity + excluded.sum_quantity,
         max_quantity = max(max_quantity, excluded.max_quantity);
@@ -106,6 +112,7 @@ def upgrade():
     for table in ("usage_daily", "usage_daily_values"):
         last = (
             [
+                sa.Column("shard", sa.SmallInteger(), nullable=False),
                 sa.Column("event_count", QUANTITY, nullable=False),
                 sa.Column("sum_quantity", QUANTITY, nullable=False),
                 sa.Column("max_quantity", QUANTITY, nullable=False),
@@ -113,7 +120,7 @@ def upgrade():
             if table == "usage_daily"
             else [sa.Column("value", sa.Text(), nullable=False)]
         )
-        keys = ["organization_id", "metric", "day"] + ([] if table == "usage_daily" else ["value"])
+        keys = ["organization_id", "metric", "day"] + (["shard"] if table == "usage_daily" else ["value"])
         op.create_table(
             table,
             sa.Column("organization_id", BIGID, nullable=False),
@@ -142,8 +149,8 @@ def backfill(conn) -> None:
     day = _day(conn, 'e."timestamp"')
     conn.execute(
         sa.text(
-            "INSERT INTO usage_daily (organization_id, metric, day, event_count, sum_quantity, max_quantity)"
-            f" SELECT e.organization_id, e.event_type, {day}, count(*), sum(e.quantity), max(e.quantity)"
+            "INSERT INTO usage_daily (organization_id, metric, day, shard, event_count, sum_quantity, max_quantity)"
+            f" SELECT e.organization_id, e.event_type, {day}, 0, count(*), sum(e.quantity), max(e.quantity)"
             f" FROM usage_events e GROUP BY e.organization_id, e.event_type, {day}"
         )
     )

@@ -23,8 +23,8 @@ def event_types(org_id: int) -> list[str]:
 
 def daily_series_for(org_id: int, metrics: list[UsageMetric], since: datetime) -> dict[str, dict[str, int]]:
     """The daily values of several metrics in one statement over the daily rollup (``usage_daily``, kept
-    by the events' trigger): per type and day the count, sum and maximum, and for a unique-count metric
-    the number of distinct values of its field that day (``usage_daily_values``)."""
+    by the events' trigger, its shards added up): per type and day the count, sum and maximum, and for
+    a unique-count metric the number of distinct values of its field that day (``usage_daily_values``)."""
     if not metrics:
         return {}
     daily, values = usage_daily, usage_daily_values
@@ -39,17 +39,21 @@ def daily_series_for(org_id: int, metrics: list[UsageMetric], since: datetime) -
         .scalar_subquery()
     )
     unique = {m.code for m in metrics if m.aggregation == UNIQUE_COUNT and m.unique_field}
-    stmt = select(
-        daily.c.metric,
-        daily.c.day,
-        daily.c.event_count,
-        daily.c.sum_quantity,
-        daily.c.max_quantity,
-        case((daily.c.metric.in_(unique), distinct), else_=0) if unique else literal(0),
-    ).where(
-        daily.c.organization_id == org_id,
-        daily.c.metric.in_([m.code for m in metrics]),
-        daily.c.day >= since.date(),
+    stmt = (
+        select(
+            daily.c.metric,
+            daily.c.day,
+            func.sum(daily.c.event_count),
+            func.sum(daily.c.sum_quantity),
+            func.max(daily.c.max_quantity),
+            case((daily.c.metric.in_(unique), distinct), else_=0) if unique else literal(0),
+        )
+        .where(
+            daily.c.organization_id == org_id,
+            daily.c.metric.in_([m.code for m in metrics]),
+            daily.c.day >= since.date(),
+        )
+        .group_by(daily.c.organization_id, daily.c.metric, daily.c.day)  # the day's shards added up
     )
     by_code = {m.code: m for m in metrics}
     series: dict[str, dict[str, int]] = {m.code: {} for m in metrics}

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import BigId, TimestampMixin, utcnow
@@ -48,6 +59,9 @@ usage_daily = db.Table(
     Column("organization_id", BigId, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
     Column("metric", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
+    # PostgreSQL: the writing connection's backend pid modulo 16, so concurrent writers of one
+    # organization and day rarely wait on one row's lock until each other's commit; readers add up the shards
+    Column("shard", SmallInteger, primary_key=True),
     Column("event_count", Quantity, nullable=False),
     Column("sum_quantity", Quantity, nullable=False),
     Column("max_quantity", Quantity, nullable=False),
