@@ -15,6 +15,10 @@ stored yet, from the defaults (``webapp.usage.services.DEFAULT_METRICS``: ``term
 ``terminal_id``). Then the rollup is filled from the events already stored. CREATE TRIGGER locks
 ``usage_events`` against inserts until this migration commits, so no event is counted twice or missed.
 
+The index on (organization, event type, time), which served the charts, gives way to one on
+(organization, id) for the page's list of recent events: its keyset read probes each month partition,
+and without it a month holding none of the organization's events was read whole.
+
 Revision ID: 20261206_usage_daily_rollup
 Revises: 20261205_i18n_locale
 Create Date: 2026-12-06 09:00:00
@@ -135,6 +139,10 @@ def upgrade():
             ),
             sa.PrimaryKeyConstraint(*keys, name=op.f(f"pk_{table}")),
         )
+    # The charts no longer read the events by type; the list of recent events (newest id first, per
+    # organization) gets the index that answers it in every month partition (no more indexes per event).
+    op.drop_index("ix_usage_events_org_type_time", table_name="usage_events")
+    op.create_index("ix_usage_events_org_id", "usage_events", ["organization_id", "id"])
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":
         op.execute(PG_FUNCTION)
@@ -174,3 +182,5 @@ def downgrade():
         op.execute("DROP FUNCTION IF EXISTS usage_daily_rollup()")
     op.drop_table("usage_daily_values")
     op.drop_table("usage_daily")
+    op.drop_index("ix_usage_events_org_id", table_name="usage_events")
+    op.create_index("ix_usage_events_org_type_time", "usage_events", ["organization_id", "event_type", "timestamp"])
