@@ -468,6 +468,13 @@ def main() -> int:
     logging.getLogger().setLevel(logging.WARNING)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        # The months the generated history spans get their partitions, as the partition job keeps them in
+        # production; otherwise every older row lands in the DEFAULT partition and each read of a
+        # partitioned table (the usage page's event list) scans it.
+        from webapp.core import partitions
+
+        partitions.ensure_partitions(since=now - timedelta(days=366))
+        db.session.commit()
         engine = db.engine
     slug = measured_setup(app)
     Redis.from_url(redis_url).flushdb()

@@ -130,18 +130,49 @@ def _forbidden_path(value: Any) -> str | None:
     return None
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when ``value`` (parsed) nests containers more than ``limit`` levels deep (one level at a time)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level = below
+    return False
+
+
 def load_json(raw: bytes | str, *, max_depth: int = JSON_MAX_DEPTH, **json_kwargs: Any) -> Any:
     """Parse a JSON document from outside. Malformed → ValueError (as ``json.loads``); too deep or a
     string holding NUL / a lone surrogate → ``InvalidInput`` (422)."""
     text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw  # UnicodeDecodeError is a ValueError
-    if _too_deep(text, max_depth):
-        raise InvalidInput(
-            f"The JSON body is nested more than {max_depth} levels deep.", code="json_too_deep", where="json"
-        )
-    value = json.loads(text, **json_kwargs)
-    # A parsed string can hold NUL or a lone surrogate only if the text does, raw or as a \u escape;
-    # when neither is there (nearly always) the walk over every value is skipped.
-    found = _forbidden_path(value) if _MAY_HOLD_FORBIDDEN.search(text) else None
+    too_deep = InvalidInput(
+        f"The JSON body is nested more than {max_depth} levels deep.", code="json_too_deep", where="json"
+    )
+    # Parsed first, the depth checked on the result (a walk over the containers is several times cheaper
+    # than a scan of the text); the parser's own recursion limit, or a malformed text, falls back to the scan.
+    try:
+        value = json.loads(text, **json_kwargs)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError:
+        if _too_deep(text, max_depth):
+            raise too_deep from None
+        raise
+    if _deeper_than(value, max_depth):
+        raise too_deep
+    # A parsed string can hold NUL or a lone surrogate only if the text does, raw or as a \u escape (text
+    # decoded from UTF-8 holds no surrogate), so the walk over every value is nearly always skipped.
+    if isinstance(raw, bytes | bytearray):
+        may_hold = "\\u" in text or "\x00" in text
+    else:
+        may_hold = _MAY_HOLD_FORBIDDEN.search(text) is not None
+    found = _forbidden_path(value) if may_hold else None
     if found is not None:
         raise _refuse_characters(found, "json")
     return value

@@ -156,9 +156,12 @@ def _split_default(table: str) -> tuple[int, list[str]]:
         if month_name(table, month.replace(tzinfo=UTC)) not in existing:
             created.append(_create_month(table, month.replace(tzinfo=UTC)))
     columns = ", ".join(_q(c) for c in _columns(table))
+    # Moved rows are not new: the usage rollup's trigger (migration 20261206_usage_daily_rollup) skips them.
+    db.session.execute(text("SET LOCAL tessera.moving_rows = 'on'"))
     moved = rowcount(
         db.session.execute(text(f"INSERT INTO {_q(table)} ({columns}) SELECT {columns} FROM {SCHEMA}.{_q(moving)}"))
     )
+    db.session.execute(text("SET LOCAL tessera.moving_rows = 'off'"))
     db.session.execute(text(f"DROP TABLE {SCHEMA}.{_q(moving)}"))
     return moved, created
 
