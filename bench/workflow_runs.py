@@ -136,12 +136,14 @@ def main(runs: int, reservations: int, inline: bool) -> None:
             else:
                 procs = _start_workers(instance, workers)
                 idle = sum(_cpu_seconds(proc.pid) for proc in procs)  # start-up, not runs
+                load_before = os.getloadavg()[0]
                 before = _commits(db, name)
                 started = time.perf_counter()
                 for first in range(0, runs, 50):  # triggers start runs in transactions of their own
                     for n in range(first, min(runs, first + 50)):
                         execution.start_run(workflow, "manual", {"n": n})
                     db.session.commit()
+                starting = time.perf_counter() - started
                 deadline = time.monotonic() + 600
                 done = 0
                 while done < runs and time.monotonic() < deadline:
@@ -169,10 +171,12 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                 )
             print(f"commits in the database while they ran: {commits} = {commits / runs:.1f} per run")
             if procs:
+                print(f"starting them (this process, transactions of 50, outbox + relay): {starting:.2f} s")
                 print(
-                    f"worker CPU: {cpu:.1f} s = {cpu / runs * 1000:.1f} ms per run, so one core of workers "
-                    f"runs {runs / cpu:.0f} runs/s (PostgreSQL's and Redis's CPU not included)"
+                    f"worker CPU: {cpu:.1f} s = {cpu / runs * 1000:.1f} ms per run = "
+                    f"{runs / cpu:.0f} runs per worker-CPU-second (PostgreSQL's and Redis's CPU not included)"
                 )
+                print(f"machine load (1 min) as the runs started: {load_before:.1f} on {os.cpu_count()} cores")
 
             balance = credits.balance_of(org)
             db.session.commit()

@@ -155,6 +155,7 @@ class Heartbeat:
         self.max_seconds = max_seconds
         self.engine = db.engine
         self.lost = False
+        self.released = False  # set by the job when its own last write gave the lease up
         self.beats = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{self.table.name}-{row_id}", daemon=True)
@@ -194,8 +195,9 @@ class Heartbeat:
 
 @contextmanager
 def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
-    """Renew the lease while the block runs, release it at the end. On an exception the job's
-    transaction is rolled back and the release committed alone, so a retry can claim at once."""
+    """Renew the lease while the block runs, release it at the end (unless the block set
+    ``beat.released``: its own write, such as ``mark_finished``, cleared the owner). On an exception the
+    job's transaction is rolled back and the release committed alone, so a retry can claim at once."""
     beat = Heartbeat(model, row_id, owner, max_seconds=max_seconds).start()
     try:
         yield beat
@@ -206,7 +208,8 @@ def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
         commit_progress("the release of a failed job's lease is committed alone, so a retry can claim")
         raise
     beat.stop()
-    release(model, row_id, owner)
+    if not beat.released:
+        release(model, row_id, owner)
 
 
 # ----------------------------------------------------------------------------- the sweeper
