@@ -3,12 +3,15 @@ and the claim of the next are one commit, two workers never take the same run, t
 limit holds, and a job that used its budget hands the rest of the queue to a new job."""
 
 import threading
+import time
 
 from sqlalchemy import event, func, select, text
 
 from tests.workflows.helpers import owner_setup
 from webapp.extensions import db
+from webapp.jobs import lease
 from webapp.jobs.models import JobOutbox
+from webapp.settings.services import update_setting
 from webapp.workflows import execution, services
 from webapp.workflows.models import PendingInvoiceLine, WorkflowRun
 
@@ -169,3 +172,27 @@ def test_a_job_that_used_its_budget_hands_the_rest_to_a_new_job(client, ctx, mon
     assert _execute_run_jobs()[before:] == [[ids[3]]]  # the next queued run gets a job of its own
     assert execution.execute(ids[3], drain=True) == WorkflowRun.SUCCEEDED
     assert set(_statuses(ids).values()) == {WorkflowRun.SUCCEEDED}
+
+
+def test_one_heartbeat_follows_each_run_of_a_job_in_turn(client, ctx):
+    update_setting("jobs.lease_seconds", "2", None)  # a beat every half second
+    user, org = owner_setup(client)
+    workflow = _build(org, user, limit=2)
+    first_id, second_id = _start(workflow, 2)
+    first, second = execution.claim(first_id), execution.claim(second_id)
+    owners = {first_id: first.lease_owner, second_id: second.lease_owner}
+    beat = lease.Heartbeat(WorkflowRun, first_id, owners[first_id]).start()
+    try:
+        lease.release(WorkflowRun, first_id, owners[first_id])  # the first run ended
+        db.session.commit()
+        assert not beat.renew()  # nothing of the first run to renew any more
+        beat.follow(second_id, owners[second_id])
+        db.session.expire_all()
+        expiry = db.session.get(WorkflowRun, second_id).lease_expires_at
+        db.session.rollback()
+        time.sleep(1.5)
+        db.session.expire_all()
+        assert db.session.get(WorkflowRun, second_id).lease_expires_at > expiry  # the second one is renewed
+        assert beat.beats >= 1 and not beat.lost  # the first run's release was not taken for a lost lease
+    finally:
+        beat.stop()

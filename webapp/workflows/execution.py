@@ -344,25 +344,32 @@ def _execute_runs(run_id: int, drain: bool) -> str | None:
         claimed = _claim_next(workflow_id)  # a job draining the queue took its run: help with the rest
         commit_progress("the run is claimed for this worker before its steps start")
     started, done, status = time.monotonic(), 0, None
-    while claimed is not None:
-        run, org = claimed
-        owner, workflow_id = run.lease_owner, run.workflow_id
-        if owner is None:  # the claim just set it: a run without a holder was not claimed by us
-            raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
-        with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
-            ended = _execute(run, owner, beat, org)
-            beat.released = run.lease_owner is None  # its last state gives the lease up: nothing to release
-        done += 1
-        if done == 1 and own:
-            status = ended
-        claimed = None
-        if drain and done < DRAIN_RUNS and time.monotonic() - started < DRAIN_SECONDS:
-            db.session.flush()
-            db.session.expire_all()  # the next run sees the database as of its claim, like a job of its own
-            claimed = _claim_next(workflow_id)
-        else:
-            _start_next_queued(workflow_id, commit=False)
-        commit_progress("the run's last state is saved as its lease is released (and the next run claimed)")
+    beat: lease.Heartbeat | None = None  # one heartbeat thread for the job, following each run in turn
+    try:
+        while claimed is not None:
+            run, org = claimed
+            owner, workflow_id = run.lease_owner, run.workflow_id
+            if owner is None:  # the claim just set it: a run without a holder was not claimed by us
+                raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
+            if beat is None:
+                beat = lease.Heartbeat(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout).start()
+            with lease.held(WorkflowRun, run.id, owner, beat=beat):
+                ended = _execute(run, owner, beat, org)
+                beat.released = run.lease_owner is None  # its last state gives the lease up: nothing to release
+            done += 1
+            if done == 1 and own:
+                status = ended
+            claimed = None
+            if drain and done < DRAIN_RUNS and time.monotonic() - started < DRAIN_SECONDS:
+                db.session.flush()
+                db.session.expire_all()  # the next run sees the database as of its claim, like a job of its own
+                claimed = _claim_next(workflow_id)
+            else:
+                _start_next_queued(workflow_id, commit=False)
+            commit_progress("the run's last state is saved as its lease is released (and the next run claimed)")
+    finally:
+        if beat is not None:
+            beat.stop()
     return status
 
 
