@@ -44,9 +44,10 @@ def _commits(db, name: str) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a worker process so far (Linux ``/proc``)."""
+    """User + system CPU of a worker process so far, with its finished work horses' (``BENCH_FORK=1``:
+    RQ waits for each, so theirs is counted in the parent's children time) (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_workers(instance: str, count: int) -> list[subprocess.Popen]:
@@ -159,6 +160,9 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                 select(WorkflowRun.status, WorkflowRun.queued_at, WorkflowRun.completed_at)
             ).all()
             succeeded = sum(1 for s, *_ in finished if s == "SUCCEEDED")
+            from webapp.workflows.models import PendingInvoiceLine
+
+            lines = db.session.scalar(select(func.count()).select_from(PendingInvoiceLine))
             latency = [(c - q).total_seconds() for s, q, c in finished if c is not None]
             print(
                 f"runs: {succeeded} of {runs} SUCCEEDED x 3 steps, {mode}, in {elapsed:.2f} s = "
@@ -169,6 +173,7 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                     f"run latency start -> SUCCEEDED: median {statistics.median(latency):.2f} s, "
                     f"p95 {percentile(latency, 95):.2f} s"
                 )
+            print(f"invoice lines proposed: {lines} for {runs} runs (each run's step took effect once)")
             print(f"commits in the database while they ran: {commits} = {commits / runs:.1f} per run")
             if procs:
                 print(f"starting them (this process, transactions of 50, outbox + relay): {starting:.2f} s")
