@@ -44,9 +44,10 @@ def _commits(db, name: str) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a worker process so far (Linux ``/proc``)."""
+    """User + system CPU of a worker process so far, with its finished work horses' (``BENCH_FORK=1``:
+    RQ waits for each, so theirs is counted in the parent's children time) (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_workers(instance: str, count: int) -> list[subprocess.Popen]:
@@ -136,12 +137,14 @@ def main(runs: int, reservations: int, inline: bool) -> None:
             else:
                 procs = _start_workers(instance, workers)
                 idle = sum(_cpu_seconds(proc.pid) for proc in procs)  # start-up, not runs
+                load_before = os.getloadavg()[0]
                 before = _commits(db, name)
                 started = time.perf_counter()
                 for first in range(0, runs, 50):  # triggers start runs in transactions of their own
                     for n in range(first, min(runs, first + 50)):
                         execution.start_run(workflow, "manual", {"n": n})
                     db.session.commit()
+                starting = time.perf_counter() - started
                 deadline = time.monotonic() + 600
                 done = 0
                 while done < runs and time.monotonic() < deadline:
@@ -157,6 +160,9 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                 select(WorkflowRun.status, WorkflowRun.queued_at, WorkflowRun.completed_at)
             ).all()
             succeeded = sum(1 for s, *_ in finished if s == "SUCCEEDED")
+            from webapp.workflows.models import PendingInvoiceLine
+
+            lines = db.session.scalar(select(func.count()).select_from(PendingInvoiceLine))
             latency = [(c - q).total_seconds() for s, q, c in finished if c is not None]
             print(
                 f"runs: {succeeded} of {runs} SUCCEEDED x 3 steps, {mode}, in {elapsed:.2f} s = "
@@ -167,12 +173,15 @@ def main(runs: int, reservations: int, inline: bool) -> None:
                     f"run latency start -> SUCCEEDED: median {statistics.median(latency):.2f} s, "
                     f"p95 {percentile(latency, 95):.2f} s"
                 )
+            print(f"invoice lines proposed: {lines} for {runs} runs (each run's step took effect once)")
             print(f"commits in the database while they ran: {commits} = {commits / runs:.1f} per run")
             if procs:
+                print(f"starting them (this process, transactions of 50, outbox + relay): {starting:.2f} s")
                 print(
-                    f"worker CPU: {cpu:.1f} s = {cpu / runs * 1000:.1f} ms per run, so one core of workers "
-                    f"runs {runs / cpu:.0f} runs/s (PostgreSQL's and Redis's CPU not included)"
+                    f"worker CPU: {cpu:.1f} s = {cpu / runs * 1000:.1f} ms per run = "
+                    f"{runs / cpu:.0f} runs per worker-CPU-second (PostgreSQL's and Redis's CPU not included)"
                 )
+                print(f"machine load (1 min) as the runs started: {load_before:.1f} on {os.cpu_count()} cores")
 
             balance = credits.balance_of(org)
             db.session.commit()

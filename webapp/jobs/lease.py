@@ -142,7 +142,8 @@ def holds(model, row_id: int, owner: str) -> bool:
 
 class Heartbeat:
     """Renews one lease from a daemon thread on its own connection, until stopped, lost, or
-    ``max_seconds`` (the job's timeout) have passed."""
+    ``max_seconds`` (the job's timeout) have passed. A job that works through several rows one after
+    another keeps one heartbeat and points it at each row in turn (``follow``): one thread a job."""
 
     def __init__(self, model, row_id: int, owner: str, *, max_seconds: float | None = None):
         self.table = model.__table__
@@ -155,7 +156,10 @@ class Heartbeat:
         self.max_seconds = max_seconds
         self.engine = db.engine
         self.lost = False
+        self.released = False  # set by the job when its own last write gave the lease up
         self.beats = 0
+        self._target = threading.Lock()  # row_id, owner and lost change together (``follow``)
+        self._generation = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{self.table.name}-{row_id}", daemon=True)
 
@@ -168,11 +172,21 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=0.05)
 
+    def follow(self, row_id: int, owner: str) -> Heartbeat:
+        """Renew this lease from now on instead (the job's previous row was released)."""
+        with self._target:
+            self.row_id, self.owner, self.lost, self.released = row_id, owner, False, False
+            self._generation += 1
+        return self
+
     def renew(self) -> bool:
+        return self._renew(self.row_id, self.owner)
+
+    def _renew(self, row_id: int, owner: str) -> bool:
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(self.table)
-                .where(self.id_column == self.row_id, self.owner_column == self.owner)
+                .where(self.id_column == row_id, self.owner_column == owner)
                 .values({self.expiry_column: utcnow() + timedelta(seconds=self.ttl)})
             ).rowcount
         return changed == 1
@@ -183,20 +197,36 @@ class Heartbeat:
             if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
                 log.warning("lease on %s %s not renewed past the job's timeout", self.table.name, self.row_id)
                 return
+            with self._target:
+                row_id, owner, generation, lost = self.row_id, self.owner, self._generation, self.lost
+            if lost:
+                continue  # nothing to renew until the job follows another row
             try:
-                if not self.renew():
-                    self.lost = True
-                    return
-                self.beats += 1
+                renewed = self._renew(row_id, owner)
             except Exception:  # the database may be restarting: try again at the next beat
-                log.warning("could not renew the lease on %s %s", self.table.name, self.row_id, exc_info=True)
+                log.warning("could not renew the lease on %s %s", self.table.name, row_id, exc_info=True)
+                continue
+            with self._target:
+                if generation != self._generation:
+                    continue  # the job moved on to another row meanwhile: that one is renewed next beat
+                if renewed:
+                    self.beats += 1
+                else:
+                    self.lost = True
 
 
 @contextmanager
-def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
-    """Renew the lease while the block runs, release it at the end. On an exception the job's
-    transaction is rolled back and the release committed alone, so a retry can claim at once."""
-    beat = Heartbeat(model, row_id, owner, max_seconds=max_seconds).start()
+def held(model, row_id: int, owner: str, *, max_seconds: float | None = None, beat: Heartbeat | None = None):
+    """Renew the lease while the block runs, release it at the end (unless the block set
+    ``beat.released``: its own write, such as ``mark_finished``, cleared the owner). On an exception the
+    job's transaction is rolled back and the release committed alone, so a retry can claim at once.
+
+    ``beat``: the job's own heartbeat, already started for an earlier row; it follows this row and
+    is not stopped at the end (the job stops it once, after its last row)."""
+    own = beat is None
+    beat = (
+        Heartbeat(model, row_id, owner, max_seconds=max_seconds).start() if beat is None else beat.follow(row_id, owner)
+    )
     try:
         yield beat
     except BaseException:
@@ -205,8 +235,10 @@ def held(model, row_id: int, owner: str, *, max_seconds: float | None = None):
         release(model, row_id, owner)
         commit_progress("the release of a failed job's lease is committed alone, so a retry can claim")
         raise
-    beat.stop()
-    release(model, row_id, owner)
+    if own:
+        beat.stop()
+    if not beat.released:
+        release(model, row_id, owner)
 
 
 # ----------------------------------------------------------------------------- the sweeper

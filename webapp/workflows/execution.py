@@ -7,14 +7,15 @@ Job bodies live here; ``jobs.py`` wraps them as RQ jobs.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from datetime import timedelta
 from typing import overload
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.audit import record
 from webapp.core.errors import Conflict
@@ -65,6 +66,13 @@ def scrub(text: str | None, secrets: list[str]) -> str | None:
 # --- starting -------------------------------------------------------------------------------------
 
 
+#: Runs a trigger starts in one transaction share a job: one for the first run of a workflow and one for
+#: every ``RUNS_PER_JOB`` after it (so a burst still spreads over the workers); each job works through
+#: the workflow's queued runs (``execute(drain=True)``), so a run without a job of its own is taken too.
+RUNS_PER_JOB = 10
+_STARTED_KEY = "tessera.workflow_runs_started"
+
+
 def start_run(workflow: Workflow, trigger_type: str, payload: dict | None = None, actor=None) -> WorkflowRun:
     from webapp.workflows.jobs import execute_run
 
@@ -80,8 +88,22 @@ def start_run(workflow: Workflow, trigger_type: str, payload: dict | None = None
     db.session.flush()
     if actor is not None:
         record(actor, "workflow.run_started", workflow, {"run_id": run.id})
-    execute_run.delay(run.id)
+    if _started_in_this_transaction(workflow.id) % RUNS_PER_JOB == 0:
+        execute_run.delay(run.id)
     return run
+
+
+def _started_in_this_transaction(workflow_id: int) -> int:
+    """How many runs of the workflow this transaction started before this one."""
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get(_STARTED_KEY)
+    if held is None or held[0] is not transaction:  # a new transaction: count afresh
+        held = session.info[_STARTED_KEY] = (transaction, {})
+    counts: dict[int, int] = held[1]
+    before = counts.get(workflow_id, 0)
+    counts[workflow_id] = before + 1
+    return before
 
 
 def retry_run(run: WorkflowRun, actor) -> WorkflowRun:
@@ -116,10 +138,16 @@ def cancel_run(run: WorkflowRun, actor) -> WorkflowRun:
 def claim(run_id: int) -> WorkflowRun | None:
     """QUEUED → RUNNING only while fewer than ``max_concurrency`` runs of the workflow are running;
     the same UPDATE takes the run's lease (``run.lease_owner``), which the executor keeps renewed.
+    Commits: the claim must be visible to other workers before the steps start.
 
-    PostgreSQL: the workflow row is locked first so two claims never both see a free slot; SQLite
-    serializes writers, so the conditional UPDATE is enough there.
+    PostgreSQL: the workflow row is locked first (``FOR NO KEY UPDATE``) so two claims never both see
+    a free slot; SQLite serializes writers, so the conditional UPDATE is enough there.
     """
+    claimed = _claim_run(run_id)
+    return claimed[0] if claimed else None
+
+
+def _claim_run(run_id: int) -> tuple[WorkflowRun, Organization] | None:
     from webapp.orgs.suspension import skip_if_suspended
 
     run = db.session.get(WorkflowRun, run_id)
@@ -127,36 +155,114 @@ def claim(run_id: int) -> WorkflowRun | None:
         return None
     if skip_if_suspended(run.organization_id, f"workflow run {run_id}"):
         return None  # stays QUEUED; the dispatcher hands it over again after reactivation
-    now = utcnow()
-    if run.resume_at is not None and run.resume_at > now:
+    if run.resume_at is not None and run.resume_at > utcnow():
         return None
-    workflow_id, limit = run.workflow_id, run.workflow.max_concurrency or 1
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(select(Workflow.id).where(Workflow.id == workflow_id).with_for_update())
-    other = aliased(WorkflowRun)
+    claimed = _claim_where(run.workflow_id, run_id)
+    commit_progress("the run is claimed for this worker before its steps start")
+    return claimed
+
+
+def claim_next(workflow_id: int) -> WorkflowRun | None:
+    """The workflow's oldest queued run that is due, QUEUED → RUNNING under the same limit as ``claim``,
+    in the caller's transaction (the commit that ends the previous run). Rows another transaction
+    holds are skipped (``SKIP LOCKED``), so two workers never take the same run nor wait for each other."""
+    claimed = _claim_next(workflow_id)
+    return claimed[0] if claimed else None
+
+
+def _claim_next(workflow_id: int) -> tuple[WorkflowRun, Organization] | None:
+    return _claim_where(workflow_id, next_queued=True)
+
+
+def _claim_where(workflow_id: int, run_id: int | None = None, next_queued: bool = False):
+    """One conditional UPDATE … RETURNING: run ``run_id`` (or the oldest due queued one), if it is still
+    QUEUED and a slot is free; with its workflow and organization, read fresh in the statement that
+    locks the workflow. Returns (run, organization) or None."""
+    found = db.session.execute(_workflow_lock(db.engine.dialect.name == "postgresql"), {"of_workflow": workflow_id})
+    row = found.first()
+    if row is None:
+        return None
+    workflow, org = row
+    now = utcnow()
+    values = lease.lease_values(lease.new_owner(), now)
+    params = {
+        "of_workflow": workflow_id,
+        "slots": workflow.max_concurrency or 1,
+        "claimed_at": now,
+        "new_owner": values["lease_owner"],
+        "new_expiry": values["lease_expires_at"],
+    }
+    if not next_queued:
+        params["claimed_id"] = run_id
+    run = db.session.scalars(_claim_statement(next_queued), params).first()
+    if run is None:
+        return None
+    set_committed_value(run, "workflow", workflow)  # the run holds it: not loaded again
+    return run, org
+
+
+# The claim's statements are built once per process: building them (an alias, a correlated count)
+# cost more CPU than running them; each call only binds its values.
+@functools.cache
+def _workflow_lock(postgresql: bool):
+    locked = (
+        select(Workflow, Organization)
+        .join(Organization, Organization.id == Workflow.organization_id)
+        .where(Workflow.id == bindparam("of_workflow"))
+        .execution_options(populate_existing=True)
+    )
+    if postgresql:
+        # FOR NO KEY UPDATE: claims wait for each other, never for the key-share locks that rows
+        # referencing the workflow (a run's invoice line) hold in a claimer's own transaction.
+        locked = locked.with_for_update(key_share=True, of=Workflow)
+    return locked
+
+
+@functools.cache
+def _claim_statement(next_queued: bool):
+    from webapp.orgs.suspension import suspended_ids
+
+    when = bindparam("claimed_at", type_=WorkflowRun.started_at.type)
+    workflow_id = bindparam("of_workflow", type_=Integer)
+    other = WorkflowRun.__table__.alias("running_run")
     running = (
-        select(func.count(other.id))
-        .where(other.workflow_id == workflow_id, other.status == WorkflowRun.RUNNING)
+        select(func.count())
+        .select_from(other)
+        .where(other.c.workflow_id == workflow_id, other.c.status == WorkflowRun.RUNNING)
         .scalar_subquery()
     )
-    result = db.session.execute(
+    if next_queued:
+        oldest = (
+            select(WorkflowRun.id)
+            .where(
+                WorkflowRun.workflow_id == workflow_id,
+                WorkflowRun.status == WorkflowRun.QUEUED,
+                WorkflowRun.resume_at.is_(None) | (WorkflowRun.resume_at <= when),
+                WorkflowRun.organization_id.not_in(suspended_ids()),
+            )
+            .order_by(WorkflowRun.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        which = WorkflowRun.id == oldest
+    else:
+        which = WorkflowRun.id == bindparam("claimed_id", type_=Integer)
+    return (
         update(WorkflowRun)
-        .where(WorkflowRun.id == run_id, WorkflowRun.status == WorkflowRun.QUEUED, running < limit)
+        .where(which, WorkflowRun.status == WorkflowRun.QUEUED, running < bindparam("slots", type_=Integer))
         .values(
             status=WorkflowRun.RUNNING,
             attempt=WorkflowRun.attempt + 1,
-            started_at=now,
+            started_at=when,
             completed_at=None,
             resume_at=None,
-            **lease.lease_values(lease.new_owner(), now),
+            lease_owner=bindparam("new_owner", type_=WorkflowRun.lease_owner.type),
+            lease_expires_at=bindparam("new_expiry", type_=WorkflowRun.lease_expires_at.type),
         )
-        .execution_options(synchronize_session=False)
+        .returning(WorkflowRun)
+        .execution_options(populate_existing=True)
     )
-    commit_progress("the run is claimed for this worker before its steps start")
-    if rowcount(result) != 1:
-        return None
-    db.session.refresh(run)
-    return run
 
 
 # --- executing ------------------------------------------------------------------------------------
@@ -199,29 +305,85 @@ def _record_credential_uses(ctx: StepContext) -> None:
         )
 
 
-def execute(run_id: int) -> str | None:
-    """Run a queued run from ``next_position``. Returns the final status, or None if not claimed.
+#: A job that ends a run claims its workflow's next queued run in the same commit, up to this many
+#: runs or seconds; then it hands the rest to a new job, so other jobs on the queue get their turn.
+DRAIN_RUNS = 200
+DRAIN_SECONDS = 20.0
 
-    The run's lease is renewed by a heartbeat while this runs and released when it returns; a run
-    whose worker died is picked up by ``recover_lost_run`` (the lease sweeper)."""
+
+def execute(run_id: int, drain: bool = False) -> str | None:
+    """Run a queued run from ``next_position``. Returns its final status, or None if not claimed.
+
+    ``drain`` (the job): then, in the commit that saves each run's end, claim the workflow's next
+    queued run (``claim_next``) and run it too, within ``DRAIN_RUNS`` / ``DRAIN_SECONDS``; a job whose
+    own run another job took helps with the rest of that workflow's queue. Each run starts from the
+    database as of its claim (the session is emptied between runs), and the progress commits inside
+    a run expire nothing (the run is this worker's while it holds the lease).
+
+    Each run's lease is renewed by a heartbeat while it runs and released in the commit that saves its
+    end; a run whose worker died is picked up by ``recover_lost_run`` (the lease sweeper)."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        return _execute_runs(run_id, drain)
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def _execute_runs(run_id: int, drain: bool) -> str | None:
     from webapp.workflows.jobs import execute_run
 
-    run = claim(run_id)
-    if run is None:
-        return None
-    owner = run.lease_owner
-    if owner is None:  # claim() just set it: a run without a holder was not claimed by us
-        raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
-    with lease.held(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout) as beat:
-        status = _execute(run, owner, beat)
-    commit_progress("the run's last state is saved as its lease is released")
+    claimed = _claim_run(run_id)
+    own = claimed is not None
+    if claimed is None:
+        if not drain:
+            return None
+        workflow_id = db.session.scalar(select(WorkflowRun.workflow_id).where(WorkflowRun.id == run_id))
+        if workflow_id is None:
+            return None
+        claimed = _claim_next(workflow_id)  # a job draining the queue took its run: help with the rest
+        commit_progress("the run is claimed for this worker before its steps start")
+    started, done, status = time.monotonic(), 0, None
+    beat: lease.Heartbeat | None = None  # one heartbeat thread for the job, following each run in turn
+    try:
+        while claimed is not None:
+            run, org = claimed
+            owner, workflow_id = run.lease_owner, run.workflow_id
+            if owner is None:  # the claim just set it: a run without a holder was not claimed by us
+                raise RuntimeError(f"workflow run {run.id} was claimed without a lease owner")
+            if beat is None:
+                beat = lease.Heartbeat(WorkflowRun, run.id, owner, max_seconds=execute_run.timeout).start()
+            with lease.held(WorkflowRun, run.id, owner, beat=beat):
+                ended = _execute(run, owner, beat, org)
+                beat.released = run.lease_owner is None  # its last state gives the lease up: nothing to release
+            done += 1
+            if done == 1 and own:
+                status = ended
+            claimed = None
+            if drain and done < DRAIN_RUNS and time.monotonic() - started < DRAIN_SECONDS:
+                db.session.flush()
+                db.session.expire_all()  # the next run sees the database as of its claim, like a job of its own
+                claimed = _claim_next(workflow_id)
+            else:
+                _start_next_queued(workflow_id, commit=False)
+            commit_progress("the run's last state is saved as its lease is released (and the next run claimed)")
+    finally:
+        if beat is not None:
+            beat.stop()
     return status
 
 
 def _still_ours(run: WorkflowRun, owner: str, beat) -> bool:
-    """Not cancelled meanwhile, and not taken away by the sweeper (this worker was thought dead)."""
-    db.session.refresh(run, ["status", "lease_owner"])
-    return run.status == WorkflowRun.RUNNING and run.lease_owner == owner and not beat.lost
+    """Not cancelled meanwhile, and not taken away by the sweeper (this worker was thought dead).
+
+    Read with a row lock (held to the commit that follows), so neither can happen between this check
+    and that commit; the run's own unsaved changes are not flushed for it."""
+    query = select(WorkflowRun.status, WorkflowRun.lease_owner).where(WorkflowRun.id == run.id)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update()
+    with db.session.no_autoflush:
+        row = db.session.execute(query).one_or_none()
+    return row is not None and row.status == WorkflowRun.RUNNING and row.lease_owner == owner and not beat.lost
 
 
 #: Contained steps that finish within this long of the oldest unsaved one are saved in one commit:
@@ -234,7 +396,7 @@ def _is_contained(step) -> bool:
     return kind is not None and kind.contained
 
 
-def _execute(run: WorkflowRun, owner: str, beat) -> str:
+def _execute(run: WorkflowRun, owner: str, beat, org: Organization | None = None) -> str:
     """The steps from ``next_position``, with the fewest commits the live log and the lease allow.
 
     A step that reaches outside (an HTTP call) gets its row committed before it starts and its result
@@ -249,9 +411,9 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
     """
     run_id = run.id
     workflow = run.workflow
-    org = get_existing(Organization, workflow.organization_id)
-    # Steps left waiting by a wait step are done once the run resumes.
-    for waiting in [s for s in run.step_runs if s.status == WorkflowStepRun.WAITING]:
+    org = org or get_existing(Organization, workflow.organization_id)
+    # Steps left waiting by a wait step are done once the run resumes (a first attempt has none).
+    for waiting in [s for s in run.step_runs if s.status == WorkflowStepRun.WAITING] if run.attempt > 1 else []:
         waiting.status = WorkflowStepRun.SUCCEEDED
         waiting.completed_at = utcnow()
     steps = list(workflow.steps)
@@ -265,7 +427,6 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             db.session.rollback()
         else:
             commit_progress("the step of a run cancelled meanwhile is logged as it ended")
-        _start_next_queued(workflow.id)
         return get_existing(WorkflowRun, run_id).status
 
     for index, step in enumerate(steps[run.next_position - 1 :], start=run.next_position):
@@ -278,8 +439,7 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             db.session.add(step_run)
             commit_progress("each step's row exists before the step reaches outside")
             unsaved_since = None
-        else:
-            db.session.add(step_run)
+        else:  # its row joins the session once the step ended: one INSERT, not an INSERT and an UPDATE
             if unsaved_since is None:
                 unsaved_since, unsaved_from = time.monotonic(), step.position
         ctx = StepContext(org=org, workflow=workflow, run=run, position=step.position, scope=_scope(run))
@@ -301,15 +461,16 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             db.session.rollback()
             outcome, error = "failed", f"Internal error in this step ({type(failure).__name__})."
             run = get_existing(WorkflowRun, run_id)
-            if contained:  # its row went with the rollback, and so did the unsaved steps before it
+            if contained:  # the unsaved steps before it went with the rollback
                 step_run = _step_row(run, step)
-                db.session.add(step_run)
                 if unsaved_from < step.position:
                     fail_at = unsaved_from
                     error += f" Steps {unsaved_from} to {step.position - 1} were undone with it; a retry runs them too."
                 unsaved_since = None
             else:
                 step_run = get_existing(WorkflowStepRun, step_run.id)
+        if contained:
+            db.session.add(step_run)
         step_run.duration_ms = int((time.monotonic() - started) * 1000)
         step_run.completed_at = utcnow()
         _record_credential_uses(ctx)
@@ -330,7 +491,6 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             run.next_position = fail_at
             run.mark_finished(WorkflowRun.FAILED, f"Step {step.position} ({step.name}) failed: {step_run.error}")
             run.add_error(step_run.error, step=step.position)
-            _start_next_queued(workflow.id, commit=False)
             return WorkflowRun.FAILED  # committed as the lease is released
         if wait_until is not None:  # outcome "wait": only a WaitUntil sets it
             step_run.status = WorkflowStepRun.WAITING
@@ -342,7 +502,6 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
             run.report_progress(step.position, total)
             commit_progress("the run waits; its place is saved before the worker lets go")
             _resume_later(run.id, wait_until)
-            _start_next_queued(workflow.id)
             return WorkflowRun.QUEUED
         _record_success(run, step, step_run, output, ctx, total)
         if outcome == "stop":
@@ -358,13 +517,11 @@ def _execute(run: WorkflowRun, owner: str, beat) -> str:
                     )
                 )
             run.mark_finished(WorkflowRun.SUCCEEDED)
-            _start_next_queued(workflow.id, commit=False)
             return WorkflowRun.SUCCEEDED  # committed as the lease is released
         if index < total:
             commit_progress("the steps so far are saved: the run page shows them")
             unsaved_since = None
     run.mark_finished(WorkflowRun.SUCCEEDED)
-    _start_next_queued(workflow.id, commit=False)
     return WorkflowRun.SUCCEEDED  # committed as the lease is released
 
 
@@ -405,23 +562,12 @@ def _resume_later(run_id: int, when) -> None:
 
 
 def _start_next_queued(workflow_id: int, commit: bool = True) -> None:
-    """A slot is free: wake the oldest run of this workflow still waiting for one.
-
-    Only when the workflow was full as this run ended: a claim is refused only then, and a queued run
-    that was never refused still has its own job on the way (waking it too would run every job twice).
-    A run refused in a race the count misses is re-queued by the minute dispatcher."""
+    """A slot is free and no job of this worker goes on with the workflow's queue: wake its oldest
+    queued run. Its job claims it, or, if another job took it meanwhile, the next one (``execute``
+    with ``drain``), so a wake-up too many costs one empty job and never runs a run twice. A run
+    refused in a race the wake-ups miss is re-queued by the minute dispatcher."""
     from webapp.workflows.jobs import execute_run
 
-    workflow = db.session.get(Workflow, workflow_id)
-    limit = (workflow.max_concurrency if workflow is not None else 1) or 1
-    if limit > 1:
-        running = db.session.scalar(
-            select(func.count(WorkflowRun.id)).where(
-                WorkflowRun.workflow_id == workflow_id, WorkflowRun.status == WorkflowRun.RUNNING
-            )
-        )
-        if (running or 0) + 1 < limit:
-            return
     waiting = db.session.scalar(
         select(WorkflowRun.id)
         .where(

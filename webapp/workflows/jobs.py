@@ -8,10 +8,11 @@ from webapp.workflows.models import WorkflowRun
 
 @job(queue="default", retries=0, timeout=900)
 def execute_run(run_id: int):
-    """Idempotent: a run that is not QUEUED (or is waiting for later) is left alone."""
+    """Idempotent: a run that is not QUEUED (or is waiting for later) is left alone. Works through the
+    workflow's queued runs after it (``execute(drain=True)``): runs started together share a job."""
     from webapp.workflows.execution import execute
 
-    return execute(run_id)
+    return execute(run_id, drain=True)
 
 
 @periodic("* * * * *")

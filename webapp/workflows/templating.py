@@ -7,6 +7,7 @@ fail loudly (a step that silently sends an empty value is worse than one that sa
 
 from __future__ import annotations
 
+import functools
 import json
 
 from jinja2 import StrictUndefined, TemplateError
@@ -36,6 +37,19 @@ _env = _CappedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trai
 _env.filters["json"] = lambda value: json.dumps(value, default=str)
 
 
+# A run renders the same step settings as every run before it: compile each text once per process
+# (compiling is most of a condition step's time). Compiled templates are immutable and thread-safe;
+# a text that does not compile raises each time (exceptions are not cached).
+@functools.lru_cache(maxsize=1024)
+def _template(text: str):
+    return _env.from_string(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _expression(expression: str):
+    return _env.compile_expression(expression)
+
+
 class TemplateProblem(ValueError):
     """A placeholder or expression could not be evaluated; the message names what went wrong."""
 
@@ -47,7 +61,7 @@ def render_text(text: str, scope: dict) -> str:
         raise TemplateProblem("The template is too long.")
     try:
         parts, size = [], 0
-        for piece in _env.from_string(text).generate(**scope):
+        for piece in _template(text).generate(**scope):
             size += len(piece)
             if size > MAX_OUTPUT:
                 raise TemplateProblem(f"The template output is longer than {MAX_OUTPUT} characters.")
@@ -68,7 +82,7 @@ def check_syntax(text: str) -> str | None:
 
 def evaluate(expression: str, scope: dict) -> bool:
     try:
-        return bool(_env.compile_expression(expression)(**scope))
+        return bool(_expression(expression)(**scope))
     except TemplateError as error:
         raise TemplateProblem(f"Expression error: {error.message or error}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as error:

@@ -425,20 +425,23 @@ class AddInvoiceLine(StepType):
 
     @classmethod
     def execute(cls, ctx, config, step):
+        from sqlalchemy import insert
+
         from webapp.core.money import parse_amount
         from webapp.extensions import db
         from webapp.workflows.models import PendingInvoiceLine
 
-        line = PendingInvoiceLine(
-            organization_id=ctx.org.id,
-            workflow_id=ctx.workflow.id,
-            run_id=ctx.run.id,
-            description=ctx.render(config["description"])[:255],
-            amount_cents=parse_amount(config["amount"]),
-            currency=config.get("currency") or "USD",
-        )
-        db.session.add(line)
-        db.session.flush()
+        values = {
+            "organization_id": ctx.org.id,
+            "workflow_id": ctx.workflow.id,
+            "run_id": ctx.run.id,
+            "description": ctx.render(config["description"])[:255],
+            "amount_cents": parse_amount(config["amount"]),
+            "currency": config.get("currency") or "USD",
+        }
+        # The line alone, for its id: the run's log waits in the session for the runner's commit point.
+        with db.session.no_autoflush:
+            line = db.session.scalars(insert(PendingInvoiceLine).returning(PendingInvoiceLine), [values]).one()
         return {"pending_line_id": line.id, "status": line.status}
 
 
