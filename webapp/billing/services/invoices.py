@@ -540,15 +540,20 @@ def _check_finalizable(invoice: Invoice) -> None:
 def _finalize_many(invoices: list[Invoice], actor, at: datetime | None) -> None:
     """``_finalize_one`` for drafts that passed ``_check_finalizable``: their numbers in one statement,
     one flush, then ``invoice.issued`` for all of them (``emit_many``: a subscriber with a batch form
-    does one query for the lot) and, per invoice of zero total, PAID."""
+    does one query for the lot) and, per invoice of zero total, PAID right after its own
+    ``invoice.issued``, so every subscriber sees the events in the order of ``_finalize_one``."""
     now = at or utcnow()
     with audit_batched():
         for invoice, number in zip(invoices, allocate_numbers(now.year, len(invoices)), strict=True):
             _issue(invoice, actor, now, number)
     db.session.flush()
-    emit_many("invoice.issued", [_issued_data(invoice) for invoice in invoices], actor=actor)
-    for invoice in invoices:
-        _mark_paid_if_nothing_due(invoice, actor, now)
+    chunk: list[Invoice] = []
+    for index, invoice in enumerate(invoices):
+        chunk.append(invoice)
+        if invoice.total == 0 or index == len(invoices) - 1:  # each subscriber sees the order one by one would
+            emit_many("invoice.issued", [_issued_data(issued) for issued in chunk], actor=actor)
+            _mark_paid_if_nothing_due(invoice, actor, now)
+            chunk = []
     assign_new_ids()
     db.session.flush()
 
