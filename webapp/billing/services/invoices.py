@@ -294,8 +294,8 @@ def create_drafts(requests, actor=None) -> list[DraftOutcome]:
             db.session.flush()  # drafts, then lines, then periods: one executemany each
             with audit_batched():
                 for _, invoice, new_lines in kept:
-                    period = f"{invoice.period_start}..{invoice.period_end}"
-                    record(actor, "invoice.drafted", invoice, {"period": period})
+                    dates = f"{invoice.period_start}..{invoice.period_end}"
+                    record(actor, "invoice.drafted", invoice, {"period": dates})
                     for line, _ in new_lines:
                         record(
                             actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total}
