@@ -522,9 +522,12 @@ def main() -> int:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     print(f"\nfilled the rest in {time.perf_counter() - began:.1f} s: {counts}, heavy organization {heavy:,} events")
     with engine.connect() as conn:
-        sizes = conn.exec_driver_sql(
-            "SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE relname IN "
-            "('organizations','usage_events','audit_entries','outbound_calls','email_messages') ORDER BY relname"
+        sizes = conn.exec_driver_sql(  # a partitioned table's rows are its partitions'
+            "SELECT coalesce(p.relname, c.relname) AS name, sum(s.n_live_tup) FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_inherits i ON i.inhrelid = c.oid "
+            "LEFT JOIN pg_class p ON p.oid = i.inhparent WHERE coalesce(p.relname, c.relname) IN "
+            "('organizations','usage_events','audit_entries','outbound_calls','email_messages') "
+            "GROUP BY 1 ORDER BY 1"
         ).all()
     print("rows: " + ", ".join(f"{name} {n:,}" for name, n in sizes))
 
