@@ -10,8 +10,10 @@ and gets ``N`` usage events of its own (default 1,000,000, over the last 30 days
 It fills 1,000 organizations (or a tenth, if fewer) with their share first and measures, then the
 rest and measures again:
 
-- the billing run over every organization, in a process of its own (seconds, peak RSS), then the
-  same period again (idempotent: 0 new invoices);
+- the billing run over every organization, in a process of its own (seconds, seconds per 1,000
+  invoices, peak RSS), then the same period again (idempotent: 0 new invoices), then
+  ``bench/billing_run.py N --core`` in a database of its own (``--reference N``, default 10,000
+  organizations), so the ratio of the two is measured at the same load;
 - p95 server time and SQL statements per request (an engine event counts them) of the dashboard,
   the usage page (of the organization with N events), the invoice list and every console list,
   through the Flask test client, at both sizes: the statement count must not grow.
@@ -413,18 +415,41 @@ def run_bill(period: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def billing(orgs: int, factor: float) -> None:
-    """The billing run over every organization, then the same period again (0 new invoices)."""
+def billing(orgs: int, factor: float, reference: int) -> None:
+    """The billing run over every organization, then the same period again (0 new invoices), and
+    ``bench/billing_run.py REFERENCE --core`` right after in a database of its own, for the ratio."""
+    load = os.getloadavg()[0]
     bill_full = run_bill(PERIODS[1])
     again = run_bill(PERIODS[1])
     seconds_goal = 120 * factor
+    per_k = bill_full["seconds"] / max(1, bill_full["invoices"]) * 1000
     print(
         f"\nbilling run over {orgs:,} organizations: {bill_full['invoices']:,} invoices "
-        f"in {bill_full['seconds']:.1f} s "
-        f"(goal < 120 s at full size, so < {seconds_goal:.0f} s at factor {factor}), "
-        f"peak RSS {bill_full['rss_mb']:.0f} MB (goal < 400 MB)"
+        f"in {bill_full['seconds']:.1f} s = {per_k:.2f} s per 1,000 (goal < 120 s at full size, i.e. "
+        f"< 1.2 s per 1,000, so < {seconds_goal:.0f} s at factor {factor}), "
+        f"peak RSS {bill_full['rss_mb']:.0f} MB (goal < 400 MB); load average {load:.1f} at its start"
     )
     print(f"re-run of the same period: {again['invoices']} new invoices in {again['seconds']:.1f} s (goal 0 new)")
+    if not reference:
+        return
+    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tessera_scale")
+    url = base + "_reference"
+    fresh_database(url)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "billing_run.py"), str(reference), "--core"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_DATABASE_URL": url, "BENCH_REDIS_URL": os.environ["REDIS_URL"]},
+        check=True,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("billing run:"))
+    ref_seconds = float(line.split(" finalized in ")[1].split("s")[0])
+    ref_per_k = ref_seconds / reference * 1000
+    print(
+        f"reference, bench/billing_run.py {reference:,} --core (ORM-filled, billing's own work only), "
+        f"load average {os.getloadavg()[0]:.1f}: {line.removeprefix('billing run: ')}; {ref_per_k:.2f} s per 1,000 "
+        f"-> this run takes {per_k / ref_per_k:.2f}x the reference's time per invoice"
+    )
 
 
 def report(label: str, results: dict[str, dict], goal_ms: dict[str, float]) -> None:
@@ -441,6 +466,12 @@ def main() -> int:
     parser.add_argument("--factor", type=float, default=1.0)
     parser.add_argument("--heavy-events", type=int, default=1_000_000)
     parser.add_argument("--no-billing", action="store_true", help="skip the billing run at full size")
+    parser.add_argument(
+        "--reference",
+        type=int,
+        default=10_000,
+        help="organizations for bench/billing_run.py --core, run after the billing run for the ratio (0: none)",
+    )
     parser.add_argument("--bill", help=argparse.SUPPRESS)
     args = parser.parse_args()
     database = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tessera_scale")
@@ -498,16 +529,19 @@ def main() -> int:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     print(f"\nfilled the rest in {time.perf_counter() - began:.1f} s: {counts}, heavy organization {heavy:,} events")
     with engine.connect() as conn:
-        sizes = conn.exec_driver_sql(
-            "SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE relname IN "
-            "('organizations','usage_events','audit_entries','outbound_calls','email_messages') ORDER BY relname"
+        sizes = conn.exec_driver_sql(  # a partitioned table's rows are its partitions'
+            "SELECT coalesce(p.relname, c.relname) AS name, sum(s.n_live_tup) FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_inherits i ON i.inhrelid = c.oid "
+            "LEFT JOIN pg_class p ON p.oid = i.inhparent WHERE coalesce(p.relname, c.relname) IN "
+            "('organizations','usage_events','audit_entries','outbound_calls','email_messages') "
+            "GROUP BY 1 ORDER BY 1"
         ).all()
     print("rows: " + ", ".join(f"{name} {n:,}" for name, n in sizes))
 
     if args.no_billing:
         print("\nbilling run at full size: skipped (--no-billing)")
     else:
-        billing(orgs, args.factor)
+        billing(orgs, args.factor, args.reference)
     at_full = measure(app, slug)
     report(f"at {orgs:,} organizations", at_full, goals)
     print(f"\nqueries per request, {small:,} -> {orgs:,} organizations (goal: the same)")

@@ -10,7 +10,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from webapp.billing.models import PAY_PENDING, Payment
-from webapp.core.events import Event, subscribe
+from webapp.core.events import Event, batch_form_of, subscribe
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.jobs import job, periodic
@@ -59,6 +59,17 @@ def collect_when_issued(event: Event) -> None:
 
     if should_collect(event.data.get("account_id")):
         collect_invoice_job.delay(event.data["invoice_id"])
+
+
+@batch_form_of(collect_when_issued)
+def collect_when_issued_many(events: list[Event]) -> None:
+    """The billing run's invoices: one query for the accounts with a default card."""
+    from webapp.billing.services.collection import accounts_to_collect
+
+    collect = accounts_to_collect(e.data.get("account_id") for e in events)
+    for event in events:
+        if event.data.get("account_id") in collect:
+            collect_invoice_job.delay(event.data["invoice_id"])
 
 
 @periodic("*/10 * * * *")

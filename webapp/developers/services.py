@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp.audit import record
 from webapp.core import outbound
+from webapp.core.bulk import assign_ids
 from webapp.core.errors import Conflict, DomainError
 from webapp.core.models import get_existing, rowcount, utcnow
 from webapp.core.terms import N_
@@ -256,6 +257,61 @@ def delete_endpoint(endpoint: WebhookEndpoint, actor) -> None:
 
 def _public_id() -> str:
     return "evt_" + secrets.token_hex(12)
+
+
+def record_events(found: list[tuple[int, str, dict]]) -> list[Event]:
+    """``record_event`` for many ``(org_id, type, obj)``: the events in one multi-row INSERT, one query
+    for the enabled endpoints of their organizations, a pending delivery per endpoint listening."""
+    if not found:
+        return []
+    now = utcnow()
+    events = [
+        Event(
+            public_id=_public_id(),
+            organization_id=org_id,
+            type=type_,
+            api_version=API_VERSION,
+            created_at=now,
+            data=json.loads(json.dumps(obj, default=str)),
+            is_test=False,
+        )
+        for org_id, type_, obj in found
+    ]
+    db.session.add_all(events)
+    assign_ids(events)
+    db.session.flush()
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in db.session.scalars(
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.organization_id.in_({e.organization_id for e in events}),
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookEndpoint.id)
+    ):
+        endpoints.setdefault(endpoint.organization_id, []).append(endpoint)
+    woken: dict[int, None] = {}
+    for event in events:
+        for endpoint in endpoints.get(event.organization_id, ()):
+            if event.type not in (endpoint.event_types or []):
+                continue
+            db.session.add(
+                WebhookDelivery(
+                    organization_id=event.organization_id,
+                    endpoint_id=endpoint.id,
+                    event_id=event.id,
+                    status=PENDING,
+                    next_attempt_at=now,
+                    window_started_at=now,
+                    created_at=now,
+                )
+            )
+            woken[endpoint.id] = None
+    if woken:
+        db.session.flush()
+        for endpoint_id in woken:
+            wake(endpoint_id)
+    return events
 
 
 def record_event(org_id: int, type_: str, obj: dict, *, is_test: bool = False, only_endpoint=None) -> Event:

@@ -13,7 +13,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from webapp.core.access import roles_with
-from webapp.core.events import Event, subscribe
+from webapp.core.events import Event, batch_form_of, subscribe
 from webapp.extensions import db
 from webapp.notifications.services import notify
 
@@ -100,6 +100,26 @@ def invoice_event(event: Event) -> None:
     if not has_members_with_roles(event.org_id, BILLING_ROLES):
         return
     _invoice_notice(event)
+
+
+@batch_form_of(invoice_event)
+def invoice_events(events: list[Event]) -> None:
+    """A billing run's invoices: one query for the organizations that have someone to tell."""
+    from webapp.orgs.models import Membership
+
+    org_ids = {e.org_id for e in events if e.org_id is not None}
+    if not org_ids:
+        return
+    told = set(
+        db.session.scalars(
+            select(Membership.organization_id)
+            .where(Membership.organization_id.in_(org_ids), Membership.role.in_(BILLING_ROLES))
+            .distinct()
+        )
+    )
+    for event in events:
+        if event.org_id in told:
+            _invoice_notice(event)
 
 
 @_safe

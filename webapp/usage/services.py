@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from webapp.core.bulk import assign_new_ids
 from webapp.core.models import rowcount, utcnow
 from webapp.core.parsing import parse_instant
 from webapp.extensions import db
@@ -449,6 +450,7 @@ def refresh_records(
         if close:
             record.closed_at = now
         touched.append(record)
+    assign_new_ids()  # a billing run's batch closes ~1,500 records: one executemany, not INSERT … RETURNING
     db.session.flush()
     return touched
 

@@ -227,6 +227,22 @@ def collection_email(attempt: CollectionAttempt) -> None:
     )
 
 
+def accounts_to_collect(account_ids) -> set[int]:
+    """``should_collect`` for many accounts in one query: those with an active default card."""
+    wanted = {a for a in account_ids if a is not None}
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(
+            select(PaymentMethod.account_id).where(
+                PaymentMethod.account_id.in_(wanted),
+                PaymentMethod.is_default.is_(True),
+                PaymentMethod.status == METHOD_ACTIVE,
+            )
+        )
+    )
+
+
 def should_collect(account_id: int | None) -> bool:
     """One indexed query (the ``invoice.issued`` subscriber runs for every invoice of a billing run)."""
     if account_id is None:

@@ -14,6 +14,7 @@ from sqlalchemy import Insert, delete, event, func, insert, inspect, select, upd
 from sqlalchemy.orm import Session
 
 from webapp.audit import record
+from webapp.audit.services import batched as audit_batched
 from webapp.billing.models import (
     ACCOUNT_ACTIVE,
     DRAFT,
@@ -28,8 +29,9 @@ from webapp.billing.models import (
     InvoiceNumberCounter,
     Service,
 )
+from webapp.core.bulk import assign_new_ids
 from webapp.core.errors import Conflict, DomainError, IllegalTransition
-from webapp.core.events import emit
+from webapp.core.events import emit, emit_many
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
@@ -288,12 +290,16 @@ def create_drafts(requests, actor=None) -> list[DraftOutcome]:
         with db.session.begin_nested():
             db.session.add_all([invoice for _, invoice, _ in kept])
             db.session.add_all([period for _, _, new_lines in kept for _, period in new_lines if period is not None])
-            db.session.flush()  # drafts, then lines, then periods: a multi-row INSERT each
-            for _, invoice, new_lines in kept:
-                record(actor, "invoice.drafted", invoice, {"period": f"{invoice.period_start}..{invoice.period_end}"})
-                for line, _ in new_lines:
-                    record(actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total})
-            db.session.flush()
+            assign_new_ids()
+            db.session.flush()  # drafts, then lines, then periods: one executemany each
+            with audit_batched():
+                for _, invoice, new_lines in kept:
+                    dates = f"{invoice.period_start}..{invoice.period_end}"
+                    record(actor, "invoice.drafted", invoice, {"period": dates})
+                    for line, _ in new_lines:
+                        record(
+                            actor, "invoice.line_added", invoice, {"description": line.description, "total": line.total}
+                        )
     except IntegrityError as error:
         if periods.EXCLUSION not in str(error.orig):
             raise
@@ -533,13 +539,22 @@ def _check_finalizable(invoice: Invoice) -> None:
 
 def _finalize_many(invoices: list[Invoice], actor, at: datetime | None) -> None:
     """``_finalize_one`` for drafts that passed ``_check_finalizable``: their numbers in one statement,
-    one flush, then per invoice (in order) ``invoice.issued`` and, for a zero total, PAID."""
+    one flush, then ``invoice.issued`` for all of them (``emit_many``: a subscriber with a batch form
+    does one query for the lot) and, per invoice of zero total, PAID right after its own
+    ``invoice.issued``, so every subscriber sees the events in the order of ``_finalize_one``."""
     now = at or utcnow()
-    for invoice, number in zip(invoices, allocate_numbers(now.year, len(invoices)), strict=True):
-        _issue(invoice, actor, now, number)
+    with audit_batched():
+        for invoice, number in zip(invoices, allocate_numbers(now.year, len(invoices)), strict=True):
+            _issue(invoice, actor, now, number)
     db.session.flush()
-    for invoice in invoices:
-        _after_issue(invoice, actor, now)
+    chunk: list[Invoice] = []
+    for index, invoice in enumerate(invoices):
+        chunk.append(invoice)
+        if invoice.total == 0 or index == len(invoices) - 1:  # each subscriber sees the order one by one would
+            emit_many("invoice.issued", [_issued_data(issued) for issued in chunk], actor=actor)
+            _mark_paid_if_nothing_due(invoice, actor, now)
+            chunk = []
+    assign_new_ids()
     db.session.flush()
 
 
@@ -552,10 +567,16 @@ def _issue(invoice: Invoice, actor, now: datetime, number: str) -> None:
     record(actor, "invoice.finalized", invoice, {"number": invoice.number, "total": invoice.total})
 
 
+def _issued_data(invoice: Invoice) -> dict:
+    return {"org": invoice.organization_id, "invoice_id": invoice.id, "account_id": invoice.account_id}
+
+
 def _after_issue(invoice: Invoice, actor, now: datetime) -> None:
-    emit(
-        "invoice.issued", org=invoice.organization_id, actor=actor, invoice_id=invoice.id, account_id=invoice.account_id
-    )
+    emit("invoice.issued", actor=actor, **_issued_data(invoice))
+    _mark_paid_if_nothing_due(invoice, actor, now)
+
+
+def _mark_paid_if_nothing_due(invoice: Invoice, actor, now: datetime) -> None:
     if invoice.total == 0:
         invoice.paid_at = now
         transition(invoice, PAID, actor, reason="nothing due")

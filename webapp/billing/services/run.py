@@ -12,7 +12,9 @@ organization, what it billed, what was already billed and by which invoice, and 
 (an organization suspended by staff is left out whole: "suspended", ``orgs/suspension.py``).
 
 The run works in batches of accounts (one query for their services, one for the periods already
-billed), committing after each batch so progress is visible live.
+billed), committing after each batch so progress is visible live; drafts, lines, periods, audit
+entries and events of a batch are written with one statement per table, and the subscribers of
+``invoice.issued`` get the batch's invoices at once (``emit_many``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ BILLING_RUN_SOURCES: list[Callable] = []
 # Faster for large runs: ``source(accounts, period_start, period_end) -> {account_id: [LineSpec, ...]}``,
 # called once per batch of up to 500 accounts.
 BILLING_RUN_BATCH_SOURCES: list[Callable] = []
+
+# The report is rewritten whole in the run's row: after each batch while it is short, then every
+# this many entries and at the end (after each batch, a run over 100,000 organizations would write
+# ~10 million entries in all instead of ~600,000).
+REPORT_LIVE_ENTRIES = 10_000
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -154,6 +161,7 @@ def run_billing(
         "suspended": 0,
     }
     report: list[dict] = []
+    written = kept = 0  # entries of ``report`` in the run's row; committed
     last_id = 0
     try:
         while True:
@@ -175,21 +183,26 @@ def run_billing(
                 counts[key] += value
             report.extend(entries)
             run.counts = dict(counts)
-            run.report = list(report)
+            if len(report) <= REPORT_LIVE_ENTRIES or len(report) >= written + REPORT_LIVE_ENTRIES:
+                run.report, written = list(report), len(report)
             run.report_progress(counts["accounts"], total or 1)
             if commit:
                 db.session.commit()
+                kept = len(report)
             if progress:
                 progress(counts["accounts"], total or 0)
     except Exception as exc:
         db.session.rollback()
         run = db.session.merge(run)
         run.counts = dict(counts)
+        if kept > written:  # the committed batches' entries the row does not have yet
+            run.report = report[:kept]
         run.add_error(str(exc))
         run.mark_finished(BillingRun.FAILED, str(exc))
         if commit:
             db.session.commit()
         raise
+    run.report = list(report)
     run.mark_finished(BillingRun.SUCCEEDED)
     return run
 
@@ -230,6 +243,10 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
     keys = [service_key(s.id) for found in services_by_org.values() for s in found]
     for billed in live_periods(keys, start, end):
         live[billed.billable_key].append(billed)
+    # The report names the invoices that billed them: one query, not one per period (a re-run finds
+    # every one); held here, as the session keeps only referenced rows.
+    billed_by = {p.invoice_id for found in live.values() for p in found}
+    named = list(db.session.scalars(select(Invoice).where(Invoice.id.in_(billed_by)))) if billed_by else []
 
     batch_lines: dict[int, list[LineSpec]] = defaultdict(list)
     for batch_source in BILLING_RUN_BATCH_SOURCES:
@@ -299,6 +316,7 @@ def _bill_batch(accounts: list[BillingAccount], period: str, start: date, end: d
             }
         else:
             entry["skipped"].append(f"{invoice.display_number} is left as a draft for staff: {error.message}")
+    del named
     for entry in entries:
         if entry["billed"] is None and not entry.get("suspended"):
             if entry["skipped"]:
