@@ -2,7 +2,7 @@
 
 from webapp.admin import staff_blueprint
 from webapp.alerts import models  # noqa: F401  (the tables)
-from webapp.alerts.services import raise_alert
+from webapp.alerts.services import open_counts, raise_alert
 
 __all__ = ["raise_alert"]
 
@@ -10,9 +10,10 @@ admin_bp = staff_blueprint("alerts_admin", __name__, "/admin/alerts")
 
 
 def init_app(app):
-    from webapp.admin import admin_nav_item
+    from webapp.admin import admin_nav_item, console_count
 
     admin_nav_item("System alerts", "alerts_admin.index", order=45)
+    console_count("open-alerts", "open alert", "alerts_admin.index", lambda: sum(open_counts().values()), order=10)
 
 
 from webapp.alerts import admin, jobs  # noqa: E402,F401

@@ -241,10 +241,14 @@ MONEY_DOMAINS = {
 }
 
 
+def linked_pages() -> list[str]:
+    """The endpoints above, checked at start (``webapp.core.links``)."""
+    return [endpoint for endpoint, _arg in ENTITY_PAGES.values()] + list(ORG_PAGES.values())
+
+
 def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str | None:
-    """The staff page of an audited entity, or None where there is none."""
+    """The staff page of an audited entity, or None where there is none (or the id is not a number)."""
     from flask import url_for
-    from werkzeug.routing import BuildError
 
     if not entity_type or entity_id in (None, ""):
         return None
@@ -255,7 +259,7 @@ def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str 
             return url_for(endpoint, **values)
         if entity_type in ORG_PAGES and organization_id:
             return url_for(ORG_PAGES[entity_type], org_id=int(organization_id))
-    except (BuildError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return None
     return None
 

@@ -29,10 +29,11 @@ coupons_admin_bp = staff_blueprint("coupons_admin", __name__, "/admin/coupons")
 
 
 def init_app(app):
-    from webapp.admin import admin_nav_item
+    from webapp.admin import FIGURE_SOURCES, admin_nav_item, console_page
     from webapp.core.registry import add_once
     from webapp.orgs.dashboard import nav_item
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
+    from webapp.subscriptions.figures import subscription_figures
     from webapp.subscriptions.services import subscribe_new_organization
 
     if "coupons_admin" not in app.blueprints:
@@ -41,6 +42,8 @@ def init_app(app):
     nav_item("Subscription", "subscriptions.show", "billing", order=22)
     admin_nav_item("Plans", "subscriptions_admin.index", order=35)
     admin_nav_item("Coupons", "coupons_admin.index", order=36)
+    add_once(FIGURE_SOURCES, subscription_figures)
+    console_page("subscriptions", "subscriptions_admin.index")
 
 
 from webapp.subscriptions import admin, coupon_admin, coupon_models, events, limits, routes  # noqa: E402,F401
