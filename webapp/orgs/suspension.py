@@ -9,6 +9,7 @@ the rows stay due and the next run after reactivation takes them. Staff still op
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import current_app, url_for
 from sqlalchemy import exists, select
@@ -16,7 +17,7 @@ from sqlalchemy import exists, select
 from webapp.audit import record
 from webapp.core.access import OWNER
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import rowcount, utcnow
+from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.orgs.models import Membership, Organization
 
@@ -70,10 +71,16 @@ def _tell_owners(org: Organization, template: str, subject: str, **context) -> N
         )
 
 
-def _forget_api_keys() -> None:
-    from webapp.api.services import forget_cached
+# Filled at start by the domains that keep work or caches for an organization (``add_once``):
+# called when a suspension starts or ends (the API forgets its cached keys), and on reactivation to hand
+# waiting work back to its jobs (each returns its counts: ``{"syncs": 2}``).
+SUSPENSION_CHANGED_HOOKS: list[Callable[[Organization], None]] = []
+RESUME_HOOKS: list[Callable[[Organization], dict[str, int]]] = []
 
-    forget_cached()  # this process at once; others within the key cache's few seconds
+
+def _suspension_changed(org: Organization) -> None:
+    for hook in SUSPENSION_CHANGED_HOOKS:
+        hook(org)
 
 
 def suspend_organization(org: Organization, staff, reason: str) -> Organization:
@@ -92,7 +99,7 @@ def suspend_organization(org: Organization, staff, reason: str) -> Organization:
     org.suspended_by_id = staff.id
     record(staff, "organization.suspended", org, {"reason": reason})
     _tell_owners(org, "orgs/suspended", f"{org.name} is suspended on Tessera", reason=reason)
-    _forget_api_keys()
+    _suspension_changed(org)
     return org
 
 
@@ -114,39 +121,16 @@ def reactivate_organization(org: Organization, staff) -> dict:
     )
     link = current_app.config["BASE_URL"] + url_for("orgs.dashboard", slug=org.slug)
     _tell_owners(org, "orgs/reactivated", f"{org.name} is active again on Tessera", link=link)
-    _forget_api_keys()
+    _suspension_changed(org)
     return resumed
 
 
 def resume_waiting_work(org: Organization) -> dict:
     """Work with a job of its own (a sync started before the suspension, a publish target whose time
-    passed meanwhile) is re-queued or re-scheduled now; the rest is picked up by the periodic claimers."""
-    from sqlalchemy import update
-
-    from webapp.integrations.jobs import run_drive_sync, run_freee_sync
-    from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
-    from webapp.studio.models import Post, PublishJob
-
-    resumed = {"syncs": 0, "publish_targets": 0}
-    for model, job in ((FreeeSyncJob, run_freee_sync), (DriveSyncLog, run_drive_sync)):
-        waiting = db.session.scalars(
-            select(model.id).where(model.organization_id == org.id, model.status == model.QUEUED)
-        ).all()
-        for run_id in waiting:
-            job.delay(run_id)
-        resumed["syncs"] += len(waiting)
-    # A target whose time came while suspended would be "missed"; it is due now instead.
-    now = utcnow()
-    resumed["publish_targets"] = rowcount(
-        db.session.execute(
-            update(PublishJob)
-            .where(
-                PublishJob.status == PublishJob.PENDING,
-                PublishJob.due_at < now,
-                PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
-            )
-            .values(due_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    passed meanwhile) is re-queued or re-scheduled now by its domain; the rest is picked up by the
+    periodic claimers."""
+    resumed: dict[str, int] = {}
+    for hook in RESUME_HOOKS:
+        for what, count in hook(org).items():
+            resumed[what] = resumed.get(what, 0) + count
     return resumed

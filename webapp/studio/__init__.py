@@ -8,9 +8,13 @@ bp = Blueprint("studio", __name__, url_prefix="/o/<slug>/studio")
 
 def init_app(app):
     from webapp import storage
+    from webapp.core.registry import add_once
     from webapp.orgs.dashboard import nav_item
+    from webapp.orgs.suspension import RESUME_HOOKS
+    from webapp.studio.services.publishing import resume_missed_targets
 
     storage.init_app(app)
+    add_once(RESUME_HOOKS, resume_missed_targets)
     nav_item("Studio", "studio.calendar", "studio", order=40)
 
 
