@@ -33,10 +33,8 @@ def init_app(app):
         limiter.exempt(webhook)
     from webapp.billing.payment_panels import account_payments, invoice_payments
     from webapp.billing.providers import load_providers
-    from webapp.billing.services.payment_methods import register_notification_type
 
     load_providers()
-    register_notification_type()
     from webapp.billing.issuer import issuer_details
 
     app.jinja_env.globals.update(
