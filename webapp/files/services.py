@@ -9,8 +9,9 @@ import mimetypes
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import filetype
 from flask import current_app, url_for
@@ -337,6 +338,31 @@ def expire_temporary_files(now=None) -> int:
     for upload in expired:
         delete_file(upload, None)
     return len(expired)
+
+
+@dataclass(frozen=True)
+class AttachTo:
+    """A kind of row an upload can be attached to (a project, a task), declared by its domain at start."""
+
+    model: Any  # a mapped class with organization_id
+    label: Callable[[Any], str]
+    limit: int | None = None  # rows offered in the upload form's choice
+
+
+# By the upload's column ("project_id", "task_id"); upload_file takes the rows as project=, task=.
+ATTACHABLE: dict[str, AttachTo] = {}
+
+
+def attachable(column: str, model: Any, label: Callable[[Any], str], limit: int | None = None) -> None:
+    ATTACHABLE[column] = AttachTo(model, label, limit)
+
+
+def first_attachable(column: str, org):
+    """The organization's first row of that kind (for demo data), or None."""
+    target = ATTACHABLE.get(column)
+    if target is None:
+        return None
+    return db.session.scalar(select(target.model).where(target.model.organization_id == org.id).limit(1))
 
 
 # A category whose bytes live in another domain's tables (studio's videos): its (bytes, count) for an

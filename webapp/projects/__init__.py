@@ -7,9 +7,13 @@ bp = Blueprint("projects", __name__, url_prefix="/o/<slug>/projects")
 
 
 def init_app(app):
+    from webapp.files.services import attachable
     from webapp.orgs.dashboard import nav_item
+    from webapp.projects.models import Project, Task
 
     nav_item("Projects", "projects.index", "projects", order=78)
+    attachable("project_id", Project, lambda project: project.name)  # uploads go with a project or a task
+    attachable("task_id", Task, lambda task: task.title, limit=500)
 
 
 from webapp.projects import models, routes  # noqa: E402,F401
