@@ -188,6 +188,15 @@ def provider_name(provider) -> str:
     return _PROVIDER_NAMES.get(str(provider).lower(), label(provider))
 
 
+def initials_of(text: str) -> str:
+    """Up to two letters for an avatar without a picture: "Acme Farms" → "AF", "ann@x.org" → "A"."""
+    words = [w for w in (text or "").replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[1][0] if len(words) > 1 and "@" not in (text or "") else "")
+    return letters.upper()
+
+
 def provider_sentence(provider, kind: str, *, payment: bool = False) -> str:
     """A failed provider call as a sentence the person can act on (no exception names, no status codes)."""
     name = provider_name(provider)
