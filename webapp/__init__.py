@@ -101,6 +101,8 @@ def create_app(config: dict | None = None) -> Flask:
             module.init_app(app)
 
     from webapp import cli
+    from webapp.core.links import check_links
 
+    check_links(app)  # every link a table names (console, audit log) has its page
     cli.init_app(app)
     return app

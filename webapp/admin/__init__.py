@@ -6,6 +6,7 @@ with ``admin_nav_item``; the pages call that domain's services, never a second c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, has_request_context
@@ -63,25 +64,65 @@ def admin_nav_item(label: str, endpoint: str, order: int = 50) -> None:
 
 
 def admin_nav_items() -> list[dict]:
-    """The console sidebar. An entry whose page is not registered (a domain half-built) is left out
-    rather than breaking every console page."""
-    from flask import current_app, request, url_for
-    from werkzeug.routing import BuildError
+    """The console sidebar (every entry's page exists: ``missing_endpoints`` checks at start)."""
+    from flask import request, url_for
 
     endpoint = request.endpoint if has_request_context() else None
-    items = []
-    for item in sorted(ADMIN_NAV, key=lambda i: (i.order, i.label)):
-        try:
-            url = url_for(item.endpoint)
-        except BuildError:
-            current_app.logger.warning("admin nav: no page for %s", item.endpoint)
-            continue
-        items.append({"label": item.label, "url": url, "active": item.is_active(endpoint)})
-    return items
+    return [
+        {"label": item.label, "url": url_for(item.endpoint), "active": item.is_active(endpoint)}
+        for item in sorted(ADMIN_NAV, key=lambda i: (i.order, i.label))
+    ]
+
+
+@dataclass
+class ConsoleCount:
+    """A figure in the business view's first line ("3 open tickets"), linking to the page that lists them."""
+
+    key: str  # data-figure on the link
+    noun: str  # "open ticket": shown through the plural filter
+    endpoint: str
+    count: Callable[[], int]
+    order: int
+
+
+CONSOLE_COUNTS: list[ConsoleCount] = []
+# The console pages a business-view figure links to, by name ("invoices": "billing_admin.invoices"),
+# declared by the domain that owns the page; a figure whose page is not declared shows without a link.
+CONSOLE_PAGES: dict[str, str] = {}
+# Fill the business view's figures (``webapp.admin.figures.Figures``), each from its own domain's tables.
+FIGURE_SOURCES: list[Callable] = []
+
+
+def console_count(key: str, noun: str, endpoint: str, count: Callable[[], int], order: int = 50) -> None:
+    from webapp.core.registry import put
+
+    put(CONSOLE_COUNTS, ConsoleCount(key, noun, endpoint, count, order), key=lambda item: item.key)
+
+
+def console_page(name: str, endpoint: str) -> None:
+    CONSOLE_PAGES[name] = endpoint
+
+
+def console_link(name: str, **values) -> str | None:
+    """The URL of the console page declared as ``name``, or None when no domain declares one."""
+    from flask import url_for
+
+    endpoint = CONSOLE_PAGES.get(name)
+    return url_for(endpoint, **values) if endpoint else None
+
+
+def console_endpoints() -> list[str]:
+    """Every endpoint the console links to (checked at start: ``webapp.core.links``)."""
+    return [i.endpoint for i in ADMIN_NAV] + [c.endpoint for c in CONSOLE_COUNTS] + list(CONSOLE_PAGES.values())
 
 
 def init_app(app):
+    from webapp.core.links import LINKED_ENDPOINTS
+    from webapp.core.registry import add_once
     from webapp.mail.services import about_link
+
+    add_once(LINKED_ENDPOINTS, console_endpoints)
+    console_page("organizations", "admin.orgs")
 
     app.jinja_env.globals["admin_nav_items"] = admin_nav_items
     app.jinja_env.globals["email_about"] = about_link

@@ -1,35 +1,27 @@
 """The console's front page: the business view (figures a finance person checks every morning)."""
 
 from flask import url_for
-from werkzeug.routing import BuildError
 
-from webapp.admin import bp
+from webapp.admin import CONSOLE_COUNTS, bp, console_link
 from webapp.admin.figures import business_charts, business_figures
 from webapp.core.htmx import render
 
 
-def link(endpoint: str, **values) -> str | None:
-    """The list behind a figure; None while the page that lists it is not built."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+def console_counts() -> list[dict]:
+    """The counts other domains declared (open alerts, tickets, live sessions), each with its page."""
+    return [
+        {"key": c.key, "noun": c.noun, "url": url_for(c.endpoint), "value": c.count() or 0}
+        for c in sorted(CONSOLE_COUNTS, key=lambda c: (c.order, c.key))
+    ]
 
 
 @bp.get("/")
 def index():
-    from webapp.alerts.services import open_counts
-    from webapp.notifications.live import open_count
-    from webapp.support.services import open_ticket_count
-
     fig = business_figures()
-    open_tickets = open_ticket_count()
     return render(
         "admin/index.html",
         fig=fig,
-        link=link,
+        link=console_link,
         charts=business_charts(fig),
-        alerts=open_counts(),
-        live_sessions=open_count(),
-        open_tickets=open_tickets or 0,
+        counts=console_counts(),
     )

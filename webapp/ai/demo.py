@@ -150,14 +150,3 @@ def ai_project_tasks_and_analysis() -> None:
             credits_used=log.credits_used if log else 0,
         )
     )
-
-
-@step(order=86)
-def daily_digest_setting() -> None:
-    """The Harare owner reads one digest a morning instead of an e-mail per notification."""
-    from webapp.auth.services import find_user_by_email
-    from webapp.notifications.digest import set_digest
-
-    owner = find_user_by_email("owner@harare-retail.example")
-    if owner is not None:
-        set_digest(owner.id, True)

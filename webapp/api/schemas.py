@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from webapp.core.api_schemas import Page, page_of, status_refusal
+from webapp.core.api_schemas import Page, UtcTime, page_of, status_refusal
 from webapp.core.contract import ApiModel, InPath, Params
 
 ServiceStatus = Literal["ACTIVE", "SUSPENDED", "CANCELLED"]
@@ -18,7 +18,7 @@ SERVICE_STATUSES: tuple[str, ...] = get_args(ServiceStatus)
 INVOICE_STATUSES: tuple[str, ...] = get_args(InvoiceStatus)
 
 NullableText = str | None
-NullableTime = datetime | None
+NullableTime = UtcTime | None
 
 # ------------------------------------------------------------------ services and invoices
 

@@ -102,6 +102,11 @@ def forget_cached(key_hash: str | None = None) -> None:
             _cache.pop(key_hash, None)
 
 
+def forget_all_cached(org=None) -> None:
+    """An organization's suspension began or ended: its keys answer differently now."""
+    forget_cached()
+
+
 def _load(key_hash: str) -> KeyInfo | None:
     from webapp.orgs.models import Organization
     from webapp.subscriptions.services import current_subscription

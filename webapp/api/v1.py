@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import g, jsonify, make_response, render_template, request
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from webapp.api import public_bp
@@ -16,11 +19,12 @@ from webapp.api.schemas import (
     InvoiceList,
     InvoiceListParams,
     InvoiceParams,
+    InvoiceSummary,
     ServiceList,
     ServiceListParams,
 )
 from webapp.api.services import authenticate
-from webapp.core.api_schemas import Page
+from webapp.core.api_schemas import Error, Page, answer_data
 from webapp.core.boundary import body_limit
 from webapp.core.contract import ApiFailure, Operation, declare, flask_rule, validate
 from webapp.core.errors import DomainError
@@ -33,7 +37,7 @@ MAX_BODY = 5 * 1024 * 1024
 
 
 def error(status: int, code: str, message: str, details=None, headers=None):
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response = jsonify(answer_data(Error, {"error": {"code": code, "message": message, "details": details or {}}}))
     response.status_code = status
     for k, v in (headers or {}).items():
         response.headers[k] = str(v)
@@ -177,14 +181,17 @@ def _iso(value):
     return value
 
 
-def _page(stmt, id_column, serialize, page: Page):
+def _page(stmt, id_column, answer: type[BaseModel], page: Page, item: Callable[[Any], Any] = lambda row: row):
+    """One cursor page of ``stmt``'s rows as ``answer`` (a ``page_of`` model); ``item`` turns a row into
+    what its item model reads (the row itself by default)."""
     limit, cursor = page.limit, page.below_id
     if cursor is not None:
         stmt = stmt.where(id_column < cursor)
     rows = list(db.session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return jsonify({"data": [serialize(r) for r in rows], "next_cursor": str(rows[-1].id) if more else None})
+    page_value = {"data": [item(r) for r in rows], "next_cursor": str(rows[-1].id) if more else None}
+    return jsonify(answer_data(answer, page_value))
 
 
 # ---------------------------------------------------------------- usage events
@@ -225,7 +232,7 @@ def post_usage_events(key, body: UsageEventsBody):
                 422, "validation_failed", result["rejected"][0]["message"], {"rejected": result["rejected"]}
             )
         result["counts"] = {k: len(result[k]) for k in ("accepted", "duplicate", "rejected")}
-        return jsonify(result)
+        return jsonify(answer_data(IngestResult, result))
 
     return perform(lambda: ingest(key.organization_id, key.id, body.events), then=answer)
 
@@ -248,25 +255,11 @@ def post_usage_events(key, body: UsageEventsBody):
 def get_usage(key, params: UsageParams):
     from webapp.usage.api import usage_aggregates
 
-    return jsonify({"data": usage_aggregates(key.organization_id, *params.months(), params.metric)})
+    aggregates = usage_aggregates(key.organization_id, *params.months(), params.metric)
+    return jsonify(answer_data(UsageList, {"data": aggregates}))
 
 
 # ---------------------------------------------------------------- services and invoices (billing's models)
-
-
-def _service_json(s):
-    return {
-        "id": s.id,
-        "type": s.type,
-        "name": s.name,
-        "status": s.status,
-        "hardware_serial": s.hardware_serial,
-        "monthly_fee": s.monthly_fee,
-        "currency": s.currency,
-        "activated_at": _iso(s.activated_at),
-        "suspended_at": _iso(s.suspended_at),
-        "cancelled_at": _iso(s.cancelled_at),
-    }
 
 
 @operation(
@@ -285,40 +278,12 @@ def list_services(key, params: ServiceListParams):
     stmt = select(Service).where(Service.organization_id == key.organization_id)
     if params.status:
         stmt = stmt.where(Service.status == params.status)
-    return _page(stmt, Service.id, _service_json, params)
+    return _page(stmt, Service.id, ServiceList, params)
 
 
 def _invoice_json(inv, lines=False):
-    data = {
-        "id": inv.id,
-        "number": inv.number,
-        "status": inv.status,
-        "currency": inv.currency,
-        "period_start": _iso(inv.period_start),
-        "period_end": _iso(inv.period_end),
-        "subtotal": inv.subtotal,
-        "tax": inv.tax,
-        "total": inv.total,
-        "amount_paid": inv.amount_paid,
-        "amount_due": inv.amount_due,
-        "subscription_id": inv.subscription_id,
-        "issued_at": _iso(inv.issued_at),
-        "due_at": _iso(inv.due_at),
-        "paid_at": _iso(inv.paid_at),
-    }
-    if lines:
-        data["lines"] = [
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "total": line.total,
-                "metric": line.metric,
-                "service_id": line.service_id,
-            }
-            for line in inv.lines
-        ]
-    return data
+    """An invoice as the API shows it (and the webhooks' invoice events): the summary, or with its lines."""
+    return answer_data(Invoice if lines else InvoiceSummary, inv)
 
 
 def _visible_invoices(org_id):
@@ -344,7 +309,7 @@ def list_invoices(key, params: InvoiceListParams):
     stmt = _visible_invoices(key.organization_id)
     if params.status:
         stmt = stmt.where(Invoice.status == params.status)
-    return _page(stmt, Invoice.id, _invoice_json, params)
+    return _page(stmt, Invoice.id, InvoiceList, params)
 
 
 @operation(
@@ -365,7 +330,7 @@ def get_invoice(key, params: InvoiceParams):
     invoice = db.session.scalar(_visible_invoices(key.organization_id).where(InvoiceRow.id == invoice_id))
     if invoice is None:
         raise ApiFailure(404, "not_found", "There is no invoice with that id.", {"invoice_id": invoice_id})
-    return jsonify(_invoice_json(invoice, lines=True))
+    return jsonify(answer_data(Invoice, invoice))
 
 
 # ---------------------------------------------------------------- the description

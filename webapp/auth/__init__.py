@@ -6,11 +6,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def init_app(app):
-    from webapp.auth.services import load_session, reader_of
+    from webapp.auth.services import load_session
     from webapp.extensions import login_manager
-    from webapp.mail.services import read_by
-
-    read_by(reader_of)  # e-mails are written in their reader's language
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to continue."

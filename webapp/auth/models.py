@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.core.display import initials_of
 from webapp.core.models import BigId, TimestampMixin, utcnow
 from webapp.extensions import Model
 from webapp.secrets import EncryptedColumns, encrypted_fields
@@ -52,8 +53,6 @@ class User(TimestampMixin, _TotpSecret, Model):
 
     @property
     def initials(self) -> str:
-        from webapp.orgs.models import initials_of
-
         return initials_of(self.name or self.email)
 
     @property

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyotp
@@ -62,9 +64,19 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def sign_up(email: str, password: str, name: str = "") -> User:
-    from webapp.orgs.services import create_personal_organization
+# A new account's personal workspace is the organizations domain's to create: its ``init_app`` hands
+# ``create_personal_organization`` over, so accounts import nothing of organizations.
+_personal_workspace: Callable[[User], Any] | None = None
 
+
+def create_workspaces_with(create: Callable[[User], Any]) -> None:
+    global _personal_workspace
+    _personal_workspace = create
+
+
+def sign_up(email: str, password: str, name: str = "") -> User:
+    if _personal_workspace is None:
+        raise RuntimeError("no organizations domain to create the personal workspace")
     email = email.strip().lower()
     if find_user_by_email(email):
         raise DomainError(gettext("An account with this e-mail already exists. Log in instead."), field="email")
@@ -72,7 +84,7 @@ def sign_up(email: str, password: str, name: str = "") -> User:
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    personal = create_personal_organization(user)
+    personal = _personal_workspace(user)
     record(user, "user.signed_up", user)
     emit("user.signed_up", org=personal, actor=user, user_id=user.id)
     send_verification(user)
@@ -470,23 +482,3 @@ def landing_url(user) -> str:
     from flask import url_for
 
     return url_for("admin.index" if user.is_authenticated and user.is_staff else "orgs.home")
-
-
-def reader_of(to: str, user=None, org=None) -> User | None:
-    """Whose language an e-mail is written in: the user it is for, else the account with that address,
-    else (a message to an organization's own address) the organization's owner; none: English."""
-    from webapp.core.access import OWNER
-    from webapp.orgs.models import Membership
-
-    if user is not None:
-        return user if isinstance(user, User) else db.session.get(User, user)
-    found = db.session.scalar(select(User).where(func.lower(User.email) == (to or "").lower()))
-    if found is not None or org is None:
-        return found
-    return db.session.scalar(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == getattr(org, "id", org), Membership.role == OWNER)
-        .order_by(Membership.id)
-        .limit(1)
-    )

@@ -14,8 +14,9 @@ _nav_done = False  # the navigation items are registered once, whatever the numb
 
 
 def init_app(app):
-    from webapp.admin import admin_nav_item
+    from webapp.admin import FIGURE_SOURCES, admin_nav_item, console_page
     from webapp.billing import cli, panels  # noqa: F401
+    from webapp.billing.figures import billing_figures
     from webapp.billing.services.invoices import create_account_for_new_org
     from webapp.core.registry import add_once
     from webapp.extensions import csrf, limiter
@@ -23,16 +24,17 @@ def init_app(app):
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
 
     add_once(ORGANIZATION_CREATED_HOOKS, create_account_for_new_org)
+    add_once(FIGURE_SOURCES, billing_figures)
+    console_page("invoices", "billing_admin.invoices")
+    console_page("payments", "billing_admin.payments")
 
     for webhook in (public.paynow_webhook, public.stripe_webhook):
         csrf.exempt(webhook)
         limiter.exempt(webhook)
     from webapp.billing.payment_panels import account_payments, invoice_payments
     from webapp.billing.providers import load_providers
-    from webapp.billing.services.payment_methods import register_notification_type
 
     load_providers()
-    register_notification_type()
     from webapp.billing.issuer import issuer_details
 
     app.jinja_env.globals.update(

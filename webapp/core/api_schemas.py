@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, create_model
 
 from webapp.core.contract import ERROR_CODES, ApiModel, Params, Refusal
 from webapp.core.parsing import BIGINT_MAX, INSTANT_PATTERN, parse_instant, parse_int
@@ -25,6 +25,21 @@ Instant = Annotated[
     BeforeValidator(_instant),
     WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40, "pattern": INSTANT_PATTERN}),
 ]
+
+
+def utc_text(value: datetime) -> str:
+    """An instant as every answer writes it: UTC, ``Z``, microseconds only when there are some."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# An instant in an answer (the document describes it as pydantic's date-time; only its text is ours).
+UtcTime = Annotated[datetime, PlainSerializer(utc_text, when_used="json")]
+
+
+def answer_data(model: type[BaseModel], value: Any) -> dict:
+    """``value`` (a row, or a dict of rows) as ``model`` describes it in the document: validated, then
+    written out as JSON values. A row that does not fit its model is a bug, raised, never sent."""
+    return model.model_validate(value, from_attributes=True).model_dump(mode="json")
 
 
 if TYPE_CHECKING:  # a Literal built from the table at run time; a type checker cannot read it, so a string

@@ -195,6 +195,15 @@ def provider_name(provider) -> str:
 PROVIDER_FAILURES = ("timeout", "network", "rate_limited", "server", "refused")
 
 
+def initials_of(text: str) -> str:
+    """Up to two letters for an avatar without a picture: "Acme Farms" → "AF", "ann@x.org" → "A"."""
+    words = [w for w in (text or "").replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[1][0] if len(words) > 1 and "@" not in (text or "") else "")
+    return letters.upper()
+
+
 def provider_sentence(provider, kind: str, *, payment: bool = False) -> str:
     """A failed provider call as a sentence the person can act on (no exception names, no status codes),
     in the reader's language."""
@@ -286,10 +295,14 @@ MONEY_DOMAINS = {
 }
 
 
+def linked_pages() -> list[str]:
+    """The endpoints above, checked at start (``webapp.core.links``)."""
+    return [endpoint for endpoint, _arg in ENTITY_PAGES.values()] + list(ORG_PAGES.values())
+
+
 def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str | None:
-    """The staff page of an audited entity, or None where there is none."""
+    """The staff page of an audited entity, or None where there is none (or the id is not a number)."""
     from flask import url_for
-    from werkzeug.routing import BuildError
 
     if not entity_type or entity_id in (None, ""):
         return None
@@ -300,7 +313,7 @@ def entity_url(entity_type: str | None, entity_id, organization_id=None) -> str 
             return url_for(endpoint, **values)
         if entity_type in ORG_PAGES and organization_id:
             return url_for(ORG_PAGES[entity_type], org_id=int(organization_id))
-    except (BuildError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return None
     return None
 

@@ -13,7 +13,8 @@ payment.succeeded, emitted with it), payment.failed, payment.refunded, credit_no
 account.overdue, account.suspended,
 account.reactivated, subscription.created, subscription.changed, subscription.renewed, video.ready, video.failed,
 post.published, post.failed, ticket.opened, ticket.replied, connection.expired, sync.completed, sync.failed,
-usage.limit_reached. The public event catalogue of webhooks maps them: webapp/developers/catalog.py.
+usage.limit_reached, payment_method.expiring. The public event catalogue of webhooks maps them:
+webapp/developers/catalog.py.
 
 A bulk path (the billing run) emits one event per invoice with ``emit_many``: a subscriber with a
 batch form (``@batch_form_of(handler)``) gets the whole list at once and does set-based work (one

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -51,14 +53,25 @@ def state(*, probe: bool = False) -> str:
     return OK
 
 
+# The console's alerts are a domain above this one: its ``init_app`` hands over how an error alert is
+# raised (source, message, details), so the foundation does not import it.
+_alert: Callable[[str, str, dict], Any] | None = None
+
+
+def alert_with(raiser: Callable[[str, str, dict], Any]) -> None:
+    global _alert
+    _alert = raiser
+
+
 def _raise_alert(app: Flask) -> None:
-    from webapp.alerts.models import ERROR
-    from webapp.alerts.services import raise_alert
     from webapp.extensions import db
 
+    if _alert is None:
+        log.error("%s, and no alert domain to tell the console", ALERT_MESSAGE)
+        return
     with app.app_context():
         try:
-            raise_alert(ERROR, ALERT_SOURCE, ALERT_MESSAGE, {"storage": app.config["RATELIMIT_STORAGE_URI"]})
+            _alert(ALERT_SOURCE, ALERT_MESSAGE, {"storage": app.config["RATELIMIT_STORAGE_URI"]})
             db.session.commit()
         except Exception:  # the database may be down too; the log line is all that is left
             log.exception("could not record the rate limit alert")

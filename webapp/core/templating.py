@@ -98,6 +98,10 @@ def local_time_named(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone: 
 
 
 def init_app(app: Flask) -> None:
+    from webapp.core.links import LINKED_ENDPOINTS
+    from webapp.core.registry import add_once
+
+    add_once(LINKED_ENDPOINTS, display.linked_pages)  # the audit log's entity links
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = local_time
     app.jinja_env.filters["date"] = lambda v: local_time(v, "%Y-%m-%d")

@@ -6,6 +6,7 @@ from flask import jsonify
 from sqlalchemy import select
 
 from webapp.api.v1 import ApiFailure, _page, operation
+from webapp.core.api_schemas import answer_data
 from webapp.developers.catalog import CATALOG
 from webapp.developers.models import Event
 from webapp.developers.schemas import Event as EventOut
@@ -42,7 +43,7 @@ def list_events(key, params: EventListParams):
         stmt = stmt.where(Event.created_at >= params.created_gte)
     if params.created_lte is not None:
         stmt = stmt.where(Event.created_at <= params.created_lte)
-    return _page(stmt, Event.id, event_payload, params)
+    return _page(stmt, Event.id, EventList, params, event_payload)
 
 
 @operation(
@@ -60,4 +61,4 @@ def get_event(key, params: EventParams):
     event = db.session.scalar(_visible(key.organization_id).where(Event.public_id == params.event_id))
     if event is None:
         raise ApiFailure(404, "not_found", "There is no event with that id.", {"event_id": params.event_id})
-    return jsonify(event_payload(event))
+    return jsonify(answer_data(EventOut, event_payload(event)))

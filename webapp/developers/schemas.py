@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from webapp.core.api_schemas import Instant, Page, page_of
+from webapp.core.api_schemas import Instant, Page, UtcTime, page_of
 from webapp.core.contract import ApiModel, InPath, Params, Refusal
 from webapp.developers.catalog import TYPES
 
@@ -29,7 +28,7 @@ class Event(ApiModel):
     object: Literal["event"]
     type: EventType
     api_version: str
-    created_at: datetime
+    created_at: UtcTime
     data: EventData
 
 

@@ -11,7 +11,6 @@ from webapp.extensions import db
 from webapp.files import services as files
 from webapp.files.models import FileUpload
 from webapp.orgs.demo import demo_org, demo_user
-from webapp.projects.models import Project, Task
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -25,8 +24,8 @@ def demo_files() -> None:
     if org is None or db.session.scalar(select(FileUpload.id).where(FileUpload.organization_id == org.id)):
         return
     owner = demo_user("owner@harare-retail.example", "Owner of Harare Retail Group")
-    project = db.session.scalar(select(Project).where(Project.organization_id == org.id))
-    task = db.session.scalar(select(Task).where(Task.organization_id == org.id)) if project else None
+    project = files.first_attachable("project_id", org)
+    task = files.first_attachable("task_id", org) if project else None
     files.upload_file(org, owner, io.BytesIO(PNG), "harare-retail-logo.png", "WORKSPACE_LOGO")
     files.upload_file(
         org,

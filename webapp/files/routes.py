@@ -20,16 +20,14 @@ from webapp.storage import storage
 
 
 def _choices(org, form: UploadForm) -> UploadForm:
-    from webapp.projects.models import Project, Task
-
-    form.project_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(p.id), p.name)
-        for p in db.session.scalars(select(Project).where(Project.organization_id == org.id))
-    ]
-    form.task_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(t.id), t.title)
-        for t in db.session.scalars(select(Task).where(Task.organization_id == org.id).limit(500))
-    ]
+    """The projects and tasks an upload can go with (declared by the projects domain: ``ATTACHABLE``)."""
+    for column, target in files.ATTACHABLE.items():
+        rows = select(target.model).where(target.model.organization_id == org.id)
+        if target.limit is not None:
+            rows = rows.limit(target.limit)
+        getattr(form, column).choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(row.id), target.label(row)) for row in db.session.scalars(rows)
+        ]
     return form
 
 
@@ -71,13 +69,14 @@ def _optional(model, org, raw: str | None):
 @bp.post("/")
 @org_view("files")
 def upload(org):
-    from webapp.projects.models import Project, Task
-
     form = _choices(org, UploadForm())
     if not form.validate_on_submit():
         return _page(org, form, status=422)
-    project = _optional(Project, org, form.project_id.data)
-    task = _optional(Task, org, form.task_id.data)
+    # project=, task=: each chosen row, another organization's answering 404
+    targets = {
+        column.removesuffix("_id"): _optional(target.model, org, getattr(form, column).data)
+        for column, target in files.ATTACHABLE.items()
+    }
     # retry=False: the upload's stream is read (and stored) once; a second run would store an empty file.
     return perform(
         lambda: files.upload_file(
@@ -86,8 +85,7 @@ def upload(org):
             form.file.data.stream,
             form.file.data.filename,
             form.file_type.data,
-            project=project,
-            task=task,
+            **targets,
             temporary=form.temporary.data,
         ),
         then=safe_next(request.form.get("next"), url_for("files.index", slug=org.slug)),

@@ -8,8 +8,10 @@ import hmac
 import mimetypes
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import filetype
 from flask import current_app, url_for
@@ -339,6 +341,36 @@ def expire_temporary_files(now=None) -> int:
     return len(expired)
 
 
+@dataclass(frozen=True)
+class AttachTo:
+    """A kind of row an upload can be attached to (a project, a task), declared by its domain at start."""
+
+    model: Any  # a mapped class with organization_id
+    label: Callable[[Any], str]
+    limit: int | None = None  # rows offered in the upload form's choice
+
+
+# By the upload's column ("project_id", "task_id"); upload_file takes the rows as project=, task=.
+ATTACHABLE: dict[str, AttachTo] = {}
+
+
+def attachable(column: str, model: Any, label: Callable[[Any], str], limit: int | None = None) -> None:
+    ATTACHABLE[column] = AttachTo(model, label, limit)
+
+
+def first_attachable(column: str, org):
+    """The organization's first row of that kind (for demo data), or None."""
+    target = ATTACHABLE.get(column)
+    if target is None:
+        return None
+    return db.session.scalar(select(target.model).where(target.model.organization_id == org.id).limit(1))
+
+
+# A category whose bytes live in another domain's tables (studio's videos): its (bytes, count) for an
+# organization, declared by that domain at start.
+COUNTED_ELSEWHERE: dict[str, Callable[[int], tuple[int, int]]] = {}
+
+
 def recalculate_usage(org_id: int) -> dict[str, tuple[int, int]]:
     """Rebuild the organization's usage rows from its live files (the daily check on the running totals)."""
     totals = {c: (0, 0) for c in CATEGORIES}
@@ -355,9 +387,8 @@ def recalculate_usage(org_id: int) -> dict[str, tuple[int, int]]:
         category = CATEGORY[file_type]
         old_size, old_count = totals[category]
         totals[category] = (old_size + int(size), old_count + count)
-    from webapp.studio.services.videos import stored_bytes
-
-    totals["studio_videos"] = stored_bytes(org_id)
+    for category, stored in COUNTED_ELSEWHERE.items():
+        totals[category] = stored(org_id)
     existing = {
         u.category: u for u in db.session.scalars(select(StorageUsage).where(StorageUsage.organization_id == org_id))
     }

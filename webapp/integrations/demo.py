@@ -86,7 +86,6 @@ def _cache_one_attachment(org, admin) -> None:
     """Attach one synced file to a task: its content is cached (DRIVE_CACHE) for the set time."""
     from webapp.integrations import drive_files
     from webapp.integrations.models import DriveFile
-    from webapp.projects import services as projects
 
     drive_file = next(
         (
@@ -100,9 +99,7 @@ def _cache_one_attachment(org, admin) -> None:
     )
     if drive_file is None:
         return
-    task = projects.create_task(
-        projects.create_project(org, admin, "Shop window redesign"), admin, "Approve the mock-up"
-    )
+    task = services.work_items().new_task(org, admin, "Shop window redesign", "Approve the mock-up")
     services.link_drive_file(drive_file, admin, task.project_id, task.id)
     drive_files.cache_content(drive_file, admin)  # now, while the sandbox answers (the queued job then finds it done)
     db.session.commit()

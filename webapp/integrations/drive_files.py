@@ -140,9 +140,9 @@ def choose_root_folder(connection: Connection, actor, folder_id: str | None) -> 
 
 
 def set_project_folder(connection: Connection, actor, project_id: int, folder_id: str | None) -> None:
-    from webapp.projects.models import Project
+    from webapp.integrations.services import work_items
 
-    project = db.session.get(Project, project_id) if project_id else None
+    project = db.session.get(work_items().project, project_id) if project_id else None
     if project is None or project.organization_id != connection.organization_id:
         raise DomainError("Choose a project of this organization.", field="project_id")
     existing = db.session.scalar(

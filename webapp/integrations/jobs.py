@@ -78,6 +78,19 @@ def run_drive_sync(log_id: int) -> None:
     _run_safely(DriveSyncLog, log_id, drive_sync.run, run_drive_sync.timeout)
 
 
+def resume_waiting_syncs(org) -> dict[str, int]:
+    """On reactivation: the syncs queued before the suspension go to their jobs again (``RESUME_HOOKS``)."""
+    resumed = 0
+    for model, run in ((FreeeSyncJob, run_freee_sync), (DriveSyncLog, run_drive_sync)):
+        waiting = db.session.scalars(
+            select(model.id).where(model.organization_id == org.id, model.status == model.QUEUED)
+        ).all()
+        for run_id in waiting:
+            run.delay(run_id)
+        resumed += len(waiting)
+    return {"syncs": resumed}
+
+
 @job(queue="integrations", retries=3, backoff=(30, 120, 600))
 def cache_drive_file(drive_file_id: int) -> None:
     """Keep the content of a Drive file attached to a task (DRIVE_CACHE). Safe to run twice: a file

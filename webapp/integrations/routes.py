@@ -213,8 +213,7 @@ def drive_sync_progress(org, drive_sync_log_id):
 @bp.get("/drive/files")
 @org_view("integrations")
 def drive_files(org):
-    from webapp.projects.services import projects_of, tasks_of
-
+    work = services.work_items()
     q = request.args.get("q", "")
     page = paginate(services.drive_files_query(org, q=q), request.args.get("page", 1, type=int), per_page=25)
     return render(
@@ -223,8 +222,8 @@ def drive_files(org):
         org=org,
         page=page,
         q=q,
-        projects=projects_of(org),
-        tasks=tasks_of(org),
+        projects=work.projects_of(org),
+        tasks=work.tasks_of(org),
     )
 
 
@@ -268,8 +267,6 @@ def _drive_connection(org, connection_id):
 @bp.get("/connections/<int:connection_id>/folders")
 @org_view("integrations")
 def drive_folders(org, connection_id):
-    from webapp.projects.services import projects_of
-
     conn = org_object_or_404(Connection, org, connection_id)
     if conn.provider != "google_drive":
         return redirect(_back_to(conn))  # only Drive has folders to choose
@@ -279,7 +276,7 @@ def drive_folders(org, connection_id):
         org=org,
         connection=conn,
         listing=listing,
-        projects=projects_of(org),
+        projects=services.work_items().projects_of(org),
         project_folders=drive_rules.project_folders(conn),
         status=listing.get("status", 200),
     )

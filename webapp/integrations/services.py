@@ -5,7 +5,10 @@ Plain functions: flush, never commit; audited; jobs enqueued to start after the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -175,9 +178,35 @@ def due_scheduled_syncs(now=None) -> list[Connection]:
     return list(db.session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class WorkItems:
+    """The projects and tasks Drive files attach to: the projects domain's, handed over at start
+    (``attach_to``), so integrations imports nothing of it."""
+
+    project: Any  # the mapped classes
+    task: Any
+    projects_of: Callable[[Any], list]  # an organization's, in the order its pages list them
+    tasks_of: Callable[[Any], list]
+    new_task: Callable[[Any, Any, str, str], Any]  # (org, actor, project name, task title): the demo's
+
+
+_work_items: WorkItems | None = None
+
+
+def attach_to(work_items: WorkItems) -> None:
+    global _work_items
+    _work_items = work_items
+
+
+def work_items() -> WorkItems:
+    if _work_items is None:
+        raise RuntimeError("Drive files attach to projects: the projects domain hands them over at start")
+    return _work_items
+
+
 def link_drive_file(drive_file: DriveFile, actor, project_id: int | None, task_id: int | None) -> None:
     """Attach a file to a project and/or a task of the same organization (None detaches)."""
-    from webapp.projects.models import Project, Task
+    Project, Task = work_items().project, work_items().task
 
     project = task = None
     if task_id:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import smtplib
 import time
+from collections.abc import Callable
 from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
+from typing import Any
 
 from flask import current_app
 
@@ -87,11 +89,21 @@ def _smtp_code(error: Exception | None) -> int | None:
     return None
 
 
-def _log_attempt(message: EmailMessage, started: float, error: Exception | None) -> None:
-    from webapp.integrations.call_log import record_call
+# Each SMTP attempt is a row of the outbound-call log (DESIGN §1), whose model is the integrations
+# domain's: its ``init_app`` hands ``record_call`` over, so mail does not import integrations.
+_record_call: Callable[..., Any] | None = None
 
+
+def log_calls_with(recorder: Callable[..., Any]) -> None:
+    global _record_call
+    _record_call = recorder
+
+
+def _log_attempt(message: EmailMessage, started: float, error: Exception | None) -> None:
+    if _record_call is None:
+        raise RuntimeError("no outbound-call log: the integrations domain sets it at start")
     config = current_app.config
-    record_call(
+    _record_call(
         organization_id=message.organization_id,
         provider="smtp",
         action="send_email",

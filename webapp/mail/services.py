@@ -79,7 +79,7 @@ def forget_live_parts(message: EmailMessage) -> None:
         clear_field(message, "live_body")
 
 
-# Whose language an e-mail is written in is the accounts domain's answer (``webapp.auth.services.
+# Whose language an e-mail is written in is the organizations domain's answer (``webapp.orgs.services.
 # reader_of``, handed over by its ``init_app``), so mail reaches into neither accounts nor organizations.
 _reader: Callable[[str, Any, Any], Any] | None = None
 

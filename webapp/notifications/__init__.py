@@ -14,9 +14,11 @@ admin_bp = staff_blueprint("notifications_admin", __name__, "/admin/live")
 
 
 def init_app(app):
-    from webapp.admin import admin_nav_item
+    from webapp.admin import admin_nav_item, console_count
+    from webapp.notifications.live import open_count
 
     admin_nav_item("Live sessions", "notifications_admin.admin_index", order=85)
+    console_count("live-sessions", "live session", "notifications_admin.admin_index", open_count, order=30)
 
     def bell_unread() -> int:
         from flask_login import current_user

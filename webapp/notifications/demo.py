@@ -41,3 +41,13 @@ def notifications() -> None:
         "the owner's first notification",
     )
     first.read_at = utcnow()
+
+
+@step(order=86)
+def daily_digest_setting() -> None:
+    """The Harare owner reads one digest a morning instead of an e-mail per notification."""
+    from webapp.notifications.digest import set_digest
+
+    owner = find_user_by_email("owner@harare-retail.example")
+    if owner is not None:
+        set_digest(owner.id, True)

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from webapp.core.access import roles_with
 from webapp.core.events import Event, batch_form_of, subscribe
+from webapp.core.terms import N_
 from webapp.extensions import db
-from webapp.notifications.services import notify
+from webapp.notifications.services import BOTH, notify, register_type
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def org_link(org_id: int | None, endpoint: str, **values) -> str | None:
     return url_for(endpoint, slug=org.slug, _external=False, **values)
 
 
-def _label(row, *attrs, default: str) -> str:
+def first_label(row, *attrs, default: str) -> str:
     for attr in attrs:
         value = getattr(row, attr, None) if row is not None else None
         if value:
@@ -61,7 +62,7 @@ def _label(row, *attrs, default: str) -> str:
     return default
 
 
-def _safe(handler):
+def safe_handler(handler):
     """Run inside a savepoint: a failed handler (a bad id in the event) rolls back only the
     notification, never the emitter's transaction."""
 
@@ -122,13 +123,13 @@ def invoice_events(events: list[Event]) -> None:
             _invoice_notice(event)
 
 
-@_safe
+@safe_handler
 def _invoice_notice(event: Event) -> None:
     invoice_id = event.data.get("invoice_id")
     from webapp.billing.models import Invoice
 
     invoice = lookup(Invoice, invoice_id)
-    number = _label(invoice, "number", default=f"#{invoice_id}" if invoice_id else "")
+    number = first_label(invoice, "number", default=f"#{invoice_id}" if invoice_id else "")
     if event.name == "invoice.issued":
         title, body = f"Invoice {number} was issued", "A new invoice is ready to view and pay."
     else:
@@ -140,7 +141,7 @@ def _invoice_notice(event: Event) -> None:
 
 
 @subscribe("payment.received", "payment.failed")
-@_safe
+@safe_handler
 def payment_event(event: Event) -> None:
     payment_id = event.data.get("payment_id")
     if event.name == "payment.received":
@@ -153,7 +154,7 @@ def payment_event(event: Event) -> None:
 
 
 @subscribe("account.suspended")
-@_safe
+@safe_handler
 def account_suspended(event: Event) -> None:
     link = org_link(event.org_id, "billing.overview")
     notify(
@@ -166,32 +167,11 @@ def account_suspended(event: Event) -> None:
     )
 
 
-# --- studio: the post's creator ------------------------------------------------------------------
-
-
-@subscribe("post.published", "post.failed")
-@_safe
-def post_event(event: Event) -> None:
-    post_id = event.data.get("post_id")
-    from webapp.studio.models import Post
-
-    post = lookup(Post, post_id)
-    creator = getattr(post, "created_by_id", None) or event.actor_id
-    recipients = [creator] if creator else members_with_roles(event.org_id, MANAGER_ROLES)
-    name = _label(post, "title", "caption", default="Your post")[:80]
-    if event.name == "post.published":
-        title, body = f"Published: {name}", "The post is live."
-    else:
-        title, body = f"Failed to publish: {name}", "The post could not be published. Open it to see why and retry."
-    link = org_link(event.org_id, "studio.post", post_id=post_id) if post_id else org_link(event.org_id, "studio.index")
-    notify(recipients, event.name, title, body, link, org=event.org_id)
-
-
 # --- integrations: whoever connected it ---------------------------------------------------------
 
 
 @subscribe("connection.expired", "sync.failed")
-@_safe
+@safe_handler
 def integration_event(event: Event) -> None:
     connection_id = event.data.get("connection_id")
     from webapp.integrations.models import Connection
@@ -199,7 +179,7 @@ def integration_event(event: Event) -> None:
     connection = lookup(Connection, connection_id)
     owner = getattr(connection, "created_by_id", None)
     recipients = [owner] if owner else members_with_roles(event.org_id, MANAGER_ROLES)
-    provider = _label(connection, "provider", "name", default=str(event.data.get("provider") or "An integration"))
+    provider = first_label(connection, "provider", "name", default=str(event.data.get("provider") or "An integration"))
     if event.name == "connection.expired":
         title, body = f"{provider.title()} connection expired", "Reconnect it to keep data flowing."
     else:
@@ -212,7 +192,7 @@ def integration_event(event: Event) -> None:
 
 
 @subscribe("ticket.replied")
-@_safe
+@safe_handler
 def ticket_replied(event: Event) -> None:
     from webapp.support.models import SupportMessage, SupportTicket
 
@@ -247,3 +227,21 @@ def ticket_replied(event: Event) -> None:
             org=None,
             about=ticket,
         )
+
+
+# --- billing: a saved card about to expire -------------------------------------------------------
+
+register_type("payment_method.expiring", N_("A saved card is about to expire"), BOTH)
+
+
+@subscribe("payment_method.expiring")
+def card_expiring(event: Event) -> None:
+    """The owners and billing members hear of it in the app (the organization's e-mail is billing's)."""
+    notify(
+        members_with_roles(event.org_id, roles_with("payment_methods")),
+        event.name,
+        event.data["title"],
+        event.data["body"],
+        event.data["link"],
+        org=event.org_id,
+    )

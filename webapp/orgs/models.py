@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.access import MEMBER
+from webapp.core.display import initials_of
 from webapp.core.models import BigId, TimestampMixin, utcnow
 from webapp.extensions import Model
 
@@ -54,15 +55,6 @@ class Organization(TimestampMixin, Model):
 
         city = " ".join(part for part in (self.postal_code, self.city) if part)
         return [line for line in (self.address_line, city, country_name(self.country)) if line]
-
-
-def initials_of(text: str) -> str:
-    """Up to two letters for an avatar without a picture: "Acme Farms" → "AF", "ann@x.org" → "A"."""
-    words = [w for w in (text or "").replace("@", " ").replace(".", " ").split() if w[:1].isalnum()]
-    if not words:
-        return "?"
-    letters = words[0][0] + (words[1][0] if len(words) > 1 and "@" not in (text or "") else "")
-    return letters.upper()
 
 
 class Membership(TimestampMixin, Model):

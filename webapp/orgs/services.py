@@ -373,3 +373,20 @@ def delete_organization(org: Organization, actor: User, confirmation: str) -> No
     for invitation in pending_invitations(org):
         invitation.revoked_at = org.deleted_at
     org.slug = f"deleted-{org.id}-{secrets.token_hex(4)}"
+
+
+def reader_of(to: str, user=None, org=None) -> User | None:
+    """Whose language an e-mail is written in: the user it is for, else the account with that address,
+    else (a message to an organization's own address) the organization's owner; none: English."""
+    if user is not None:
+        return user if isinstance(user, User) else db.session.get(User, user)
+    found = db.session.scalar(select(User).where(func.lower(User.email) == (to or "").lower()))
+    if found is not None or org is None:
+        return found
+    return db.session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == getattr(org, "id", org), Membership.role == OWNER)
+        .order_by(Membership.id)
+        .limit(1)
+    )

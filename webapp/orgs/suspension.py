@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext
@@ -31,7 +30,7 @@ from sqlalchemy import exists, select
 from webapp.audit import record
 from webapp.core.access import OWNER
 from webapp.core.errors import Conflict, DomainError
-from webapp.core.models import rowcount, utcnow
+from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.orgs.models import Membership, Organization
 
@@ -100,10 +99,6 @@ HELD_EMAILS = frozenset(
 )
 
 
-# ``hook(org, now) -> {what: count}``, run on reactivation in its transaction; domains add theirs at start.
-REACTIVATION_HOOKS: list[Callable[[Organization, datetime], dict]] = []
-
-
 def suspended_ids():
     """The ids of suspended organizations, as a subquery for ``.not_in(...)`` in the job claimers."""
     return select(Organization.id).where(Organization.suspended_at.is_not(None))
@@ -170,10 +165,16 @@ def _tell_owners(org: Organization, template: str, subject: str, **context) -> N
         )
 
 
-def _forget_api_keys() -> None:
-    from webapp.api.services import forget_cached
+# Filled at start by the domains that keep work or caches for an organization (``add_once``):
+# called when a suspension starts or ends (the API forgets its cached keys), and on reactivation to hand
+# waiting work back to its jobs (each returns its counts: ``{"syncs": 2}``).
+SUSPENSION_CHANGED_HOOKS: list[Callable[[Organization], None]] = []
+RESUME_HOOKS: list[Callable[[Organization], dict[str, int]]] = []
 
-    forget_cached()  # this process at once; others within the key cache's few seconds
+
+def _suspension_changed(org: Organization) -> None:
+    for hook in SUSPENSION_CHANGED_HOOKS:
+        hook(org)
 
 
 def suspend_organization(org: Organization, staff, reason: str) -> Organization:
@@ -192,7 +193,7 @@ def suspend_organization(org: Organization, staff, reason: str) -> Organization:
     org.suspended_by_id = staff.id
     record(staff, "organization.suspended", org, {"reason": reason})
     _tell_owners(org, "orgs/suspended", lazy_gettext("%(org)s is suspended on Tessera", org=org.name), reason=reason)
-    _forget_api_keys()
+    _suspension_changed(org)
     return org
 
 
@@ -214,44 +215,20 @@ def reactivate_organization(org: Organization, staff) -> dict:
     )
     link = current_app.config["BASE_URL"] + url_for("orgs.dashboard", slug=org.slug)
     _tell_owners(org, "orgs/reactivated", lazy_gettext("%(org)s is active again on Tessera", org=org.name), link=link)
-    _forget_api_keys()
+    _suspension_changed(org)
     return resumed
 
 
 def resume_waiting_work(org: Organization) -> dict:
     """Work with a job of its own (a sync started before the suspension, a publish target whose time
-    passed meanwhile, a held e-mail) is re-queued or re-scheduled now; a subscription whose period
-    ended meanwhile starts its next one now; the rest is picked up by the periodic claimers."""
+    passed meanwhile, a held e-mail) is re-queued or re-scheduled now; a held e-mail here, the rest by
+    its domain (syncs, publish targets, a subscription whose period ended meanwhile starts its next one
+    now); what is left is picked up by the periodic claimers."""
     from sqlalchemy import update
 
-    from webapp.integrations.jobs import run_drive_sync, run_freee_sync
-    from webapp.integrations.models import DriveSyncLog, FreeeSyncJob
     from webapp.mail.jobs import deliver_email
     from webapp.mail.models import EmailMessage
-    from webapp.studio.models import Post, PublishJob
 
-    resumed = {"syncs": 0, "publish_targets": 0, "emails": 0}
-    for model, job in ((FreeeSyncJob, run_freee_sync), (DriveSyncLog, run_drive_sync)):
-        waiting = db.session.scalars(
-            select(model.id).where(model.organization_id == org.id, model.status == model.QUEUED)
-        ).all()
-        for run_id in waiting:
-            job.delay(run_id)
-        resumed["syncs"] += len(waiting)
-    # A target whose time came while suspended would be "missed"; it is due now instead.
-    now = utcnow()
-    resumed["publish_targets"] = rowcount(
-        db.session.execute(
-            update(PublishJob)
-            .where(
-                PublishJob.status == PublishJob.PENDING,
-                PublishJob.due_at < now,
-                PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
-            )
-            .values(due_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
     held = db.session.scalars(
         select(EmailMessage.id).where(EmailMessage.organization_id == org.id, EmailMessage.status == EmailMessage.HELD)
     ).all()
@@ -264,7 +241,8 @@ def resume_waiting_work(org: Organization) -> dict:
         )
         for message_id in held:
             deliver_email.delay(message_id)
-    resumed["emails"] = len(held)
-    for hook in REACTIVATION_HOOKS:  # other domains' waiting work (subscriptions: a new period from now)
-        resumed.update(hook(org, now))
+    resumed: dict[str, int] = {"emails": len(held)}
+    for hook in RESUME_HOOKS:
+        for what, count in hook(org).items():
+            resumed[what] = resumed.get(what, 0) + count
     return resumed

@@ -49,6 +49,11 @@ def projects_of(org) -> list[Project]:
     return list(db.session.scalars(select(Project).where(Project.organization_id == org.id).order_by(Project.name)))
 
 
+def new_task(org, actor, project_name: str, task_title: str) -> Task:
+    """A task in a new project (the integrations demo attaches a Drive file to it)."""
+    return create_task(create_project(org, actor, project_name), actor, task_title)
+
+
 def tasks_of(org) -> list[Task]:
     stmt = select(Task).where(Task.organization_id == org.id).order_by(Task.project_id, Task.position, Task.id)
     return list(db.session.scalars(stmt))

@@ -8,9 +8,16 @@ bp = Blueprint("studio", __name__, url_prefix="/o/<slug>/studio")
 
 def init_app(app):
     from webapp import storage
+    from webapp.core.registry import add_once
+    from webapp.files.services import COUNTED_ELSEWHERE
     from webapp.orgs.dashboard import nav_item
+    from webapp.orgs.suspension import RESUME_HOOKS
+    from webapp.studio.services.publishing import resume_missed_targets
+    from webapp.studio.services.videos import STORAGE_CATEGORY, stored_bytes
 
     storage.init_app(app)
+    add_once(RESUME_HOOKS, resume_missed_targets)
+    COUNTED_ELSEWHERE[STORAGE_CATEGORY] = stored_bytes
     nav_item("Studio", "studio.calendar", "studio", order=40)
 
 
@@ -18,6 +25,7 @@ from webapp.integrations.providers import instagram, tiktok, youtube  # noqa: E4
 from webapp.studio import (  # noqa: E402,F401
     hashtag_routes,
     models,
+    notices,
     panel,
     routes,
     settings,

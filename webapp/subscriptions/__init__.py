@@ -29,20 +29,23 @@ coupons_admin_bp = staff_blueprint("coupons_admin", __name__, "/admin/coupons")
 
 
 def init_app(app):
-    from webapp.admin import admin_nav_item
+    from webapp.admin import FIGURE_SOURCES, admin_nav_item, console_page
     from webapp.core.registry import add_once
     from webapp.orgs.dashboard import nav_item
     from webapp.orgs.services import ORGANIZATION_CREATED_HOOKS
-    from webapp.orgs.suspension import REACTIVATION_HOOKS
+    from webapp.orgs.suspension import RESUME_HOOKS
+    from webapp.subscriptions.figures import subscription_figures
     from webapp.subscriptions.services import restart_after_suspension, subscribe_new_organization
 
     if "coupons_admin" not in app.blueprints:
         app.register_blueprint(coupons_admin_bp)
     add_once(ORGANIZATION_CREATED_HOOKS, subscribe_new_organization)
-    add_once(REACTIVATION_HOOKS, restart_after_suspension)
+    add_once(RESUME_HOOKS, restart_after_suspension)
     nav_item("Subscription", "subscriptions.show", "billing", order=22)
     admin_nav_item("Plans", "subscriptions_admin.index", order=35)
     admin_nav_item("Coupons", "coupons_admin.index", order=36)
+    add_once(FIGURE_SOURCES, subscription_figures)
+    console_page("subscriptions", "subscriptions_admin.index")
 
 
 from webapp.subscriptions import admin, coupon_admin, coupon_models, events, limits, routes  # noqa: E402,F401

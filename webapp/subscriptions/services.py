@@ -419,10 +419,11 @@ def renew_due(now: datetime | None = None) -> int:
     return len(subs)
 
 
-def restart_after_suspension(org, now: datetime) -> dict:
+def restart_after_suspension(org) -> dict:
     """Reactivation of an organization suspended by staff (``orgs/suspension.py``): a subscription whose
     period ended meanwhile starts its next period now, so the paused time is not billed; the renewal job
     invoices that one period."""
+    now = utcnow()
     waiting = db.session.scalars(
         select(Subscription).where(
             Subscription.organization_id == org.id,

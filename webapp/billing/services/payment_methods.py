@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.audit import record
 from webapp.billing.models import BillingAccount
 from webapp.billing.payment_models import METHOD_ACTIVE, METHOD_REMOVED, PaymentMethod
-from webapp.core.access import roles_with
 from webapp.core.errors import DomainError
+from webapp.core.events import emit
 from webapp.core.models import get_existing, utcnow
 from webapp.extensions import db
 from webapp.settings import define, get
@@ -192,29 +192,16 @@ def send_expiry_notices(now: datetime | None = None) -> int:
             expires_on=expires_on,
             link=link,
         )
-        _notify_billing_members(org, subject, "Add a new card so invoices keep being paid automatically.", link)
+        # The notifications domain tells the owners and billing members in the app (its subscriber).
+        emit(
+            "payment_method.expiring",
+            org=org,
+            payment_method_id=method.id,
+            title=subject,
+            body="Add a new card so invoices keep being paid automatically.",
+            link=link,
+        )
         method.expiry_notice_sent_at = now
         record(None, "payment_method.expiry_notice", method, {"card": method.label}, org=org.id)
         sent += 1
     return sent
-
-
-def _notify_billing_members(org, title: str, body: str, link: str) -> None:
-    from webapp.notifications.services import notify
-    from webapp.notifications.subscribers import members_with_roles
-
-    notify(
-        members_with_roles(org.id, roles_with("payment_methods")),
-        "payment_method.expiring",
-        title,
-        body,
-        link,
-        org=org.id,
-    )
-
-
-def register_notification_type() -> None:
-    from webapp.core.terms import N_
-    from webapp.notifications.services import BOTH, register_type
-
-    register_type("payment_method.expiring", N_("A saved card is about to expire"), BOTH)

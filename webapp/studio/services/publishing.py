@@ -831,3 +831,23 @@ RUNNERS = {TIKTOK: _run_tiktok, INSTAGRAM: _run_instagram, YOUTUBE: _run_youtube
 
 def post_of(job: PublishJob) -> Post:
     return job.post
+
+
+def resume_missed_targets(org) -> dict[str, int]:
+    """On reactivation: a target whose time came while its organization was suspended would be
+    "missed"; it is due now instead (``RESUME_HOOKS``)."""
+    now = utcnow()
+    return {
+        "publish_targets": rowcount(
+            db.session.execute(
+                update(PublishJob)
+                .where(
+                    PublishJob.status == PublishJob.PENDING,
+                    PublishJob.due_at < now,
+                    PublishJob.post_id.in_(select(Post.id).where(Post.organization_id == org.id)),
+                )
+                .values(due_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    }
