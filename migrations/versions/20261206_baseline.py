@@ -7,16 +7,18 @@ Create Date: 2026-12-06 00:00:00
 The chain that grew while the domains were built side by side (``20261202_01_baseline`` to
 ``20261205_i18n_locale``) was squashed into this revision while no production database existed.
 It creates exactly the schema that chain ended with (the same tables, column order, names,
-defaults, triggers and partitions), grouped by domain; the chain's data backfills are gone, as
-there was no data to fill. A database stamped with the chain's head is stamped with this revision
-when migrations run (``migrations/env.py``); one stopped earlier in the chain is refused with
-what to do. New revisions follow this one (docs/architecture.md, "Migrations").
+defaults, triggers and partitions: ``pg_dump --schema-only`` of both is the same), grouped by
+domain; the chain's data backfills are gone, as there was no data to fill. A database stamped
+with the chain's head is stamped with this revision when migrations run (``migrations/env.py``);
+one stopped earlier in the chain is refused with what to do. New revisions follow this one
+(docs/architecture.md, "Migrations").
 
 On PostgreSQL this revision also creates what the models cannot say: the audit log's append-only
 trigger, the triggers that keep finalized invoices and issued credit notes unchanged, the
 exclusion constraint that bills a period of a billable thing at most once (btree_gist), and the
 four history tables range-partitioned by month, with their partitions in the ``history`` schema
-(docs/partitioning.md). SQLite stays unpartitioned and has none of them.
+(docs/partitioning.md). SQLite stays unpartitioned and has none of them; it does have the three
+foreign keys the chain never added there (LATE_FOREIGN_KEYS), as the models say.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -201,13 +203,21 @@ ALTER TABLE billing_billed_periods ADD CONSTRAINT ex_billing_billed_periods_live
   WHERE (released_at IS NULL)
 """
 
-# Foreign keys between tables that reference each other, added once both exist. On PostgreSQL only:
-# the chain added them to existing tables, which SQLite cannot do, so SQLite never had them.
+# Foreign keys that close a cycle (a user's avatar is a file an organization's member uploaded) or that the
+# chain added later. PostgreSQL adds them once file_uploads exists; SQLite, which cannot add a constraint
+# to an existing table and accepts a reference to a table created later, has them in CREATE TABLE. (The
+# chain left them out on SQLite, where the models-and-migrations test therefore failed.)
 LATE_FOREIGN_KEYS = (
     ("organizations", "suspended_by_id", "users"),
     ("organizations", "logo_file_id", "file_uploads"),
     ("users", "avatar_file_id", "file_uploads"),
 )
+
+
+def sqlite_late_foreign_keys(table: str) -> list[sa.ForeignKeyConstraint]:
+    if postgres():
+        return []
+    return [fk(name, column, target, "SET NULL") for name, column, target in LATE_FOREIGN_KEYS if name == table]
 
 
 def create_auth_tables():
@@ -233,6 +243,7 @@ def create_auth_tables():
         sa.Column("locale", sa.String(length=8), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        *sqlite_late_foreign_keys("users"),
     )
     op.create_table(
         "auth_tokens",
@@ -304,6 +315,7 @@ def create_orgs_tables():
         sa.Column("city", sa.String(length=100), nullable=True),
         sa.Column("postal_code", sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
+        *sqlite_late_foreign_keys("organizations"),
         sa.UniqueConstraint("slug", name=op.f("uq_organizations_slug")),
     )
     op.create_table(
@@ -2537,7 +2549,11 @@ def downgrade():
             op.drop_constraint(op.f(f"fk_{table}_{column}_{target}"), table, type_="foreignkey")
     existing = sa.MetaData()
     existing.reflect(op.get_bind())
-    for table in reversed(existing.sorted_tables):
+    late = {(table, column) for table, column, _ in LATE_FOREIGN_KEYS}
+    ordered = sa.schema.sort_tables(
+        existing.tables.values(), skip_fn=lambda key: (key.parent.table.name, key.parent.name) in late
+    )
+    for table in reversed(ordered):
         if table.name != "alembic_version":
             op.drop_table(table.name)  # its indexes, triggers and partitions go with it
     if postgres():
