@@ -31,6 +31,27 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# The revisions this one replaced. A database stamped with the last of the chain (``squashed_head``) has
+# this revision's schema and is stamped with it when migrations run (migrations/env.py); one stamped
+# with any other is refused with what to do.
+squashed_head = "20261205_i18n_locale"
+squashes = frozenset(
+    {
+        # the chain that ended at squashed_head
+        "20261202_01_baseline", "20261202_streams_sandboxes_out", "20261202_payments_credit_notes",
+        "20261202_security_recovery", "20261203_jobs_leases", "20261203_jobs_outbox",
+        "20261203_billing_billed_periods", "20261203_webhooks_out", "20261203_studio_approvals",
+        "20261203_studio_queue", "20261204_billing_coupons", "20261204_orgs_suspend_avatars",
+        "20261204_drive_folders", "20261204_studio_media", "20261204_studio_versions", "20261204_ai_services",
+        "20261204_orgs_address", "20261204_ai_results", "20261205_history_partitions", "20261205_i18n_locale",
+        # the per-domain revisions squashed into 20261202_01_baseline before it
+        "20261123_01_foundation", "20261123_02_outbound_calls", "20261123_03_billing", "20261123_04_subscriptions",
+        "20261123_05_integrations", "20261123_06_studio", "20261123_07_support", "20261123_08_workflows",
+        "20261123_09_referrals", "20261123_10_files", "20261123_11_task_description", "20261123_12_merge_domains",
+        "20261123_13_freee_export",
+    }
+)  # fmt: skip
+
 BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
 WHEN = sa.DateTime(timezone=True)
 
