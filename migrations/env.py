@@ -2,7 +2,10 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import current_app
+from sqlalchemy import text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -52,6 +55,42 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def carry_over_squashed_revisions(connection, migration_context):
+    """A revision that replaced a squashed chain lists it (``squashes``, ``squashed_head``). A database
+    stamped with the chain's head has that revision's schema and is stamped with it; one stamped with
+    any other revision of the chain is refused with what to do (alembic would only say it cannot
+    locate the revision)."""
+    if migration_context.purge:  # stamp --purge replaces whatever is stamped
+        return
+    stamped = set(migration_context.get_current_heads())
+    if not stamped:
+        return
+    for baseline in ScriptDirectory.from_config(config).walk_revisions():
+        squashes = getattr(baseline.module, "squashes", frozenset())
+        head = getattr(baseline.module, "squashed_head", None)
+        for revision in sorted(stamped & squashes):
+            if revision != head:
+                raise CommandError(
+                    f"This database is at revision {revision}, which was squashed into {baseline.revision}"
+                    f" before the chain's last revision ({head}), so its schema is not the baseline's and"
+                    " cannot be carried over. If it is the demo database of `make run`, reset it: delete"
+                    " instance/tessera.sqlite3 (or drop and create again the database DATABASE_URL names)"
+                    " and run `make run` again, which migrates it and loads the demo data. To keep its data,"
+                    f" upgrade it to {head} from a checkout from before the squash, then migrate it here."
+                )
+            connection.execute(
+                text(f"UPDATE {migration_context.version_table} SET version_num = :new WHERE version_num = :old"),
+                {"new": baseline.revision, "old": revision},
+            )
+            logger.info(
+                "The database was at %s, the last revision squashed into %s (the same schema): stamped %s.",
+                revision,
+                baseline.revision,
+                baseline.revision,
+            )
+    connection.commit()
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -97,6 +136,7 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args)
+        carry_over_squashed_revisions(connection, context.get_context())
 
         with context.begin_transaction():
             context.run_migrations()

@@ -27,7 +27,7 @@ MONTHS_AHEAD = 3
 MONTHS_BEHIND = 1  # usage events may be 35 days old: last month's partition must exist too
 LOCK_TIMEOUT = "10s"  # a maintenance statement waits this long for a lock, then the job retries later
 
-# table -> the time column it is partitioned by (the migration 20261205_history_partitions made them so)
+# table -> the time column it is partitioned by (the baseline migration partitions them)
 TABLES = {
     "usage_events": "timestamp",
     "audit_entries": "created_at",
