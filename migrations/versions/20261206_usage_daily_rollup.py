@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261206_usage_daily_rollup"
-down_revision = "20261205_i18n_locale"
+down_revision = "20261206_baseline"
 branch_labels = None
 depends_on = None
 
