@@ -341,3 +341,16 @@ def test_a_computed_text_is_translated_but_neither_formatted_nor_trusted(app):
     with app.test_request_context("/", headers={"Accept-Language": "ja"}):
         page = render_template_string("{{ translated(a) }}|{{ translated(b) }}", a="Profile saved.", b="50% <b>off</b>")
     assert page == "プロフィールを保存しました。|50% &lt;b&gt;off&lt;/b&gt;"
+
+
+def test_a_calendar_day_is_written_as_is_in_either_language(app):
+    """The date filters take a plain ``date`` too (a freee sync's "since" day): no zone to convert, the
+    day the person chose, in the reader's way of writing it."""
+    from datetime import date
+
+    from flask import render_template_string
+
+    for language, shown in (("en", "2026-03-01|1 Mar 2026"), ("ja", "2026/03/01|2026年3月1日")):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            page = render_template_string("{{ d | date }}|{{ d | dt('%-d %b %Y') }}", d=date(2026, 3, 1))
+        assert page == shown, language

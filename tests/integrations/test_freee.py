@@ -126,6 +126,8 @@ def test_since_date_and_bad_input(client, ctx, run_jobs, sandbox_db):
     )
     assert 0 < job.counts["deals"] == expected < 40
     assert _count(FreeePartner) == 0  # only deals were asked for
+    page = client.get(f"/o/{org.slug}/integrations/connections/{conn.id}/")
+    assert page.status_code == 200 and f"since {since.isoformat()}" in page.get_data(as_text=True)
 
 
 def test_429_and_5xx_mid_sync(client, ctx, run_jobs, live_server, sandbox_url):

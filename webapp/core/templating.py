@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -65,10 +65,15 @@ JA_PATTERNS = {
 }
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone: str | None = None) -> str:
-    """Shown in the viewer's organization's time zone (see ``viewer_zone``), in the reader's language."""
+def local_time(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M", zone: str | None = None) -> str:
+    """Shown in the viewer's organization's time zone (see ``viewer_zone``), in the reader's language.
+    A calendar day (a ``date``, such as a sync's "since" day) has no zone to convert: it is only written."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        if not is_english() and fmt in JA_PATTERNS:
+            return babel_dates.format_date(value, JA_PATTERNS[fmt], locale=language())
+        return value.strftime(fmt)
     tz = zone or (viewer_zone() if has_request_context() else "UTC")
     local = value.astimezone(ZoneInfo(tz))
     if not is_english() and fmt in JA_PATTERNS:
