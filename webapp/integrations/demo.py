@@ -61,6 +61,9 @@ def connect_and_sync() -> None:
                 continue
             connection = connect_via_sandbox(provider, org, admin)
             services.set_sync_frequency(connection, admin, "daily")
+            # Committed before each call to the sandbox: the call log writes on its own connection, and
+            # SQLite (the default demo database) has one writer, so an open write here would lock it out.
+            db.session.commit()
             if provider == "google_drive":
                 _choose_demo_folder(connection, admin)
             run = services.start_sync(connection, admin, trigger="demo")
@@ -101,5 +104,6 @@ def _cache_one_attachment(org, admin) -> None:
         return
     task = services.work_items().new_task(org, admin, "Shop window redesign", "Approve the mock-up")
     services.link_drive_file(drive_file, admin, task.project_id, task.id)
+    db.session.commit()  # before the download, as above
     drive_files.cache_content(drive_file, admin)  # now, while the sandbox answers (the queued job then finds it done)
     db.session.commit()
