@@ -56,13 +56,33 @@ def workflow_pages(slug: str) -> list[str]:
 
 
 def integration_pages(slug: str) -> list[str]:
-    """Each connection's page (the demo connects freee and Google Drive for the creators), and the call log."""
-    from webapp.integrations.models import Connection
+    """Each connection's page (the demo connects freee and Google Drive for the creators), the call log,
+    and with Drive its folder picker, its files and a file's unlink-or-delete page."""
+    from webapp.integrations.models import Connection, DriveFile
 
     connections = db.session.scalars(
         select(Connection).where(Connection.organization_id == _org(slug).id).order_by(Connection.id)
     ).all()
-    return [*(f"/o/{slug}/integrations/connections/{c.id}/" for c in connections), f"/o/{slug}/integrations/calls"]
+    pages = [*(f"/o/{slug}/integrations/connections/{c.id}/" for c in connections), f"/o/{slug}/integrations/calls"]
+    for drive in (c for c in connections if c.provider == "google_drive"):
+        pages += [f"/o/{slug}/integrations/connections/{drive.id}/folders", f"/o/{slug}/integrations/drive/files"]
+        drive_file = db.session.scalar(select(DriveFile).where(DriveFile.connection_id == drive.id).limit(1))
+        if drive_file is not None:
+            pages.append(f"/o/{slug}/integrations/drive/files/{drive_file.id}/delete")
+    return pages
+
+
+def drive_folder_names(slug: str) -> str:
+    """The names of the folders at the top of the demo Drive, as Google (its sandbox) answers them: data
+    from outside, shown as Drive has it."""
+    from webapp.integrations import drive_files
+    from webapp.integrations.models import Connection
+
+    org = _org(slug)
+    drive = _first(Connection, Connection.organization_id == org.id, Connection.provider == "google_drive")
+    listing = drive_files.folder_listing(drive, None)
+    assert listing["folders"], "the demo Drive has folders"
+    return "\n".join(folder["name"] for folder in listing["folders"])
 
 
 def read_both(client, url: str, *, status: int = 200) -> tuple[list[str], list[str]]:
@@ -98,12 +118,14 @@ class Reader:
 
 def test_the_workflow_integration_and_error_pages_of_the_demo_read_in_japanese(demo, make_client):  # noqa: F811
     reader = Reader()
+    reader.stored += "\n" + drive_folder_names(CREATORS)  # the folder picker lists Drive's own folders live
     for slug in (RETAIL, CREATORS):
         client = make_client()
         client.login(f"owner@{slug}.example", DEMO_PASSWORD)
         for url in [*workflow_pages(slug), *integration_pages(slug)]:
             reader.check(client, url, f"owner of {slug}")
     assert any("/connections/" in where for where in reader.checked)  # a freee or Drive connection was read
+    assert any(where.endswith("/delete") for where in reader.checked)  # and a Drive file's removal page
     check_error_pages(reader, make_client)
     reader.assert_clean()
 

@@ -185,7 +185,17 @@ def role_label(role) -> str:
     return label(role)
 
 
-_PROVIDER_NAMES = {"paynow": "Paynow", "stripe": "Stripe", "freee": "freee", "google": "Google Drive"}
+_PROVIDER_NAMES = {
+    "paynow": "Paynow",
+    "stripe": "Stripe",
+    "freee": "freee",
+    "google": "Google Drive",
+    "google_drive": "Google Drive",
+    "tiktok": "TikTok",
+    "instagram": "Instagram",
+    "youtube": "YouTube",
+    "smtp": "SMTP",
+}
 
 
 def provider_name(provider) -> str:
