@@ -52,6 +52,7 @@ def workflow_pages(slug: str) -> list[str]:
         f"{base}/templates/preview?template={template.id}",
         f"{base}/credentials",
         f"{base}/credentials/{credential.id}",
+        f"/o/{slug}/ai/workflows/{run.workflow_id}/review",  # the AI's review, from the run history
     ]
 
 
@@ -117,8 +118,9 @@ class Reader:
 
 
 def test_the_workflow_integration_and_error_pages_of_the_demo_read_in_japanese(demo, make_client):  # noqa: F811
-    reader = Reader()
-    reader.stored += "\n" + drive_folder_names(CREATORS)  # the folder picker lists Drive's own folders live
+    folders = drive_folder_names(CREATORS)  # the folder picker lists Drive's own folders live (a logged call)
+    reader = Reader()  # reads what is stored after that call, its request id included
+    reader.stored += "\n" + folders
     for slug in (RETAIL, CREATORS):
         client = make_client()
         client.login(f"owner@{slug}.example", DEMO_PASSWORD)
