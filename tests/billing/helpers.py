@@ -29,16 +29,20 @@ def make_invoice(org, lines=((1, 10_000),), *, finalize=True, period=(date(2026,
     return invoice
 
 
-def mail_with(mailbox, address, text):
+def mail_with(mailbox, address, text, run_jobs=None):
     """The latest message to ``address`` whose subject contains ``text`` (other domains mail too).
-    Waits a little: with in-process jobs, mail sent by the live server's thread lands a moment later."""
+    Waits: with in-process jobs, mail sent by the live server's thread lands a moment later; with
+    ``run_jobs``, the jobs that write and deliver it (and a delivery's retry, once due) run meanwhile,
+    as a worker would run them."""
     import time
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while True:
         found = [m for m in mailbox.to(address) if text in m["Subject"]]
         if found or time.monotonic() > deadline:
             break
+        if run_jobs is not None:
+            run_jobs()
         time.sleep(0.1)
     assert found, [m["Subject"] for m in mailbox.to(address)]
     return found[-1]

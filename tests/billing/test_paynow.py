@@ -68,8 +68,7 @@ def test_express_success_pays_the_invoice_through_the_callback(ctx, client, run_
     assert "Thank you" in page.get_data(as_text=True)
     calls = set(db.session.scalars(select(OutboundCall.action).where(OutboundCall.provider == "paynow")))
     assert {"remote_transaction", "poll_transaction"} <= calls
-    run_jobs()
-    mail_with(mailbox, "shop@example.com", "is paid")
+    mail_with(mailbox, "shop@example.com", "is paid", run_jobs=run_jobs)
 
 
 def test_web_checkout_pay_in_the_sandbox_browser_page(ctx, client, run_jobs):
