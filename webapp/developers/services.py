@@ -295,23 +295,27 @@ def record_events(found: list[tuple[int, str, dict]]) -> list[Event]:
         for endpoint in endpoints.get(event.organization_id, ()):
             if event.type not in (endpoint.event_types or []):
                 continue
-            db.session.add(
-                WebhookDelivery(
-                    organization_id=event.organization_id,
-                    endpoint_id=endpoint.id,
-                    event_id=event.id,
-                    status=PENDING,
-                    next_attempt_at=now,
-                    window_started_at=now,
-                    created_at=now,
-                )
-            )
+            db.session.add(_pending_delivery(event, endpoint))
             woken[endpoint.id] = None
     if woken:
         db.session.flush()
         for endpoint_id in woken:
             wake(endpoint_id)
     return events
+
+
+def _pending_delivery(event: Event, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """The first delivery of ``event`` to ``endpoint``: due at once, its retry window open from now."""
+    now = event.created_at
+    return WebhookDelivery(
+        organization_id=event.organization_id,
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        status=PENDING,
+        next_attempt_at=now,
+        window_started_at=now,
+        created_at=now,
+    )
 
 
 def record_event(org_id: int, type_: str, obj: dict, *, is_test: bool = False, only_endpoint=None) -> Event:
@@ -339,19 +343,8 @@ def record_event(org_id: int, type_: str, obj: dict, *, is_test: bool = False, o
             )
             if type_ in (e.event_types or [])
         ]
-    now = event.created_at
     for endpoint in endpoints:
-        db.session.add(
-            WebhookDelivery(
-                organization_id=org_id,
-                endpoint_id=endpoint.id,
-                event_id=event.id,
-                status=PENDING,
-                next_attempt_at=now,
-                window_started_at=now,
-                created_at=now,
-            )
-        )
+        db.session.add(_pending_delivery(event, endpoint))
     if endpoints:
         db.session.flush()
         for endpoint in endpoints:
