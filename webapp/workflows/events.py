@@ -36,7 +36,7 @@ def start_event_workflows_many(events: list[Event]) -> None:
     org_ids = {e.org_id for e in events if e.org_id is not None}
     if not org_ids:
         return
-    by_org: dict[int, list[Workflow]] = {}
+    by_org: dict[int | None, list[Workflow]] = {}  # an event without an organization finds none
     for workflow in db.session.scalars(
         select(Workflow)
         .where(
@@ -48,6 +48,6 @@ def start_event_workflows_many(events: list[Event]) -> None:
     ):
         by_org.setdefault(workflow.organization_id, []).append(workflow)
     for event in events:
-        for workflow in by_org.get(event.org_id, ()):  # type: ignore[arg-type]
+        for workflow in by_org.get(event.org_id, ()):
             if (workflow.trigger_config or {}).get("event") == event.name:
                 start_run(workflow, TRIGGER_EVENT, {"event": event.name, **event.data})
