@@ -220,10 +220,10 @@ def reactivate_organization(org: Organization, staff) -> dict:
 
 
 def resume_waiting_work(org: Organization) -> dict:
-    """Work with a job of its own (a sync started before the suspension, a publish target whose time
-    passed meanwhile, a held e-mail) is re-queued or re-scheduled now; a held e-mail here, the rest by
-    its domain (syncs, publish targets, a subscription whose period ended meanwhile starts its next one
-    now); what is left is picked up by the periodic claimers."""
+    """Work with a job of its own is handed back now: held e-mails here (mail sits below this domain),
+    the rest by each domain's hook in ``RESUME_HOOKS`` (syncs started before the suspension, publish
+    targets whose time passed meanwhile, a subscription whose period ended meanwhile starting its next
+    one now); what is left is picked up by the periodic claimers."""
     from sqlalchemy import update
 
     from webapp.mail.jobs import deliver_email
