@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import JSON, String, Text, select
 
@@ -214,14 +213,6 @@ def test_the_reader_finds_english_left_in_a_japanese_page():
         "Europe/London",
     ]
     assert untranslated(codes, {"get", "usage", "read", "connection", "expired", "europe", "files"}, "", "") == []
-
-
-@pytest.fixture
-def demo(ctx, live_server):
-    from webapp.demo import run_all
-
-    run_all(log=lambda _line: None)
-    db.session.remove()
 
 
 def first_ticket_url(slug: str) -> str:

@@ -17,7 +17,6 @@ from tests.i18n.test_japanese_pages import (
     RETAIL,
     catalogue_words,
     database_text,
-    demo,  # noqa: F401  (the fixture)
     text_nodes,
     untranslated,
 )
@@ -118,7 +117,7 @@ def analysed_document(slug: str) -> None:
     db.session.commit()
 
 
-def test_every_page_of_this_share_reads_in_japanese(demo, make_client):  # noqa: F811
+def test_every_page_of_this_share_reads_in_japanese(demo, make_client):
     analysed_document(RETAIL)
     words = catalogue_words()
     stored = database_text()

@@ -13,7 +13,6 @@ from tests.i18n.test_japanese_pages import (
     RETAIL,
     catalogue_words,
     database_text,
-    demo,  # noqa: F401  (the seeded demo, a fixture)
     text_nodes,
     untranslated,
 )
@@ -117,7 +116,7 @@ class Reader:
         )
 
 
-def test_the_workflow_integration_and_error_pages_of_the_demo_read_in_japanese(demo, make_client):  # noqa: F811
+def test_the_workflow_integration_and_error_pages_of_the_demo_read_in_japanese(demo, make_client):
     folders = drive_folder_names(CREATORS)  # the folder picker lists Drive's own folders live (a logged call)
     reader = Reader()  # reads what is stored after that call, its request id included
     reader.stored += "\n" + folders
@@ -198,7 +197,7 @@ def check_sign_in_pages(reader: Reader, make_client) -> None:
     assert "メールアドレスまたはパスワードが正しくありません。" in refused
 
 
-def test_the_pay_and_sign_in_pages_read_in_the_visitors_browser_language(demo, make_client):  # noqa: F811
+def test_the_pay_and_sign_in_pages_read_in_the_visitors_browser_language(demo, make_client):
     reader = Reader()
     check_pay_pages(reader, make_client)
     check_sign_in_pages(reader, make_client)

@@ -70,7 +70,10 @@ def test_one_job_works_through_the_queue_with_one_commit_per_run(client, ctx):
     workflow = _build(org, user, limit=1)
     ids = _start(workflow, 12)
     commits = []
-    listener = lambda conn: commits.append(1)  # noqa: E731
+
+    def listener(conn):
+        commits.append(1)
+
     event.listen(db.engine, "commit", listener)
     try:
         assert execution.execute(ids[0], drain=True) == WorkflowRun.SUCCEEDED
